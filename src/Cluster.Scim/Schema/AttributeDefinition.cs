@@ -1,0 +1,85 @@
+namespace Cluster.Scim.Schema;
+
+/// <summary>RFC 7643 §2.3 attribute data types.</summary>
+public enum AttributeType
+{
+    String,
+    Boolean,
+    Decimal,
+    Integer,
+    DateTime,
+    Reference,
+    Complex,
+    Binary,
+}
+
+/// <summary>RFC 7643 §7 mutability.</summary>
+public enum Mutability
+{
+    ReadWrite,
+    ReadOnly,
+    Immutable,
+    WriteOnly,
+}
+
+/// <summary>RFC 7643 §7 returned.</summary>
+public enum Returned
+{
+    Default,
+    Always,
+    Never,
+    Request,
+}
+
+/// <summary>RFC 7643 §7 uniqueness.</summary>
+public enum Uniqueness
+{
+    None,
+    Server,
+    Global,
+}
+
+/// <summary>
+/// One attribute of a schema (RFC 7643 §7). The same definitions drive validation, filtering, PATCH,
+/// projection and the <c>/Schemas</c> discovery document, so they cannot disagree.
+/// </summary>
+public sealed record AttributeDefinition
+{
+    public required string Name { get; init; }
+
+    public AttributeType Type { get; init; } = AttributeType.String;
+
+    public bool MultiValued { get; init; }
+
+    public string Description { get; init; } = "";
+
+    public bool Required { get; init; }
+
+    public bool CaseExact { get; init; }
+
+    public Mutability Mutability { get; init; } = Mutability.ReadWrite;
+
+    public Returned Returned { get; init; } = Returned.Default;
+
+    public Uniqueness Uniqueness { get; init; } = Uniqueness.None;
+
+    public IReadOnlyList<string> CanonicalValues { get; init; } = [];
+
+    public IReadOnlyList<string> ReferenceTypes { get; init; } = [];
+
+    public IReadOnlyList<AttributeDefinition> SubAttributes { get; init; } = [];
+
+    /// <summary>Finds a sub-attribute by name, case-insensitively (RFC 7643 §2.1).</summary>
+    public AttributeDefinition? FindSubAttribute(string name)
+    {
+        foreach (var sub in SubAttributes)
+        {
+            if (string.Equals(sub.Name, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return sub;
+            }
+        }
+
+        return null;
+    }
+}
