@@ -17,7 +17,7 @@ public enum ComparisonOperator
     Le,
 }
 
-/// <summary>The abstract syntax tree of a SCIM filter, produced by <see cref="FilterParser"/>.</summary>
+/// <summary>The abstract syntax tree of a SCIM filter, produced by <c>FilterParser</c>.</summary>
 public abstract record FilterNode;
 
 /// <summary><c>attrPath op compValue</c>. <see cref="Value"/> is null for the JSON literal <c>null</c>.</summary>

@@ -1,0 +1,108 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Cluster.Abstractions;
+
+/// <summary>
+/// The one place that builds and parses grain keys. Every resource grain key starts with its tenant id, and
+/// every component is checked, so no tenant id or resource id taken from a request can forge another tenant's key.
+/// </summary>
+public static class GrainKeys
+{
+    private const char Separator = '/';
+
+    /// <summary>Number of partitions of a tenant's resource directory (listing and counting). Fixed per deployment.</summary>
+    public const int DirectoryPartitions = 64;
+
+    /// <summary>True when <paramref name="id"/> can be a tenant id or resource id: 1–64 characters of [A-Za-z0-9_-].</summary>
+    public static bool IsValidId(string? id)
+    {
+        if (string.IsNullOrEmpty(id) || id.Length > 64)
+        {
+            return false;
+        }
+
+        foreach (var c in id)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c == '-' || c == '_'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>A new tenant id: 128 random bits as 32 lowercase hex characters.</summary>
+    public static string NewTenantId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+
+    /// <summary>A new resource id: a time-ordered GUID (v7) as 32 lowercase hex characters.</summary>
+    public static string NewResourceId() => Guid.CreateVersion7().ToString("N");
+
+    /// <summary>The key of a tenant grain.</summary>
+    public static string Tenant(string tenantId) => Check(tenantId, nameof(tenantId));
+
+    /// <summary>The key of a user grain: <c>{tenantId}/{userId}</c>.</summary>
+    public static string User(string tenantId, string userId) =>
+        string.Concat(Check(tenantId, nameof(tenantId)), "/", Check(userId, nameof(userId)));
+
+    /// <summary>
+    /// The key of the index entry for one value: <c>{tenantId}/{index}/{valueHash}</c>, where the hash comes from
+    /// <see cref="IndexNames.Hash"/>. The value itself (a userName, an email) never appears in a key.
+    /// </summary>
+    public static string IndexEntry(string tenantId, string indexName, string valueHash) =>
+        string.Concat(Check(tenantId, nameof(tenantId)), "/", Check(indexName, nameof(indexName)), "/", Check(valueHash, nameof(valueHash)));
+
+    /// <summary>The key of one partition of a tenant's directory of resources of a type.</summary>
+    public static string Directory(string tenantId, string resourceType, int partition)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(partition);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(partition, DirectoryPartitions);
+        return string.Concat(Check(tenantId, nameof(tenantId)), "/dir-", Check(resourceType, nameof(resourceType)), "/", partition.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>The directory partition of a resource id.</summary>
+    public static int DirectoryPartitionOf(string resourceId)
+    {
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(resourceId));
+        return (int)(BitConverter.ToUInt32(hash, 0) % DirectoryPartitions);
+    }
+
+    /// <summary>Splits a two-part key (<c>{tenantId}/{id}</c>) built by this class.</summary>
+    public static (string TenantId, string Id) ParseResourceKey(string key)
+    {
+        var slash = key.IndexOf(Separator, StringComparison.Ordinal);
+        if (slash <= 0 || slash == key.Length - 1 || key.IndexOf(Separator, slash + 1) >= 0)
+        {
+            throw new ArgumentException($"'{key}' is not a resource grain key.", nameof(key));
+        }
+
+        return (key[..slash], key[(slash + 1)..]);
+    }
+
+    /// <summary>Splits an index entry key into tenant id and index name.</summary>
+    public static (string TenantId, string IndexName) ParseIndexEntryKey(string key)
+    {
+        var parts = key.Split(Separator);
+        if (parts.Length != 3)
+        {
+            throw new ArgumentException($"'{key}' is not an index entry key.", nameof(key));
+        }
+
+        return (parts[0], parts[1]);
+    }
+
+    /// <summary>Splits a directory key into tenant id.</summary>
+    public static string TenantOfKey(string key)
+    {
+        var slash = key.IndexOf(Separator, StringComparison.Ordinal);
+        return slash <= 0 ? throw new ArgumentException("Not a tenant-scoped key.", nameof(key)) : key[..slash];
+    }
+
+    /// <summary>The hash that stands for an index value (hex SHA-256 of its UTF-8 bytes).</summary>
+    public static string HashValue(string normalizedValue) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(normalizedValue)));
+
+    private static string Check(string id, string name) =>
+        IsValidId(id) ? id : throw new ArgumentException($"Invalid {name}: must be 1-64 characters of [A-Za-z0-9_-].", name);
+}

@@ -1,0 +1,46 @@
+namespace Cluster.Abstractions;
+
+/// <summary>
+/// One entry of a tenant index: the ids of the resources holding one normalized value.
+/// One grain per (tenant, index, value hash), so a lookup costs one grain call whatever the tenant's size,
+/// no grain is hot for a big tenant, and no state grows with the tenant.
+/// Key: <see cref="GrainKeys.IndexEntry"/>.
+/// </summary>
+[Alias("scim.IIndexEntryGrain")]
+public interface IIndexEntryGrain : IGrainWithStringKey
+{
+    /// <summary>
+    /// Adds <paramref name="resourceId"/>. For a unique index, returns the id of another live holder instead
+    /// (nothing changes); a holder that no longer owns the value (a crashed create or rename) is replaced.
+    /// </summary>
+    [Alias("Claim")]
+    Task<string?> ClaimAsync(string resourceId);
+
+    /// <summary>Removes <paramref name="resourceId"/> if present.</summary>
+    [Alias("Release")]
+    Task ReleaseAsync(string resourceId);
+
+    /// <summary>The ids holding the value (candidates: callers check them against the resources).</summary>
+    [Alias("Lookup"), ReadOnly]
+    Task<string[]> LookupAsync();
+}
+
+/// <summary>
+/// One partition of a tenant's directory of resource ids of one type, for listing, scanning and counting.
+/// Key: <see cref="GrainKeys.Directory"/>.
+/// </summary>
+[Alias("scim.IDirectoryGrain")]
+public interface IDirectoryGrain : IGrainWithStringKey
+{
+    [Alias("Add")]
+    Task AddAsync(string resourceId);
+
+    [Alias("Remove")]
+    Task RemoveAsync(string resourceId);
+
+    [Alias("List"), ReadOnly]
+    Task<string[]> ListAsync();
+
+    [Alias("Count"), ReadOnly]
+    Task<int> CountAsync();
+}

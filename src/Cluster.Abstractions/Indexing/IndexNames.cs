@@ -1,0 +1,27 @@
+namespace Cluster.Abstractions;
+
+/// <summary>
+/// The lookup indexes a tenant has. Each index maps a normalized (case-folded) attribute value to the ids
+/// of the resources that hold it; <see cref="IsUnique"/> indexes also enforce uniqueness.
+/// </summary>
+public static class IndexNames
+{
+    /// <summary><c>userName</c>, unique per tenant, case-insensitive.</summary>
+    public const string UserName = "user-userName";
+
+    /// <summary><c>externalId</c> of users (not unique).</summary>
+    public const string UserExternalId = "user-externalId";
+
+    /// <summary><c>emails[type eq "work"].value</c> (not unique).</summary>
+    public const string UserWorkEmail = "user-workEmail";
+
+    public static IReadOnlyList<string> UserIndexes { get; } = [UserName, UserExternalId, UserWorkEmail];
+
+    public static bool IsUnique(string indexName) => indexName == UserName;
+
+    /// <summary>The normalized form of a value for every index: case-folded (SCIM string lookups Entra makes are case-insensitive).</summary>
+    public static string Normalize(string value) => value.ToUpperInvariant();
+
+    /// <summary>The hash that stands for a value in index keys: SHA-256 of the normalized value.</summary>
+    public static string Hash(string value) => GrainKeys.HashValue(Normalize(value));
+}

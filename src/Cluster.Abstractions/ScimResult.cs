@@ -1,0 +1,27 @@
+namespace Cluster.Abstractions;
+
+/// <summary>
+/// The outcome of a SCIM operation on a grain: an HTTP status plus either the resource JSON or an error
+/// (<c>scimType</c>, <c>detail</c>). Expected outcomes travel as values, never as exceptions across the grain
+/// boundary; the gateway maps them to HTTP in one place.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("scim.ScimResult")]
+public sealed record ScimResult(
+    [property: Id(0)] int Status,
+    [property: Id(1)] string? Resource,
+    [property: Id(2)] string? ScimType,
+    [property: Id(3)] string? Detail,
+    [property: Id(4)] long Version)
+{
+    public bool IsSuccess => Status is >= 200 and < 300;
+
+    public static ScimResult Ok(string resource, long version) => new(200, resource, null, null, version);
+
+    public static ScimResult Created(string resource, long version) => new(201, resource, null, null, version);
+
+    public static ScimResult NoContent() => new(204, null, null, null, 0);
+
+    public static ScimResult NotFound(string detail) => new(404, null, null, detail, 0);
+
+    public static ScimResult Error(int status, string? scimType, string detail) => new(status, null, scimType, detail, 0);
+}

@@ -1,0 +1,57 @@
+namespace Cluster.Abstractions;
+
+/// <summary>
+/// A customer tenant: its profile and its SCIM bearer tokens. Tokens are stored only as SHA-256 hashes;
+/// the secret is returned once, when issued. Several tokens may be valid at once, for rotation.
+/// Key: <see cref="GrainKeys.Tenant"/>.
+/// </summary>
+[Alias("scim.ITenantGrain")]
+public interface ITenantGrain : IGrainWithStringKey
+{
+    /// <summary>Creates the tenant and issues its first token. Returns null when the tenant already exists.</summary>
+    [Alias("Create")]
+    Task<IssuedToken?> CreateAsync(string name);
+
+    /// <summary>The tenant's profile and token metadata (never secrets), or null when it does not exist.</summary>
+    [Alias("GetInfo")]
+    Task<TenantInfo?> GetInfoAsync();
+
+    /// <summary>Issues a new token; existing tokens stay valid. Null when the tenant does not exist.</summary>
+    [Alias("IssueToken")]
+    Task<IssuedToken?> IssueTokenAsync();
+
+    /// <summary>Revokes a token. False when the tenant or token does not exist.</summary>
+    [Alias("RevokeToken")]
+    Task<bool> RevokeTokenAsync(string tokenId);
+
+    /// <summary>What a gateway needs to check bearer tokens in memory: the hashes of the valid tokens.</summary>
+    [Alias("GetCredentials")]
+    Task<TenantCredentials> GetCredentialsAsync();
+}
+
+/// <summary>A token as issued: the secret is shown once and never stored.</summary>
+[GenerateSerializer, Immutable, Alias("scim.IssuedToken")]
+public sealed record IssuedToken(
+    [property: Id(0)] string Id,
+    [property: Id(1)] string Secret,
+    [property: Id(2)] DateTimeOffset CreatedAt);
+
+/// <summary>Token metadata without the secret.</summary>
+[GenerateSerializer, Immutable, Alias("scim.TokenInfo")]
+public sealed record TokenInfo(
+    [property: Id(0)] string Id,
+    [property: Id(1)] DateTimeOffset CreatedAt);
+
+/// <summary>A tenant's profile.</summary>
+[GenerateSerializer, Immutable, Alias("scim.TenantInfo")]
+public sealed record TenantInfo(
+    [property: Id(0)] string TenantId,
+    [property: Id(1)] string Name,
+    [property: Id(2)] DateTimeOffset CreatedAt,
+    [property: Id(3)] IReadOnlyList<TokenInfo> Tokens);
+
+/// <summary>The SHA-256 hashes of a tenant's valid tokens; empty when the tenant does not exist.</summary>
+[GenerateSerializer, Immutable, Alias("scim.TenantCredentials")]
+public sealed record TenantCredentials(
+    [property: Id(0)] bool Exists,
+    [property: Id(1)] IReadOnlyList<byte[]> TokenHashes);

@@ -1,0 +1,47 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Cluster.Gateway.Hosting;
+
+/// <summary>Gateway settings. Section <c>Gateway</c>.</summary>
+public sealed class GatewayOptions
+{
+    public const string SectionName = "Gateway";
+
+    /// <summary>
+    /// <c>Client</c> (default: the product topology, an Orleans client of separate silos) or <c>Cohost</c>
+    /// (a silo in the same process: development and tests).
+    /// </summary>
+    [RegularExpression("^(?i)(client|cohost)$")]
+    public string Mode { get; set; } = "Client";
+
+    /// <summary>
+    /// Public base URL (e.g. <c>https://scim.example.com</c>) used in <c>scimUrl</c> and <c>meta.location</c>.
+    /// Empty: taken from each request's scheme and host.
+    /// </summary>
+    public string PublicBaseUrl { get; set; } = "";
+
+    /// <summary>How long a gateway trusts a tenant's token list before asking the tenant grain again (revocation delay).</summary>
+    [Range(0, 5)]
+    public double TokenCacheSeconds { get; set; } = 2;
+
+    /// <summary>Largest accepted SCIM request body, in bytes (413 beyond).</summary>
+    [Range(1024, 64 * 1024 * 1024)]
+    public int MaxBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Largest page a list or filter returns (<c>count</c> is capped to it).</summary>
+    [Range(1, 1000)]
+    public int MaxPageSize { get; set; } = 200;
+
+    public bool IsCohost => string.Equals(Mode, "cohost", StringComparison.OrdinalIgnoreCase);
+}
+
+/// <summary>Operator credential for the admin API. Section <c>Admin</c>.</summary>
+public sealed class AdminOptions
+{
+    public const string SectionName = "Admin";
+
+    /// <summary>The operator key (<c>Admin__ApiKey</c>). Required: the gateway refuses to start without one.</summary>
+    [Required(ErrorMessage = "Admin:ApiKey (environment Admin__ApiKey) is required: set an operator key of at least 16 characters.")]
+    [MinLength(16, ErrorMessage = "Admin:ApiKey must be at least 16 characters.")]
+    public string ApiKey { get; set; } = "";
+}

@@ -1,0 +1,20 @@
+using Cluster.Gateway.Auth;
+using Cluster.Gateway.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Cluster.Gateway.Querying;
+
+/// <summary>Where a tenant's SCIM endpoint lives, as seen by clients.</summary>
+public static class ScimUrls
+{
+    /// <summary>The route prefix of one tenant's SCIM endpoint.</summary>
+    public const string TenantRoutePrefix = "/scim/v2/tenants/{" + ScimTenantFilter.TenantRouteValue + "}";
+
+    /// <summary>The Tenant URL an admin pastes into Entra: <c>{base}/scim/v2/tenants/{tenantId}</c>.</summary>
+    public static string TenantBase(HttpRequest request, IOptions<GatewayOptions> options, string tenantId)
+    {
+        var configured = options.Value.PublicBaseUrl.TrimEnd('/');
+        var root = configured.Length > 0 ? configured : $"{request.Scheme}://{request.Host}{request.PathBase}";
+        return $"{root}/scim/v2/tenants/{tenantId}";
+    }
+}

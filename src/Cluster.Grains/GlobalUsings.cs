@@ -1,0 +1,3 @@
+global using Cluster.Abstractions;
+global using Microsoft.Extensions.Logging;
+global using Orleans.Runtime;

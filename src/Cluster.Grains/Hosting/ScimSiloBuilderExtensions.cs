@@ -1,0 +1,43 @@
+using Azure.Data.Tables;
+using Cluster.Grains;
+using Cluster.Grains.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Orleans.Hosting;
+
+/// <summary>Registers the SCIM grains' storage and services on a silo.</summary>
+public static class ScimSiloBuilderExtensions
+{
+    /// <summary>
+    /// Adds the grain storage chosen by the <c>Storage</c> configuration section (see <see cref="ScimStorageOptions"/>)
+    /// and the services the grains need. Grain state is stored as System.Text.Json, so stored rows do not depend on
+    /// CLR type names.
+    /// </summary>
+    public static ISiloBuilder AddScimGrains(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        var options = configuration.GetSection(ScimStorageOptions.SectionName).Get<ScimStorageOptions>() ?? new ScimStorageOptions();
+        switch (options.Provider.ToUpperInvariant())
+        {
+            case "MEMORY":
+                silo.AddMemoryGrainStorage(StorageNames.Default);
+                break;
+            case "AZURETABLE":
+                silo.AddAzureTableGrainStorage(StorageNames.Default, o =>
+                {
+                    o.TableServiceClient = new TableServiceClient(options.ConnectionString);
+                    o.TableName = options.TableName;
+                });
+                break;
+            default:
+                throw new InvalidOperationException($"Unknown Storage:Provider '{options.Provider}'. Use AzureTable or Memory.");
+        }
+
+#pragma warning disable ORLEANSEXP006 // System.Text.Json storage serializer is marked experimental.
+        silo.UseSystemTextJsonGrainStorageSerializer();
+#pragma warning restore ORLEANSEXP006
+        silo.Services.TryAddSingleton(TimeProvider.System);
+        return silo;
+    }
+}

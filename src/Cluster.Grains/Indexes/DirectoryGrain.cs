@@ -1,0 +1,28 @@
+using Cluster.Grains.State;
+
+namespace Cluster.Grains.Indexes;
+
+/// <summary>One partition of a tenant's directory of resource ids.</summary>
+public sealed class DirectoryGrain(
+    [PersistentState("directory", StorageNames.Default)] IPersistentState<IdSetState> state) : Grain, IDirectoryGrain
+{
+    public async Task AddAsync(string resourceId)
+    {
+        if (state.State.Ids.Add(resourceId))
+        {
+            await state.WriteStateAsync();
+        }
+    }
+
+    public async Task RemoveAsync(string resourceId)
+    {
+        if (state.State.Ids.Remove(resourceId))
+        {
+            await state.WriteStateAsync();
+        }
+    }
+
+    public Task<string[]> ListAsync() => Task.FromResult(state.State.Ids.ToArray());
+
+    public Task<int> CountAsync() => Task.FromResult(state.State.Ids.Count);
+}

@@ -1,0 +1,40 @@
+// Persisted state types. This namespace and these names are a storage contract: never move or rename them.
+namespace Cluster.Grains.State;
+
+/// <summary>A tenant's profile and its token hashes.</summary>
+[GenerateSerializer, Alias("scim.state.Tenant")]
+public sealed class TenantState
+{
+    [Id(0)] public string Name { get; set; } = "";
+
+    [Id(1)] public DateTimeOffset CreatedAt { get; set; }
+
+    [Id(2)] public List<TokenRecord> Tokens { get; set; } = [];
+}
+
+/// <summary>A token: its id, the SHA-256 of its secret, and when it was issued. The secret itself is never stored.</summary>
+[GenerateSerializer, Alias("scim.state.Token")]
+public sealed class TokenRecord
+{
+    [Id(0)] public string Id { get; set; } = "";
+
+    [Id(1)] public byte[] Hash { get; set; } = [];
+
+    [Id(2)] public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>A SCIM resource: its canonical JSON (with id, meta and schemas) and its version.</summary>
+[GenerateSerializer, Alias("scim.state.Resource")]
+public sealed class ResourceState
+{
+    [Id(0)] public string Json { get; set; } = "";
+
+    [Id(1)] public long Version { get; set; }
+}
+
+/// <summary>A set of resource ids (an index entry or a directory partition).</summary>
+[GenerateSerializer, Alias("scim.state.IdSet")]
+public sealed class IdSetState
+{
+    [Id(0)] public HashSet<string> Ids { get; set; } = new(StringComparer.Ordinal);
+}

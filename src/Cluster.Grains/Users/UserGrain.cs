@@ -1,0 +1,293 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Cluster.Grains.State;
+using Cluster.Scim;
+using Cluster.Scim.Errors;
+using Cluster.Scim.Patching;
+using Cluster.Scim.Schema;
+
+namespace Cluster.Grains.Users;
+
+/// <summary>
+/// One user. Its state is the source of truth; the tenant's index entries and directory are kept in step in an
+/// order that makes every crash repairable:
+/// <list type="number">
+/// <item>claim the new index values (a unique claim that loses answers 409 and nothing else changes),</item>
+/// <item>write the user,</item>
+/// <item>release the old values.</item>
+/// </list>
+/// A crash after (1) leaves an entry pointing at a user that does not hold the value: lookups check every
+/// candidate against the user, and <see cref="ReconcileAsync"/> removes such entries. A crash after (2) leaves an
+/// old entry behind, handled the same way. No order can leave a stored user without its index entries.
+/// </summary>
+public sealed partial class UserGrain(
+    [PersistentState("user", StorageNames.Default)] IPersistentState<ResourceState> state,
+    TimeProvider time,
+    ILogger<UserGrain> logger) : Grain, IUserGrain
+{
+    private static readonly ResourceTypeDefinition ResourceType = ScimSchemas.UserResource;
+
+    private string _tenantId = "";
+    private string _userId = "";
+    private JsonObject? _resource;
+    private Dictionary<string, string[]> _indexHashes = new(StringComparer.Ordinal);
+
+    // Index values this user is claiming right now (index name -> value hashes): it owns them while it claims.
+    private readonly Dictionary<string, HashSet<string>> _claiming = new(StringComparer.Ordinal);
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        (_tenantId, _userId) = GrainKeys.ParseResourceKey(this.GetPrimaryKeyString());
+        if (state.RecordExists)
+        {
+            _resource = JsonNode.Parse(state.State.Json)!.AsObject();
+        }
+
+        _indexHashes = HashesOf(_resource);
+        return Task.CompletedTask;
+    }
+
+    public async Task<ScimResult> CreateAsync(string resource)
+    {
+        if (state.RecordExists)
+        {
+            return ScimResult.Error(409, ScimErrorType.Uniqueness, "A resource with this id already exists.");
+        }
+
+        var now = time.GetUtcNow();
+        var stamped = ScimResource.Stamp(Parse(resource), ResourceType, _userId, now, now, 1);
+        return await CommitAsync(stamped, 1, created: true);
+    }
+
+    public Task<ScimResult> GetAsync() => Task.FromResult(
+        _resource is null ? NotFound() : ScimResult.Ok(state.State.Json, state.State.Version));
+
+    public async Task<ScimResult> ReplaceAsync(string resource)
+    {
+        if (_resource is null)
+        {
+            return NotFound();
+        }
+
+        return await UpdateAsync(Parse(resource));
+    }
+
+    public async Task<ScimResult> PatchAsync(string patchRequest)
+    {
+        if (_resource is null)
+        {
+            return NotFound();
+        }
+
+        try
+        {
+            var request = PatchRequest.Parse(JsonNode.Parse(patchRequest) ?? throw ScimException.InvalidSyntax("The PATCH body is empty."));
+            return await UpdateAsync(PatchApplier.Apply(_resource, request, ResourceType));
+        }
+        catch (ScimException e)
+        {
+            return ScimResult.Error(e.Status, e.ScimType, e.Message);
+        }
+        catch (JsonException)
+        {
+            return ScimResult.Error(400, ScimErrorType.InvalidSyntax, "The PATCH body is not valid JSON.");
+        }
+    }
+
+    public async Task<ScimResult> DeleteAsync()
+    {
+        if (_resource is null)
+        {
+            return NotFound();
+        }
+
+        var oldHashes = _indexHashes;
+        await state.ClearStateAsync();
+        _resource = null;
+        _indexHashes = HashesOf(null);
+        await ReleaseAsync(oldHashes, _indexHashes);
+        await BestEffortAsync(() => DirectoryGrain().RemoveAsync(_userId));
+        return ScimResult.NoContent();
+    }
+
+    public Task<bool> OwnsIndexValueAsync(string indexName, string valueHash) => Task.FromResult(
+        (_claiming.TryGetValue(indexName, out var claiming) && claiming.Contains(valueHash))
+        || (_indexHashes.TryGetValue(indexName, out var held) && held.Contains(valueHash)));
+
+    public async Task ReconcileAsync(string? indexName, string? valueHash)
+    {
+        if (indexName is not null && valueHash is not null && !await OwnsIndexValueAsync(indexName, valueHash))
+        {
+            LogReconciled(logger, _tenantId, _userId, indexName);
+            await IndexEntry(indexName, valueHash).ReleaseAsync(_userId);
+        }
+
+        if (_resource is null)
+        {
+            await DirectoryGrain().RemoveAsync(_userId);
+        }
+        else
+        {
+            // Restore anything a crash may have left out (all idempotent).
+            foreach (var (index, hashes) in _indexHashes)
+            {
+                foreach (var hash in hashes)
+                {
+                    await IndexEntry(index, hash).ClaimAsync(_userId);
+                }
+            }
+
+            await DirectoryGrain().AddAsync(_userId);
+        }
+    }
+
+    private async Task<ScimResult> UpdateAsync(JsonObject updated)
+    {
+        var current = _resource!;
+        var version = state.State.Version + 1;
+        var stamped = ScimResource.Stamp(updated, ResourceType, _userId, ScimResource.CreatedOf(current), time.GetUtcNow(), version);
+
+        // A request that changes nothing (Entra re-sends the same PATCH after a timeout) writes nothing.
+        if (SameContent(stamped, current))
+        {
+            return ScimResult.Ok(state.State.Json, state.State.Version);
+        }
+
+        return await CommitAsync(stamped, version, created: false);
+    }
+
+    private async Task<ScimResult> CommitAsync(JsonObject resource, long version, bool created)
+    {
+        var oldHashes = _indexHashes;
+        var newHashes = HashesOf(resource);
+        var added = Difference(newHashes, oldHashes);
+        foreach (var (index, hashes) in added)
+        {
+            _claiming[index] = [.. hashes];
+        }
+
+        try
+        {
+            // 1. Claim new values: unique ones first, so a conflict leaves nothing behind.
+            foreach (var (index, hashes) in added.Where(a => IndexNames.IsUnique(a.Key)))
+            {
+                foreach (var hash in hashes)
+                {
+                    if (await IndexEntry(index, hash).ClaimAsync(_userId) is { } holder)
+                    {
+                        LogUniquenessConflict(logger, _tenantId, _userId, index, holder);
+                        return ScimResult.Error(409, ScimErrorType.Uniqueness, index == IndexNames.UserName
+                            ? "A user with this userName already exists in this tenant."
+                            : "A unique attribute value is already taken.");
+                    }
+                }
+            }
+
+            var pending = new List<Task>();
+            foreach (var (index, hashes) in added.Where(a => !IndexNames.IsUnique(a.Key)))
+            {
+                pending.AddRange(hashes.Select(hash => (Task)IndexEntry(index, hash).ClaimAsync(_userId)));
+            }
+
+            if (created)
+            {
+                pending.Add(DirectoryGrain().AddAsync(_userId));
+            }
+
+            await Task.WhenAll(pending);
+
+            // 2. Write the user: from here on the change is acknowledged.
+            var json = resource.ToJsonString();
+            var previous = state.State;
+            state.State = new ResourceState { Json = json, Version = version };
+            try
+            {
+                await state.WriteStateAsync();
+            }
+            catch
+            {
+                // Not acknowledged: never serve it, and reload from storage on the next activation.
+                state.State = previous;
+                DeactivateOnIdle();
+                throw;
+            }
+
+            _resource = resource;
+            _indexHashes = newHashes;
+            _claiming.Clear();
+
+            // 3. Release values no longer held.
+            await ReleaseAsync(oldHashes, newHashes);
+            return created ? ScimResult.Created(json, version) : ScimResult.Ok(json, version);
+        }
+        finally
+        {
+            if (_claiming.Count > 0)
+            {
+                // Failed before the write: give back what was claimed (stale claims are also repaired lazily).
+                var claimed = _claiming.ToDictionary(c => c.Key, c => c.Value.ToArray());
+                _claiming.Clear();
+                await ReleaseAsync(claimed, _indexHashes);
+                if (created && _resource is null)
+                {
+                    await BestEffortAsync(() => DirectoryGrain().RemoveAsync(_userId));
+                }
+            }
+        }
+    }
+
+    private async Task ReleaseAsync(Dictionary<string, string[]> from, Dictionary<string, string[]> keep)
+    {
+        var removed = Difference(from, keep);
+        await Task.WhenAll(removed.SelectMany(r => r.Value.Select(hash => BestEffortAsync(() => IndexEntry(r.Key, hash).ReleaseAsync(_userId)))));
+    }
+
+    private async Task BestEffortAsync(Func<Task> action)
+    {
+        try
+        {
+            await action();
+        }
+        catch (Exception e)
+        {
+            // Left for lazy repair: lookups check candidates and call Reconcile.
+            LogCleanupFailed(logger, e, _tenantId, _userId);
+        }
+    }
+
+    private static Dictionary<string, string[]> Difference(Dictionary<string, string[]> a, Dictionary<string, string[]> b) =>
+        a.Select(kv => (kv.Key, Values: kv.Value.Except(b.TryGetValue(kv.Key, out var other) ? other : []).ToArray()))
+         .Where(x => x.Values.Length > 0)
+         .ToDictionary(x => x.Key, x => x.Values, StringComparer.Ordinal);
+
+    private static Dictionary<string, string[]> HashesOf(JsonObject? resource) =>
+        UserIndexes.ValuesOf(resource).ToDictionary(kv => kv.Key, kv => kv.Value.Select(IndexNames.Hash).Distinct().ToArray(), StringComparer.Ordinal);
+
+    private static bool SameContent(JsonObject a, JsonObject b)
+    {
+        var x = (JsonObject)a.DeepClone();
+        var y = (JsonObject)b.DeepClone();
+        x.Remove("meta");
+        y.Remove("meta");
+        return JsonNode.DeepEquals(x, y);
+    }
+
+    private static JsonObject Parse(string json) => JsonNode.Parse(json)!.AsObject();
+
+    private ScimResult NotFound() => ScimResult.NotFound($"User {_userId} not found.");
+
+    private IIndexEntryGrain IndexEntry(string index, string hash) =>
+        GrainFactory.GetGrain<IIndexEntryGrain>(GrainKeys.IndexEntry(_tenantId, index, hash));
+
+    private IDirectoryGrain DirectoryGrain() =>
+        GrainFactory.GetGrain<IDirectoryGrain>(GrainKeys.Directory(_tenantId, "users", GrainKeys.DirectoryPartitionOf(_userId)));
+
+    [LoggerMessage(1001, LogLevel.Information, "Tenant {TenantId}: user {UserId} lost a uniqueness claim on {IndexName} to {HolderId}.")]
+    private static partial void LogUniquenessConflict(ILogger logger, string tenantId, string userId, string indexName, string holderId);
+
+    [LoggerMessage(1002, LogLevel.Warning, "Tenant {TenantId}: user {UserId} repaired a stale {IndexName} index entry.")]
+    private static partial void LogReconciled(ILogger logger, string tenantId, string userId, string indexName);
+
+    [LoggerMessage(1003, LogLevel.Warning, "Tenant {TenantId}: index cleanup for user {UserId} failed; it will be repaired on the next lookup.")]
+    private static partial void LogCleanupFailed(ILogger logger, Exception exception, string tenantId, string userId);
+}

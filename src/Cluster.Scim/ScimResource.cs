@@ -1,0 +1,70 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+
+namespace Cluster.Scim;
+
+/// <summary>Server-maintained parts of a stored resource: <c>id</c>, <c>schemas</c> and <c>meta</c> (RFC 7643 §3.1).</summary>
+public static class ScimResource
+{
+    /// <summary>Sets <c>schemas</c>, <c>id</c> and <c>meta</c> on a normalized resource (in place) and returns it.</summary>
+    /// <param name="resource">Normalized resource JSON.</param>
+    /// <param name="resourceType">The resource type definition.</param>
+    /// <param name="id">The server-assigned id.</param>
+    /// <param name="created">Creation time.</param>
+    /// <param name="lastModified">Last modification time.</param>
+    /// <param name="version">Monotonic version, exposed as the weak ETag <c>W/"n"</c>.</param>
+    public static JsonObject Stamp(JsonObject resource, Schema.ResourceTypeDefinition resourceType, string id, DateTimeOffset created, DateTimeOffset lastModified, long version)
+    {
+        var schemas = new JsonArray(resourceType.Schema.Id);
+        foreach (var extension in resourceType.Extensions)
+        {
+            if (resource[extension.Schema.Id] is JsonObject { Count: > 0 })
+            {
+                schemas.Add(extension.Schema.Id);
+            }
+            else
+            {
+                resource.Remove(extension.Schema.Id);
+            }
+        }
+
+        resource.Remove("schemas");
+        resource.Remove("id");
+        resource.Remove("meta");
+
+        // Keep a stable, readable order: schemas, id, then attributes, then meta.
+        var ordered = new JsonObject
+        {
+            ["schemas"] = schemas,
+            ["id"] = id,
+        };
+        foreach (var (key, value) in resource.ToArray())
+        {
+            resource.Remove(key);
+            ordered[key] = value;
+        }
+
+        ordered["meta"] = new JsonObject
+        {
+            ["resourceType"] = resourceType.Name,
+            ["created"] = FormatTime(created),
+            ["lastModified"] = FormatTime(lastModified),
+            ["version"] = ETag(version),
+        };
+        return ordered;
+    }
+
+    /// <summary>The weak entity tag of a version.</summary>
+    public static string ETag(long version) => string.Create(CultureInfo.InvariantCulture, $"W/\"{version}\"");
+
+    /// <summary>RFC 3339 UTC timestamp with milliseconds.</summary>
+    public static string FormatTime(DateTimeOffset time) =>
+        time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    /// <summary>Reads <c>meta.created</c> back from a stamped resource.</summary>
+    public static DateTimeOffset CreatedOf(JsonObject resource) =>
+        resource["meta"]?["created"] is JsonValue v && v.TryGetValue<string>(out var text)
+            && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var created)
+            ? created
+            : DateTimeOffset.UnixEpoch;
+}

@@ -1,0 +1,66 @@
+using System.Net;
+using Azure.Data.Tables;
+using Microsoft.Extensions.Configuration;
+using Orleans.Configuration;
+using Orleans.Hosting;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>Cluster membership for silos and clients, chosen from configuration (never from the environment name).</summary>
+public static class OrleansHostingExtensions
+{
+    /// <summary>Configures cluster identity, endpoints and membership of a silo from the <c>Orleans</c> and <c>Storage</c> sections.</summary>
+    public static ISiloBuilder UseScimClustering(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        var options = Bind(configuration);
+        silo.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = options.ClusterId;
+            o.ServiceId = options.ServiceId;
+        });
+
+        if (IsLocalhost(options))
+        {
+            return silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort);
+        }
+
+        if (string.Equals(options.AdvertisedIP, "auto", StringComparison.OrdinalIgnoreCase))
+        {
+            silo.ConfigureEndpoints(options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: true);
+        }
+        else
+        {
+            silo.ConfigureEndpoints(IPAddress.Parse(options.AdvertisedIP), options.SiloPort, options.GatewayPort);
+        }
+
+        return silo.UseAzureStorageClustering(o => o.TableServiceClient = new TableServiceClient(ConnectionString(configuration)));
+    }
+
+    /// <summary>Configures how an Orleans client (the gateway) finds the silos.</summary>
+    public static IClientBuilder UseScimClustering(this IClientBuilder client, IConfiguration configuration)
+    {
+        var options = Bind(configuration);
+        client.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = options.ClusterId;
+            o.ServiceId = options.ServiceId;
+        });
+
+        return IsLocalhost(options)
+            ? client.UseLocalhostClustering(options.GatewayPort)
+            : client.UseAzureStorageClustering(o => o.TableServiceClient = new TableServiceClient(ConnectionString(configuration)));
+    }
+
+    private static OrleansClusterOptions Bind(IConfiguration configuration) =>
+        configuration.GetSection(OrleansClusterOptions.SectionName).Get<OrleansClusterOptions>() ?? new OrleansClusterOptions();
+
+    private static bool IsLocalhost(OrleansClusterOptions options) => options.Clustering.ToUpperInvariant() switch
+    {
+        "LOCALHOST" => true,
+        "AZURETABLE" => false,
+        _ => throw new InvalidOperationException($"Unknown Orleans:Clustering '{options.Clustering}'. Use AzureTable or Localhost."),
+    };
+
+    private static string ConnectionString(IConfiguration configuration) =>
+        configuration["Storage:ConnectionString"] is { Length: > 0 } connection ? connection : "UseDevelopmentStorage=true";
+}
