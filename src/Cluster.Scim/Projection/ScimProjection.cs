@@ -1,0 +1,255 @@
+using System.Text.Json.Nodes;
+using Cluster.Scim.Resources;
+using Cluster.Scim.Schema;
+
+namespace Cluster.Scim.Projection;
+
+/// <summary>
+/// The <c>attributes</c> / <c>excludedAttributes</c> query parameters (RFC 7644 §3.4.2.5, §3.9) applied to a resource
+/// representation (the full response form: <c>schemas</c>, <c>id</c>, core attributes, extension objects, <c>meta</c>).
+/// </summary>
+/// <remarks>
+/// <list type="bullet">
+/// <item><c>attributes</c> (non-empty) wins over <c>excludedAttributes</c>: only the listed attributes are returned, plus
+/// those with <c>returned: always</c> (<c>id</c>, <c>schemas</c>). <c>meta</c> is not "always" and is dropped unless listed.</item>
+/// <item>Names may be sub-attribute paths (<c>name.givenName</c>, <c>emails.value</c>), URN-qualified
+/// (<c>urn:…:enterprise:2.0:User:department</c>) or a whole extension URN (keeps the whole extension object).
+/// Extension attribute names without URN (<c>department</c>) are resolved like PATCH paths.</item>
+/// <item><c>excludedAttributes</c> removes the listed attributes / sub-attributes, never those with <c>returned: always</c>.</item>
+/// <item><c>returned: never</c> attributes (<c>password</c>) are always removed; <c>returned: request</c> ones only appear when listed in <c>attributes</c>.</item>
+/// <item>Unknown or malformed names are ignored (no error), as is whitespace around names.</item>
+/// <item>An extension object left empty is removed; <c>schemas</c> is not rewritten. Keys not in any schema are kept
+/// without <c>attributes</c> and dropped with it.</item>
+/// </list>
+/// The input is never mutated.
+/// </remarks>
+public static class ScimProjection
+{
+    /// <summary>Splits a comma-separated query value; returns null for null/blank input. Empty items are skipped.</summary>
+    public static IReadOnlyCollection<string>? ParseList(string? csv)
+    {
+        if (string.IsNullOrWhiteSpace(csv))
+        {
+            return null;
+        }
+
+        var items = csv.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return items.Length == 0 ? null : items;
+    }
+
+    /// <summary>Returns a projected copy of <paramref name="resource"/>. See the type remarks.</summary>
+    public static JsonObject Apply(
+        JsonObject resource,
+        IReadOnlyCollection<string>? attributes,
+        IReadOnlyCollection<string>? excludedAttributes,
+        ResourceTypeDefinition type)
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        ArgumentNullException.ThrowIfNull(type);
+        var include = attributes is { Count: > 0 } ? Selection.Parse(attributes, type) : null;
+        var exclude = include is null && excludedAttributes is { Count: > 0 } ? Selection.Parse(excludedAttributes, type) : null;
+
+        var result = new JsonObject();
+        foreach (var (key, value) in resource)
+        {
+            if (type.FindExtension(key) is { } extension)
+            {
+                if (value is JsonObject extensionObject)
+                {
+                    var projected = ProjectContainer(extensionObject, extension, include, exclude, wholeSelected: include?.Extensions.Contains(extension.Id) ?? false);
+                    if (exclude?.Extensions.Contains(extension.Id) != true && projected.Count > 0)
+                    {
+                        result[key] = projected;
+                    }
+                }
+                else if (include is null && exclude?.Extensions.Contains(extension.Id) != true)
+                {
+                    result[key] = value?.DeepClone();
+                }
+
+                continue;
+            }
+
+            var attribute = type.Schema.FindAttribute(key) ?? CommonAttributes.Find(key);
+            if (attribute is null)
+            {
+                if (include is null)
+                {
+                    result[key] = value?.DeepClone();
+                }
+
+                continue;
+            }
+
+            if (ProjectAttribute(value, attribute, type.Schema, include, exclude, wholeSelected: false) is { } kept)
+            {
+                result[key] = kept;
+            }
+        }
+
+        return result;
+    }
+
+    private static JsonObject ProjectContainer(JsonObject container, SchemaDefinition schema, Selection? include, Selection? exclude, bool wholeSelected)
+    {
+        var result = new JsonObject();
+        foreach (var (key, value) in container)
+        {
+            var attribute = schema.FindAttribute(key);
+            if (attribute is null)
+            {
+                if (include is null || wholeSelected)
+                {
+                    result[key] = value?.DeepClone();
+                }
+
+                continue;
+            }
+
+            if (ProjectAttribute(value, attribute, schema, include, exclude, wholeSelected) is { } kept)
+            {
+                result[key] = kept;
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Projects one attribute value; null means "leave it out".</summary>
+    private static JsonNode? ProjectAttribute(JsonNode? value, AttributeDefinition attribute, SchemaDefinition schema, Selection? include, Selection? exclude, bool wholeSelected)
+    {
+        if (attribute.Returned == Returned.Never)
+        {
+            return null;
+        }
+
+        if (attribute.Returned == Returned.Always)
+        {
+            return value?.DeepClone();
+        }
+
+        if (include is not null)
+        {
+            if (wholeSelected || include.Contains(schema, attribute))
+            {
+                return value?.DeepClone();
+            }
+
+            var subs = include.SubAttributes(schema, attribute);
+            return subs.Count == 0 ? null : FilterSubAttributes(value, attribute, s => subs.Contains(s.Name) || s.Returned == Returned.Always);
+        }
+
+        if (attribute.Returned == Returned.Request)
+        {
+            return null;
+        }
+
+        if (exclude is not null)
+        {
+            if (exclude.Contains(schema, attribute))
+            {
+                return null;
+            }
+
+            var subs = exclude.SubAttributes(schema, attribute);
+            if (subs.Count > 0)
+            {
+                return FilterSubAttributes(value, attribute, s => !subs.Contains(s.Name) || s.Returned == Returned.Always);
+            }
+        }
+
+        return value?.DeepClone();
+    }
+
+    private static JsonNode? FilterSubAttributes(JsonNode? value, AttributeDefinition attribute, Func<AttributeDefinition, bool> keep)
+    {
+        JsonObject? FilterElement(JsonObject element)
+        {
+            var filtered = new JsonObject();
+            foreach (var (key, subValue) in element)
+            {
+                var sub = attribute.FindSubAttribute(key);
+                if (sub is not null && sub.Returned != Returned.Never && keep(sub))
+                {
+                    filtered[key] = subValue?.DeepClone();
+                }
+            }
+
+            return filtered.Count == 0 ? null : filtered;
+        }
+
+        switch (value)
+        {
+            case JsonObject obj:
+                return FilterElement(obj);
+            case JsonArray array:
+                var result = new JsonArray();
+                foreach (var item in array)
+                {
+                    if (item is JsonObject element && FilterElement(element) is { } filtered)
+                    {
+                        result.Add(filtered);
+                    }
+                }
+
+                return result.Count == 0 ? null : result;
+            default:
+                return value?.DeepClone();
+        }
+    }
+
+    /// <summary>A parsed attribute list: whole extensions, whole attributes and sub-attributes, keyed by schema.</summary>
+    private sealed class Selection
+    {
+        private static readonly HashSet<string> EmptySet = [];
+
+        private readonly HashSet<string> _attributes = new(StringComparer.OrdinalIgnoreCase);
+        private readonly Dictionary<string, HashSet<string>> _subAttributes = new(StringComparer.OrdinalIgnoreCase);
+
+        public HashSet<string> Extensions { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+        public static Selection Parse(IReadOnlyCollection<string> names, ResourceTypeDefinition type)
+        {
+            var selection = new Selection();
+            foreach (var raw in names)
+            {
+                var name = raw.Trim();
+                if (type.FindExtension(name) is { } extension)
+                {
+                    selection.Extensions.Add(extension.Id);
+                    continue;
+                }
+
+                if (AttributeResolver.TryResolve(type, name) is not { } resolved)
+                {
+                    continue;
+                }
+
+                var key = Key(resolved.Schema, resolved.Attribute);
+                if (resolved.SubAttribute is null)
+                {
+                    selection._attributes.Add(key);
+                }
+                else
+                {
+                    if (!selection._subAttributes.TryGetValue(key, out var subs))
+                    {
+                        subs = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+                        selection._subAttributes[key] = subs;
+                    }
+
+                    subs.Add(resolved.SubAttribute.Name);
+                }
+            }
+
+            return selection;
+        }
+
+        public bool Contains(SchemaDefinition schema, AttributeDefinition attribute) => _attributes.Contains(Key(schema, attribute));
+
+        public IReadOnlySet<string> SubAttributes(SchemaDefinition schema, AttributeDefinition attribute) =>
+            _subAttributes.TryGetValue(Key(schema, attribute), out var subs) ? subs : EmptySet;
+
+        private static string Key(SchemaDefinition schema, AttributeDefinition attribute) => $"{schema.Id}:{attribute.Name}";
+    }
+}

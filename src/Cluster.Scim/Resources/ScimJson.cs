@@ -1,0 +1,189 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Cluster.Scim.Errors;
+
+namespace Cluster.Scim.Resources;
+
+/// <summary>
+/// Small JSON helpers shared by the normalizer, the PATCH engine and projection: case-insensitive property access
+/// (RFC 7643 §2.1: attribute names are case-insensitive), null handling, Boolean coercion and value comparison.
+/// </summary>
+internal static class ScimJson
+{
+    /// <summary>Maximum nesting depth of a document we accept.</summary>
+    public const int MaxDepth = 32;
+
+    /// <summary>Maximum number of elements in one JSON array we accept.</summary>
+    public const int MaxArrayLength = 1000;
+
+    /// <summary>Returns the actual key of the property named <paramref name="name"/> (exact match preferred, else case-insensitive).</summary>
+    public static string? FindKey(JsonObject obj, string name)
+    {
+        if (obj.ContainsKey(name))
+        {
+            return name;
+        }
+
+        foreach (var property in obj)
+        {
+            if (string.Equals(property.Key, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return property.Key;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Gets a property value by case-insensitive name (null when absent or JSON null).</summary>
+    public static JsonNode? Get(JsonObject obj, string name) => FindKey(obj, name) is { } key ? obj[key] : null;
+
+    /// <summary>Removes every property whose name equals <paramref name="name"/> case-insensitively.</summary>
+    public static bool Remove(JsonObject obj, string name)
+    {
+        var keys = obj.Where(p => string.Equals(p.Key, name, StringComparison.OrdinalIgnoreCase)).Select(p => p.Key).ToList();
+        foreach (var key in keys)
+        {
+            obj.Remove(key);
+        }
+
+        return keys.Count > 0;
+    }
+
+    /// <summary>Sets a property under its canonical name, replacing any case-variant of it (keeps the position of the first one).</summary>
+    public static void Set(JsonObject obj, string canonicalName, JsonNode? value)
+    {
+        var index = -1;
+        for (var i = 0; i < obj.Count; i++)
+        {
+            if (string.Equals(obj.GetAt(i).Key, canonicalName, StringComparison.OrdinalIgnoreCase))
+            {
+                index = i;
+                break;
+            }
+        }
+
+        if (index < 0)
+        {
+            obj[canonicalName] = value;
+            return;
+        }
+
+        Remove(obj, canonicalName);
+        obj.Insert(index, canonicalName, value);
+    }
+
+    /// <summary>Gets the object stored under <paramref name="name"/>, optionally creating it. Throws InvalidValue when it is not an object.</summary>
+    public static JsonObject? GetObject(JsonObject obj, string name, bool create)
+    {
+        var node = Get(obj, name);
+        if (node is JsonObject existing)
+        {
+            return existing;
+        }
+
+        if (!IsNull(node))
+        {
+            throw ScimException.InvalidValue($"Attribute '{name}' must be a complex value (JSON object).");
+        }
+
+        if (!create)
+        {
+            return null;
+        }
+
+        var created = new JsonObject();
+        Set(obj, name, created);
+        return created;
+    }
+
+    /// <summary>True for a missing node and for the JSON literal <c>null</c>.</summary>
+    public static bool IsNull(JsonNode? node) => node is null || node.GetValueKind() == JsonValueKind.Null;
+
+    /// <summary>
+    /// Reads a Boolean from a JSON boolean or from the strings <c>"true"</c>/<c>"false"</c> in any case
+    /// (Entra sends <c>"False"</c>, <c>"True"</c>).
+    /// </summary>
+    public static bool TryGetBoolean(JsonNode? node, out bool value)
+    {
+        value = false;
+        if (node is not JsonValue jsonValue)
+        {
+            return false;
+        }
+
+        switch (jsonValue.GetValueKind())
+        {
+            case JsonValueKind.True:
+                value = true;
+                return true;
+            case JsonValueKind.False:
+                return true;
+            case JsonValueKind.String:
+                var text = jsonValue.GetValue<string>();
+                if (string.Equals(text, "true", StringComparison.OrdinalIgnoreCase))
+                {
+                    value = true;
+                    return true;
+                }
+
+                return string.Equals(text, "false", StringComparison.OrdinalIgnoreCase);
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>Compares two JSON values; strings compare case-insensitively unless <paramref name="caseExact"/>.</summary>
+    public static bool ValuesEqual(JsonNode? left, JsonNode? right, bool caseExact)
+    {
+        if (IsNull(left) || IsNull(right))
+        {
+            return IsNull(left) && IsNull(right);
+        }
+
+        if (!caseExact
+            && left!.GetValueKind() == JsonValueKind.String
+            && right!.GetValueKind() == JsonValueKind.String)
+        {
+            return string.Equals(left.GetValue<string>(), right.GetValue<string>(), StringComparison.OrdinalIgnoreCase);
+        }
+
+        return JsonNode.DeepEquals(left, right);
+    }
+
+    /// <summary>Rejects documents nested deeper than <see cref="MaxDepth"/> or with an array longer than <see cref="MaxArrayLength"/>.</summary>
+    public static void CheckLimits(JsonNode? node) => CheckLimits(node, 1);
+
+    private static void CheckLimits(JsonNode? node, int depth)
+    {
+        if (node is null or JsonValue)
+        {
+            return;
+        }
+
+        if (depth > MaxDepth)
+        {
+            throw ScimException.InvalidValue($"The document is nested deeper than {MaxDepth} levels.");
+        }
+
+        if (node is JsonArray array)
+        {
+            if (array.Count > MaxArrayLength)
+            {
+                throw ScimException.InvalidValue($"An array has more than {MaxArrayLength} elements.");
+            }
+
+            foreach (var item in array)
+            {
+                CheckLimits(item, depth + 1);
+            }
+
+            return;
+        }
+
+        foreach (var property in (JsonObject)node)
+        {
+            CheckLimits(property.Value, depth + 1);
+        }
+    }
+}
