@@ -2,7 +2,6 @@ using System.Net;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Configuration;
 using Orleans.Configuration;
-using Orleans.Hosting;
 
 namespace Microsoft.Extensions.Hosting;
 

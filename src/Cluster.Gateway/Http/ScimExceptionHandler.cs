@@ -45,7 +45,7 @@ public sealed class ScimExceptionHandler(ILogger<ScimExceptionHandler> logger) :
     {
         ScimException scim => (scim.Status, scim.ScimType, scim.Message, false),
         BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == 413 ? null : ScimErrorType.InvalidSyntax, bad.StatusCode == 413 ? "The request body is too large." : "The request is malformed.", false),
-        SiloUnavailableException or OrleansMessageRejectionException or ConnectionToClusterLostException or TimeoutException
+        SiloUnavailableException or OrleansMessageRejectionException or TimeoutException
             => (503, null, "The service is temporarily unavailable. Retry later.", true),
         _ => (500, null, "An internal error occurred.", false),
     };

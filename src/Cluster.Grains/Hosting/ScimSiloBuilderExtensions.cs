@@ -2,7 +2,6 @@ using Azure.Data.Tables;
 using Cluster.Grains;
 using Cluster.Grains.Hosting;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Orleans.Hosting;

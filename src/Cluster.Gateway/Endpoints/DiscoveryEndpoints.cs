@@ -1,0 +1,57 @@
+using Cluster.Gateway.Hosting;
+using Cluster.Gateway.Http;
+using Cluster.Gateway.Querying;
+using Cluster.Scim.Discovery;
+using Cluster.Scim.Schema;
+using Microsoft.Extensions.Options;
+
+namespace Cluster.Gateway.Endpoints;
+
+/// <summary><c>/ServiceProviderConfig</c>, <c>/ResourceTypes</c>, <c>/Schemas</c> (RFC 7644 §4), generated from the served schemas.</summary>
+public static class DiscoveryEndpoints
+{
+    /// <summary>The resource types this gateway serves. Discovery lists exactly these.</summary>
+    public static readonly IReadOnlyList<ResourceTypeDefinition> Served = [ScimSchemas.UserResource];
+
+    /// <summary>What the server really supports.</summary>
+    public static ServiceProviderFeatures Features(GatewayOptions options) => new(
+        Patch: true,
+        Bulk: false,
+        BulkMaxOperations: 0,
+        BulkMaxPayloadSize: 0,
+        Filter: true,
+        FilterMaxResults: options.MaxPageSize,
+        ChangePassword: false,
+        Sort: false,
+        ETag: false);
+
+    public static RouteGroupBuilder MapDiscovery(this RouteGroupBuilder scim)
+    {
+        scim.MapGet("/ServiceProviderConfig", (string tenantId, HttpRequest request, IOptions<GatewayOptions> options) =>
+            ScimHttp.Json(200, DiscoveryDocuments.ServiceProviderConfig(Features(options.Value), Base(request, options, tenantId))));
+
+        scim.MapGet("/ResourceTypes", (string tenantId, HttpRequest request, IOptions<GatewayOptions> options) =>
+            ScimHttp.Json(200, DiscoveryDocuments.List([.. Served.Select(t => DiscoveryDocuments.ResourceType(t, Base(request, options, tenantId)))])));
+
+        scim.MapGet("/ResourceTypes/{name}", (string tenantId, string name, HttpRequest request, IOptions<GatewayOptions> options) =>
+            Served.FirstOrDefault(t => string.Equals(t.Name, name, StringComparison.OrdinalIgnoreCase)) is { } type
+                ? ScimHttp.Json(200, DiscoveryDocuments.ResourceType(type, Base(request, options, tenantId)))
+                : ScimHttp.Error(404, null, "Resource type not found."));
+
+        scim.MapGet("/Schemas", (string tenantId, HttpRequest request, IOptions<GatewayOptions> options) =>
+            ScimHttp.Json(200, DiscoveryDocuments.List([.. ServedSchemas().Select(s => DiscoveryDocuments.Schema(s, Base(request, options, tenantId)))])));
+
+        scim.MapGet("/Schemas/{urn}", (string tenantId, string urn, HttpRequest request, IOptions<GatewayOptions> options) =>
+            ServedSchemas().FirstOrDefault(s => string.Equals(s.Id, urn, StringComparison.OrdinalIgnoreCase)) is { } schema
+                ? ScimHttp.Json(200, DiscoveryDocuments.Schema(schema, Base(request, options, tenantId)))
+                : ScimHttp.Error(404, null, "Schema not found."));
+
+        return scim;
+    }
+
+    private static IEnumerable<SchemaDefinition> ServedSchemas() =>
+        Served.SelectMany(t => t.Extensions.Select(e => e.Schema).Prepend(t.Schema)).Distinct();
+
+    private static string Base(HttpRequest request, IOptions<GatewayOptions> options, string tenantId) =>
+        ScimUrls.TenantBase(request, options, tenantId);
+}

@@ -1,0 +1,90 @@
+using Cluster.Gateway.Admin;
+using Cluster.Gateway.Auth;
+using Cluster.Gateway.Endpoints;
+using Cluster.Gateway.Http;
+using Cluster.Gateway.Querying;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Cluster.Gateway.Hosting;
+
+/// <summary>Registration and mapping of the gateway.</summary>
+public static class GatewayHostingExtensions
+{
+    /// <summary>
+    /// Adds the gateway's options (validated at start-up), the Orleans client — or, with <c>Gateway:Mode=Cohost</c>,
+    /// a silo in this process — and the SCIM services.
+    /// </summary>
+    public static WebApplicationBuilder AddScimGateway(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+
+        var gateway = builder.Configuration.GetSection(GatewayOptions.SectionName).Get<GatewayOptions>() ?? new GatewayOptions();
+        if (gateway.IsCohost)
+        {
+            builder.UseOrleans(silo => silo.UseScimClustering(builder.Configuration).AddScimGrains(builder.Configuration));
+        }
+        else
+        {
+            builder.UseOrleansClient(client => client.UseScimClustering(builder.Configuration));
+        }
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<TenantTokenValidator>();
+        builder.Services.AddSingleton<UserQueries>();
+        builder.Services.AddSingleton<ScimTenantFilter>();
+        builder.Services.AddSingleton<AdminKeyFilter>();
+        builder.Services.AddExceptionHandler<ScimExceptionHandler>();
+        builder.Services.AddProblemDetails();
+        builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster");
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = gateway.MaxBodyBytes * 2L);
+        return builder;
+    }
+
+    /// <summary>Maps the SCIM endpoints under <c>/scim/v2/tenants/{tenantId}</c> and the admin API under <c>/admin</c>.</summary>
+    public static WebApplication MapScimGateway(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages(WriteEmptyErrorAsync);
+
+        var scim = app.MapGroup(ScimUrls.TenantRoutePrefix).AddEndpointFilter<ScimTenantFilter>();
+        scim.MapUsers().MapDiscovery();
+
+        // Anything else under a tenant's SCIM URL: authenticated first, then a SCIM 404.
+        scim.Map("/{**rest}", (string rest) => ScimHttp.Error(404, null, "No such SCIM endpoint."));
+        app.MapAdmin();
+        return app;
+    }
+
+    // Errors produced without a body (405 method not allowed, unmatched routes): SCIM body under /scim, ProblemDetails elsewhere.
+    private static async Task WriteEmptyErrorAsync(StatusCodeContext context)
+    {
+        var http = context.HttpContext;
+        if (http.Request.Path.StartsWithSegments(ScimExceptionHandler.ScimPathPrefix))
+        {
+            await ScimHttp.Error(http.Response.StatusCode, null, http.Response.StatusCode == 405 ? "Method not allowed." : null).ExecuteAsync(http);
+        }
+        else
+        {
+            await Results.Problem(statusCode: http.Response.StatusCode).ExecuteAsync(http);
+        }
+    }
+}
+
+/// <summary>Ready when a grain call through the cluster answers (cluster reachable, tenant storage readable).</summary>
+public sealed class ClusterHealthCheck(IGrainFactory grains) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await grains.GetGrain<Abstractions.ITenantGrain>("health-probe").GetCredentialsAsync().WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
+            return HealthCheckResult.Healthy();
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return HealthCheckResult.Unhealthy("The Orleans cluster did not answer.", e);
+        }
+    }
+}

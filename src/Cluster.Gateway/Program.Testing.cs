@@ -1,0 +1,2 @@
+// Makes Program visible to WebApplicationFactory<Program> in the HTTP tests.
+public partial class Program;
