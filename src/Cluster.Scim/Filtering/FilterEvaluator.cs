@@ -257,7 +257,8 @@ public static class FilterEvaluator
             return result;
         }
 
-        IEnumerable<JsonNode?> items = binding.Attribute.MultiValued && node is JsonArray array ? array : [node];
+        // Not a collection expression: in a conditional with a JsonArray it would build a new JsonArray and re-parent the node.
+        IEnumerable<JsonNode?> items = binding.Attribute.MultiValued && node is JsonArray array ? array : new JsonNode?[] { node };
         foreach (var item in items)
         {
             var value = item switch
