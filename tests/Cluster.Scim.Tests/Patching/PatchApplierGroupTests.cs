@@ -109,6 +109,13 @@ public class PatchApplierGroupTests
     }
 
     [Fact]
+    public void AddSingleMemberObject_IsWrapped()
+    {
+        var result = PatchGroup(Empty, Ops("""{"op":"add","path":"members","value":{"value":"u7"}}"""));
+        AssertJson("""[{"value":"u7"}]""", result["members"]);
+    }
+
+    [Fact]
     public void ReplaceDisplayName()
     {
         var result = PatchGroup(Empty, Ops("""{"op":"Replace","path":"displayName","value":"1879db59-3bdf-4490-ad68-ab880a269474updatedDisplayName"}"""));
