@@ -76,7 +76,7 @@ public static class ResourceNormalizer
         }
 
         var result = new JsonArray();
-        IEnumerable<JsonNode?> items = value is JsonArray array ? array : [value];
+        IEnumerable<JsonNode?> items = value is JsonArray array ? array : new[] { value };
         foreach (var item in items)
         {
             if (!ScimJson.IsNull(item) && NormalizeSingle(item!, attribute, displayName) is { } normalized)
