@@ -1,9 +1,9 @@
 namespace Microsoft.Extensions.Hosting;
 
-/// <summary>How processes find each other. Section <c>Orleans</c> (environment: <c>Orleans__ClusterId</c>, ...).</summary>
+/// <summary>How processes find each other. Section <c>Cluster</c> (environment: <c>Cluster__ClusterId</c>, ...). Not <c>Orleans</c>: Orleans binds that section itself.</summary>
 public sealed class OrleansClusterOptions
 {
-    public const string SectionName = "Orleans";
+    public const string SectionName = "Cluster";
 
     /// <summary>Cluster id: processes with the same id form one cluster.</summary>
     public string ClusterId { get; set; } = "scim-local";
@@ -12,7 +12,7 @@ public sealed class OrleansClusterOptions
     public string ServiceId { get; set; } = "scim";
 
     /// <summary><c>AzureTable</c> (membership table in Azure Storage / Azurite) or <c>Localhost</c> (one silo, development).</summary>
-    public string Clustering { get; set; } = "AzureTable";
+    public string Membership { get; set; } = "AzureTable";
 
     /// <summary>Silo-to-silo port.</summary>
     public int SiloPort { get; set; } = 11111;

@@ -8,7 +8,7 @@ namespace Microsoft.Extensions.Hosting;
 /// <summary>Cluster membership for silos and clients, chosen from configuration (never from the environment name).</summary>
 public static class OrleansHostingExtensions
 {
-    /// <summary>Configures cluster identity, endpoints and membership of a silo from the <c>Orleans</c> and <c>Storage</c> sections.</summary>
+    /// <summary>Configures cluster identity, endpoints and membership of a silo from the <c>Cluster</c> and <c>Storage</c> sections.</summary>
     public static ISiloBuilder UseScimClustering(this ISiloBuilder silo, IConfiguration configuration)
     {
         var options = Bind(configuration);
@@ -53,11 +53,11 @@ public static class OrleansHostingExtensions
     private static OrleansClusterOptions Bind(IConfiguration configuration) =>
         configuration.GetSection(OrleansClusterOptions.SectionName).Get<OrleansClusterOptions>() ?? new OrleansClusterOptions();
 
-    private static bool IsLocalhost(OrleansClusterOptions options) => options.Clustering.ToUpperInvariant() switch
+    private static bool IsLocalhost(OrleansClusterOptions options) => options.Membership.ToUpperInvariant() switch
     {
         "LOCALHOST" => true,
         "AZURETABLE" => false,
-        _ => throw new InvalidOperationException($"Unknown Orleans:Clustering '{options.Clustering}'. Use AzureTable or Localhost."),
+        _ => throw new InvalidOperationException($"Unknown Cluster:Membership '{options.Membership}'. Use AzureTable or Localhost."),
     };
 
     private static string ConnectionString(IConfiguration configuration) =>

@@ -54,7 +54,7 @@ public static class UsersEndpoints
     {
         var resource = ResourceNormalizer.Normalize(await ScimHttp.ReadObjectAsync(request, options.Value.MaxBodyBytes), ResourceType);
         var id = GrainKeys.NewResourceId();
-        var result = await User(grains, tenantId, id).CreateAsync(resource.ToJsonString());
+        var result = await User(grains, tenantId, id).CreateAsync(ScimSerializer.Serialize(resource));
         return Respond(result, request, options, tenantId);
     }
 
@@ -71,7 +71,7 @@ public static class UsersEndpoints
         }
 
         var resource = ResourceNormalizer.Normalize(await ScimHttp.ReadObjectAsync(request, options.Value.MaxBodyBytes), ResourceType);
-        return Respond(await User(grains, tenantId, id).ReplaceAsync(resource.ToJsonString()), request, options, tenantId);
+        return Respond(await User(grains, tenantId, id).ReplaceAsync(ScimSerializer.Serialize(resource)), request, options, tenantId);
     }
 
     private static async Task<IResult> PatchAsync(string tenantId, string id, HttpRequest request, IGrainFactory grains, IOptions<GatewayOptions> options)
@@ -82,7 +82,7 @@ public static class UsersEndpoints
         }
 
         var body = await ScimHttp.ReadObjectAsync(request, options.Value.MaxBodyBytes);
-        return Respond(await User(grains, tenantId, id).PatchAsync(body.ToJsonString()), request, options, tenantId);
+        return Respond(await User(grains, tenantId, id).PatchAsync(ScimSerializer.Serialize(body)), request, options, tenantId);
     }
 
     private static async Task<IResult> DeleteAsync(string tenantId, string id, IGrainFactory grains) =>

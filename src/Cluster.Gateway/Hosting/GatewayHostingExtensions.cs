@@ -50,9 +50,6 @@ public static class GatewayHostingExtensions
 
         var scim = app.MapGroup(ScimUrls.TenantRoutePrefix).AddEndpointFilter<ScimTenantFilter>();
         scim.MapUsers().MapDiscovery();
-
-        // Anything else under a tenant's SCIM URL: authenticated first, then a SCIM 404.
-        scim.Map("/{**rest}", (string rest) => ScimHttp.Error(404, null, "No such SCIM endpoint."));
         app.MapAdmin();
         return app;
     }

@@ -17,11 +17,11 @@ public static class ScimHttp
 
     /// <summary>A SCIM error response.</summary>
     public static IResult Error(int status, string? scimType, string? detail, Action<HttpResponse>? headers = null) =>
-        new ScimJsonResult(status, ScimError.ToJson(status, scimType, detail).ToJsonString(), headers);
+        new ScimJsonResult(status, ScimSerializer.Serialize(ScimError.ToJson(status, scimType, detail)), headers);
 
     /// <summary>A SCIM JSON body (resource, list response, discovery document).</summary>
     public static IResult Json(int status, JsonNode body, Action<HttpResponse>? headers = null) =>
-        new ScimJsonResult(status, body.ToJsonString(), headers);
+        new ScimJsonResult(status, ScimSerializer.Serialize(body), headers);
 
     /// <summary>Maps a grain outcome to HTTP; <paramref name="render"/> turns a stored resource into the response body.</summary>
     public static IResult From(ScimResult result, Func<string, JsonObject> render, Func<JsonObject, string>? location = null)
@@ -38,7 +38,7 @@ public static class ScimHttp
 
         var body = render(result.Resource);
         var etag = ScimResource.ETag(result.Version);
-        return new ScimJsonResult(result.Status, body.ToJsonString(), response =>
+        return new ScimJsonResult(result.Status, ScimSerializer.Serialize(body), response =>
         {
             response.Headers.ETag = etag;
             if (result.Status == 201 && location is not null)
@@ -86,7 +86,7 @@ public static class ScimHttp
         }
         catch (JsonException e)
         {
-            throw ScimException.InvalidSyntax(e.Message.Contains("depth", StringComparison.OrdinalIgnoreCase)
+            throw ScimException.InvalidSyntax(e.Message.Contains("maximum configured depth", StringComparison.OrdinalIgnoreCase)
                 ? "The request body is nested too deeply."
                 : "The request body is not valid JSON.");
         }

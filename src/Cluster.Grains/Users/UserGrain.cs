@@ -197,7 +197,7 @@ public sealed partial class UserGrain(
             await Task.WhenAll(pending);
 
             // 2. Write the user: from here on the change is acknowledged.
-            var json = resource.ToJsonString();
+            var json = ScimSerializer.Serialize(resource);
             var previous = state.State;
             state.State = new ResourceState { Json = json, Version = version };
             try

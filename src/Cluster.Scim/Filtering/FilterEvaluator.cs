@@ -162,38 +162,9 @@ public static class FilterEvaluator
         }
 
         var resourceType = scope.ResourceType!;
-        var resolved = Resolve(path, resourceType)
+        var resolved = resourceType.Resolve(path)
             ?? throw ScimException.InvalidFilter($"Invalid filter: unknown attribute '{Shorten(path)}' for resource type {resourceType.Name}.");
         return new Binding(resolved.IsExtension(resourceType) ? resolved.Schema.Id : null, resolved.Attribute, resolved.SubAttribute);
-    }
-
-    /// <summary><see cref="ResourceTypeDefinition.Resolve"/>, plus URN-less extension attributes and URN-qualified common attributes.</summary>
-    private static ResolvedAttribute? Resolve(AttributePath path, ResourceTypeDefinition resourceType)
-    {
-        var resolved = resourceType.Resolve(path);
-        if (resolved is not null)
-        {
-            return resolved;
-        }
-
-        if (path.SchemaUrn is null)
-        {
-            foreach (var extension in resourceType.Extensions)
-            {
-                resolved = resourceType.Resolve(path with { SchemaUrn = extension.Schema.Id });
-                if (resolved is not null)
-                {
-                    return resolved;
-                }
-            }
-
-            return null;
-        }
-
-        // urn:…:core:2.0:User:id — common attributes are not part of the core schema definition.
-        return string.Equals(path.SchemaUrn, resourceType.Schema.Id, StringComparison.OrdinalIgnoreCase)
-            ? resourceType.Resolve(path with { SchemaUrn = null })
-            : null;
     }
 
     private static bool Evaluate(FilterNode filter, JsonObject scopeObject, Scope scope)

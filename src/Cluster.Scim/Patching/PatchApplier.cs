@@ -123,7 +123,7 @@ public static class PatchApplier
             // Falls through to the unknown-key handling below.
         }
 
-        if (path is not null && AttributeResolver.Resolve(type, path.Attribute.Parent) is not null)
+        if (path is not null && type.Resolve(path.Attribute.Parent) is not null)
         {
             ApplyToTarget(working, op, ResolveTarget(path, type), hasValue: true, value, type);
             return;
@@ -167,7 +167,7 @@ public static class PatchApplier
 
     private static Target ResolveTarget(PatchPath path, ResourceTypeDefinition type)
     {
-        var resolved = AttributeResolver.Resolve(type, path.Attribute.Parent)
+        var resolved = type.Resolve(path.Attribute.Parent)
             ?? throw ScimException.InvalidPath($"Unknown attribute '{path.Attribute.Parent}'.");
         var attribute = resolved.Attribute;
         var subName = path.Attribute.SubAttributeName ?? path.SubAttribute;

@@ -148,7 +148,7 @@ public static class ResourceNormalizer
 
         if (AttributePath.TryParse(key, out var path)
             && path.SubAttributeName is null
-            && AttributeResolver.Resolve(type, path) is { } resolved)
+            && type.Resolve(path) is { } resolved)
         {
             if (resolved.Attribute.Mutability != Mutability.ReadOnly)
             {

@@ -45,35 +45,45 @@ public sealed record ResourceTypeDefinition(
         string.Equals(Schema.Id, urn, StringComparison.OrdinalIgnoreCase) ? Schema : FindExtension(urn);
 
     /// <summary>
-    /// Resolves an attribute path against this resource type. Returns null when the attribute does not exist.
-    /// A path without a URN is looked up in the core schema first, then in each extension.
+    /// Resolves an attribute path against this resource type the way clients use paths; null when no such attribute.
+    /// A path without a URN is looked up in the core schema, then the common attributes (<c>id</c>, <c>externalId</c>,
+    /// <c>meta</c>), then each extension (Entra's legacy <c>manager</c> means the enterprise <c>manager</c>).
+    /// A path with the core URN may also name a common attribute (<c>urn:…:core:2.0:User:id</c>).
     /// </summary>
     public ResolvedAttribute? Resolve(AttributePath path)
     {
-        SchemaDefinition? schema;
-        AttributeDefinition? attribute = null;
         if (path.SchemaUrn is { } urn)
         {
-            schema = FindSchema(urn);
-            attribute = schema?.FindAttribute(path.AttributeName);
-        }
-        else
-        {
-            schema = Schema;
-            attribute = Schema.FindAttribute(path.AttributeName) ?? CommonAttributes.Find(path.AttributeName);
+            var schema = FindSchema(urn);
+            var attribute = schema?.FindAttribute(path.AttributeName)
+                ?? (ReferenceEquals(schema, Schema) ? CommonAttributes.Find(path.AttributeName) : null);
+            return schema is null || attribute is null ? null : WithSub(schema, attribute, path.SubAttributeName);
         }
 
-        if (schema is null || attribute is null)
+        if ((Schema.FindAttribute(path.AttributeName) ?? CommonAttributes.Find(path.AttributeName)) is { } core)
         {
-            return null;
+            return WithSub(Schema, core, path.SubAttributeName);
         }
 
-        if (path.SubAttributeName is null)
+        foreach (var extension in Extensions)
+        {
+            if (extension.Schema.FindAttribute(path.AttributeName) is { } attribute)
+            {
+                return WithSub(extension.Schema, attribute, path.SubAttributeName);
+            }
+        }
+
+        return null;
+    }
+
+    private static ResolvedAttribute? WithSub(SchemaDefinition schema, AttributeDefinition attribute, string? subAttributeName)
+    {
+        if (subAttributeName is null)
         {
             return new ResolvedAttribute(schema, attribute, null);
         }
 
-        var sub = attribute.FindSubAttribute(path.SubAttributeName);
+        var sub = attribute.FindSubAttribute(subAttributeName);
         return sub is null ? null : new ResolvedAttribute(schema, attribute, sub);
     }
 }
