@@ -24,7 +24,10 @@ public static class Program
         'tenants create' and 'tokens create' print a secret token once: store it, it cannot be shown again.
         """;
 
-    public static async Task<int> Main(string[] args)
+    public static Task<int> Main(string[] args) => RunAsync(args, null, Console.Out, Console.Error);
+
+    /// <summary>Runs one command. <paramref name="handler"/> replaces the network (tests); output goes to the writers.</summary>
+    public static async Task<int> RunAsync(string[] args, HttpMessageHandler? handler, TextWriter stdout, TextWriter stderr)
     {
         var rest = new List<string>();
         var url = Environment.GetEnvironmentVariable("SCIM_ADMIN_URL") ?? "http://127.0.0.1:8080";
@@ -37,17 +40,18 @@ public static class Program
                 case "--url" when i + 1 < args.Length: url = args[++i]; break;
                 case "--key" when i + 1 < args.Length: key = args[++i]; break;
                 case "--name" when i + 1 < args.Length: name = args[++i]; break;
-                case "-h" or "--help": Console.Out.WriteLine(Usage); return 0;
+                case "-h" or "--help": stdout.WriteLine(Usage); return 0;
                 default: rest.Add(args[i]); break;
             }
         }
 
         if (key.Length == 0)
         {
-            return Fail("No operator key: pass --key or set SCIM_ADMIN_KEY.");
+            return Fail(stderr, "No operator key: pass --key or set SCIM_ADMIN_KEY.");
         }
 
-        using var http = new HttpClient { BaseAddress = new Uri(url.TrimEnd('/') + "/") };
+        using var http = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
+        http.BaseAddress = new Uri(url.TrimEnd('/') + "/");
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
         try
         {
@@ -61,18 +65,18 @@ public static class Program
             };
             if (response is null)
             {
-                Console.Error.WriteLine(Usage);
+                stderr.WriteLine(Usage);
                 return 2;
             }
 
             var body = await response.Content.ReadAsStringAsync();
             var text = body.Length == 0 ? $"{(int)response.StatusCode} {response.ReasonPhrase}" : Pretty(body);
-            (response.IsSuccessStatusCode ? Console.Out : Console.Error).WriteLine(text);
+            (response.IsSuccessStatusCode ? stdout : stderr).WriteLine(text);
             return response.IsSuccessStatusCode ? 0 : 1;
         }
         catch (HttpRequestException e)
         {
-            return Fail($"Cannot reach {url}: {e.Message}");
+            return Fail(stderr, $"Cannot reach {url}: {e.Message}");
         }
     }
 
@@ -89,9 +93,9 @@ public static class Program
         }
     }
 
-    private static int Fail(string message)
+    private static int Fail(TextWriter stderr, string message)
     {
-        Console.Error.WriteLine(message);
+        stderr.WriteLine(message);
         return 2;
     }
 }
