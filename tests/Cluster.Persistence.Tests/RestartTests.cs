@@ -1,0 +1,244 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Azure.Data.Tables;
+using Cluster.Abstractions;
+using Cluster.Gateway.Auth;
+using Cluster.Gateway.Hosting;
+using Cluster.Gateway.Querying;
+using Cluster.Scim.Filtering;
+using Cluster.Scim.Resources;
+using Cluster.Scim.Schema;
+using Cluster.TestInfrastructure;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+using Orleans.TestingHost;
+using Xunit.Abstractions;
+
+namespace Cluster.Persistence.Tests;
+
+/// <summary>
+/// Invariant 3 (acknowledged means durable) against real Azure Table storage (Azurite): state written by one
+/// cluster is what a completely new cluster on the same table and ServiceId reads back.
+/// </summary>
+public sealed class RestartTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task ACreatedUserSurvivesAFullRestartOfTheSiloHost()
+    {
+        var connectionString = AzuriteStorage.ConnectionString;
+        await AzuriteProbe.EnsureReachableAsync(connectionString);
+
+        var run = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+        var tableName = "ScimTest" + run;
+        var serviceId = "scim-persistence-" + run;
+        var tenantId = GrainKeys.NewTenantId();
+        var userId = GrainKeys.NewResourceId();
+        var deletedId = GrainKeys.NewResourceId();
+        var oldName = $"persist.zq{run}@contoso.com";
+        var newName = $"renamed.zq{run}@contoso.com";
+        var deletedName = $"deleted.zq{run}@contoso.com";
+        var tableClient = new TableServiceClient(connectionString).GetTableClient(tableName);
+
+        try
+        {
+            IssuedToken token;
+            IssuedToken revoked;
+            ScimResult before;
+            ScimResult? lastWritten = null;
+            var cluster = await StartClusterAsync(connectionString, tableName, serviceId);
+            try
+            {
+                var grains = cluster.Client;
+                var tenant = grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId));
+                token = (await tenant.CreateAsync("Contoso"))!;
+                revoked = (await tenant.IssueTokenAsync())!;
+                Assert.True(await tenant.RevokeTokenAsync(revoked.Id));
+
+                var user = grains.GetGrain<IUserGrain>(GrainKeys.User(tenantId, userId));
+                Assert.Equal(201, (await user.CreateAsync(Resource(oldName, "ext-" + run))).Status);
+                var renamed = await user.PatchAsync($$"""{"Operations":[{"op":"replace","path":"userName","value":"{{newName}}"}]}""");
+                Assert.Equal((200, 2L), (renamed.Status, renamed.Version));
+
+                var deleted = grains.GetGrain<IUserGrain>(GrainKeys.User(tenantId, deletedId));
+                Assert.Equal(201, (await deleted.CreateAsync(Resource(deletedName, null))).Status);
+                Assert.Equal(204, (await deleted.DeleteAsync()).Status);
+
+                // The freed name's entry was cleared in storage; it can be claimed and cleared again in the same activation.
+                var again = grains.GetGrain<IUserGrain>(GrainKeys.User(tenantId, GrainKeys.NewResourceId()));
+                Assert.Equal(201, (await again.CreateAsync(Resource(deletedName, null))).Status);
+                Assert.Equal(204, (await again.DeleteAsync()).Status);
+
+                before = await user.GetAsync();
+                Assert.Equal(200, before.Status);
+            }
+            finally
+            {
+                await cluster.StopAllSilosAsync();
+                await cluster.DisposeAsync();
+            }
+
+            // A new cluster: nothing in memory survives, only what is in the table.
+            cluster = await StartClusterAsync(connectionString, tableName, serviceId);
+            try
+            {
+                var grains = cluster.Client;
+                var after = await grains.GetGrain<IUserGrain>(GrainKeys.User(tenantId, userId)).GetAsync();
+                Assert.Equal(200, after.Status);
+                Assert.Equal(before.Resource, after.Resource);
+                Assert.Equal(before.Version, after.Version);
+                Assert.Equal(404, (await grains.GetGrain<IUserGrain>(GrainKeys.User(tenantId, deletedId)).GetAsync()).Status);
+
+                var queries = new UserQueries(grains);
+                var byNewName = await queries.QueryAsync(tenantId, FilterParser.Parse($"userName eq \"{newName.ToUpperInvariant()}\""), 1, 10);
+                Assert.Equal(userId, Assert.Single(byNewName.Page)["id"]!.GetValue<string>());
+                Assert.Equal(0, (await queries.QueryAsync(tenantId, FilterParser.Parse($"userName eq \"{oldName}\""), 1, 10)).Total);
+                Assert.Equal(0, (await queries.QueryAsync(tenantId, FilterParser.Parse($"userName eq \"{deletedName}\""), 1, 10)).Total);
+                Assert.Empty(await grains.GetGrain<IIndexEntryGrain>(GrainKeys.IndexEntry(tenantId, IndexNames.UserName, IndexNames.Hash(oldName))).LookupAsync());
+                Assert.Equal(1, (await queries.QueryAsync(tenantId, FilterParser.Parse($"externalId eq \"ext-{run}\""), 1, 10)).Total);
+
+                var listed = await queries.QueryAsync(tenantId, null, 1, 100);
+                Assert.Equal(userId, Assert.Single(listed.Page)["id"]!.GetValue<string>());
+                Assert.Equal(1, await queries.CountAsync(tenantId));
+
+                // The stored name still enforces uniqueness; the old and deleted names are free.
+                Assert.Equal(409, (await grains.GetGrain<IUserGrain>(GrainKeys.User(tenantId, GrainKeys.NewResourceId())).CreateAsync(Resource(newName, null))).Status);
+
+                var validator = new TenantTokenValidator(grains, Options.Create(new GatewayOptions()), TimeProvider.System);
+                Assert.True(await validator.ValidateAsync(tenantId, token.Secret));
+                Assert.False(await validator.ValidateAsync(tenantId, revoked.Secret));
+                Assert.False(await validator.ValidateAsync(tenantId, token.Secret + "x"));
+                var info = (await grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId)).GetInfoAsync())!;
+                Assert.Equal(token.Id, Assert.Single(info.Tokens).Id);
+
+                // Entries cleared before the restart can be claimed again by new users.
+                foreach (var freed in new[] { oldName, deletedName })
+                {
+                    var newcomer = GrainKeys.NewResourceId();
+                    Assert.Equal(201, (await grains.GetGrain<IUserGrain>(GrainKeys.User(tenantId, newcomer)).CreateAsync(Resource(freed, null))).Status);
+                    Assert.Equal([newcomer], await grains.GetGrain<IIndexEntryGrain>(GrainKeys.IndexEntry(tenantId, IndexNames.UserName, IndexNames.Hash(freed))).LookupAsync());
+                }
+
+                Assert.Equal(3, await queries.CountAsync(tenantId));
+
+                // Writes continue from the stored version (and the stored ETag).
+                var patched = await grains.GetGrain<IUserGrain>(GrainKeys.User(tenantId, userId))
+                    .PatchAsync("""{"Operations":[{"op":"replace","path":"displayName","value":"After Restart"}]}""");
+                Assert.Equal((200, 3L), (patched.Status, patched.Version));
+                lastWritten = patched;
+            }
+            finally
+            {
+                await cluster.StopAllSilosAsync();
+                await cluster.DisposeAsync();
+            }
+
+            // What is in the table: rows for the grains, no secret anywhere, no userName in any key.
+            var rows = new List<TableEntity>();
+            await foreach (var row in tableClient.QueryAsync<TableEntity>())
+            {
+                rows.Add(row);
+            }
+
+            foreach (var row in rows)
+            {
+                output.WriteLine($"{row.PartitionKey} | {row.RowKey} | {string.Join(", ", row.Keys.Where(k => k is not "odata.etag"))} | {Text(row)[..Math.Min(200, Text(row).Length)]}");
+            }
+
+            Assert.NotEmpty(rows);
+            Assert.All(rows, row => Assert.Contains(serviceId, row.PartitionKey, StringComparison.Ordinal));
+            Assert.Contains(rows, row => row.PartitionKey.Contains(tenantId, StringComparison.Ordinal) && row.PartitionKey.Contains(userId, StringComparison.Ordinal));
+            Assert.Contains(rows, row => Text(row).Contains($"renamed.zq{run}", StringComparison.Ordinal));
+
+            // The stored shapes: the user row holds the resource JSON; the tenant row holds only SHA-256 hashes.
+            var userRow = Assert.Single(rows, r => r.RowKey == "user" && r.PartitionKey.EndsWith(userId, StringComparison.Ordinal));
+            var storedUser = JsonNode.Parse(JsonNode.Parse(Data(userRow))!["Json"]!.GetValue<string>())!;
+            Assert.Equal(newName, storedUser["userName"]!.GetValue<string>());
+            Assert.Equal(lastWritten!.Resource, JsonNode.Parse(Data(userRow))!["Json"]!.GetValue<string>());
+            var tenantRow = Assert.Single(rows, r => r.RowKey == "tenant" && r.PartitionKey.EndsWith(tenantId, StringComparison.Ordinal));
+            var storedToken = Assert.Single(JsonNode.Parse(Data(tenantRow))!["Tokens"]!.AsArray())!;
+            Assert.Equal(token.Id, storedToken["Id"]!.GetValue<string>());
+            Assert.Equal(SHA256.HashData(Encoding.UTF8.GetBytes(token.Secret)), Convert.FromBase64String(storedToken["Hash"]!.GetValue<string>()));
+            foreach (var row in rows)
+            {
+                foreach (var secret in new[] { token.Secret, revoked.Secret, token.Secret["scim_".Length..], revoked.Secret["scim_".Length..] })
+                {
+                    Assert.DoesNotContain(secret, Text(row), StringComparison.Ordinal);
+                    Assert.DoesNotContain(secret, row.PartitionKey + row.RowKey, StringComparison.Ordinal);
+                }
+
+                foreach (var name in new[] { oldName, newName, deletedName, $"persist.zq{run}", $"renamed.zq{run}", $"deleted.zq{run}" })
+                {
+                    Assert.DoesNotContain(name, row.PartitionKey, StringComparison.OrdinalIgnoreCase);
+                    Assert.DoesNotContain(name, row.RowKey, StringComparison.OrdinalIgnoreCase);
+                }
+            }
+        }
+        finally
+        {
+            await tableClient.DeleteAsync();
+        }
+    }
+
+    [Fact]
+    public async Task UnreachableStorageFailsWithAClearMessage()
+    {
+        var port = TestPorts.Free();
+        var connectionString = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;" +
+            $"TableEndpoint=http://127.0.0.1:{port}/devstoreaccount1;";
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => AzuriteProbe.EnsureReachableAsync(connectionString));
+
+        Assert.Contains("tests/run.sh", error.Message, StringComparison.Ordinal);
+        Assert.Contains("start Azurite", error.Message, StringComparison.Ordinal);
+        Assert.Contains(AzuriteStorage.EnvironmentVariable, error.Message, StringComparison.Ordinal);
+        Assert.Contains($"127.0.0.1:{port}", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("AccountKey", error.Message, StringComparison.Ordinal);
+    }
+
+    private static async Task<InProcessTestCluster> StartClusterAsync(string connectionString, string tableName, string serviceId)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Storage:Provider"] = "AzureTable",
+            ["Storage:ConnectionString"] = connectionString,
+            ["Storage:TableName"] = tableName,
+        }).Build();
+        var builder = new InProcessTestClusterBuilder(initialSilosCount: 1);
+        builder.Options.ServiceId = serviceId;
+        builder.ConfigureSilo((_, silo) => silo.AddScimGrains(configuration));
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        return cluster;
+    }
+
+    private static string Resource(string userName, string? externalId)
+    {
+        var body = new JsonObject { ["userName"] = userName };
+        if (externalId is not null)
+        {
+            body["externalId"] = externalId;
+        }
+
+        return ResourceNormalizer.Normalize(body, ScimSchemas.UserResource).ToJsonString();
+    }
+
+    // The state column (Orleans writes the serialized state as binary "Data").
+    private static string Data(TableEntity row) => row["Data"] switch
+    {
+        byte[] bytes => Encoding.UTF8.GetString(bytes),
+        BinaryData data => data.ToString(),
+        var other => Assert.IsType<string>(other),
+    };
+
+    // Every property of a row as text (binary columns decoded as UTF-8), keys excluded.
+    private static string Text(TableEntity row) => string.Join("\n", row
+        .Where(p => p.Key is not ("PartitionKey" or "RowKey"))
+        .Select(p => p.Value switch
+        {
+            byte[] bytes => Encoding.UTF8.GetString(bytes),
+            BinaryData data => data.ToString(),
+            null => "",
+            var other => other.ToString(),
+        }));
+}
