@@ -8,21 +8,23 @@ public sealed class DirectoryGrain(
 {
     public async Task AddAsync(string resourceId)
     {
-        if (state.State.Ids.Add(resourceId))
+        if (!state.State.Ids.Contains(resourceId))
         {
-            await state.WriteStateAsync();
+            await Commit([.. state.State.Ids, resourceId]);
         }
     }
 
     public async Task RemoveAsync(string resourceId)
     {
-        if (state.State.Ids.Remove(resourceId))
+        if (state.State.Ids.Contains(resourceId))
         {
-            await state.WriteStateAsync();
+            await Commit([.. state.State.Ids.Where(id => id != resourceId)]);
         }
     }
 
     public Task<string[]> ListAsync() => Task.FromResult(state.State.Ids.ToArray());
 
     public Task<int> CountAsync() => Task.FromResult(state.State.Ids.Count);
+
+    private Task Commit(HashSet<string> ids) => state.CommitAsync(new IdSetState { Ids = ids }, this);
 }

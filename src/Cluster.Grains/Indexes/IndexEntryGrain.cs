@@ -24,7 +24,7 @@ public sealed class IndexEntryGrain(
 
     public async Task<string?> ClaimAsync(string resourceId)
     {
-        var ids = state.State.Ids;
+        var ids = new HashSet<string>(state.State.Ids, StringComparer.Ordinal);
         if (ids.Contains(resourceId))
         {
             return null;
@@ -44,26 +44,19 @@ public sealed class IndexEntryGrain(
         }
 
         ids.Add(resourceId);
-        await state.WriteStateAsync();
+        await Commit(ids);
         return null;
     }
 
     public async Task ReleaseAsync(string resourceId)
     {
-        if (!state.State.Ids.Remove(resourceId))
+        if (state.State.Ids.Contains(resourceId))
         {
-            return;
-        }
-
-        if (state.State.Ids.Count == 0)
-        {
-            await state.ClearStateAsync();
-        }
-        else
-        {
-            await state.WriteStateAsync();
+            await Commit([.. state.State.Ids.Where(id => id != resourceId)]);
         }
     }
+
+    private Task Commit(HashSet<string> ids) => state.CommitAsync(new IdSetState { Ids = ids }, this, clear: ids.Count == 0);
 
     public Task<string[]> LookupAsync() => Task.FromResult(state.State.Ids.ToArray());
 

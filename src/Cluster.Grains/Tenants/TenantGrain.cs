@@ -25,9 +25,8 @@ public sealed class TenantGrain(
             return null;
         }
 
-        state.State = new TenantState { Name = name, CreatedAt = time.GetUtcNow() };
-        var token = AddToken();
-        await state.WriteStateAsync();
+        var (record, token) = NewToken();
+        await state.CommitAsync(new TenantState { Name = name, CreatedAt = time.GetUtcNow(), Tokens = [record] }, this);
         return token;
     }
 
@@ -43,19 +42,19 @@ public sealed class TenantGrain(
             return null;
         }
 
-        var token = AddToken();
-        await state.WriteStateAsync();
+        var (record, token) = NewToken();
+        await state.CommitAsync(With([.. state.State.Tokens, record]), this);
         return token;
     }
 
     public async Task<bool> RevokeTokenAsync(string tokenId)
     {
-        if (!state.RecordExists || state.State.Tokens.RemoveAll(t => t.Id == tokenId) == 0)
+        if (!state.RecordExists || !state.State.Tokens.Any(t => t.Id == tokenId))
         {
             return false;
         }
 
-        await state.WriteStateAsync();
+        await state.CommitAsync(With([.. state.State.Tokens.Where(t => t.Id != tokenId)]), this);
         return true;
     }
 
@@ -67,7 +66,7 @@ public sealed class TenantGrain(
     /// <summary>The hash under which a secret is stored and compared.</summary>
     public static byte[] HashSecret(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
 
-    private IssuedToken AddToken()
+    private (TokenRecord Record, IssuedToken Token) NewToken()
     {
         // 256 random bits; the id is independent of the secret so it can be shown and logged freely.
         var secret = SecretPrefix + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
@@ -77,7 +76,9 @@ public sealed class TenantGrain(
             Hash = HashSecret(secret),
             CreatedAt = time.GetUtcNow(),
         };
-        state.State.Tokens.Add(record);
-        return new IssuedToken(record.Id, secret, record.CreatedAt);
+        return (record, new IssuedToken(record.Id, secret, record.CreatedAt));
     }
+
+    private TenantState With(List<TokenRecord> tokens) =>
+        new() { Name = state.State.Name, CreatedAt = state.State.CreatedAt, Tokens = tokens };
 }

@@ -102,7 +102,7 @@ public sealed partial class UserGrain(
         }
 
         var oldHashes = _indexHashes;
-        await state.ClearStateAsync();
+        await state.CommitAsync(new ResourceState(), this, clear: true);
         _resource = null;
         _indexHashes = HashesOf(null);
         await ReleaseAsync(oldHashes, _indexHashes);
@@ -198,19 +198,7 @@ public sealed partial class UserGrain(
 
             // 2. Write the user: from here on the change is acknowledged.
             var json = ScimSerializer.Serialize(resource);
-            var previous = state.State;
-            state.State = new ResourceState { Json = json, Version = version };
-            try
-            {
-                await state.WriteStateAsync();
-            }
-            catch
-            {
-                // Not acknowledged: never serve it, and reload from storage on the next activation.
-                state.State = previous;
-                DeactivateOnIdle();
-                throw;
-            }
+            await state.CommitAsync(new ResourceState { Json = json, Version = version }, this);
 
             _resource = resource;
             _indexHashes = newHashes;
