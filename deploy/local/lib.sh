@@ -18,6 +18,9 @@
 #                                         (both give up early, status 2, if PID is given and dies)
 #   pid_alive PID                         true if PID exists and is not a zombie
 #   stop_pid PID [GRACE_S]                SIGTERM, wait up to GRACE_S (default 10) s, then SIGKILL
+#   stop_group PGID [GRACE_S]             the same for a whole process group (a child started with setsid)
+#   dotnet_defaults                       export settings that keep dotnet from leaving build servers
+#                                         behind (unless the caller set them) and silence first-run noise
 #
 # Processes are started with `setsid` (when available) so that a Ctrl-C in the terminal reaches
 # only the controlling script, which then stops its children in the right order (silos before
@@ -56,6 +59,16 @@ require_cmd() {
 }
 
 # The command prefix used to detach a child into its own session (empty if setsid is missing).
+dotnet_defaults() {
+  export DOTNET_CLI_TELEMETRY_OPTOUT=${DOTNET_CLI_TELEMETRY_OPTOUT:-1}
+  export DOTNET_NOLOGO=${DOTNET_NOLOGO:-1}
+  export DOTNET_SKIP_FIRST_TIME_EXPERIENCE=${DOTNET_SKIP_FIRST_TIME_EXPERIENCE:-1}
+  # No MSBuild worker nodes / MSBuild server / Roslyn compiler server left running after a build.
+  export MSBUILDDISABLENODEREUSE=${MSBUILDDISABLENODEREUSE:-1}
+  export DOTNET_CLI_USE_MSBUILD_SERVER=${DOTNET_CLI_USE_MSBUILD_SERVER:-0}
+  export UseSharedCompilation=${UseSharedCompilation:-false}
+}
+
 _detach_cmd() {
   if command -v setsid >/dev/null 2>&1; then echo setsid; fi
 }
@@ -158,5 +171,33 @@ stop_pid() {
   fi
   # Reap it if it is our child (no-op otherwise); never let its exit status trip `set -e`.
   wait "$pid" 2>/dev/null || true
+  return 0
+}
+
+# True if some non-zombie process is in process group PGID.
+group_alive() {
+  local pgid=${1:?pgid}
+  ps -eo pgid=,stat= 2>/dev/null | awk -v g="$pgid" '$1 == g && $2 !~ /^Z/ { found = 1 } END { exit !found }'
+}
+
+stop_group() {
+  local pgid=${1:?pgid} grace=${2:-10}
+  [[ "$pgid" =~ ^[0-9]+$ ]] || return 0
+  if group_alive "$pgid"; then
+    kill -TERM -- "-$pgid" 2>/dev/null || true
+    local deadline=$((SECONDS + grace))
+    while group_alive "$pgid" && ((SECONDS < deadline)); do
+      sleep 0.2
+    done
+    if group_alive "$pgid"; then
+      log "process group $pgid still running after ${grace}s, sending SIGKILL"
+      kill -KILL -- "-$pgid" 2>/dev/null || true
+      local tries=0
+      while group_alive "$pgid" && ((tries++ < 20)); do
+        sleep 0.1
+      done
+    fi
+  fi
+  wait "$pgid" 2>/dev/null || true
   return 0
 }
