@@ -19,6 +19,7 @@
 #   pid_alive PID                         true if PID exists and is not a zombie
 #   stop_pid PID [GRACE_S]                SIGTERM, wait up to GRACE_S (default 10) s, then SIGKILL
 #   stop_group PGID [GRACE_S]             the same for a whole process group (a child started with setsid)
+#   stop_pids GRACE_S PID...              stop_pid for several processes in parallel
 #   dotnet_defaults                       export settings that keep dotnet from leaving build servers
 #                                         behind (unless the caller set them) and silence first-run noise
 #
@@ -199,5 +200,36 @@ stop_group() {
     fi
   fi
   wait "$pgid" 2>/dev/null || true
+  return 0
+}
+
+# stop_pids GRACE_S PID...: SIGTERM all of them at once, wait up to GRACE_S for all, SIGKILL the rest.
+stop_pids() {
+  local grace=${1:?grace} pid
+  shift
+  (($#)) || return 0
+  for pid in "$@"; do
+    if pid_alive "$pid"; then kill -TERM "$pid" 2>/dev/null || true; fi
+  done
+  local deadline=$((SECONDS + grace)) any
+  while ((SECONDS < deadline)); do
+    any=0
+    for pid in "$@"; do
+      if pid_alive "$pid"; then any=1; break; fi
+    done
+    ((any)) || break
+    sleep 0.2
+  done
+  for pid in "$@"; do
+    if pid_alive "$pid"; then
+      log "pid $pid still running after ${grace}s, sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+  for pid in "$@"; do
+    local tries=0
+    while pid_alive "$pid" && ((tries++ < 20)); do sleep 0.1; done
+    wait "$pid" 2>/dev/null || true # reap our own children
+  done
   return 0
 }
