@@ -22,6 +22,8 @@
 #                       generated (32 random bytes, hex) and saved there with mode 600
 #   CONFIGURATION       build configuration (default Release)
 #   SKIP_BUILD          1 = do not build/publish, reuse $DATA_DIR/bin and the CLI build (default 0)
+#   START_TIMEOUT       seconds to wait for each silo's GET /alive and gateway's GET /health (120)
+#   STOP_GRACE          seconds between SIGTERM and SIGKILL when stopping silos/gateways (15)
 #
 # Files written while running:
 #   $DATA_DIR/pids      one line "role pid port" per running process: "azurite <pid> <table port>",
@@ -54,10 +56,10 @@ SKIP_BUILD=${SKIP_BUILD:-0}
 
 CLUSTER_ID=scim-local
 SERVICE_ID=scim
-START_TIMEOUT=120 # seconds, per silo / gateway
-STOP_GRACE=15     # seconds between SIGTERM and SIGKILL
+START_TIMEOUT=${START_TIMEOUT:-120} # seconds, per silo / gateway
+STOP_GRACE=${STOP_GRACE:-15}        # seconds between SIGTERM and SIGKILL
 
-for var in SILOS GATEWAYS GATEWAY_PORT SILO_PORT SILO_GATEWAY_PORT SILO_HTTP_PORT \
+for var in SILOS GATEWAYS START_TIMEOUT STOP_GRACE GATEWAY_PORT SILO_PORT SILO_GATEWAY_PORT SILO_HTTP_PORT \
   AZURITE_BLOB_PORT AZURITE_QUEUE_PORT AZURITE_TABLE_PORT; do
   [[ "${!var}" =~ ^[0-9]+$ ]] || die "$var must be a non-negative integer (got '${!var}')"
 done
