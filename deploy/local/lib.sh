@@ -164,6 +164,9 @@ stop_pid() {
     if pid_alive "$pid"; then
       log "pid $pid still running after ${grace}s, sending SIGKILL"
       kill -KILL "$pid" 2>/dev/null || true
+      # Reap at once (our child: returns when it is dead; otherwise returns at once): this also
+      # keeps bash from printing a "Killed ..." job notice later.
+      wait "$pid" 2>/dev/null || true
       local tries=0
       while pid_alive "$pid" && ((tries++ < 20)); do
         sleep 0.1
@@ -224,6 +227,7 @@ stop_pids() {
     if pid_alive "$pid"; then
       log "pid $pid still running after ${grace}s, sending SIGKILL"
       kill -KILL "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true # reap at once (see stop_pid)
     fi
   done
   for pid in "$@"; do
