@@ -290,12 +290,12 @@ log "Azurite pid $AZURITE_PID on 127.0.0.1:$AZURITE_BLOB_PORT/$AZURITE_QUEUE_POR
 
 for ((i = 0; i < SILOS; i++)); do
   start_host "$LOG_DIR/silo-$i.log" "$SILO_DIR" Cluster.Silo.dll \
-    "Orleans__ClusterId=$CLUSTER_ID" \
-    "Orleans__ServiceId=$SERVICE_ID" \
-    "Orleans__Clustering=AzureTable" \
-    "Orleans__SiloPort=$((SILO_PORT + i))" \
-    "Orleans__GatewayPort=$((SILO_GATEWAY_PORT + i))" \
-    "Orleans__AdvertisedIP=127.0.0.1" \
+    "Cluster__ClusterId=$CLUSTER_ID" \
+    "Cluster__ServiceId=$SERVICE_ID" \
+    "Cluster__Membership=AzureTable" \
+    "Cluster__SiloPort=$((SILO_PORT + i))" \
+    "Cluster__GatewayPort=$((SILO_GATEWAY_PORT + i))" \
+    "Cluster__AdvertisedIP=127.0.0.1" \
     "Storage__Provider=AzureTable" \
     "Storage__ConnectionString=$CONN" \
     "ASPNETCORE_URLS=http://127.0.0.1:$((SILO_HTTP_PORT + i))" \
@@ -317,9 +317,9 @@ done
 
 for ((i = 0; i < GATEWAYS; i++)); do
   start_host "$LOG_DIR/gateway-$i.log" "$GATEWAY_DIR" Cluster.Gateway.dll \
-    "Orleans__ClusterId=$CLUSTER_ID" \
-    "Orleans__ServiceId=$SERVICE_ID" \
-    "Orleans__Clustering=AzureTable" \
+    "Cluster__ClusterId=$CLUSTER_ID" \
+    "Cluster__ServiceId=$SERVICE_ID" \
+    "Cluster__Membership=AzureTable" \
     "Storage__Provider=AzureTable" \
     "Storage__ConnectionString=$CONN" \
     "Gateway__Mode=Client" \
