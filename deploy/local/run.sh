@@ -12,7 +12,7 @@
 #   GATEWAY_PORT        HTTP port of gateway 0 (default 8080); gateway i listens on GATEWAY_PORT+i
 #   SILO_PORT           Orleans silo-to-silo port of silo 0 (default 11111); silo i uses SILO_PORT+i
 #   SILO_GATEWAY_PORT   Orleans client gateway port of silo 0 (default 30000); silo i uses +i
-#   SILO_HTTP_PORT      HTTP port (health, metrics, dashboard) of silo 0 (default 7100); silo i uses +i
+#   SILO_HTTP_PORT      HTTP port (health, metrics) of silo 0 (default 7100); silo i uses +i
 #   AZURITE_BLOB_PORT / AZURITE_QUEUE_PORT / AZURITE_TABLE_PORT
 #                       Azurite ports (default 10000 / 10001 / 10002)
 #   DATA_DIR            state directory (default <repo>/.data): azurite/ (storage, kept across
@@ -349,7 +349,7 @@ URL="http://127.0.0.1:$GATEWAY_PORT"
     echo "  gateway $i:  http://127.0.0.1:$((GATEWAY_PORT + i))"
   done
   for ((i = 0; i < SILOS; i++)); do
-    echo "  silo $i:     http://127.0.0.1:$((SILO_HTTP_PORT + i))  (health, metrics, dashboard)"
+    echo "  silo $i:     http://127.0.0.1:$((SILO_HTTP_PORT + i))  (health, metrics)"
   done
   echo "  admin key:  $ADMIN_API_KEY   (saved in $KEY_FILE unless ADMIN_API_KEY was given)"
   echo "  logs:       $LOG_DIR    pids: $PIDS_FILE"
