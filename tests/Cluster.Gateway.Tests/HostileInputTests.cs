@@ -64,6 +64,9 @@ public sealed class HostileInputTests : IClassFixture<GatewayFactory>
         { EntraPayloads.Patch("""{"op":"Replace","value":"not-an-object"}"""), 400, "invalidValue" },
         { EntraPayloads.Patch("""{"op":"Replace","value":{"foo":"x"}}"""), 400, "invalidPath" },
 
+        { EntraPayloads.Patch("{\"op\":\"Replace\",\"path\":\"name\",\"value\":" + string.Concat(Enumerable.Repeat("{\"givenName\":", 200)) + "\"x\"" + new string('}', 200) + "}"), 400, "invalidSyntax" },
+        { EntraPayloads.Patch([.. Enumerable.Repeat("""{"op":"Replace","path":"displayName","value":"x"}""", 1001)]), 400, "invalidValue" },
+
         // Atomicity: the valid first operation must not be applied when the second fails.
         { EntraPayloads.Patch("""{"op":"Replace","path":"displayName","value":"Half Done"}""", """{"op":"Replace","path":"foo","value":"x"}"""), 400, "invalidPath" },
         { EntraPayloads.Patch("""{"op":"Replace","path":"userName","value":"half.renamed@contoso.com"}""", """{"op":"Replace","path":"active","value":"maybe"}"""), 400, "invalidValue" },
