@@ -93,13 +93,5 @@ internal static class ScimTestClient
         Assert.True(JsonNode.DeepEquals(expected, body), $"Not an empty ListResponse: {body.ToJsonString()}");
     }
 
-    /// <summary>A user JSON without <c>meta</c> (which carries times and versions), for before/after comparisons.</summary>
-    public static JsonObject WithoutMeta(JsonObject user)
-    {
-        var copy = (JsonObject)user.DeepClone();
-        copy.Remove("meta");
-        return copy;
-    }
-
     public static string Str(this JsonNode? node) => node?.GetValue<string>() ?? throw new InvalidOperationException("Missing string value.");
 }
