@@ -100,7 +100,10 @@ public static class UsersEndpoints
             body => $"{baseUrl}/Users/{body["id"]}");
     }
 
-    /// <summary>Adds <c>meta.location</c> and applies <c>attributes</c>/<c>excludedAttributes</c>.</summary>
+    /// <summary>
+    /// Adds <c>meta.location</c> and applies <c>attributes</c>/<c>excludedAttributes</c>. The projection always runs,
+    /// also without those parameters: it is what removes <c>returned: never</c> attributes (<c>password</c>).
+    /// </summary>
     private static JsonObject Render(JsonObject user, string baseUrl, IReadOnlyCollection<string>? attributes, IReadOnlyCollection<string>? excluded)
     {
         if (user["meta"] is JsonObject meta)
@@ -108,7 +111,7 @@ public static class UsersEndpoints
             meta["location"] = $"{baseUrl}/Users/{user["id"]}";
         }
 
-        return attributes is null && excluded is null ? user : ScimProjection.Apply(user, attributes, excluded, ResourceType);
+        return ScimProjection.Apply(user, attributes, excluded, ResourceType);
     }
 
     private static IResult NotFound(string id) => ScimHttp.Error(404, null, $"User {(id.Length > 64 ? id[..64] : id)} not found.");

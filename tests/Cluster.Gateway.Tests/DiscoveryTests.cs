@@ -1,0 +1,175 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Cluster.TestInfrastructure;
+
+namespace Cluster.Gateway.Tests;
+
+/// <summary>entra-scim.md §2.2: <c>/ServiceProviderConfig</c>, <c>/ResourceTypes</c>, <c>/Schemas</c> (RFC 7644 §4). Users only for now.</summary>
+public sealed class DiscoveryTests : IClassFixture<GatewayFactory>
+{
+    private readonly GatewayFactory _gateway;
+
+    public DiscoveryTests(GatewayFactory gateway) => _gateway = gateway;
+
+    [Fact]
+    public async Task ServiceProviderConfigAdvertisesPatchAndFilter()
+    {
+        var tenant = await _gateway.CreateTenantAsync();
+        using var scim = _gateway.ScimClient(tenant);
+
+        using var response = await scim.GetAsync("ServiceProviderConfig");
+        var body = await response.ExpectScimAsync(HttpStatusCode.OK);
+
+        Assert.Equal(["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"], body["schemas"]!.AsArray().Select(s => s.Str()));
+        Assert.True(body["patch"]!["supported"]!.GetValue<bool>());
+        Assert.True(body["filter"]!["supported"]!.GetValue<bool>());
+        Assert.True(body["filter"]!["maxResults"]!.GetValue<int>() > 0);
+        Assert.False(body["bulk"]!["supported"]!.GetValue<bool>());
+        Assert.False(body["changePassword"]!["supported"]!.GetValue<bool>());
+        Assert.False(body["sort"]!["supported"]!.GetValue<bool>());
+        Assert.Equal(JsonValueKind.False, body["etag"]!["supported"]!.GetValueKind());
+        var scheme = Assert.Single(body["authenticationSchemes"]!.AsArray())!;
+        Assert.Equal("oauthbearertoken", scheme["type"].Str());
+        Assert.Equal($"{tenant.ScimUrl}/ServiceProviderConfig", body["meta"]!["location"].Str());
+        AssertNoNulls(body);
+    }
+
+    [Fact]
+    public async Task ResourceTypesListUserWithTheEnterpriseExtension()
+    {
+        var tenant = await _gateway.CreateTenantAsync();
+        using var scim = _gateway.ScimClient(tenant);
+
+        using var response = await scim.GetAsync("ResourceTypes");
+        var body = await response.ExpectScimAsync(HttpStatusCode.OK);
+
+        Assert.Equal([EntraPayloads.ListResponseSchema], body["schemas"]!.AsArray().Select(s => s.Str()));
+        Assert.Equal(1, body["totalResults"]!.GetValue<int>());
+        var user = Assert.Single(body["Resources"]!.AsArray())!.AsObject();
+        Assert.Equal("User", user["id"].Str());
+        Assert.Equal("User", user["name"].Str());
+        Assert.Equal("/Users", user["endpoint"].Str());
+        Assert.Equal(EntraPayloads.CoreUserSchema, user["schema"].Str());
+        var extension = Assert.Single(user["schemaExtensions"]!.AsArray())!;
+        Assert.Equal(EntraPayloads.EnterpriseUserSchema, extension["schema"].Str());
+        Assert.False(extension["required"]!.GetValue<bool>());
+        Assert.Equal($"{tenant.ScimUrl}/ResourceTypes/User", user["meta"]!["location"].Str());
+        AssertNoNulls(body);
+
+        using var single = await scim.GetAsync("ResourceTypes/User");
+        Assert.True(JsonNode.DeepEquals(user, await single.ExpectScimAsync(HttpStatusCode.OK)));
+        using var group = await scim.GetAsync("ResourceTypes/Group");
+        await group.ExpectScimErrorAsync(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task SchemasDescribeUserAndEnterpriseUser()
+    {
+        var tenant = await _gateway.CreateTenantAsync();
+        using var scim = _gateway.ScimClient(tenant);
+
+        using var response = await scim.GetAsync("Schemas");
+        var body = await response.ExpectScimAsync(HttpStatusCode.OK);
+
+        Assert.Equal([EntraPayloads.ListResponseSchema], body["schemas"]!.AsArray().Select(s => s.Str()));
+        var schemas = body["Resources"]!.AsArray().Select(s => s!.AsObject()).ToDictionary(s => s["id"].Str());
+        Assert.Equal(new HashSet<string> { EntraPayloads.CoreUserSchema, EntraPayloads.EnterpriseUserSchema }, schemas.Keys.ToHashSet());
+        Assert.Equal(2, body["totalResults"]!.GetValue<int>());
+        AssertNoNulls(body);
+
+        foreach (var schema in schemas.Values)
+        {
+            Assert.Equal(["urn:ietf:params:scim:schemas:core:2.0:Schema"], schema["schemas"]!.AsArray().Select(s => s.Str()));
+            Assert.Equal($"{tenant.ScimUrl}/Schemas/{schema["id"].Str()}", schema["meta"]!["location"].Str());
+            foreach (var attribute in Flatten(schema["attributes"]!.AsArray()))
+            {
+                Assert.False(string.IsNullOrEmpty(attribute["name"]?.GetValue<string>()), attribute.ToJsonString());
+                Assert.Contains(attribute["type"].Str(), new[] { "string", "boolean", "decimal", "integer", "dateTime", "reference", "complex", "binary" });
+                Assert.Contains(attribute["mutability"].Str(), new[] { "readOnly", "readWrite", "immutable", "writeOnly" });
+                Assert.Contains(attribute["returned"].Str(), new[] { "always", "never", "default", "request" });
+                Assert.Contains(attribute["multiValued"]!.GetValueKind(), new[] { JsonValueKind.True, JsonValueKind.False });
+            }
+        }
+
+        // Every attribute Entra maps by default (entra-scim.md §3.1) is discoverable.
+        var user = schemas[EntraPayloads.CoreUserSchema]["attributes"]!.AsArray();
+        var names = user.Select(a => a!["name"].Str()).ToHashSet();
+        foreach (var name in new[] { "userName", "name", "displayName", "nickName", "title", "preferredLanguage", "active", "emails", "phoneNumbers", "addresses", "roles" })
+        {
+            Assert.Contains(name, names);
+        }
+
+        var userName = user.Single(a => a!["name"].Str() == "userName")!;
+        Assert.True(userName["required"]!.GetValue<bool>());
+        Assert.Equal("server", userName["uniqueness"].Str());
+        Assert.False(userName["caseExact"]!.GetValue<bool>());
+
+        var enterprise = schemas[EntraPayloads.EnterpriseUserSchema]["attributes"]!.AsArray().Select(a => a!["name"].Str()).ToHashSet();
+        foreach (var name in new[] { "employeeNumber", "department", "manager", "costCenter", "organization", "division" })
+        {
+            Assert.Contains(name, enterprise);
+        }
+    }
+
+    [Fact]
+    public async Task SchemaByUrnIsServedAndUnknownIsNotFound()
+    {
+        var tenant = await _gateway.CreateTenantAsync();
+        using var scim = _gateway.ScimClient(tenant);
+        var list = await (await scim.GetAsync("Schemas")).ExpectScimAsync(HttpStatusCode.OK);
+
+        foreach (var urn in new[] { EntraPayloads.CoreUserSchema, EntraPayloads.EnterpriseUserSchema })
+        {
+            using var response = await scim.GetAsync($"Schemas/{urn}");
+            var schema = await response.ExpectScimAsync(HttpStatusCode.OK);
+            Assert.Equal(urn, schema["id"].Str());
+            Assert.True(JsonNode.DeepEquals(list["Resources"]!.AsArray().Single(s => s!["id"].Str() == urn), schema));
+        }
+
+        foreach (var unknown in new[] { "urn:ietf:params:scim:schemas:core:2.0:Group", "urn:example:nope", "nope" })
+        {
+            using var response = await scim.GetAsync($"Schemas/{unknown}");
+            await response.ExpectScimErrorAsync(HttpStatusCode.NotFound);
+        }
+    }
+
+    private static IEnumerable<JsonObject> Flatten(JsonArray attributes)
+    {
+        foreach (var attribute in attributes.Select(a => a!.AsObject()))
+        {
+            yield return attribute;
+            if (attribute["subAttributes"] is JsonArray subs)
+            {
+                foreach (var sub in Flatten(subs))
+                {
+                    yield return sub;
+                }
+            }
+        }
+    }
+
+    /// <summary>entra-scim.md §2.2: discovery documents omit nulls.</summary>
+    private static void AssertNoNulls(JsonNode node, string path = "$")
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach (var (key, value) in obj)
+                {
+                    Assert.True(value is not null, $"null at {path}.{key}");
+                    AssertNoNulls(value!, $"{path}.{key}");
+                }
+
+                break;
+            case JsonArray array:
+                for (var i = 0; i < array.Count; i++)
+                {
+                    Assert.True(array[i] is not null, $"null at {path}[{i}]");
+                    AssertNoNulls(array[i]!, $"{path}[{i}]");
+                }
+
+                break;
+        }
+    }
+}
