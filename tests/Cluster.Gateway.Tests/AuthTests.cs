@@ -27,6 +27,8 @@ public sealed class AuthTests : IClassFixture<GatewayFactory>
         { "GET", "ServiceProviderConfig" },
         { "GET", "Schemas" },
         { "GET", "ResourceTypes" },
+        { "GET", "NoSuchEndpoint" },
+        { "PUT", "Users" },
     };
 
     [Theory]

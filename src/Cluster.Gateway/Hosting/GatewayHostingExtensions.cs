@@ -33,7 +33,6 @@ public static class GatewayHostingExtensions
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<TenantTokenValidator>();
         builder.Services.AddSingleton<UserQueries>();
-        builder.Services.AddSingleton<ScimTenantFilter>();
         builder.Services.AddSingleton<AdminKeyFilter>();
         builder.Services.AddExceptionHandler<ScimExceptionHandler>();
         builder.Services.AddProblemDetails();
@@ -47,8 +46,9 @@ public static class GatewayHostingExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages(WriteEmptyErrorAsync);
+        app.UseMiddleware<ScimAuthenticationMiddleware>();
 
-        var scim = app.MapGroup(ScimUrls.TenantRoutePrefix).AddEndpointFilter<ScimTenantFilter>();
+        var scim = app.MapGroup(ScimUrls.TenantRoutePrefix);
         scim.MapUsers().MapDiscovery();
         app.MapAdmin();
         return app;

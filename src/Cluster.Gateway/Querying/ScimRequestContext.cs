@@ -8,7 +8,7 @@ namespace Cluster.Gateway.Querying;
 public static class ScimUrls
 {
     /// <summary>The route prefix of one tenant's SCIM endpoint.</summary>
-    public const string TenantRoutePrefix = "/scim/v2/tenants/{" + ScimTenantFilter.TenantRouteValue + "}";
+    public const string TenantRoutePrefix = ScimAuthenticationMiddleware.TenantsPrefix + "/{tenantId}";
 
     /// <summary>The Tenant URL an admin pastes into Entra: <c>{base}/scim/v2/tenants/{tenantId}</c>.</summary>
     public static string TenantBase(HttpRequest request, IOptions<GatewayOptions> options, string tenantId)

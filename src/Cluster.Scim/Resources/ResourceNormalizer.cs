@@ -17,7 +17,7 @@ namespace Cluster.Scim.Resources;
 /// URN-prefixed keys (<c>urn:…:enterprise:2.0:User:employeeNumber</c>); an extension attribute name without a URN
 /// (<c>manager</c>, <c>department</c>) is accepted too.</item>
 /// <item>Dropped: JSON nulls, empty arrays, complex values left empty, and read-only attributes the server computes
-/// (<c>id</c>, <c>meta</c>, <c>schemas</c>, <c>groups</c>), plus keys that look like a schema URI (<c>urn:</c>/<c>http</c>)
+/// (<c>id</c>, <c>meta</c>, <c>schemas</c>, <c>groups</c>), write-only attributes (<c>password</c>: never stored), plus keys that look like a schema URI (<c>urn:</c>/<c>http</c>)
 /// whose value is an object or null but that name no known extension (Entra's malformed <c>…enterprise:2.0User</c>).</item>
 /// <item>Booleans are coerced from <c>"true"</c>/<c>"false"</c> in any case; any other non-Boolean is invalidValue.</item>
 /// <item>String-typed attributes (string, reference, dateTime, binary) must be JSON strings; numbers or Booleans there
@@ -150,11 +150,7 @@ public static class ResourceNormalizer
             && path.SubAttributeName is null
             && type.Resolve(path) is { } resolved)
         {
-            if (resolved.Attribute.Mutability != Mutability.ReadOnly)
-            {
-                Store(output, resolved, value, type);
-            }
-
+            Store(output, resolved, value, type);
             return;
         }
 
@@ -169,6 +165,14 @@ public static class ResourceNormalizer
     private static void Store(JsonObject output, ResolvedAttribute resolved, JsonNode? value, ResourceTypeDefinition type)
     {
         var attribute = resolved.Attribute;
+
+        // readOnly: the server computes it. writeOnly (password): this service authenticates nobody with it,
+        // so it is never stored — not even hashed — and never returned.
+        if (attribute.Mutability is Mutability.ReadOnly or Mutability.WriteOnly)
+        {
+            return;
+        }
+
         var isExtension = resolved.IsExtension(type);
         var displayName = isExtension ? $"{resolved.Schema.Id}:{attribute.Name}" : attribute.Name;
         var normalized = NormalizeValue(value, attribute, displayName);
