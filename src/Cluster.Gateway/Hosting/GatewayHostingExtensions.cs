@@ -32,7 +32,8 @@ public static class GatewayHostingExtensions
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<TenantTokenValidator>();
-        builder.Services.AddSingleton<UserQueries>();
+        builder.Services.AddSingleton<ResourceQueries>();
+        builder.Services.AddSingleton(sp => new UserQueries(sp.GetRequiredService<ResourceQueries>()));
         builder.Services.AddSingleton<ScimTenantFilter>();
         builder.Services.AddSingleton<AdminKeyFilter>();
         builder.Services.AddExceptionHandler<ScimExceptionHandler>();
@@ -49,7 +50,7 @@ public static class GatewayHostingExtensions
         app.UseStatusCodePages(WriteEmptyErrorAsync);
 
         var scim = app.MapGroup(ScimUrls.TenantRoutePrefix).AddEndpointFilter<ScimTenantFilter>();
-        scim.MapUsers().MapDiscovery();
+        scim.MapUsers().MapGroups().MapDiscovery();
         app.MapAdmin();
         return app;
     }
