@@ -50,6 +50,11 @@ public sealed class GroupsTests(GatewayFactory gateway) : IClassFixture<GatewayF
         Assert.False(found.ContainsKey("members"));
         Assert.Equal(id, Assert.Single((await GetJsonAsync(scim, "Groups?filter=externalId+eq+%228aa1a0c0-c4c3-4bc0-b4a5-2ef676900159%22"))["Resources"]!.AsArray())!["id"]!.GetValue<string>());
 
+        // Other filters scan the tenant's group directory.
+        var scanned = await GetJsonAsync(scim, $"Groups?excludedAttributes=members&filter={Uri.EscapeDataString($"displayName sw \"{name[..10]}\" and not (externalId eq \"x\")")}");
+        Assert.Equal(id, Assert.Single(scanned["Resources"]!.AsArray())!["id"]!.GetValue<string>());
+        Assert.Equal(1, (await GetJsonAsync(scim, "Groups?count=0"))["totalResults"]!.GetValue<int>());
+
         // Add members, many in one op ("$ref": null).
         await PatchNoContentAsync(scim, id, Op(flagDialect ? "add" : "Add", "members", Members(users[0], users[1], users[2], users[3])));
         Assert.Equal(users.Order(StringComparer.Ordinal), await MembersAsync(scim, id));
