@@ -46,6 +46,36 @@ public static class GrainKeys
     public static string User(string tenantId, string userId) =>
         string.Concat(Check(tenantId, nameof(tenantId)), "/", Check(userId, nameof(userId)));
 
+    /// <summary>The key of a group grain: <c>{tenantId}/{groupId}</c>.</summary>
+    public static string Group(string tenantId, string groupId) =>
+        string.Concat(Check(tenantId, nameof(tenantId)), "/", Check(groupId, nameof(groupId)));
+
+    /// <summary>Number of member partitions of every group (by hash of member id). Fixed per deployment: changing it moves members.</summary>
+    public const int GroupMemberPartitions = 64;
+
+    /// <summary>The key of one member partition of a group: <c>{tenantId}/{groupId}/members/{partition}</c>.</summary>
+    public static string GroupMembers(string tenantId, string groupId, int partition)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(partition);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(partition, GroupMemberPartitions);
+        return string.Concat(Check(tenantId, nameof(tenantId)), "/", Check(groupId, nameof(groupId)), "/members/", partition.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>The member partition of a member id.</summary>
+    public static int GroupMemberPartitionOf(string memberId) => (int)(HashOf(memberId) % GroupMemberPartitions);
+
+    /// <summary>Splits a group member partition key into tenant id and group id.</summary>
+    public static (string TenantId, string GroupId) ParseGroupMembersKey(string key)
+    {
+        var parts = key.Split(Separator);
+        if (parts.Length != 4 || parts[2] != "members")
+        {
+            throw new ArgumentException($"'{key}' is not a group member partition key.", nameof(key));
+        }
+
+        return (parts[0], parts[1]);
+    }
+
     /// <summary>
     /// The key of the index entry for one value: <c>{tenantId}/{index}/{valueHash}</c>, where the hash comes from
     /// <see cref="IndexNames.Hash"/>. The value itself (a userName, an email) never appears in a key.
@@ -64,9 +94,10 @@ public static class GrainKeys
     /// <summary>The directory partition of a resource id.</summary>
     public static int DirectoryPartitionOf(string resourceId)
     {
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(resourceId));
-        return (int)(BitConverter.ToUInt32(hash, 0) % DirectoryPartitions);
+        return (int)(HashOf(resourceId) % DirectoryPartitions);
     }
+
+    private static uint HashOf(string id) => BitConverter.ToUInt32(SHA256.HashData(Encoding.UTF8.GetBytes(id)), 0);
 
     /// <summary>Splits a two-part key (<c>{tenantId}/{id}</c>) built by this class.</summary>
     public static (string TenantId, string Id) ParseResourceKey(string key)

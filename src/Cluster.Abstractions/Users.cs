@@ -5,15 +5,11 @@ namespace Cluster.Abstractions;
 /// in step with it. Key: <see cref="GrainKeys.User"/>.
 /// </summary>
 [Alias("scim.IUserGrain")]
-public interface IUserGrain : IGrainWithStringKey
+public interface IUserGrain : IIndexedResourceGrain, IGroupMemberGrain
 {
     /// <summary>Creates the user from a normalized resource (see <c>ResourceNormalizer</c>). 201, or 409 uniqueness.</summary>
     [Alias("Create")]
     Task<ScimResult> CreateAsync(string resource);
-
-    /// <summary>The stored resource, or 404.</summary>
-    [Alias("Get")]
-    Task<ScimResult> GetAsync();
 
     /// <summary>PUT: replaces the resource with a normalized one. 200, 404, 409.</summary>
     [Alias("Replace")]
@@ -26,18 +22,4 @@ public interface IUserGrain : IGrainWithStringKey
     /// <summary>Deletes the user. 204, or 404.</summary>
     [Alias("Delete")]
     Task<ScimResult> DeleteAsync();
-
-    /// <summary>
-    /// True when this user holds, or is in the middle of claiming, the value whose hash is <paramref name="valueHash"/>
-    /// in <paramref name="indexName"/>. Interleaves, so an index may ask while this user is claiming.
-    /// </summary>
-    [Alias("OwnsIndexValue"), AlwaysInterleave]
-    Task<bool> OwnsIndexValueAsync(string indexName, string valueHash);
-
-    /// <summary>
-    /// Repairs the tenant's indexes and directory for this user after a lookup found an entry that does not
-    /// agree with the user (a crash between two writes): removes stale entries, restores missing ones.
-    /// </summary>
-    [Alias("Reconcile")]
-    Task ReconcileAsync(string? indexName, string? valueHash);
 }

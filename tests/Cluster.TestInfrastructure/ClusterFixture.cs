@@ -1,4 +1,7 @@
+using Cluster.Grains;
 using Microsoft.Extensions.Configuration;
+using Orleans.Runtime.Hosting;
+using Orleans.Storage;
 using Orleans.TestingHost;
 using Xunit;
 
@@ -19,7 +22,11 @@ public sealed class ClusterFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var builder = new InProcessTestClusterBuilder(initialSilosCount: 2);
-        builder.ConfigureSilo((_, silo) => silo.AddScimGrains(MemoryStorage()));
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.AddScimGrains(MemoryStorage());
+            silo.Services.AddGrainStorage(StorageNames.Default, (sp, name) => new ProbedGrainStorage(MemoryGrainStorageFactory.Create(sp, name)));
+        });
         Cluster = builder.Build();
         await Cluster.DeployAsync();
     }

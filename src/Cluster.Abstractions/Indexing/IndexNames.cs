@@ -15,9 +15,17 @@ public static class IndexNames
     /// <summary><c>emails[type eq "work"].value</c> (not unique).</summary>
     public const string UserWorkEmail = "user-workEmail";
 
+    /// <summary>Group <c>displayName</c>, unique per tenant, case-insensitive.</summary>
+    public const string GroupDisplayName = "group-displayName";
+
+    /// <summary><c>externalId</c> of groups (not unique).</summary>
+    public const string GroupExternalId = "group-externalId";
+
     public static IReadOnlyList<string> UserIndexes { get; } = [UserName, UserExternalId, UserWorkEmail];
 
-    public static bool IsUnique(string indexName) => indexName == UserName;
+    public static IReadOnlyList<string> GroupIndexes { get; } = [GroupDisplayName, GroupExternalId];
+
+    public static bool IsUnique(string indexName) => indexName is UserName or GroupDisplayName;
 
     /// <summary>The normalized form of a value for every index: case-folded (SCIM string lookups Entra makes are case-insensitive).</summary>
     public static string Normalize(string value) => value.ToUpperInvariant();

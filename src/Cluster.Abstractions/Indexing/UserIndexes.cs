@@ -51,21 +51,20 @@ public static class UserIndexes
     /// The index probe that finds a superset of the users matching <paramref name="filter"/>, or null when the
     /// filter needs a scan. Callers still evaluate the whole filter on each candidate.
     /// </summary>
-    public static IndexProbe? Plan(FilterNode filter) => filter switch
+    public static IndexProbe? Plan(FilterNode filter) => IndexPlanner.Plan(filter, Cluster.Scim.ScimConstants.UserSchema, EqIndexes, PlanValuePath);
+
+    // Attributes (upper case) whose eq comparisons an index answers; null = the resource id.
+    private static readonly Dictionary<string, string?> EqIndexes = new(StringComparer.Ordinal)
     {
-        AndFilter and => Best(Plan(and.Left), Plan(and.Right)),
-        ComparisonFilter { Operator: ComparisonOperator.Eq, Path: { SchemaUrn: null or Cluster.Scim.ScimConstants.UserSchema, SubAttributeName: null } path, Value: { } value }
-            when value.TryGetValue<string>(out var text) => path.AttributeName.ToUpperInvariant() switch
-            {
-                "ID" => new IndexProbe(null, text),
-                "USERNAME" => new IndexProbe(IndexNames.UserName, text),
-                "EXTERNALID" => new IndexProbe(IndexNames.UserExternalId, text),
-                _ => null,
-            },
-        ValuePathFilter { Path: { SubAttributeName: null } path } valuePath
-            when string.Equals(path.AttributeName, "emails", StringComparison.OrdinalIgnoreCase) => PlanWorkEmail(valuePath.Filter),
-        _ => null,
+        ["ID"] = null,
+        ["USERNAME"] = IndexNames.UserName,
+        ["EXTERNALID"] = IndexNames.UserExternalId,
     };
+
+    private static IndexProbe? PlanValuePath(ValuePathFilter valuePath) =>
+        valuePath.Path.SubAttributeName is null && string.Equals(valuePath.Path.AttributeName, "emails", StringComparison.OrdinalIgnoreCase)
+            ? PlanWorkEmail(valuePath.Filter)
+            : null;
 
     private static IndexProbe? PlanWorkEmail(FilterNode inner)
     {
@@ -100,16 +99,6 @@ public static class UserIndexes
             && c.Value is { } v && v.TryGetValue(out value);
     }
 
-    // An id probe is the most selective, then the unique userName, then the others.
-    private static IndexProbe? Best(IndexProbe? a, IndexProbe? b) =>
-        a is null ? b : b is null ? a : Rank(a) <= Rank(b) ? a : b;
-
-    private static int Rank(IndexProbe p) => p.IndexName switch
-    {
-        null => 0,
-        IndexNames.UserName => 1,
-        _ => 2,
-    };
 }
 
 /// <summary>An index lookup: <see cref="IndexName"/> null means "the resource with id <see cref="Value"/>".</summary>

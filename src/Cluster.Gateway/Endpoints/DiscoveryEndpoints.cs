@@ -11,7 +11,7 @@ namespace Cluster.Gateway.Endpoints;
 public static class DiscoveryEndpoints
 {
     /// <summary>The resource types this gateway serves. Discovery lists exactly these.</summary>
-    public static readonly IReadOnlyList<ResourceTypeDefinition> Served = [ScimSchemas.UserResource];
+    public static readonly IReadOnlyList<ResourceTypeDefinition> Served = [ScimSchemas.UserResource, ScimSchemas.GroupResource];
 
     /// <summary>What the server really supports.</summary>
     public static ServiceProviderFeatures Features(GatewayOptions options) => new(

@@ -32,7 +32,8 @@ public static class GatewayHostingExtensions
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<TenantTokenValidator>();
-        builder.Services.AddSingleton<UserQueries>();
+        builder.Services.AddSingleton<ResourceQueries>();
+        builder.Services.AddSingleton(sp => new UserQueries(sp.GetRequiredService<ResourceQueries>()));
         builder.Services.AddSingleton<AdminKeyFilter>();
         builder.Services.AddExceptionHandler<ScimExceptionHandler>();
         builder.Services.AddProblemDetails();
@@ -49,7 +50,7 @@ public static class GatewayHostingExtensions
         app.UseMiddleware<ScimAuthenticationMiddleware>();
 
         var scim = app.MapGroup(ScimUrls.TenantRoutePrefix);
-        scim.MapUsers().MapDiscovery();
+        scim.MapUsers().MapGroups().MapDiscovery();
         app.MapAdmin();
         return app;
     }

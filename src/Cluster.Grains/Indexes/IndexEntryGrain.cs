@@ -61,5 +61,5 @@ public sealed class IndexEntryGrain(
     public Task<string[]> LookupAsync() => Task.FromResult(state.State.Ids.ToArray());
 
     private Task<bool> HolderOwnsValueAsync(string holderId) =>
-        GrainFactory.GetGrain<IUserGrain>(GrainKeys.User(_tenantId, holderId)).OwnsIndexValueAsync(_indexName, _valueHash);
+        ResourceKind.OfIndex(_indexName).Grain(GrainFactory, _tenantId, holderId).OwnsIndexValueAsync(_indexName, _valueHash);
 }

@@ -38,3 +38,24 @@ public sealed class IdSetState
 {
     [Id(0)] public HashSet<string> Ids { get; set; } = new(StringComparer.Ordinal);
 }
+
+/// <summary>
+/// A group: its canonical JSON without members (members live in member partitions), its version, and the membership
+/// change in flight when it spans several writes (replayed until done), or a delete in progress.
+/// </summary>
+[GenerateSerializer, Alias("scim.state.Group")]
+public sealed class GroupState
+{
+    [Id(0)] public string Json { get; set; } = "";
+
+    [Id(1)] public long Version { get; set; }
+
+    /// <summary>True from the first write of a delete until the group's members have forgotten it.</summary>
+    [Id(2)] public bool Deleting { get; set; }
+
+    /// <summary>Members being added by a change that is committed but not yet in every partition.</summary>
+    [Id(3)] public List<string> PendingAdd { get; set; } = [];
+
+    /// <summary>Members being removed by a change that is committed but not yet in every partition.</summary>
+    [Id(4)] public List<string> PendingRemove { get; set; } = [];
+}

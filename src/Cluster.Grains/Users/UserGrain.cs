@@ -22,6 +22,7 @@ namespace Cluster.Grains.Users;
 /// </summary>
 public sealed partial class UserGrain(
     [PersistentState("user", StorageNames.Default)] IPersistentState<ResourceState> state,
+    [PersistentState("groups", StorageNames.Default)] IPersistentState<IdSetState> memberships,
     TimeProvider time,
     ILogger<UserGrain> logger) : Grain, IUserGrain
 {
@@ -34,6 +35,9 @@ public sealed partial class UserGrain(
 
     // Index values this user is claiming right now (index name -> value hashes): it owns them while it claims.
     private readonly Dictionary<string, HashSet<string>> _claiming = new(StringComparer.Ordinal);
+
+    // Set while a delete removes the user from its groups: no group may add it any more.
+    private bool _deleting;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -59,8 +63,8 @@ public sealed partial class UserGrain(
         return await CommitAsync(stamped, 1, created: true);
     }
 
-    public Task<ScimResult> GetAsync() => Task.FromResult(
-        _resource is null ? NotFound() : ScimResult.Ok(state.State.Json, state.State.Version));
+    public async Task<ScimResult> GetAsync() =>
+        _resource is null ? NotFound() : await WithGroupsAsync(ScimResult.Ok(state.State.Json, state.State.Version));
 
     public async Task<ScimResult> ReplaceAsync(string resource)
     {
@@ -69,7 +73,7 @@ public sealed partial class UserGrain(
             return NotFound();
         }
 
-        return await UpdateAsync(Parse(resource));
+        return await WithGroupsAsync(await UpdateAsync(Parse(resource)));
     }
 
     public async Task<ScimResult> PatchAsync(string patchRequest)
@@ -82,7 +86,7 @@ public sealed partial class UserGrain(
         try
         {
             var request = PatchRequest.Parse(JsonNode.Parse(patchRequest) ?? throw ScimException.InvalidSyntax("The PATCH body is empty."));
-            return await UpdateAsync(PatchApplier.Apply(_resource, request, ResourceType));
+            return await WithGroupsAsync(await UpdateAsync(PatchApplier.Apply(_resource, request, ResourceType)));
         }
         catch (ScimException e)
         {
@@ -101,14 +105,47 @@ public sealed partial class UserGrain(
             return NotFound();
         }
 
+        await LeaveAllGroupsAsync();
         var oldHashes = _indexHashes;
         await state.CommitAsync(new ResourceState(), this, clear: true);
         _resource = null;
+        _deleting = false;
         _indexHashes = HashesOf(null);
         await ReleaseAsync(oldHashes, _indexHashes);
         await BestEffortAsync(() => DirectoryGrain().RemoveAsync(_userId));
         return ScimResult.NoContent();
     }
+
+    public Task<bool> ExistsAsync() => Task.FromResult(_resource is not null && !_deleting);
+
+    public async Task<bool> JoinGroupAsync(string groupId)
+    {
+        if (_resource is null || _deleting)
+        {
+            return false;
+        }
+
+        if (!memberships.State.Ids.Contains(groupId))
+        {
+            await memberships.CommitAsync(new IdSetState { Ids = [.. memberships.State.Ids, groupId] }, this);
+        }
+
+        return true;
+    }
+
+    public async Task LeaveGroupAsync(string groupId)
+    {
+        if (memberships.State.Ids.Contains(groupId))
+        {
+            var rest = memberships.State.Ids.Where(id => id != groupId).ToHashSet(StringComparer.Ordinal);
+            await memberships.CommitAsync(new IdSetState { Ids = rest }, this, clear: rest.Count == 0);
+        }
+    }
+
+    public Task<bool> IsJoinedAsync(string groupId) =>
+        Task.FromResult(_resource is not null && !_deleting && memberships.State.Ids.Contains(groupId));
+
+    public Task<string[]> GetGroupIdsAsync() => Task.FromResult(memberships.State.Ids.Order(StringComparer.Ordinal).ToArray());
 
     public Task<bool> OwnsIndexValueAsync(string indexName, string valueHash) => Task.FromResult(
         (_claiming.TryGetValue(indexName, out var claiming) && claiming.Contains(valueHash))
@@ -140,6 +177,72 @@ public sealed partial class UserGrain(
             await DirectoryGrain().AddAsync(_userId);
         }
     }
+
+    /// <summary>
+    /// Adds the read-only <c>groups</c> attribute: the recorded groups (a superset of the true memberships) each
+    /// confirmed by the group from its member partition. An unconfirmed group (a crash between this user's write and
+    /// the partition's, or a group deleted meanwhile) is not shown, and the group is asked to repair the record.
+    /// </summary>
+    private async Task<ScimResult> WithGroupsAsync(ScimResult result)
+    {
+        if (result.Status != 200 || result.Resource is null || memberships.State.Ids.Count == 0)
+        {
+            return result;
+        }
+
+        var groupIds = memberships.State.Ids.Order(StringComparer.Ordinal).ToArray();
+        var names = await Task.WhenAll(groupIds.Select(g => Group(g).DescribeMemberAsync(_userId)));
+        var groups = new JsonArray();
+        for (var i = 0; i < groupIds.Length; i++)
+        {
+            if (names[i] is { } name)
+            {
+                groups.Add(new JsonObject { ["value"] = groupIds[i], ["display"] = name, ["type"] = "direct" });
+            }
+            else
+            {
+                await Group(groupIds[i]).RepairMemberAsync(_userId);
+            }
+        }
+
+        if (groups.Count == 0)
+        {
+            return result;
+        }
+
+        var resource = Parse(result.Resource);
+        var meta = resource["meta"];
+        resource.Remove("meta");
+        resource["groups"] = groups;
+        resource["meta"] = meta?.DeepClone();
+        return result with { Resource = ScimSerializer.Serialize(resource) };
+    }
+
+    // Removes this user from every group it records, before the user itself goes: the member partitions are the truth,
+    // so none may keep a deleted user. A failure leaves the user in place (the client retries the delete).
+    private async Task LeaveAllGroupsAsync()
+    {
+        if (memberships.State.Ids.Count == 0)
+        {
+            return;
+        }
+
+        _deleting = true;
+        try
+        {
+            await Task.WhenAll(memberships.State.Ids.Select(g => GrainFactory
+                .GetGrain<IGroupMembersGrain>(GrainKeys.GroupMembers(_tenantId, g, GrainKeys.GroupMemberPartitionOf(_userId)))
+                .ApplyAsync([], [_userId])));
+            await memberships.CommitAsync(new IdSetState(), this, clear: true);
+        }
+        catch
+        {
+            _deleting = false;
+            throw;
+        }
+    }
+
+    private IGroupGrain Group(string groupId) => GrainFactory.GetGrain<IGroupGrain>(GrainKeys.Group(_tenantId, groupId));
 
     private async Task<ScimResult> UpdateAsync(JsonObject updated)
     {

@@ -1,0 +1,103 @@
+namespace Cluster.Abstractions;
+
+/// <summary>
+/// One SCIM group of one tenant: its attributes (<c>displayName</c>, <c>externalId</c>) and its membership, which
+/// lives in <see cref="IGroupMembersGrain"/> partitions. Key: <see cref="GrainKeys.Group"/>.
+/// </summary>
+[Alias("scim.IGroupGrain")]
+public interface IGroupGrain : IIndexedResourceGrain
+{
+    /// <summary>Creates the group from a normalized resource (members optional). 201, 400 invalidValue (unknown member), 409 uniqueness.</summary>
+    [Alias("Create")]
+    Task<ScimResult> CreateAsync(string resource);
+
+    /// <summary>
+    /// The group with members: all of them when <paramref name="memberIds"/> is null, otherwise only those of the given
+    /// ids that are members (a membership check reads one partition per id, never the whole list). 200 or 404.
+    /// </summary>
+    [Alias("Read")]
+    Task<ScimResult> ReadAsync(string[]? memberIds);
+
+    /// <summary>PUT: replaces attributes and members. 200 (without members), 400, 404, 409.</summary>
+    [Alias("Replace")]
+    Task<ScimResult> ReplaceAsync(string resource);
+
+    /// <summary>PATCH: applies a PatchOp body atomically. 200 with the group's attributes (no members), 400, 404, 409.</summary>
+    [Alias("Patch")]
+    Task<ScimResult> PatchAsync(string patchRequest);
+
+    /// <summary>Deletes the group and removes it from every member's <c>groups</c>. 204 or 404.</summary>
+    [Alias("Delete")]
+    Task<ScimResult> DeleteAsync();
+
+    /// <summary>
+    /// The group's displayName when <paramref name="memberId"/> is a member (read from the member's partition), else null.
+    /// Interleaves: members ask while they read themselves, possibly while this group is calling them.
+    /// </summary>
+    [Alias("DescribeMember"), AlwaysInterleave]
+    Task<string?> DescribeMemberAsync(string memberId);
+
+    /// <summary>
+    /// Asked by a member whose <c>groups</c> lists this group although the partition does not list it (a crash between
+    /// the member's write and the partition's): after any change in flight, makes the member forget the group unless
+    /// it is really a member.
+    /// </summary>
+    [Alias("RepairMember"), OneWay]
+    Task RepairMemberAsync(string memberId);
+}
+
+/// <summary>
+/// One partition of a group's members (by hash of member id, <see cref="GrainKeys.GroupMemberPartitionOf"/>): the source of
+/// truth of membership. A change of one member rewrites one partition, whatever the group's size.
+/// Key: <see cref="GrainKeys.GroupMembers"/>.
+/// </summary>
+[Alias("scim.IGroupMembersGrain")]
+public interface IGroupMembersGrain : IGrainWithStringKey
+{
+    /// <summary>
+    /// Removes <paramref name="remove"/> and adds <paramref name="add"/> in one write. Each added member is asked whether it
+    /// still has the group in its <c>groups</c> (it may have been deleted meanwhile); those that do not are not added and
+    /// are returned.
+    /// </summary>
+    [Alias("Apply")]
+    Task<string[]> ApplyAsync(string[] add, string[] remove);
+
+    /// <summary>The given ids that are members.</summary>
+    [Alias("Contains"), ReadOnly]
+    Task<string[]> ContainsAsync(string[] memberIds);
+
+    [Alias("List"), ReadOnly]
+    Task<string[]> ListAsync();
+
+    [Alias("Clear")]
+    Task ClearAsync();
+}
+
+/// <summary>
+/// The member side of group membership (users; the interface is separate so that groups could become members later).
+/// A member keeps the ids of the groups it belongs to; the group's member partitions are the source of truth, and the
+/// member's list is a superset of them that is verified when read.
+/// </summary>
+[Alias("scim.IGroupMemberGrain")]
+public interface IGroupMemberGrain : IGrainWithStringKey
+{
+    /// <summary>True when the member exists and is not being deleted.</summary>
+    [Alias("Exists"), AlwaysInterleave]
+    Task<bool> ExistsAsync();
+
+    /// <summary>Records <paramref name="groupId"/> in the member's groups (written before the group's partition). False when the member does not exist.</summary>
+    [Alias("JoinGroup")]
+    Task<bool> JoinGroupAsync(string groupId);
+
+    /// <summary>Forgets <paramref name="groupId"/> (written after the group's partition).</summary>
+    [Alias("LeaveGroup")]
+    Task LeaveGroupAsync(string groupId);
+
+    /// <summary>True when the member exists, is not being deleted and has <paramref name="groupId"/> in its groups.</summary>
+    [Alias("IsJoined"), AlwaysInterleave]
+    Task<bool> IsJoinedAsync(string groupId);
+
+    /// <summary>The group ids the member has recorded (unverified; for repair and tests).</summary>
+    [Alias("GroupIds"), AlwaysInterleave]
+    Task<string[]> GetGroupIdsAsync();
+}

@@ -1,0 +1,38 @@
+using System.Text.Json.Nodes;
+using Cluster.Scim.Filtering;
+
+namespace Cluster.Abstractions;
+
+/// <summary>
+/// What the group indexes hold and which filters they answer: <c>displayName</c> (unique, case-insensitive) and
+/// <c>externalId</c>. The one place that ties group index names to SCIM attributes.
+/// </summary>
+public static class GroupIndexes
+{
+    private static readonly Dictionary<string, string?> EqIndexes = new(StringComparer.Ordinal)
+    {
+        ["ID"] = null,
+        ["DISPLAYNAME"] = IndexNames.GroupDisplayName,
+        ["EXTERNALID"] = IndexNames.GroupExternalId,
+    };
+
+    /// <summary>The values of <paramref name="group"/> (canonical JSON) in each group index, raw (not normalized).</summary>
+    public static Dictionary<string, string[]> ValuesOf(JsonObject? group)
+    {
+        var result = IndexNames.GroupIndexes.ToDictionary(i => i, _ => Array.Empty<string>(), StringComparer.Ordinal);
+        if (group?["displayName"] is JsonValue displayName && displayName.TryGetValue<string>(out var name))
+        {
+            result[IndexNames.GroupDisplayName] = [name];
+        }
+
+        if (group?["externalId"] is JsonValue externalId && externalId.TryGetValue<string>(out var external))
+        {
+            result[IndexNames.GroupExternalId] = [external];
+        }
+
+        return result;
+    }
+
+    /// <summary>The index probe for a group filter (see <see cref="UserIndexes.Plan"/>), or null when it needs a scan.</summary>
+    public static IndexProbe? Plan(FilterNode filter) => IndexPlanner.Plan(filter, Cluster.Scim.ScimConstants.GroupSchema, EqIndexes);
+}

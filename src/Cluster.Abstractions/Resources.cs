@@ -1,0 +1,89 @@
+using Cluster.Scim.Filtering;
+using Cluster.Scim.Schema;
+
+namespace Cluster.Abstractions;
+
+/// <summary>
+/// What every resource grain with index entries answers: its resource, whether it owns an index value (asked by a
+/// unique index entry before it gives a value to someone else), and repair of its entries after a crash.
+/// </summary>
+[Alias("scim.IIndexedResourceGrain")]
+public interface IIndexedResourceGrain : IGrainWithStringKey
+{
+    /// <summary>The stored resource, or 404.</summary>
+    [Alias("Get")]
+    Task<ScimResult> GetAsync();
+
+    /// <summary>
+    /// True when this resource holds, or is in the middle of claiming, the value whose hash is <paramref name="valueHash"/>
+    /// in <paramref name="indexName"/>. Interleaves, so an index may ask while this resource is claiming.
+    /// </summary>
+    [Alias("OwnsIndexValue"), AlwaysInterleave]
+    Task<bool> OwnsIndexValueAsync(string indexName, string valueHash);
+
+    /// <summary>
+    /// Repairs the tenant's indexes and directory for this resource after a lookup found an entry that does not
+    /// agree with it (a crash between two writes): removes stale entries, restores missing ones.
+    /// </summary>
+    [Alias("Reconcile")]
+    Task ReconcileAsync(string? indexName, string? valueHash);
+}
+
+/// <summary>
+/// A resource type with indexes: its SCIM definition, its directory, its index mapping and its grain. The one place
+/// that says which grain answers for an index (<see cref="OfIndex"/>), so index entries and queries never need to
+/// know resource types themselves.
+/// </summary>
+public sealed class ResourceKind
+{
+    public static readonly ResourceKind User = new(
+        ScimSchemas.UserResource, "users", IndexNames.UserIndexes, UserIndexes.ValuesOf, UserIndexes.Plan,
+        (grains, tenantId, id) => grains.GetGrain<IUserGrain>(GrainKeys.User(tenantId, id)));
+
+    public static readonly ResourceKind Group = new(
+        ScimSchemas.GroupResource, "groups", IndexNames.GroupIndexes, GroupIndexes.ValuesOf, GroupIndexes.Plan,
+        (grains, tenantId, id) => grains.GetGrain<IGroupGrain>(GrainKeys.Group(tenantId, id)));
+
+    private readonly Func<IGrainFactory, string, string, IIndexedResourceGrain> _grain;
+
+    private ResourceKind(
+        ResourceTypeDefinition type,
+        string directoryName,
+        IReadOnlyList<string> indexes,
+        Func<System.Text.Json.Nodes.JsonObject?, Dictionary<string, string[]>> valuesOf,
+        Func<FilterNode, IndexProbe?> plan,
+        Func<IGrainFactory, string, string, IIndexedResourceGrain> grain)
+    {
+        Type = type;
+        DirectoryName = directoryName;
+        Indexes = indexes;
+        ValuesOf = valuesOf;
+        Plan = plan;
+        _grain = grain;
+    }
+
+    /// <summary>The SCIM resource type.</summary>
+    public ResourceTypeDefinition Type { get; }
+
+    /// <summary>The directory name in <see cref="GrainKeys.Directory"/> (<c>users</c>, <c>groups</c>).</summary>
+    public string DirectoryName { get; }
+
+    /// <summary>The index names of this type.</summary>
+    public IReadOnlyList<string> Indexes { get; }
+
+    /// <summary>The values of a resource in each index (raw, not normalized).</summary>
+    public Func<System.Text.Json.Nodes.JsonObject?, Dictionary<string, string[]>> ValuesOf { get; }
+
+    /// <summary>The index probe that answers a filter, or null when it needs a scan.</summary>
+    public Func<FilterNode, IndexProbe?> Plan { get; }
+
+    /// <summary>The resource kind an index belongs to.</summary>
+    public static ResourceKind OfIndex(string indexName) => Group.Indexes.Contains(indexName) ? Group : User;
+
+    /// <summary>The grain of a resource of this kind.</summary>
+    public IIndexedResourceGrain Grain(IGrainFactory grains, string tenantId, string id) => _grain(grains, tenantId, id);
+
+    /// <summary>One partition of this kind's directory of a tenant.</summary>
+    public IDirectoryGrain Directory(IGrainFactory grains, string tenantId, int partition) =>
+        grains.GetGrain<IDirectoryGrain>(GrainKeys.Directory(tenantId, DirectoryName, partition));
+}

@@ -1,0 +1,169 @@
+using System.Text.Json.Nodes;
+using Cluster.Abstractions;
+using Cluster.Gateway.Hosting;
+using Cluster.Gateway.Http;
+using Cluster.Gateway.Querying;
+using Cluster.Scim;
+using Cluster.Scim.Filtering;
+using Cluster.Scim.Projection;
+using Cluster.Scim.Resources;
+using Microsoft.Extensions.Options;
+
+namespace Cluster.Gateway.Endpoints;
+
+/// <summary>
+/// <c>/Groups</c> and <c>/Groups/{id}</c> (RFC 7644 §3), as Microsoft Entra ID uses them (entra-scim.md §2.8): match by
+/// <c>displayName</c> with <c>excludedAttributes=members</c>, create without members, membership by PATCH (204).
+/// Members are read only when the response shows them or the filter needs them.
+/// </summary>
+public static class GroupsEndpoints
+{
+    private static readonly ResourceKind Kind = ResourceKind.Group;
+
+    public static RouteGroupBuilder MapGroups(this RouteGroupBuilder scim)
+    {
+        var groups = scim.MapGroup("/Groups");
+        groups.MapGet("", ListAsync);
+        groups.MapPost("", CreateAsync);
+        groups.MapGet("/{id}", GetAsync);
+        groups.MapPut("/{id}", ReplaceAsync);
+        groups.MapPatch("/{id}", PatchAsync);
+        groups.MapDelete("/{id}", DeleteAsync);
+        return scim;
+    }
+
+    private static async Task<IResult> ListAsync(string tenantId, HttpRequest request, IGrainFactory grains, ResourceQueries queries, IOptions<GatewayOptions> options)
+    {
+        var query = ScimQuery.From(request, options.Value.MaxPageSize);
+        if (query.Filter is not null)
+        {
+            FilterEvaluator.Validate(query.Filter, Kind.Type);
+        }
+
+        // Read members only as far as needed: all when shown, else only those the filter asks about (one partition each).
+        var asked = MemberFilter.ReferencedIds(query.Filter);
+        var members = ShowsMembers(query.Attributes, query.ExcludedAttributes) || asked is null ? null : asked;
+        var (total, page) = await queries.QueryAsync(Kind, tenantId, query.Filter, query.StartIndex, query.Count, id => Group(grains, tenantId, id).ReadAsync(members));
+        var baseUrl = ScimUrls.TenantBase(request, options, tenantId);
+        var resources = new JsonArray([.. page.Select(g => (JsonNode)Render(g, baseUrl, query.Attributes, query.ExcludedAttributes))]);
+        return ScimHttp.Json(200, new JsonObject
+        {
+            ["schemas"] = new JsonArray(ScimConstants.ListResponseSchema),
+            ["totalResults"] = total,
+            ["Resources"] = resources,
+            ["startIndex"] = query.StartIndex,
+            ["itemsPerPage"] = resources.Count,
+        });
+    }
+
+    private static async Task<IResult> CreateAsync(string tenantId, HttpRequest request, IGrainFactory grains, IOptions<GatewayOptions> options)
+    {
+        // The normalizer ignores request schemas, so Entra's extra ADSCIM schema URI is accepted.
+        var resource = ResourceNormalizer.Normalize(await ScimHttp.ReadObjectAsync(request, options.Value.MaxBodyBytes), Kind.Type);
+        var result = await Group(grains, tenantId, GrainKeys.NewResourceId()).CreateAsync(ScimSerializer.Serialize(resource));
+        return Respond(result, request, options, tenantId);
+    }
+
+    private static async Task<IResult> GetAsync(string tenantId, string id, HttpRequest request, IGrainFactory grains, IOptions<GatewayOptions> options)
+    {
+        if (!GrainKeys.IsValidId(id))
+        {
+            return NotFound(id);
+        }
+
+        var (attributes, excluded) = ScimQuery.Projection(request);
+        var result = await Group(grains, tenantId, id).ReadAsync(ShowsMembers(attributes, excluded) ? null : []);
+        return Respond(result, request, options, tenantId);
+    }
+
+    private static async Task<IResult> ReplaceAsync(string tenantId, string id, HttpRequest request, IGrainFactory grains, IOptions<GatewayOptions> options)
+    {
+        if (!GrainKeys.IsValidId(id))
+        {
+            return NotFound(id);
+        }
+
+        var resource = ResourceNormalizer.Normalize(await ScimHttp.ReadObjectAsync(request, options.Value.MaxBodyBytes), Kind.Type);
+        var group = Group(grains, tenantId, id);
+        var result = await group.ReplaceAsync(ScimSerializer.Serialize(resource));
+        return Respond(await WithMembersIfShownAsync(result, group, request), request, options, tenantId);
+    }
+
+    /// <summary>PATCH answers 204, or 200 with the group when the client asks for attributes (entra-scim.md §2.8).</summary>
+    private static async Task<IResult> PatchAsync(string tenantId, string id, HttpRequest request, IGrainFactory grains, IOptions<GatewayOptions> options)
+    {
+        if (!GrainKeys.IsValidId(id))
+        {
+            return NotFound(id);
+        }
+
+        var body = await ScimHttp.ReadObjectAsync(request, options.Value.MaxBodyBytes);
+        var group = Group(grains, tenantId, id);
+        var result = await group.PatchAsync(ScimSerializer.Serialize(body));
+        var (attributes, excluded) = ScimQuery.Projection(request);
+        if (result.IsSuccess && attributes is null && excluded is null)
+        {
+            return Results.NoContent();
+        }
+
+        return Respond(await WithMembersIfShownAsync(result, group, request), request, options, tenantId);
+    }
+
+    private static async Task<IResult> DeleteAsync(string tenantId, string id, IGrainFactory grains) =>
+        GrainKeys.IsValidId(id)
+            ? ScimHttp.From(await Group(grains, tenantId, id).DeleteAsync(), _ => [])
+            : NotFound(id);
+
+    // Writes answer with the group's attributes; when the response shows members, read them after the write.
+    private static async Task<ScimResult> WithMembersIfShownAsync(ScimResult result, IGroupGrain group, HttpRequest request)
+    {
+        var (attributes, excluded) = ScimQuery.Projection(request);
+        return result.IsSuccess && ShowsMembers(attributes, excluded) ? await group.ReadAsync(null) : result;
+    }
+
+    private static bool ShowsMembers(IReadOnlyCollection<string>? attributes, IReadOnlyCollection<string>? excluded) =>
+        attributes is { Count: > 0 }
+            ? attributes.Any(IsMembers)
+            : excluded is null || !excluded.Any(IsMembers);
+
+    private static bool IsMembers(string attribute)
+    {
+        var name = attribute.StartsWith(ScimConstants.GroupSchema + ":", StringComparison.OrdinalIgnoreCase)
+            ? attribute[(ScimConstants.GroupSchema.Length + 1)..]
+            : attribute;
+        return name.Equals("members", StringComparison.OrdinalIgnoreCase) || name.StartsWith("members.", StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static IResult Respond(ScimResult result, HttpRequest request, IOptions<GatewayOptions> options, string tenantId)
+    {
+        var baseUrl = ScimUrls.TenantBase(request, options, tenantId);
+        var (attributes, excluded) = ScimQuery.Projection(request);
+        return ScimHttp.From(
+            result,
+            json => Render(JsonNode.Parse(json)!.AsObject(), baseUrl, attributes, excluded),
+            body => $"{baseUrl}/Groups/{body["id"]}");
+    }
+
+    /// <summary>Adds <c>meta.location</c> and members' <c>$ref</c>, and applies <c>attributes</c>/<c>excludedAttributes</c>.</summary>
+    private static JsonObject Render(JsonObject group, string baseUrl, IReadOnlyCollection<string>? attributes, IReadOnlyCollection<string>? excluded)
+    {
+        if (group["meta"] is JsonObject meta)
+        {
+            meta["location"] = $"{baseUrl}/Groups/{group["id"]}";
+        }
+
+        if (group["members"] is JsonArray members)
+        {
+            foreach (var member in members.OfType<JsonObject>())
+            {
+                member["$ref"] = $"{baseUrl}/Users/{member["value"]}";
+            }
+        }
+
+        return attributes is null && excluded is null ? group : ScimProjection.Apply(group, attributes, excluded, Kind.Type);
+    }
+
+    private static IResult NotFound(string id) => ScimHttp.Error(404, null, $"Group {(id.Length > 64 ? id[..64] : id)} not found.");
+
+    private static IGroupGrain Group(IGrainFactory grains, string tenantId, string id) => grains.GetGrain<IGroupGrain>(GrainKeys.Group(tenantId, id));
+}

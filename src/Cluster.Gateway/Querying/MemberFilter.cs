@@ -1,0 +1,53 @@
+using Cluster.Scim;
+using Cluster.Scim.Filtering;
+using Cluster.Scim.Schema;
+
+namespace Cluster.Gateway.Querying;
+
+/// <summary>
+/// Which members a group filter asks about, so a membership pre-check (<c>id eq "g" and members[value eq "u"]</c>,
+/// <c>id eq "g" and members eq "u"</c>) reads the partition of that member only, never the whole member list.
+/// </summary>
+public static class MemberFilter
+{
+    /// <summary>
+    /// The member ids the filter compares with <c>eq</c>, or null when it looks at members some other way
+    /// (<c>pr</c>, <c>ne</c>, <c>co</c>, other sub-attributes…) and needs every member.
+    /// </summary>
+    public static string[]? ReferencedIds(FilterNode? filter)
+    {
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        return filter is null || Collect(filter, ids) ? [.. ids] : null;
+    }
+
+    // False when the filter needs all members.
+    private static bool Collect(FilterNode node, HashSet<string> ids) => node switch
+    {
+        AndFilter and => Collect(and.Left, ids) && Collect(and.Right, ids),
+        OrFilter or => Collect(or.Left, ids) && Collect(or.Right, ids),
+        NotFilter not => Collect(not.Inner, ids),
+        PresentFilter present => !IsMembers(present.Path),
+        ComparisonFilter comparison when IsMembers(comparison.Path) =>
+            comparison.Path.SubAttributeName is null or "value" && AddEq(comparison, ids),
+        ValuePathFilter valuePath when IsMembers(valuePath.Path) =>
+            valuePath.Filter is ComparisonFilter { Path: { SchemaUrn: null, SubAttributeName: null } inner } element
+            && string.Equals(inner.AttributeName, "value", StringComparison.OrdinalIgnoreCase)
+            && AddEq(element, ids),
+        _ => true,
+    };
+
+    private static bool AddEq(ComparisonFilter comparison, HashSet<string> ids)
+    {
+        if (comparison.Operator == ComparisonOperator.Eq && comparison.Value is { } value && value.TryGetValue<string>(out var id))
+        {
+            ids.Add(id);
+            return true;
+        }
+
+        return false;
+    }
+
+    private static bool IsMembers(AttributePath path) =>
+        (path.SchemaUrn is null || string.Equals(path.SchemaUrn, ScimConstants.GroupSchema, StringComparison.OrdinalIgnoreCase))
+        && string.Equals(path.AttributeName, "members", StringComparison.OrdinalIgnoreCase);
+}

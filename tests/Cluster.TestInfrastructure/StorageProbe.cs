@@ -1,0 +1,48 @@
+using System.Collections.Concurrent;
+using Orleans.Storage;
+
+namespace Cluster.TestInfrastructure;
+
+/// <summary>
+/// Test-only view into grain storage: counts the writes of each grain (by primary key) and makes chosen writes fail,
+/// the way a storage outage or a process dying mid-operation would. Grain code knows nothing of it.
+/// </summary>
+public static class StorageProbe
+{
+    private static readonly ConcurrentDictionary<string, int> Writes = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, int> Failures = new(StringComparer.Ordinal);
+
+    /// <summary>Writes (and clears) of the grain with this primary key so far.</summary>
+    public static int WritesOf(string key) => Writes.TryGetValue(key, out var n) ? n : 0;
+
+    /// <summary>The next <paramref name="times"/> writes of the grain with this primary key throw.</summary>
+    public static void FailNextWrites(string key, int times = 1) => Failures[key] = times;
+
+    internal static void OnWrite(string key)
+    {
+        Writes.AddOrUpdate(key, 1, (_, n) => n + 1);
+        if (Failures.TryGetValue(key, out var left) && left > 0 && Failures.TryUpdate(key, left - 1, left))
+        {
+            throw new IOException($"Injected storage failure for {key}.");
+        }
+    }
+}
+
+/// <summary>Grain storage that reports every write to <see cref="StorageProbe"/> before passing it on.</summary>
+internal sealed class ProbedGrainStorage(IGrainStorage inner) : IGrainStorage
+{
+    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        inner.ReadStateAsync(stateName, grainId, grainState);
+
+    public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        StorageProbe.OnWrite(grainId.Key.ToString()!);
+        return inner.WriteStateAsync(stateName, grainId, grainState);
+    }
+
+    public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        StorageProbe.OnWrite(grainId.Key.ToString()!);
+        return inner.ClearStateAsync(stateName, grainId, grainState);
+    }
+}
