@@ -1,4 +1,5 @@
 using Cluster.Gateway.Http;
+using Cluster.ServiceDefaults.Telemetry;
 
 namespace Cluster.Gateway.Auth;
 
@@ -20,6 +21,7 @@ public sealed class ScimTenantFilter(TenantTokenValidator validator) : IEndpoint
         if (token.Length == 0 || !await validator.ValidateAsync(tenantId, token))
         {
             GatewayLog.Unauthorized(http.RequestServices.GetRequiredService<ILogger<ScimTenantFilter>>(), http.Request.Method, token.Length == 0);
+            http.RequestServices.GetService<ScimInstruments>()?.TokenRejected(tenantId, missing: token.Length == 0);
             return ScimHttp.Error(401, null, "Authorization failed: a valid bearer token for this tenant is required.",
                 response => response.Headers.WWWAuthenticate = "Bearer");
         }

@@ -3,6 +3,7 @@ using Cluster.Gateway.Auth;
 using Cluster.Gateway.Endpoints;
 using Cluster.Gateway.Http;
 using Cluster.Gateway.Querying;
+using Cluster.Gateway.Telemetry;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -23,11 +24,11 @@ public static class GatewayHostingExtensions
         var gateway = builder.Configuration.GetSection(GatewayOptions.SectionName).Get<GatewayOptions>() ?? new GatewayOptions();
         if (gateway.IsCohost)
         {
-            builder.UseOrleans(silo => silo.UseScimClustering(builder.Configuration).AddScimGrains(builder.Configuration));
+            builder.UseOrleans(silo => silo.UseScimClustering(builder.Configuration).AddScimGrains(builder.Configuration).AddScimOperations());
         }
         else
         {
-            builder.UseOrleansClient(client => client.UseScimClustering(builder.Configuration));
+            builder.UseOrleansClient(client => client.UseScimClustering(builder.Configuration).AddScimOperations());
         }
 
         builder.Services.AddSingleton(TimeProvider.System);
@@ -45,12 +46,14 @@ public static class GatewayHostingExtensions
     /// <summary>Maps the SCIM endpoints under <c>/scim/v2/tenants/{tenantId}</c> and the admin API under <c>/admin</c>.</summary>
     public static WebApplication MapScimGateway(this WebApplication app)
     {
+        app.UseMiddleware<ScimTelemetryMiddleware>();
         app.UseExceptionHandler();
         app.UseStatusCodePages(WriteEmptyErrorAsync);
 
         var scim = app.MapGroup(ScimUrls.TenantRoutePrefix).AddEndpointFilter<ScimTenantFilter>();
         scim.MapUsers().MapDiscovery();
         app.MapAdmin();
+        app.MapOperatorDashboard();
         return app;
     }
 

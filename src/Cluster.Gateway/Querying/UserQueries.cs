@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Cluster.Abstractions;
+using Cluster.ServiceDefaults.Telemetry;
 using Cluster.Scim.Filtering;
 using Cluster.Scim.Schema;
 
@@ -12,7 +13,7 @@ namespace Cluster.Gateway.Querying;
 /// id order, fetching users in bounded batches. Every candidate is checked against the whole filter, so an index
 /// entry left behind by a crash never shows a client a wrong user; such entries are repaired on the way.
 /// </summary>
-public sealed class UserQueries(IGrainFactory grains)
+public sealed class UserQueries(IGrainFactory grains, ScimInstruments? instruments = null)
 {
     private const int FetchBatch = 64;
     private static readonly ResourceTypeDefinition ResourceType = ScimSchemas.UserResource;
@@ -84,6 +85,7 @@ public sealed class UserQueries(IGrainFactory grains)
             {
                 // The entry points at a user that no longer holds the value: a crash between two writes.
                 await User(tenantId, candidates[i]).ReconcileAsync(probe.IndexName, hash);
+                instruments?.IndexLookup(probe.IndexName, ScimInstruments.LookupResults.StaleRepaired);
                 continue;
             }
 
@@ -91,6 +93,11 @@ public sealed class UserQueries(IGrainFactory grains)
             {
                 matches.Add(user);
             }
+        }
+
+        if (probe.IndexName is not null)
+        {
+            instruments?.IndexLookup(probe.IndexName, users.Any(u => HoldsValue(u, probe)) ? ScimInstruments.LookupResults.Hit : ScimInstruments.LookupResults.Miss);
         }
 
         matches.Sort((a, b) => string.CompareOrdinal(IdOf(a), IdOf(b)));
