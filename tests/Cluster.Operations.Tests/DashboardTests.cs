@@ -71,11 +71,28 @@ public sealed class DashboardTests : IAsyncLifetime
     {
         using var client = _gateway.CreateClient();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", GatewayFactory.AdminKey);
-        var counters = JsonNode.Parse(await client.GetStringAsync("/dashboard/DashboardCounters"))!;
-        var types = counters["simpleGrainStats"]!.AsArray().Select(s => s!["grainType"]!.GetValue<string>()).ToHashSet();
+        var types = await GrainTypesAsync(client);
         Assert.Contains("Cluster.Grains.Tenants.TenantGrain", types);
         Assert.Contains("Cluster.Grains.Users.UserGrain", types);
-        Assert.NotEmpty(counters["hosts"]!.AsArray());
+    }
+
+    /// <summary>The grain types the dashboard lists, once its periodic collection has seen the traffic (bounded wait, no timing assertion).</summary>
+    private static async Task<HashSet<string>> GrainTypesAsync(HttpClient client)
+    {
+        var types = new HashSet<string>();
+        for (var attempt = 0; attempt < 60; attempt++)
+        {
+            var counters = JsonNode.Parse(await client.GetStringAsync("/dashboard/DashboardCounters"))!;
+            types = counters["simpleGrainStats"]!.AsArray().Select(s => s!["grainType"]!.GetValue<string>()).ToHashSet();
+            if (counters["hosts"]!.AsArray().Count > 0 && types.Contains("Cluster.Grains.Users.UserGrain") && types.Contains("Cluster.Grains.Tenants.TenantGrain"))
+            {
+                break;
+            }
+
+            await Task.Delay(500);
+        }
+
+        return types;
     }
 
     [Fact]
@@ -94,6 +111,12 @@ public sealed class DashboardTests : IAsyncLifetime
         var chromium = Environment.GetEnvironmentVariable("CHROMIUM") is { Length: > 0 } configured ? configured : "/usr/bin/chromium";
         Assert.True(File.Exists(chromium),
             $"Chromium is not installed ({chromium} is missing). tests/run.sh installs it (ensure_chromium in deploy/local/lib.sh: apt-get install -y chromium); or set CHROMIUM to a Chromium binary.");
+
+        using (var client = _gateway.CreateClient())
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", GatewayFactory.AdminKey);
+            await GrainTypesAsync(client);
+        }
 
         var profile = Directory.CreateTempSubdirectory("scim-chromium-");
         try
