@@ -82,6 +82,7 @@ trap 'log "terminated"; exit 143' TERM
 trap 'log "hangup"; exit 129' HUP
 
 ensure_azurite
+ensure_chromium
 
 for port in "$BLOB_PORT" "$QUEUE_PORT" "$TABLE_PORT"; do
   if port_in_use "$port"; then

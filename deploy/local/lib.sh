@@ -8,6 +8,8 @@
 #   die MSG...                            log MSG and exit 1
 #   require_cmd CMD HINT                  exit with HINT if CMD is not on PATH
 #   ensure_azurite                        npm ci deploy/ if deploy/node_modules/.bin/azurite is missing
+#   ensure_chromium                       apt-get install Debian's chromium if /usr/bin/chromium is missing
+#                                         (the dashboard browser test drives it headless); warns if it can't
 #   start_azurite DIR BLOB QUEUE TABLE    start Azurite (127.0.0.1, data in DIR, log DIR/azurite.log);
 #                                         echoes the pid of the node process and sets AZURITE_PID
 #   azurite_connection_string BLOB QUEUE TABLE
@@ -90,6 +92,32 @@ ensure_azurite() {
   fi
   [[ -f "$root/deploy/node_modules/azurite/dist/src/azurite.js" ]] \
     || die "npm ci succeeded but deploy/node_modules/azurite/dist/src/azurite.js is missing."
+}
+
+ensure_chromium() {
+  if [[ -x /usr/bin/chromium ]]; then
+    return 0
+  fi
+  if ! command -v apt-get >/dev/null 2>&1; then
+    log "WARNING: /usr/bin/chromium is missing and apt-get is not available: the headless dashboard test will fail."
+    return 0
+  fi
+  local sudo=""
+  if ((EUID != 0)); then
+    if command -v sudo >/dev/null 2>&1; then sudo="sudo -n"; else
+      log "WARNING: /usr/bin/chromium is missing and installing it needs root: the headless dashboard test will fail."
+      return 0
+    fi
+  fi
+  log "Installing chromium with apt-get (for the headless Orleans dashboard test; a few minutes on first run)..."
+  local out
+  # shellcheck disable=SC2086 # $sudo is empty or "sudo -n"
+  if ! out="$($sudo apt-get update -qq 2>&1 && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium 2>&1)"; then
+    printf '%s\n' "$out" | tail -n 20 >&2
+    log "WARNING: installing chromium failed (see above): the headless dashboard test will fail."
+    return 0
+  fi
+  [[ -x /usr/bin/chromium ]] || log "WARNING: apt-get installed chromium but /usr/bin/chromium is missing."
 }
 
 start_azurite() {

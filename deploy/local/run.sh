@@ -298,6 +298,7 @@ for ((i = 0; i < SILOS; i++)); do
     "Cluster__AdvertisedIP=127.0.0.1" \
     "Storage__Provider=AzureTable" \
     "Storage__ConnectionString=$CONN" \
+    "Admin__ApiKey=$ADMIN_API_KEY" \
     "ASPNETCORE_URLS=http://127.0.0.1:$((SILO_HTTP_PORT + i))" \
     "DOTNET_ENVIRONMENT=Production" \
     "ASPNETCORE_ENVIRONMENT=Production"
@@ -349,10 +350,12 @@ URL="http://127.0.0.1:$GATEWAY_PORT"
     echo "  gateway $i:  http://127.0.0.1:$((GATEWAY_PORT + i))"
   done
   for ((i = 0; i < SILOS; i++)); do
-    echo "  silo $i:     http://127.0.0.1:$((SILO_HTTP_PORT + i))  (health, metrics)"
+    echo "  silo $i:     http://127.0.0.1:$((SILO_HTTP_PORT + i))  (/health, /metrics, /dashboard/)"
   done
   echo "  admin key:  $ADMIN_API_KEY   (saved in $KEY_FILE unless ADMIN_API_KEY was given)"
   echo "  logs:       $LOG_DIR    pids: $PIDS_FILE"
+  echo "  dashboard:  $URL/dashboard/   (browser: any user name, the admin key as password)"
+  echo "  metrics:    curl -s $URL/metrics | grep '^scim_'"
   echo
   echo "Create a tenant with curl:"
   echo "  curl -s -X POST $URL/admin/tenants -H \"Authorization: Bearer $ADMIN_API_KEY\" -H 'Content-Type: application/json' -d '{\"name\":\"Contoso\"}'"

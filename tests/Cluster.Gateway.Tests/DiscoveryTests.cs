@@ -45,8 +45,10 @@ public sealed class DiscoveryTests : IClassFixture<GatewayFactory>
         var body = await response.ExpectScimAsync(HttpStatusCode.OK);
 
         Assert.Equal([EntraPayloads.ListResponseSchema], body["schemas"]!.AsArray().Select(s => s.Str()));
-        Assert.Equal(1, body["totalResults"]!.GetValue<int>());
-        var user = Assert.Single(body["Resources"]!.AsArray())!.AsObject();
+        Assert.Equal(2, body["totalResults"]!.GetValue<int>());
+        var types = body["Resources"]!.AsArray().Select(r => r!.AsObject()).ToDictionary(r => r["id"].Str());
+        Assert.Equal(new HashSet<string> { "User", "Group" }, types.Keys.ToHashSet());
+        var user = types["User"];
         Assert.Equal("User", user["id"].Str());
         Assert.Equal("User", user["name"].Str());
         Assert.Equal("/Users", user["endpoint"].Str());
@@ -60,11 +62,16 @@ public sealed class DiscoveryTests : IClassFixture<GatewayFactory>
         using var single = await scim.GetAsync("ResourceTypes/User");
         Assert.True(JsonNode.DeepEquals(user, await single.ExpectScimAsync(HttpStatusCode.OK)));
         using var group = await scim.GetAsync("ResourceTypes/Group");
-        await group.ExpectScimErrorAsync(HttpStatusCode.NotFound);
+        var groupType = await group.ExpectScimAsync(HttpStatusCode.OK);
+        Assert.Equal("/Groups", groupType["endpoint"].Str());
+        Assert.Equal("urn:ietf:params:scim:schemas:core:2.0:Group", groupType["schema"].Str());
+        Assert.Empty(groupType["schemaExtensions"]!.AsArray());
+        using var unknown = await scim.GetAsync("ResourceTypes/Nope");
+        await unknown.ExpectScimErrorAsync(HttpStatusCode.NotFound);
     }
 
     [Fact]
-    public async Task SchemasDescribeUserAndEnterpriseUser()
+    public async Task SchemasDescribeUserEnterpriseUserAndGroup()
     {
         var tenant = await _gateway.CreateTenantAsync();
         using var scim = _gateway.ScimClient(tenant);
@@ -74,8 +81,8 @@ public sealed class DiscoveryTests : IClassFixture<GatewayFactory>
 
         Assert.Equal([EntraPayloads.ListResponseSchema], body["schemas"]!.AsArray().Select(s => s.Str()));
         var schemas = body["Resources"]!.AsArray().Select(s => s!.AsObject()).ToDictionary(s => s["id"].Str());
-        Assert.Equal(new HashSet<string> { EntraPayloads.CoreUserSchema, EntraPayloads.EnterpriseUserSchema }, schemas.Keys.ToHashSet());
-        Assert.Equal(2, body["totalResults"]!.GetValue<int>());
+        Assert.Equal(new HashSet<string> { EntraPayloads.CoreUserSchema, EntraPayloads.EnterpriseUserSchema, "urn:ietf:params:scim:schemas:core:2.0:Group" }, schemas.Keys.ToHashSet());
+        Assert.Equal(3, body["totalResults"]!.GetValue<int>());
         AssertNoNulls(body);
 
         foreach (var schema in schemas.Values)
@@ -119,7 +126,7 @@ public sealed class DiscoveryTests : IClassFixture<GatewayFactory>
         using var scim = _gateway.ScimClient(tenant);
         var list = await (await scim.GetAsync("Schemas")).ExpectScimAsync(HttpStatusCode.OK);
 
-        foreach (var urn in new[] { EntraPayloads.CoreUserSchema, EntraPayloads.EnterpriseUserSchema })
+        foreach (var urn in new[] { EntraPayloads.CoreUserSchema, EntraPayloads.EnterpriseUserSchema, "urn:ietf:params:scim:schemas:core:2.0:Group" })
         {
             using var response = await scim.GetAsync($"Schemas/{urn}");
             var schema = await response.ExpectScimAsync(HttpStatusCode.OK);
@@ -127,7 +134,7 @@ public sealed class DiscoveryTests : IClassFixture<GatewayFactory>
             Assert.True(JsonNode.DeepEquals(list["Resources"]!.AsArray().Single(s => s!["id"].Str() == urn), schema));
         }
 
-        foreach (var unknown in new[] { "urn:ietf:params:scim:schemas:core:2.0:Group", "urn:example:nope", "nope" })
+        foreach (var unknown in new[] { "urn:ietf:params:scim:schemas:extension:example:2.0:User", "urn:example:nope", "nope" })
         {
             using var response = await scim.GetAsync($"Schemas/{unknown}");
             await response.ExpectScimErrorAsync(HttpStatusCode.NotFound);

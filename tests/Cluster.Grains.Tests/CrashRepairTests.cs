@@ -14,7 +14,7 @@ public sealed class CrashRepairTests(ClusterFixture fixture)
 {
     private IGrainFactory Grains => fixture.Client;
 
-    private UserQueries Queries => new(Grains);
+    private ResourceQueries Queries => new(Grains);
 
     [Fact]
     public async Task StaleClaimOfACreateThatNeverWroteIsTakenOver()
@@ -27,13 +27,13 @@ public sealed class CrashRepairTests(ClusterFixture fixture)
         Assert.Equal([ghost], await entry.LookupAsync());
 
         // A lookup never shows the ghost.
-        Assert.Equal(0, (await Queries.QueryAsync(tenantId, FilterParser.Parse("userName eq \"carol@contoso.com\""), 1, 10)).Total);
+        Assert.Equal(0, (await Queries.QueryAsync(ResourceKind.User, tenantId, FilterParser.Parse("userName eq \"carol@contoso.com\""), 1, 10)).Total);
 
         Assert.Null(await entry.ClaimAsync(ghost));
         var real = await Grains.CreateUserAsync(tenantId, "Carol@contoso.com");
 
         Assert.Equal([real], await entry.LookupAsync());
-        var found = await Queries.QueryAsync(tenantId, FilterParser.Parse("userName eq \"CAROL@contoso.com\""), 1, 10);
+        var found = await Queries.QueryAsync(ResourceKind.User, tenantId, FilterParser.Parse("userName eq \"CAROL@contoso.com\""), 1, 10);
         Assert.Equal(real, Assert.Single(found.Page)["id"]!.GetValue<string>());
         Assert.Equal(1, found.Total);
         Assert.Equal(404, (await Grains.User(tenantId, ghost).GetAsync()).Status);
@@ -47,7 +47,7 @@ public sealed class CrashRepairTests(ClusterFixture fixture)
         var ghost = GrainKeys.NewResourceId();
         Assert.Null(await Grains.IndexEntry(tenantId, IndexNames.UserExternalId, "ext-ghost").ClaimAsync(ghost));
 
-        var result = await Queries.QueryAsync(tenantId, FilterParser.Parse("externalId eq \"ext-ghost\""), 1, 10);
+        var result = await Queries.QueryAsync(ResourceKind.User, tenantId, FilterParser.Parse("externalId eq \"ext-ghost\""), 1, 10);
 
         Assert.Equal(0, result.Total);
         Assert.Empty(await Grains.IndexEntry(tenantId, IndexNames.UserExternalId, "ext-ghost").LookupAsync());
@@ -66,14 +66,14 @@ public sealed class CrashRepairTests(ClusterFixture fixture)
         Assert.Equal([renamed], await oldEntry.LookupAsync());
 
         // A lookup of the old name does not show the renamed user.
-        Assert.Equal(0, (await Queries.QueryAsync(tenantId, FilterParser.Parse("userName eq \"dave@contoso.com\""), 1, 10)).Total);
+        Assert.Equal(0, (await Queries.QueryAsync(ResourceKind.User, tenantId, FilterParser.Parse("userName eq \"dave@contoso.com\""), 1, 10)).Total);
         Assert.Null(await oldEntry.ClaimAsync(renamed));
 
         var newcomer = await Grains.CreateUserAsync(tenantId, "DAVE@contoso.com");
 
         Assert.Equal([newcomer], await oldEntry.LookupAsync());
         Assert.Equal("david@contoso.com", Users.UserNameOf(await Grains.User(tenantId, renamed).GetAsync()));
-        var byNew = await Queries.QueryAsync(tenantId, FilterParser.Parse("userName eq \"david@contoso.com\""), 1, 10);
+        var byNew = await Queries.QueryAsync(ResourceKind.User, tenantId, FilterParser.Parse("userName eq \"david@contoso.com\""), 1, 10);
         Assert.Equal(renamed, Assert.Single(byNew.Page)["id"]!.GetValue<string>());
         await Invariants.AssertConsistentAsync(Grains, tenantId, [renamed, newcomer]);
     }
@@ -103,7 +103,7 @@ public sealed class CrashRepairTests(ClusterFixture fixture)
         var ghost = GrainKeys.NewResourceId();
         await Grains.DirectoryOf(tenantId, ghost).AddAsync(ghost);
 
-        var listed = await Queries.QueryAsync(tenantId, null, 1, 100);
+        var listed = await Queries.QueryAsync(ResourceKind.User, tenantId, null, 1, 100);
 
         Assert.Equal(real, Assert.Single(listed.Page)["id"]!.GetValue<string>());
         Assert.Equal([real], await Grains.DirectoryIdsAsync(tenantId));
@@ -127,7 +127,7 @@ public sealed class CrashRepairTests(ClusterFixture fixture)
         Assert.Equal([id], await Grains.IndexEntry(tenantId, IndexNames.UserExternalId, "ext-g").LookupAsync());
         Assert.Equal([id], await Grains.IndexEntry(tenantId, IndexNames.UserWorkEmail, "grace@contoso.com").LookupAsync());
         Assert.Equal([id], await Grains.DirectoryIdsAsync(tenantId));
-        var found = await Queries.QueryAsync(tenantId, FilterParser.Parse("userName eq \"grace@contoso.com\""), 1, 10);
+        var found = await Queries.QueryAsync(ResourceKind.User, tenantId, FilterParser.Parse("userName eq \"grace@contoso.com\""), 1, 10);
         Assert.Equal(id, Assert.Single(found.Page)["id"]!.GetValue<string>());
         await Invariants.AssertConsistentAsync(Grains, tenantId, [id]);
     }

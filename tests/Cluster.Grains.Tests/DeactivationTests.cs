@@ -36,11 +36,11 @@ public sealed class DeactivationTests(ClusterFixture fixture)
         Assert.Equal(before.Resource, after.Resource);
         Assert.Equal(before.Version, after.Version);
 
-        var queries = new UserQueries(Grains);
-        var byName = await queries.QueryAsync(tenantId, FilterParser.Parse("userName eq \"ALICE.RENAMED@contoso.com\""), 1, 10);
+        var queries = new ResourceQueries(Grains);
+        var byName = await queries.QueryAsync(ResourceKind.User, tenantId, FilterParser.Parse("userName eq \"ALICE.RENAMED@contoso.com\""), 1, 10);
         Assert.Equal(id, Assert.Single(byName.Page)["id"]!.GetValue<string>());
-        Assert.Equal(0, (await queries.QueryAsync(tenantId, FilterParser.Parse("userName eq \"alice@contoso.com\""), 1, 10)).Total);
-        Assert.Equal(1, (await queries.QueryAsync(tenantId, FilterParser.Parse("externalId eq \"ext-1\""), 1, 10)).Total);
+        Assert.Equal(0, (await queries.QueryAsync(ResourceKind.User, tenantId, FilterParser.Parse("userName eq \"alice@contoso.com\""), 1, 10)).Total);
+        Assert.Equal(1, (await queries.QueryAsync(ResourceKind.User, tenantId, FilterParser.Parse("externalId eq \"ext-1\""), 1, 10)).Total);
         Assert.Equal([id], await Grains.DirectoryIdsAsync(tenantId));
 
         // The reactivated user still enforces uniqueness and still owns its name.

@@ -48,21 +48,21 @@ public sealed class TenantIsolationTests(ClusterFixture fixture)
     {
         var (a, b) = (GrainKeys.NewTenantId(), GrainKeys.NewTenantId());
         var id = await Grains.CreateUserAsync(a, "alice@contoso.com", externalId: "ext-a", workEmail: "alice@contoso.com");
-        var queries = new UserQueries(Grains);
+        var queries = new ResourceQueries(Grains);
 
         foreach (var filter in new[] { $"id eq \"{id}\"", "userName eq \"alice@contoso.com\"", "externalId eq \"ext-a\"", "emails[type eq \"work\" and value eq \"alice@contoso.com\"]" })
         {
-            var inA = await queries.QueryAsync(a, FilterParser.Parse(filter), 1, 100);
-            var inB = await queries.QueryAsync(b, FilterParser.Parse(filter), 1, 100);
+            var inA = await queries.QueryAsync(ResourceKind.User, a, FilterParser.Parse(filter), 1, 100);
+            var inB = await queries.QueryAsync(ResourceKind.User, b, FilterParser.Parse(filter), 1, 100);
             Assert.Equal(1, inA.Total);
             Assert.Equal(id, inA.Page[0]["id"]!.GetValue<string>());
             Assert.Equal(0, inB.Total);
             Assert.Empty(inB.Page);
         }
 
-        Assert.Equal(0, (await queries.QueryAsync(b, null, 1, 100)).Total);
-        Assert.Equal(0, await queries.CountAsync(b));
-        Assert.Equal(1, await queries.CountAsync(a));
+        Assert.Equal(0, (await queries.QueryAsync(ResourceKind.User, b, null, 1, 100)).Total);
+        Assert.Equal(0, await queries.CountAsync(ResourceKind.User, b));
+        Assert.Equal(1, await queries.CountAsync(ResourceKind.User, a));
     }
 
     [Theory]

@@ -89,17 +89,17 @@ public sealed class RestartTests(ITestOutputHelper output)
                 Assert.Equal(before.Version, after.Version);
                 Assert.Equal(404, (await grains.GetGrain<IUserGrain>(GrainKeys.User(tenantId, deletedId)).GetAsync()).Status);
 
-                var queries = new UserQueries(grains);
-                var byNewName = await queries.QueryAsync(tenantId, FilterParser.Parse($"userName eq \"{newName.ToUpperInvariant()}\""), 1, 10);
+                var queries = new ResourceQueries(grains);
+                var byNewName = await queries.QueryAsync(ResourceKind.User, tenantId, FilterParser.Parse($"userName eq \"{newName.ToUpperInvariant()}\""), 1, 10);
                 Assert.Equal(userId, Assert.Single(byNewName.Page)["id"]!.GetValue<string>());
-                Assert.Equal(0, (await queries.QueryAsync(tenantId, FilterParser.Parse($"userName eq \"{oldName}\""), 1, 10)).Total);
-                Assert.Equal(0, (await queries.QueryAsync(tenantId, FilterParser.Parse($"userName eq \"{deletedName}\""), 1, 10)).Total);
+                Assert.Equal(0, (await queries.QueryAsync(ResourceKind.User, tenantId, FilterParser.Parse($"userName eq \"{oldName}\""), 1, 10)).Total);
+                Assert.Equal(0, (await queries.QueryAsync(ResourceKind.User, tenantId, FilterParser.Parse($"userName eq \"{deletedName}\""), 1, 10)).Total);
                 Assert.Empty(await grains.GetGrain<IIndexEntryGrain>(GrainKeys.IndexEntry(tenantId, IndexNames.UserName, IndexNames.Hash(oldName))).LookupAsync());
-                Assert.Equal(1, (await queries.QueryAsync(tenantId, FilterParser.Parse($"externalId eq \"ext-{run}\""), 1, 10)).Total);
+                Assert.Equal(1, (await queries.QueryAsync(ResourceKind.User, tenantId, FilterParser.Parse($"externalId eq \"ext-{run}\""), 1, 10)).Total);
 
-                var listed = await queries.QueryAsync(tenantId, null, 1, 100);
+                var listed = await queries.QueryAsync(ResourceKind.User, tenantId, null, 1, 100);
                 Assert.Equal(userId, Assert.Single(listed.Page)["id"]!.GetValue<string>());
-                Assert.Equal(1, await queries.CountAsync(tenantId));
+                Assert.Equal(1, await queries.CountAsync(ResourceKind.User, tenantId));
 
                 // The stored name still enforces uniqueness; the old and deleted names are free.
                 Assert.Equal(409, (await grains.GetGrain<IUserGrain>(GrainKeys.User(tenantId, GrainKeys.NewResourceId())).CreateAsync(Resource(newName, null))).Status);
@@ -119,7 +119,7 @@ public sealed class RestartTests(ITestOutputHelper output)
                     Assert.Equal([newcomer], await grains.GetGrain<IIndexEntryGrain>(GrainKeys.IndexEntry(tenantId, IndexNames.UserName, IndexNames.Hash(freed))).LookupAsync());
                 }
 
-                Assert.Equal(3, await queries.CountAsync(tenantId));
+                Assert.Equal(3, await queries.CountAsync(ResourceKind.User, tenantId));
 
                 // Writes continue from the stored version (and the stored ETag).
                 var patched = await grains.GetGrain<IUserGrain>(GrainKeys.User(tenantId, userId))

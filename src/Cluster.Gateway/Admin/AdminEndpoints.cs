@@ -45,7 +45,7 @@ public static class AdminEndpoints
     }
 
     private static async Task<Results<Ok<TenantView>, NotFound<Microsoft.AspNetCore.Mvc.ProblemDetails>>> GetTenantAsync(
-        string tenantId, HttpRequest request, IGrainFactory grains, UserQueries users, IOptions<GatewayOptions> options)
+        string tenantId, HttpRequest request, IGrainFactory grains, ResourceQueries queries, IOptions<GatewayOptions> options)
     {
         if (!GrainKeys.IsValidId(tenantId) || await grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId)).GetInfoAsync() is not { } info)
         {
@@ -58,7 +58,7 @@ public static class AdminEndpoints
             info.CreatedAt,
             ScimUrls.TenantBase(request, options, tenantId),
             [.. info.Tokens.Select(t => new TokenView(t.Id, t.CreatedAt))],
-            await users.CountAsync(tenantId)));
+            await queries.CountAsync(ResourceKind.User, tenantId)));
     }
 
     private static async Task<Results<Created<TokenSecret>, NotFound<Microsoft.AspNetCore.Mvc.ProblemDetails>, ProblemHttpResult>> IssueTokenAsync(

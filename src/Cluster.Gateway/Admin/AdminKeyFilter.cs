@@ -1,21 +1,17 @@
-using System.Security.Cryptography;
-using System.Text;
 using Cluster.Gateway.Hosting;
+using Cluster.ServiceDefaults.Operations;
 using Microsoft.Extensions.Options;
 
 namespace Cluster.Gateway.Admin;
 
-/// <summary>Admin API authentication: <c>Authorization: Bearer &lt;Admin:ApiKey&gt;</c>, compared in constant time.</summary>
+/// <summary>Admin API authentication: <c>Authorization: Bearer &lt;Admin:ApiKey&gt;</c>, compared in constant time (<see cref="OperatorKey"/>).</summary>
 public sealed class AdminKeyFilter(IOptions<AdminOptions> options, ILogger<AdminKeyFilter> logger) : IEndpointFilter
 {
-    private readonly byte[] _keyHash = SHA256.HashData(Encoding.UTF8.GetBytes(options.Value.ApiKey));
+    private readonly OperatorKey _key = new(options.Value.ApiKey);
 
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
-        var header = context.HttpContext.Request.Headers.Authorization.ToString();
-        const string Scheme = "Bearer ";
-        var presented = header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase) ? header[Scheme.Length..].Trim() : "";
-        if (presented.Length == 0 || !CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), _keyHash))
+        if (!_key.Authorizes(context.HttpContext.Request, allowBasic: false))
         {
             GatewayLog.AdminUnauthorized(logger);
             context.HttpContext.Response.Headers.WWWAuthenticate = "Bearer";

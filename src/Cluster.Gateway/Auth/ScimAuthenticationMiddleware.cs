@@ -1,4 +1,5 @@
 using Cluster.Gateway.Http;
+using Cluster.ServiceDefaults.Telemetry;
 
 namespace Cluster.Gateway.Auth;
 
@@ -7,7 +8,7 @@ namespace Cluster.Gateway.Auth;
 /// tenant. Anything else — no header, a wrong token, another tenant's token, an unknown tenant — is the same 401,
 /// revealing nothing, whatever the path or method (so unknown routes and 405s are authenticated too).
 /// </summary>
-public sealed class ScimAuthenticationMiddleware(RequestDelegate next, TenantTokenValidator validator, ILogger<ScimAuthenticationMiddleware> logger)
+public sealed class ScimAuthenticationMiddleware(RequestDelegate next, TenantTokenValidator validator, ScimInstruments instruments, ILogger<ScimAuthenticationMiddleware> logger)
 {
     /// <summary>Route prefix of the SCIM endpoints, up to the tenant id.</summary>
     public const string TenantsPrefix = "/scim/v2/tenants";
@@ -27,6 +28,7 @@ public sealed class ScimAuthenticationMiddleware(RequestDelegate next, TenantTok
         if (token.Length == 0 || !await validator.ValidateAsync(tenantId, token))
         {
             GatewayLog.Unauthorized(logger, context.Request.Method, token.Length == 0);
+            instruments.TokenRejected(tenantId, missing: token.Length == 0);
             await ScimHttp.Error(401, null, "Authorization failed: a valid bearer token for this tenant is required.",
                 response => response.Headers.WWWAuthenticate = "Bearer").ExecuteAsync(context);
             return;

@@ -29,7 +29,7 @@ public static class UsersEndpoints
         return scim;
     }
 
-    private static async Task<IResult> ListAsync(string tenantId, HttpRequest request, UserQueries queries, IOptions<GatewayOptions> options)
+    private static async Task<IResult> ListAsync(string tenantId, HttpRequest request, ResourceQueries queries, IOptions<GatewayOptions> options)
     {
         var query = ScimQuery.From(request, options.Value.MaxPageSize);
         if (query.Filter is not null)
@@ -37,7 +37,7 @@ public static class UsersEndpoints
             FilterEvaluator.Validate(query.Filter, ResourceType);
         }
 
-        var (total, page) = await queries.QueryAsync(tenantId, query.Filter, query.StartIndex, query.Count);
+        var (total, page) = await queries.QueryAsync(ResourceKind.User, tenantId, query.Filter, query.StartIndex, query.Count);
         var baseUrl = ScimUrls.TenantBase(request, options, tenantId);
         var resources = new JsonArray([.. page.Select(u => (JsonNode)Render(u, baseUrl, query.Attributes, query.ExcludedAttributes))]);
         return ScimHttp.Json(200, new JsonObject

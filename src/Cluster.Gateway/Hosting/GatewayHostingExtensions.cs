@@ -3,6 +3,7 @@ using Cluster.Gateway.Auth;
 using Cluster.Gateway.Endpoints;
 using Cluster.Gateway.Http;
 using Cluster.Gateway.Querying;
+using Cluster.Gateway.Telemetry;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -23,17 +24,16 @@ public static class GatewayHostingExtensions
         var gateway = builder.Configuration.GetSection(GatewayOptions.SectionName).Get<GatewayOptions>() ?? new GatewayOptions();
         if (gateway.IsCohost)
         {
-            builder.UseOrleans(silo => silo.UseScimClustering(builder.Configuration).AddScimGrains(builder.Configuration));
+            builder.UseOrleans(silo => silo.UseScimClustering(builder.Configuration).AddScimGrains(builder.Configuration).AddScimOperations());
         }
         else
         {
-            builder.UseOrleansClient(client => client.UseScimClustering(builder.Configuration));
+            builder.UseOrleansClient(client => client.UseScimClustering(builder.Configuration).AddScimOperations());
         }
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<TenantTokenValidator>();
         builder.Services.AddSingleton<ResourceQueries>();
-        builder.Services.AddSingleton(sp => new UserQueries(sp.GetRequiredService<ResourceQueries>()));
         builder.Services.AddSingleton<AdminKeyFilter>();
         builder.Services.AddExceptionHandler<ScimExceptionHandler>();
         builder.Services.AddProblemDetails();
@@ -45,6 +45,7 @@ public static class GatewayHostingExtensions
     /// <summary>Maps the SCIM endpoints under <c>/scim/v2/tenants/{tenantId}</c> and the admin API under <c>/admin</c>.</summary>
     public static WebApplication MapScimGateway(this WebApplication app)
     {
+        app.UseMiddleware<ScimTelemetryMiddleware>();
         app.UseExceptionHandler();
         app.UseStatusCodePages(WriteEmptyErrorAsync);
         app.UseMiddleware<ScimAuthenticationMiddleware>();
@@ -52,6 +53,7 @@ public static class GatewayHostingExtensions
         var scim = app.MapGroup(ScimUrls.TenantRoutePrefix);
         scim.MapUsers().MapGroups().MapDiscovery();
         app.MapAdmin();
+        app.MapOperatorDashboard();
         return app;
     }
 

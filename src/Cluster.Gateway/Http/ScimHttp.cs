@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Cluster.Abstractions;
+using Cluster.Gateway.Telemetry;
 using Cluster.Scim;
 using Cluster.Scim.Errors;
 
@@ -17,7 +18,7 @@ public static class ScimHttp
 
     /// <summary>A SCIM error response.</summary>
     public static IResult Error(int status, string? scimType, string? detail, Action<HttpResponse>? headers = null) =>
-        new ScimJsonResult(status, ScimSerializer.Serialize(ScimError.ToJson(status, scimType, detail)), headers);
+        new ScimJsonResult(status, ScimSerializer.Serialize(ScimError.ToJson(status, scimType, detail)), headers, scimType);
 
     /// <summary>A SCIM JSON body (resource, list response, discovery document).</summary>
     public static IResult Json(int status, JsonNode body, Action<HttpResponse>? headers = null) =>
@@ -38,7 +39,8 @@ public static class ScimHttp
 
         var body = render(result.Resource);
         var etag = ScimResource.ETag(result.Version);
-        return new ScimJsonResult(result.Status, ScimSerializer.Serialize(body), response =>
+        var active = body["active"] is JsonValue value && value.TryGetValue<bool>(out var flag) ? flag : (bool?)null;
+        return new ScimJsonResult(result.Status, ScimSerializer.Serialize(body), active: active, headers: response =>
         {
             response.Headers.ETag = etag;
             if (result.Status == 201 && location is not null)
@@ -100,7 +102,8 @@ public static class ScimHttp
         new(413, null, $"The request body is larger than {maxBytes} bytes.");
 
     /// <summary>Writes a pre-serialized SCIM JSON body with <c>application/scim+json</c>.</summary>
-    private sealed class ScimJsonResult(int status, string json, Action<HttpResponse>? headers) : IResult, IStatusCodeHttpResult
+    private sealed class ScimJsonResult(int status, string json, Action<HttpResponse>? headers, string? scimType = null, bool? active = null)
+        : IResult, IStatusCodeHttpResult
     {
         public int? StatusCode => status;
 
@@ -110,6 +113,7 @@ public static class ScimHttp
             response.StatusCode = status;
             response.ContentType = ScimConstants.MediaType + "; charset=utf-8";
             headers?.Invoke(response);
+            ScimResponseOutcome.Note(httpContext, scimType, active);
             return response.WriteAsync(json, Encoding.UTF8);
         }
     }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Cluster.Abstractions;
+using Cluster.ServiceDefaults.Telemetry;
 using Cluster.Scim.Filtering;
 
 namespace Cluster.Gateway.Querying;
@@ -13,7 +14,7 @@ namespace Cluster.Gateway.Querying;
 /// against the whole filter, so an index entry left behind by a crash never shows a client a wrong resource; such
 /// entries are repaired on the way.
 /// </summary>
-public sealed class ResourceQueries(IGrainFactory grains)
+public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instruments = null)
 {
     private const int FetchBatch = 64;
 
@@ -90,6 +91,7 @@ public sealed class ResourceQueries(IGrainFactory grains)
             {
                 // The entry points at a resource that no longer holds the value: a crash between two writes.
                 await query.Kind.Grain(grains, tenantId, candidates[i]).ReconcileAsync(probe.IndexName, hash);
+                instruments?.IndexLookup(probe.IndexName, ScimInstruments.LookupResults.StaleRepaired);
                 continue;
             }
 
@@ -97,6 +99,11 @@ public sealed class ResourceQueries(IGrainFactory grains)
             {
                 matches.Add(user);
             }
+        }
+
+        if (probe.IndexName is not null)
+        {
+            instruments?.IndexLookup(probe.IndexName, users.Any(u => HoldsValue(query.Kind, u, probe)) ? ScimInstruments.LookupResults.Hit : ScimInstruments.LookupResults.Miss);
         }
 
         matches.Sort((a, b) => string.CompareOrdinal(IdOf(a), IdOf(b)));
@@ -142,20 +149,4 @@ public sealed class ResourceQueries(IGrainFactory grains)
     private static string IdOf(JsonObject user) => user["id"]?.GetValue<string>() ?? "";
 
     private sealed record Query(ResourceKind Kind, string TenantId, Func<string, Task<ScimResult>> Fetch);
-}
-
-/// <summary><see cref="ResourceQueries"/> for users (the admin API and the user endpoints).</summary>
-public sealed class UserQueries(ResourceQueries queries)
-{
-    public UserQueries(IGrainFactory grains)
-        : this(new ResourceQueries(grains))
-    {
-    }
-
-    /// <inheritdoc cref="ResourceQueries.QueryAsync"/>
-    public Task<(int Total, IReadOnlyList<JsonObject> Page)> QueryAsync(string tenantId, FilterNode? filter, int startIndex, int count) =>
-        queries.QueryAsync(ResourceKind.User, tenantId, filter, startIndex, count);
-
-    /// <summary>The number of users in a tenant.</summary>
-    public Task<int> CountAsync(string tenantId) => queries.CountAsync(ResourceKind.User, tenantId);
 }

@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using Cluster.ServiceDefaults.Telemetry;
+
+namespace Cluster.Gateway.Telemetry;
+
+/// <summary>
+/// The one place SCIM requests are measured. It wraps the whole SCIM pipeline (outside the exception handler, so
+/// it sees the status the client gets): request count and duration by operation, resource type, status class and
+/// tenant label; provisioning outcomes; active tenants. It also tags the request span with the tenant id and opens
+/// a logging scope with the request id and tenant id. Tenant ids are opaque random ids, not personal data; no
+/// userName, email or token is recorded.
+/// </summary>
+public sealed class ScimTelemetryMiddleware(RequestDelegate next, ScimInstruments instruments, ILogger<ScimTelemetryMiddleware> logger)
+{
+    public const string TenantTag = "scim.tenant_id";
+
+    private static readonly Func<ILogger, string, string, IDisposable?> Scope =
+        LoggerMessage.DefineScope<string, string>("SCIM request {RequestId} tenant {TenantId}");
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        if (!context.Request.Path.StartsWithSegments("/scim"))
+        {
+            await next(context);
+            return;
+        }
+
+        // Captured now: the exception handler clears the endpoint and route values before it writes an error.
+        var (operation, resourceType) = ScimOperations.Classify(context.Request.Method, (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText);
+        var tenantId = context.Request.RouteValues["tenantId"] as string;
+        Activity.Current?.SetTag(TenantTag, tenantId);
+
+        var outcome = new ScimResponseOutcome();
+        context.Features.Set(outcome);
+        var started = Stopwatch.GetTimestamp();
+        using (Scope(logger, context.TraceIdentifier, tenantId ?? "-"))
+        {
+            try
+            {
+                await next(context);
+            }
+            finally
+            {
+                var status = context.Response.StatusCode;
+                instruments.RequestCompleted(operation, resourceType, status, tenantId, Stopwatch.GetElapsedTime(started));
+                if (tenantId is not null && status != StatusCodes.Status401Unauthorized && operation != ScimOperations.Unmatched)
+                {
+                    instruments.TenantSeen(tenantId);
+                }
+
+                if (Outcome(context.Request.Method, status, outcome) is { } provisioning)
+                {
+                    instruments.ProvisioningOutcome(provisioning, resourceType, outcome.ScimType, tenantId);
+                }
+            }
+        }
+    }
+
+    /// <summary>The provisioning outcome of a finished request, or null when it is none (reads, auth failures, not found, 5xx).</summary>
+    public static string? Outcome(string method, int status, ScimResponseOutcome response)
+    {
+        var write = !HttpMethods.IsGet(method) && !HttpMethods.IsHead(method);
+        return status switch
+        {
+            StatusCodes.Status201Created when HttpMethods.IsPost(method) => ScimInstruments.Outcomes.Created,
+            StatusCodes.Status200OK when HttpMethods.IsPatch(method) || HttpMethods.IsPut(method) =>
+                response.Active == false ? ScimInstruments.Outcomes.Disabled : ScimInstruments.Outcomes.Updated,
+            StatusCodes.Status204NoContent when HttpMethods.IsDelete(method) => ScimInstruments.Outcomes.Deleted,
+            StatusCodes.Status409Conflict => ScimInstruments.Outcomes.Conflict,
+            StatusCodes.Status400BadRequest or StatusCodes.Status413PayloadTooLarge or StatusCodes.Status415UnsupportedMediaType => ScimInstruments.Outcomes.Rejected,
+            >= 400 and < 500 when write && response.ScimType is not null => ScimInstruments.Outcomes.Rejected,
+            _ => null,
+        };
+    }
+}
