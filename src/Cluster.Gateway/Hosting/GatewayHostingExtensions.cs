@@ -2,7 +2,9 @@ using Cluster.Gateway.Admin;
 using Cluster.Gateway.Auth;
 using Cluster.Gateway.Endpoints;
 using Cluster.Gateway.Http;
+using Cluster.Gateway.Limits;
 using Cluster.Gateway.Querying;
+using Cluster.Gateway.Resilience;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -30,6 +32,8 @@ public static class GatewayHostingExtensions
             builder.UseOrleansClient(client => client.UseScimClustering(builder.Configuration));
         }
 
+        builder.Services.AddOptions<GrainCallRetryOptions>().BindConfiguration(GrainCallRetryOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<GrainCallRetry>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<TenantTokenValidator>();
         builder.Services.AddSingleton<UserQueries>();
@@ -38,6 +42,7 @@ public static class GatewayHostingExtensions
         builder.Services.AddExceptionHandler<ScimExceptionHandler>();
         builder.Services.AddProblemDetails();
         builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster");
+        builder.AddScimRateLimiting();
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = gateway.MaxBodyBytes * 2L);
         return builder;
     }
@@ -47,8 +52,9 @@ public static class GatewayHostingExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages(WriteEmptyErrorAsync);
+        app.UseRateLimiter();
 
-        var scim = app.MapGroup(ScimUrls.TenantRoutePrefix).AddEndpointFilter<ScimTenantFilter>();
+        var scim = app.MapGroup(ScimUrls.TenantRoutePrefix).AddEndpointFilter<ScimTenantFilter>().RequireRateLimiting(ScimRateLimiting.TenantPolicy);
         scim.MapUsers().MapDiscovery();
         app.MapAdmin();
         return app;
