@@ -99,7 +99,7 @@ public static class UsersEndpoints
     }
 
     // A retry of a delete whose first attempt did happen answers 404: the user is gone either way (documented in
-    // docs/operations.md; Entra treats 404 on DELETE as already deleted).
+    // docs/operations.md).
     private static async Task<IResult> DeleteAsync(string tenantId, string id, HttpRequest request, IGrainFactory grains, GrainCallRetry retry) =>
         GrainKeys.IsValidId(id)
             ? ScimHttp.From(await retry.ExecuteAsync(CallSafety.Idempotent, () => User(grains, tenantId, id).DeleteAsync(), request.HttpContext.RequestAborted), _ => [])
