@@ -13,7 +13,9 @@
 # Exported to the tests:
 #   SCIM_TEST_STORAGE_CONNECTION_STRING  explicit connection string of the private Azurite.
 #
-# Exit status: non-zero if `dotnet test` failed, if any test failed, or if no test ran at all.
+# Then, unless --filter is given or CHAOS=0, runs tests/chaos.sh (counted as one test in the totals).
+#
+# Exit status: non-zero if `dotnet test` failed, if any test failed (the chaos test included), or if no test ran at all.
 # Each test run has a hang guard (--blame-hang-timeout 5m).
 set -euo pipefail
 
@@ -36,7 +38,7 @@ while (($#)); do
       shift
       ;;
     -h | --help)
-      sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
@@ -147,7 +149,22 @@ while IFS= read -r -d '' trx; do
   ((not_run > 0)) && skipped=$((skipped + not_run))
 done < <(find "$RESULTS_DIR" -maxdepth 1 -name "${TRX_PREFIX}*.trx" -print0)
 
+# The process-level chaos test (tests/chaos.sh) on the Release build just made; its failure fails the run.
+# Skipped with --filter (a partial run) or CHAOS=0.
+chaos_status=skipped
+if [[ -z "$filter" && "${CHAOS:-1}" != 0 && "$test_rc" == 0 ]]; then
+  log "tests/chaos.sh (3 silos, 2 gateways, SIGTERM and kill -9 under load)"
+  if CHAOS_SKIP_BUILD=1 "$ROOT/tests/chaos.sh"; then
+    chaos_status=passed
+    passed=$((passed + 1))
+  else
+    chaos_status=failed
+    failed=$((failed + 1))
+  fi
+fi
+
 echo
+echo "chaos test: $chaos_status"
 summary="$passed passed, $failed failed"
 if ((skipped > 0)); then summary+=", $skipped skipped"; fi
 echo "$summary"

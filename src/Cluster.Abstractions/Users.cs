@@ -7,7 +7,10 @@ namespace Cluster.Abstractions;
 [Alias("scim.IUserGrain")]
 public interface IUserGrain : IIndexedResourceGrain, IGroupMemberGrain
 {
-    /// <summary>Creates the user from a normalized resource (see <c>ResourceNormalizer</c>). 201, or 409 uniqueness.</summary>
+    /// <summary>
+    /// Creates the user from a normalized resource (see <c>ResourceNormalizer</c>). 201, or 409 uniqueness.
+    /// Idempotent: repeating a create with identical content on the same (new) id answers 201 with the stored user.
+    /// </summary>
     [Alias("Create")]
     Task<ScimResult> CreateAsync(string resource);
 

@@ -22,4 +22,24 @@ public sealed class OrleansClusterOptions
 
     /// <summary>IP address the silo advertises and listens on. Default 127.0.0.1; <c>auto</c> picks the host's address and listens on all (containers).</summary>
     public string AdvertisedIP { get; set; } = "127.0.0.1";
+
+    // ----- Failure detection and lifecycle (issue 4). Defaults suit production; deploy/local/run.sh sets faster ones. -----
+
+    /// <summary>Initial timeout of a liveness probe between silos, in seconds (Orleans <c>ClusterMembershipOptions.ProbeTimeout</c>; default 5).</summary>
+    public double ProbeTimeoutSeconds { get; set; } = 5;
+
+    /// <summary>Missed probes after which a silo suspects another (Orleans <c>NumMissedProbesLimit</c>; default 3).</summary>
+    public int NumMissedProbesLimit { get; set; } = 3;
+
+    /// <summary>Suspicions needed to declare a silo dead (Orleans <c>NumVotesForDeathDeclaration</c>; default 2).</summary>
+    public int NumVotesForDeathDeclaration { get; set; } = 2;
+
+    /// <summary>How often each silo re-reads the membership table, in seconds (Orleans <c>TableRefreshTimeout</c>; default 60).</summary>
+    public double TableRefreshSeconds { get; set; } = 60;
+
+    /// <summary>Idle time after which a grain activation (tenant, user, index entry) is deactivated, in minutes (Orleans <c>GrainCollectionOptions.CollectionAge</c>; default 15).</summary>
+    public double CollectionAgeMinutes { get; set; } = 15;
+
+    /// <summary>How long a stopping process (SIGTERM) may take to drain: in-flight requests, grain deactivation, leaving the cluster, in seconds (<c>HostOptions.ShutdownTimeout</c>; default 30).</summary>
+    public double ShutdownTimeoutSeconds { get; set; } = 30;
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
 
 namespace Microsoft.Extensions.Hosting;
@@ -17,6 +18,15 @@ public static class OrleansHostingExtensions
             o.ClusterId = options.ClusterId;
             o.ServiceId = options.ServiceId;
         });
+        silo.Configure<ClusterMembershipOptions>(o =>
+        {
+            o.ProbeTimeout = TimeSpan.FromSeconds(options.ProbeTimeoutSeconds);
+            o.NumMissedProbesLimit = options.NumMissedProbesLimit;
+            o.NumVotesForDeathDeclaration = options.NumVotesForDeathDeclaration;
+            o.TableRefreshTimeout = TimeSpan.FromSeconds(options.TableRefreshSeconds);
+        });
+        silo.Configure<GrainCollectionOptions>(o => o.CollectionAge = TimeSpan.FromMinutes(options.CollectionAgeMinutes));
+        silo.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(options.ShutdownTimeoutSeconds));
 
         if (IsLocalhost(options))
         {
@@ -44,6 +54,7 @@ public static class OrleansHostingExtensions
             o.ClusterId = options.ClusterId;
             o.ServiceId = options.ServiceId;
         });
+        client.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(options.ShutdownTimeoutSeconds));
 
         return IsLocalhost(options)
             ? client.UseLocalhostClustering(options.GatewayPort)

@@ -1,4 +1,5 @@
 using Cluster.Gateway.Http;
+using Cluster.Gateway.Resilience;
 using Cluster.ServiceDefaults.Telemetry;
 
 namespace Cluster.Gateway.Auth;
@@ -8,7 +9,7 @@ namespace Cluster.Gateway.Auth;
 /// tenant. Anything else — no header, a wrong token, another tenant's token, an unknown tenant — is the same 401,
 /// revealing nothing, whatever the path or method (so unknown routes and 405s are authenticated too).
 /// </summary>
-public sealed class ScimAuthenticationMiddleware(RequestDelegate next, TenantTokenValidator validator, ScimInstruments instruments, ILogger<ScimAuthenticationMiddleware> logger)
+public sealed class ScimAuthenticationMiddleware(RequestDelegate next, TenantTokenValidator validator, GrainCallRetry retry, ScimInstruments instruments, ILogger<ScimAuthenticationMiddleware> logger)
 {
     /// <summary>Route prefix of the SCIM endpoints, up to the tenant id.</summary>
     public const string TenantsPrefix = "/scim/v2/tenants";
@@ -25,7 +26,7 @@ public sealed class ScimAuthenticationMiddleware(RequestDelegate next, TenantTok
         var header = context.Request.Headers.Authorization.ToString();
         const string Scheme = "Bearer ";
         var token = header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase) ? header[Scheme.Length..].Trim() : "";
-        if (token.Length == 0 || !await validator.ValidateAsync(tenantId, token))
+        if (token.Length == 0 || !await retry.ExecuteAsync(CallSafety.Read, () => validator.ValidateAsync(tenantId, token).AsTask(), context.RequestAborted))
         {
             GatewayLog.Unauthorized(logger, context.Request.Method, token.Length == 0);
             instruments.TokenRejected(tenantId, missing: token.Length == 0);

@@ -3,6 +3,7 @@ using Cluster.Abstractions;
 using Cluster.Gateway.Hosting;
 using Cluster.Gateway.Http;
 using Cluster.Gateway.Querying;
+using Cluster.Gateway.Resilience;
 using Cluster.Scim;
 using Cluster.Scim.Filtering;
 using Cluster.Scim.Projection;
@@ -32,7 +33,7 @@ public static class GroupsEndpoints
         return scim;
     }
 
-    private static async Task<IResult> ListAsync(string tenantId, HttpRequest request, IGrainFactory grains, ResourceQueries queries, IOptions<GatewayOptions> options)
+    private static async Task<IResult> ListAsync(string tenantId, HttpRequest request, IGrainFactory grains, ResourceQueries queries, GrainCallRetry retry, IOptions<GatewayOptions> options)
     {
         var query = ScimQuery.From(request, options.Value.MaxPageSize);
         if (query.Filter is not null)
@@ -43,7 +44,10 @@ public static class GroupsEndpoints
         // Read members only as far as needed: all when shown, else only those the filter asks about (one partition each).
         var asked = MemberFilter.ReferencedIds(query.Filter);
         var members = ShowsMembers(query.Attributes, query.ExcludedAttributes) || asked is null ? null : asked;
-        var (total, page) = await queries.QueryAsync(Kind, tenantId, query.Filter, query.StartIndex, query.Count, id => Group(grains, tenantId, id).ReadAsync(members));
+        var (total, page) = await retry.ExecuteAsync(
+            CallSafety.Read,
+            () => queries.QueryAsync(Kind, tenantId, query.Filter, query.StartIndex, query.Count, id => Group(grains, tenantId, id).ReadAsync(members)),
+            request.HttpContext.RequestAborted);
         var baseUrl = ScimUrls.TenantBase(request, options, tenantId);
         var resources = new JsonArray([.. page.Select(g => (JsonNode)Render(g, baseUrl, query.Attributes, query.ExcludedAttributes))]);
         return ScimHttp.Json(200, new JsonObject
@@ -56,15 +60,17 @@ public static class GroupsEndpoints
         });
     }
 
-    private static async Task<IResult> CreateAsync(string tenantId, HttpRequest request, IGrainFactory grains, IOptions<GatewayOptions> options)
+    private static async Task<IResult> CreateAsync(string tenantId, HttpRequest request, IGrainFactory grains, GrainCallRetry retry, IOptions<GatewayOptions> options)
     {
         // The normalizer ignores request schemas, so Entra's extra ADSCIM schema URI is accepted.
+        // A group create is not retried: unlike the user grain, the group grain does not recognise a repeated create.
         var resource = ResourceNormalizer.Normalize(await ScimHttp.ReadObjectAsync(request, options.Value.MaxBodyBytes), Kind.Type);
-        var result = await Group(grains, tenantId, GrainKeys.NewResourceId()).CreateAsync(ScimSerializer.Serialize(resource));
+        var id = GrainKeys.NewResourceId();
+        var result = await retry.ExecuteAsync(CallSafety.Unsafe, () => Group(grains, tenantId, id).CreateAsync(ScimSerializer.Serialize(resource)), request.HttpContext.RequestAborted);
         return Respond(result, request, options, tenantId);
     }
 
-    private static async Task<IResult> GetAsync(string tenantId, string id, HttpRequest request, IGrainFactory grains, IOptions<GatewayOptions> options)
+    private static async Task<IResult> GetAsync(string tenantId, string id, HttpRequest request, IGrainFactory grains, GrainCallRetry retry, IOptions<GatewayOptions> options)
     {
         if (!GrainKeys.IsValidId(id))
         {
@@ -72,11 +78,11 @@ public static class GroupsEndpoints
         }
 
         var (attributes, excluded) = ScimQuery.Projection(request);
-        var result = await Group(grains, tenantId, id).ReadAsync(ShowsMembers(attributes, excluded) ? null : []);
+        var result = await retry.ExecuteAsync(CallSafety.Read, () => Group(grains, tenantId, id).ReadAsync(ShowsMembers(attributes, excluded) ? null : []), request.HttpContext.RequestAborted);
         return Respond(result, request, options, tenantId);
     }
 
-    private static async Task<IResult> ReplaceAsync(string tenantId, string id, HttpRequest request, IGrainFactory grains, IOptions<GatewayOptions> options)
+    private static async Task<IResult> ReplaceAsync(string tenantId, string id, HttpRequest request, IGrainFactory grains, GrainCallRetry retry, IOptions<GatewayOptions> options)
     {
         if (!GrainKeys.IsValidId(id))
         {
@@ -85,12 +91,13 @@ public static class GroupsEndpoints
 
         var resource = ResourceNormalizer.Normalize(await ScimHttp.ReadObjectAsync(request, options.Value.MaxBodyBytes), Kind.Type);
         var group = Group(grains, tenantId, id);
-        var result = await group.ReplaceAsync(ScimSerializer.Serialize(resource));
+        var json = ScimSerializer.Serialize(resource);
+        var result = await retry.ExecuteAsync(CallSafety.Idempotent, () => group.ReplaceAsync(json), request.HttpContext.RequestAborted);
         return Respond(await WithMembersIfShownAsync(result, group, request), request, options, tenantId);
     }
 
     /// <summary>PATCH answers 204, or 200 with the group when the client asks for attributes (entra-scim.md §2.8).</summary>
-    private static async Task<IResult> PatchAsync(string tenantId, string id, HttpRequest request, IGrainFactory grains, IOptions<GatewayOptions> options)
+    private static async Task<IResult> PatchAsync(string tenantId, string id, HttpRequest request, IGrainFactory grains, GrainCallRetry retry, IOptions<GatewayOptions> options)
     {
         if (!GrainKeys.IsValidId(id))
         {
@@ -99,7 +106,9 @@ public static class GroupsEndpoints
 
         var body = await ScimHttp.ReadObjectAsync(request, options.Value.MaxBodyBytes);
         var group = Group(grains, tenantId, id);
-        var result = await group.PatchAsync(ScimSerializer.Serialize(body));
+        // Re-adding a member or re-removing an absent one is a no-op, so a repeated PATCH leaves the same result.
+        var json = ScimSerializer.Serialize(body);
+        var result = await retry.ExecuteAsync(CallSafety.Idempotent, () => group.PatchAsync(json), request.HttpContext.RequestAborted);
         var (attributes, excluded) = ScimQuery.Projection(request);
         if (result.IsSuccess && attributes is null && excluded is null)
         {
@@ -109,9 +118,9 @@ public static class GroupsEndpoints
         return Respond(await WithMembersIfShownAsync(result, group, request), request, options, tenantId);
     }
 
-    private static async Task<IResult> DeleteAsync(string tenantId, string id, IGrainFactory grains) =>
+    private static async Task<IResult> DeleteAsync(string tenantId, string id, HttpRequest request, IGrainFactory grains, GrainCallRetry retry) =>
         GrainKeys.IsValidId(id)
-            ? ScimHttp.From(await Group(grains, tenantId, id).DeleteAsync(), _ => [])
+            ? ScimHttp.From(await retry.ExecuteAsync(CallSafety.Idempotent, () => Group(grains, tenantId, id).DeleteAsync(), request.HttpContext.RequestAborted), _ => [])
             : NotFound(id);
 
     // Writes answer with the group's attributes; when the response shows members, read them after the write.

@@ -3,6 +3,7 @@ using Cluster.Abstractions;
 using Cluster.Gateway.Hosting;
 using Cluster.Gateway.Http;
 using Cluster.Gateway.Querying;
+using Cluster.Gateway.Resilience;
 using Cluster.Scim;
 using Cluster.Scim.Filtering;
 using Cluster.Scim.Projection;
@@ -12,7 +13,11 @@ using Microsoft.Extensions.Options;
 
 namespace Cluster.Gateway.Endpoints;
 
-/// <summary><c>/Users</c> and <c>/Users/{id}</c> (RFC 7644 §3), as Microsoft Entra ID uses them.</summary>
+/// <summary>
+/// <c>/Users</c> and <c>/Users/{id}</c> (RFC 7644 §3), as Microsoft Entra ID uses them. Every grain call goes through
+/// <see cref="GrainCallRetry"/> with its <see cref="CallSafety"/>: GET and filters are reads; PUT, PATCH, DELETE and
+/// POST (whose id is chosen here, before the first attempt) are idempotent.
+/// </summary>
 public static class UsersEndpoints
 {
     private static readonly ResourceTypeDefinition ResourceType = ScimSchemas.UserResource;
@@ -29,7 +34,7 @@ public static class UsersEndpoints
         return scim;
     }
 
-    private static async Task<IResult> ListAsync(string tenantId, HttpRequest request, ResourceQueries queries, IOptions<GatewayOptions> options)
+    private static async Task<IResult> ListAsync(string tenantId, HttpRequest request, ResourceQueries queries, GrainCallRetry retry, IOptions<GatewayOptions> options)
     {
         var query = ScimQuery.From(request, options.Value.MaxPageSize);
         if (query.Filter is not null)
@@ -37,7 +42,7 @@ public static class UsersEndpoints
             FilterEvaluator.Validate(query.Filter, ResourceType);
         }
 
-        var (total, page) = await queries.QueryAsync(ResourceKind.User, tenantId, query.Filter, query.StartIndex, query.Count);
+        var (total, page) = await retry.ExecuteAsync(CallSafety.Read, () => queries.QueryAsync(ResourceKind.User, tenantId, query.Filter, query.StartIndex, query.Count), request.HttpContext.RequestAborted);
         var baseUrl = ScimUrls.TenantBase(request, options, tenantId);
         var resources = new JsonArray([.. page.Select(u => (JsonNode)Render(u, baseUrl, query.Attributes, query.ExcludedAttributes))]);
         return ScimHttp.Json(200, new JsonObject
@@ -50,44 +55,54 @@ public static class UsersEndpoints
         });
     }
 
-    private static async Task<IResult> CreateAsync(string tenantId, HttpRequest request, IGrainFactory grains, IOptions<GatewayOptions> options)
+    private static async Task<IResult> CreateAsync(string tenantId, HttpRequest request, IGrainFactory grains, GrainCallRetry retry, IOptions<GatewayOptions> options)
     {
-        var resource = ResourceNormalizer.Normalize(await ScimHttp.ReadObjectAsync(request, options.Value.MaxBodyBytes), ResourceType);
+        var resource = ScimSerializer.Serialize(ResourceNormalizer.Normalize(await ScimHttp.ReadObjectAsync(request, options.Value.MaxBodyBytes), ResourceType));
+
+        // The id is chosen once, before the first attempt: a repeated create of the same content on it is answered as
+        // the original one, so the create is idempotent and safe to retry after an unknown outcome.
         var id = GrainKeys.NewResourceId();
-        var result = await User(grains, tenantId, id).CreateAsync(ScimSerializer.Serialize(resource));
+        var result = await retry.ExecuteAsync(CallSafety.Idempotent, () => User(grains, tenantId, id).CreateAsync(resource), request.HttpContext.RequestAborted);
         return Respond(result, request, options, tenantId);
     }
 
-    private static async Task<IResult> GetAsync(string tenantId, string id, HttpRequest request, IGrainFactory grains, IOptions<GatewayOptions> options) =>
+    private static async Task<IResult> GetAsync(string tenantId, string id, HttpRequest request, IGrainFactory grains, GrainCallRetry retry, IOptions<GatewayOptions> options) =>
         GrainKeys.IsValidId(id)
-            ? Respond(await User(grains, tenantId, id).GetAsync(), request, options, tenantId)
+            ? Respond(await retry.ExecuteAsync(CallSafety.Read, () => User(grains, tenantId, id).GetAsync(), request.HttpContext.RequestAborted), request, options, tenantId)
             : NotFound(id);
 
-    private static async Task<IResult> ReplaceAsync(string tenantId, string id, HttpRequest request, IGrainFactory grains, IOptions<GatewayOptions> options)
+    private static async Task<IResult> ReplaceAsync(string tenantId, string id, HttpRequest request, IGrainFactory grains, GrainCallRetry retry, IOptions<GatewayOptions> options)
     {
         if (!GrainKeys.IsValidId(id))
         {
             return NotFound(id);
         }
 
-        var resource = ResourceNormalizer.Normalize(await ScimHttp.ReadObjectAsync(request, options.Value.MaxBodyBytes), ResourceType);
-        return Respond(await User(grains, tenantId, id).ReplaceAsync(ScimSerializer.Serialize(resource)), request, options, tenantId);
+        var resource = ScimSerializer.Serialize(ResourceNormalizer.Normalize(await ScimHttp.ReadObjectAsync(request, options.Value.MaxBodyBytes), ResourceType));
+        var result = await retry.ExecuteAsync(CallSafety.Idempotent, () => User(grains, tenantId, id).ReplaceAsync(resource), request.HttpContext.RequestAborted);
+        return Respond(result, request, options, tenantId);
     }
 
-    private static async Task<IResult> PatchAsync(string tenantId, string id, HttpRequest request, IGrainFactory grains, IOptions<GatewayOptions> options)
+    private static async Task<IResult> PatchAsync(string tenantId, string id, HttpRequest request, IGrainFactory grains, GrainCallRetry retry, IOptions<GatewayOptions> options)
     {
         if (!GrainKeys.IsValidId(id))
         {
             return NotFound(id);
         }
 
-        var body = await ScimHttp.ReadObjectAsync(request, options.Value.MaxBodyBytes);
-        return Respond(await User(grains, tenantId, id).PatchAsync(ScimSerializer.Serialize(body)), request, options, tenantId);
+        var body = ScimSerializer.Serialize(await ScimHttp.ReadObjectAsync(request, options.Value.MaxBodyBytes));
+
+        // Re-applying the same operations yields the same resource (add skips equal elements, remove of a missing
+        // value is a no-op) and a PATCH that changes nothing writes nothing: idempotent.
+        var result = await retry.ExecuteAsync(CallSafety.Idempotent, () => User(grains, tenantId, id).PatchAsync(body), request.HttpContext.RequestAborted);
+        return Respond(result, request, options, tenantId);
     }
 
-    private static async Task<IResult> DeleteAsync(string tenantId, string id, IGrainFactory grains) =>
+    // A retry of a delete whose first attempt did happen answers 404: the user is gone either way (documented in
+    // docs/operations.md).
+    private static async Task<IResult> DeleteAsync(string tenantId, string id, HttpRequest request, IGrainFactory grains, GrainCallRetry retry) =>
         GrainKeys.IsValidId(id)
-            ? ScimHttp.From(await User(grains, tenantId, id).DeleteAsync(), _ => [])
+            ? ScimHttp.From(await retry.ExecuteAsync(CallSafety.Idempotent, () => User(grains, tenantId, id).DeleteAsync(), request.HttpContext.RequestAborted), _ => [])
             : NotFound(id);
 
     private static IResult Respond(ScimResult result, HttpRequest request, IOptions<GatewayOptions> options, string tenantId)

@@ -2,7 +2,9 @@ using Cluster.Gateway.Admin;
 using Cluster.Gateway.Auth;
 using Cluster.Gateway.Endpoints;
 using Cluster.Gateway.Http;
+using Cluster.Gateway.Limits;
 using Cluster.Gateway.Querying;
+using Cluster.Gateway.Resilience;
 using Cluster.Gateway.Telemetry;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -31,6 +33,8 @@ public static class GatewayHostingExtensions
             builder.UseOrleansClient(client => client.UseScimClustering(builder.Configuration).AddScimOperations());
         }
 
+        builder.Services.AddOptions<GrainCallRetryOptions>().BindConfiguration(GrainCallRetryOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<GrainCallRetry>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<TenantTokenValidator>();
         builder.Services.AddSingleton<ResourceQueries>();
@@ -38,6 +42,7 @@ public static class GatewayHostingExtensions
         builder.Services.AddExceptionHandler<ScimExceptionHandler>();
         builder.Services.AddProblemDetails();
         builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster");
+        builder.AddScimRateLimiting();
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = gateway.MaxBodyBytes * 2L);
         return builder;
     }
@@ -49,8 +54,9 @@ public static class GatewayHostingExtensions
         app.UseExceptionHandler();
         app.UseStatusCodePages(WriteEmptyErrorAsync);
         app.UseMiddleware<ScimAuthenticationMiddleware>();
+        app.UseRateLimiter();
 
-        var scim = app.MapGroup(ScimUrls.TenantRoutePrefix);
+        var scim = app.MapGroup(ScimUrls.TenantRoutePrefix).RequireRateLimiting(ScimRateLimiting.TenantPolicy);
         scim.MapUsers().MapGroups().MapDiscovery();
         app.MapAdmin();
         app.MapOperatorDashboard();

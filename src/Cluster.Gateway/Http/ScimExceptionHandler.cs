@@ -1,3 +1,4 @@
+using Cluster.Gateway.Resilience;
 using Cluster.Scim.Errors;
 using Microsoft.AspNetCore.Diagnostics;
 
@@ -6,7 +7,7 @@ namespace Cluster.Gateway.Http;
 /// <summary>
 /// The single error path for exceptions: SCIM routes get RFC 7644 errors, everything else ProblemDetails.
 /// Expected failures (bad input) arrive as <see cref="ScimException"/>; a cluster that cannot be reached is a 503
-/// with <c>Retry-After</c> (Entra retries later); anything else is a 500 without internal details.
+/// with <c>Retry-After</c> (Entra retries later; which failures count is <see cref="GrainCallRetry.IsTransient"/>); anything else is a 500 without internal details.
 /// </summary>
 public sealed class ScimExceptionHandler(ILogger<ScimExceptionHandler> logger) : IExceptionHandler
 {
@@ -45,7 +46,7 @@ public sealed class ScimExceptionHandler(ILogger<ScimExceptionHandler> logger) :
     {
         ScimException scim => (scim.Status, scim.ScimType, scim.Message, false),
         BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == 413 ? null : ScimErrorType.InvalidSyntax, bad.StatusCode == 413 ? "The request body is too large." : "The request is malformed.", false),
-        SiloUnavailableException or OrleansMessageRejectionException or TimeoutException
+        _ when GrainCallRetry.IsTransient(exception)
             => (503, null, "The service is temporarily unavailable. Retry later.", true),
         _ => (500, null, "An internal error occurred.", false),
     };

@@ -7,8 +7,11 @@ namespace Cluster.Gateway.Querying;
 /// <summary>Where a tenant's SCIM endpoint lives, as seen by clients.</summary>
 public static class ScimUrls
 {
+    /// <summary>The route value that carries the tenant id.</summary>
+    public const string TenantRouteValue = "tenantId";
+
     /// <summary>The route prefix of one tenant's SCIM endpoint.</summary>
-    public const string TenantRoutePrefix = ScimAuthenticationMiddleware.TenantsPrefix + "/{tenantId}";
+    public const string TenantRoutePrefix = ScimAuthenticationMiddleware.TenantsPrefix + "/{" + TenantRouteValue + "}";
 
     /// <summary>The Tenant URL an admin pastes into Entra: <c>{base}/scim/v2/tenants/{tenantId}</c>.</summary>
     public static string TenantBase(HttpRequest request, IOptions<GatewayOptions> options, string tenantId)

@@ -27,7 +27,7 @@ public sealed class ScimTelemetryMiddleware(RequestDelegate next, ScimInstrument
 
         // Captured now: the exception handler clears the endpoint and route values before it writes an error.
         var (operation, resourceType) = ScimOperations.Classify(context.Request.Method, (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText);
-        var tenantId = context.Request.RouteValues["tenantId"] as string;
+        var tenantId = context.Request.RouteValues[Querying.ScimUrls.TenantRouteValue] as string;
         Activity.Current?.SetTag(TenantTag, tenantId);
 
         var outcome = new ScimResponseOutcome();

@@ -53,13 +53,18 @@ public sealed partial class UserGrain(
 
     public async Task<ScimResult> CreateAsync(string resource)
     {
-        if (state.RecordExists)
-        {
-            return ScimResult.Error(409, ScimErrorType.Uniqueness, "A resource with this id already exists.");
-        }
-
         var now = time.GetUtcNow();
         var stamped = ScimResource.Stamp(Parse(resource), ResourceType, _userId, now, now, 1);
+        if (state.RecordExists)
+        {
+            // The gateway picks a new id before the first attempt of a POST, so only a repetition of that same request
+            // (a retry after an unknown outcome) reaches an existing user with identical content: answer it as the
+            // original create did. Anything else under an existing id is a conflict.
+            return _resource is not null && SameContent(stamped, _resource)
+                ? ScimResult.Created(state.State.Json, state.State.Version)
+                : ScimResult.Error(409, ScimErrorType.Uniqueness, "A resource with this id already exists.");
+        }
+
         return await CommitAsync(stamped, 1, created: true);
     }
 

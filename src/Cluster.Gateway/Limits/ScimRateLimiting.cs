@@ -1,0 +1,134 @@
+using System.Globalization;
+using System.Threading.RateLimiting;
+using Cluster.Abstractions;
+using Cluster.Gateway.Http;
+using Cluster.Gateway.Querying;
+using Microsoft.AspNetCore.RateLimiting;
+
+namespace Cluster.Gateway.Limits;
+
+/// <summary>
+/// Request limits of the gateway (ASP.NET Core rate limiting), section <c>RateLimits</c>:
+/// <list type="bullet">
+/// <item>per tenant, a token bucket (<c>RateLimits:Default:PermitsPerSecond</c> / <c>Burst</c>, overridden per tenant by
+/// <c>RateLimits:Tenants:{tenantId}:…</c>); a tenant over its limit gets 429 with <c>Retry-After</c> and a SCIM error
+/// body, and no other tenant notices;</item>
+/// <item>one concurrency limit for all SCIM and admin requests of this gateway (<c>RateLimits:MaxConcurrentRequests</c>,
+/// with a queue of <c>RateLimits:MaxQueuedRequests</c>) that protects the silos; beyond it, 503 with <c>Retry-After</c>.</item>
+/// </list>
+/// Each gateway counts on its own: with N gateways behind a balancer a tenant gets up to N × its limit.
+/// </summary>
+public static class ScimRateLimiting
+{
+    public const string SectionName = "RateLimits";
+
+    /// <summary>Name of the per-tenant policy attached to the SCIM route group.</summary>
+    public const string TenantPolicy = "scim-tenant";
+
+    /// <summary>Default sustained rate per tenant and gateway: 8 × Entra's normal 25 req/s.</summary>
+    public const double DefaultPermitsPerSecond = 200;
+
+    /// <summary>Default burst per tenant and gateway.</summary>
+    public const int DefaultBurst = 400;
+
+    /// <summary>Default number of SCIM/admin requests a gateway serves at once.</summary>
+    public const int DefaultMaxConcurrentRequests = 512;
+
+    /// <summary>Default number of requests that wait for a slot before 503.</summary>
+    public const int DefaultMaxQueuedRequests = 1024;
+
+    public static WebApplicationBuilder AddScimRateLimiting(this WebApplicationBuilder builder)
+    {
+        var section = builder.Configuration.GetSection(SectionName);
+        var maxConcurrent = section.GetValue("MaxConcurrentRequests", DefaultMaxConcurrentRequests);
+        var maxQueued = Math.Max(0, section.GetValue("MaxQueuedRequests", DefaultMaxQueuedRequests));
+        builder.Services.AddSingleton<TenantRateLimitPolicy>();
+        builder.Services.AddRateLimiter(options =>
+        {
+            options.AddPolicy<string, TenantRateLimitPolicy>(TenantPolicy);
+            options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+                maxConcurrent > 0 && IsLimitedPath(context.Request.Path)
+                    ? RateLimitPartition.GetConcurrencyLimiter("gateway", _ => new ConcurrencyLimiterOptions
+                    {
+                        PermitLimit = maxConcurrent,
+                        QueueLimit = maxQueued,
+                        QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+                    })
+                    : RateLimitPartition.GetNoLimiter("unlimited"));
+            options.OnRejected = OnOverloadedAsync;
+        });
+        return builder;
+    }
+
+    // Health, liveness and metrics stay reachable when the gateway is saturated.
+    private static bool IsLimitedPath(PathString path) =>
+        path.StartsWithSegments(ScimExceptionHandler.ScimPathPrefix) || path.StartsWithSegments("/admin");
+
+    private static async ValueTask OnOverloadedAsync(OnRejectedContext context, CancellationToken cancellationToken)
+    {
+        var http = context.HttpContext;
+        const string Detail = "The service is busy. Retry later.";
+        if (http.Request.Path.StartsWithSegments(ScimExceptionHandler.ScimPathPrefix))
+        {
+            await ScimHttp.Error(503, null, Detail, r => r.Headers.RetryAfter = "1").ExecuteAsync(http);
+        }
+        else
+        {
+            http.Response.Headers.RetryAfter = "1";
+            await Results.Problem(detail: Detail, statusCode: 503).ExecuteAsync(http);
+        }
+    }
+}
+
+/// <summary>
+/// The per-tenant token bucket, partitioned by the <c>tenantId</c> route value. A tenant's limits are read from
+/// configuration when its bucket is created (its first request, or the first after the bucket went idle and was
+/// dropped). A rate below 1 per second refills one token every 1/rate seconds; 0 disables the limit.
+/// </summary>
+public sealed class TenantRateLimitPolicy(IConfiguration configuration) : IRateLimiterPolicy<string>
+{
+    // Malformed tenant ids (answered 401 anyway) share one bucket, so they cannot create buckets without bound.
+    private const string InvalidTenantKey = "-invalid-";
+
+    public Func<OnRejectedContext, CancellationToken, ValueTask>? OnRejected { get; } = OnThrottledAsync;
+
+    public RateLimitPartition<string> GetPartition(HttpContext httpContext)
+    {
+        var tenantId = httpContext.Request.RouteValues[ScimUrls.TenantRouteValue] as string;
+        var key = GrainKeys.IsValidId(tenantId) ? tenantId! : InvalidTenantKey;
+        var (rate, burst) = LimitsOf(key);
+        if (rate <= 0)
+        {
+            return RateLimitPartition.GetNoLimiter(key);
+        }
+
+        return RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = burst,
+            TokensPerPeriod = rate >= 1 ? (int)Math.Round(rate) : 1,
+            ReplenishmentPeriod = rate >= 1 ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(1 / rate),
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        });
+    }
+
+    /// <summary>The rate (permits per second) and burst of a tenant: its own settings, else the defaults.</summary>
+    public (double PermitsPerSecond, int Burst) LimitsOf(string tenantId)
+    {
+        var defaults = configuration.GetSection($"{ScimRateLimiting.SectionName}:Default");
+        var tenant = configuration.GetSection($"{ScimRateLimiting.SectionName}:Tenants:{tenantId}");
+        var rate = tenant.GetValue<double?>("PermitsPerSecond") ?? defaults.GetValue("PermitsPerSecond", ScimRateLimiting.DefaultPermitsPerSecond);
+        var burst = tenant.GetValue<int?>("Burst") ?? defaults.GetValue("Burst", ScimRateLimiting.DefaultBurst);
+        return (rate, Math.Max(1, burst));
+    }
+
+    private static async ValueTask OnThrottledAsync(OnRejectedContext context, CancellationToken cancellationToken)
+    {
+        var seconds = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter)
+            ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds))
+            : 1;
+        var value = seconds.ToString(CultureInfo.InvariantCulture);
+        await ScimHttp.Error(429, null, $"Too many requests for this tenant. Retry after {value} seconds.", r => r.Headers.RetryAfter = value)
+            .ExecuteAsync(context.HttpContext);
+    }
+}

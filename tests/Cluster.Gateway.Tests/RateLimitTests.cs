@@ -1,0 +1,201 @@
+using System.Net;
+using Cluster.Abstractions;
+using Cluster.TestInfrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Cluster.Gateway.Tests;
+
+/// <summary>
+/// Per-tenant token buckets and the gateway-wide concurrency limit, through the real pipeline. No timing: the tiny
+/// tenant limit refills one token every 1000 s, and the concurrency test holds a request open inside the gateway.
+/// </summary>
+public sealed class RateLimitTests
+{
+    [Fact]
+    public async Task ATenantOverItsLimitGets429WithScimBodyAndRetryAfterWhileAnotherTenantIsUnaffected()
+    {
+        var limitedId = GrainKeys.NewTenantId();
+        await using var gateway = GatewayFactory.With(new Dictionary<string, string?>
+        {
+            [$"RateLimits:Tenants:{limitedId}:PermitsPerSecond"] = "0.001",
+            [$"RateLimits:Tenants:{limitedId}:Burst"] = "3",
+        });
+        var limited = await ScimUsers.CreateTenantWithIdAsync(gateway, limitedId);
+        var other = await gateway.CreateTenantAsync("Fabrikam");
+        using var limitedClient = ScimUsers.Authorized(gateway.CreateClient(), limited);
+        using var otherClient = gateway.ScimClient(other);
+
+        var statuses = new List<HttpStatusCode>();
+        HttpResponseMessage? throttled = null;
+        for (var i = 0; i < 6; i++)
+        {
+            var response = await limitedClient.GetAsync(ScimUsers.Filter($"probe{i}@contoso.com"));
+            statuses.Add(response.StatusCode);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests && throttled is null)
+            {
+                throttled = response;
+            }
+            else
+            {
+                response.Dispose();
+            }
+        }
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
+        using (throttled)
+        {
+            Assert.Equal(ScimUsers.ScimJson, throttled!.Content.Headers.ContentType?.MediaType);
+            var retryAfter = throttled.Headers.RetryAfter?.Delta;
+            Assert.NotNull(retryAfter);
+            Assert.True(retryAfter >= TimeSpan.FromSeconds(1));
+            var body = await ScimUsers.BodyAsync(throttled);
+            Assert.Equal("urn:ietf:params:scim:api:messages:2.0:Error", body["schemas"]![0]!.GetValue<string>());
+            Assert.Equal("429", body["status"]!.GetValue<string>());
+            Assert.Null(body["scimType"]);
+            Assert.False(string.IsNullOrWhiteSpace(body["detail"]?.GetValue<string>()));
+        }
+
+        // A write of the throttled tenant is refused before it reaches a grain: nothing is created.
+        using (var create = await limitedClient.PostAsync("Users", ScimUsers.NewUser("never@contoso.com")))
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, create.StatusCode);
+        }
+
+        // The other tenant, on the default limits, is not affected.
+        for (var i = 0; i < 20; i++)
+        {
+            using var response = await otherClient.GetAsync(ScimUsers.Filter($"probe{i}@fabrikam.com"));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        using var created = await otherClient.PostAsync("Users", ScimUsers.NewUser("jo@fabrikam.com"));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+    }
+
+    [Fact]
+    public async Task DefaultLimitsDoNotThrottleAnEntraBurst()
+    {
+        await using var gateway = new GatewayFactory();
+        var tenant = await gateway.CreateTenantAsync();
+        using var scim = gateway.ScimClient(tenant);
+
+        // 100 requests at once: four seconds of Entra's 25 req/s, all in one burst.
+        var responses = await Task.WhenAll(Enumerable.Range(0, 100).Select(i => scim.GetAsync(ScimUsers.Filter($"u{i}@contoso.com"))));
+        try
+        {
+            Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        }
+        finally
+        {
+            foreach (var response in responses)
+            {
+                response.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task RequestsBeyondTheConcurrencyLimitGet503WithRetryAfter()
+    {
+        // The gateway's handler blocks on its first read of a request body until the test releases it: the request
+        // then certainly holds the only concurrency slot (the limiter runs before any handler).
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var configured = GatewayFactory.With(new Dictionary<string, string?>
+        {
+            ["RateLimits:MaxConcurrentRequests"] = "1",
+            ["RateLimits:MaxQueuedRequests"] = "0",
+        });
+        await using var gateway = configured.WithWebHostBuilder(b => b.ConfigureServices(s =>
+            s.AddSingleton<IStartupFilter>(new HoldFirstBodyRead(entered, release))));
+        var tenant = await ScimUsers.CreateTenantWithIdAsync(gateway, GrainKeys.NewTenantId());
+        using var scim = ScimUsers.Authorized(gateway.CreateClient(), tenant);
+        using var second = ScimUsers.Authorized(gateway.CreateClient(), tenant);
+
+        var held = scim.PostAsync("Users", ScimUsers.NewUser("held@contoso.com"));
+        await entered.Task.WaitAsync(TimeSpan.FromSeconds(60));
+
+        using (var rejected = await second.GetAsync(ScimUsers.Filter("x@contoso.com")))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, rejected.StatusCode);
+            Assert.NotNull(rejected.Headers.RetryAfter);
+            Assert.Equal(ScimUsers.ScimJson, rejected.Content.Headers.ContentType?.MediaType);
+            Assert.Equal("503", (await ScimUsers.BodyAsync(rejected))["status"]!.GetValue<string>());
+        }
+
+        // Health stays outside the limit.
+        using (var health = await gateway.CreateClient().GetAsync("/alive"))
+        {
+            Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        }
+
+        release.SetResult();
+        using (var first = await held)
+        {
+            Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        }
+
+        // The slot is free again.
+        using var after = await second.GetAsync(ScimUsers.Filter("held@contoso.com"));
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+        Assert.Equal(1, (await ScimUsers.BodyAsync(after))["totalResults"]!.GetValue<int>());
+    }
+
+    /// <summary>Makes the first request body read of the process wait (after signalling) until released.</summary>
+    private sealed class HoldFirstBodyRead(TaskCompletionSource entered, TaskCompletionSource release) : IStartupFilter
+    {
+        private int _used;
+
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use(async (context, nextMiddleware) =>
+            {
+                if (HttpMethods.IsPost(context.Request.Method) && Interlocked.Exchange(ref _used, 1) == 0)
+                {
+                    context.Request.Body = new GatedStream(context.Request.Body, entered, release);
+                }
+
+                await nextMiddleware(context);
+            });
+            next(app);
+        };
+    }
+
+    private sealed class GatedStream(Stream inner, TaskCompletionSource entered, TaskCompletionSource release) : Stream
+    {
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            entered.TrySetResult();
+            await release.Task.WaitAsync(cancellationToken);
+            return await inner.ReadAsync(buffer, cancellationToken);
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}

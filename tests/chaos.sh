@@ -1,0 +1,506 @@
+#!/usr/bin/env bash
+# Process-level chaos test of the real topology: deploy/local/run.sh with 3 silos and 2 gateways (own ports, own
+# temporary DATA_DIR, own Azurite), several tenants, an Entra-like load over both gateways (match-then-create,
+# PATCH, disable, delete; every request retried on 5xx/429/connection errors like Entra does), and during the load:
+#   1. SIGTERM to one silo (graceful drain: no request may fail with 5xx), then a restart by hand;
+#   2. kill -9 of another silo and of gateway 1, then a restart of both by hand.
+# Afterwards it checks through the SCIM API: every acknowledged create is readable with its acknowledged content,
+# a filter on each userName finds exactly one user (none for deleted ones), no userName is listed twice, deleted
+# users are 404. It prints what it verified and a last line "chaos: PASS ..." or "chaos: FAIL ...", stops the
+# cluster (SIGTERM to run.sh, after the processes it restarted itself) and leaves no process behind.
+#
+# Restarting by hand: before killing a process the script reads its working directory, command line and complete
+# environment from /proc/<pid>/{cwd,cmdline,environ} and later starts the same command in the same directory with
+# exactly that environment (env -i), in its own session, logging to $DATA_DIR/logs/<role>-<port>-restart.log.
+# run.sh does not track restarted processes, so this script stops them itself, before stopping run.sh.
+#
+# Usage: tests/chaos.sh            (bash, curl and coreutils only; builds the hosts in Release unless CHAOS_SKIP_BUILD=1)
+# Environment (optional):
+#   CHAOS_USERS        users per tenant (default 24)      CHAOS_TENANTS   tenants (default 3)
+#   CHAOS_BASE_PORT    base of the port block (default 18000): gateways +80/+81, silo ports +111.., silo gateway
+#                      ports +300.., silo HTTP +700.., Azurite +400/+401/+402
+#   CHAOS_SKIP_BUILD   1 = reuse src/*/bin/Release (e.g. right after tests/run.sh built the solution)
+#   CHAOS_KEEP         1 = keep the temporary DATA_DIR (logs) after a pass
+set -euo pipefail
+
+# shellcheck source-path=SCRIPTDIR source=../deploy/local/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../deploy/local/lib.sh"
+
+ROOT="$(repo_root)"
+cd "$ROOT"
+
+USERS=${CHAOS_USERS:-24}
+TENANTS=${CHAOS_TENANTS:-3}
+BASE=${CHAOS_BASE_PORT:-18000}
+CONFIGURATION=Release
+GW_PORT=$((BASE + 80))
+SILO_PORT_BASE=$((BASE + 111))
+SILO_GW_BASE=$((BASE + 300))
+SILO_HTTP_BASE=$((BASE + 700))
+AZ_BLOB=$((BASE + 400))
+AZ_QUEUE=$((BASE + 401))
+AZ_TABLE=$((BASE + 402))
+GATEWAYS=("http://127.0.0.1:$GW_PORT" "http://127.0.0.1:$((GW_PORT + 1))")
+
+require_cmd curl ""
+dotnet_defaults
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/scim-chaos.XXXXXX")"
+DATA="$WORK/data"
+STATE="$WORK/state"
+mkdir -p "$DATA" "$STATE"
+RUN_PID=""
+RESTARTED=() # pids started by this script
+WORKERS=()
+FAILURES=()
+ADMIN_KEY="chaos-$(head -c 16 /dev/urandom | od -An -v -tx1 | tr -d ' \n')"
+START_SECONDS=$SECONDS
+
+say() { printf '[chaos %3ds] %s\n' "$((SECONDS - START_SECONDS))" "$*" >&2; }
+fail() {
+  FAILURES+=("$*")
+  say "FAIL: $*"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Cleanup: processes this script restarted (gateways first), then run.sh (which stops its own children in order).
+
+stop_everything() {
+  local pid
+  for pid in "${RESTARTED[@]}"; do
+    if pid_alive "$pid" && [[ "$(role_of_pid "$pid")" == gateway ]]; then stop_pid "$pid" 20; fi
+  done
+  for pid in "${RESTARTED[@]}"; do
+    if pid_alive "$pid"; then stop_pid "$pid" 30; fi
+  done
+  if [[ -n "$RUN_PID" ]] && pid_alive "$RUN_PID"; then
+    kill -TERM "$RUN_PID" 2>/dev/null || true
+    local deadline=$((SECONDS + 90))
+    while pid_alive "$RUN_PID" && ((SECONDS < deadline)); do sleep 0.5; done
+    if pid_alive "$RUN_PID"; then
+      say "run.sh did not stop within 90 s; killing what is left"
+      kill -KILL "$RUN_PID" 2>/dev/null || true
+    fi
+    wait "$RUN_PID" 2>/dev/null || true
+  fi
+  # Anything still listed in the pids file (run.sh killed the hard way) goes too.
+  if [[ -f "$DATA/pids" ]]; then
+    while read -r _role pid _port; do
+      [[ "$pid" =~ ^[0-9]+$ ]] && pid_alive "$pid" && kill -KILL "$pid" 2>/dev/null || true
+    done <"$DATA/pids"
+  fi
+}
+
+declare -A RESTART_ROLE=()
+role_of_pid() { echo "${RESTART_ROLE[$1]:-}"; }
+
+# shellcheck disable=SC2317 # invoked by the EXIT trap
+on_exit() {
+  local rc=$?
+  trap - EXIT
+  trap '' INT TERM HUP
+  # Stop the load first (background subshells of this script).
+  local job
+  touch "$STATE/stop" 2>/dev/null || true
+  for job in "${WORKERS[@]}"; do kill "$job" 2>/dev/null || true; done
+  stop_everything
+  if ((rc == 0)) && [[ "${CHAOS_KEEP:-0}" != 1 ]]; then
+    rm -rf "$WORK"
+  else
+    say "logs kept in $DATA/logs (run.sh log: $WORK/run.log)"
+  fi
+  exit "$rc"
+}
+trap on_exit EXIT
+trap 'say interrupted; exit 130' INT
+trap 'say terminated; exit 143' TERM
+
+# ---------------------------------------------------------------------------------------------
+# Build and start the cluster.
+
+for port in "$GW_PORT" $((GW_PORT + 1)) "$AZ_BLOB" "$AZ_QUEUE" "$AZ_TABLE" \
+  "$SILO_PORT_BASE" $((SILO_PORT_BASE + 1)) $((SILO_PORT_BASE + 2)) \
+  "$SILO_GW_BASE" $((SILO_GW_BASE + 1)) $((SILO_GW_BASE + 2)) \
+  "$SILO_HTTP_BASE" $((SILO_HTTP_BASE + 1)) $((SILO_HTTP_BASE + 2)); do
+  port_in_use "$port" && die "port $port is in use; choose another block with CHAOS_BASE_PORT"
+done
+
+if [[ "${CHAOS_SKIP_BUILD:-0}" != 1 ]]; then
+  say "building silo and gateway ($CONFIGURATION)"
+  for project in Cluster.Silo Cluster.Gateway; do
+    dotnet build "src/$project/$project.csproj" -c "$CONFIGURATION" --nologo -v q >"$WORK/build-$project.log" 2>&1 \
+      || {
+        tail -n 30 "$WORK/build-$project.log" >&2
+        die "build of $project failed"
+      }
+  done
+fi
+# Copies, so that a rebuild of src/ never swaps DLLs under the running processes (run.sh SKIP_BUILD=1 uses these).
+mkdir -p "$DATA/bin"
+cp -R "src/Cluster.Silo/bin/$CONFIGURATION/net10.0" "$DATA/bin/silo"
+cp -R "src/Cluster.Gateway/bin/$CONFIGURATION/net10.0" "$DATA/bin/gateway"
+
+say "starting 3 silos + 2 gateways (run.sh, DATA_DIR=$DATA)"
+SILOS=3 GATEWAYS=2 GATEWAY_PORT=$GW_PORT SILO_PORT=$SILO_PORT_BASE SILO_GATEWAY_PORT=$SILO_GW_BASE \
+  SILO_HTTP_PORT=$SILO_HTTP_BASE AZURITE_BLOB_PORT=$AZ_BLOB AZURITE_QUEUE_PORT=$AZ_QUEUE AZURITE_TABLE_PORT=$AZ_TABLE \
+  DATA_DIR="$DATA" ADMIN_API_KEY="$ADMIN_KEY" SKIP_BUILD=1 START_TIMEOUT=180 \
+  $(_detach_cmd) "$ROOT/deploy/local/run.sh" </dev/null >"$WORK/run.log" 2>&1 &
+RUN_PID=$!
+deadline=$((SECONDS + 240))
+until grep -q "SCIM cluster is up" "$WORK/run.log" 2>/dev/null; do
+  pid_alive "$RUN_PID" || {
+    tail -n 40 "$WORK/run.log" >&2
+    die "run.sh exited during start-up"
+  }
+  ((SECONDS < deadline)) || {
+    tail -n 40 "$WORK/run.log" >&2
+    die "cluster not up within 240 s"
+  }
+  sleep 1
+done
+say "cluster is up"
+
+# pid_of ROLE PORT: the pid run.sh recorded for a process.
+pid_of() { awk -v r="$1" -v p="$2" '$1 == r && $3 == p { print $2 }' "$DATA/pids"; }
+
+# ---------------------------------------------------------------------------------------------
+# HTTP helpers (no jq: the gateway writes compact JSON).
+
+json_str() { # json_str KEY < body: the first string value of KEY
+  sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" | head -n 1
+}
+json_int() { sed -n "s/.*\"$1\":\([0-9][0-9]*\).*/\1/p" | head -n 1; }
+
+# request TENANT_INDEX GATEWAY_INDEX METHOD PATH [BODY]: one attempt; prints "CODE" and leaves the body in $RESP.
+request() {
+  local t=$1 g=$2 method=$3 path=$4 body=${5:-}
+  local url="${GATEWAYS[$g]}/scim/v2/tenants/${TENANT_ID[$t]}/$path"
+  local args=(-s -o "$RESP" -w '%{http_code}' --max-time 30 -X "$method" -H "Authorization: Bearer ${TENANT_TOKEN[$t]}")
+  [[ -n "$body" ]] && args+=(-H 'Content-Type: application/scim+json' --data-binary "$body")
+  curl "${args[@]}" "$url" 2>/dev/null || true
+}
+
+# entra TENANT METHOD PATH [BODY]: retries like Entra (5xx, 429, no answer) up to 60 times, alternating gateways
+# after a failure; records every status with the current phase; sets CODE and RETRIED (1 if an attempt failed).
+entra() {
+  local t=$1 method=$2 path=$3 body=${4:-} attempt
+  RETRIED=0
+  for ((attempt = 0; attempt < 60; attempt++)); do
+    CODE="$(request "$t" "$GW" "$method" "$path" "$body")"
+    echo "$(cat "$STATE/phase") $CODE" >>"$STATS"
+    if [[ "$CODE" =~ ^[234][0-9][0-9]$ && "$CODE" != 429 ]]; then return 0; fi
+    RETRIED=1
+    GW=$(((GW + 1) % 2))
+    sleep 0.5
+  done
+  return 1
+}
+
+# ---------------------------------------------------------------------------------------------
+# Tenants.
+
+declare -a TENANT_ID=() TENANT_TOKEN=()
+for ((t = 0; t < TENANTS; t++)); do
+  body="$(curl -s --max-time 30 -X POST "${GATEWAYS[$((t % 2))]}/admin/tenants" -H "Authorization: Bearer $ADMIN_KEY" \
+    -H 'Content-Type: application/json' -d "{\"name\":\"Chaos $t\"}")"
+  TENANT_ID[t]="$(json_str tenantId <<<"$body")"
+  TENANT_TOKEN[t]="$(json_str secret <<<"$body")"
+  [[ -n "${TENANT_ID[t]}" && -n "${TENANT_TOKEN[t]}" ]] || die "tenant creation failed: $body"
+done
+say "created $TENANTS tenants"
+echo normal >"$STATE/phase"
+
+# ---------------------------------------------------------------------------------------------
+# Load: two workers per tenant (one per gateway to start with), each owning half of the tenant's users. User i:
+# match-then-create, PATCH displayName, disable (even i), delete (i % 4 == 3). The first batch of users runs while
+# a silo drains; then PATCH rounds over the live users until $STATE/go2; the second batch runs across the kill -9;
+# then PATCH rounds until $STATE/stop. Every acknowledged outcome is appended to the worker's acks file.
+
+PACE=${CHAOS_PACE:-0.3}
+patch_user() { # patch_user T ID VALUE
+  entra "$1" PATCH "Users/$2" "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],\"Operations\":[{\"op\":\"Replace\",\"path\":\"displayName\",\"value\":\"$3\"}]}" \
+    && [[ "$CODE" == 200 ]] && echo "PATCHED $2 $3" >>"$ACKS"
+}
+
+provision() { # provision T I: one user's life; appends its id to LIVE unless deleted
+  local t=$1 i=$2 name="chaos.u$2.t$1@example.test" id=""
+  # Match: Entra looks the user up before creating it.
+  entra "$t" GET "Users?filter=userName%20eq%20%22$name%22" || {
+    echo "GIVEUP $name match" >>"$ACKS"
+    return 0
+  }
+  if [[ "$CODE" == 200 && "$(json_int totalResults <"$RESP")" != 0 ]]; then id="$(json_str id <"$RESP")"; fi
+  if [[ -z "$id" ]]; then
+    entra "$t" POST Users "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],\"userName\":\"$name\",\"externalId\":\"x$i-$t\",\"active\":true,\"displayName\":\"v0 $i\",\"emails\":[{\"primary\":true,\"type\":\"work\",\"value\":\"$name\"}]}" || {
+      echo "GIVEUP $name create" >>"$ACKS"
+      return 0
+    }
+    if [[ "$CODE" == 201 ]]; then
+      id="$(json_str id <"$RESP")"
+    elif [[ "$CODE" == 409 ]]; then
+      # An earlier attempt did create it (its answer was lost): find it, as Entra does.
+      entra "$t" GET "Users?filter=userName%20eq%20%22$name%22" && id="$(json_str id <"$RESP")"
+    fi
+    [[ -n "$id" ]] || {
+      echo "BAD $name create answered $CODE" >>"$ACKS"
+      return 0
+    }
+  fi
+  echo "CREATED $id $name v0 $i" >>"$ACKS"
+  patch_user "$t" "$id" "v1 $i" || true
+  if ((i % 2 == 0)); then
+    entra "$t" PATCH "Users/$id" '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"active","value":"False"}]}' \
+      && [[ "$CODE" == 200 ]] && echo "DISABLED $id" >>"$ACKS"
+  fi
+  if ((i % 4 == 3)); then
+    if entra "$t" DELETE "Users/$id"; then
+      # 404 after a failed attempt: that attempt did delete it (documented DELETE retry semantics).
+      if [[ "$CODE" == 204 || ("$CODE" == 404 && "$RETRIED" == 1) ]]; then
+        echo "DELETED $id" >>"$ACKS"
+        return 0
+      fi
+    fi
+  fi
+  LIVE+=("$id:$i")
+}
+
+patch_rounds_until() { # patch_rounds_until FILE: PATCH every live user, round after round, until FILE exists
+  local entry
+  while [[ ! -f "$1" && ! -f "$STATE/stop" ]] && ((ROUND < 400)); do
+    for entry in "${LIVE[@]}"; do
+      patch_user "$2" "${entry%%:*}" "v$ROUND ${entry##*:}" || true
+    done
+    ROUND=$((ROUND + 1))
+    sleep "$PACE"
+  done
+}
+
+worker() {
+  local t=$1 half=$2 i n=0 mine=()
+  RESP="$STATE/resp-$t-$half"
+  STATS="$STATE/stats-$t-$half"
+  ACKS="$STATE/acks-$t-$half"
+  GW=$half
+  LIVE=()
+  ROUND=2
+  : >"$STATS"
+  : >"$ACKS"
+  for ((i = half; i < USERS; i += 2)); do mine+=("$i"); done
+  local split=$((${#mine[@]} / 2))
+  for ((n = 0; n < split; n++)); do
+    provision "$t" "${mine[$n]}"
+    sleep "$PACE"
+  done
+  echo "BATCH1" >>"$ACKS"
+  patch_rounds_until "$STATE/go2" "$t"
+  for ((n = split; n < ${#mine[@]}; n++)); do
+    provision "$t" "${mine[$n]}"
+    sleep "$PACE"
+  done
+  echo "BATCH2" >>"$ACKS"
+  patch_rounds_until "$STATE/stop" "$t"
+  echo "DONE" >>"$ACKS"
+}
+
+count_acks() { cat "$STATE"/acks-* 2>/dev/null | grep -c "$1" || true; }
+
+WORKERS=()
+for ((t = 0; t < TENANTS; t++)); do
+  for half in 0 1; do
+    worker "$t" "$half" &
+    WORKERS+=($!)
+  done
+done
+say "load started: $TENANTS tenants x $USERS users over 2 gateways ($((TENANTS * 2)) workers)"
+
+wait_count() { # wait_count PATTERN N: until N ack lines match PATTERN (bounded)
+  local deadline=$((SECONDS + 300))
+  while (($(count_acks "$1") < $2)) && ((SECONDS < deadline)); do sleep 0.3; done
+}
+
+# capture ROLE PORT: remember the cwd, command line and environment of a process, to restart it later.
+capture() {
+  local pid=$1 key=$2
+  readlink "/proc/$pid/cwd" >"$STATE/$key.cwd"
+  cp "/proc/$pid/cmdline" "$STATE/$key.cmdline"
+  cp "/proc/$pid/environ" "$STATE/$key.environ"
+}
+
+# restart KEY ROLE LOG: start the captured command again; sets STARTED.
+restart() {
+  local key=$1 role=$2 logf=$3 cwd
+  local -a cmd=() envs=()
+  cwd="$(cat "$STATE/$key.cwd")"
+  while IFS= read -r -d '' part; do cmd+=("$part"); done <"$STATE/$key.cmdline"
+  while IFS= read -r -d '' kv; do envs+=("$kv"); done <"$STATE/$key.environ"
+  (cd "$cwd" && exec $(_detach_cmd) env -i "${envs[@]}" "${cmd[@]}") </dev/null >>"$logf" 2>&1 &
+  STARTED=$!
+  RESTARTED+=("$STARTED")
+  RESTART_ROLE[$STARTED]=$role
+}
+
+# ---------------------------------------------------------------------------------------------
+# 1. Graceful drain: SIGTERM silo 2 while the load runs.
+
+wait_count '^CREATED' $((TENANTS * 2))
+SILO2_PORT=$((SILO_PORT_BASE + 2))
+SILO2=$(pid_of silo "$SILO2_PORT")
+[[ -n "$SILO2" ]] || die "silo on port $SILO2_PORT not in $DATA/pids"
+capture "$SILO2" silo2
+echo drain >"$STATE/phase"
+say "SIGTERM silo 2 (pid $SILO2): graceful drain under load"
+kill -TERM "$SILO2"
+drain_start=$SECONDS
+while pid_alive "$SILO2" && ((SECONDS - drain_start < 60)); do sleep 0.2; done
+pid_alive "$SILO2" && fail "silo 2 did not stop within 60 s of SIGTERM"
+say "silo 2 stopped after $((SECONDS - drain_start)) s"
+sleep 2 # requests in flight right after the exit still count as the drain phase
+echo normal >"$STATE/phase"
+restart silo2 silo "$DATA/logs/silo-2-restart.log"
+say "restarted silo 2 by hand (pid $STARTED)"
+wait_for_http "http://127.0.0.1:$((SILO_HTTP_BASE + 2))/alive" 180 "$STARTED" || fail "restarted silo 2 did not come up"
+
+# ---------------------------------------------------------------------------------------------
+# 2. kill -9 of silo 1 and gateway 1 while the load runs.
+
+touch "$STATE/go2"
+wait_count '^BATCH1' $((TENANTS * 2))
+wait_count '^CREATED' $((TENANTS * USERS / 2 + TENANTS * 2))
+SILO1=$(pid_of silo $((SILO_PORT_BASE + 1)))
+GW1=$(pid_of gateway $((GW_PORT + 1)))
+[[ -n "$SILO1" && -n "$GW1" ]] || die "silo 1 / gateway 1 not in $DATA/pids"
+capture "$SILO1" silo1
+capture "$GW1" gw1
+echo kill >"$STATE/phase"
+kill_start=$(date +%s.%N)
+say "kill -9 silo 1 (pid $SILO1) and gateway 1 (pid $GW1)"
+kill -KILL "$SILO1" "$GW1"
+# Measure how long gateway 0 answers 503 for reads of users that lived on the dead silo: poll a few known users.
+probe_ids=()
+while read -r _ id _; do probe_ids+=("$id"); done < <(cat "$STATE"/acks-0-* | grep '^CREATED' | head -n 20)
+last_503=""
+first_ok_after=""
+for ((n = 0; n < 400; n++)); do
+  any503=0
+  for id in "${probe_ids[@]}"; do
+    code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 -H "Authorization: Bearer ${TENANT_TOKEN[0]}" "${GATEWAYS[0]}/scim/v2/tenants/${TENANT_ID[0]}/Users/$id" || true)"
+    [[ "$code" == 5?? || "$code" == 000 ]] && any503=1
+  done
+  now=$(date +%s.%N)
+  if ((any503)); then
+    last_503=$now
+    first_ok_after=""
+  elif [[ -z "$first_ok_after" ]]; then
+    first_ok_after=$now
+    # Three clean rounds in a row after the last failure: fail-over is over.
+  fi
+  if [[ -n "$first_ok_after" ]] && (($(awk -v a="$now" -v b="$first_ok_after" 'BEGIN { print (a - b > 3) }'))); then break; fi
+  sleep 0.1
+done
+if [[ -n "$last_503" ]]; then
+  FAILOVER="$(awk -v a="$last_503" -v b="$kill_start" 'BEGIN { printf "%.1f", a - b }')"
+else
+  FAILOVER=0
+fi
+say "clients calling gateway 0 (no client-side retry) saw 5xx for ${FAILOVER} s after kill -9"
+echo normal >"$STATE/phase"
+restart silo1 silo "$DATA/logs/silo-1-restart.log"
+say "restarted silo 1 by hand (pid $STARTED)"
+restart gw1 gateway "$DATA/logs/gateway-1-restart.log"
+say "restarted gateway 1 by hand (pid $STARTED)"
+wait_for_http "http://127.0.0.1:$((GW_PORT + 1))/health" 180 "$STARTED" || fail "restarted gateway 1 did not become healthy"
+
+# ---------------------------------------------------------------------------------------------
+# Let the load finish.
+
+wait_count '^BATCH2' $((TENANTS * 2))
+touch "$STATE/stop"
+for pid in "${WORKERS[@]}"; do wait "$pid" || fail "a load worker failed"; done
+say "load finished"
+
+# ---------------------------------------------------------------------------------------------
+# Verify through the SCIM API (gateway 0 and the restarted gateway 1).
+
+RESP="$STATE/verify"
+GW=0
+STATS="$STATE/stats-verify"
+created=0 patched=0 deleted=0 checked_filters=0 giveups=0
+for ((t = 0; t < TENANTS; t++)); do
+  cat "$STATE"/acks-"$t"-* >"$STATE/all-acks-$t"
+  giveups=$((giveups + $(grep -c '^\(GIVEUP\|BAD\)' "$STATE/all-acks-$t" || true)))
+  { grep '^\(GIVEUP\|BAD\)' "$STATE/all-acks-$t" || true; } | while read -r line; do say "tenant $t: $line"; done
+  declare -A NAME=() DISPLAY=() GONE=()
+  while read -r kind id rest; do
+    case "$kind" in
+      CREATED)
+        NAME[$id]="$(cut -d' ' -f1 <<<"$rest")"
+        DISPLAY[$id]="v0 $(cut -d' ' -f3 <<<"$rest")"
+        created=$((created + 1))
+        ;;
+      PATCHED)
+        DISPLAY[$id]="$rest"
+        patched=$((patched + 1))
+        ;;
+      DELETED)
+        GONE[$id]=1
+        deleted=$((deleted + 1))
+        ;;
+    esac
+  done <"$STATE/all-acks-$t"
+  for id in "${!NAME[@]}"; do
+    name="${NAME[$id]}"
+    GW=$((RANDOM % 2))
+    entra "$t" GET "Users/$id" || fail "tenant $t: GET $id never answered"
+    if [[ -n "${GONE[$id]:-}" ]]; then
+      [[ "$CODE" == 404 ]] || fail "tenant $t: deleted user $id answered $CODE"
+    else
+      if [[ "$CODE" != 200 ]]; then
+        fail "tenant $t: acknowledged user $id ($name) answered $CODE"
+      else
+        [[ "$(json_str userName <"$RESP")" == "$name" ]] || fail "tenant $t: user $id has userName $(json_str userName <"$RESP"), expected $name"
+        [[ "$(json_str displayName <"$RESP")" == "${DISPLAY[$id]}" ]] || fail "tenant $t: user $id has displayName '$(json_str displayName <"$RESP")', acknowledged '${DISPLAY[$id]}'"
+      fi
+    fi
+    entra "$t" GET "Users?filter=userName%20eq%20%22${name^^}%22" || fail "tenant $t: filter never answered"
+    total="$(json_int totalResults <"$RESP")"
+    checked_filters=$((checked_filters + 1))
+    if [[ -n "${GONE[$id]:-}" ]]; then
+      [[ "$total" == 0 ]] || fail "tenant $t: filter on deleted $name found $total"
+    else
+      [[ "$total" == 1 && "$(json_str id <"$RESP")" == "$id" ]] || fail "tenant $t: filter on $name found $total (expected exactly $id)"
+    fi
+  done
+  # The whole listing: no userName twice, exactly the live users.
+  entra "$t" GET "Users?count=200" || fail "tenant $t: listing never answered"
+  live=0
+  for id in "${!NAME[@]}"; do [[ -n "${GONE[$id]:-}" ]] || live=$((live + 1)); done
+  listed="$(json_int totalResults <"$RESP")"
+  [[ "$listed" == "$live" ]] || fail "tenant $t: listing has $listed users, expected $live"
+  dups="$(grep -o '"userName":"[^"]*"' "$RESP" | tr '[:upper:]' '[:lower:]' | sort | uniq -d)"
+  [[ -z "$dups" ]] || fail "tenant $t: duplicate userNames: $dups"
+  unset NAME DISPLAY GONE
+done
+
+drain_total=$(cat "$STATE"/stats-* | awk '$1 == "drain"' | wc -l)
+drain_5xx=$(cat "$STATE"/stats-* | awk '$1 == "drain" && ($2 ~ /^5/ || $2 == "000")' | wc -l)
+kill_5xx=$(cat "$STATE"/stats-* | awk '$1 == "kill" && ($2 ~ /^5/ || $2 == "000")' | wc -l)
+all_requests=$(cat "$STATE"/stats-* | wc -l)
+say "requests: $all_requests; during graceful drain: $drain_total, of which 5xx/no answer: $drain_5xx; during kill -9: $kill_5xx 5xx/no answer (retried)"
+((drain_5xx == 0)) || fail "$drain_5xx request(s) failed during the graceful drain of silo 2"
+((giveups == 0)) || fail "$giveups user(s) could not be provisioned within 60 attempts"
+((created >= TENANTS * USERS)) || fail "only $created of $((TENANTS * USERS)) creates acknowledged"
+say "verified: $created acknowledged creates readable with acknowledged content ($patched PATCHes), $deleted deletes answer 404, $checked_filters userName filters find exactly the live user, no duplicates in $TENANTS listings"
+
+say "stopping the cluster"
+stop_everything
+RUN_PID=""
+RESTARTED=()
+left=""
+if [[ -f "$DATA/pids" ]]; then left="$(cat "$DATA/pids")"; fi
+[[ -z "$left" ]] || fail "processes left behind: $left"
+
+if ((${#FAILURES[@]})); then
+  echo "chaos: FAIL (${#FAILURES[@]} problem(s); first: ${FAILURES[0]})"
+  exit 1
+fi
+echo "chaos: PASS ($created creates, $patched patches, $deleted deletes over 3 silos/2 gateways; SIGTERM drain: 0 failed of $drain_total; kill -9: 5xx for ${FAILOVER} s without client retry, no acknowledged write lost)"
