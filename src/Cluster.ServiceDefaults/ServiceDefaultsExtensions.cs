@@ -31,7 +31,9 @@ public static class ServiceDefaultsExtensions
             .WithMetrics(metrics => metrics
                 .AddMeter(Meters)
                 .AddRuntimeInstrumentation()
-                .AddPrometheusExporter())
+                // No response cache: every scrape (every 15 s or so) reads current values, so a scrape right after
+                // traffic never shows an older snapshot.
+                .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0))
             .WithTracing(tracing => tracing
                 .AddSource(ActivitySources)
                 .AddAspNetCoreInstrumentation(o => o.Filter = context =>

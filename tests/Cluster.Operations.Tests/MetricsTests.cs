@@ -26,9 +26,18 @@ public sealed partial class MetricsTests : IAsyncLifetime
         request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "scim_guess");
         using var refused = await client.SendAsync(request);
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, refused.StatusCode);
-        // The first scrape after start-up may omit observable instruments (scim_tenants_active): use the second.
-        await client.GetStringAsync("/metrics");
-        _samples = PrometheusText.Parse(await client.GetStringAsync("/metrics"));
+        // Observable instruments (scim_tenants_active) are read at collection time, which may race the end of the last
+        // request: scrape until they appear (bounded; no timing is asserted).
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            _samples = PrometheusText.Parse(await client.GetStringAsync("/metrics"));
+            if (_samples.Any(s => s.Name == "scim_tenants_active" && s.Value >= 1))
+            {
+                break;
+            }
+
+            await Task.Delay(100);
+        }
     }
 
     public async Task DisposeAsync() => await _gateway.DisposeAsync();
