@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Cluster.Abstractions;
 using Cluster.Gateway.Hosting;
 using Cluster.Gateway.Http;
@@ -6,8 +5,6 @@ using Cluster.Gateway.Querying;
 using Cluster.Gateway.Resilience;
 using Cluster.Scim;
 using Cluster.Scim.Filtering;
-using Cluster.Scim.Projection;
-using Cluster.Scim.Resources;
 using Microsoft.Extensions.Options;
 
 namespace Cluster.Gateway.Endpoints;
@@ -49,24 +46,16 @@ public static class GroupsEndpoints
             () => queries.QueryAsync(Kind, tenantId, query.Filter, query.StartIndex, query.Count, id => Group(grains, tenantId, id).ReadAsync(members)),
             request.HttpContext.RequestAborted);
         var baseUrl = ScimUrls.TenantBase(request, options, tenantId);
-        var resources = new JsonArray([.. page.Select(g => (JsonNode)Render(g, baseUrl, query.Attributes, query.ExcludedAttributes))]);
-        return ScimHttp.Json(200, new JsonObject
-        {
-            ["schemas"] = new JsonArray(ScimConstants.ListResponseSchema),
-            ["totalResults"] = total,
-            ["Resources"] = resources,
-            ["startIndex"] = query.StartIndex,
-            ["itemsPerPage"] = resources.Count,
-        });
+        return ResourceHttp.List(total, page, query.StartIndex, g => ResourceHttp.Render(Kind, g, baseUrl, query.Attributes, query.ExcludedAttributes));
     }
 
     private static async Task<IResult> CreateAsync(string tenantId, HttpRequest request, IGrainFactory grains, GrainCallRetry retry, IOptions<GatewayOptions> options)
     {
         // The normalizer ignores request schemas, so Entra's extra ADSCIM schema URI is accepted.
         // A group create is not retried: unlike the user grain, the group grain does not recognise a repeated create.
-        var resource = ResourceNormalizer.Normalize(await ScimHttp.ReadObjectAsync(request, options.Value.MaxBodyBytes), Kind.Type);
+        var resource = await ResourceHttp.ReadResourceAsync(Kind, request, options.Value);
         var id = GrainKeys.NewResourceId();
-        var result = await retry.ExecuteAsync(CallSafety.Unsafe, () => Group(grains, tenantId, id).CreateAsync(ScimSerializer.Serialize(resource)), request.HttpContext.RequestAborted);
+        var result = await retry.ExecuteAsync(CallSafety.Unsafe, () => Group(grains, tenantId, id).CreateAsync(resource), request.HttpContext.RequestAborted);
         return Respond(result, request, options, tenantId);
     }
 
@@ -89,10 +78,9 @@ public static class GroupsEndpoints
             return NotFound(id);
         }
 
-        var resource = ResourceNormalizer.Normalize(await ScimHttp.ReadObjectAsync(request, options.Value.MaxBodyBytes), Kind.Type);
+        var resource = await ResourceHttp.ReadResourceAsync(Kind, request, options.Value);
         var group = Group(grains, tenantId, id);
-        var json = ScimSerializer.Serialize(resource);
-        var result = await retry.ExecuteAsync(CallSafety.Idempotent, () => group.ReplaceAsync(json), request.HttpContext.RequestAborted);
+        var result = await retry.ExecuteAsync(CallSafety.Idempotent, () => group.ReplaceAsync(resource), request.HttpContext.RequestAborted);
         return Respond(await WithMembersIfShownAsync(result, group, request), request, options, tenantId);
     }
 
@@ -143,36 +131,10 @@ public static class GroupsEndpoints
         return name.Equals("members", StringComparison.OrdinalIgnoreCase) || name.StartsWith("members.", StringComparison.OrdinalIgnoreCase);
     }
 
-    private static IResult Respond(ScimResult result, HttpRequest request, IOptions<GatewayOptions> options, string tenantId)
-    {
-        var baseUrl = ScimUrls.TenantBase(request, options, tenantId);
-        var (attributes, excluded) = ScimQuery.Projection(request);
-        return ScimHttp.From(
-            result,
-            json => Render(JsonNode.Parse(json)!.AsObject(), baseUrl, attributes, excluded),
-            body => $"{baseUrl}/Groups/{body["id"]}");
-    }
+    private static IResult Respond(ScimResult result, HttpRequest request, IOptions<GatewayOptions> options, string tenantId) =>
+        ResourceHttp.Respond(Kind, result, request, options, tenantId);
 
-    /// <summary>Adds <c>meta.location</c> and members' <c>$ref</c>, and applies <c>attributes</c>/<c>excludedAttributes</c>.</summary>
-    private static JsonObject Render(JsonObject group, string baseUrl, IReadOnlyCollection<string>? attributes, IReadOnlyCollection<string>? excluded)
-    {
-        if (group["meta"] is JsonObject meta)
-        {
-            meta["location"] = $"{baseUrl}/Groups/{group["id"]}";
-        }
-
-        if (group["members"] is JsonArray members)
-        {
-            foreach (var member in members.OfType<JsonObject>())
-            {
-                member["$ref"] = $"{baseUrl}/Users/{member["value"]}";
-            }
-        }
-
-        return attributes is null && excluded is null ? group : ScimProjection.Apply(group, attributes, excluded, Kind.Type);
-    }
-
-    private static IResult NotFound(string id) => ScimHttp.Error(404, null, $"Group {(id.Length > 64 ? id[..64] : id)} not found.");
+    private static IResult NotFound(string id) => ResourceHttp.NotFound(Kind, id);
 
     private static IGroupGrain Group(IGrainFactory grains, string tenantId, string id) => grains.GetGrain<IGroupGrain>(GrainKeys.Group(tenantId, id));
 }

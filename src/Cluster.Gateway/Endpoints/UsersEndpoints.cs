@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Cluster.Abstractions;
 using Cluster.Gateway.Hosting;
 using Cluster.Gateway.Http;
@@ -6,9 +5,6 @@ using Cluster.Gateway.Querying;
 using Cluster.Gateway.Resilience;
 using Cluster.Scim;
 using Cluster.Scim.Filtering;
-using Cluster.Scim.Projection;
-using Cluster.Scim.Resources;
-using Cluster.Scim.Schema;
 using Microsoft.Extensions.Options;
 
 namespace Cluster.Gateway.Endpoints;
@@ -20,7 +16,7 @@ namespace Cluster.Gateway.Endpoints;
 /// </summary>
 public static class UsersEndpoints
 {
-    private static readonly ResourceTypeDefinition ResourceType = ScimSchemas.UserResource;
+    private static readonly ResourceKind Kind = ResourceKind.User;
 
     public static RouteGroupBuilder MapUsers(this RouteGroupBuilder scim)
     {
@@ -39,25 +35,17 @@ public static class UsersEndpoints
         var query = ScimQuery.From(request, options.Value.MaxPageSize);
         if (query.Filter is not null)
         {
-            FilterEvaluator.Validate(query.Filter, ResourceType);
+            FilterEvaluator.Validate(query.Filter, Kind.Type);
         }
 
-        var (total, page) = await retry.ExecuteAsync(CallSafety.Read, () => queries.QueryAsync(ResourceKind.User, tenantId, query.Filter, query.StartIndex, query.Count), request.HttpContext.RequestAborted);
+        var (total, page) = await retry.ExecuteAsync(CallSafety.Read, () => queries.QueryAsync(Kind, tenantId, query.Filter, query.StartIndex, query.Count), request.HttpContext.RequestAborted);
         var baseUrl = ScimUrls.TenantBase(request, options, tenantId);
-        var resources = new JsonArray([.. page.Select(u => (JsonNode)Render(u, baseUrl, query.Attributes, query.ExcludedAttributes))]);
-        return ScimHttp.Json(200, new JsonObject
-        {
-            ["schemas"] = new JsonArray(ScimConstants.ListResponseSchema),
-            ["totalResults"] = total,
-            ["Resources"] = resources,
-            ["startIndex"] = query.StartIndex,
-            ["itemsPerPage"] = resources.Count,
-        });
+        return ResourceHttp.List(total, page, query.StartIndex, u => ResourceHttp.Render(Kind, u, baseUrl, query.Attributes, query.ExcludedAttributes));
     }
 
     private static async Task<IResult> CreateAsync(string tenantId, HttpRequest request, IGrainFactory grains, GrainCallRetry retry, IOptions<GatewayOptions> options)
     {
-        var resource = ScimSerializer.Serialize(ResourceNormalizer.Normalize(await ScimHttp.ReadObjectAsync(request, options.Value.MaxBodyBytes), ResourceType));
+        var resource = await ResourceHttp.ReadResourceAsync(Kind, request, options.Value);
 
         // The id is chosen once, before the first attempt: a repeated create of the same content on it is answered as
         // the original one, so the create is idempotent and safe to retry after an unknown outcome.
@@ -78,7 +66,7 @@ public static class UsersEndpoints
             return NotFound(id);
         }
 
-        var resource = ScimSerializer.Serialize(ResourceNormalizer.Normalize(await ScimHttp.ReadObjectAsync(request, options.Value.MaxBodyBytes), ResourceType));
+        var resource = await ResourceHttp.ReadResourceAsync(Kind, request, options.Value);
         var result = await retry.ExecuteAsync(CallSafety.Idempotent, () => User(grains, tenantId, id).ReplaceAsync(resource), request.HttpContext.RequestAborted);
         return Respond(result, request, options, tenantId);
     }
@@ -105,31 +93,10 @@ public static class UsersEndpoints
             ? ScimHttp.From(await retry.ExecuteAsync(CallSafety.Idempotent, () => User(grains, tenantId, id).DeleteAsync(), request.HttpContext.RequestAborted), _ => [])
             : NotFound(id);
 
-    private static IResult Respond(ScimResult result, HttpRequest request, IOptions<GatewayOptions> options, string tenantId)
-    {
-        var baseUrl = ScimUrls.TenantBase(request, options, tenantId);
-        var (attributes, excluded) = ScimQuery.Projection(request);
-        return ScimHttp.From(
-            result,
-            json => Render(JsonNode.Parse(json)!.AsObject(), baseUrl, attributes, excluded),
-            body => $"{baseUrl}/Users/{body["id"]}");
-    }
+    private static IResult Respond(ScimResult result, HttpRequest request, IOptions<GatewayOptions> options, string tenantId) =>
+        ResourceHttp.Respond(Kind, result, request, options, tenantId);
 
-    /// <summary>
-    /// Adds <c>meta.location</c> and applies <c>attributes</c>/<c>excludedAttributes</c>. The projection always runs,
-    /// also without those parameters: it is what removes <c>returned: never</c> attributes (<c>password</c>).
-    /// </summary>
-    private static JsonObject Render(JsonObject user, string baseUrl, IReadOnlyCollection<string>? attributes, IReadOnlyCollection<string>? excluded)
-    {
-        if (user["meta"] is JsonObject meta)
-        {
-            meta["location"] = $"{baseUrl}/Users/{user["id"]}";
-        }
-
-        return ScimProjection.Apply(user, attributes, excluded, ResourceType);
-    }
-
-    private static IResult NotFound(string id) => ScimHttp.Error(404, null, $"User {(id.Length > 64 ? id[..64] : id)} not found.");
+    private static IResult NotFound(string id) => ResourceHttp.NotFound(Kind, id);
 
     private static IUserGrain User(IGrainFactory grains, string tenantId, string id) => grains.GetGrain<IUserGrain>(GrainKeys.User(tenantId, id));
 }
