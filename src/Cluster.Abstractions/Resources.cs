@@ -7,7 +7,11 @@ namespace Cluster.Abstractions;
 /// What every resource grain with index entries answers: its resource, whether it owns an index value (asked by a
 /// unique index entry before it gives a value to someone else), and repair of its entries after a crash.
 /// </summary>
-[Alias("scim.IIndexedResourceGrain")]
+/// <remarks>
+/// No type alias on this base interface: a gateway (an Orleans client) failed to resolve the compound alias
+/// <c>(inv,[GrainReference],[scim.IIndexedResourceGrain],"Get")</c> of its inherited methods when a draining silo bounced
+/// a request back (TypeLoadException, see dotnet/orleans#9777), and kept failing; the full type name always resolves.
+/// </remarks>
 public interface IIndexedResourceGrain : IGrainWithStringKey
 {
     /// <summary>The stored resource, or 404.</summary>
