@@ -4,9 +4,12 @@
 # PATCH, disable, delete; every request retried on 5xx/429/connection errors like Entra does), and during the load:
 #   1. SIGTERM to one silo (graceful drain: no request may fail with 5xx), then a restart by hand;
 #   2. kill -9 of another silo and of gateway 1, then a restart of both by hand.
+# Two groups per tenant; the load adds and removes members through both gateways (Add with several values, Remove
+# with a value list, Remove members[value eq "x"]), before, during and after the kills.
 # Afterwards it checks through the SCIM API: every acknowledged create is readable with its acknowledged content,
 # a filter on each userName finds exactly one user (none for deleted ones), no userName is listed twice, deleted
-# users are 404. It prints what it verified and a last line "chaos: PASS ..." or "chaos: FAIL ...", stops the
+# users are 404; every acknowledged member add/remove holds, GET /Groups/{id} members and GET /Users/{id} groups agree
+# both ways (no deleted user is a member), and a displayName filter finds exactly its group. It prints what it verified and a last line "chaos: PASS ..." or "chaos: FAIL ...", stops the
 # cluster (SIGTERM to run.sh, after the processes it restarted itself) and leaves no process behind.
 #
 # Restarting by hand: before killing a process the script reads its working directory, command line and complete
@@ -170,6 +173,9 @@ json_str() { # json_str KEY < body: the first string value of KEY
   sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" | head -n 1
 }
 json_int() { sed -n "s/.*\"$1\":\([0-9][0-9]*\).*/\1/p" | head -n 1; }
+ids_in() { # ids_in ATTR < body: the "value"s of a multi-valued attribute (groups, members), space-separated
+  { grep -o "\"$1\":\[[^]]*\]" || true; } | { grep -o '"value":"[^"]*"' || true; } | cut -d'"' -f4 | tr '\n' ' '
+}
 
 # request TENANT_INDEX GATEWAY_INDEX METHOD PATH [BODY]: one attempt; prints "CODE" and leaves the body in $RESP.
 request() {
@@ -208,6 +214,25 @@ for ((t = 0; t < TENANTS; t++)); do
   [[ -n "${TENANT_ID[t]}" && -n "${TENANT_TOKEN[t]}" ]] || die "tenant creation failed: $body"
 done
 say "created $TENANTS tenants"
+
+# Two groups per tenant (Entra: match by displayName, then create), one through each gateway.
+PATCH_OP='urn:ietf:params:scim:api:messages:2.0:PatchOp'
+declare -a GROUP_ID=() # index t*2+g
+mkdir -p "$STATE/setup"
+for ((t = 0; t < TENANTS; t++)); do
+  for g in 0 1; do
+    RESP="$STATE/setup/resp" STATS="$STATE/setup/stats" GW=$g
+    echo normal >"$STATE/phase"
+    entra "$t" POST Groups "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:Group\"],\"displayName\":\"Chaos G$g\",\"members\":[]}" \
+      || die "group create never answered"
+    if [[ "$CODE" == 409 ]]; then
+      entra "$t" GET "Groups?filter=displayName%20eq%20%22Chaos%20G$g%22&excludedAttributes=members" || die "group lookup never answered"
+    fi
+    GROUP_ID[t * 2 + g]="$(json_str id <"$RESP")"
+    [[ -n "${GROUP_ID[t * 2 + g]}" ]] || die "group create answered $CODE: $(cat "$RESP")"
+  done
+done
+say "created 2 groups per tenant"
 echo normal >"$STATE/phase"
 
 # ---------------------------------------------------------------------------------------------
@@ -217,6 +242,29 @@ echo normal >"$STATE/phase"
 # then PATCH rounds until $STATE/stop. Every acknowledged outcome is appended to the worker's acks file.
 
 PACE=${CHAOS_PACE:-0.3}
+member_value_list() { # member_value_list ID...: [{"value":"ID"},...]
+  local id out=""
+  for id in "$@"; do out+="${out:+,}{\"value\":\"$id\"}"; done
+  echo "[$out]"
+}
+
+# group_members T G add|remove ID...: Add members (value list) / Remove members (value list); acknowledged changes are
+# recorded per member as "ADDED gid uid" / "REMOVED gid uid". Each user belongs to one worker, so a pair's changes are
+# sequential and in order in that worker's acks file.
+group_members() {
+  local t=$1 gid=${GROUP_ID[$1 * 2 + $2]} op=$3 verb id
+  shift 3
+  if [[ "$op" == add ]]; then verb=Add; else verb=Remove; fi
+  if ! entra "$t" PATCH "Groups/$gid" "{\"schemas\":[\"$PATCH_OP\"],\"Operations\":[{\"op\":\"$verb\",\"path\":\"members\",\"value\":$(member_value_list "$@")}]}" \
+    || [[ "$CODE" != 204 ]]; then
+    echo "BAD group $op $gid answered $CODE" >>"$ACKS"
+    return 0
+  fi
+  for id in "$@"; do
+    if [[ "$op" == add ]]; then echo "ADDED $gid $id" >>"$ACKS"; else echo "REMOVED $gid $id" >>"$ACKS"; fi
+  done
+}
+
 patch_user() { # patch_user T ID VALUE
   entra "$1" PATCH "Users/$2" "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],\"Operations\":[{\"op\":\"Replace\",\"path\":\"displayName\",\"value\":\"$3\"}]}" \
     && [[ "$CODE" == 200 ]] && echo "PATCHED $2 $3" >>"$ACKS"
@@ -248,6 +296,13 @@ provision() { # provision T I: one user's life; appends its id to LIVE unless de
   fi
   echo "CREATED $id $name v0 $i" >>"$ACKS"
   patch_user "$t" "$id" "v1 $i" || true
+  group_members "$t" $((i % 2)) add "$id"
+  if ((i % 3 == 0)); then
+    # Entra's single-member remove: members[value eq "id"].
+    local gid=${GROUP_ID[t * 2 + i % 2]}
+    entra "$t" PATCH "Groups/$gid" "{\"schemas\":[\"$PATCH_OP\"],\"Operations\":[{\"op\":\"Remove\",\"path\":\"members[value eq \\\"$id\\\"]\"}]}" \
+      && [[ "$CODE" == 204 ]] && echo "REMOVED $gid $id" >>"$ACKS"
+  fi
   if ((i % 2 == 0)); then
     entra "$t" PATCH "Users/$id" '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"active","value":"False"}]}' \
       && [[ "$CODE" == 200 ]] && echo "DISABLED $id" >>"$ACKS"
@@ -265,11 +320,22 @@ provision() { # provision T I: one user's life; appends its id to LIVE unless de
 }
 
 patch_rounds_until() { # patch_rounds_until FILE: PATCH every live user, round after round, until FILE exists
-  local entry
+  local entry k a b
   while [[ ! -f "$1" && ! -f "$STATE/stop" ]] && ((ROUND < 400)); do
     for entry in "${LIVE[@]}"; do
       patch_user "$2" "${entry%%:*}" "v$ROUND ${entry##*:}" || true
     done
+    # Membership churn: two live users join a group together in one round and leave it together in the next.
+    if ((${#LIVE[@]} >= 2)); then
+      k=$(((ROUND / 2) % ${#LIVE[@]}))
+      a=${LIVE[$k]%%:*}
+      b=${LIVE[$(((k + 1) % ${#LIVE[@]}))]%%:*}
+      if ((ROUND % 2 == 0)); then
+        group_members "$2" $(((ROUND / 2) % 2)) add "$a" "$b"
+      else
+        group_members "$2" $(((ROUND / 2) % 2)) remove "$a" "$b"
+      fi
+    fi
     ROUND=$((ROUND + 1))
     sleep "$PACE"
   done
@@ -424,12 +490,12 @@ say "load finished"
 RESP="$STATE/verify"
 GW=0
 STATS="$STATE/stats-verify"
-created=0 patched=0 deleted=0 checked_filters=0 giveups=0
+created=0 patched=0 deleted=0 checked_filters=0 giveups=0 member_acks=0 memberships=0
 for ((t = 0; t < TENANTS; t++)); do
   cat "$STATE"/acks-"$t"-* >"$STATE/all-acks-$t"
   giveups=$((giveups + $(grep -c '^\(GIVEUP\|BAD\)' "$STATE/all-acks-$t" || true)))
   { grep '^\(GIVEUP\|BAD\)' "$STATE/all-acks-$t" || true; } | while read -r line; do say "tenant $t: $line"; done
-  declare -A NAME=() DISPLAY=() GONE=()
+  declare -A NAME=() DISPLAY=() GONE=() MEMBER=() USER_GROUPS=()
   while read -r kind id rest; do
     case "$kind" in
       CREATED)
@@ -445,6 +511,14 @@ for ((t = 0; t < TENANTS; t++)); do
         GONE[$id]=1
         deleted=$((deleted + 1))
         ;;
+      ADDED)
+        MEMBER["$id $rest"]=1
+        member_acks=$((member_acks + 1))
+        ;;
+      REMOVED)
+        MEMBER["$id $rest"]=0
+        member_acks=$((member_acks + 1))
+        ;;
     esac
   done <"$STATE/all-acks-$t"
   for id in "${!NAME[@]}"; do
@@ -459,6 +533,7 @@ for ((t = 0; t < TENANTS; t++)); do
       else
         [[ "$(json_str userName <"$RESP")" == "$name" ]] || fail "tenant $t: user $id has userName $(json_str userName <"$RESP"), expected $name"
         [[ "$(json_str displayName <"$RESP")" == "${DISPLAY[$id]}" ]] || fail "tenant $t: user $id has displayName '$(json_str displayName <"$RESP")', acknowledged '${DISPLAY[$id]}'"
+        USER_GROUPS[$id]=" $(ids_in groups <"$RESP")"
       fi
     fi
     entra "$t" GET "Users?filter=userName%20eq%20%22${name^^}%22" || fail "tenant $t: filter never answered"
@@ -478,7 +553,50 @@ for ((t = 0; t < TENANTS; t++)); do
   [[ "$listed" == "$live" ]] || fail "tenant $t: listing has $listed users, expected $live"
   dups="$(grep -o '"userName":"[^"]*"' "$RESP" | tr '[:upper:]' '[:lower:]' | sort | uniq -d)"
   [[ -z "$dups" ]] || fail "tenant $t: duplicate userNames: $dups"
-  unset NAME DISPLAY GONE
+  # Groups: members (GET /Groups/{id}) and users' groups (GET /Users/{id}, above) agree both ways; acknowledged
+  # adds and removes hold (the last acknowledged change of each pair); deleted users are nobody's members.
+  for g in 0 1; do
+    gid=${GROUP_ID[t * 2 + g]}
+    GW=$g
+    entra "$t" GET "Groups/$gid" || fail "tenant $t: GET group $gid never answered"
+    [[ "$CODE" == 200 ]] || fail "tenant $t: group $gid answered $CODE"
+    members=" $(ids_in members <"$RESP")"
+    for member in $members; do
+      memberships=$((memberships + 1))
+      if [[ -z "${NAME[$member]:-}" ]]; then
+        fail "tenant $t: group $gid lists $member, not a user of this run"
+      elif [[ -n "${GONE[$member]:-}" ]]; then
+        fail "tenant $t: group $gid lists deleted user $member"
+      elif [[ "${USER_GROUPS[$member]:-}" != *" $gid "* ]]; then
+        fail "tenant $t: group $gid lists $member, whose groups are [${USER_GROUPS[$member]:-}]"
+      fi
+    done
+    for id in "${!USER_GROUPS[@]}"; do
+      if [[ "${USER_GROUPS[$id]}" == *" $gid "* && "$members" != *" $id "* ]]; then
+        fail "tenant $t: user $id lists group $gid, which does not list it"
+      fi
+    done
+    for pair in "${!MEMBER[@]}"; do
+      [[ "${pair%% *}" == "$gid" ]] || continue
+      id=${pair##* }
+      [[ -z "${GONE[$id]:-}" ]] || continue
+      if [[ "${MEMBER[$pair]}" == 1 && "$members" != *" $id "* ]]; then
+        fail "tenant $t: acknowledged add of $id to group $gid is lost"
+      elif [[ "${MEMBER[$pair]}" == 0 && "$members" == *" $id "* ]]; then
+        fail "tenant $t: acknowledged remove of $id from group $gid is lost"
+      fi
+    done
+    entra "$t" GET "Groups?filter=displayName%20eq%20%22CHAOS%20G$g%22&excludedAttributes=members" || fail "tenant $t: group filter never answered"
+    [[ "$(json_int totalResults <"$RESP")" == 1 && "$(json_str id <"$RESP")" == "$gid" ]] || fail "tenant $t: displayName filter for Chaos G$g: $(cat "$RESP")"
+  done
+  for id in "${!USER_GROUPS[@]}"; do
+    for gid in ${USER_GROUPS[$id]}; do
+      [[ "$gid" == "${GROUP_ID[t * 2]}" || "$gid" == "${GROUP_ID[t * 2 + 1]}" ]] || fail "tenant $t: user $id lists unknown group $gid"
+    done
+  done
+  entra "$t" GET "Groups?excludedAttributes=members" || fail "tenant $t: group listing never answered"
+  [[ "$(json_int totalResults <"$RESP")" == 2 ]] || fail "tenant $t: group listing has $(json_int totalResults <"$RESP") groups, expected 2"
+  unset NAME DISPLAY GONE MEMBER USER_GROUPS
 done
 
 drain_total=$(cat "$STATE"/stats-* | awk '$1 == "drain"' | wc -l)
@@ -490,6 +608,7 @@ say "requests: $all_requests; during graceful drain: $drain_total, of which 5xx/
 ((giveups == 0)) || fail "$giveups user(s) could not be provisioned within 60 attempts"
 ((created >= TENANTS * USERS)) || fail "only $created of $((TENANTS * USERS)) creates acknowledged"
 say "verified: $created acknowledged creates readable with acknowledged content ($patched PATCHes), $deleted deletes answer 404, $checked_filters userName filters find exactly the live user, no duplicates in $TENANTS listings"
+say "verified: $member_acks acknowledged member adds/removes hold; $memberships memberships agree both ways (GET /Groups members vs GET /Users groups); displayName filters find exactly each group"
 
 say "stopping the cluster"
 stop_everything
@@ -503,4 +622,4 @@ if ((${#FAILURES[@]})); then
   echo "chaos: FAIL (${#FAILURES[@]} problem(s); first: ${FAILURES[0]})"
   exit 1
 fi
-echo "chaos: PASS ($created creates, $patched patches, $deleted deletes over 3 silos/2 gateways; SIGTERM drain: 0 failed of $drain_total; kill -9: 5xx for ${FAILOVER} s without client retry, no acknowledged write lost)"
+echo "chaos: PASS ($created creates, $patched patches, $deleted deletes, $member_acks member changes over 3 silos/2 gateways; SIGTERM drain: 0 failed of $drain_total; kill -9: 5xx for ${FAILOVER} s without client retry, no acknowledged write lost)"
