@@ -4,7 +4,7 @@
 # Usage: tests/bench.sh [--smoke]
 #   (no flag)  full run: every scenario at full size; writes artifacts/bench/<date>/ (results.json, report.md,
 #              logs) and puts the dated report at the top of the results in docs/benchmarks.md.
-#   --smoke    tiny sizes, 1 s warm-up / 2 s measurements: checks that every scenario runs, produces numbers
+#   --smoke    tiny sizes, 1 s warm-up / 1 s measurements: checks that every scenario runs, produces numbers
 #              and sees zero errors; no assertion on speed; writes only artifacts/bench/<date>-smoke/.
 #
 # It installs wrk from Debian if missing, publishes the hosts and builds tests/Cluster.Benchmarks, starts
@@ -13,15 +13,16 @@
 # Environment (all optional; defaults: full / smoke):
 #   BENCH_SILOS (2) BENCH_GATEWAYS (1)          cluster shape
 #   BENCH_CONNECTIONS (32)                      wrk connections = Entra-cycle and raw-write concurrency
-#   BENCH_WARMUP (5/1) BENCH_DURATION (15/2)    seconds per wrk warm-up / measurement
+#   BENCH_WARMUP (5/1) BENCH_DURATION (15/1)    seconds per wrk warm-up / measurement
 #   BENCH_SMALL_USERS (1000/20)                 users of the small tenant (GET, filter, PATCH, POST)
-#   BENCH_LARGE_USERS (100000/100)              users of the large tenant (tenant-size flatness)
+#   BENCH_LARGE_USERS (100000/50)               users of the large tenant (tenant-size flatness)
 #   BENCH_ENTRA_TENANTS (200/3) BENCH_ENTRA_USERS (200/8)      Entra cycle simulation
 #   BENCH_RESTART_TENANTS (20/2) BENCH_RESTART_USERS (50/10)   Entra cycle while a silo is killed + restarted
 #   BENCH_TENANTS (100000/20)                   tenants created for the tenant-scale scenario
 #   BENCH_ACTIVE_USERS (10000/100)              users activated for the memory-per-user scenario
-#   BENCH_PORT_BASE (18000)                     ports used: +80 gateway(s), +180/+181 tool baselines,
-#                                               +2000.. Azurite, +3111.. silos, +13000.. silo gateways, -900.. silo HTTP
+#   BENCH_PORT_BASE (26000)                     ports used (all must be free): +80.. gateway(s), +180/+181 tool
+#                                               baselines, +200..+202 Azurite, +300.. silos, +400.. silo gateways,
+#                                               +500.. silo HTTP
 #   BENCH_KEEP_DATA (0)                         1 = keep the temp DATA_DIR (Azurite data, logs)
 set -euo pipefail
 
@@ -38,17 +39,20 @@ case "${1:-}" in
   *) die "unknown argument '$1' (usage: tests/bench.sh [--smoke])" ;;
 esac
 
-if ((SMOKE)); then d=(1 2 20 100 3 8 2 10 20 100); else d=(5 15 1000 100000 200 200 20 50 100000 10000); fi
+if ((SMOKE)); then d=(1 1 20 50 3 8 2 10 20 100); else d=(5 15 1000 100000 200 200 20 50 100000 10000); fi
 WARMUP=${BENCH_WARMUP:-${d[0]}} DURATION=${BENCH_DURATION:-${d[1]}}
 SMALL=${BENCH_SMALL_USERS:-${d[2]}} LARGE=${BENCH_LARGE_USERS:-${d[3]}}
 ENTRA_T=${BENCH_ENTRA_TENANTS:-${d[4]}} ENTRA_U=${BENCH_ENTRA_USERS:-${d[5]}}
 RESTART_T=${BENCH_RESTART_TENANTS:-${d[6]}} RESTART_U=${BENCH_RESTART_USERS:-${d[7]}}
 TENANTS=${BENCH_TENANTS:-${d[8]}} ACTIVE=${BENCH_ACTIVE_USERS:-${d[9]}}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
-P=${BENCH_PORT_BASE:-18000}
+P=${BENCH_PORT_BASE:-26000}
 export SILOS=${BENCH_SILOS:-2} GATEWAYS=${BENCH_GATEWAYS:-1}
-export GATEWAY_PORT=$((P + 80)) SILO_PORT=$((P + 3111)) SILO_GATEWAY_PORT=$((P + 13000)) SILO_HTTP_PORT=$((P - 900))
-export AZURITE_BLOB_PORT=$((P + 2000)) AZURITE_QUEUE_PORT=$((P + 2001)) AZURITE_TABLE_PORT=$((P + 2002))
+export GATEWAY_PORT=$((P + 80)) SILO_PORT=$((P + 300)) SILO_GATEWAY_PORT=$((P + 400)) SILO_HTTP_PORT=$((P + 500))
+export AZURITE_BLOB_PORT=$((P + 200)) AZURITE_QUEUE_PORT=$((P + 201)) AZURITE_TABLE_PORT=$((P + 202))
+for port in $((P + 180)) $((P + 181)) $(seq "$GATEWAY_PORT" $((GATEWAY_PORT + GATEWAYS - 1))); do
+  ! port_in_use "$port" || die "port $port is in use (another run?); choose other ports with BENCH_PORT_BASE"
+done
 
 dotnet_defaults
 require_cmd dotnet "Install the .NET SDK 10 (see global.json)."
@@ -107,6 +111,13 @@ trap 'log "terminated"; exit 143' TERM
 log "starting the cluster: $SILOS silo(s), $GATEWAYS gateway(s), gateway http://127.0.0.1:$GATEWAY_PORT, DATA_DIR $DATA_DIR"
 deploy/local/run.sh >"$OUT/run.log" 2>&1 &
 RUN_PID=$!
+# Ready = run.sh (still alive) has registered every gateway in $DATA_DIR/pids and each answers /health.
+deadline=$((SECONDS + 300))
+until [[ -f "$DATA_DIR/pids" ]] && (($(grep -c '^gateway ' "$DATA_DIR/pids" || true) == GATEWAYS)); do
+  pid_alive "$RUN_PID" || { tail -n 40 "$OUT/run.log" >&2; die "deploy/local/run.sh exited (see $OUT/run.log)"; }
+  ((SECONDS < deadline)) || die "the cluster did not start within 300 s (see $OUT/run.log)"
+  sleep 1
+done
 for ((i = 0; i < GATEWAYS; i++)); do
   status=0
   wait_for_http "http://127.0.0.1:$((GATEWAY_PORT + i))/health" 240 "$RUN_PID" || status=$?

@@ -38,8 +38,14 @@ string WriteLines(string name, IEnumerable<string> lines)
     return path;
 }
 
+var abort = false;
 async Task Step(string name, Func<Task> step)
 {
+    if (abort)
+    {
+        return;
+    }
+
     Console.WriteLine($"[bench] == {name}");
     var sw = Stopwatch.StartNew();
     try
@@ -82,13 +88,16 @@ var seeding = new JsonObject();
 results["seeding"] = seeding;
 await Step("seed small tenant", async () =>
 {
+    abort = true; // nothing else can run without the small tenant
     tenantA = await driver.CreateTenantAsync("bench-small");
+    abort = false;
     var stats = new OpStats("seed");
     var sw = Stopwatch.StartNew();
     usersA = await driver.SeedAsync(tenantA, o.SmallUsers, o.SeedConcurrency, "small-", stats);
     seeding["small"] = new JsonObject { ["users"] = usersA.Count, ["seconds"] = Measure.Round(sw.Elapsed.TotalSeconds), ["usersPerSecond"] = Measure.Round(usersA.Count / sw.Elapsed.TotalSeconds, 1), ["errors"] = stats.Errors, ["post"] = stats.ToJson() };
     if (usersA.Count != o.SmallUsers)
     {
+        abort = true;
         throw new InvalidOperationException($"seeded {usersA.Count} of {o.SmallUsers} users");
     }
 
@@ -209,7 +218,7 @@ var management = grainHost?.Services.GetRequiredService<IClusterClient>().GetGra
 async Task CollectAsync()
 {
     await management!.ForceActivationCollection(TimeSpan.Zero);
-    await Task.Delay(TimeSpan.FromSeconds(5));
+    await Task.Delay(TimeSpan.FromSeconds(o.Smoke ? 2 : 5));
 }
 
 await Step("memory: active users", async () =>
@@ -334,7 +343,7 @@ void Check(string path, JsonNode? node)
     {
         failures.Add($"{path}: no result");
     }
-    else if (node["notRun"] is null && (node["errors"]?.GetValue<long>() ?? 0) > 0 && !path.StartsWith("entraRestart", StringComparison.Ordinal))
+    else if (node["notRun"] is null && Report.Num(node["errors"]) > 0 && !path.StartsWith("entraRestart", StringComparison.Ordinal))
     {
         failures.Add($"{path}: {node["errors"]} errors");
     }

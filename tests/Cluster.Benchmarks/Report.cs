@@ -7,7 +7,11 @@ namespace Cluster.Benchmarks;
 /// <summary>Renders results.json as the Markdown section that tests/bench.sh puts into docs/benchmarks.md.</summary>
 public static class Report
 {
-    private static double D(JsonNode? n, string key) => n?[key] is JsonValue v && v.TryGetValue<double>(out var d) ? d : double.NaN;
+    private static double D(JsonNode? n, string key) => n?[key] is JsonValue v ? Num(v) : double.NaN;
+
+    /// <summary>Any JSON number (int, long or double node) as a double; 0 for null.</summary>
+    public static double Num(JsonNode? n) =>
+        n is JsonValue && double.TryParse(n.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d : 0;
 
     private static string F(double v, string format = "0") => double.IsNaN(v) ? "–" : v.ToString(format, CultureInfo.InvariantCulture);
 

@@ -6,6 +6,8 @@ namespace Cluster.Benchmarks;
 /// <summary>Runs wrk (warm-up, then the measured run) with one of the Lua scripts of tests/bench.</summary>
 public sealed class Wrk(BenchOptions options)
 {
+    private static int _exec;
+
     public async Task<JsonObject> RunAsync(string name, string script, string baseUrl, string prefix, string token, string? linesFile)
     {
         var env = new Dictionary<string, string>
@@ -66,6 +68,9 @@ public sealed class Wrk(BenchOptions options)
         {
             psi.Environment[k] = v;
         }
+
+        // Warm-up and measurement are separate wrk processes: each needs its own userName prefix (POST).
+        psi.Environment["BENCH_RUN"] = $"{env["BENCH_RUN"]}-{Interlocked.Increment(ref _exec)}";
 
         using var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start wrk");
         var stdout = process.StandardOutput.ReadToEndAsync();
