@@ -14,6 +14,7 @@
 #   BENCH_SILOS (2) BENCH_GATEWAYS (1)          cluster shape
 #   BENCH_CONNECTIONS (32)                      wrk connections = Entra-cycle and raw-write concurrency
 #   BENCH_WARMUP (5/1) BENCH_DURATION (15/1)    seconds per wrk warm-up / measurement
+#   BENCH_ROUNDS (3/1)                          rounds of the read scenarios + baselines (alternated; best kept)
 #   BENCH_SMALL_USERS (1000/20)                 users of the small tenant (GET, filter, PATCH, POST)
 #   BENCH_LARGE_USERS (100000/50)               users of the large tenant (tenant-size flatness)
 #   BENCH_ENTRA_TENANTS (200/3) BENCH_ENTRA_USERS (200/8)      Entra cycle simulation
@@ -39,12 +40,13 @@ case "${1:-}" in
   *) die "unknown argument '$1' (usage: tests/bench.sh [--smoke])" ;;
 esac
 
-if ((SMOKE)); then d=(1 1 20 50 3 8 2 10 20 100); else d=(5 15 1000 100000 200 200 20 50 100000 10000); fi
+if ((SMOKE)); then d=(1 1 20 50 3 8 2 10 20 100 1); else d=(5 15 1000 100000 200 200 20 50 100000 10000 3); fi
 WARMUP=${BENCH_WARMUP:-${d[0]}} DURATION=${BENCH_DURATION:-${d[1]}}
 SMALL=${BENCH_SMALL_USERS:-${d[2]}} LARGE=${BENCH_LARGE_USERS:-${d[3]}}
 ENTRA_T=${BENCH_ENTRA_TENANTS:-${d[4]}} ENTRA_U=${BENCH_ENTRA_USERS:-${d[5]}}
 RESTART_T=${BENCH_RESTART_TENANTS:-${d[6]}} RESTART_U=${BENCH_RESTART_USERS:-${d[7]}}
 TENANTS=${BENCH_TENANTS:-${d[8]}} ACTIVE=${BENCH_ACTIVE_USERS:-${d[9]}}
+ROUNDS=${BENCH_ROUNDS:-${d[10]}}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
 P=${BENCH_PORT_BASE:-26000}
 export SILOS=${BENCH_SILOS:-2} GATEWAYS=${BENCH_GATEWAYS:-1}
@@ -130,7 +132,7 @@ args=(--gateway "http://127.0.0.1:$GATEWAY_PORT" --admin-key "$ADMIN_API_KEY" --
   --out "$OUT" --lua-dir "$ROOT/tests/bench" --connections "$CONNECTIONS" --warmup "$WARMUP" --duration "$DURATION"
   --small-users "$SMALL" --large-users "$LARGE" --entra-tenants "$ENTRA_T" --entra-users "$ENTRA_U"
   --restart-tenants "$RESTART_T" --restart-users "$RESTART_U" --tenants "$TENANTS" --active-users "$ACTIVE"
-  --port-base $((P + 180)))
+  --port-base $((P + 180)) --rounds "$ROUNDS")
 ((SMOKE)) && args+=(--smoke)
 bench_rc=0
 dotnet tests/Cluster.Benchmarks/bin/Release/net10.0/Cluster.Benchmarks.dll "${args[@]}" 2>&1 | tee "$OUT/bench.log" || bench_rc=$?

@@ -60,7 +60,7 @@ public static class Baselines
     /// Storage limit: <paramref name="concurrency"/> workers doing raw single-entity upserts (one property of
     /// <paramref name="payloadBytes"/> characters, like a stored user) with Azure.Data.Tables, warm-up then measure.
     /// </summary>
-    public static async Task<JsonObject> RawTableWritesAsync(string connectionString, int concurrency, int payloadBytes, int warmupSeconds, int seconds)
+    public static async Task<JsonObject> RawTableWritesAsync(string connectionString, int concurrency, int payloadBytes, int warmupSeconds, int seconds, Profiler profiler)
     {
         var table = new TableClient(connectionString, "BenchRawWrites");
         await table.CreateIfNotExistsAsync();
@@ -102,15 +102,18 @@ public static class Baselines
 
         await RunAsync(warmupSeconds, false);
         var cpu = CpuSample.Take();
+        var before = await profiler.TakeAsync();
         var begin = Stopwatch.GetTimestamp();
         await RunAsync(seconds, true);
         var elapsed = Stopwatch.GetElapsedTime(begin).TotalSeconds;
+        var after = await profiler.TakeAsync();
         var result = stats.ToJson();
         result["name"] = "Azurite raw upserts";
         result["rps"] = Measure.Round(stats.Count / elapsed, 0);
         result["concurrency"] = concurrency;
         result["payloadBytes"] = payloadBytes;
         result["idleCores"] = cpu.IdleCoresUntil(CpuSample.Take());
+        result["profile"] = Profiler.Diff(before, after, 0);
         await table.DeleteAsync();
         Console.WriteLine($"[bench]   raw writes: {result["rps"]} writes/s, p50 {result["p50Ms"]} ms, p99 {result["p99Ms"]} ms, errors {stats.Errors}");
         return result;

@@ -25,6 +25,7 @@ public sealed class BenchOptions
     public int ActiveUsers { get; set; } = 10_000;
     public int SeedConcurrency { get; set; } = 32;
     public int PortBase { get; set; } = 18180;
+    public int Rounds { get; set; } = 3;
 
     public static BenchOptions Parse(string[] args)
     {
@@ -55,6 +56,7 @@ public sealed class BenchOptions
                 case "--active-users": o.ActiveUsers = NextInt(); break;
                 case "--seed-concurrency": o.SeedConcurrency = NextInt(); break;
                 case "--port-base": o.PortBase = NextInt(); break;
+                case "--rounds": o.Rounds = NextInt(); break;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }
         }

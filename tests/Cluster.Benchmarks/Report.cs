@@ -54,7 +54,8 @@ public static class Report
                 return;
             }
 
-            sb.AppendLine(CultureInfo.InvariantCulture, $"| {n["name"] ?? fallbackName} | {F(D(n, "rps"))} | {F(D(n, "p50Ms"), "0.0")} | {F(D(n, "p99Ms"), "0.0")} | {n["errors"]} | {F(D(n, "idleCores"), "0.00")} | {ratio} | {target} |");
+            var rounds = n["roundsRps"] is JsonArray { Count: > 1 } rr ? $" (best of {string.Join(" / ", rr.Select(x => F(Num(x))))})" : "";
+            sb.AppendLine(CultureInfo.InvariantCulture, $"| {n["name"] ?? fallbackName} | {F(D(n, "rps"))}{rounds} | {F(D(n, "p50Ms"), "0.0")} | {F(D(n, "p99Ms"), "0.0")} | {n["errors"]} | {F(D(n, "idleCores"), "0.00")} | {ratio} | {target} |");
         }
 
         Row(b["ceiling"], "ceiling", "baseline", "");
@@ -77,6 +78,21 @@ public static class Report
         sb.AppendLine(CultureInfo.InvariantCulture, $"POST bodies are Entra-shaped (userName + externalId + work email): **{WritesPerCreate} storage writes per create**. PATCH changes displayName (not indexed): 1 write.");
         sb.AppendLine();
 
+        sb.AppendLine("Where the time goes during each measurement (CPU cores used, of " + ctx["cores"] + "; \"wrk + foreign\" = machine busy minus the processes listed; storage operations from the silos' Orleans metrics):");
+        sb.AppendLine();
+        sb.AppendLine("| scenario | gateway | silos | Azurite | tool | wrk + foreign | machine busy | storage reads/req | writes/req | avg write ms | gateway CPU ms/req | silos CPU ms/req |");
+        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var n in new[] { b["ceiling"], b["grain"], b["storage"], s["get"], s["filterSmall"], s["filterLarge"], s["postSmall"], s["postLarge"], s["patch"], s["groupPatch"] })
+        {
+            if (n?["profile"] is not { } p)
+            {
+                continue;
+            }
+
+            sb.AppendLine(CultureInfo.InvariantCulture, $"| {n["name"]} | {p["gatewayCores"]} | {p["silosCores"]} | {p["azuriteCores"]} | {p["toolCores"]} | {p["wrkAndForeignCores"]} | {p["machineBusyCores"]} | {p["storageReadsPerRequest"]} | {p["storageWritesPerRequest"]} | {p["storageWriteAvgMs"]} | {p["gatewayCpuMsPerRequest"]} | {p["silosCpuMsPerRequest"]} |");
+        }
+
+        sb.AppendLine();
         sb.AppendLine("**Seeding** (through the API, Entra-shaped users, concurrency " + opts["SeedConcurrency"] + "):");
         sb.AppendLine();
         foreach (var (name, n) in seeding)

@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 namespace Cluster.Benchmarks;
 
 /// <summary>Runs wrk (warm-up, then the measured run) with one of the Lua scripts of tests/bench.</summary>
-public sealed class Wrk(BenchOptions options)
+public sealed class Wrk(BenchOptions options, Profiler profiler)
 {
     private static int _exec;
 
@@ -25,7 +25,9 @@ public sealed class Wrk(BenchOptions options)
         Console.WriteLine($"[bench] wrk {name}: warm-up {options.WarmupSeconds}s, measure {options.DurationSeconds}s");
         await ExecAsync(script, baseUrl, options.WarmupSeconds, env);
         var cpu = CpuSample.Take();
+        var before = await profiler.TakeAsync();
         var output = await ExecAsync(script, baseUrl, options.DurationSeconds, env);
+        var after = await profiler.TakeAsync();
         var idle = cpu.IdleCoresUntil(CpuSample.Take());
 
         var line = output.Split('\n').FirstOrDefault(l => l.StartsWith("WRKJSON ", StringComparison.Ordinal))
@@ -47,6 +49,7 @@ public sealed class Wrk(BenchOptions options)
             ["connections"] = options.Connections,
             ["raw"] = raw,
         };
+        result["profile"] = Profiler.Diff(before, after, requests);
         Console.WriteLine($"[bench]   {name}: {result["rps"]} req/s, p50 {result["p50Ms"]} ms, p99 {result["p99Ms"]} ms, errors {errors}, idle cores {idle}");
         return result;
     }
