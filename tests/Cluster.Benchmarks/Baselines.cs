@@ -60,9 +60,10 @@ public static class Baselines
     /// Storage limit: <paramref name="concurrency"/> workers doing raw single-entity upserts (one property of
     /// <paramref name="payloadBytes"/> characters, like a stored user) with Azure.Data.Tables, warm-up then measure.
     /// </summary>
-    public static async Task<JsonObject> RawTableWritesAsync(string connectionString, int concurrency, int payloadBytes, int warmupSeconds, int seconds, Profiler profiler)
+    public static async Task<JsonObject> RawTableWritesAsync(string connectionString, string tableName, int concurrency, int payloadBytes, int warmupSeconds, int seconds, Profiler profiler)
     {
-        var table = new TableClient(connectionString, "BenchRawWrites");
+        var table = new TableClient(connectionString, tableName);
+        var scratch = tableName == "BenchRawWrites";
         await table.CreateIfNotExistsAsync();
         var payload = new string('x', payloadBytes);
         var stats = new OpStats("upsert");
@@ -75,7 +76,7 @@ public static class Baselines
                 var i = 0;
                 while (Stopwatch.GetTimestamp() < stop)
                 {
-                    var entity = new TableEntity($"w{w}", $"e{i++ % 500}") { ["Data"] = payload };
+                    var entity = new TableEntity($"bench-raw-w{w}", $"e{i++ % (scratch ? 500 : 20)}") { ["Data"] = payload };
                     var start = Stopwatch.GetTimestamp();
                     var status = -1;
                     try
@@ -108,13 +109,17 @@ public static class Baselines
         var elapsed = Stopwatch.GetElapsedTime(begin).TotalSeconds;
         var after = await profiler.TakeAsync();
         var result = stats.ToJson();
-        result["name"] = "Azurite raw upserts";
+        result["name"] = scratch ? "Azurite raw upserts (empty table)" : $"Azurite raw upserts (into {tableName} as seeded)";
+        result["table"] = tableName;
         result["rps"] = Measure.Round(stats.Count / elapsed, 0);
         result["concurrency"] = concurrency;
         result["payloadBytes"] = payloadBytes;
         result["idleCores"] = cpu.IdleCoresUntil(CpuSample.Take());
         result["profile"] = Profiler.Diff(before, after, 0);
-        await table.DeleteAsync();
+        if (scratch)
+        {
+            await table.DeleteAsync();
+        }
         Console.WriteLine($"[bench]   raw writes: {result["rps"]} writes/s, p50 {result["p50Ms"]} ms, p99 {result["p99Ms"]} ms, errors {stats.Errors}");
         return result;
     }
