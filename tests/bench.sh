@@ -4,7 +4,7 @@
 # Usage: tests/bench.sh [--smoke]
 #   (no flag)  full run: every scenario at full size; writes artifacts/bench/<date>/ (results.json, report.md,
 #              logs) and puts the dated report at the top of the results in docs/benchmarks.md.
-#   --smoke    tiny sizes, 1 s warm-up / 1 s measurements: checks that every scenario runs, produces numbers
+#   --smoke    tiny sizes, 1 s warm-up / 2 s measurements: checks that every scenario runs, produces numbers
 #              and sees zero errors; no assertion on speed; writes only artifacts/bench/<date>-smoke/.
 #
 # It installs wrk from Debian if missing, publishes the hosts and builds tests/Cluster.Benchmarks, starts
@@ -13,7 +13,7 @@
 # Environment (all optional; defaults: full / smoke):
 #   BENCH_SILOS (2) BENCH_GATEWAYS (1)          cluster shape
 #   BENCH_CONNECTIONS (32)                      wrk connections = Entra-cycle and raw-write concurrency
-#   BENCH_WARMUP (5/1) BENCH_DURATION (15/1)    seconds per wrk warm-up / measurement
+#   BENCH_WARMUP (5/1) BENCH_DURATION (15/2)    seconds per wrk warm-up / measurement
 #   BENCH_ROUNDS (3/1)                          rounds of the read scenarios + baselines (alternated; best kept)
 #   BENCH_SMALL_USERS (1000/20)                 users of the small tenant (GET, filter, PATCH, POST)
 #   BENCH_LARGE_USERS (100000/50)               users of the large tenant (tenant-size flatness)
@@ -40,7 +40,7 @@ case "${1:-}" in
   *) die "unknown argument '$1' (usage: tests/bench.sh [--smoke])" ;;
 esac
 
-if ((SMOKE)); then d=(1 1 20 50 3 8 2 10 20 100 1); else d=(5 15 1000 100000 200 200 20 50 100000 10000 3); fi
+if ((SMOKE)); then d=(1 2 20 50 3 8 2 10 20 100 1); else d=(5 15 1000 100000 200 200 20 50 100000 10000 3); fi
 WARMUP=${BENCH_WARMUP:-${d[0]}} DURATION=${BENCH_DURATION:-${d[1]}}
 SMALL=${BENCH_SMALL_USERS:-${d[2]}} LARGE=${BENCH_LARGE_USERS:-${d[3]}}
 ENTRA_T=${BENCH_ENTRA_TENANTS:-${d[4]}} ENTRA_U=${BENCH_ENTRA_USERS:-${d[5]}}

@@ -356,6 +356,10 @@ void Check(string path, JsonNode? node)
     {
         failures.Add($"{path}: no result");
     }
+    else if (node["notRun"] is null && node["rps"] is not null && Report.Num(node["rps"]) <= 0)
+    {
+        failures.Add($"{path}: no request completed during the measurement");
+    }
     else if (node["notRun"] is null && Report.Num(node["errors"]) > 0 && !path.StartsWith("entraRestart", StringComparison.Ordinal))
     {
         failures.Add($"{path}: {node["errors"]} errors");
