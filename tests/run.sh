@@ -9,6 +9,7 @@
 #   TEST_AZURITE_BLOB_PORT / TEST_AZURITE_QUEUE_PORT / TEST_AZURITE_TABLE_PORT
 #                  ports of the private Azurite (default 10100 / 10101 / 10102; must be free).
 #   TEST_RESULTS_DIR  keep the .trx files there (default: a temp dir, deleted on exit).
+#   SKIP_BENCH_SMOKE  1 = do not run `tests/bench.sh --smoke` after the tests.
 #
 # Exported to the tests:
 #   SCIM_TEST_STORAGE_CONNECTION_STRING  explicit connection string of the private Azurite.
@@ -181,5 +182,9 @@ fi
 if ((passed + failed == 0)); then
   log "FAIL: no test ran ($files result file(s), $total test(s) discovered)"
   status=1
+fi
+# Benchmark smoke run (tiny sizes, no speed assertions), only when the tests passed; SKIP_BENCH_SMOKE=1 skips it.
+if ((status == 0)) && [[ "${SKIP_BENCH_SMOKE:-0}" != 1 ]]; then
+  "$ROOT/tests/bench.sh" --smoke || { log "FAIL: tests/bench.sh --smoke"; status=1; }
 fi
 exit "$status"

@@ -1,0 +1,66 @@
+using System.Globalization;
+
+namespace Cluster.Benchmarks;
+
+/// <summary>Command-line options (<c>--name value</c>); tests/bench.sh passes them.</summary>
+public sealed class BenchOptions
+{
+    public string GatewayUrl { get; set; } = "http://127.0.0.1:18080";
+    public string AdminKey { get; set; } = "";
+    public string Storage { get; set; } = "UseDevelopmentStorage=true";
+    public string DataDir { get; set; } = ".data";
+    public string OutDir { get; set; } = "artifacts/bench";
+    public string LuaDir { get; set; } = "tests/bench";
+    public bool Smoke { get; set; }
+    public int Connections { get; set; } = 32;
+    public int WarmupSeconds { get; set; } = 5;
+    public int DurationSeconds { get; set; } = 15;
+    public int SmallUsers { get; set; } = 1000;
+    public int LargeUsers { get; set; } = 100_000;
+    public int EntraTenants { get; set; } = 200;
+    public int EntraUsers { get; set; } = 200;
+    public int RestartTenants { get; set; } = 20;
+    public int RestartUsers { get; set; } = 50;
+    public int ManyTenants { get; set; } = 100_000;
+    public int ActiveUsers { get; set; } = 10_000;
+    public int SeedConcurrency { get; set; } = 32;
+    public int PortBase { get; set; } = 18180;
+    public int Rounds { get; set; } = 3;
+
+    public static BenchOptions Parse(string[] args)
+    {
+        var o = new BenchOptions();
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            int NextInt() => int.Parse(Next(), CultureInfo.InvariantCulture);
+            switch (args[i])
+            {
+                case "--gateway": o.GatewayUrl = Next(); break;
+                case "--admin-key": o.AdminKey = Next(); break;
+                case "--storage": o.Storage = Next(); break;
+                case "--data-dir": o.DataDir = Next(); break;
+                case "--out": o.OutDir = Next(); break;
+                case "--lua-dir": o.LuaDir = Next(); break;
+                case "--smoke": o.Smoke = true; break;
+                case "--connections": o.Connections = NextInt(); break;
+                case "--warmup": o.WarmupSeconds = NextInt(); break;
+                case "--duration": o.DurationSeconds = NextInt(); break;
+                case "--small-users": o.SmallUsers = NextInt(); break;
+                case "--large-users": o.LargeUsers = NextInt(); break;
+                case "--entra-tenants": o.EntraTenants = NextInt(); break;
+                case "--entra-users": o.EntraUsers = NextInt(); break;
+                case "--restart-tenants": o.RestartTenants = NextInt(); break;
+                case "--restart-users": o.RestartUsers = NextInt(); break;
+                case "--tenants": o.ManyTenants = NextInt(); break;
+                case "--active-users": o.ActiveUsers = NextInt(); break;
+                case "--seed-concurrency": o.SeedConcurrency = NextInt(); break;
+                case "--port-base": o.PortBase = NextInt(); break;
+                case "--rounds": o.Rounds = NextInt(); break;
+                default: throw new ArgumentException($"unknown option {args[i]}");
+            }
+        }
+
+        return o;
+    }
+}

@@ -1,0 +1,132 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+
+namespace Cluster.Benchmarks;
+
+/// <summary>
+/// Where the time goes during a measurement: CPU of each cluster process and of this tool (from /proc/&lt;pid&gt;/stat),
+/// the machine's busy CPU (/proc/stat; the rest is wrk plus foreign load), and the silos' storage operations
+/// (Orleans' <c>orleans_storage_read/write_latency</c> histograms from each silo's <c>/metrics</c>).
+/// </summary>
+public sealed class Profiler(string dataDir)
+{
+    private const double TicksPerSecond = 100; // USER_HZ on Linux
+
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
+
+    public sealed record Snapshot(DateTime At, Dictionary<string, long> Ticks, long MachineBusy, long MachineTotal, Dictionary<string, double> Storage);
+
+    public async Task<Snapshot> TakeAsync()
+    {
+        var ticks = new Dictionary<string, long>();
+        var storage = new Dictionary<string, double>();
+        foreach (var (role, pid, _) in ClusterProcesses.Read(dataDir))
+        {
+            var key = role == "silo" ? "silos" : role;
+            ticks[key] = ticks.GetValueOrDefault(key) + ProcessTicks(pid);
+            if (role == "silo" && MetricsUrl(pid) is { } url)
+            {
+                try
+                {
+                    var text = await _http.GetStringAsync(url);
+                    foreach (var metric in new[] { "orleans_storage_read_latency_milliseconds_count", "orleans_storage_write_latency_milliseconds_count", "orleans_storage_write_latency_milliseconds_sum", "orleans_storage_read_latency_milliseconds_sum" })
+                    {
+                        storage[metric] = storage.GetValueOrDefault(metric) + Sum(text, metric);
+                    }
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+                {
+                }
+            }
+        }
+
+        ticks["tool"] = ProcessTicks(Environment.ProcessId);
+        var cpu = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Take(8).Select(s => long.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        var total = cpu.Sum();
+        return new Snapshot(DateTime.UtcNow, ticks, total - cpu[3] - cpu[4], total, storage);
+    }
+
+    public static JsonObject Diff(Snapshot a, Snapshot b, double requests)
+    {
+        var seconds = (b.At - a.At).TotalSeconds;
+        var json = new JsonObject();
+        double known = 0;
+        foreach (var (key, t) in b.Ticks)
+        {
+            var cores = (t - a.Ticks.GetValueOrDefault(key)) / TicksPerSecond / seconds;
+            known += cores;
+            json[$"{key}Cores"] = Measure.Round(cores);
+        }
+
+        var totalCores = b.MachineTotal - a.MachineTotal;
+        var busyCores = totalCores <= 0 ? 0 : (double)(b.MachineBusy - a.MachineBusy) / totalCores * Environment.ProcessorCount;
+        json["machineBusyCores"] = Measure.Round(busyCores);
+        json["wrkAndForeignCores"] = Measure.Round(Math.Max(0, busyCores - known));
+        double D(Snapshot s, string m) => s.Storage.GetValueOrDefault(m);
+        var reads = D(b, "orleans_storage_read_latency_milliseconds_count") - D(a, "orleans_storage_read_latency_milliseconds_count");
+        var writes = D(b, "orleans_storage_write_latency_milliseconds_count") - D(a, "orleans_storage_write_latency_milliseconds_count");
+        var writeMs = D(b, "orleans_storage_write_latency_milliseconds_sum") - D(a, "orleans_storage_write_latency_milliseconds_sum");
+        var readMs = D(b, "orleans_storage_read_latency_milliseconds_sum") - D(a, "orleans_storage_read_latency_milliseconds_sum");
+        if (requests > 0)
+        {
+            json["storageReadsPerRequest"] = Measure.Round(reads / requests);
+            json["storageWritesPerRequest"] = Measure.Round(writes / requests);
+            json["silosCpuMsPerRequest"] = Measure.Round(json["silosCores"]?.GetValue<double>() * seconds * 1000 / requests ?? 0, 3);
+            json["gatewayCpuMsPerRequest"] = Measure.Round(json["gatewayCores"]?.GetValue<double>() * seconds * 1000 / requests ?? 0, 3);
+        }
+
+        json["storageWriteAvgMs"] = writes > 0 ? Measure.Round(writeMs / writes) : null;
+        json["storageReadAvgMs"] = reads > 0 ? Measure.Round(readMs / reads) : null;
+        return json;
+    }
+
+    private static long ProcessTicks(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
+    private static Uri? MetricsUrl(int pid)
+    {
+        try
+        {
+            var env = File.ReadAllText($"/proc/{pid}/environ").Split('\0');
+            var urls = env.FirstOrDefault(e => e.StartsWith("ASPNETCORE_URLS=", StringComparison.Ordinal))?["ASPNETCORE_URLS=".Length..].Split(';')[0];
+            return urls is null ? null : new Uri(new Uri(urls), "/metrics");
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private static double Sum(string prometheusText, string metric)
+    {
+        double sum = 0;
+        foreach (var line in prometheusText.Split('\n'))
+        {
+            if (line.StartsWith(metric, StringComparison.Ordinal) && (line.Length > metric.Length && (line[metric.Length] == '{' || line[metric.Length] == ' ')))
+            {
+                var value = line[(line.LastIndexOf(' ') + 1)..];
+                if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v))
+                {
+                    sum += v;
+                }
+            }
+        }
+
+        return sum;
+    }
+}

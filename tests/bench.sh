@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# Benchmarks of the SCIM cluster (issue 6). NOT part of the normal test run (tests/run.sh runs only --smoke).
+#
+# Usage: tests/bench.sh [--smoke]
+#   (no flag)  full run: every scenario at full size; writes artifacts/bench/<date>/ (results.json, report.md,
+#              logs) and puts the dated report at the top of the results in docs/benchmarks.md.
+#   --smoke    tiny sizes, 1 s warm-up / 2 s measurements: checks that every scenario runs, produces numbers
+#              and sees zero errors; no assertion on speed; writes only artifacts/bench/<date>-smoke/.
+#
+# It installs wrk from Debian if missing, publishes the hosts and builds tests/Cluster.Benchmarks, starts
+# deploy/local/run.sh on non-default ports with a temp DATA_DIR, runs the tool, and stops everything.
+#
+# Environment (all optional; defaults: full / smoke):
+#   BENCH_SILOS (2) BENCH_GATEWAYS (1)          cluster shape
+#   BENCH_CONNECTIONS (32)                      wrk connections = Entra-cycle and raw-write concurrency
+#   BENCH_WARMUP (5/1) BENCH_DURATION (15/2)    seconds per wrk warm-up / measurement
+#   BENCH_ROUNDS (3/1)                          rounds of the read scenarios + baselines (alternated; best kept)
+#   BENCH_SMALL_USERS (1000/20)                 users of the small tenant (GET, filter, PATCH, POST)
+#   BENCH_LARGE_USERS (100000/50)               users of the large tenant (tenant-size flatness)
+#   BENCH_ENTRA_TENANTS (200/3) BENCH_ENTRA_USERS (200/8)      Entra cycle simulation
+#   BENCH_RESTART_TENANTS (20/2) BENCH_RESTART_USERS (50/10)   Entra cycle while a silo is killed + restarted
+#   BENCH_TENANTS (100000/20)                   tenants created for the tenant-scale scenario
+#   BENCH_ACTIVE_USERS (10000/100)              users activated for the memory-per-user scenario
+#   BENCH_PORT_BASE (26000)                     ports used (all must be free): +80.. gateway(s), +180/+181 tool
+#                                               baselines, +200..+202 Azurite, +300.. silos, +400.. silo gateways,
+#                                               +500.. silo HTTP
+#   BENCH_KEEP_DATA (0)                         1 = keep the temp DATA_DIR (Azurite data, logs)
+set -euo pipefail
+
+# shellcheck source-path=SCRIPTDIR source=../deploy/local/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../deploy/local/lib.sh"
+ROOT="$(repo_root)"
+cd "$ROOT"
+
+SMOKE=0
+case "${1:-}" in
+  --smoke) SMOKE=1 ;;
+  "") ;;
+  -h | --help) sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) die "unknown argument '$1' (usage: tests/bench.sh [--smoke])" ;;
+esac
+
+if ((SMOKE)); then d=(1 2 20 50 3 8 2 10 20 100 1); else d=(5 15 1000 100000 200 200 20 50 100000 10000 3); fi
+WARMUP=${BENCH_WARMUP:-${d[0]}} DURATION=${BENCH_DURATION:-${d[1]}}
+SMALL=${BENCH_SMALL_USERS:-${d[2]}} LARGE=${BENCH_LARGE_USERS:-${d[3]}}
+ENTRA_T=${BENCH_ENTRA_TENANTS:-${d[4]}} ENTRA_U=${BENCH_ENTRA_USERS:-${d[5]}}
+RESTART_T=${BENCH_RESTART_TENANTS:-${d[6]}} RESTART_U=${BENCH_RESTART_USERS:-${d[7]}}
+TENANTS=${BENCH_TENANTS:-${d[8]}} ACTIVE=${BENCH_ACTIVE_USERS:-${d[9]}}
+ROUNDS=${BENCH_ROUNDS:-${d[10]}}
+CONNECTIONS=${BENCH_CONNECTIONS:-32}
+P=${BENCH_PORT_BASE:-26000}
+export SILOS=${BENCH_SILOS:-2} GATEWAYS=${BENCH_GATEWAYS:-1}
+export GATEWAY_PORT=$((P + 80)) SILO_PORT=$((P + 300)) SILO_GATEWAY_PORT=$((P + 400)) SILO_HTTP_PORT=$((P + 500))
+export AZURITE_BLOB_PORT=$((P + 200)) AZURITE_QUEUE_PORT=$((P + 201)) AZURITE_TABLE_PORT=$((P + 202))
+for port in $((P + 180)) $((P + 181)) $(seq "$GATEWAY_PORT" $((GATEWAY_PORT + GATEWAYS - 1))); do
+  ! port_in_use "$port" || die "port $port is in use (another run?); choose other ports with BENCH_PORT_BASE"
+done
+
+dotnet_defaults
+require_cmd dotnet "Install the .NET SDK 10 (see global.json)."
+if ! command -v wrk >/dev/null 2>&1; then
+  log "installing wrk from Debian"
+  apt-get update -qq && apt-get install -y -qq wrk >/dev/null || die "could not install wrk (apt-get install wrk)"
+fi
+
+STAMP="$(date -u +%Y-%m-%dT%H%M%SZ)"
+OUT="$ROOT/artifacts/bench/$STAMP"
+if ((SMOKE)); then OUT+="-smoke"; fi
+BIN="$ROOT/artifacts/bench/bin"
+mkdir -p "$OUT" "$BIN"
+
+# Build: hosts published once into artifacts/bench/bin (incremental), reused by every run with SKIP_BUILD=1.
+step() { # step NAME ARGS...
+  local name=$1; shift
+  log "dotnet $1 $name"
+  dotnet "$@" >"$OUT/build-$name.log" 2>&1 || { grep -E 'error' "$OUT/build-$name.log" | sort -u | head -n 40 >&2; die "dotnet $1 $name failed (log: $OUT/build-$name.log)"; }
+}
+step silo publish src/Cluster.Silo/Cluster.Silo.csproj -c Release -o "$BIN/silo" --nologo
+step gateway publish src/Cluster.Gateway/Cluster.Gateway.csproj -c Release -o "$BIN/gateway" --nologo
+step tool build tests/Cluster.Benchmarks/Cluster.Benchmarks.csproj -c Release --nologo
+
+DATA_DIR="$(mktemp -d "${TMPDIR:-/tmp}/scim-bench.XXXXXX")"
+export DATA_DIR SKIP_BUILD=1
+ln -s "$BIN" "$DATA_DIR/bin"
+ADMIN_API_KEY="$(head -c 32 /dev/urandom | od -An -v -tx1 | tr -d ' \n')"
+export ADMIN_API_KEY
+RUN_PID=""
+
+# shellcheck disable=SC2317 # invoked by the EXIT trap
+cleanup() {
+  local rc=$? extra=()
+  trap - EXIT
+  trap '' INT TERM HUP
+  if [[ -f "$DATA_DIR/bench-extra-pids" ]]; then
+    mapfile -t extra <"$DATA_DIR/bench-extra-pids"
+    ((${#extra[@]})) && { log "stopping restarted silo(s): ${extra[*]}"; stop_pids 15 "${extra[@]}"; }
+  fi
+  if [[ -n "$RUN_PID" ]] && pid_alive "$RUN_PID"; then
+    kill -TERM "$RUN_PID" 2>/dev/null || true
+    local deadline=$((SECONDS + 90))
+    while pid_alive "$RUN_PID" && ((SECONDS < deadline)); do sleep 0.5; done
+    pid_alive "$RUN_PID" && { log "run.sh still alive; killing it"; kill -KILL "$RUN_PID" 2>/dev/null || true; }
+    wait "$RUN_PID" 2>/dev/null || true
+  fi
+  mkdir -p "$OUT/logs" && cp -r "$DATA_DIR/logs/." "$OUT/logs/" 2>/dev/null || true
+  if [[ "${BENCH_KEEP_DATA:-0}" != 1 ]]; then rm -rf "$DATA_DIR"; else log "kept $DATA_DIR"; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT
+trap 'log "terminated"; exit 143' TERM
+
+log "starting the cluster: $SILOS silo(s), $GATEWAYS gateway(s), gateway http://127.0.0.1:$GATEWAY_PORT, DATA_DIR $DATA_DIR"
+deploy/local/run.sh >"$OUT/run.log" 2>&1 &
+RUN_PID=$!
+# Ready = run.sh (still alive) has registered every gateway in $DATA_DIR/pids and each answers /health.
+deadline=$((SECONDS + 300))
+until [[ -f "$DATA_DIR/pids" ]] && (($(grep -c '^gateway ' "$DATA_DIR/pids" || true) == GATEWAYS)); do
+  pid_alive "$RUN_PID" || { tail -n 40 "$OUT/run.log" >&2; die "deploy/local/run.sh exited (see $OUT/run.log)"; }
+  ((SECONDS < deadline)) || die "the cluster did not start within 300 s (see $OUT/run.log)"
+  sleep 1
+done
+for ((i = 0; i < GATEWAYS; i++)); do
+  status=0
+  wait_for_http "http://127.0.0.1:$((GATEWAY_PORT + i))/health" 240 "$RUN_PID" || status=$?
+  ((status == 0)) || { tail -n 40 "$OUT/run.log" >&2; die "the cluster did not start (see $OUT/run.log)"; }
+done
+log "cluster ready"
+
+CONN="$(azurite_connection_string "$AZURITE_BLOB_PORT" "$AZURITE_QUEUE_PORT" "$AZURITE_TABLE_PORT")"
+args=(--gateway "http://127.0.0.1:$GATEWAY_PORT" --admin-key "$ADMIN_API_KEY" --storage "$CONN" --data-dir "$DATA_DIR"
+  --out "$OUT" --lua-dir "$ROOT/tests/bench" --connections "$CONNECTIONS" --warmup "$WARMUP" --duration "$DURATION"
+  --small-users "$SMALL" --large-users "$LARGE" --entra-tenants "$ENTRA_T" --entra-users "$ENTRA_U"
+  --restart-tenants "$RESTART_T" --restart-users "$RESTART_U" --tenants "$TENANTS" --active-users "$ACTIVE"
+  --port-base $((P + 180)) --rounds "$ROUNDS")
+((SMOKE)) && args+=(--smoke)
+bench_rc=0
+dotnet tests/Cluster.Benchmarks/bin/Release/net10.0/Cluster.Benchmarks.dll "${args[@]}" 2>&1 | tee "$OUT/bench.log" || bench_rc=$?
+
+if ((!SMOKE)) && [[ -f "$OUT/report.md" ]]; then
+  # Newest run first, right after the marker line.
+  tmp="$(mktemp)"
+  awk -v report="$OUT/report.md" '{ print } /^<!-- bench:results -->$/ { print ""; while ((getline l < report) > 0) print l }' docs/benchmarks.md >"$tmp"
+  mv "$tmp" docs/benchmarks.md
+  log "docs/benchmarks.md updated"
+fi
+log "results: $OUT (results.json, report.md)"
+exit "$bench_rc"
