@@ -3,6 +3,8 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Cluster.TestInfrastructure;
 
@@ -16,6 +18,7 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
     public const string AdminKey = "test-operator-key-0123456789";
 
     private readonly Dictionary<string, string?> _settings;
+    private Action<IServiceCollection>? _services;
 
     public GatewayFactory()
         : this(null)
@@ -53,11 +56,26 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
         ["Cluster:GatewayPort"] = cohost.SiloGatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
     });
 
+    /// <summary>
+    /// Extra service registrations, applied after the gateway's own (e.g. an in-memory trace exporter or a capturing
+    /// logger provider). Call before the first request.
+    /// </summary>
+    public GatewayFactory WithServices(Action<IServiceCollection> configure)
+    {
+        _services += configure;
+        return this;
+    }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);
+        }
+
+        if (_services is not null)
+        {
+            builder.ConfigureTestServices(_services);
         }
     }
 

@@ -1,0 +1,147 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using Cluster.Gateway.Telemetry;
+using Cluster.TestInfrastructure;
+using OpenTelemetry.Trace;
+
+namespace Cluster.Operations.Tests;
+
+/// <summary>
+/// One SCIM request, one trace: the gateway's ASP.NET Core server span (tagged with the tenant id) is the ancestor of
+/// the Orleans grain-call spans it causes, all exported through the gateway's own OpenTelemetry pipeline (an
+/// in-memory exporter added to the real host). No span name or attribute carries a userName, an email or a token.
+/// </summary>
+public sealed class TracingTests : IAsyncLifetime
+{
+    private const string UserName = "trace.person@contoso.example";
+    private const string Email = "trace.mail@contoso.example";
+
+    private static readonly string[] OrleansSources = ["Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application"];
+
+    private readonly List<Activity> _spans = [];
+    private GatewayFactory _gateway = null!;
+    private TestTenant _tenant = null!;
+
+    public async Task InitializeAsync()
+    {
+        _gateway = new GatewayFactory().WithServices(s => s.ConfigureOpenTelemetryTracerProvider(b => b.AddInMemoryExporter(_spans)));
+        _tenant = await _gateway.CreateTenantAsync();
+    }
+
+    public async Task DisposeAsync() => await _gateway.DisposeAsync();
+
+    [Fact]
+    public async Task GrainCallsOfACreateAreDescendantsOfTheRequestSpan()
+    {
+        using var scim = _gateway.ScimClient(_tenant);
+        using var created = await scim.PostAsync("Users", Scim(EntraPayloads.CreateUser(UserName, "ext-trace-1", Email)));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+
+        var (request, grainSpans) = await RequestWithGrainSpans("POST");
+        Assert.Equal(ActivityKind.Server, request.Kind);
+        Assert.Equal(_tenant.TenantId, request.GetTagItem(ScimTelemetryMiddleware.TenantTag) as string);
+        // Application grain calls, each traced on the calling side (client span) and in the grain (server span).
+        Assert.Contains(grainSpans, s => s.Source.Name == "Microsoft.Orleans.Application" && s.Kind == ActivityKind.Client && s.DisplayName.StartsWith("IUserGrain/", StringComparison.Ordinal));
+        Assert.Contains(grainSpans, s => s.Source.Name == "Microsoft.Orleans.Application" && s.Kind == ActivityKind.Server && s.DisplayName.StartsWith("IUserGrain/", StringComparison.Ordinal));
+        Assert.Contains(grainSpans, s => s.DisplayName.StartsWith("IIndexEntryGrain/", StringComparison.Ordinal));
+        AssertNoSecretsOrPersonalData();
+    }
+
+    [Fact]
+    public async Task GrainCallsOfAFilterQueryAreDescendantsOfTheRequestSpan()
+    {
+        using var scim = _gateway.ScimClient(_tenant);
+        using var created = await scim.PostAsync("Users", Scim(EntraPayloads.CreateUser(UserName, "ext-trace-2", Email)));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var id = (await created.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+
+        using var found = await scim.GetAsync($"Users?filter=userName+eq+%22{Uri.EscapeDataString(UserName)}%22");
+        Assert.Equal(HttpStatusCode.OK, found.StatusCode);
+        Assert.Contains(id, await found.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        var (request, _) = await RequestWithGrainSpans("GET");
+        Assert.Equal(_tenant.TenantId, request.GetTagItem(ScimTelemetryMiddleware.TenantTag) as string);
+
+        // A request refused for its token is traced too, without the token.
+        using var intruder = _gateway.ScimClient(_tenant, token: "scim_trace-not-a-token");
+        using var refused = await intruder.GetAsync("Users");
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        await Eventually(() => Server().Any(s => s.GetTagItem("http.response.status_code") is 401));
+        AssertNoSecretsOrPersonalData("scim_trace-not-a-token");
+    }
+
+    /// <summary>
+    /// Waits (bounded) until the server span of the one <paramref name="method"/> SCIM request and at least one Orleans
+    /// span of its trace are exported, then checks every Orleans span of that trace descends from the request span.
+    /// </summary>
+    private async Task<(Activity Request, List<Activity> GrainSpans)> RequestWithGrainSpans(string method)
+    {
+        Activity? request = null;
+        List<Activity> grainSpans = [];
+        await Eventually(() =>
+        {
+            request = Server().SingleOrDefault(s => s.GetTagItem("http.request.method") as string == method);
+            grainSpans = request is null ? [] : Snapshot().Where(s => s.TraceId == request.TraceId && OrleansSources.Contains(s.Source.Name)).ToList();
+            return request is not null && grainSpans.Count > 0;
+        });
+
+        Assert.True(request is not null && grainSpans.Count > 0,
+            $"No {method} SCIM server span with Orleans spans in its trace. Exported: " + string.Join("; ", Snapshot().Select(s => $"{s.Source.Name}:{s.DisplayName}:{s.TraceId}")));
+        var byId = Snapshot().GroupBy(s => s.SpanId).ToDictionary(g => g.Key, g => g.First());
+        foreach (var span in grainSpans)
+        {
+            Assert.True(DescendsFrom(span, request!, byId), $"{span.Source.Name} span '{span.DisplayName}' is in the trace but not under the request span.");
+        }
+
+        return (request!, grainSpans);
+    }
+
+    private static bool DescendsFrom(Activity span, Activity ancestor, Dictionary<ActivitySpanId, Activity> byId)
+    {
+        for (var parent = span.ParentSpanId; parent != default; parent = byId.TryGetValue(parent, out var p) ? p.ParentSpanId : default)
+        {
+            if (parent == ancestor.SpanId)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private void AssertNoSecretsOrPersonalData(params string[] more)
+    {
+        string[] forbidden = [UserName, Uri.EscapeDataString(UserName), Email, "trace.person", "trace.mail", _tenant.Token, .. more];
+        foreach (var span in Snapshot())
+        {
+            var texts = new List<string> { span.DisplayName, span.OperationName, span.StatusDescription ?? "" };
+            texts.AddRange(span.TagObjects.Select(t => $"{t.Key}={t.Value}"));
+            texts.AddRange(span.Events.SelectMany(e => e.Tags.Select(t => $"{e.Name}:{t.Key}={t.Value}")));
+            foreach (var text in texts)
+            {
+                Assert.False(forbidden.Any(f => text.Contains(f, StringComparison.OrdinalIgnoreCase)), $"Span '{span.DisplayName}' ({span.Source.Name}) carries personal data or a secret: {text}");
+            }
+        }
+    }
+
+    // ActivitySources are process-wide: hosts of tests running in parallel export into this list too, so the request
+    // spans of this test are picked by their tenant.
+    private IEnumerable<Activity> Server() =>
+        Snapshot().Where(s => s.Kind == ActivityKind.Server && s.Source.Name == "Microsoft.AspNetCore" && s.GetTagItem(ScimTelemetryMiddleware.TenantTag) as string == _tenant.TenantId);
+
+    // Spans are added by the exporter as they end (on other threads); ToArray never throws on a concurrent add.
+    private Activity[] Snapshot() => _spans.ToArray();
+
+    private static async Task Eventually(Func<bool> condition)
+    {
+        for (var attempt = 0; attempt < 100 && !condition(); attempt++)
+        {
+            await Task.Delay(100);
+        }
+    }
+
+    private static StringContent Scim(string json) => new(json, Encoding.UTF8, "application/scim+json");
+}
