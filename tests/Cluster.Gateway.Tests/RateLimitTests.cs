@@ -73,6 +73,11 @@ public sealed class RateLimitTests
 
         using var created = await otherClient.PostAsync("Users", ScimUsers.NewUser("jo@fabrikam.com"));
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+
+        // Operators see the refusals: the product meter counts them by reason.
+        using var metricsClient = gateway.CreateClient();
+        var metrics = await metricsClient.GetStringAsync("/metrics");
+        Assert.Matches(@"scim_limits_rejections_total\{[^}]*reason=""tenant-rate""[^}]*\} [1-9]", metrics);
     }
 
     [Fact]

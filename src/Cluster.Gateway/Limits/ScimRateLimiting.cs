@@ -3,6 +3,7 @@ using System.Threading.RateLimiting;
 using Cluster.Abstractions;
 using Cluster.Gateway.Http;
 using Cluster.Gateway.Querying;
+using Cluster.ServiceDefaults.Telemetry;
 using Microsoft.AspNetCore.RateLimiting;
 
 namespace Cluster.Gateway.Limits;
@@ -67,6 +68,7 @@ public static class ScimRateLimiting
     private static async ValueTask OnOverloadedAsync(OnRejectedContext context, CancellationToken cancellationToken)
     {
         var http = context.HttpContext;
+        http.RequestServices.GetService<ScimInstruments>()?.LimitRejected("concurrency", http.Request.RouteValues[ScimUrls.TenantRouteValue] as string);
         const string Detail = "The service is busy. Retry later.";
         if (http.Request.Path.StartsWithSegments(ScimExceptionHandler.ScimPathPrefix))
         {
@@ -128,6 +130,7 @@ public sealed class TenantRateLimitPolicy(IConfiguration configuration) : IRateL
             ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds))
             : 1;
         var value = seconds.ToString(CultureInfo.InvariantCulture);
+        context.HttpContext.RequestServices.GetService<ScimInstruments>()?.LimitRejected("tenant-rate", context.HttpContext.Request.RouteValues[ScimUrls.TenantRouteValue] as string);
         await ScimHttp.Error(429, null, $"Too many requests for this tenant. Retry after {value} seconds.", r => r.Headers.RetryAfter = value)
             .ExecuteAsync(context.HttpContext);
     }

@@ -66,6 +66,7 @@ public sealed class ScimInstruments
     private readonly Counter<long> _outcomes;
     private readonly Counter<long> _authFailures;
     private readonly Counter<long> _indexLookups;
+    private readonly Counter<long> _limitRejections;
     private readonly HashSet<string> _labelledTenants;
     private readonly ConcurrentDictionary<string, long> _lastSeen = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
@@ -82,6 +83,8 @@ public sealed class ScimInstruments
             "Provisioning outcomes: created, updated, disabled (PUT/PATCH answered with active=false), deleted, conflict, rejected (by scimType).");
         _authFailures = meter.CreateCounter<long>("scim.auth.failures", "{request}", "SCIM requests refused for a missing or invalid bearer token.");
         _indexLookups = meter.CreateCounter<long>("scim.index.lookups", "{lookup}", "Index lookups of filter queries: hit, miss, stale-repaired.");
+        _limitRejections = meter.CreateCounter<long>("scim.limits.rejections", "{request}",
+            "Requests refused by a gateway limit: reason tenant-rate (429) or concurrency (503).");
         meter.CreateObservableGauge("scim.tenants.active", CountActiveTenants, "{tenant}",
             $"Tenants with an authenticated SCIM request on this process in the last {ActiveTenantWindow.TotalMinutes:0} minutes.");
     }
@@ -117,6 +120,10 @@ public sealed class ScimInstruments
     /// <summary>A SCIM request refused by token validation.</summary>
     public void TokenRejected(string? tenantId, bool missing) =>
         _authFailures.Add(1, new TagList { { Tags.Reason, missing ? "missing" : "invalid" }, { Tags.Tenant, TenantLabel(tenantId) } });
+
+    /// <summary>A request refused by a limit: <paramref name="reason"/> is <c>tenant-rate</c> (429) or <c>concurrency</c> (503).</summary>
+    public void LimitRejected(string reason, string? tenantId) =>
+        _limitRejections.Add(1, new TagList { { Tags.Reason, reason }, { Tags.Tenant, TenantLabel(tenantId) } });
 
     /// <summary>An index lookup (<see cref="LookupResults"/>) on index <paramref name="index"/>.</summary>
     public void IndexLookup(string index, string result) =>
