@@ -14,7 +14,8 @@
 # Exported to the tests:
 #   SCIM_TEST_STORAGE_CONNECTION_STRING  explicit connection string of the private Azurite.
 #
-# Then, unless --filter is given or CHAOS=0, runs tests/chaos.sh (counted as one test in the totals).
+# Then, unless --filter is given, runs tests/chaos.sh (CHAOS=0 skips it) and `tests/bench.sh --smoke` (SKIP_BENCH_SMOKE=1
+# skips it), each counted as one test in the totals; the totals line is printed last.
 #
 # Exit status: non-zero if `dotnet test` failed, if any test failed (the chaos test included), or if no test ran at all.
 # Each test run has a hang guard (--blame-hang-timeout 5m).
@@ -164,11 +165,18 @@ if [[ -z "$filter" && "${CHAOS:-1}" != 0 && "$test_rc" == 0 ]]; then
   fi
 fi
 
-echo
-echo "chaos test: $chaos_status"
-summary="$passed passed, $failed failed"
-if ((skipped > 0)); then summary+=", $skipped skipped"; fi
-echo "$summary"
+# Benchmark smoke run (tiny sizes, no speed assertions: the tool works, not how fast), counted as one test.
+# Only after everything above passed; skipped with --filter or SKIP_BENCH_SMOKE=1.
+bench_status=skipped
+if [[ -z "$filter" && "${SKIP_BENCH_SMOKE:-0}" != 1 && "$test_rc" == 0 ]] && ((failed == 0)); then
+  if "$ROOT/tests/bench.sh" --smoke; then
+    bench_status=passed
+    passed=$((passed + 1))
+  else
+    bench_status=failed
+    failed=$((failed + 1))
+  fi
+fi
 
 status=0
 if ((test_rc != 0)); then
@@ -183,8 +191,11 @@ if ((passed + failed == 0)); then
   log "FAIL: no test ran ($files result file(s), $total test(s) discovered)"
   status=1
 fi
-# Benchmark smoke run (tiny sizes, no speed assertions), only when the tests passed; SKIP_BENCH_SMOKE=1 skips it.
-if ((status == 0)) && [[ "${SKIP_BENCH_SMOKE:-0}" != 1 ]]; then
-  "$ROOT/tests/bench.sh" --smoke || { log "FAIL: tests/bench.sh --smoke"; status=1; }
-fi
+
+# The totals are the last line printed.
+echo
+echo "chaos test: $chaos_status; benchmark smoke: $bench_status"
+summary="$passed passed, $failed failed"
+if ((skipped > 0)); then summary+=", $skipped skipped"; fi
+echo "$summary"
 exit "$status"
