@@ -296,11 +296,20 @@ log "Azurite pid $AZURITE_PID on 127.0.0.1:$AZURITE_BLOB_PORT/$AZURITE_QUEUE_POR
 # ---------------------------------------------------------------------------------------------
 # Silos (all started at once, then each awaited on GET /alive)
 
+# What every silo and gateway gets: cluster identity, membership, storage, operator key, environment.
+HOST_ENV=(
+  "Cluster__ClusterId=$CLUSTER_ID"
+  "Cluster__ServiceId=$SERVICE_ID"
+  "Cluster__Membership=AzureTable"
+  "Storage__Provider=AzureTable"
+  "Storage__ConnectionString=$CONN"
+  "Admin__ApiKey=$ADMIN_API_KEY"
+  "DOTNET_ENVIRONMENT=Production"
+  "ASPNETCORE_ENVIRONMENT=Production"
+)
+
 for ((i = 0; i < SILOS; i++)); do
-  start_host "$LOG_DIR/silo-$i.log" "$SILO_DIR" Cluster.Silo.dll \
-    "Cluster__ClusterId=$CLUSTER_ID" \
-    "Cluster__ServiceId=$SERVICE_ID" \
-    "Cluster__Membership=AzureTable" \
+  start_host "$LOG_DIR/silo-$i.log" "$SILO_DIR" Cluster.Silo.dll "${HOST_ENV[@]}" \
     "Cluster__SiloPort=$((SILO_PORT + i))" \
     "Cluster__GatewayPort=$((SILO_GATEWAY_PORT + i))" \
     "Cluster__AdvertisedIP=127.0.0.1" \
@@ -308,12 +317,7 @@ for ((i = 0; i < SILOS; i++)); do
     "Cluster__NumMissedProbesLimit=$MISSED_PROBES_LIMIT" \
     "Cluster__NumVotesForDeathDeclaration=$DEATH_VOTES" \
     "Cluster__TableRefreshSeconds=$TABLE_REFRESH_SECONDS" \
-    "Storage__Provider=AzureTable" \
-    "Storage__ConnectionString=$CONN" \
-    "Admin__ApiKey=$ADMIN_API_KEY" \
-    "ASPNETCORE_URLS=http://127.0.0.1:$((SILO_HTTP_PORT + i))" \
-    "DOTNET_ENVIRONMENT=Production" \
-    "ASPNETCORE_ENVIRONMENT=Production"
+    "ASPNETCORE_URLS=http://127.0.0.1:$((SILO_HTTP_PORT + i))"
   SILO_PIDS+=("$STARTED_PID")
   track silo "$STARTED_PID" $((SILO_PORT + i))
   log "silo $i: pid $STARTED_PID, silo port $((SILO_PORT + i)), gateway port $((SILO_GATEWAY_PORT + i)), http://127.0.0.1:$((SILO_HTTP_PORT + i)) (log: $LOG_DIR/silo-$i.log)"
@@ -329,17 +333,9 @@ done
 # Gateways (Orleans clients; they only listen once a silo gateway was found)
 
 for ((i = 0; i < GATEWAYS; i++)); do
-  start_host "$LOG_DIR/gateway-$i.log" "$GATEWAY_DIR" Cluster.Gateway.dll \
-    "Cluster__ClusterId=$CLUSTER_ID" \
-    "Cluster__ServiceId=$SERVICE_ID" \
-    "Cluster__Membership=AzureTable" \
-    "Storage__Provider=AzureTable" \
-    "Storage__ConnectionString=$CONN" \
+  start_host "$LOG_DIR/gateway-$i.log" "$GATEWAY_DIR" Cluster.Gateway.dll "${HOST_ENV[@]}" \
     "Gateway__Mode=Client" \
-    "Admin__ApiKey=$ADMIN_API_KEY" \
-    "ASPNETCORE_URLS=http://127.0.0.1:$((GATEWAY_PORT + i))" \
-    "DOTNET_ENVIRONMENT=Production" \
-    "ASPNETCORE_ENVIRONMENT=Production"
+    "ASPNETCORE_URLS=http://127.0.0.1:$((GATEWAY_PORT + i))"
   GATEWAY_PIDS+=("$STARTED_PID")
   track gateway "$STARTED_PID" $((GATEWAY_PORT + i))
   log "gateway $i: pid $STARTED_PID, http://127.0.0.1:$((GATEWAY_PORT + i)) (log: $LOG_DIR/gateway-$i.log)"
