@@ -35,20 +35,18 @@ public sealed partial class GroupGrain(
 
     // The group's attributes (no members); null when it does not exist or is being deleted.
     private JsonObject? _resource;
-    private Dictionary<string, string[]> _indexHashes = new(StringComparer.Ordinal);
-
-    // Index values this group is claiming right now: it owns them while it claims.
-    private readonly Dictionary<string, HashSet<string>> _claiming = new(StringComparer.Ordinal);
+    private IndexClaims _claims = null!;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         (_tenantId, _groupId) = GrainKeys.ParseResourceKey(this.GetPrimaryKeyString());
+        _claims = new IndexClaims(GrainFactory, Kind, _tenantId, _groupId, e => LogCleanupFailed(logger, e, _tenantId, _groupId));
         if (state.RecordExists && !state.State.Deleting && state.State.Json.Length > 0)
         {
             _resource = Parse(state.State.Json);
         }
 
-        _indexHashes = ResourceIndexing.HashesOf(Kind, _resource);
+        _claims.Load(_resource);
         if (HasUnfinishedWork)
         {
             // A crash left a journaled change or a delete behind: finish it now, not only on the next call.
@@ -203,34 +201,14 @@ public sealed partial class GroupGrain(
         await Member(memberId).LeaveGroupAsync(_groupId);
     }
 
-    public Task<bool> OwnsIndexValueAsync(string indexName, string valueHash) => Task.FromResult(
-        (_claiming.TryGetValue(indexName, out var claiming) && claiming.Contains(valueHash))
-        || (_indexHashes.TryGetValue(indexName, out var held) && held.Contains(valueHash)));
+    public Task<bool> OwnsIndexValueAsync(string indexName, string valueHash) => Task.FromResult(_claims.Owns(indexName, valueHash));
 
     public async Task ReconcileAsync(string? indexName, string? valueHash)
     {
         await SettleAsync();
-        if (indexName is not null && valueHash is not null && !await OwnsIndexValueAsync(indexName, valueHash))
+        if (await _claims.ReconcileAsync(_resource is not null, indexName, valueHash))
         {
-            LogReconciled(logger, _tenantId, _groupId, indexName);
-            await IndexEntry(indexName, valueHash).ReleaseAsync(_groupId);
-        }
-
-        if (_resource is null)
-        {
-            await DirectoryGrain().RemoveAsync(_groupId);
-        }
-        else
-        {
-            foreach (var (index, hashes) in _indexHashes)
-            {
-                foreach (var hash in hashes)
-                {
-                    await IndexEntry(index, hash).ClaimAsync(_groupId);
-                }
-            }
-
-            await DirectoryGrain().AddAsync(_groupId);
+            LogReconciled(logger, _tenantId, _groupId, indexName!);
         }
     }
 
@@ -262,38 +240,16 @@ public sealed partial class GroupGrain(
             return ScimResult.Error(400, ScimErrorType.InvalidValue, $"Member '{adds[missing]}' is not a user of this tenant.");
         }
 
-        var oldHashes = _indexHashes;
+        var oldHashes = _claims.Held;
         var newHashes = attributes is null ? oldHashes : ResourceIndexing.HashesOf(Kind, attributes);
-        var added = ResourceIndexing.Difference(newHashes, oldHashes);
-        foreach (var (index, hashes) in added)
-        {
-            _claiming[index] = [.. hashes];
-        }
-
         try
         {
             // 1. Claim new index values: the unique displayName first, so a conflict leaves nothing behind.
-            foreach (var (index, hashes) in added.Where(a => IndexNames.IsUnique(a.Key)))
+            if (await _claims.ClaimAsync(newHashes, created) is { } conflict)
             {
-                foreach (var hash in hashes)
-                {
-                    if (await IndexEntry(index, hash).ClaimAsync(_groupId) is { } holder)
-                    {
-                        LogUniquenessConflict(logger, _tenantId, _groupId, index, holder);
-                        return ScimResult.Error(409, ScimErrorType.Uniqueness, "A group with this displayName already exists in this tenant.");
-                    }
-                }
+                LogUniquenessConflict(logger, _tenantId, _groupId, conflict.Index, conflict.Holder);
+                return ScimResult.Error(409, ScimErrorType.Uniqueness, "A group with this displayName already exists in this tenant.");
             }
-
-            var pending = added.Where(a => !IndexNames.IsUnique(a.Key))
-                .SelectMany(a => a.Value.Select(hash => (Task)IndexEntry(a.Key, hash).ClaimAsync(_groupId)))
-                .ToList();
-            if (created)
-            {
-                pending.Add(DirectoryGrain().AddAsync(_groupId));
-            }
-
-            await Task.WhenAll(pending);
 
             // 2. New members record the group (a member deleted meanwhile is skipped: added, then removed by its delete).
             var joined = await JoinAsync(adds);
@@ -315,11 +271,10 @@ public sealed partial class GroupGrain(
                 if (attributes is not null)
                 {
                     _resource = attributes;
-                    _indexHashes = newHashes;
                 }
             }
 
-            _claiming.Clear();
+            _claims.Commit(attributes is not null ? newHashes : null);
 
             // 4.–5. Partitions, members that left, journal done, old index values.
             await ApplyMembersAsync(joined, removes);
@@ -328,24 +283,15 @@ public sealed partial class GroupGrain(
                 await state.CommitAsync(new GroupState { Json = state.State.Json, Version = state.State.Version }, this);
             }
 
-            await ReleaseAsync(oldHashes, _indexHashes);
+            await _claims.ReleaseAsync(oldHashes);
             return created
                 ? ScimResult.Created(Render(_resource!, joined), version)
                 : ScimResult.Ok(state.State.Json, state.State.Version);
         }
         finally
         {
-            if (_claiming.Count > 0)
-            {
-                // Failed before the write: give back what was claimed (stale claims are also repaired lazily).
-                var claimed = _claiming.ToDictionary(c => c.Key, c => c.Value.ToArray());
-                _claiming.Clear();
-                await ReleaseAsync(claimed, _indexHashes);
-                if (created && _resource is null)
-                {
-                    await BestEffortAsync(() => DirectoryGrain().RemoveAsync(_groupId));
-                }
-            }
+            // Failed before the write: give back what was claimed (stale claims are also repaired lazily).
+            await _claims.AbandonAsync(created, _resource is not null);
         }
     }
 
@@ -372,9 +318,9 @@ public sealed partial class GroupGrain(
     private async Task FinishDeleteAsync()
     {
         var old = ResourceIndexing.HashesOf(Kind, state.State.Json.Length > 0 ? Parse(state.State.Json) : null);
-        _indexHashes = ResourceIndexing.HashesOf(Kind, null);
-        await ReleaseAsync(old, _indexHashes);
-        await BestEffortAsync(() => DirectoryGrain().RemoveAsync(_groupId));
+        _claims.Load(null);
+        await _claims.ReleaseAsync(old);
+        await _claims.LeaveDirectoryAsync();
 
         // Every member forgets the group, then its partition is cleared (a crash in between repeats this, idempotently).
         await Task.WhenAll(Enumerable.Range(0, GrainKeys.GroupMemberPartitions).Select(async p =>
@@ -408,7 +354,7 @@ public sealed partial class GroupGrain(
         // Members that left forget the group; a failure leaves a record that reads verify and repair.
         await InBatchesAsync(removes, async id =>
         {
-            await BestEffortAsync(() => Member(id).LeaveGroupAsync(_groupId));
+            await _claims.BestEffortAsync(() => Member(id).LeaveGroupAsync(_groupId));
             return true;
         });
     }
@@ -439,24 +385,6 @@ public sealed partial class GroupGrain(
         return [.. results];
     }
 
-    private async Task ReleaseAsync(Dictionary<string, string[]> from, Dictionary<string, string[]> keep)
-    {
-        var removed = ResourceIndexing.Difference(from, keep);
-        await Task.WhenAll(removed.SelectMany(r => r.Value.Select(hash => BestEffortAsync(() => IndexEntry(r.Key, hash).ReleaseAsync(_groupId)))));
-    }
-
-    private async Task BestEffortAsync(Func<Task> action)
-    {
-        try
-        {
-            await action();
-        }
-        catch (Exception e)
-        {
-            LogCleanupFailed(logger, e, _tenantId, _groupId);
-        }
-    }
-
     private static string Render(JsonObject attributes, IEnumerable<string> members)
     {
         var resource = (JsonObject)attributes.DeepClone();
@@ -485,10 +413,6 @@ public sealed partial class GroupGrain(
     private IGroupMembersGrain Partition(string memberId) =>
         GrainFactory.GetGrain<IGroupMembersGrain>(GrainKeys.GroupMembers(_tenantId, _groupId, GrainKeys.GroupMemberPartitionOf(memberId)));
 
-    private IIndexEntryGrain IndexEntry(string index, string hash) =>
-        GrainFactory.GetGrain<IIndexEntryGrain>(GrainKeys.IndexEntry(_tenantId, index, hash));
-
-    private IDirectoryGrain DirectoryGrain() => Kind.Directory(GrainFactory, _tenantId, GrainKeys.DirectoryPartitionOf(_groupId));
 
     [LoggerMessage(1101, LogLevel.Information, "Tenant {TenantId}: group {GroupId} lost a uniqueness claim on {IndexName} to {HolderId}.")]
     private static partial void LogUniquenessConflict(ILogger logger, string tenantId, string groupId, string indexName, string holderId);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Cluster.Grains.Indexes;
 using Cluster.Grains.State;
 using Cluster.Scim;
 using Cluster.Scim.Errors;
@@ -31,10 +32,7 @@ public sealed partial class UserGrain(
     private string _tenantId = "";
     private string _userId = "";
     private JsonObject? _resource;
-    private Dictionary<string, string[]> _indexHashes = new(StringComparer.Ordinal);
-
-    // Index values this user is claiming right now (index name -> value hashes): it owns them while it claims.
-    private readonly Dictionary<string, HashSet<string>> _claiming = new(StringComparer.Ordinal);
+    private IndexClaims _claims = null!;
 
     // Set while a delete removes the user from its groups: no group may add it any more.
     private bool _deleting;
@@ -42,12 +40,13 @@ public sealed partial class UserGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         (_tenantId, _userId) = GrainKeys.ParseResourceKey(this.GetPrimaryKeyString());
+        _claims = new IndexClaims(GrainFactory, ResourceKind.User, _tenantId, _userId, e => LogCleanupFailed(logger, e, _tenantId, _userId));
         if (state.RecordExists)
         {
             _resource = JsonNode.Parse(state.State.Json)!.AsObject();
         }
 
-        _indexHashes = HashesOf(_resource);
+        _claims.Load(_resource);
         return Task.CompletedTask;
     }
 
@@ -111,13 +110,13 @@ public sealed partial class UserGrain(
         }
 
         await LeaveAllGroupsAsync();
-        var oldHashes = _indexHashes;
+        var oldHashes = _claims.Held;
         await state.CommitAsync(new ResourceState(), this, clear: true);
         _resource = null;
         _deleting = false;
-        _indexHashes = HashesOf(null);
-        await ReleaseAsync(oldHashes, _indexHashes);
-        await BestEffortAsync(() => DirectoryGrain().RemoveAsync(_userId));
+        _claims.Load(null);
+        await _claims.ReleaseAsync(oldHashes);
+        await _claims.LeaveDirectoryAsync();
         return ScimResult.NoContent();
     }
 
@@ -152,34 +151,13 @@ public sealed partial class UserGrain(
 
     public Task<string[]> GetGroupIdsAsync() => Task.FromResult(memberships.State.Ids.Order(StringComparer.Ordinal).ToArray());
 
-    public Task<bool> OwnsIndexValueAsync(string indexName, string valueHash) => Task.FromResult(
-        (_claiming.TryGetValue(indexName, out var claiming) && claiming.Contains(valueHash))
-        || (_indexHashes.TryGetValue(indexName, out var held) && held.Contains(valueHash)));
+    public Task<bool> OwnsIndexValueAsync(string indexName, string valueHash) => Task.FromResult(_claims.Owns(indexName, valueHash));
 
     public async Task ReconcileAsync(string? indexName, string? valueHash)
     {
-        if (indexName is not null && valueHash is not null && !await OwnsIndexValueAsync(indexName, valueHash))
+        if (await _claims.ReconcileAsync(_resource is not null, indexName, valueHash))
         {
-            LogReconciled(logger, _tenantId, _userId, indexName);
-            await IndexEntry(indexName, valueHash).ReleaseAsync(_userId);
-        }
-
-        if (_resource is null)
-        {
-            await DirectoryGrain().RemoveAsync(_userId);
-        }
-        else
-        {
-            // Restore anything a crash may have left out (all idempotent).
-            foreach (var (index, hashes) in _indexHashes)
-            {
-                foreach (var hash in hashes)
-                {
-                    await IndexEntry(index, hash).ClaimAsync(_userId);
-                }
-            }
-
-            await DirectoryGrain().AddAsync(_userId);
+            LogReconciled(logger, _tenantId, _userId, indexName!);
         }
     }
 
@@ -266,98 +244,35 @@ public sealed partial class UserGrain(
 
     private async Task<ScimResult> CommitAsync(JsonObject resource, long version, bool created)
     {
-        var oldHashes = _indexHashes;
-        var newHashes = HashesOf(resource);
-        var added = Difference(newHashes, oldHashes);
-        foreach (var (index, hashes) in added)
-        {
-            _claiming[index] = [.. hashes];
-        }
-
+        var oldHashes = _claims.Held;
+        var newHashes = ResourceIndexing.HashesOf(ResourceKind.User, resource);
         try
         {
             // 1. Claim new values: unique ones first, so a conflict leaves nothing behind.
-            foreach (var (index, hashes) in added.Where(a => IndexNames.IsUnique(a.Key)))
+            if (await _claims.ClaimAsync(newHashes, created) is { } conflict)
             {
-                foreach (var hash in hashes)
-                {
-                    if (await IndexEntry(index, hash).ClaimAsync(_userId) is { } holder)
-                    {
-                        LogUniquenessConflict(logger, _tenantId, _userId, index, holder);
-                        return ScimResult.Error(409, ScimErrorType.Uniqueness, index == IndexNames.UserName
-                            ? "A user with this userName already exists in this tenant."
-                            : "A unique attribute value is already taken.");
-                    }
-                }
+                LogUniquenessConflict(logger, _tenantId, _userId, conflict.Index, conflict.Holder);
+                return ScimResult.Error(409, ScimErrorType.Uniqueness, conflict.Index == IndexNames.UserName
+                    ? "A user with this userName already exists in this tenant."
+                    : "A unique attribute value is already taken.");
             }
-
-            var pending = new List<Task>();
-            foreach (var (index, hashes) in added.Where(a => !IndexNames.IsUnique(a.Key)))
-            {
-                pending.AddRange(hashes.Select(hash => (Task)IndexEntry(index, hash).ClaimAsync(_userId)));
-            }
-
-            if (created)
-            {
-                pending.Add(DirectoryGrain().AddAsync(_userId));
-            }
-
-            await Task.WhenAll(pending);
 
             // 2. Write the user: from here on the change is acknowledged.
             var json = ScimSerializer.Serialize(resource);
             await state.CommitAsync(new ResourceState { Json = json, Version = version }, this);
-
             _resource = resource;
-            _indexHashes = newHashes;
-            _claiming.Clear();
+            _claims.Commit(newHashes);
 
             // 3. Release values no longer held.
-            await ReleaseAsync(oldHashes, newHashes);
+            await _claims.ReleaseAsync(oldHashes);
             return created ? ScimResult.Created(json, version) : ScimResult.Ok(json, version);
         }
         finally
         {
-            if (_claiming.Count > 0)
-            {
-                // Failed before the write: give back what was claimed (stale claims are also repaired lazily).
-                var claimed = _claiming.ToDictionary(c => c.Key, c => c.Value.ToArray());
-                _claiming.Clear();
-                await ReleaseAsync(claimed, _indexHashes);
-                if (created && _resource is null)
-                {
-                    await BestEffortAsync(() => DirectoryGrain().RemoveAsync(_userId));
-                }
-            }
+            // Failed before the write: give back what was claimed (stale claims are also repaired lazily).
+            await _claims.AbandonAsync(created, _resource is not null);
         }
     }
-
-    private async Task ReleaseAsync(Dictionary<string, string[]> from, Dictionary<string, string[]> keep)
-    {
-        var removed = Difference(from, keep);
-        await Task.WhenAll(removed.SelectMany(r => r.Value.Select(hash => BestEffortAsync(() => IndexEntry(r.Key, hash).ReleaseAsync(_userId)))));
-    }
-
-    private async Task BestEffortAsync(Func<Task> action)
-    {
-        try
-        {
-            await action();
-        }
-        catch (Exception e)
-        {
-            // Left for lazy repair: lookups check candidates and call Reconcile.
-            LogCleanupFailed(logger, e, _tenantId, _userId);
-        }
-    }
-
-    private static Dictionary<string, string[]> Difference(Dictionary<string, string[]> a, Dictionary<string, string[]> b) =>
-        a.Select(kv => (kv.Key, Values: kv.Value.Except(b.TryGetValue(kv.Key, out var other) ? other : []).ToArray()))
-         .Where(x => x.Values.Length > 0)
-         .ToDictionary(x => x.Key, x => x.Values, StringComparer.Ordinal);
-
-    private static Dictionary<string, string[]> HashesOf(JsonObject? resource) =>
-        UserIndexes.ValuesOf(resource).ToDictionary(kv => kv.Key, kv => kv.Value.Select(IndexNames.Hash).Distinct().ToArray(), StringComparer.Ordinal);
 
     private static bool SameContent(JsonObject a, JsonObject b)
     {
@@ -371,12 +286,6 @@ public sealed partial class UserGrain(
     private static JsonObject Parse(string json) => JsonNode.Parse(json)!.AsObject();
 
     private ScimResult NotFound() => ScimResult.NotFound($"User {_userId} not found.");
-
-    private IIndexEntryGrain IndexEntry(string index, string hash) =>
-        GrainFactory.GetGrain<IIndexEntryGrain>(GrainKeys.IndexEntry(_tenantId, index, hash));
-
-    private IDirectoryGrain DirectoryGrain() =>
-        GrainFactory.GetGrain<IDirectoryGrain>(GrainKeys.Directory(_tenantId, "users", GrainKeys.DirectoryPartitionOf(_userId)));
 
     [LoggerMessage(1001, LogLevel.Information, "Tenant {TenantId}: user {UserId} lost a uniqueness claim on {IndexName} to {HolderId}.")]
     private static partial void LogUniquenessConflict(ILogger logger, string tenantId, string userId, string indexName, string holderId);
