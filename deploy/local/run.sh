@@ -28,6 +28,10 @@
 #                       silo failure detection (Cluster:ProbeTimeoutSeconds, NumMissedProbesLimit,
 #                       NumVotesForDeathDeclaration, TableRefreshSeconds); faster than the production
 #                       defaults on loopback: 1 / 2 / 2 / 10 (a killed silo is declared dead in ~3-5 s)
+#   RESPONSE_TIMEOUT_SECONDS
+#                       grain-call response timeout of silos and gateways (Cluster:ResponseTimeoutSeconds;
+#                       default 10 here, 30 in production): how long a call in flight to a killed silo waits
+#                       before the gateway retries it
 #
 # Files written while running:
 #   $DATA_DIR/pids      one line "role pid port" per running process: "azurite <pid> <table port>",
@@ -64,6 +68,7 @@ PROBE_TIMEOUT_SECONDS=${PROBE_TIMEOUT_SECONDS:-1}
 MISSED_PROBES_LIMIT=${MISSED_PROBES_LIMIT:-2}
 DEATH_VOTES=${DEATH_VOTES:-2}
 TABLE_REFRESH_SECONDS=${TABLE_REFRESH_SECONDS:-10}
+RESPONSE_TIMEOUT_SECONDS=${RESPONSE_TIMEOUT_SECONDS:-10}
 START_TIMEOUT=${START_TIMEOUT:-120} # seconds, per silo / gateway
 STOP_GRACE=${STOP_GRACE:-15}        # seconds between SIGTERM and SIGKILL
 
@@ -301,6 +306,7 @@ HOST_ENV=(
   "Cluster__ClusterId=$CLUSTER_ID"
   "Cluster__ServiceId=$SERVICE_ID"
   "Cluster__Membership=AzureTable"
+  "Cluster__ResponseTimeoutSeconds=$RESPONSE_TIMEOUT_SECONDS"
   "Storage__Provider=AzureTable"
   "Storage__ConnectionString=$CONN"
   "Admin__ApiKey=$ADMIN_API_KEY"

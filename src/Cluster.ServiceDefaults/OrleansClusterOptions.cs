@@ -37,6 +37,14 @@ public sealed class OrleansClusterOptions
     /// <summary>How often each silo re-reads the membership table, in seconds (Orleans <c>TableRefreshTimeout</c>; default 60).</summary>
     public double TableRefreshSeconds { get; set; } = 60;
 
+    /// <summary>
+    /// How long a grain call may wait for its response before it fails with a <see cref="TimeoutException"/>, in seconds
+    /// (Orleans <c>MessagingOptions.ResponseTimeout</c> of silos and clients; default 30). A call that was in flight to a
+    /// silo that died waits this long before the gateway's retry policy can take over, so a shorter value shortens what
+    /// clients see after a crash; it must stay above the slowest legitimate grain call (a write under storage load).
+    /// </summary>
+    public double ResponseTimeoutSeconds { get; set; } = 30;
+
     /// <summary>Idle time after which a grain activation (tenant, user, index entry) is deactivated, in minutes (Orleans <c>GrainCollectionOptions.CollectionAge</c>; default 15).</summary>
     public double CollectionAgeMinutes { get; set; } = 15;
 

@@ -25,6 +25,7 @@ public static class OrleansHostingExtensions
             o.NumVotesForDeathDeclaration = options.NumVotesForDeathDeclaration;
             o.TableRefreshTimeout = TimeSpan.FromSeconds(options.TableRefreshSeconds);
         });
+        silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(options.ResponseTimeoutSeconds));
         silo.Configure<GrainCollectionOptions>(o => o.CollectionAge = TimeSpan.FromMinutes(options.CollectionAgeMinutes));
         silo.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(options.ShutdownTimeoutSeconds));
 
@@ -54,6 +55,7 @@ public static class OrleansHostingExtensions
             o.ClusterId = options.ClusterId;
             o.ServiceId = options.ServiceId;
         });
+        client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(options.ResponseTimeoutSeconds));
         client.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(options.ShutdownTimeoutSeconds));
 
         return IsLocalhost(options)

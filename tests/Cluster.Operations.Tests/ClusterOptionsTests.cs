@@ -1,0 +1,54 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+
+namespace Cluster.Operations.Tests;
+
+/// <summary>The <c>Cluster</c> section reaches the Orleans options of silos and clients (the hosts are built, not started).</summary>
+public sealed class ClusterOptionsTests
+{
+    private static readonly Dictionary<string, string?> Settings = new()
+    {
+        ["Cluster:Membership"] = "Localhost",
+        ["Cluster:ResponseTimeoutSeconds"] = "7",
+        ["Cluster:ProbeTimeoutSeconds"] = "2",
+        ["Cluster:CollectionAgeMinutes"] = "3",
+    };
+
+    [Fact]
+    public void Silo_gets_response_timeout_probe_timeout_and_collection_age()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(Settings);
+        builder.UseOrleans(silo => silo.UseScimClustering(builder.Configuration));
+        using var host = builder.Build();
+
+        Assert.Equal(TimeSpan.FromSeconds(7), host.Services.GetRequiredService<IOptions<SiloMessagingOptions>>().Value.ResponseTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(2), host.Services.GetRequiredService<IOptions<ClusterMembershipOptions>>().Value.ProbeTimeout);
+        Assert.Equal(TimeSpan.FromMinutes(3), host.Services.GetRequiredService<IOptions<GrainCollectionOptions>>().Value.CollectionAge);
+    }
+
+    [Fact]
+    public void Client_gets_response_timeout()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(Settings);
+        builder.UseOrleansClient(client => client.UseScimClustering(builder.Configuration));
+        using var host = builder.Build();
+
+        Assert.Equal(TimeSpan.FromSeconds(7), host.Services.GetRequiredService<IOptions<ClientMessagingOptions>>().Value.ResponseTimeout);
+    }
+
+    [Fact]
+    public void Default_response_timeout_is_orleans_default()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Cluster:Membership"] = "Localhost" });
+        builder.UseOrleansClient(client => client.UseScimClustering(builder.Configuration));
+        using var host = builder.Build();
+
+        Assert.Equal(TimeSpan.FromSeconds(30), host.Services.GetRequiredService<IOptions<ClientMessagingOptions>>().Value.ResponseTimeout);
+    }
+}
