@@ -1,6 +1,7 @@
 using Cluster.ServiceDefaults.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -22,10 +23,14 @@ public static class ServiceDefaultsExtensions
 
     private const string LiveTag = "live";
 
-    /// <summary>Adds OpenTelemetry metrics and traces (Prometheus scrape endpoint; OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set) and health checks.</summary>
+    /// <summary>
+    /// Adds OpenTelemetry metrics (Prometheus scrape endpoint; OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set), traces
+    /// when something consumes them (see <see cref="TracingEnabled"/>), and health checks.
+    /// </summary>
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
     {
+        var otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         var otel = builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(builder.Environment.ApplicationName))
             .WithMetrics(metrics => metrics
@@ -33,13 +38,17 @@ public static class ServiceDefaultsExtensions
                 .AddRuntimeInstrumentation()
                 // No response cache: every scrape (every 15 s or so) reads current values, so a scrape right after
                 // traffic never shows an older snapshot.
-                .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0))
-            .WithTracing(tracing => tracing
+                .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
+
+        if (TracingEnabled(builder.Configuration, otlp))
+        {
+            otel.WithTracing(tracing => tracing
                 .AddSource(ActivitySources)
                 .AddAspNetCoreInstrumentation(o => o.Filter = context =>
                     !context.Request.Path.StartsWithSegments("/metrics") && !context.Request.Path.StartsWithSegments("/alive")));
+        }
 
-        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        if (otlp)
         {
             otel.UseOtlpExporter();
         }
@@ -48,6 +57,14 @@ public static class ServiceDefaultsExtensions
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
         return builder;
     }
+
+    /// <summary>
+    /// Whether spans are recorded: <c>Telemetry:Tracing</c> when set, otherwise only when an OTLP endpoint is configured.
+    /// Recording spans that no exporter reads costs every request an activity, its tags and a trace context on every
+    /// grain call (measured in docs/benchmarks.md), so it is off unless someone consumes them.
+    /// </summary>
+    public static bool TracingEnabled(IConfiguration configuration, bool otlpConfigured) =>
+        bool.TryParse(configuration["Telemetry:Tracing"], out var tracing) ? tracing : otlpConfigured;
 
     /// <summary>Maps <c>/health</c> (ready: every check), <c>/alive</c> (the process answers) and <c>/metrics</c> (Prometheus).</summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)

@@ -51,4 +51,15 @@ public sealed class ClusterOptionsTests
 
         Assert.Equal(TimeSpan.FromSeconds(30), host.Services.GetRequiredService<IOptions<ClientMessagingOptions>>().Value.ResponseTimeout);
     }
+
+    [Theory]
+    [InlineData(null, false, false)]
+    [InlineData(null, true, true)]
+    [InlineData("true", false, true)]
+    [InlineData("false", true, false)]
+    public void Spans_are_recorded_only_when_consumed(string? setting, bool otlpConfigured, bool expected)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Telemetry:Tracing"] = setting }).Build();
+        Assert.Equal(expected, ServiceDefaultsExtensions.TracingEnabled(configuration, otlpConfigured));
+    }
 }

@@ -27,7 +27,7 @@ public sealed class TracingTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _gateway = new GatewayFactory().WithServices(s => s.ConfigureOpenTelemetryTracerProvider(b => b.AddInMemoryExporter(_spans)));
+        _gateway = GatewayFactory.With(new Dictionary<string, string?> { ["Telemetry:Tracing"] = "true" }).WithServices(s => s.ConfigureOpenTelemetryTracerProvider(b => b.AddInMemoryExporter(_spans)));
         _tenant = await _gateway.CreateTenantAsync();
     }
 
