@@ -182,6 +182,7 @@ public sealed partial class GroupGrain(
         }
 
         // As a member, leave every parent group first (as a deleted user does): no parent ever lists a deleted group.
+        // Keep this after every check that may still reject the delete, right before the tombstone.
         await LeaveAllParentsAsync();
 
         // The tombstone is the commit point: the group is gone for every reader from here, and a crash resumes below.
