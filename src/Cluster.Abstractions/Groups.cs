@@ -4,8 +4,12 @@ namespace Cluster.Abstractions;
 /// One SCIM group of one tenant: its attributes (<c>displayName</c>, <c>externalId</c>) and its membership, which
 /// lives in <see cref="IGroupMembersGrain"/> partitions. Key: <see cref="GrainKeys.Group"/>.
 /// </summary>
+/// <remarks>
+/// A group is also a member: it can belong to other groups of its tenant (RFC 7643 §4.2), so it implements the member
+/// side, <see cref="IGroupMemberGrain"/>, and records the groups it belongs to.
+/// </remarks>
 [Alias("scim.IGroupGrain")]
-public interface IGroupGrain : IIndexedResourceGrain
+public interface IGroupGrain : IIndexedResourceGrain, IGroupMemberGrain
 {
     /// <summary>Creates the group from a normalized resource (members optional). 201, 400 invalidValue (unknown member), 409 uniqueness.</summary>
     [Alias("Create")]
@@ -44,6 +48,34 @@ public interface IGroupGrain : IIndexedResourceGrain
     /// </summary>
     [Alias("RepairMember"), OneWay]
     Task RepairMemberAsync(string memberId);
+
+    /// <summary>
+    /// <see cref="RepairMemberAsync"/> for a member that is a group (<paramref name="memberGroupId"/>): after any change in
+    /// flight, makes that group forget this one unless it is really a member.
+    /// </summary>
+    [Alias("RepairGroupMember"), OneWay]
+    Task RepairGroupMemberAsync(string memberGroupId);
+}
+
+/// <summary>What a group member is: a user or a group (RFC 7643 §4.2 <c>members.type</c>).</summary>
+[GenerateSerializer, Alias("scim.MemberKind")]
+public enum MemberKind
+{
+    User = 0,
+    Group = 1,
+}
+
+/// <summary>A member of a group: its id and its kind, which together name its grain.</summary>
+[GenerateSerializer, Immutable, Alias("scim.MemberRef")]
+public readonly record struct MemberRef([property: Id(0)] string Id, [property: Id(1)] MemberKind Kind)
+{
+    /// <summary>The SCIM <c>members.type</c> value: <c>User</c> or <c>Group</c>.</summary>
+    public string TypeName => Kind == MemberKind.Group ? "Group" : "User";
+
+    /// <summary>The member grain of this member in <paramref name="tenantId"/>.</summary>
+    public IGroupMemberGrain Grain(IGrainFactory grains, string tenantId) => Kind == MemberKind.Group
+        ? grains.GetGrain<IGroupGrain>(GrainKeys.Group(tenantId, Id))
+        : grains.GetGrain<IUserGrain>(GrainKeys.User(tenantId, Id));
 }
 
 /// <summary>
@@ -55,28 +87,44 @@ public interface IGroupGrain : IIndexedResourceGrain
 public interface IGroupMembersGrain : IGrainWithStringKey
 {
     /// <summary>
-    /// Removes <paramref name="remove"/> and adds <paramref name="add"/> in one write. Each added member is asked whether it
-    /// still has the group in its <c>groups</c> (it may have been deleted meanwhile); those that do not are not added and
-    /// are returned.
+    /// Removes <paramref name="remove"/> (members of any kind) and adds the users <paramref name="add"/> in one write;
+    /// <see cref="ApplyMembersAsync"/> with every added member a user.
     /// </summary>
     [Alias("Apply")]
     Task<string[]> ApplyAsync(string[] add, string[] remove);
+
+    /// <summary>
+    /// Removes <paramref name="remove"/> and adds <paramref name="add"/> (users or groups, the kind is stored) in one write.
+    /// Each added member is asked whether it still has the group in its groups (it may have been deleted meanwhile); those
+    /// that do not are not added and their ids are returned.
+    /// </summary>
+    [Alias("ApplyMembers")]
+    Task<string[]> ApplyMembersAsync(MemberRef[] add, string[] remove);
 
     /// <summary>The given ids that are members.</summary>
     [Alias("Contains"), ReadOnly]
     Task<string[]> ContainsAsync(string[] memberIds);
 
+    /// <summary>The members among the given ids, with their kinds.</summary>
+    [Alias("Find"), ReadOnly]
+    Task<MemberRef[]> FindAsync(string[] memberIds);
+
+    /// <summary>The member ids (every kind).</summary>
     [Alias("List"), ReadOnly]
     Task<string[]> ListAsync();
+
+    /// <summary>The members with their kinds.</summary>
+    [Alias("ListMembers"), ReadOnly]
+    Task<MemberRef[]> ListMembersAsync();
 
     [Alias("Clear")]
     Task ClearAsync();
 }
 
 /// <summary>
-/// The member side of group membership (users; the interface is separate so that groups could become members later).
+/// The member side of group membership, implemented by users and by groups (a group can be a member of other groups).
 /// A member keeps the ids of the groups it belongs to; the group's member partitions are the source of truth, and the
-/// member's list is a superset of them that is verified when read.
+/// member's list is a superset of them that is verified (a user's when read, a group's when it activates).
 /// </summary>
 [Alias("scim.IGroupMemberGrain")]
 public interface IGroupMemberGrain : IGrainWithStringKey

@@ -75,7 +75,9 @@ internal static class Groups
             members[g] = read.Status == 200 ? await grains.MembersAsync(tenantId, g) : [];
             foreach (var m in members[g])
             {
-                Assert.True(await grains.User(tenantId, m).ExistsAsync(), $"group {g} lists {m}, which does not exist");
+                // A member is a user or (nested) a group; either way it must exist.
+                var exists = await grains.User(tenantId, m).ExistsAsync() || await grains.Group(tenantId, m).ExistsAsync();
+                Assert.True(exists, $"group {g} lists {m}, which does not exist");
             }
         }
 

@@ -58,7 +58,11 @@ internal static class ResourceHttp
         {
             foreach (var member in members.OfType<JsonObject>())
             {
-                member["$ref"] = Location(ResourceKind.User, baseUrl, member["value"]?.GetValue<string>() ?? "");
+                // The grain renders each member's kind as "type" (User or Group) from its partition.
+                var memberKind = member["type"] is JsonValue type && type.TryGetValue<string>(out var typeName) && typeName == "Group"
+                    ? ResourceKind.Group
+                    : ResourceKind.User;
+                member["$ref"] = Location(memberKind, baseUrl, member["value"]?.GetValue<string>() ?? "");
             }
         }
 

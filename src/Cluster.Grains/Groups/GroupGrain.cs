@@ -5,6 +5,8 @@ using Cluster.Grains.State;
 using Cluster.Scim;
 using Cluster.Scim.Errors;
 using Cluster.Scim.Patching;
+using Orleans.Concurrency;
+using Orleans.Serialization.Invocation;
 
 namespace Cluster.Grains.Groups;
 
@@ -21,9 +23,15 @@ namespace Cluster.Grains.Groups;
 /// <item>write the partitions (one write per partition touched);</item>
 /// <item>removed members forget the group; clear the journal; release old index values.</item>
 /// </list>
+/// A member is a user or another group of the tenant; the partitions store which. A group is thus also a member
+/// (<see cref="IGroupMemberGrain"/>): it records the groups it belongs to in its own <c>parents</c> state, written by
+/// calls that may interleave with this grain's own work (they touch nothing else), so parent and child groups never wait
+/// on each other, whatever cycles the membership graph has.
 /// </summary>
+[MayInterleave(nameof(MayInterleave))]
 public sealed partial class GroupGrain(
     [PersistentState("group", StorageNames.Default)] IPersistentState<GroupState> state,
+    [PersistentState("parents", StorageNames.Default)] IPersistentState<IdSetState> parents,
     TimeProvider time,
     ILogger<GroupGrain> logger) : Grain, IGroupGrain
 {
@@ -36,6 +44,17 @@ public sealed partial class GroupGrain(
     // The group's attributes (no members); null when it does not exist or is being deleted.
     private JsonObject? _resource;
     private IndexClaims _claims = null!;
+
+    // The member side: changes of the parents state (joins, leaves, a delete leaving every parent) take turns through
+    // this chain, as they may interleave with each other and with this group's own calls.
+    private Task _parentsTurn = Task.CompletedTask;
+
+    // Set while a delete leaves its parents and after: no group may add this one any more.
+    private bool _leavingParents;
+
+    /// <summary>Joins and leaves of parent groups interleave: they only touch the <c>parents</c> state, in turns (<see cref="InParentsTurnAsync"/>).</summary>
+    public static bool MayInterleave(IInvokable request) =>
+        request.GetMethodName() is nameof(IGroupMemberGrain.JoinGroupAsync) or nameof(IGroupMemberGrain.LeaveGroupAsync);
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -51,6 +70,12 @@ public sealed partial class GroupGrain(
         {
             // A crash left a journaled change or a delete behind: finish it now, not only on the next call.
             this.RegisterGrainTimer(_ => SettleAsync(), TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+        }
+
+        if (parents.State.Ids.Count > 0)
+        {
+            // Verify the recorded parents once per activation (a crash may have left one whose partition lacks this group).
+            this.RegisterGrainTimer(_ => VerifyParentsAsync(), TimeSpan.Zero, Timeout.InfiniteTimeSpan);
         }
 
         return Task.CompletedTask;
@@ -156,6 +181,10 @@ public sealed partial class GroupGrain(
             return NotFound();
         }
 
+        // As a member, leave every parent group first (as a deleted user does): no parent ever lists a deleted group.
+        // Keep this after every check that may still reject the delete, right before the tombstone.
+        await LeaveAllParentsAsync();
+
         // The tombstone is the commit point: the group is gone for every reader from here, and a crash resumes below.
         await state.CommitAsync(new GroupState { Json = state.State.Json, Version = state.State.Version, Deleting = true }, this);
         _resource = null;
@@ -184,22 +213,43 @@ public sealed partial class GroupGrain(
         return (await Partition(memberId).ContainsAsync([memberId])).Length > 0 ? name : null;
     }
 
-    public async Task RepairMemberAsync(string memberId)
+    public Task RepairMemberAsync(string memberId) => RepairAsync(new MemberRef(memberId, MemberKind.User));
+
+    public Task RepairGroupMemberAsync(string memberGroupId) => RepairAsync(new MemberRef(memberGroupId, MemberKind.Group));
+
+    // The member side: this group as a member of other groups (its parents).
+    public Task<bool> ExistsAsync() => Task.FromResult(_resource is not null && !_leavingParents);
+
+    public Task<bool> JoinGroupAsync(string groupId) => InParentsTurnAsync(async () =>
     {
-        if (!GrainKeys.IsValidId(memberId))
+        if (_resource is null || _leavingParents)
         {
-            return;
+            return false;
         }
 
-        await SettleAsync();
-        if (_resource is not null && (await Partition(memberId).ContainsAsync([memberId])).Length > 0)
+        if (!parents.State.Ids.Contains(groupId))
         {
-            return;
+            await parents.CommitAsync(new IdSetState { Ids = [.. parents.State.Ids, groupId] }, this);
         }
 
-        LogMemberRepaired(logger, _tenantId, _groupId, memberId);
-        await Member(memberId).LeaveGroupAsync(_groupId);
-    }
+        return true;
+    });
+
+    public Task LeaveGroupAsync(string groupId) => InParentsTurnAsync(async () =>
+    {
+        if (parents.State.Ids.Contains(groupId))
+        {
+            var rest = parents.State.Ids.Where(id => id != groupId).ToHashSet(StringComparer.Ordinal);
+            await parents.CommitAsync(new IdSetState { Ids = rest }, this, clear: rest.Count == 0);
+        }
+
+        return true;
+    });
+
+    public Task<bool> IsJoinedAsync(string groupId) =>
+        Task.FromResult(_resource is not null && !_leavingParents && parents.State.Ids.Contains(groupId));
+
+    public Task<string[]> GetGroupIdsAsync() => Task.FromResult(parents.State.Ids.Order(StringComparer.Ordinal).ToArray());
 
     public Task<bool> OwnsIndexValueAsync(string indexName, string valueHash) => Task.FromResult(_claims.Owns(indexName, valueHash));
 
@@ -214,11 +264,13 @@ public sealed partial class GroupGrain(
 
     private bool HasUnfinishedWork => state.State.Deleting || state.State.PendingAdd.Count > 0 || state.State.PendingRemove.Count > 0;
 
-    private async Task<ScimResult> UpdateAsync(JsonObject updated, string[] before, string[] after)
+    private async Task<ScimResult> UpdateAsync(JsonObject updated, MemberRef[] before, MemberValue[] after)
     {
         var current = _resource!;
-        var adds = after.Except(before, StringComparer.Ordinal).ToArray();
-        var removes = before.Except(after, StringComparer.Ordinal).ToArray();
+        var beforeIds = before.Select(m => m.Id).ToHashSet(StringComparer.Ordinal);
+        var afterIds = after.Select(m => m.Id).ToHashSet(StringComparer.Ordinal);
+        var adds = after.Where(m => !beforeIds.Contains(m.Id)).ToArray();
+        var removes = before.Where(m => !afterIds.Contains(m.Id)).ToArray();
         var version = state.State.Version + 1;
         var stamped = ScimResource.Stamp(updated, Kind.Type, _groupId, ScimResource.CreatedOf(current), time.GetUtcNow(), version);
         var attributesChanged = !SameContent(stamped, current);
@@ -231,13 +283,13 @@ public sealed partial class GroupGrain(
     }
 
     // attributes: the new attributes (stamped), or null when only members change.
-    private async Task<ScimResult> CommitAsync(JsonObject? attributes, long version, bool created, string[] adds, string[] removes)
+    private async Task<ScimResult> CommitAsync(JsonObject? attributes, long version, bool created, MemberValue[] newMembers, MemberRef[] removes)
     {
-        // Bad input changes nothing: every new member must be an existing user of this tenant before anything is written.
-        var exist = await InBatchesAsync(adds, id => Member(id).ExistsAsync());
-        if (Array.IndexOf(exist, false) is var missing and >= 0)
+        // Bad input changes nothing: every new member must be an existing user or group of this tenant before anything is written.
+        var (adds, invalid) = await ResolveAsync(newMembers);
+        if (invalid is not null)
         {
-            return ScimResult.Error(400, ScimErrorType.InvalidValue, $"Member '{adds[missing]}' is not a user of this tenant.");
+            return ScimResult.Error(400, ScimErrorType.InvalidValue, invalid);
         }
 
         var oldHashes = _claims.Held;
@@ -255,7 +307,7 @@ public sealed partial class GroupGrain(
             var joined = await JoinAsync(adds);
 
             // 3. The group's write; a change spanning several writes goes into it as a journal.
-            var partitions = joined.Concat(removes).Select(GrainKeys.GroupMemberPartitionOf).Distinct().Count();
+            var partitions = joined.Concat(removes).Select(m => GrainKeys.GroupMemberPartitionOf(m.Id)).Distinct().Count();
             var journal = partitions > 1 || (attributes is not null && partitions > 0);
             if (attributes is not null || journal)
             {
@@ -264,8 +316,9 @@ public sealed partial class GroupGrain(
                     {
                         Json = attributes is null ? state.State.Json : ScimSerializer.Serialize(attributes),
                         Version = version,
-                        PendingAdd = journal ? [.. joined] : [],
-                        PendingRemove = journal ? [.. removes] : [],
+                        PendingAdd = journal ? [.. joined.Select(m => m.Id)] : [],
+                        PendingRemove = journal ? [.. removes.Select(m => m.Id)] : [],
+                        PendingGroups = journal ? GroupIdsOf(joined.Concat(removes)) : null,
                     },
                     this);
                 if (attributes is not null)
@@ -310,8 +363,10 @@ public sealed partial class GroupGrain(
         }
 
         LogReplayed(logger, _tenantId, _groupId);
-        var joined = await JoinAsync([.. state.State.PendingAdd]);
-        await ApplyMembersAsync(joined, [.. state.State.PendingRemove]);
+        var groups = state.State.PendingGroups ?? [];
+        MemberRef Journaled(string id) => new(id, groups.Contains(id) ? MemberKind.Group : MemberKind.User);
+        var joined = await JoinAsync([.. state.State.PendingAdd.Select(Journaled)]);
+        await ApplyMembersAsync(joined, [.. state.State.PendingRemove.Select(Journaled)]);
         await state.CommitAsync(new GroupState { Json = state.State.Json, Version = state.State.Version }, this);
     }
 
@@ -326,10 +381,10 @@ public sealed partial class GroupGrain(
         await Task.WhenAll(Enumerable.Range(0, GrainKeys.GroupMemberPartitions).Select(async p =>
         {
             var partition = GrainFactory.GetGrain<IGroupMembersGrain>(GrainKeys.GroupMembers(_tenantId, _groupId, p));
-            var members = await partition.ListAsync();
-            await InBatchesAsync(members, async id =>
+            var members = await partition.ListMembersAsync();
+            await InBatchesAsync(members, async member =>
             {
-                await Member(id).LeaveGroupAsync(_groupId);
+                await Member(member).LeaveGroupAsync(_groupId);
                 return true;
             });
             await partition.ClearAsync();
@@ -337,47 +392,173 @@ public sealed partial class GroupGrain(
         await state.CommitAsync(new GroupState(), this, clear: true);
     }
 
-    private async Task<string[]> JoinAsync(string[] ids)
+    private async Task<MemberRef[]> JoinAsync(MemberRef[] members)
     {
-        var joined = await InBatchesAsync(ids, id => Member(id).JoinGroupAsync(_groupId));
-        return [.. ids.Where((_, i) => joined[i])];
+        var joined = await InBatchesAsync(members, m => Member(m).JoinGroupAsync(_groupId));
+        return [.. members.Where((_, i) => joined[i])];
     }
 
-    private async Task ApplyMembersAsync(string[] adds, string[] removes)
+    private async Task ApplyMembersAsync(MemberRef[] adds, MemberRef[] removes)
     {
-        var changes = adds.Select(id => (Id: id, Add: true)).Concat(removes.Select(id => (Id: id, Add: false)))
-            .GroupBy(c => GrainKeys.GroupMemberPartitionOf(c.Id));
+        var changes = adds.Select(m => (Member: m, Add: true)).Concat(removes.Select(m => (Member: m, Add: false)))
+            .GroupBy(c => GrainKeys.GroupMemberPartitionOf(c.Member.Id));
         await Task.WhenAll(changes.Select(c => GrainFactory
             .GetGrain<IGroupMembersGrain>(GrainKeys.GroupMembers(_tenantId, _groupId, c.Key))
-            .ApplyAsync([.. c.Where(x => x.Add).Select(x => x.Id)], [.. c.Where(x => !x.Add).Select(x => x.Id)])));
+            .ApplyMembersAsync([.. c.Where(x => x.Add).Select(x => x.Member)], [.. c.Where(x => !x.Add).Select(x => x.Member.Id)])));
 
         // Members that left forget the group; a failure leaves a record that reads verify and repair.
-        await InBatchesAsync(removes, async id =>
+        await InBatchesAsync(removes, async m =>
         {
-            await _claims.BestEffortAsync(() => Member(id).LeaveGroupAsync(_groupId));
+            await _claims.BestEffortAsync(() => Member(m).LeaveGroupAsync(_groupId));
             return true;
         });
     }
 
-    private async Task<string[]> AllMembersAsync()
+    /// <summary>
+    /// The kinds of new members: each must be an existing user or group of this tenant, and not this group. A member's
+    /// stated kind (<c>type</c>, <c>$ref</c>) decides; without one, a user with that id wins, else a group (ids are random
+    /// per resource, so they do not collide in practice). Returns the members, or the 400 invalidValue detail.
+    /// </summary>
+    private async Task<(MemberRef[] Members, string? Invalid)> ResolveAsync(MemberValue[] members)
+    {
+        string[] asUser = [.. members.Where(m => m.StatedKind != MemberKind.Group).Select(m => m.Id)];
+        var userExists = await InBatchesAsync(asUser, id => Member(new MemberRef(id, MemberKind.User)).ExistsAsync());
+        var users = asUser.Where((_, i) => userExists[i]).ToHashSet(StringComparer.Ordinal);
+
+        var asGroupCandidates = members.Where(m => m.StatedKind != MemberKind.User && !users.Contains(m.Id)).ToArray();
+        if (asGroupCandidates.Any(m => m.Id == _groupId))
+        {
+            return ([], "A group cannot be a member of itself.");
+        }
+
+        string[] asGroup = [.. asGroupCandidates.Select(m => m.Id)];
+        var groupExists = await InBatchesAsync(asGroup, id => Member(new MemberRef(id, MemberKind.Group)).ExistsAsync());
+        var groups = asGroup.Where((_, i) => groupExists[i]).ToHashSet(StringComparer.Ordinal);
+
+        var resolved = new List<MemberRef>(members.Length);
+        foreach (var m in members)
+        {
+            if (users.Contains(m.Id))
+            {
+                resolved.Add(new MemberRef(m.Id, MemberKind.User));
+            }
+            else if (groups.Contains(m.Id))
+            {
+                resolved.Add(new MemberRef(m.Id, MemberKind.Group));
+            }
+            else
+            {
+                return ([], m.StatedKind switch
+                {
+                    MemberKind.User => $"Member '{m.Id}' is not a user of this tenant.",
+                    MemberKind.Group => $"Member '{m.Id}' is not a group of this tenant.",
+                    _ => $"Member '{m.Id}' is not a user or group of this tenant.",
+                });
+            }
+        }
+
+        return ([.. resolved], null);
+    }
+
+    private async Task RepairAsync(MemberRef member)
+    {
+        if (!GrainKeys.IsValidId(member.Id))
+        {
+            return;
+        }
+
+        await SettleAsync();
+        if (_resource is not null && (await Partition(member.Id).ContainsAsync([member.Id])).Length > 0)
+        {
+            return;
+        }
+
+        LogMemberRepaired(logger, _tenantId, _groupId, member.Id);
+        await Member(member).LeaveGroupAsync(_groupId);
+    }
+
+    /// <summary>
+    /// This group as a member: asks each recorded parent whether its partition lists this group; a parent that does not
+    /// (a crash between this group's record and the parent's partition write, or a parent deleted meanwhile) repairs the
+    /// record in its own turn, after any change in flight — as a user's read does for its groups.
+    /// </summary>
+    private async Task VerifyParentsAsync()
+    {
+        var recorded = parents.State.Ids.Order(StringComparer.Ordinal).ToArray();
+        var names = await Task.WhenAll(recorded.Select(p => Parent(p).DescribeMemberAsync(_groupId)));
+        for (var i = 0; i < recorded.Length; i++)
+        {
+            if (names[i] is null)
+            {
+                await Parent(recorded[i]).RepairGroupMemberAsync(_groupId);
+            }
+        }
+    }
+
+    // Before a delete: removes this group from the partition of every group it records, then forgets them. Joins are
+    // refused from here on (a failure lets them in again; a failed tombstone write deactivates the grain).
+    private Task LeaveAllParentsAsync() => InParentsTurnAsync(async () =>
+    {
+        _leavingParents = true;
+        if (parents.State.Ids.Count == 0)
+        {
+            return true;
+        }
+
+        try
+        {
+            await Task.WhenAll(parents.State.Ids.Select(p => GrainFactory
+                .GetGrain<IGroupMembersGrain>(GrainKeys.GroupMembers(_tenantId, p, GrainKeys.GroupMemberPartitionOf(_groupId)))
+                .ApplyAsync([], [_groupId])));
+            await parents.CommitAsync(new IdSetState(), this, clear: true);
+            return true;
+        }
+        catch
+        {
+            _leavingParents = false;
+            throw;
+        }
+    });
+
+    // Runs work on the parents state after every earlier such work has finished (all on this activation's one thread).
+    private async Task<T> InParentsTurnAsync<T>(Func<Task<T>> work)
+    {
+        var previous = _parentsTurn;
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _parentsTurn = done.Task;
+        try
+        {
+            await previous;
+            return await work();
+        }
+        finally
+        {
+            done.SetResult();
+        }
+    }
+
+    private async Task<MemberRef[]> AllMembersAsync()
     {
         var partitions = await Task.WhenAll(Enumerable.Range(0, GrainKeys.GroupMemberPartitions)
-            .Select(p => GrainFactory.GetGrain<IGroupMembersGrain>(GrainKeys.GroupMembers(_tenantId, _groupId, p)).ListAsync()));
+            .Select(p => GrainFactory.GetGrain<IGroupMembersGrain>(GrainKeys.GroupMembers(_tenantId, _groupId, p)).ListMembersAsync()));
         return [.. partitions.SelectMany(p => p)];
     }
 
-    private async Task<string[]> MembersAmongAsync(IEnumerable<string> ids)
+    private async Task<MemberRef[]> MembersAmongAsync(IEnumerable<string> ids)
     {
         var found = await Task.WhenAll(ids.Where(GrainKeys.IsValidId).Distinct(StringComparer.Ordinal)
             .GroupBy(GrainKeys.GroupMemberPartitionOf)
-            .Select(g => GrainFactory.GetGrain<IGroupMembersGrain>(GrainKeys.GroupMembers(_tenantId, _groupId, g.Key)).ContainsAsync([.. g])));
+            .Select(g => GrainFactory.GetGrain<IGroupMembersGrain>(GrainKeys.GroupMembers(_tenantId, _groupId, g.Key)).FindAsync([.. g])));
         return [.. found.SelectMany(f => f)];
     }
 
-    private static async Task<T[]> InBatchesAsync<T>(string[] ids, Func<string, Task<T>> call)
+    private static List<string>? GroupIdsOf(IEnumerable<MemberRef> members) =>
+        members.Where(m => m.Kind == MemberKind.Group).Select(m => m.Id).ToList() is { Count: > 0 } ids ? ids : null;
+
+    private static async Task<TResult[]> InBatchesAsync<TItem, TResult>(TItem[] items, Func<TItem, Task<TResult>> call)
     {
-        var results = new List<T>(ids.Length);
-        foreach (var batch in ids.Chunk(MemberCallBatch))
+        var results = new List<TResult>(items.Length);
+        foreach (var batch in items.Chunk(MemberCallBatch))
         {
             results.AddRange(await Task.WhenAll(batch.Select(call)));
         }
@@ -385,7 +566,7 @@ public sealed partial class GroupGrain(
         return [.. results];
     }
 
-    private static string Render(JsonObject attributes, IEnumerable<string> members)
+    private static string Render(JsonObject attributes, IEnumerable<MemberRef> members)
     {
         var resource = (JsonObject)attributes.DeepClone();
         var meta = resource["meta"];
@@ -408,7 +589,9 @@ public sealed partial class GroupGrain(
 
     private ScimResult NotFound() => ScimResult.NotFound($"Group {_groupId} not found.");
 
-    private IGroupMemberGrain Member(string id) => GrainFactory.GetGrain<IUserGrain>(GrainKeys.User(_tenantId, id));
+    private IGroupMemberGrain Member(MemberRef member) => member.Grain(GrainFactory, _tenantId);
+
+    private IGroupGrain Parent(string groupId) => GrainFactory.GetGrain<IGroupGrain>(GrainKeys.Group(_tenantId, groupId));
 
     private IGroupMembersGrain Partition(string memberId) =>
         GrainFactory.GetGrain<IGroupMembersGrain>(GrainKeys.GroupMembers(_tenantId, _groupId, GrainKeys.GroupMemberPartitionOf(memberId)));

@@ -73,10 +73,13 @@ internal static class MemberPatches
     }
 
     /// <summary>
-    /// Removes <c>members</c> from a resource and returns the member ids. Every member must be a user id
-    /// (<see cref="GrainKeys.IsValidId"/>, type <c>User</c> when given), else 400 invalidValue.
+    /// Removes <c>members</c> from a resource and returns the members, each with the kind the client stated, if any.
+    /// Every member must have a valid id (<see cref="GrainKeys.IsValidId"/>); its <c>type</c>, when given, must be
+    /// <c>User</c> or <c>Group</c>, and a <c>$ref</c> ending in <c>/Users/{value}</c> or <c>/Groups/{value}</c> must agree
+    /// with it; else 400 invalidValue. Other <c>$ref</c> values (Entra sends null) are ignored: the server renders
+    /// <c>$ref</c> itself.
     /// </summary>
-    public static string[] TakeMembers(JsonObject resource)
+    public static MemberValue[] TakeMembers(JsonObject resource)
     {
         var key = resource.Select(kv => kv.Key).FirstOrDefault(IsMembers);
         if (key is null)
@@ -86,7 +89,7 @@ internal static class MemberPatches
 
         var node = resource[key];
         resource.Remove(key);
-        var ids = new List<string>();
+        var members = new List<MemberValue>();
         IEnumerable<JsonNode?> values = node is JsonArray array ? array : node is null ? [] : [node];
         foreach (var item in values)
         {
@@ -97,28 +100,58 @@ internal static class MemberPatches
 
             if (!GrainKeys.IsValidId(id))
             {
-                throw ScimException.InvalidValue($"Member '{Truncate(id)}' is not a user of this tenant.");
+                throw ScimException.InvalidValue($"Member '{Truncate(id)}' is not a user or group of this tenant.");
             }
 
-            if (member.FirstOrDefault(kv => string.Equals(kv.Key, "type", StringComparison.OrdinalIgnoreCase)).Value is JsonValue type
-                && type.TryGetValue<string>(out var typeName) && !string.Equals(typeName, "User", StringComparison.OrdinalIgnoreCase))
+            var stated = StringOf(member, "type") is { } typeName
+                ? KindOf(typeName) ?? throw ScimException.InvalidValue($"Member '{id}' has type '{Truncate(typeName)}': a member is a 'User' or a 'Group'.")
+                : (MemberKind?)null;
+            if (StringOf(member, "$ref") is { } reference && KindOfReference(reference, id) is { } referenced)
             {
-                throw ScimException.InvalidValue($"Member '{id}' has type '{Truncate(typeName)}': only users can be members (nested groups are not supported).");
+                if (stated is { } kind && kind != referenced)
+                {
+                    throw ScimException.InvalidValue($"Member '{id}': its 'type' and '$ref' name different resource types.");
+                }
+
+                stated = referenced;
             }
 
-            ids.Add(id);
+            members.Add(new MemberValue(id, stated));
         }
 
-        return [.. ids.Distinct(StringComparer.Ordinal)];
+        return [.. members.DistinctBy(m => m.Id, StringComparer.Ordinal)];
     }
 
-    /// <summary>The <c>members</c> value of a group: one <c>{"value": id, "type": "User"}</c> per member, in id order.</summary>
-    public static JsonArray ToJson(IEnumerable<string> memberIds) =>
-        new([.. memberIds.Order(StringComparer.Ordinal).Select(id => (JsonNode)new JsonObject { ["value"] = id, ["type"] = "User" })]);
+    /// <summary>The <c>members</c> value of a group: one <c>{"value": id, "type": "User"|"Group"}</c> per member, in id order.</summary>
+    public static JsonArray ToJson(IEnumerable<MemberRef> members) =>
+        new([.. members.OrderBy(m => m.Id, StringComparer.Ordinal).Select(m => (JsonNode)new JsonObject { ["value"] = m.Id, ["type"] = m.TypeName })]);
 
-    private static string? ValueOf(JsonObject member) =>
-        member.FirstOrDefault(kv => string.Equals(kv.Key, "value", StringComparison.OrdinalIgnoreCase)).Value is JsonValue v
-        && v.TryGetValue<string>(out var id) ? id : null;
+    private static MemberKind? KindOf(string typeName) =>
+        string.Equals(typeName, "User", StringComparison.OrdinalIgnoreCase) ? MemberKind.User
+        : string.Equals(typeName, "Group", StringComparison.OrdinalIgnoreCase) ? MemberKind.Group
+        : null;
+
+    // ".../Users/{id}" or ".../Groups/{id}" (the form the server renders); anything else names no kind.
+    private static MemberKind? KindOfReference(string reference, string id)
+    {
+        var path = reference.Split('?', '#')[0].TrimEnd('/');
+        var slash = path.LastIndexOf('/');
+        if (slash <= 0 || !string.Equals(path[(slash + 1)..], id, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var endpoint = path[(path.LastIndexOf('/', slash - 1) + 1)..slash];
+        return string.Equals(endpoint, "Users", StringComparison.OrdinalIgnoreCase) ? MemberKind.User
+            : string.Equals(endpoint, "Groups", StringComparison.OrdinalIgnoreCase) ? MemberKind.Group
+            : null;
+    }
+
+    private static string? StringOf(JsonObject member, string name) =>
+        member.FirstOrDefault(kv => string.Equals(kv.Key, name, StringComparison.OrdinalIgnoreCase)).Value is JsonValue v
+        && v.TryGetValue<string>(out var text) ? text : null;
+
+    private static string? ValueOf(JsonObject member) => StringOf(member, "value");
 
     private static bool HasValues(JsonNode? value) => value is JsonArray or JsonObject;
 
@@ -134,3 +167,6 @@ internal static class MemberPatches
 
     private static string Truncate(string text) => text.Length <= 64 ? text : text[..64];
 }
+
+/// <summary>A member value from a request: an id, and the kind the client stated (<c>type</c> or <c>$ref</c>), if any.</summary>
+internal readonly record struct MemberValue(string Id, MemberKind? StatedKind);

@@ -4,8 +4,10 @@ namespace Cluster.Grains.Indexes;
 
 /// <summary>
 /// One partition of a group's members: the source of truth of membership. Adding or removing members rewrites only
-/// this partition. An added member is asked (an interleaving call) whether it still has the group in its list, so a
-/// member deleted while the group was adding it never becomes a dangling member.
+/// this partition. A member is a user or a group; the partition stores which (<see cref="IdSetState.GroupIds"/>; a
+/// member without that mark is a user, as every member was before nested groups). An added member is asked (an
+/// interleaving call) whether it still has the group in its list, so a member deleted while the group was adding it
+/// never becomes a dangling member.
 /// </summary>
 public sealed class GroupMembersGrain(
     [PersistentState("members", StorageNames.Default)] IPersistentState<IdSetState> state) : Grain, IGroupMembersGrain
@@ -19,33 +21,42 @@ public sealed class GroupMembersGrain(
         return Task.CompletedTask;
     }
 
-    public async Task<string[]> ApplyAsync(string[] add, string[] remove)
+    public Task<string[]> ApplyAsync(string[] add, string[] remove) =>
+        ApplyMembersAsync([.. add.Select(id => new MemberRef(id, MemberKind.User))], remove);
+
+    public async Task<string[]> ApplyMembersAsync(MemberRef[] add, string[] remove)
     {
         var ids = new HashSet<string>(state.State.Ids, StringComparer.Ordinal);
+        var groups = new HashSet<string>(state.State.GroupIds ?? [], StringComparer.Ordinal);
         var changed = false;
         foreach (var id in remove)
         {
             changed |= ids.Remove(id);
+            groups.Remove(id);
         }
 
-        var candidates = add.Where(id => !ids.Contains(id)).Distinct(StringComparer.Ordinal).ToArray();
-        var joined = await Task.WhenAll(candidates.Select(id => Member(id).IsJoinedAsync(_groupId)));
+        var candidates = add.Where(m => !ids.Contains(m.Id)).DistinctBy(m => m.Id, StringComparer.Ordinal).ToArray();
+        var joined = await Task.WhenAll(candidates.Select(m => m.Grain(GrainFactory, _tenantId).IsJoinedAsync(_groupId)));
         var rejected = new List<string>();
         for (var i = 0; i < candidates.Length; i++)
         {
             if (joined[i])
             {
-                changed |= ids.Add(candidates[i]);
+                changed |= ids.Add(candidates[i].Id);
+                if (candidates[i].Kind == MemberKind.Group)
+                {
+                    groups.Add(candidates[i].Id);
+                }
             }
             else
             {
-                rejected.Add(candidates[i]);
+                rejected.Add(candidates[i].Id);
             }
         }
 
         if (changed)
         {
-            await state.CommitAsync(new IdSetState { Ids = ids }, this, clear: ids.Count == 0);
+            await state.CommitAsync(new IdSetState { Ids = ids, GroupIds = groups.Count > 0 ? groups : null }, this, clear: ids.Count == 0);
         }
 
         return [.. rejected];
@@ -54,7 +65,12 @@ public sealed class GroupMembersGrain(
     public Task<string[]> ContainsAsync(string[] memberIds) =>
         Task.FromResult(memberIds.Where(state.State.Ids.Contains).ToArray());
 
+    public Task<MemberRef[]> FindAsync(string[] memberIds) =>
+        Task.FromResult(memberIds.Where(state.State.Ids.Contains).Select(Ref).ToArray());
+
     public Task<string[]> ListAsync() => Task.FromResult(state.State.Ids.ToArray());
+
+    public Task<MemberRef[]> ListMembersAsync() => Task.FromResult(state.State.Ids.Select(Ref).ToArray());
 
     public async Task ClearAsync()
     {
@@ -64,5 +80,6 @@ public sealed class GroupMembersGrain(
         }
     }
 
-    private IGroupMemberGrain Member(string id) => GrainFactory.GetGrain<IUserGrain>(GrainKeys.User(_tenantId, id));
+    private MemberRef Ref(string id) =>
+        new(id, state.State.GroupIds?.Contains(id) == true ? MemberKind.Group : MemberKind.User);
 }

@@ -1,4 +1,6 @@
 // Persisted state types. This namespace and these names are a storage contract: never move or rename them.
+using System.Text.Json.Serialization;
+
 namespace Cluster.Grains.State;
 
 /// <summary>A tenant's profile and its token hashes.</summary>
@@ -32,11 +34,18 @@ public sealed class ResourceState
     [Id(1)] public long Version { get; set; }
 }
 
-/// <summary>A set of resource ids (an index entry or a directory partition).</summary>
+/// <summary>A set of resource ids (an index entry, a directory partition, a group member partition, a member's groups).</summary>
 [GenerateSerializer, Alias("scim.state.IdSet")]
 public sealed class IdSetState
 {
     [Id(0)] public HashSet<string> Ids { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Group member partitions only: the ids in <see cref="Ids"/> that are groups; every other member is a user. Null
+    /// (and not written) when there are none, so rows written before nested groups read as "all users".
+    /// </summary>
+    [Id(1), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public HashSet<string>? GroupIds { get; set; }
 }
 
 /// <summary>
@@ -58,4 +67,11 @@ public sealed class GroupState
 
     /// <summary>Members being removed by a change that is committed but not yet in every partition.</summary>
     [Id(4)] public List<string> PendingRemove { get; set; } = [];
+
+    /// <summary>
+    /// The ids in <see cref="PendingAdd"/> and <see cref="PendingRemove"/> that are groups; the others are users. Null (and
+    /// not written) when there are none, so journals written before nested groups read as "all users".
+    /// </summary>
+    [Id(5), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public List<string>? PendingGroups { get; set; }
 }
