@@ -28,7 +28,7 @@ public sealed class DiscoveryTests : IClassFixture<GatewayFactory>
         Assert.False(body["bulk"]!["supported"]!.GetValue<bool>());
         Assert.False(body["changePassword"]!["supported"]!.GetValue<bool>());
         Assert.False(body["sort"]!["supported"]!.GetValue<bool>());
-        Assert.Equal(JsonValueKind.False, body["etag"]!["supported"]!.GetValueKind());
+        Assert.Equal(JsonValueKind.True, body["etag"]!["supported"]!.GetValueKind());
         var scheme = Assert.Single(body["authenticationSchemes"]!.AsArray())!;
         Assert.Equal("oauthbearertoken", scheme["type"].Str());
         Assert.Equal($"{tenant.ScimUrl}/ServiceProviderConfig", body["meta"]!["location"].Str());

@@ -176,11 +176,15 @@ public sealed class GroupTests(ClusterFixture fixture)
             var before = partitionKeys.Select(StorageProbe.WritesOf).ToArray();
             var groupWrites = StorageProbe.WritesOf(groupKey);
 
-            Assert.Equal(200, (await Grains.Group(tenantId, group).PatchAsync(patch)).Status);
+            var versionBefore = (await Grains.Group(tenantId, group).ReadAsync([])).Version;
+            var result = await Grains.Group(tenantId, group).PatchAsync(patch);
+            Assert.Equal(200, result.Status);
 
+            // One partition write, plus one write of the small group record that carries the new version (no journal).
             var written = partitionKeys.Where((k, p) => StorageProbe.WritesOf(k) != before[p]).ToArray();
             Assert.Equal(1, Assert.Single(written, k => true) is { } key ? StorageProbe.WritesOf(key) - before[Array.IndexOf(partitionKeys, key)] : 0);
-            Assert.Equal(groupWrites, StorageProbe.WritesOf(groupKey));
+            Assert.Equal(groupWrites + 1, StorageProbe.WritesOf(groupKey));
+            Assert.Equal(versionBefore + 1, result.Version);
         }
 
         Assert.Equal(300 + 1 - 2, (await Grains.MembersAsync(tenantId, group)).Length);

@@ -23,7 +23,7 @@ public static class DiscoveryEndpoints
         FilterMaxResults: options.MaxPageSize,
         ChangePassword: false,
         Sort: false,
-        ETag: false);
+        ETag: true);
 
     public static RouteGroupBuilder MapDiscovery(this RouteGroupBuilder scim)
     {

@@ -80,7 +80,7 @@ public static class GroupsEndpoints
 
         var resource = await ResourceHttp.ReadResourceAsync(Kind, request, options.Value);
         var group = Group(grains, tenantId, id);
-        var result = await retry.ExecuteAsync(CallSafety.Idempotent, () => group.ReplaceAsync(resource), request.HttpContext.RequestAborted);
+        var result = await retry.ExecuteAsync(CallSafety.Idempotent, () => group.ReplaceAsync(resource, ScimHttp.IfMatch(request)), request.HttpContext.RequestAborted);
         return Respond(await WithMembersIfShownAsync(result, group, request), request, options, tenantId);
     }
 
@@ -96,7 +96,7 @@ public static class GroupsEndpoints
         var group = Group(grains, tenantId, id);
         // Re-adding a member or re-removing an absent one is a no-op, so a repeated PATCH leaves the same result.
         var json = ScimSerializer.Serialize(body);
-        var result = await retry.ExecuteAsync(CallSafety.Idempotent, () => group.PatchAsync(json), request.HttpContext.RequestAborted);
+        var result = await retry.ExecuteAsync(CallSafety.Idempotent, () => group.PatchAsync(json, ScimHttp.IfMatch(request)), request.HttpContext.RequestAborted);
         var (attributes, excluded) = ScimQuery.Projection(request);
         if (result.IsSuccess && attributes is null && excluded is null)
         {
@@ -108,7 +108,7 @@ public static class GroupsEndpoints
 
     private static async Task<IResult> DeleteAsync(string tenantId, string id, HttpRequest request, IGrainFactory grains, GrainCallRetry retry) =>
         GrainKeys.IsValidId(id)
-            ? ScimHttp.From(await retry.ExecuteAsync(CallSafety.Idempotent, () => Group(grains, tenantId, id).DeleteAsync(), request.HttpContext.RequestAborted), _ => [])
+            ? ScimHttp.From(await retry.ExecuteAsync(CallSafety.Idempotent, () => Group(grains, tenantId, id).DeleteAsync(ScimHttp.IfMatch(request)), request.HttpContext.RequestAborted), _ => [])
             : NotFound(id);
 
     // Writes answer with the group's attributes; when the response shows members, read them after the write.

@@ -32,6 +32,7 @@ internal static class ResourceHttp
     }
 
     /// <summary>Maps a grain outcome to HTTP, rendering the resource with the request's projection.</summary>
+    /// <summary>Maps a grain outcome to HTTP, rendering the resource with the request's projection; a GET honours <c>If-None-Match</c> (304).</summary>
     public static IResult Respond(ResourceKind kind, ScimResult result, HttpRequest request, IOptions<GatewayOptions> options, string tenantId)
     {
         var baseUrl = ScimUrls.TenantBase(request, options, tenantId);
@@ -39,7 +40,8 @@ internal static class ResourceHttp
         return ScimHttp.From(
             result,
             json => Render(kind, JsonNode.Parse(json)!.AsObject(), baseUrl, attributes, excluded),
-            body => Location(kind, baseUrl, body["id"]!.GetValue<string>()));
+            body => Location(kind, baseUrl, body["id"]!.GetValue<string>()),
+            HttpMethods.IsGet(request.Method) ? ScimHttp.IfNoneMatch(request) : null);
     }
 
     /// <summary>

@@ -67,7 +67,7 @@ public static class UsersEndpoints
         }
 
         var resource = await ResourceHttp.ReadResourceAsync(Kind, request, options.Value);
-        var result = await retry.ExecuteAsync(CallSafety.Idempotent, () => User(grains, tenantId, id).ReplaceAsync(resource), request.HttpContext.RequestAborted);
+        var result = await retry.ExecuteAsync(CallSafety.Idempotent, () => User(grains, tenantId, id).ReplaceAsync(resource, ScimHttp.IfMatch(request)), request.HttpContext.RequestAborted);
         return Respond(result, request, options, tenantId);
     }
 
@@ -82,7 +82,7 @@ public static class UsersEndpoints
 
         // Re-applying the same operations yields the same resource (add skips equal elements, remove of a missing
         // value is a no-op) and a PATCH that changes nothing writes nothing: idempotent.
-        var result = await retry.ExecuteAsync(CallSafety.Idempotent, () => User(grains, tenantId, id).PatchAsync(body), request.HttpContext.RequestAborted);
+        var result = await retry.ExecuteAsync(CallSafety.Idempotent, () => User(grains, tenantId, id).PatchAsync(body, ScimHttp.IfMatch(request)), request.HttpContext.RequestAborted);
         return Respond(result, request, options, tenantId);
     }
 
@@ -90,7 +90,7 @@ public static class UsersEndpoints
     // docs/operations.md).
     private static async Task<IResult> DeleteAsync(string tenantId, string id, HttpRequest request, IGrainFactory grains, GrainCallRetry retry) =>
         GrainKeys.IsValidId(id)
-            ? ScimHttp.From(await retry.ExecuteAsync(CallSafety.Idempotent, () => User(grains, tenantId, id).DeleteAsync(), request.HttpContext.RequestAborted), _ => [])
+            ? ScimHttp.From(await retry.ExecuteAsync(CallSafety.Idempotent, () => User(grains, tenantId, id).DeleteAsync(ScimHttp.IfMatch(request)), request.HttpContext.RequestAborted), _ => [])
             : NotFound(id);
 
     private static IResult Respond(ScimResult result, HttpRequest request, IOptions<GatewayOptions> options, string tenantId) =>
