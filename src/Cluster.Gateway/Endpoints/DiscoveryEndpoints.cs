@@ -16,9 +16,9 @@ public static class DiscoveryEndpoints
     /// <summary>What the server really supports.</summary>
     public static ServiceProviderFeatures Features(GatewayOptions options) => new(
         Patch: true,
-        Bulk: false,
-        BulkMaxOperations: 0,
-        BulkMaxPayloadSize: 0,
+        Bulk: true,
+        BulkMaxOperations: options.BulkMaxOperations,
+        BulkMaxPayloadSize: options.BulkMaxPayloadSize,
         Filter: true,
         FilterMaxResults: options.MaxPageSize,
         ChangePassword: false,

@@ -65,6 +65,38 @@ public static class ScimHttp
         });
     }
 
+    /// <summary>
+    /// One entry of a BulkResponse's <c>Operations</c> (RFC 7644 §3.7.3): <c>status</c> as a string, <c>location</c> and
+    /// <c>version</c> on success, the §3.12 error body as <c>response</c> on failure.
+    /// </summary>
+    public static JsonObject BulkOperation(string method, string? bulkId, ScimResult result, string? location)
+    {
+        var entry = new JsonObject();
+        if (location is not null && result.IsSuccess)
+        {
+            entry["location"] = location;
+        }
+
+        entry["method"] = method;
+        if (bulkId is not null)
+        {
+            entry["bulkId"] = bulkId;
+        }
+
+        if (result.IsSuccess && result.Version > 0)
+        {
+            entry["version"] = ScimResource.ETag(result.Version);
+        }
+
+        entry["status"] = result.Status.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (!result.IsSuccess)
+        {
+            entry["response"] = ScimError.ToJson(result.Status, result.ScimType, result.Detail);
+        }
+
+        return entry;
+    }
+
     /// <summary>Reads a JSON object body, or throws a <see cref="ScimException"/> (400 invalidSyntax, 413 too large).</summary>
     public static async Task<JsonObject> ReadObjectAsync(HttpRequest request, int maxBytes)
     {
