@@ -25,6 +25,47 @@ public sealed class GroupTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task EveryChangeOfAGroupIncludingMembersGivesItANewVersionAndIfMatchIsCheckedInTheGrain()
+    {
+        var tenantId = GrainKeys.NewTenantId();
+        var ann = await Grains.CreateUserAsync(tenantId, "ann@contoso.com");
+        var bob = await Grains.CreateUserAsync(tenantId, "bob@contoso.com");
+        var group = await Grains.CreateGroupAsync(tenantId, "Versioned");
+        var grain = Grains.Group(tenantId, group);
+
+        // Members-only change: a new version, in meta.version too.
+        var added = await grain.PatchAsync(Groups.AddMembers(ann), new ETagCondition(false, [1]));
+        Assert.Equal((200, 2L), (added.Status, added.Version));
+        var read = await grain.ReadAsync([]);
+        Assert.Equal("W/\"2\"", JsonNode.Parse(read.Resource!)!["meta"]!["version"]!.GetValue<string>());
+
+        // A stale tag: 412, nothing changes.
+        var stale = await grain.PatchAsync(Groups.AddMembers(bob), new ETagCondition(false, [1]));
+        Assert.Equal((412, null), (stale.Status, stale.ScimType));
+        Assert.Equal([ann], await Grains.MembersAsync(tenantId, group));
+        Assert.Equal(412, (await grain.DeleteAsync(new ETagCondition(false, [1, 3]))).Status);
+
+        // * matches; a member's delete (it leaves the partition itself) still gives the group a new version.
+        Assert.Equal((200, 3L), ((await grain.PatchAsync(Groups.AddMembers(bob), new ETagCondition(true, []))).Status, (await grain.ReadAsync([])).Version));
+        Assert.Equal(204, (await Grains.User(tenantId, bob).DeleteAsync()).Status);
+        var version = 3L;
+        for (var i = 0; i < 500 && version == 3; i++)
+        {
+            // The group hears of the delete by a one-way message: give it a moment.
+            version = (await grain.ReadAsync([])).Version;
+            if (version == 3)
+            {
+                await Task.Delay(10);
+            }
+        }
+
+        Assert.Equal(4L, version);
+        Assert.Equal([ann], await Grains.MembersAsync(tenantId, group));
+        Assert.Equal(412, (await grain.DeleteAsync(new ETagCondition(false, [3]))).Status);
+        Assert.Equal(204, (await grain.DeleteAsync(new ETagCondition(false, [4]))).Status);
+    }
+
+    [Fact]
     public async Task RenameToATakenDisplayNameTogetherWithMembersChangesNothing()
     {
         var tenantId = GrainKeys.NewTenantId();
