@@ -22,17 +22,29 @@ public interface IGroupGrain : IIndexedResourceGrain, IGroupMemberGrain
     [Alias("Read")]
     Task<ScimResult> ReadAsync(string[]? memberIds);
 
-    /// <summary>PUT: replaces attributes and members. 200 (without members), 400, 404, 409.</summary>
+    /// <summary>
+    /// PUT: replaces attributes and members. 200 (without members), 400, 404, 409, 412 when <paramref name="ifMatch"/> does
+    /// not match the current version (checked in the same turn as the write; a request the group already reflects answers 200).
+    /// Every change, of attributes or of members, gives the group a new version.
+    /// </summary>
     [Alias("Replace")]
-    Task<ScimResult> ReplaceAsync(string resource);
+    Task<ScimResult> ReplaceAsync(string resource, ETagCondition? ifMatch = null);
 
-    /// <summary>PATCH: applies a PatchOp body atomically. 200 with the group's attributes (no members), 400, 404, 409.</summary>
+    /// <summary>PATCH: applies a PatchOp body atomically. 200 with the group's attributes (no members), 400, 404, 409, 412.</summary>
     [Alias("Patch")]
-    Task<ScimResult> PatchAsync(string patchRequest);
+    Task<ScimResult> PatchAsync(string patchRequest, ETagCondition? ifMatch = null);
 
-    /// <summary>Deletes the group and removes it from every member's <c>groups</c>. 204 or 404.</summary>
+    /// <summary>Deletes the group and removes it from every member's <c>groups</c>. 204, 404 or 412.</summary>
     [Alias("Delete")]
-    Task<ScimResult> DeleteAsync();
+    Task<ScimResult> DeleteAsync(ETagCondition? ifMatch = null);
+
+    /// <summary>
+    /// Told by a member user that its delete removed it from this group's partition (the user writes the partition itself,
+    /// see <c>UserGrain</c>): the group's membership changed, so it takes a new version. One-way, so a user being deleted
+    /// never waits on a group that may be waiting on it.
+    /// </summary>
+    [Alias("MemberDeleted"), OneWay]
+    Task MemberDeletedAsync(string memberId);
 
     /// <summary>
     /// The group's displayName when <paramref name="memberId"/> is a member (read from the member's partition), else null.

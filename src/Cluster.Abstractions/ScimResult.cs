@@ -24,4 +24,11 @@ public sealed record ScimResult(
     public static ScimResult NotFound(string detail) => new(404, null, null, detail, 0);
 
     public static ScimResult Error(int status, string? scimType, string detail) => new(status, null, scimType, detail, 0);
+
+    /// <summary>
+    /// 412: an <c>If-Match</c> precondition failed (RFC 7644 §3.14). RFC 7644 §3.12 defines no <c>scimType</c> for it;
+    /// <paramref name="current"/> is the resource's current version, for the response's <c>ETag</c>.
+    /// </summary>
+    public static ScimResult PreconditionFailed(long current) =>
+        new(412, null, null, "Failed to update. Resource has changed on the server (If-Match does not match the current version).", current);
 }

@@ -14,15 +14,18 @@ public interface IUserGrain : IIndexedResourceGrain, IGroupMemberGrain
     [Alias("Create")]
     Task<ScimResult> CreateAsync(string resource);
 
-    /// <summary>PUT: replaces the resource with a normalized one. 200, 404, 409.</summary>
+    /// <summary>
+    /// PUT: replaces the resource with a normalized one. 200, 404, 409, 412 when <paramref name="ifMatch"/> does not match
+    /// the current version (checked in the same turn as the write; a request the resource already reflects answers 200).
+    /// </summary>
     [Alias("Replace")]
-    Task<ScimResult> ReplaceAsync(string resource);
+    Task<ScimResult> ReplaceAsync(string resource, ETagCondition? ifMatch = null);
 
-    /// <summary>PATCH: applies a PatchOp request body atomically. 200, 400, 404, 409.</summary>
+    /// <summary>PATCH: applies a PatchOp request body atomically. 200, 400, 404, 409, 412 (see <see cref="ReplaceAsync"/>).</summary>
     [Alias("Patch")]
-    Task<ScimResult> PatchAsync(string patchRequest);
+    Task<ScimResult> PatchAsync(string patchRequest, ETagCondition? ifMatch = null);
 
-    /// <summary>Deletes the user. 204, or 404.</summary>
+    /// <summary>Deletes the user. 204, 404, or 412 when <paramref name="ifMatch"/> does not match.</summary>
     [Alias("Delete")]
-    Task<ScimResult> DeleteAsync();
+    Task<ScimResult> DeleteAsync(ETagCondition? ifMatch = null);
 }

@@ -15,6 +15,8 @@ public static class ScimConstants
     public const string ListResponseSchema = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
     public const string ErrorSchema = "urn:ietf:params:scim:api:messages:2.0:Error";
     public const string PatchOpSchema = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+    public const string BulkRequestSchema = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
+    public const string BulkResponseSchema = "urn:ietf:params:scim:api:messages:2.0:BulkResponse";
     public const string SearchRequestSchema = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
     public const string ServiceProviderConfigSchema = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
     public const string ResourceTypeSchema = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";

@@ -25,10 +25,10 @@ public sealed class DiscoveryTests : IClassFixture<GatewayFactory>
         Assert.True(body["patch"]!["supported"]!.GetValue<bool>());
         Assert.True(body["filter"]!["supported"]!.GetValue<bool>());
         Assert.True(body["filter"]!["maxResults"]!.GetValue<int>() > 0);
-        Assert.False(body["bulk"]!["supported"]!.GetValue<bool>());
+        Assert.True(body["bulk"]!["supported"]!.GetValue<bool>());
         Assert.False(body["changePassword"]!["supported"]!.GetValue<bool>());
         Assert.False(body["sort"]!["supported"]!.GetValue<bool>());
-        Assert.Equal(JsonValueKind.False, body["etag"]!["supported"]!.GetValueKind());
+        Assert.Equal(JsonValueKind.True, body["etag"]!["supported"]!.GetValueKind());
         var scheme = Assert.Single(body["authenticationSchemes"]!.AsArray())!;
         Assert.Equal("oauthbearertoken", scheme["type"].Str());
         Assert.Equal($"{tenant.ScimUrl}/ServiceProviderConfig", body["meta"]!["location"].Str());

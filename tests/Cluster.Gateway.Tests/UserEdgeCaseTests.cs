@@ -160,7 +160,7 @@ public sealed class UserEdgeCaseTests : IClassFixture<GatewayFactory>
         var tenant = await _gateway.CreateTenantAsync();
         using var scim = _gateway.ScimClient(tenant);
 
-        using var response = await scim.GetAsync("Bulk");
+        using var response = await scim.GetAsync("Nowhere");
 
         await response.ExpectScimErrorAsync(HttpStatusCode.NotFound);
     }

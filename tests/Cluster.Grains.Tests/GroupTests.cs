@@ -25,6 +25,47 @@ public sealed class GroupTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task EveryChangeOfAGroupIncludingMembersGivesItANewVersionAndIfMatchIsCheckedInTheGrain()
+    {
+        var tenantId = GrainKeys.NewTenantId();
+        var ann = await Grains.CreateUserAsync(tenantId, "ann@contoso.com");
+        var bob = await Grains.CreateUserAsync(tenantId, "bob@contoso.com");
+        var group = await Grains.CreateGroupAsync(tenantId, "Versioned");
+        var grain = Grains.Group(tenantId, group);
+
+        // Members-only change: a new version, in meta.version too.
+        var added = await grain.PatchAsync(Groups.AddMembers(ann), new ETagCondition(false, [1]));
+        Assert.Equal((200, 2L), (added.Status, added.Version));
+        var read = await grain.ReadAsync([]);
+        Assert.Equal("W/\"2\"", JsonNode.Parse(read.Resource!)!["meta"]!["version"]!.GetValue<string>());
+
+        // A stale tag: 412, nothing changes.
+        var stale = await grain.PatchAsync(Groups.AddMembers(bob), new ETagCondition(false, [1]));
+        Assert.Equal((412, null), (stale.Status, stale.ScimType));
+        Assert.Equal([ann], await Grains.MembersAsync(tenantId, group));
+        Assert.Equal(412, (await grain.DeleteAsync(new ETagCondition(false, [1, 3]))).Status);
+
+        // * matches; a member's delete (it leaves the partition itself) still gives the group a new version.
+        Assert.Equal((200, 3L), ((await grain.PatchAsync(Groups.AddMembers(bob), new ETagCondition(true, []))).Status, (await grain.ReadAsync([])).Version));
+        Assert.Equal(204, (await Grains.User(tenantId, bob).DeleteAsync()).Status);
+        var version = 3L;
+        for (var i = 0; i < 500 && version == 3; i++)
+        {
+            // The group hears of the delete by a one-way message: give it a moment.
+            version = (await grain.ReadAsync([])).Version;
+            if (version == 3)
+            {
+                await Task.Delay(10);
+            }
+        }
+
+        Assert.Equal(4L, version);
+        Assert.Equal([ann], await Grains.MembersAsync(tenantId, group));
+        Assert.Equal(412, (await grain.DeleteAsync(new ETagCondition(false, [3]))).Status);
+        Assert.Equal(204, (await grain.DeleteAsync(new ETagCondition(false, [4]))).Status);
+    }
+
+    [Fact]
     public async Task RenameToATakenDisplayNameTogetherWithMembersChangesNothing()
     {
         var tenantId = GrainKeys.NewTenantId();
@@ -176,11 +217,15 @@ public sealed class GroupTests(ClusterFixture fixture)
             var before = partitionKeys.Select(StorageProbe.WritesOf).ToArray();
             var groupWrites = StorageProbe.WritesOf(groupKey);
 
-            Assert.Equal(200, (await Grains.Group(tenantId, group).PatchAsync(patch)).Status);
+            var versionBefore = (await Grains.Group(tenantId, group).ReadAsync([])).Version;
+            var result = await Grains.Group(tenantId, group).PatchAsync(patch);
+            Assert.Equal(200, result.Status);
 
+            // One partition write, plus one write of the small group record that carries the new version (no journal).
             var written = partitionKeys.Where((k, p) => StorageProbe.WritesOf(k) != before[p]).ToArray();
             Assert.Equal(1, Assert.Single(written, k => true) is { } key ? StorageProbe.WritesOf(key) - before[Array.IndexOf(partitionKeys, key)] : 0);
-            Assert.Equal(groupWrites, StorageProbe.WritesOf(groupKey));
+            Assert.Equal(groupWrites + 1, StorageProbe.WritesOf(groupKey));
+            Assert.Equal(versionBefore + 1, result.Version);
         }
 
         Assert.Equal(300 + 1 - 2, (await Grains.MembersAsync(tenantId, group)).Length);

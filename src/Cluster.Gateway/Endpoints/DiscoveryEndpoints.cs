@@ -16,14 +16,14 @@ public static class DiscoveryEndpoints
     /// <summary>What the server really supports.</summary>
     public static ServiceProviderFeatures Features(GatewayOptions options) => new(
         Patch: true,
-        Bulk: false,
-        BulkMaxOperations: 0,
-        BulkMaxPayloadSize: 0,
+        Bulk: true,
+        BulkMaxOperations: options.BulkMaxOperations,
+        BulkMaxPayloadSize: options.BulkMaxPayloadSize,
         Filter: true,
         FilterMaxResults: options.MaxPageSize,
         ChangePassword: false,
         Sort: false,
-        ETag: false);
+        ETag: true);
 
     public static RouteGroupBuilder MapDiscovery(this RouteGroupBuilder scim)
     {

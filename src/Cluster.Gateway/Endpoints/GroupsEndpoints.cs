@@ -17,6 +17,7 @@ namespace Cluster.Gateway.Endpoints;
 public static class GroupsEndpoints
 {
     private static readonly ResourceKind Kind = ResourceKind.Group;
+    private static readonly ResourceWrites Writes = ResourceWrites.Groups;
 
     public static RouteGroupBuilder MapGroups(this RouteGroupBuilder scim)
     {
@@ -51,12 +52,8 @@ public static class GroupsEndpoints
 
     private static async Task<IResult> CreateAsync(string tenantId, HttpRequest request, IGrainFactory grains, GrainCallRetry retry, IOptions<GatewayOptions> options)
     {
-        // The normalizer ignores request schemas, so Entra's extra ADSCIM schema URI is accepted.
-        // A group create is not retried: unlike the user grain, the group grain does not recognise a repeated create.
-        var resource = await ResourceHttp.ReadResourceAsync(Kind, request, options.Value);
-        var id = GrainKeys.NewResourceId();
-        var result = await retry.ExecuteAsync(CallSafety.Unsafe, () => Group(grains, tenantId, id).CreateAsync(resource), request.HttpContext.RequestAborted);
-        return Respond(result, request, options, tenantId);
+        var body = await ScimHttp.ReadObjectAsync(request, options.Value.MaxBodyBytes);
+        return Respond(await Writes.CreateAsync(ScimCall.Of(tenantId, request, grains, retry, options), body), request, options, tenantId);
     }
 
     private static async Task<IResult> GetAsync(string tenantId, string id, HttpRequest request, IGrainFactory grains, GrainCallRetry retry, IOptions<GatewayOptions> options)
@@ -78,10 +75,9 @@ public static class GroupsEndpoints
             return NotFound(id);
         }
 
-        var resource = await ResourceHttp.ReadResourceAsync(Kind, request, options.Value);
-        var group = Group(grains, tenantId, id);
-        var result = await retry.ExecuteAsync(CallSafety.Idempotent, () => group.ReplaceAsync(resource), request.HttpContext.RequestAborted);
-        return Respond(await WithMembersIfShownAsync(result, group, request), request, options, tenantId);
+        var body = await ScimHttp.ReadObjectAsync(request, options.Value.MaxBodyBytes);
+        var result = await Writes.ReplaceAsync(ScimCall.Of(tenantId, request, grains, retry, options), id, body, ScimHttp.IfMatch(request));
+        return Respond(await WithMembersIfShownAsync(result, Group(grains, tenantId, id), request), request, options, tenantId);
     }
 
     /// <summary>PATCH answers 204, or 200 with the group when the client asks for attributes (entra-scim.md §2.8).</summary>
@@ -93,23 +89,18 @@ public static class GroupsEndpoints
         }
 
         var body = await ScimHttp.ReadObjectAsync(request, options.Value.MaxBodyBytes);
-        var group = Group(grains, tenantId, id);
-        // Re-adding a member or re-removing an absent one is a no-op, so a repeated PATCH leaves the same result.
-        var json = ScimSerializer.Serialize(body);
-        var result = await retry.ExecuteAsync(CallSafety.Idempotent, () => group.PatchAsync(json), request.HttpContext.RequestAborted);
+        var result = await Writes.PatchAsync(ScimCall.Of(tenantId, request, grains, retry, options), id, body, ScimHttp.IfMatch(request));
         var (attributes, excluded) = ScimQuery.Projection(request);
         if (result.IsSuccess && attributes is null && excluded is null)
         {
             return Results.NoContent();
         }
 
-        return Respond(await WithMembersIfShownAsync(result, group, request), request, options, tenantId);
+        return Respond(await WithMembersIfShownAsync(result, Group(grains, tenantId, id), request), request, options, tenantId);
     }
 
-    private static async Task<IResult> DeleteAsync(string tenantId, string id, HttpRequest request, IGrainFactory grains, GrainCallRetry retry) =>
-        GrainKeys.IsValidId(id)
-            ? ScimHttp.From(await retry.ExecuteAsync(CallSafety.Idempotent, () => Group(grains, tenantId, id).DeleteAsync(), request.HttpContext.RequestAborted), _ => [])
-            : NotFound(id);
+    private static async Task<IResult> DeleteAsync(string tenantId, string id, HttpRequest request, IGrainFactory grains, GrainCallRetry retry, IOptions<GatewayOptions> options) =>
+        ScimHttp.From(await Writes.DeleteAsync(ScimCall.Of(tenantId, request, grains, retry, options), id, ScimHttp.IfMatch(request)), _ => []);
 
     // Writes answer with the group's attributes; when the response shows members, read them after the write.
     private static async Task<ScimResult> WithMembersIfShownAsync(ScimResult result, IGroupGrain group, HttpRequest request)

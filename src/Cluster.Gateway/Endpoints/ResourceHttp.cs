@@ -5,7 +5,6 @@ using Cluster.Gateway.Http;
 using Cluster.Gateway.Querying;
 using Cluster.Scim;
 using Cluster.Scim.Projection;
-using Cluster.Scim.Resources;
 using Microsoft.Extensions.Options;
 
 namespace Cluster.Gateway.Endpoints;
@@ -13,10 +12,6 @@ namespace Cluster.Gateway.Endpoints;
 /// <summary>What the <c>/Users</c> and <c>/Groups</c> endpoints share: reading bodies, rendering resources and list responses.</summary>
 internal static class ResourceHttp
 {
-    /// <summary>Reads, normalizes and serializes a POST/PUT body of <paramref name="kind"/>.</summary>
-    public static async Task<string> ReadResourceAsync(ResourceKind kind, HttpRequest request, GatewayOptions options) =>
-        ScimSerializer.Serialize(ResourceNormalizer.Normalize(await ScimHttp.ReadObjectAsync(request, options.MaxBodyBytes), kind.Type));
-
     /// <summary>A ListResponse (RFC 7644 §3.4.2) of one page.</summary>
     public static IResult List(int total, IEnumerable<JsonObject> page, int startIndex, Func<JsonObject, JsonObject> render)
     {
@@ -32,6 +27,7 @@ internal static class ResourceHttp
     }
 
     /// <summary>Maps a grain outcome to HTTP, rendering the resource with the request's projection.</summary>
+    /// <summary>Maps a grain outcome to HTTP, rendering the resource with the request's projection; a GET honours <c>If-None-Match</c> (304).</summary>
     public static IResult Respond(ResourceKind kind, ScimResult result, HttpRequest request, IOptions<GatewayOptions> options, string tenantId)
     {
         var baseUrl = ScimUrls.TenantBase(request, options, tenantId);
@@ -39,7 +35,8 @@ internal static class ResourceHttp
         return ScimHttp.From(
             result,
             json => Render(kind, JsonNode.Parse(json)!.AsObject(), baseUrl, attributes, excluded),
-            body => Location(kind, baseUrl, body["id"]!.GetValue<string>()));
+            body => Location(kind, baseUrl, body["id"]!.GetValue<string>()),
+            HttpMethods.IsGet(request.Method) ? ScimHttp.IfNoneMatch(request) : null);
     }
 
     /// <summary>
@@ -71,7 +68,7 @@ internal static class ResourceHttp
 
     /// <summary>The SCIM 404 for an unknown or malformed id.</summary>
     public static IResult NotFound(ResourceKind kind, string id) =>
-        ScimHttp.Error(404, null, $"{kind.Type.Name} {(id.Length > 64 ? id[..64] : id)} not found.");
+        ScimHttp.From((kind == ResourceKind.User ? ResourceWrites.Users : ResourceWrites.Groups).NotFound(id), _ => []);
 
     private static string Location(ResourceKind kind, string baseUrl, string id) => $"{baseUrl}{kind.Type.Endpoint}/{id}";
 }

@@ -43,7 +43,7 @@ public static class GatewayHostingExtensions
         builder.Services.AddProblemDetails();
         builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster");
         builder.AddScimRateLimiting();
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = gateway.MaxBodyBytes * 2L);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = Math.Max(gateway.MaxBodyBytes, gateway.BulkMaxPayloadSize) * 2L);
         return builder;
     }
 
@@ -57,7 +57,7 @@ public static class GatewayHostingExtensions
         app.UseRateLimiter();
 
         var scim = app.MapGroup(ScimUrls.TenantRoutePrefix).RequireRateLimiting(ScimRateLimiting.TenantPolicy);
-        scim.MapUsers().MapGroups().MapDiscovery();
+        scim.MapUsers().MapGroups().MapBulk().MapDiscovery();
         app.MapAdmin();
         app.MapOperatorDashboard();
         return app;

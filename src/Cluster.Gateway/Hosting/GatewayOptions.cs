@@ -32,6 +32,14 @@ public sealed class GatewayOptions
     [Range(1, 1000)]
     public int MaxPageSize { get; set; } = 200;
 
+    /// <summary>Most operations one <c>/Bulk</c> request may carry (RFC 7644 §3.7.4; 413 beyond). Advertised in <c>/ServiceProviderConfig</c>.</summary>
+    [Range(1, 100_000)]
+    public int BulkMaxOperations { get; set; } = 1000;
+
+    /// <summary>Largest accepted <c>/Bulk</c> request body, in bytes (413 beyond). Advertised in <c>/ServiceProviderConfig</c>.</summary>
+    [Range(1024, 64 * 1024 * 1024)]
+    public int BulkMaxPayloadSize { get; set; } = 1024 * 1024;
+
     public bool IsCohost => string.Equals(Mode, "cohost", StringComparison.OrdinalIgnoreCase);
 }
 

@@ -24,12 +24,27 @@ public static class ScimHttp
     public static IResult Json(int status, JsonNode body, Action<HttpResponse>? headers = null) =>
         new ScimJsonResult(status, ScimSerializer.Serialize(body), headers);
 
-    /// <summary>Maps a grain outcome to HTTP; <paramref name="render"/> turns a stored resource into the response body.</summary>
-    public static IResult From(ScimResult result, Func<string, JsonObject> render, Func<JsonObject, string>? location = null)
+    /// <summary>The request's <c>If-Match</c> tags (RFC 7644 §3.14), or null.</summary>
+    public static ETagCondition? IfMatch(HttpRequest request) => ETagCondition.Parse(request.Headers.IfMatch.ToString());
+
+    /// <summary>The request's <c>If-None-Match</c> tags, or null.</summary>
+    public static ETagCondition? IfNoneMatch(HttpRequest request) => ETagCondition.Parse(request.Headers.IfNoneMatch.ToString());
+
+    /// <summary>
+    /// Maps a grain outcome to HTTP; <paramref name="render"/> turns a stored resource into the response body. A read
+    /// (<paramref name="ifNoneMatch"/> given) whose resource matches one of the tags answers 304 Not Modified with its
+    /// <c>ETag</c> and no body.
+    /// </summary>
+    public static IResult From(ScimResult result, Func<string, JsonObject> render, Func<JsonObject, string>? location = null, ETagCondition? ifNoneMatch = null)
     {
         if (result.Status == 204)
         {
             return Results.NoContent();
+        }
+
+        if (result.Status == 200 && ifNoneMatch is not null && ifNoneMatch.Matches(result.Version))
+        {
+            return new NotModifiedResult(ScimResource.ETag(result.Version));
         }
 
         if (!result.IsSuccess || result.Resource is null)
@@ -48,6 +63,38 @@ public static class ScimHttp
                 response.Headers.Location = location(body);
             }
         });
+    }
+
+    /// <summary>
+    /// One entry of a BulkResponse's <c>Operations</c> (RFC 7644 §3.7.3): <c>status</c> as a string, <c>location</c> and
+    /// <c>version</c> on success, the §3.12 error body as <c>response</c> on failure.
+    /// </summary>
+    public static JsonObject BulkOperation(string method, string? bulkId, ScimResult result, string? location)
+    {
+        var entry = new JsonObject();
+        if (location is not null && result.IsSuccess)
+        {
+            entry["location"] = location;
+        }
+
+        entry["method"] = method;
+        if (bulkId is not null)
+        {
+            entry["bulkId"] = bulkId;
+        }
+
+        if (result.IsSuccess && result.Version > 0)
+        {
+            entry["version"] = ScimResource.ETag(result.Version);
+        }
+
+        entry["status"] = result.Status.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (!result.IsSuccess)
+        {
+            entry["response"] = ScimError.ToJson(result.Status, result.ScimType, result.Detail);
+        }
+
+        return entry;
     }
 
     /// <summary>Reads a JSON object body, or throws a <see cref="ScimException"/> (400 invalidSyntax, 413 too large).</summary>
@@ -100,6 +147,19 @@ public static class ScimHttp
 
     private static ScimException TooLarge(int maxBytes) =>
         new(413, null, $"The request body is larger than {maxBytes} bytes.");
+
+    /// <summary>304 Not Modified: the <c>ETag</c>, no body.</summary>
+    private sealed class NotModifiedResult(string etag) : IResult, IStatusCodeHttpResult
+    {
+        public int? StatusCode => 304;
+
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.StatusCode = 304;
+            httpContext.Response.Headers.ETag = etag;
+            return Task.CompletedTask;
+        }
+    }
 
     /// <summary>Writes a pre-serialized SCIM JSON body with <c>application/scim+json</c>.</summary>
     private sealed class ScimJsonResult(int status, string json, Action<HttpResponse>? headers, string? scimType = null, bool? active = null)

@@ -95,7 +95,7 @@ public sealed partial class GroupGrain(
             var members = MemberPatches.TakeMembers(body);
             var now = time.GetUtcNow();
             var stamped = ScimResource.Stamp(body, Kind.Type, _groupId, now, now, 1);
-            return await CommitAsync(stamped, 1, created: true, members, []);
+            return await CommitAsync(stamped, attributesChanged: true, 1, created: true, members, []);
         }
         catch (ScimException e)
         {
@@ -117,7 +117,7 @@ public sealed partial class GroupGrain(
         return ScimResult.Ok(Render(_resource, members), state.State.Version);
     }
 
-    public async Task<ScimResult> ReplaceAsync(string resource)
+    public async Task<ScimResult> ReplaceAsync(string resource, ETagCondition? ifMatch = null)
     {
         await SettleAsync();
         if (_resource is null)
@@ -129,15 +129,15 @@ public sealed partial class GroupGrain(
         {
             var body = Parse(resource);
             var members = MemberPatches.TakeMembers(body);
-            return await UpdateAsync(body, await AllMembersAsync(), members);
+            return await UpdateAsync(body, await AllMembersAsync(), members, ifMatch);
         }
         catch (ScimException e)
         {
-            return ScimResult.Error(e.Status, e.ScimType, e.Message);
+            return Failed(e, ifMatch);
         }
     }
 
-    public async Task<ScimResult> PatchAsync(string patchRequest)
+    public async Task<ScimResult> PatchAsync(string patchRequest, ETagCondition? ifMatch = null)
     {
         await SettleAsync();
         if (_resource is null)
@@ -161,24 +161,29 @@ public sealed partial class GroupGrain(
 
             var patched = PatchApplier.Apply(working, request, Kind.Type);
             var after = MemberPatches.TakeMembers(patched);
-            return await UpdateAsync(patched, before, after);
+            return await UpdateAsync(patched, before, after, ifMatch);
         }
         catch (ScimException e)
         {
-            return ScimResult.Error(e.Status, e.ScimType, e.Message);
+            return Failed(e, ifMatch);
         }
         catch (JsonException)
         {
-            return ScimResult.Error(400, ScimErrorType.InvalidSyntax, "The PATCH body is not valid JSON.");
+            return Failed(ScimException.InvalidSyntax("The PATCH body is not valid JSON."), ifMatch);
         }
     }
 
-    public async Task<ScimResult> DeleteAsync()
+    public async Task<ScimResult> DeleteAsync(ETagCondition? ifMatch = null)
     {
         await SettleAsync();
         if (_resource is null)
         {
             return NotFound();
+        }
+
+        if (PreconditionFails(ifMatch))
+        {
+            return ScimResult.PreconditionFailed(state.State.Version);
         }
 
         // As a member, leave every parent group first (as a deleted user does): no parent ever lists a deleted group.
@@ -251,6 +256,21 @@ public sealed partial class GroupGrain(
 
     public Task<string[]> GetGroupIdsAsync() => Task.FromResult(parents.State.Ids.Order(StringComparer.Ordinal).ToArray());
 
+    public async Task MemberDeletedAsync(string memberId)
+    {
+        await SettleAsync();
+        if (_resource is null)
+        {
+            return;
+        }
+
+        // Attributes unchanged, members changed: a new version (and lastModified) in one write of the group record.
+        var version = state.State.Version + 1;
+        var stamped = ScimResource.Stamp((JsonObject)_resource.DeepClone(), Kind.Type, _groupId, ScimResource.CreatedOf(_resource), time.GetUtcNow(), version);
+        await state.CommitAsync(new GroupState { Json = ScimSerializer.Serialize(stamped), Version = version }, this);
+        _resource = stamped;
+    }
+
     public Task<bool> OwnsIndexValueAsync(string indexName, string valueHash) => Task.FromResult(_claims.Owns(indexName, valueHash));
 
     public async Task ReconcileAsync(string? indexName, string? valueHash)
@@ -264,7 +284,13 @@ public sealed partial class GroupGrain(
 
     private bool HasUnfinishedWork => state.State.Deleting || state.State.PendingAdd.Count > 0 || state.State.PendingRemove.Count > 0;
 
-    private async Task<ScimResult> UpdateAsync(JsonObject updated, MemberRef[] before, MemberValue[] after)
+    private bool PreconditionFails(ETagCondition? ifMatch) => ifMatch is not null && !ifMatch.Matches(state.State.Version);
+
+    // The precondition is evaluated before the request (RFC 7232 §5): a failed one wins over a bad body.
+    private ScimResult Failed(ScimException e, ETagCondition? ifMatch) =>
+        PreconditionFails(ifMatch) ? ScimResult.PreconditionFailed(state.State.Version) : ScimResult.Error(e.Status, e.ScimType, e.Message);
+
+    private async Task<ScimResult> UpdateAsync(JsonObject updated, MemberRef[] before, MemberValue[] after, ETagCondition? ifMatch)
     {
         var current = _resource!;
         var beforeIds = before.Select(m => m.Id).ToHashSet(StringComparer.Ordinal);
@@ -274,16 +300,27 @@ public sealed partial class GroupGrain(
         var version = state.State.Version + 1;
         var stamped = ScimResource.Stamp(updated, Kind.Type, _groupId, ScimResource.CreatedOf(current), time.GetUtcNow(), version);
         var attributesChanged = !SameContent(stamped, current);
+
+        // A request the group already reflects writes nothing and answers 200, also under a failed If-Match (RFC 7232
+        // §3.1: the retry of a conditional write whose answer was lost).
         if (!attributesChanged && adds.Length == 0 && removes.Length == 0)
         {
             return ScimResult.Ok(state.State.Json, state.State.Version);
         }
 
-        return await CommitAsync(attributesChanged ? stamped : null, attributesChanged ? version : state.State.Version, created: false, adds, removes);
+        if (PreconditionFails(ifMatch))
+        {
+            return ScimResult.PreconditionFailed(state.State.Version);
+        }
+
+        return await CommitAsync(stamped, attributesChanged, version, created: false, adds, removes);
     }
 
-    // attributes: the new attributes (stamped), or null when only members change.
-    private async Task<ScimResult> CommitAsync(JsonObject? attributes, long version, bool created, MemberValue[] newMembers, MemberRef[] removes)
+    // attributes: the group's attributes stamped with the new version (unchanged apart from meta when only members change).
+    // Every change of the group, members included, writes the group record with the new version; a members-only change
+    // in one partition writes it without a journal, before the partition (a crash in between leaves a new version on
+    // unchanged content, which is harmless; never changed content under an old version).
+    private async Task<ScimResult> CommitAsync(JsonObject attributes, bool attributesChanged, long version, bool created, MemberValue[] newMembers, MemberRef[] removes)
     {
         // Bad input changes nothing: every new member must be an existing user or group of this tenant before anything is written.
         var (adds, invalid) = await ResolveAsync(newMembers);
@@ -293,7 +330,7 @@ public sealed partial class GroupGrain(
         }
 
         var oldHashes = _claims.Held;
-        var newHashes = attributes is null ? oldHashes : ResourceIndexing.HashesOf(Kind, attributes);
+        var newHashes = attributesChanged ? ResourceIndexing.HashesOf(Kind, attributes) : oldHashes;
         try
         {
             // 1. Claim new index values: the unique displayName first, so a conflict leaves nothing behind.
@@ -306,28 +343,27 @@ public sealed partial class GroupGrain(
             // 2. New members record the group (a member deleted meanwhile is skipped: added, then removed by its delete).
             var joined = await JoinAsync(adds);
 
-            // 3. The group's write; a change spanning several writes goes into it as a journal.
-            var partitions = joined.Concat(removes).Select(m => GrainKeys.GroupMemberPartitionOf(m.Id)).Distinct().Count();
-            var journal = partitions > 1 || (attributes is not null && partitions > 0);
-            if (attributes is not null || journal)
+            // Every member to add was deleted meanwhile and none is removed: nothing changes.
+            if (!attributesChanged && joined.Length == 0 && removes.Length == 0)
             {
-                await state.CommitAsync(
-                    new GroupState
-                    {
-                        Json = attributes is null ? state.State.Json : ScimSerializer.Serialize(attributes),
-                        Version = version,
-                        PendingAdd = journal ? [.. joined.Select(m => m.Id)] : [],
-                        PendingRemove = journal ? [.. removes.Select(m => m.Id)] : [],
-                        PendingGroups = journal ? GroupIdsOf(joined.Concat(removes)) : null,
-                    },
-                    this);
-                if (attributes is not null)
-                {
-                    _resource = attributes;
-                }
+                return ScimResult.Ok(state.State.Json, state.State.Version);
             }
 
-            _claims.Commit(attributes is not null ? newHashes : null);
+            // 3. The group's write with its new version; a change spanning several writes goes into it as a journal.
+            var partitions = joined.Concat(removes).Select(m => GrainKeys.GroupMemberPartitionOf(m.Id)).Distinct().Count();
+            var journal = partitions > 1 || (attributesChanged && partitions > 0);
+            await state.CommitAsync(
+                new GroupState
+                {
+                    Json = ScimSerializer.Serialize(attributes),
+                    Version = version,
+                    PendingAdd = journal ? [.. joined.Select(m => m.Id)] : [],
+                    PendingRemove = journal ? [.. removes.Select(m => m.Id)] : [],
+                    PendingGroups = journal ? GroupIdsOf(joined.Concat(removes)) : null,
+                },
+                this);
+            _resource = attributes;
+            _claims.Commit(attributesChanged ? newHashes : null);
 
             // 4.–5. Partitions, members that left, journal done, old index values.
             await ApplyMembersAsync(joined, removes);
@@ -510,6 +546,9 @@ public sealed partial class GroupGrain(
             await Task.WhenAll(parents.State.Ids.Select(p => GrainFactory
                 .GetGrain<IGroupMembersGrain>(GrainKeys.GroupMembers(_tenantId, p, GrainKeys.GroupMemberPartitionOf(_groupId)))
                 .ApplyAsync([], [_groupId])));
+
+            // Each parent's membership changed: it takes a new version (one-way, as for a deleted user).
+            await Task.WhenAll(parents.State.Ids.Select(p => Parent(p).MemberDeletedAsync(_groupId)));
             await parents.CommitAsync(new IdSetState(), this, clear: true);
             return true;
         }

@@ -70,17 +70,17 @@ public sealed partial class UserGrain(
     public async Task<ScimResult> GetAsync() =>
         _resource is null ? NotFound() : await WithGroupsAsync(ScimResult.Ok(state.State.Json, state.State.Version));
 
-    public async Task<ScimResult> ReplaceAsync(string resource)
+    public async Task<ScimResult> ReplaceAsync(string resource, ETagCondition? ifMatch = null)
     {
         if (_resource is null)
         {
             return NotFound();
         }
 
-        return await WithGroupsAsync(await UpdateAsync(Parse(resource)));
+        return await WithGroupsAsync(await UpdateAsync(Parse(resource), ifMatch));
     }
 
-    public async Task<ScimResult> PatchAsync(string patchRequest)
+    public async Task<ScimResult> PatchAsync(string patchRequest, ETagCondition? ifMatch = null)
     {
         if (_resource is null)
         {
@@ -90,23 +90,31 @@ public sealed partial class UserGrain(
         try
         {
             var request = PatchRequest.Parse(JsonNode.Parse(patchRequest) ?? throw ScimException.InvalidSyntax("The PATCH body is empty."));
-            return await WithGroupsAsync(await UpdateAsync(PatchApplier.Apply(_resource, request, ResourceType)));
+            return await WithGroupsAsync(await UpdateAsync(PatchApplier.Apply(_resource, request, ResourceType), ifMatch));
         }
         catch (ScimException e)
         {
-            return ScimResult.Error(e.Status, e.ScimType, e.Message);
+            // The precondition is evaluated before the request (RFC 7232 §5).
+            return PreconditionFails(ifMatch) ? ScimResult.PreconditionFailed(state.State.Version) : ScimResult.Error(e.Status, e.ScimType, e.Message);
         }
         catch (JsonException)
         {
-            return ScimResult.Error(400, ScimErrorType.InvalidSyntax, "The PATCH body is not valid JSON.");
+            return PreconditionFails(ifMatch)
+                ? ScimResult.PreconditionFailed(state.State.Version)
+                : ScimResult.Error(400, ScimErrorType.InvalidSyntax, "The PATCH body is not valid JSON.");
         }
     }
 
-    public async Task<ScimResult> DeleteAsync()
+    public async Task<ScimResult> DeleteAsync(ETagCondition? ifMatch = null)
     {
         if (_resource is null)
         {
             return NotFound();
+        }
+
+        if (PreconditionFails(ifMatch))
+        {
+            return ScimResult.PreconditionFailed(state.State.Version);
         }
 
         await LeaveAllGroupsAsync();
@@ -216,6 +224,10 @@ public sealed partial class UserGrain(
             await Task.WhenAll(memberships.State.Ids.Select(g => GrainFactory
                 .GetGrain<IGroupMembersGrain>(GrainKeys.GroupMembers(_tenantId, g, GrainKeys.GroupMemberPartitionOf(_userId)))
                 .ApplyAsync([], [_userId])));
+
+            // Each group's membership changed: it takes a new version (one-way; the groups stay recorded until here, so a
+            // crash before this point repeats it when the client retries the delete).
+            await Task.WhenAll(memberships.State.Ids.Select(g => Group(g).MemberDeletedAsync(_userId)));
             await memberships.CommitAsync(new IdSetState(), this, clear: true);
         }
         catch
@@ -227,16 +239,25 @@ public sealed partial class UserGrain(
 
     private IGroupGrain Group(string groupId) => GrainFactory.GetGrain<IGroupGrain>(GrainKeys.Group(_tenantId, groupId));
 
-    private async Task<ScimResult> UpdateAsync(JsonObject updated)
+    private bool PreconditionFails(ETagCondition? ifMatch) => ifMatch is not null && !ifMatch.Matches(state.State.Version);
+
+    private async Task<ScimResult> UpdateAsync(JsonObject updated, ETagCondition? ifMatch)
     {
         var current = _resource!;
         var version = state.State.Version + 1;
         var stamped = ScimResource.Stamp(updated, ResourceType, _userId, ScimResource.CreatedOf(current), time.GetUtcNow(), version);
 
         // A request that changes nothing (Entra re-sends the same PATCH after a timeout) writes nothing.
+        // The same holds under a failed If-Match: RFC 7232 §3.1 lets a server answer 2xx when the requested state is
+        // already the current one (the retry of a conditional write whose answer was lost).
         if (SameContent(stamped, current))
         {
             return ScimResult.Ok(state.State.Json, state.State.Version);
+        }
+
+        if (PreconditionFails(ifMatch))
+        {
+            return ScimResult.PreconditionFailed(state.State.Version);
         }
 
         return await CommitAsync(stamped, version, created: false);

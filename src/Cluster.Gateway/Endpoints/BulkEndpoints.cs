@@ -1,0 +1,347 @@
+using System.Text.Json.Nodes;
+using Cluster.Abstractions;
+using Cluster.Gateway.Hosting;
+using Cluster.Gateway.Http;
+using Cluster.Gateway.Querying;
+using Cluster.Gateway.Resilience;
+using Cluster.Scim;
+using Cluster.Scim.Errors;
+using Microsoft.Extensions.Options;
+
+namespace Cluster.Gateway.Endpoints;
+
+/// <summary>
+/// <c>POST /Bulk</c> (RFC 7644 §3.7). Each operation runs through the same <see cref="ResourceWrites"/> as its HTTP route
+/// (validation, normalization, retries, preconditions), and its <see cref="ScimResult"/> is mapped by
+/// <see cref="ScimHttp.BulkOperation"/>. <c>bulkId:</c> references in paths and in <c>data</c> string values are
+/// resolved to the ids created earlier in the request; an operation waits until the creates it references have run,
+/// so forward references work. A reference that cannot be resolved (undefined, failed, or circular) fails its operation
+/// with 409 <c>invalidValue</c>. <c>version</c> acts as <c>If-Match</c>. Limits: <see cref="GatewayOptions.BulkMaxOperations"/>
+/// and <see cref="GatewayOptions.BulkMaxPayloadSize"/> (413).
+/// </summary>
+public static class BulkEndpoints
+{
+    private const string BulkIdPrefix = "bulkId:";
+
+    public static RouteGroupBuilder MapBulk(this RouteGroupBuilder scim)
+    {
+        scim.MapPost("/Bulk", BulkAsync);
+        return scim;
+    }
+
+    private static async Task<IResult> BulkAsync(string tenantId, HttpRequest request, IGrainFactory grains, GrainCallRetry retry, IOptions<GatewayOptions> options)
+    {
+        var settings = options.Value;
+        JsonObject body;
+        try
+        {
+            body = await ScimHttp.ReadObjectAsync(request, settings.BulkMaxPayloadSize);
+        }
+        catch (ScimException e) when (e.Status == 413)
+        {
+            throw new ScimException(413, null, $"The size of the bulk operation exceeds the maxPayloadSize ({settings.BulkMaxPayloadSize}).");
+        }
+
+        var (operations, failOnErrors) = Parse(body, settings.BulkMaxOperations);
+        var run = new BulkRun(ScimCall.Of(tenantId, request, grains, retry, options), ScimUrls.TenantBase(request, options, tenantId), operations, failOnErrors);
+        return ScimHttp.Json(200, new JsonObject
+        {
+            ["schemas"] = new JsonArray(ScimConstants.BulkResponseSchema),
+            ["Operations"] = await run.RunAsync(),
+        });
+    }
+
+    /// <summary>Checks the BulkRequest envelope (a bad one fails the whole request) and each operation (a bad one fails only itself).</summary>
+    private static (List<BulkOperation> Operations, int FailOnErrors) Parse(JsonObject body, int maxOperations)
+    {
+        if (body["schemas"] is not JsonArray schemas
+            || !schemas.Any(s => s is JsonValue v && v.TryGetValue<string>(out var urn) && string.Equals(urn, ScimConstants.BulkRequestSchema, StringComparison.OrdinalIgnoreCase)))
+        {
+            throw ScimException.InvalidSyntax($"A bulk request must carry the schema {ScimConstants.BulkRequestSchema}.");
+        }
+
+        var failOnErrors = int.MaxValue;
+        if (body["failOnErrors"] is { } limit)
+        {
+            if (limit is not JsonValue value || !value.TryGetValue<int>(out failOnErrors) || failOnErrors < 1)
+            {
+                throw ScimException.InvalidValue("'failOnErrors' must be a positive integer.");
+            }
+        }
+
+        if (body["Operations"] is not JsonArray items)
+        {
+            throw ScimException.InvalidSyntax("A bulk request must have an 'Operations' array.");
+        }
+
+        if (items.Count > maxOperations)
+        {
+            throw new ScimException(413, null, $"The number of operations exceeds the maxOperations ({maxOperations}).");
+        }
+
+        var operations = items.Select(BulkOperation.Parse).ToList();
+        var duplicate = operations.Where(o => o.BulkId is not null).GroupBy(o => o.BulkId, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw ScimException.InvalidSyntax($"bulkId '{duplicate.Key}' is used by more than one operation.");
+        }
+
+        return (operations, failOnErrors);
+    }
+
+    /// <summary>One operation of a BulkRequest. <see cref="Invalid"/> is set when it cannot run at all.</summary>
+    private sealed record BulkOperation(
+        string Method, string? BulkId, ResourceWrites? Writes, string? Id, JsonObject? Data, string? Version, ScimException? Invalid, HashSet<string> References)
+    {
+        public static BulkOperation Parse(JsonNode? node)
+        {
+            if (node is not JsonObject op)
+            {
+                return Fail("", null, ScimException.InvalidSyntax("Each operation must be a JSON object."));
+            }
+
+            var method = (Text(op, "method") ?? "").ToUpperInvariant();
+            var bulkId = Text(op, "bulkId");
+            var path = Text(op, "path");
+            var version = Text(op, "version");
+            if (method is not ("POST" or "PUT" or "PATCH" or "DELETE"))
+            {
+                return Fail(method, bulkId, ScimException.InvalidSyntax("'method' must be POST, PUT, PATCH or DELETE."));
+            }
+
+            var segments = (path ?? "").Split('/');
+            var writes = segments.Length is 2 or 3 && segments[0].Length == 0 ? ResourceWrites.ForEndpoint("/" + segments[1]) : null;
+            var id = segments.Length == 3 ? segments[2] : null;
+            if (writes is null || (method == "POST") != (id is null) || id is { Length: 0 })
+            {
+                return Fail(method, bulkId, new ScimException(400, ScimErrorType.InvalidPath, method == "POST"
+                    ? "'path' of a POST must be /Users or /Groups."
+                    : $"'path' of a {method} must be /Users/{{id}} or /Groups/{{id}}."));
+            }
+
+            if (method == "POST" && string.IsNullOrEmpty(bulkId))
+            {
+                return Fail(method, bulkId, ScimException.InvalidSyntax("A POST operation needs a 'bulkId'."));
+            }
+
+            var data = op["data"] as JsonObject;
+            if (method != "DELETE" && data is null)
+            {
+                return Fail(method, bulkId, ScimException.InvalidSyntax($"A {method} operation needs a 'data' object."));
+            }
+
+            var references = new HashSet<string>(StringComparer.Ordinal);
+            if (id is not null && id.StartsWith(BulkIdPrefix, StringComparison.Ordinal))
+            {
+                references.Add(id[BulkIdPrefix.Length..]);
+            }
+
+            CollectReferences(data, references);
+            return new BulkOperation(method, bulkId, writes, id, data, version, null, references);
+        }
+
+        private static BulkOperation Fail(string method, string? bulkId, ScimException invalid) =>
+            new(method, bulkId, null, null, null, null, invalid, []);
+
+        private static string? Text(JsonObject op, string name) =>
+            op[name] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+    }
+
+    /// <summary>Runs the operations: ready ones in request order, pass after pass, until all ran, failOnErrors is reached, or only cycles are left.</summary>
+    private sealed class BulkRun(ScimCall call, string baseUrl, List<BulkOperation> operations, int failOnErrors)
+    {
+        private readonly Dictionary<string, string> _created = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _failed = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _defined = operations.Where(o => o.Method == "POST" && o.BulkId is not null).Select(o => o.BulkId!).ToHashSet(StringComparer.Ordinal);
+        private readonly JsonObject?[] _responses = new JsonObject?[operations.Count];
+        private int _errors;
+
+        public async Task<JsonArray> RunAsync()
+        {
+            var pending = Enumerable.Range(0, operations.Count).ToList();
+            while (pending.Count > 0 && _errors < failOnErrors)
+            {
+                var progressed = false;
+                foreach (var index in pending.ToArray())
+                {
+                    if (_errors >= failOnErrors)
+                    {
+                        break;
+                    }
+
+                    var op = operations[index];
+                    if (op.Invalid is null && Unresolvable(op) is null && !op.References.All(_created.ContainsKey))
+                    {
+                        continue; // waits for a create later in the request
+                    }
+
+                    await RunAsync(index);
+                    pending.Remove(index);
+                    progressed = true;
+                }
+
+                if (!progressed)
+                {
+                    // Every remaining operation waits for another remaining one: circular references.
+                    foreach (var index in pending.TakeWhile(_ => _errors < failOnErrors))
+                    {
+                        Record(index, ScimResult.Error(409, ScimErrorType.InvalidValue, "The operation's bulkId references are circular and cannot be resolved."), null);
+                    }
+
+                    break;
+                }
+            }
+
+            return new JsonArray([.. _responses.Where(r => r is not null)]);
+        }
+
+        private async Task RunAsync(int index)
+        {
+            var op = operations[index];
+            if (op.Invalid is { } invalid)
+            {
+                Record(index, ScimResult.Error(invalid.Status, invalid.ScimType, invalid.Message), null);
+                return;
+            }
+
+            if (Unresolvable(op) is { } detail)
+            {
+                Record(index, ScimResult.Error(409, ScimErrorType.InvalidValue, detail), null);
+                return;
+            }
+
+            var writes = op.Writes!;
+            var id = op.Id is { } raw && raw.StartsWith(BulkIdPrefix, StringComparison.Ordinal) ? _created[raw[BulkIdPrefix.Length..]] : op.Id;
+            var data = op.Data is null ? null : (JsonObject)Resolve(op.Data.DeepClone());
+            var ifMatch = ETagCondition.Parse(op.Version);
+            ScimResult result;
+            try
+            {
+                result = op.Method switch
+                {
+                    "POST" => await writes.CreateAsync(call, data!),
+                    "PUT" => await writes.ReplaceAsync(call, id!, data!, ifMatch),
+                    "PATCH" => await writes.PatchAsync(call, id!, data!, ifMatch),
+                    _ => await writes.DeleteAsync(call, id!, ifMatch),
+                };
+            }
+            catch (ScimException e)
+            {
+                result = ScimResult.Error(e.Status, e.ScimType, e.Message);
+            }
+            catch (Exception e) when (GrainCallRetry.IsTransient(e) && !call.Aborted.IsCancellationRequested)
+            {
+                result = ScimResult.Error(503, null, "The service is temporarily unavailable. Retry later.");
+            }
+
+            if (op.Method == "POST" && result.IsSuccess && result.Resource is not null)
+            {
+                id = JsonNode.Parse(result.Resource)?["id"]?.GetValue<string>();
+            }
+
+            Record(index, result, id is null ? null : $"{baseUrl}{writes.Kind.Type.Endpoint}/{id}");
+        }
+
+        private void Record(int index, ScimResult result, string? location)
+        {
+            var op = operations[index];
+            if (op.Method == "POST" && op.BulkId is not null)
+            {
+                if (result.IsSuccess && location is not null)
+                {
+                    _created[op.BulkId] = location[(location.LastIndexOf('/') + 1)..];
+                }
+                else
+                {
+                    _failed.Add(op.BulkId);
+                }
+            }
+
+            if (!result.IsSuccess)
+            {
+                _errors++;
+            }
+
+            _responses[index] = ScimHttp.BulkOperation(op.Method, op.BulkId, result, location);
+        }
+
+        // Why a reference can never be resolved (not defined by a POST of this request, or that POST failed), or null.
+        private string? Unresolvable(BulkOperation op)
+        {
+            foreach (var reference in op.References.Order(StringComparer.Ordinal))
+            {
+                if (!_defined.Contains(reference))
+                {
+                    return $"bulkId '{reference}' is not defined by a POST operation of this request.";
+                }
+
+                if (_failed.Contains(reference))
+                {
+                    return $"The operation with bulkId '{reference}' failed, so its reference cannot be resolved.";
+                }
+            }
+
+            return null;
+        }
+
+        // Replaces every "bulkId:x" string value in a (cloned) data object with the id created for x, in place.
+        private JsonNode Resolve(JsonNode node)
+        {
+            switch (node)
+            {
+                case JsonObject obj:
+                    foreach (var (key, child) in obj.ToArray())
+                    {
+                        if (child is not null)
+                        {
+                            var resolved = Resolve(child);
+                            if (!ReferenceEquals(resolved, child))
+                            {
+                                obj[key] = resolved;
+                            }
+                        }
+                    }
+
+                    return obj;
+                case JsonArray array:
+                    for (var i = 0; i < array.Count; i++)
+                    {
+                        if (array[i] is { } item && Resolve(item) is var resolved && !ReferenceEquals(resolved, item))
+                        {
+                            array[i] = resolved;
+                        }
+                    }
+
+                    return array;
+                case JsonValue value when value.TryGetValue<string>(out var text) && text.StartsWith(BulkIdPrefix, StringComparison.Ordinal):
+                    return JsonValue.Create(_created[text[BulkIdPrefix.Length..]]);
+                default:
+                    return node;
+            }
+        }
+    }
+
+    private static void CollectReferences(JsonNode? node, HashSet<string> references)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach (var (_, value) in obj)
+                {
+                    CollectReferences(value, references);
+                }
+
+                break;
+            case JsonArray array:
+                foreach (var item in array)
+                {
+                    CollectReferences(item, references);
+                }
+
+                break;
+            case JsonValue leaf when leaf.TryGetValue<string>(out var text) && text.StartsWith(BulkIdPrefix, StringComparison.Ordinal):
+                references.Add(text[BulkIdPrefix.Length..]);
+                break;
+        }
+    }
+}
