@@ -27,7 +27,7 @@ public sealed class DiscoveryTests : IClassFixture<GatewayFactory>
         Assert.True(body["filter"]!["maxResults"]!.GetValue<int>() > 0);
         Assert.False(body["bulk"]!["supported"]!.GetValue<bool>());
         Assert.False(body["changePassword"]!["supported"]!.GetValue<bool>());
-        Assert.False(body["sort"]!["supported"]!.GetValue<bool>());
+        Assert.True(body["sort"]!["supported"]!.GetValue<bool>());
         Assert.Equal(JsonValueKind.False, body["etag"]!["supported"]!.GetValueKind());
         var scheme = Assert.Single(body["authenticationSchemes"]!.AsArray())!;
         Assert.Equal("oauthbearertoken", scheme["type"].Str());
