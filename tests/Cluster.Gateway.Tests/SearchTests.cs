@@ -204,6 +204,21 @@ public sealed class SearchTests(SeededDirectory directory)
         await response.ExpectScimErrorAsync(HttpStatusCode.NotFound);
     }
 
+    [Fact]
+    public async Task SearchesAreNamedAsSearchesInMetrics()
+    {
+        foreach (var path in new[] { ".search", "Users/.search", "Groups/.search" })
+        {
+            await SearchAsync(path, new JsonObject { ["schemas"] = new JsonArray(SearchRequest), ["count"] = 1 });
+        }
+
+        using var client = directory.Gateway.CreateClient();
+        var metrics = await client.GetStringAsync("/metrics");
+        Assert.Contains("operation=\"search\"", metrics, StringComparison.Ordinal);
+        Assert.Contains("operation=\"users.search\"", metrics, StringComparison.Ordinal);
+        Assert.Contains("operation=\"groups.search\"", metrics, StringComparison.Ordinal);
+    }
+
     private async Task<JsonObject> GetAsync(string query)
     {
         using var response = await Scim.GetAsync(query);

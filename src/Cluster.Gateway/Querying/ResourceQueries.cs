@@ -159,11 +159,13 @@ public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instr
 
         foreach (var batch in ids.Chunk(FetchBatch))
         {
-            foreach (var resource in await FetchAsync(source.Query, batch, reconcileMissing: true))
+            var resources = await FetchAsync(source.Query, batch, reconcileMissing: true);
+            for (var i = 0; i < batch.Length; i++)
             {
-                if (resource is not null && source.Matches(resource))
+                // The id string of the directory list, already in memory, not a copy from the resource.
+                if (resources[i] is { } resource && source.Matches(resource))
                 {
-                    entries.Add(new Entry(source.Keys?.KeyOf(resource), IdOf(resource), source.Index));
+                    entries.Add(new Entry(source.Keys?.KeyOf(resource), batch[i], source.Index));
                 }
             }
         }
