@@ -22,8 +22,9 @@ namespace Cluster.Scim.Filtering;
 /// (<c>members eq "u1"</c>, <c>emails eq "a@b"</c>, <c>manager eq "id"</c>); multi-valued attributes match when any element matches.</item>
 /// <item><c>ne</c> is the negation of <c>eq</c> (true when absent); <c>eq null</c> means "not present", <c>ne null</c> means "present".</item>
 /// <item><c>pr</c>: present and not null, not an empty string, empty array or empty object.</item>
-/// <item><c>gt/ge/lt/le</c>: strings ordinally (respecting caseExact), numbers numerically, dateTime as instants;
-/// not allowed on boolean or binary attributes. <c>co/sw/ew</c> compare text and are not allowed on booleans.</item>
+/// <item><c>eq/gt/ge/lt/le</c> use <see cref="ScimValueOrder"/>, the order sorting uses too: strings ordinally
+/// (respecting caseExact), numbers numerically, dateTime as instants;
+/// <c>gt/ge/lt/le</c> are not allowed on boolean or binary attributes. <c>co/sw/ew</c> compare text and are not allowed on booleans.</item>
 /// <item>Boolean attributes accept the literals <c>true</c>/<c>false</c> and the strings <c>"true"</c>/<c>"False"</c> (Entra).</item>
 /// </list>
 /// </summary>

@@ -24,13 +24,13 @@ public sealed record ScimSort(AttributePath Path, bool Descending)
     /// </summary>
     public static ScimSort? Parse(string? sortBy, string? sortOrder)
     {
-        var descending = string.IsNullOrWhiteSpace(sortOrder)
-            ? false
-            : sortOrder.Trim().Equals(Ascending, StringComparison.OrdinalIgnoreCase)
-                ? false
-                : sortOrder.Trim().Equals(DescendingOrder, StringComparison.OrdinalIgnoreCase)
-                    ? true
-                    : throw ScimException.InvalidValue($"'sortOrder' must be \"{Ascending}\" or \"{DescendingOrder}\".");
+        var order = sortOrder?.Trim() ?? "";
+        var descending = order.Equals(DescendingOrder, StringComparison.OrdinalIgnoreCase);
+        if (!descending && order.Length > 0 && !order.Equals(Ascending, StringComparison.OrdinalIgnoreCase))
+        {
+            throw ScimException.InvalidValue($"'sortOrder' must be \"{Ascending}\" or \"{DescendingOrder}\".");
+        }
+
         if (string.IsNullOrWhiteSpace(sortBy))
         {
             return null;
