@@ -27,7 +27,7 @@ public sealed class DiscoveryTests : IClassFixture<GatewayFactory>
         Assert.True(body["filter"]!["maxResults"]!.GetValue<int>() > 0);
         Assert.True(body["bulk"]!["supported"]!.GetValue<bool>());
         Assert.False(body["changePassword"]!["supported"]!.GetValue<bool>());
-        Assert.False(body["sort"]!["supported"]!.GetValue<bool>());
+        Assert.True(body["sort"]!["supported"]!.GetValue<bool>());
         Assert.Equal(JsonValueKind.True, body["etag"]!["supported"]!.GetValueKind());
         var scheme = Assert.Single(body["authenticationSchemes"]!.AsArray())!;
         Assert.Equal("oauthbearertoken", scheme["type"].Str());

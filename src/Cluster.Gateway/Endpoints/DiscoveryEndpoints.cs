@@ -22,7 +22,7 @@ public static class DiscoveryEndpoints
         Filter: true,
         FilterMaxResults: options.MaxPageSize,
         ChangePassword: false,
-        Sort: false,
+        Sort: true,
         ETag: true);
 
     public static RouteGroupBuilder MapDiscovery(this RouteGroupBuilder scim)

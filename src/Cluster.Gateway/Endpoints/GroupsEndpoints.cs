@@ -4,7 +4,6 @@ using Cluster.Gateway.Http;
 using Cluster.Gateway.Querying;
 using Cluster.Gateway.Resilience;
 using Cluster.Scim;
-using Cluster.Scim.Filtering;
 using Microsoft.Extensions.Options;
 
 namespace Cluster.Gateway.Endpoints;
@@ -31,23 +30,22 @@ public static class GroupsEndpoints
         return scim;
     }
 
-    private static async Task<IResult> ListAsync(string tenantId, HttpRequest request, IGrainFactory grains, ResourceQueries queries, GrainCallRetry retry, IOptions<GatewayOptions> options)
+    private static Task<IResult> ListAsync(string tenantId, HttpRequest request, IGrainFactory grains, ResourceQueries queries, GrainCallRetry retry, IOptions<GatewayOptions> options)
     {
         var query = ScimQuery.From(request, options.Value.MaxPageSize);
-        if (query.Filter is not null)
-        {
-            FilterEvaluator.Validate(query.Filter, Kind.Type);
-        }
+        return SearchEndpoints.RespondAsync(tenantId, [Query(grains, tenantId, query)], query, request, queries, retry, options);
+    }
 
-        // Read members only as far as needed: all when shown, else only those the filter asks about (one partition each).
+    /// <summary>
+    /// How a query reads groups: members only as far as needed — while collecting matches, those the filter asks about
+    /// (one partition each; all for other member filters or a sort by members); for the page, all when shown.
+    /// </summary>
+    internal static KindQuery Query(IGrainFactory grains, string tenantId, ScimQuery query)
+    {
         var asked = MemberFilter.ReferencedIds(query.Filter);
-        var members = ShowsMembers(query.Attributes, query.ExcludedAttributes) || asked is null ? null : asked;
-        var (total, page) = await retry.ExecuteAsync(
-            CallSafety.Read,
-            () => queries.QueryAsync(Kind, tenantId, query.Filter, query.StartIndex, query.Count, id => Group(grains, tenantId, id).ReadAsync(members)),
-            request.HttpContext.RequestAborted);
-        var baseUrl = ScimUrls.TenantBase(request, options, tenantId);
-        return ResourceHttp.List(total, page, query.StartIndex, g => ResourceHttp.Render(Kind, g, baseUrl, query.Attributes, query.ExcludedAttributes));
+        var scanMembers = asked is null || query.Sort?.For(Kind.Type)?.IsAttribute("members") == true ? null : asked;
+        var pageMembers = ShowsMembers(query.Attributes, query.ExcludedAttributes) ? null : scanMembers;
+        return new KindQuery(Kind, id => Group(grains, tenantId, id).ReadAsync(scanMembers), id => Group(grains, tenantId, id).ReadAsync(pageMembers));
     }
 
     private static async Task<IResult> CreateAsync(string tenantId, HttpRequest request, IGrainFactory grains, GrainCallRetry retry, IOptions<GatewayOptions> options)

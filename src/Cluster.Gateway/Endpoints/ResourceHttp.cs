@@ -13,7 +13,7 @@ namespace Cluster.Gateway.Endpoints;
 internal static class ResourceHttp
 {
     /// <summary>A ListResponse (RFC 7644 §3.4.2) of one page.</summary>
-    public static IResult List(int total, IEnumerable<JsonObject> page, int startIndex, Func<JsonObject, JsonObject> render)
+    public static IResult List<T>(int total, IEnumerable<T> page, int startIndex, Func<T, JsonObject> render)
     {
         var resources = new JsonArray([.. page.Select(r => (JsonNode)render(r))]);
         return ScimHttp.Json(200, new JsonObject

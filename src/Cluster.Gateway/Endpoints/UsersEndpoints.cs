@@ -3,7 +3,6 @@ using Cluster.Gateway.Hosting;
 using Cluster.Gateway.Http;
 using Cluster.Gateway.Querying;
 using Cluster.Gateway.Resilience;
-using Cluster.Scim.Filtering;
 using Microsoft.Extensions.Options;
 
 namespace Cluster.Gateway.Endpoints;
@@ -31,18 +30,8 @@ public static class UsersEndpoints
         return scim;
     }
 
-    private static async Task<IResult> ListAsync(string tenantId, HttpRequest request, ResourceQueries queries, GrainCallRetry retry, IOptions<GatewayOptions> options)
-    {
-        var query = ScimQuery.From(request, options.Value.MaxPageSize);
-        if (query.Filter is not null)
-        {
-            FilterEvaluator.Validate(query.Filter, Kind.Type);
-        }
-
-        var (total, page) = await retry.ExecuteAsync(CallSafety.Read, () => queries.QueryAsync(Kind, tenantId, query.Filter, query.StartIndex, query.Count), request.HttpContext.RequestAborted);
-        var baseUrl = ScimUrls.TenantBase(request, options, tenantId);
-        return ResourceHttp.List(total, page, query.StartIndex, u => ResourceHttp.Render(Kind, u, baseUrl, query.Attributes, query.ExcludedAttributes));
-    }
+    private static Task<IResult> ListAsync(string tenantId, HttpRequest request, ResourceQueries queries, GrainCallRetry retry, IOptions<GatewayOptions> options) =>
+        SearchEndpoints.RespondAsync(tenantId, [new KindQuery(Kind)], ScimQuery.From(request, options.Value.MaxPageSize), request, queries, retry, options);
 
     private static async Task<IResult> CreateAsync(string tenantId, HttpRequest request, IGrainFactory grains, GrainCallRetry retry, IOptions<GatewayOptions> options)
     {

@@ -57,7 +57,7 @@ public static class GatewayHostingExtensions
         app.UseRateLimiter();
 
         var scim = app.MapGroup(ScimUrls.TenantRoutePrefix).RequireRateLimiting(ScimRateLimiting.TenantPolicy);
-        scim.MapUsers().MapGroups().MapBulk().MapDiscovery();
+        scim.MapUsers().MapGroups().MapSearch().MapBulk().MapDiscovery();
         app.MapAdmin();
         app.MapOperatorDashboard();
         return app;

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Cluster.Abstractions;
 using Cluster.ServiceDefaults.Telemetry;
 using Cluster.Scim.Filtering;
+using Cluster.Scim.Sorting;
 
 namespace Cluster.Gateway.Querying;
 
@@ -13,6 +14,11 @@ namespace Cluster.Gateway.Querying;
 /// the tenant's directory of that kind in id order, fetching resources in bounded batches. Every candidate is checked
 /// against the whole filter, so an index entry left behind by a crash never shows a client a wrong resource; such
 /// entries are repaired on the way.
+/// <para>
+/// Sorted queries and queries over several kinds (<c>POST /.search</c>) collect one (sort key, id) pair per match — never
+/// the resources themselves — order them, and then read only the requested page (see docs/architecture.md, "Sorting
+/// and .search"). Without <c>sortBy</c> results are in id order.
+/// </para>
 /// </summary>
 public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instruments = null)
 {
@@ -28,7 +34,7 @@ public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instr
         var query = new Query(kind, tenantId, fetch ?? (id => kind.Grain(grains, tenantId, id).GetAsync()));
         if (filter is not null && kind.Plan(filter) is { } probe)
         {
-            var matches = await FromIndexAsync(query, probe, filter);
+            var matches = await FromIndexAsync(query, probe, r => FilterEvaluator.Matches(filter, r, kind.Type));
             return (matches.Count, matches.Skip(startIndex - 1).Take(count).ToList());
         }
 
@@ -59,6 +65,112 @@ public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instr
         return (total, pageItems);
     }
 
+    /// <summary>
+    /// A query over one or more kinds, optionally sorted: the total number of matches and the requested page, each
+    /// resource with its kind. With one kind and no sort this is <see cref="QueryAsync(ResourceKind, string, FilterNode?, int, int, Func{string, Task{ScimResult}}?)"/>.
+    /// Over several kinds an attribute a kind lacks matches nothing there (<see cref="FilterEvaluator.MatchesAcross"/>).
+    /// </summary>
+    public async Task<(int Total, IReadOnlyList<(ResourceKind Kind, JsonObject Resource)> Page)> QueryAsync(
+        string tenantId, IReadOnlyList<KindQuery> kinds, FilterNode? filter, ScimSort? sort, int startIndex, int count)
+    {
+        if (kinds.Count == 1 && sort is null)
+        {
+            var only = kinds[0];
+            var (total, page) = await QueryAsync(only.Kind, tenantId, filter, startIndex, count, only.PageFetch);
+            return (total, page.Select(r => (only.Kind, r)).ToList());
+        }
+
+        var across = kinds.Count > 1;
+        var sources = new List<Source>();
+        foreach (var kind in kinds)
+        {
+            if (filter is null || !across || FilterEvaluator.CanMatch(filter, kind.Kind.Type))
+            {
+                var keys = sort?.For(kind.Kind.Type);
+                Func<JsonObject, bool> matches = filter is null
+                    ? _ => true
+                    : across ? r => FilterEvaluator.MatchesAcross(filter, r, kind.Kind.Type) : r => FilterEvaluator.Matches(filter, r, kind.Kind.Type);
+                sources.Add(new Source(sources.Count, kind, new Query(kind.Kind, tenantId, kind.ScanFetch ?? (id => kind.Kind.Grain(grains, tenantId, id).GetAsync())), matches, keys));
+            }
+        }
+
+        // Phase 1: one (key, id) pair per match. Resources are read in batches and dropped after their key is taken.
+        var entries = new List<Entry>();
+        foreach (var source in sources)
+        {
+            await CollectAsync(source, filter, sort is not null, entries);
+        }
+
+        // Phase 2: order them (by key, then id; unsorted: by id) and read the page.
+        var target = sources.Select(s => s.Keys?.Target).FirstOrDefault(t => t is not null);
+        entries.Sort((a, b) =>
+        {
+            var order = sort is not null && target is not null
+                ? sort.Compare(a.Key, a.Id, b.Key, b.Id, target)
+                : string.CompareOrdinal(a.Id, b.Id);
+            return order != 0 ? order : a.Source.CompareTo(b.Source);
+        });
+        var pageEntries = entries.Skip(startIndex - 1).Take(count).ToList();
+        var resources = new JsonObject?[pageEntries.Count];
+        foreach (var group in pageEntries.Select((e, i) => (Entry: e, Index: i)).GroupBy(x => x.Entry.Source))
+        {
+            var source = sources[group.Key];
+            var pageQuery = source.Query with { Fetch = source.Kind.PageFetch ?? source.Query.Fetch };
+            var fetched = await FetchAsync(pageQuery, group.Select(x => x.Entry.Id), reconcileMissing: true);
+            var i = 0;
+            foreach (var (_, index) in group)
+            {
+                // A resource deleted, or changed so that it no longer matches, since phase 1 is left out of the page.
+                resources[index] = fetched[i++] is { } r && source.Matches(r) ? r : null;
+            }
+        }
+
+        var result = new List<(ResourceKind, JsonObject)>();
+        for (var i = 0; i < pageEntries.Count; i++)
+        {
+            if (resources[i] is { } resource)
+            {
+                result.Add((sources[pageEntries[i].Source].Kind.Kind, resource));
+            }
+        }
+
+        return (entries.Count, result);
+    }
+
+    private async Task CollectAsync(Source source, FilterNode? filter, bool sorted, List<Entry> entries)
+    {
+        if (filter is not null && source.Kind.Kind.Plan(filter) is { } probe)
+        {
+            foreach (var match in await FromIndexAsync(source.Query, probe, source.Matches))
+            {
+                entries.Add(new Entry(source.Keys?.KeyOf(match), IdOf(match), source.Index));
+            }
+
+            return;
+        }
+
+        var ids = await ListIdsAsync(source.Kind.Kind, source.Query.TenantId);
+        if (filter is null && !sorted)
+        {
+            // Every listed id, unread: the page read drops ghosts (listed, but deleted).
+            entries.AddRange(ids.Select(id => new Entry(null, id, source.Index)));
+            return;
+        }
+
+        foreach (var batch in ids.Chunk(FetchBatch))
+        {
+            var resources = await FetchAsync(source.Query, batch, reconcileMissing: true);
+            for (var i = 0; i < batch.Length; i++)
+            {
+                // The id string of the directory list, already in memory, not a copy from the resource.
+                if (resources[i] is { } resource && source.Matches(resource))
+                {
+                    entries.Add(new Entry(source.Keys?.KeyOf(resource), batch[i], source.Index));
+                }
+            }
+        }
+    }
+
     /// <summary>The number of resources of a kind in a tenant.</summary>
     public async Task<int> CountAsync(ResourceKind kind, string tenantId)
     {
@@ -67,7 +179,7 @@ public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instr
         return counts.Sum();
     }
 
-    private async Task<List<JsonObject>> FromIndexAsync(Query query, IndexProbe probe, FilterNode filter)
+    private async Task<List<JsonObject>> FromIndexAsync(Query query, IndexProbe probe, Func<JsonObject, bool> matches)
     {
         var tenantId = query.TenantId;
         string[] candidates;
@@ -83,7 +195,7 @@ public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instr
         }
 
         var users = await FetchAsync(query, candidates, reconcileMissing: probe.IndexName is null);
-        var matches = new List<JsonObject>();
+        var found = new List<JsonObject>();
         for (var i = 0; i < candidates.Length; i++)
         {
             var user = users[i];
@@ -95,9 +207,9 @@ public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instr
                 continue;
             }
 
-            if (user is not null && FilterEvaluator.Matches(filter, user, query.Kind.Type))
+            if (user is not null && matches(user))
             {
-                matches.Add(user);
+                found.Add(user);
             }
         }
 
@@ -106,8 +218,8 @@ public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instr
             instruments?.IndexLookup(probe.IndexName, users.Any(u => HoldsValue(query.Kind, u, probe)) ? ScimInstruments.LookupResults.Hit : ScimInstruments.LookupResults.Miss);
         }
 
-        matches.Sort((a, b) => string.CompareOrdinal(IdOf(a), IdOf(b)));
-        return matches;
+        found.Sort((a, b) => string.CompareOrdinal(IdOf(a), IdOf(b)));
+        return found;
     }
 
     private static bool HoldsValue(ResourceKind kind, JsonObject? resource, IndexProbe probe)
@@ -149,4 +261,16 @@ public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instr
     private static string IdOf(JsonObject user) => user["id"]?.GetValue<string>() ?? "";
 
     private sealed record Query(ResourceKind Kind, string TenantId, Func<string, Task<ScimResult>> Fetch);
+
+    private sealed record Source(int Index, KindQuery Kind, Query Query, Func<JsonObject, bool> Matches, SortKeys? Keys);
+
+    // What a sorted or multi-kind query keeps per match: the sort key (null: none, or unsorted), the id, the source.
+    private readonly record struct Entry(string? Key, string Id, int Source);
 }
+
+/// <summary>
+/// One kind's part of a query: how to read a resource while collecting matches (<paramref name="ScanFetch"/>) and for
+/// the page (<paramref name="PageFetch"/>); null means the grain's <c>GetAsync</c>. Groups read fewer members while
+/// scanning than the page may show.
+/// </summary>
+public sealed record KindQuery(ResourceKind Kind, Func<string, Task<ScimResult>>? ScanFetch = null, Func<string, Task<ScimResult>>? PageFetch = null);

@@ -6,7 +6,8 @@ namespace Cluster.Gateway.Telemetry;
 /// Names a SCIM request for metrics from its HTTP method and matched route pattern (never from the raw path, so
 /// ids in URLs never become label values): <c>users.create</c>, <c>users.get</c>, <c>users.list</c>,
 /// <c>users.replace</c>, <c>users.patch</c>, <c>users.delete</c>, the same for <c>groups</c>, and
-/// <c>discovery.serviceproviderconfig</c> / <c>discovery.resourcetypes</c> / <c>discovery.schemas</c>.
+/// <c>discovery.serviceproviderconfig</c> / <c>discovery.resourcetypes</c> / <c>discovery.schemas</c>, and
+/// <c>users.search</c> / <c>groups.search</c> / <c>search</c> for <c>POST …/.search</c>.
 /// A request that matched no route is <c>unmatched</c>.
 /// </summary>
 public static class ScimOperations
@@ -33,6 +34,11 @@ public static class ScimOperations
         }
 
         var collection = segments[0];
+        if (segments[^1] == ".search")
+        {
+            return segments.Length == 1 ? ("search", NoResource) : ($"{collection.ToLowerInvariant()}.search", collection.EndsWith('s') ? collection[..^1] : collection);
+        }
+
         if (Discovery.Contains(collection))
         {
             return ($"discovery.{collection.ToLowerInvariant()}", collection);

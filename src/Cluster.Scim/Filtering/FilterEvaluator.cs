@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Cluster.Scim.Errors;
@@ -23,8 +22,9 @@ namespace Cluster.Scim.Filtering;
 /// (<c>members eq "u1"</c>, <c>emails eq "a@b"</c>, <c>manager eq "id"</c>); multi-valued attributes match when any element matches.</item>
 /// <item><c>ne</c> is the negation of <c>eq</c> (true when absent); <c>eq null</c> means "not present", <c>ne null</c> means "present".</item>
 /// <item><c>pr</c>: present and not null, not an empty string, empty array or empty object.</item>
-/// <item><c>gt/ge/lt/le</c>: strings ordinally (respecting caseExact), numbers numerically, dateTime as instants;
-/// not allowed on boolean or binary attributes. <c>co/sw/ew</c> compare text and are not allowed on booleans.</item>
+/// <item><c>eq/gt/ge/lt/le</c> use <see cref="ScimValueOrder"/>, the order sorting uses too: strings ordinally
+/// (respecting caseExact), numbers numerically, dateTime as instants;
+/// <c>gt/ge/lt/le</c> are not allowed on boolean or binary attributes. <c>co/sw/ew</c> compare text and are not allowed on booleans.</item>
 /// <item>Boolean attributes accept the literals <c>true</c>/<c>false</c> and the strings <c>"true"</c>/<c>"False"</c> (Entra).</item>
 /// </list>
 /// </summary>
@@ -58,8 +58,118 @@ public static class FilterEvaluator
         return Evaluate(filter, element, scope);
     }
 
-    /// <summary>Where paths are resolved: against a resource type, or against the sub-attributes of a complex attribute.</summary>
-    private sealed record Scope(ResourceTypeDefinition? ResourceType, AttributeDefinition? Parent);
+    /// <summary>
+    /// Checks a filter meant for several resource types at once (<c>POST /.search</c> at the root): every attribute must
+    /// exist in at least one of them, and fit its type in each one that has it. Throws <c>invalidFilter</c> otherwise.
+    /// </summary>
+    public static void ValidateAcross(FilterNode filter, IReadOnlyList<ResourceTypeDefinition> resourceTypes)
+    {
+        switch (filter)
+        {
+            case AndFilter and:
+                ValidateAcross(and.Left, resourceTypes);
+                ValidateAcross(and.Right, resourceTypes);
+                return;
+            case OrFilter or:
+                ValidateAcross(or.Left, resourceTypes);
+                ValidateAcross(or.Right, resourceTypes);
+                return;
+            case NotFilter not:
+                ValidateAcross(not.Inner, resourceTypes);
+                return;
+        }
+
+        var path = LeafPath(filter);
+        var knowing = resourceTypes.Where(t => path is null || t.Resolve(path) is not null).ToList();
+        if (knowing.Count == 0)
+        {
+            throw ScimException.InvalidFilter(
+                $"Invalid filter: unknown attribute '{Shorten(path!)}' for resource types {string.Join(", ", resourceTypes.Select(t => t.Name))}.");
+        }
+
+        foreach (var type in knowing)
+        {
+            Validate(filter, type);
+        }
+    }
+
+    /// <summary>
+    /// Like <see cref="Matches"/> for a filter over several resource types (checked first with
+    /// <see cref="ValidateAcross"/>): an attribute expression (comparison, <c>pr</c>, value path) naming an attribute
+    /// <paramref name="resourceType"/> lacks is false instead of an error; <c>and</c>, <c>or</c> and <c>not</c> combine
+    /// as usual.
+    /// </summary>
+    public static bool MatchesAcross(FilterNode filter, JsonObject resource, ResourceTypeDefinition resourceType)
+    {
+        var scope = new Scope(resourceType, null, Lenient: true);
+        ValidateNode(filter, scope);
+        return Evaluate(filter, resource, scope);
+    }
+
+    /// <summary>
+    /// False when no resource of <paramref name="resourceType"/> can match <paramref name="filter"/> because the filter
+    /// needs attributes the type lacks (as <see cref="MatchesAcross"/> evaluates it): the kind need not be read.
+    /// </summary>
+    public static bool CanMatch(FilterNode filter, ResourceTypeDefinition resourceType) => Satisfiable(filter, resourceType) != false;
+
+    // Three-valued: false = never matches, true = always matches, null = depends on the resource.
+    private static bool? Satisfiable(FilterNode filter, ResourceTypeDefinition type) => filter switch
+    {
+        AndFilter and => And(Satisfiable(and.Left, type), Satisfiable(and.Right, type)),
+        OrFilter or => !And(!Satisfiable(or.Left, type), !Satisfiable(or.Right, type)),
+        NotFilter not => !Satisfiable(not.Inner, type),
+        _ when LeafPath(filter) is { } path && type.Resolve(path) is null => false,
+        _ => null,
+    };
+
+    private static bool? And(bool? left, bool? right) =>
+        left == false || right == false ? false : left == true && right == true ? true : null;
+
+    private static AttributePath? LeafPath(FilterNode filter) => filter switch
+    {
+        PresentFilter present => present.Path,
+        ComparisonFilter comparison => comparison.Path,
+        ValuePathFilter valuePath => valuePath.Path,
+        _ => null,
+    };
+
+    /// <summary>
+    /// The value <paramref name="resource"/> sorts by for <paramref name="resolved"/> (RFC 7644 §3.4.2.3) as a
+    /// <see cref="ScimValueOrder.Key"/>, or null when it has none: a singular attribute's value; for a multi-valued one
+    /// the value of the element marked <c>primary</c>, else of the first element that has one. A complex attribute
+    /// without sub-attribute means its <c>value</c> sub-attribute.
+    /// </summary>
+    public static string? SortKey(JsonObject resource, ResourceTypeDefinition resourceType, ResolvedAttribute resolved)
+    {
+        var binding = new Binding(resolved.IsExtension(resourceType) ? resolved.Schema.Id : null, resolved.Attribute, resolved.SubAttribute);
+        if (binding.Compared is not { Type: not AttributeType.Complex } target)
+        {
+            return null;
+        }
+
+        string? first = null;
+        foreach (var element in Elements(binding, resource))
+        {
+            if (element is null)
+            {
+                continue;
+            }
+
+            var key = ScimValueOrder.Key(ValueOf(binding, element, forPresence: false), target);
+            if (key is not null && element is JsonObject o && AsBool(GetProperty(o, "primary")) == true && binding.Attribute.MultiValued)
+            {
+                return key;
+            }
+
+            first ??= key;
+        }
+
+        return first;
+    }
+
+    /// <summary>Where paths are resolved: against a resource type, or against the sub-attributes of a complex attribute.
+    /// <paramref name="Lenient"/>: an attribute the resource type lacks binds to nothing (its expressions are false).</summary>
+    private sealed record Scope(ResourceTypeDefinition? ResourceType, AttributeDefinition? Parent, bool Lenient = false);
 
     /// <summary>A resolved path: the extension URN key (null for core), the attribute and the optional sub-attribute.</summary>
     private sealed record Binding(string? ExtensionUrn, AttributeDefinition Attribute, AttributeDefinition? SubAttribute)
@@ -88,7 +198,11 @@ public static class FilterEvaluator
                 Bind(present.Path, scope);
                 break;
             case ComparisonFilter comparison:
-                ValidateComparison(comparison, Bind(comparison.Path, scope));
+                if (Bind(comparison.Path, scope) is { } compared)
+                {
+                    ValidateComparison(comparison, compared);
+                }
+
                 break;
             case ValuePathFilter valuePath:
                 if (scope.Parent is not null)
@@ -97,6 +211,11 @@ public static class FilterEvaluator
                 }
 
                 var binding = Bind(valuePath.Path, scope);
+                if (binding is null)
+                {
+                    break;
+                }
+
                 if (binding.SubAttribute is not null || binding.Attribute.Type != AttributeType.Complex)
                 {
                     throw ScimException.InvalidFilter($"Invalid filter: '{Shorten(valuePath.Path)}' is not a complex attribute and cannot take a value filter.");
@@ -151,7 +270,7 @@ public static class FilterEvaluator
         }
     }
 
-    private static Binding Bind(AttributePath path, Scope scope)
+    private static Binding? Bind(AttributePath path, Scope scope)
     {
         if (scope.Parent is { } parent)
         {
@@ -162,8 +281,14 @@ public static class FilterEvaluator
         }
 
         var resourceType = scope.ResourceType!;
-        var resolved = resourceType.Resolve(path)
-            ?? throw ScimException.InvalidFilter($"Invalid filter: unknown attribute '{Shorten(path)}' for resource type {resourceType.Name}.");
+        var resolved = resourceType.Resolve(path);
+        if (resolved is null)
+        {
+            return scope.Lenient
+                ? null
+                : throw ScimException.InvalidFilter($"Invalid filter: unknown attribute '{Shorten(path)}' for resource type {resourceType.Name}.");
+        }
+
         return new Binding(resolved.IsExtension(resourceType) ? resolved.Schema.Id : null, resolved.Attribute, resolved.SubAttribute);
     }
 
@@ -178,11 +303,15 @@ public static class FilterEvaluator
             case NotFilter not:
                 return !Evaluate(not.Inner, scopeObject, scope);
             case PresentFilter present:
-                return Collect(Bind(present.Path, scope), scopeObject, forPresence: true).Exists(IsPresent);
+                return Bind(present.Path, scope) is { } presentBinding && Collect(presentBinding, scopeObject, forPresence: true).Exists(IsPresent);
             case ComparisonFilter comparison:
-                return EvaluateComparison(comparison, Bind(comparison.Path, scope), scopeObject);
+                return Bind(comparison.Path, scope) is { } comparedBinding && EvaluateComparison(comparison, comparedBinding, scopeObject);
             case ValuePathFilter valuePath:
-                var binding = Bind(valuePath.Path, scope);
+                if (Bind(valuePath.Path, scope) is not { } binding)
+                {
+                    return false;
+                }
+
                 var elementScope = new Scope(null, binding.Attribute);
                 foreach (var element in Collect(binding, scopeObject, forPresence: true))
                 {
@@ -221,26 +350,9 @@ public static class FilterEvaluator
     private static List<JsonNode> Collect(Binding binding, JsonObject scopeObject, bool forPresence)
     {
         var result = new List<JsonNode>();
-        var container = binding.ExtensionUrn is null ? scopeObject : GetProperty(scopeObject, binding.ExtensionUrn) as JsonObject;
-        var node = container is null ? null : GetProperty(container, binding.Attribute.Name);
-        if (node is null)
+        foreach (var item in Elements(binding, scopeObject))
         {
-            return result;
-        }
-
-        // Not a collection expression: in a conditional with a JsonArray it would build a new JsonArray and re-parent the node.
-        IEnumerable<JsonNode?> items = binding.Attribute.MultiValued && node is JsonArray array ? array : new JsonNode?[] { node };
-        foreach (var item in items)
-        {
-            var value = item switch
-            {
-                null => null,
-                _ when binding.SubAttribute is { } sub => item is JsonObject o ? GetProperty(o, sub.Name) : null,
-                _ when binding.Attribute.Type == AttributeType.Complex && !forPresence =>
-                    item is JsonObject o ? GetProperty(o, "value") : item, // tolerate a bare-string manager
-                _ => item,
-            };
-            if (value is not null)
+            if (item is not null && ValueOf(binding, item, forPresence) is { } value)
             {
                 result.Add(value);
             }
@@ -248,6 +360,28 @@ public static class FilterEvaluator
 
         return result;
     }
+
+    /// <summary>The elements of the attribute a binding names: one per element for multi-valued attributes.</summary>
+    private static IEnumerable<JsonNode?> Elements(Binding binding, JsonObject scopeObject)
+    {
+        var container = binding.ExtensionUrn is null ? scopeObject : GetProperty(scopeObject, binding.ExtensionUrn) as JsonObject;
+        var node = container is null ? null : GetProperty(container, binding.Attribute.Name);
+        if (node is null)
+        {
+            return [];
+        }
+
+        // Not a collection expression: in a conditional with a JsonArray it would build a new JsonArray and re-parent the node.
+        return binding.Attribute.MultiValued && node is JsonArray array ? array : new JsonNode?[] { node };
+    }
+
+    private static JsonNode? ValueOf(Binding binding, JsonNode item, bool forPresence) => item switch
+    {
+        _ when binding.SubAttribute is { } sub => item is JsonObject o ? GetProperty(o, sub.Name) : null,
+        _ when binding.Attribute.Type == AttributeType.Complex && !forPresence =>
+            item is JsonObject o ? GetProperty(o, "value") : item, // tolerate a bare-string manager
+        _ => item,
+    };
 
     private static JsonNode? GetProperty(JsonObject obj, string name)
     {
@@ -282,19 +416,13 @@ public static class FilterEvaluator
 
     private static bool Compare(JsonNode candidate, ComparisonOperator op, JsonValue literal, AttributeDefinition target)
     {
-        var textual = op is ComparisonOperator.Co or ComparisonOperator.Sw or ComparisonOperator.Ew;
-        switch (target.Type)
+        if (op is ComparisonOperator.Co or ComparisonOperator.Sw or ComparisonOperator.Ew)
         {
-            case AttributeType.Boolean:
-                return AsBool(candidate) is { } b && b == AsBool(literal);
-            case AttributeType.Integer or AttributeType.Decimal when !textual:
-                return CompareNumbers(candidate, literal) is { } n && Ordered(n, op);
-            case AttributeType.DateTime when !textual:
-                return AsDateTime(candidate) is { } a && AsDateTime(literal) is { } d && Ordered(a.CompareTo(d), op);
-            default:
-                var caseExact = target.CaseExact && !ReferenceEquals(target, CommonAttributes.ExternalId);
-                return CompareText(AsText(candidate), op, AsText(literal), caseExact ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase);
+            return CompareText(AsText(candidate), op, AsText(literal), ScimValueOrder.TextComparison(target));
         }
+
+        return ScimValueOrder.Key(candidate, target) is { } left && ScimValueOrder.Key(literal, target) is { } right
+            && Ordered(ScimValueOrder.Compare(left, right, target), op);
     }
 
     private static bool CompareText(string? left, ComparisonOperator op, string? right, StringComparison comparison)
@@ -308,8 +436,7 @@ public static class FilterEvaluator
         {
             ComparisonOperator.Co => left.Contains(right, comparison),
             ComparisonOperator.Sw => left.StartsWith(right, comparison),
-            ComparisonOperator.Ew => left.EndsWith(right, comparison),
-            _ => Ordered(string.Compare(left, right, comparison), op),
+            _ => left.EndsWith(right, comparison),
         };
     }
 
@@ -324,62 +451,15 @@ public static class FilterEvaluator
         _ => false,
     };
 
-    private static string? AsText(JsonNode? node)
-    {
-        if (node is not JsonValue value)
-        {
-            return null;
-        }
+    private static string? AsText(JsonNode? node) => ScimValueOrder.AsText(node);
 
-        return value.GetValueKind() switch
-        {
-            JsonValueKind.String => value.TryGetValue<string>(out var s) ? s : null,
-            JsonValueKind.True => "true",
-            JsonValueKind.False => "false",
-            JsonValueKind.Number => value.ToJsonString(),
-            _ => null,
-        };
-    }
+    private static bool? AsBool(JsonNode? node) => ScimValueOrder.AsBool(node);
 
-    private static bool? AsBool(JsonNode? node) => node is JsonValue value
-        ? value.GetValueKind() switch
-        {
-            JsonValueKind.True => true,
-            JsonValueKind.False => false,
-            JsonValueKind.String => bool.TryParse(AsText(value), out var b) ? b : null,
-            _ => null,
-        }
-        : null;
+    private static DateTimeOffset? AsDateTime(JsonNode? node) => ScimValueOrder.AsDateTime(node);
 
-    private static DateTimeOffset? AsDateTime(JsonNode? node) =>
-        node is JsonValue { } value && value.GetValueKind() == JsonValueKind.String
-        && DateTimeOffset.TryParse(AsText(value), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var result)
-            ? result
-            : null;
+    private static string? NumberText(JsonNode? node) => ScimValueOrder.NumberText(node);
 
-    private static string? NumberText(JsonNode? node) =>
-        node is JsonValue value && value.GetValueKind() is JsonValueKind.Number or JsonValueKind.String ? AsText(value) : null;
-
-    private static bool IsNumber(string text) => CompareNumbers(text, text) is not null;
-
-    /// <summary>Compares two numbers as decimals, or as finite doubles when one is out of decimal range.</summary>
-    private static int? CompareNumbers(JsonNode left, JsonNode right) =>
-        NumberText(left) is { } l && NumberText(right) is { } r ? CompareNumbers(l, r) : null;
-
-    private static int? CompareNumbers(string left, string right)
-    {
-        const NumberStyles Styles = NumberStyles.Float;
-        var culture = CultureInfo.InvariantCulture;
-        if (decimal.TryParse(left, Styles, culture, out var lm) && decimal.TryParse(right, Styles, culture, out var rm))
-        {
-            return lm.CompareTo(rm);
-        }
-
-        return double.TryParse(left, Styles, culture, out var ld) && double.TryParse(right, Styles, culture, out var rd)
-            && double.IsFinite(ld) && double.IsFinite(rd)
-                ? ld.CompareTo(rd)
-                : null;
-    }
+    private static bool IsNumber(string text) => ScimValueOrder.IsNumber(text);
 
     private static string Shorten(object text)
     {
