@@ -24,4 +24,8 @@ public sealed record ScimResult(
     public static ScimResult NotFound(string detail) => new(404, null, null, detail, 0);
 
     public static ScimResult Error(int status, string? scimType, string detail) => new(status, null, scimType, detail, 0);
+
+    /// <summary>The error a <see cref="Cluster.Scim.Errors.ScimException"/> describes.</summary>
+    public static ScimResult Error(Cluster.Scim.Errors.ScimException exception) =>
+        Error(exception.Status, exception.ScimType, exception.Message);
 }

@@ -5,6 +5,7 @@ using Cluster.Grains.State;
 using Cluster.Scim;
 using Cluster.Scim.Errors;
 using Cluster.Scim.Patching;
+using Cluster.Scim.Resources;
 
 namespace Cluster.Grains.Groups;
 
@@ -217,6 +218,11 @@ public sealed partial class GroupGrain(
     private async Task<ScimResult> UpdateAsync(JsonObject updated, string[] before, string[] after)
     {
         var current = _resource!;
+        if (MutabilityRules.CheckUpdate(current, updated, Kind.Type) is { } violation)
+        {
+            return ScimResult.Error(violation); // immutable attributes (RFC 7644 §3.5.1): 400 mutability, nothing written
+        }
+
         var adds = after.Except(before, StringComparer.Ordinal).ToArray();
         var removes = before.Except(after, StringComparer.Ordinal).ToArray();
         var version = state.State.Version + 1;

@@ -25,6 +25,8 @@ namespace Cluster.Scim.Filtering;
 /// <item><c>pr</c>: present and not null, not an empty string, empty array or empty object.</item>
 /// <item><c>gt/ge/lt/le</c>: strings ordinally (respecting caseExact), numbers numerically, dateTime as instants;
 /// not allowed on boolean or binary attributes. <c>co/sw/ew</c> compare text and are not allowed on booleans.</item>
+/// <item>Write-only / <c>returned: never</c> attributes (<c>password</c>, writeOnly extension attributes) cannot be filtered
+/// on (invalidFilter): a filter would reveal them.</item>
 /// <item>Boolean attributes accept the literals <c>true</c>/<c>false</c> and the strings <c>"true"</c>/<c>"False"</c> (Entra).</item>
 /// </list>
 /// </summary>
@@ -164,8 +166,17 @@ public static class FilterEvaluator
         var resourceType = scope.ResourceType!;
         var resolved = resourceType.Resolve(path)
             ?? throw ScimException.InvalidFilter($"Invalid filter: unknown attribute '{Shorten(path)}' for resource type {resourceType.Name}.");
+        if (IsNeverReturned(resolved.Attribute) || (resolved.SubAttribute is { } subAttribute && IsNeverReturned(subAttribute)))
+        {
+            // A filter on a value that is never returned (password, writeOnly extension attributes) would reveal it.
+            throw ScimException.InvalidFilter($"Invalid filter: attribute '{Shorten(path)}' is write-only and cannot be filtered on.");
+        }
+
         return new Binding(resolved.IsExtension(resourceType) ? resolved.Schema.Id : null, resolved.Attribute, resolved.SubAttribute);
     }
+
+    private static bool IsNeverReturned(AttributeDefinition attribute) =>
+        attribute.Returned == Returned.Never || attribute.Mutability == Mutability.WriteOnly;
 
     private static bool Evaluate(FilterNode filter, JsonObject scopeObject, Scope scope)
     {
