@@ -341,6 +341,23 @@ public sealed class ExtensionSchemaTests(GatewayFactory gateway) : IClassFixture
         }
     }
 
+    /// <summary>
+    /// A bad <c>Scim:Extensions</c> fails start-up, naming the entry and the rule (validation happens before anything is
+    /// installed, so this gateway's failure leaves the process's schema set untouched).
+    /// </summary>
+    [Theory]
+    [InlineData("Scim:Extensions:0:Attributes:1:Mutability", "sometimes", "unknown 'Mutability' 'sometimes'")]
+    [InlineData("Scim:Extensions:0:Schema", "acme-user", "'Schema' must be a URN")]
+    [InlineData("Scim:Extensions:1:Schema", TestExtension.UserUrn, "the schema URN is already defined")]
+    [InlineData("Scim:Extensions:0:Attributes:0:Name", "userName", "clashes with the core User attribute")]
+    public void InvalidExtensionConfigurationFailsStartUp(string key, string value, string message)
+    {
+        using var bad = GatewayFactory.With(new Dictionary<string, string?> { [key] = value });
+        var error = Assert.Throws<InvalidOperationException>(() => bad.CreateClient());
+        Assert.Contains("Invalid Scim:Extensions[", error.Message, StringComparison.Ordinal);
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+    }
+
     private async Task<(HttpClient Scim, TestTenant Tenant)> TenantAsync()
     {
         var tenant = await gateway.CreateTenantAsync();

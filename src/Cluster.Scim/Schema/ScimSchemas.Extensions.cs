@@ -243,6 +243,6 @@ public static partial class ScimSchemas
     private static InvalidOperationException Invalid(int index, string? urn, string message) =>
         new($"Invalid {ExtensionSchemaOptions.SectionName}[{index}]{(string.IsNullOrEmpty(urn) ? "" : $" ({urn})")}: {message}");
 
-    [GeneratedRegex(@"^urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}(:[A-Za-z0-9._-]+)+$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}(:[A-Za-z0-9._-]+)+$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex UrnPattern();
 }
