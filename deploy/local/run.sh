@@ -29,6 +29,11 @@
 #                       NumVotesForDeathDeclaration, TableRefreshSeconds); faster than the production
 #                       defaults on loopback: 1 / 2 / 2 / 10 (a killed silo is declared dead in ~3-5 s)
 #
+# Any other host setting is passed on: silos and gateways inherit this script's environment, so e.g.
+#   Scim__Extensions__0__Schema=urn:ietf:params:scim:schemas:extension:acme:2.0:User \
+#   Scim__Extensions__0__Attributes__0__Name=site deploy/local/run.sh
+# gives every silo and gateway the same extension schema (they must all have the same Scim:Extensions).
+#
 # Files written while running:
 #   $DATA_DIR/pids      one line "role pid port" per running process: "azurite <pid> <table port>",
 #                       "silo <pid> <silo port>", "gateway <pid> <http port>" (lines of processes
