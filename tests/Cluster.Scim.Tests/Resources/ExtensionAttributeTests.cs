@@ -61,6 +61,15 @@ public sealed class ExtensionAttributeTests
         Assert.Equal("invalidValue", ex.ScimType);
         Assert.Contains("urn:must:User", ex.Message, StringComparison.Ordinal);
         Assert.NotNull(ResourceNormalizer.Normalize(Obj("""{"userName":"a","urn:must:User":{"x":"1"}}"""), required));
+        var withRequired = Obj("""{"userName":"a","urn:must:User":{"x":"1"}}""");
+        foreach (var operation in new[] { """{"op":"remove","path":"urn:must:User"}""", """{"op":"replace","value":{"urn:must:User":null}}""" })
+        {
+            var removed = Assert.Throws<ScimException>(() => PatchApplier.Apply(
+                withRequired,
+                PatchRequest.Parse(JsonNode.Parse($$"""{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{{operation}}]}""")),
+                required));
+            Assert.Equal("mutability", removed.ScimType);
+        }
 
         // A required sub-attribute is required when its complex value is present.
         var withSub = Cluster.Scim.Schema.ScimSchemas.Build([new()
