@@ -19,7 +19,8 @@ namespace Cluster.Scim.Resources;
 /// is kept (the update is adjusted in place), so an immutable value never changes at all.</item>
 /// <item>Checked: top-level attributes of the core schema and of every extension, and immutable sub-attributes of
 /// single-valued complex attributes. Immutable sub-attributes of multi-valued attributes (a group's <c>members.value</c>)
-/// describe elements, which are added and removed whole; they are not checked here.</item>
+/// describe elements, which are added and removed whole; they are not checked here (operator extensions may not
+/// define them, see <see cref="ScimSchemas.Build"/>).</item>
 /// <item><c>readOnly</c> attributes never reach this check (the normalizer drops them from input; PATCH refuses them).</item>
 /// </list>
 /// </remarks>

@@ -145,7 +145,7 @@ public static partial class ScimSchemas
             new ResourceTypeDefinition("Group", "/Groups", "Group", Group, group));
     }
 
-    private static AttributeDefinition[] BuildAttributes(List<ExtensionAttributeOptions> list, int index, string urn, string? parent)
+    private static AttributeDefinition[] BuildAttributes(List<ExtensionAttributeOptions> list, int index, string urn, string? parent, bool parentMultiValued = false)
     {
         var result = new List<AttributeDefinition>();
         foreach (var options in list)
@@ -181,9 +181,15 @@ public static partial class ScimSchemas
                 throw Invalid(index, urn, $"{where}: a readOnly attribute cannot be required (clients cannot supply it).");
             }
 
-            if (returned == Returned.Always && parent is not null)
+            if (parent is not null && (returned == Returned.Always || mutability == Mutability.ReadOnly))
             {
-                throw Invalid(index, urn, $"{where}: 'Returned' always is not supported on sub-attributes.");
+                // Only what is enforced is accepted: nothing computes extension values, and sub-attribute input is kept as sent.
+                throw Invalid(index, urn, $"{where}: 'Returned' always and 'Mutability' readOnly are not supported on sub-attributes.");
+            }
+
+            if (parentMultiValued && mutability == Mutability.Immutable)
+            {
+                throw Invalid(index, urn, $"{where}: an immutable sub-attribute of a multi-valued attribute is not enforced, so not supported.");
             }
 
             var subs = options.SubAttributes ?? [];
@@ -200,7 +206,7 @@ public static partial class ScimSchemas
                     throw Invalid(index, urn, $"{where}: a complex attribute needs 'SubAttributes'.");
                 }
 
-                subAttributes = BuildAttributes(subs, index, urn, name);
+                subAttributes = BuildAttributes(subs, index, urn, name, options.MultiValued);
             }
             else if (subs.Count > 0)
             {
