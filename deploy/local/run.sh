@@ -33,6 +33,11 @@
 #                       default 10 here, 30 in production): how long a call in flight to a killed silo waits
 #                       before the gateway retries it
 #
+# Any other host setting is passed on: silos and gateways inherit this script's environment, so e.g.
+#   Scim__Extensions__0__Schema=urn:ietf:params:scim:schemas:extension:acme:2.0:User \
+#   Scim__Extensions__0__Attributes__0__Name=site deploy/local/run.sh
+# gives every silo and gateway the same extension schema (they must all have the same Scim:Extensions).
+#
 # Files written while running:
 #   $DATA_DIR/pids      one line "role pid port" per running process: "azurite <pid> <table port>",
 #                       "silo <pid> <silo port>", "gateway <pid> <http port>" (lines of processes

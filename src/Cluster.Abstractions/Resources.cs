@@ -41,24 +41,25 @@ public interface IIndexedResourceGrain : IGrainWithStringKey
 public sealed class ResourceKind
 {
     public static readonly ResourceKind User = new(
-        ScimSchemas.UserResource, "users", IndexNames.UserIndexes, UserIndexes.ValuesOf, UserIndexes.Plan,
+        () => ScimSchemas.UserResource, "users", IndexNames.UserIndexes, UserIndexes.ValuesOf, UserIndexes.Plan,
         (grains, tenantId, id) => grains.GetGrain<IUserGrain>(GrainKeys.User(tenantId, id)));
 
     public static readonly ResourceKind Group = new(
-        ScimSchemas.GroupResource, "groups", IndexNames.GroupIndexes, GroupIndexes.ValuesOf, GroupIndexes.Plan,
+        () => ScimSchemas.GroupResource, "groups", IndexNames.GroupIndexes, GroupIndexes.ValuesOf, GroupIndexes.Plan,
         (grains, tenantId, id) => grains.GetGrain<IGroupGrain>(GrainKeys.Group(tenantId, id)));
 
     private readonly Func<IGrainFactory, string, string, IIndexedResourceGrain> _grain;
+    private readonly Func<ResourceTypeDefinition> _type;
 
     private ResourceKind(
-        ResourceTypeDefinition type,
+        Func<ResourceTypeDefinition> type,
         string directoryName,
         IReadOnlyList<string> indexes,
         Func<System.Text.Json.Nodes.JsonObject?, Dictionary<string, string[]>> valuesOf,
         Func<FilterNode, IndexProbe?> plan,
         Func<IGrainFactory, string, string, IIndexedResourceGrain> grain)
     {
-        Type = type;
+        _type = type;
         DirectoryName = directoryName;
         Indexes = indexes;
         ValuesOf = valuesOf;
@@ -66,8 +67,8 @@ public sealed class ResourceKind
         _grain = grain;
     }
 
-    /// <summary>The SCIM resource type.</summary>
-    public ResourceTypeDefinition Type { get; }
+    /// <summary>The SCIM resource type, with the extensions configured in this process (<see cref="ScimSchemas.Configure"/>).</summary>
+    public ResourceTypeDefinition Type => _type();
 
     /// <summary>The directory name in <see cref="GrainKeys.Directory"/> (<c>users</c>, <c>groups</c>).</summary>
     public string DirectoryName { get; }

@@ -31,4 +31,8 @@ public sealed record ScimResult(
     /// </summary>
     public static ScimResult PreconditionFailed(long current) =>
         new(412, null, null, "Failed to update. Resource has changed on the server (If-Match does not match the current version).", current);
+
+    /// <summary>The error a <see cref="Cluster.Scim.Errors.ScimException"/> describes.</summary>
+    public static ScimResult Error(Cluster.Scim.Errors.ScimException exception) =>
+        Error(exception.Status, exception.ScimType, exception.Message);
 }

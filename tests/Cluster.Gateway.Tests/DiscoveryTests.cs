@@ -5,7 +5,7 @@ using Cluster.TestInfrastructure;
 
 namespace Cluster.Gateway.Tests;
 
-/// <summary>entra-scim.md §2.2: <c>/ServiceProviderConfig</c>, <c>/ResourceTypes</c>, <c>/Schemas</c> (RFC 7644 §4). Users only for now.</summary>
+/// <summary>entra-scim.md §2.2: <c>/ServiceProviderConfig</c>, <c>/ResourceTypes</c>, <c>/Schemas</c> (RFC 7644 §4), with the test extensions (<see cref="TestExtension"/>).</summary>
 public sealed class DiscoveryTests : IClassFixture<GatewayFactory>
 {
     private readonly GatewayFactory _gateway;
@@ -53,9 +53,10 @@ public sealed class DiscoveryTests : IClassFixture<GatewayFactory>
         Assert.Equal("User", user["name"].Str());
         Assert.Equal("/Users", user["endpoint"].Str());
         Assert.Equal(EntraPayloads.CoreUserSchema, user["schema"].Str());
-        var extension = Assert.Single(user["schemaExtensions"]!.AsArray())!;
-        Assert.Equal(EntraPayloads.EnterpriseUserSchema, extension["schema"].Str());
-        Assert.False(extension["required"]!.GetValue<bool>());
+        // The enterprise extension, then the operator-defined test extension (ExtensionSchemaTests covers those).
+        var extensions = user["schemaExtensions"]!.AsArray();
+        Assert.Equal([EntraPayloads.EnterpriseUserSchema, TestExtension.UserUrn], extensions.Select(e => e!["schema"].Str()));
+        Assert.All(extensions, e => Assert.False(e!["required"]!.GetValue<bool>()));
         Assert.Equal($"{tenant.ScimUrl}/ResourceTypes/User", user["meta"]!["location"].Str());
         AssertNoNulls(body);
 
@@ -65,7 +66,7 @@ public sealed class DiscoveryTests : IClassFixture<GatewayFactory>
         var groupType = await group.ExpectScimAsync(HttpStatusCode.OK);
         Assert.Equal("/Groups", groupType["endpoint"].Str());
         Assert.Equal("urn:ietf:params:scim:schemas:core:2.0:Group", groupType["schema"].Str());
-        Assert.Empty(groupType["schemaExtensions"]!.AsArray());
+        Assert.Equal([TestExtension.GroupUrn], groupType["schemaExtensions"]!.AsArray().Select(e => e!["schema"].Str()));
         using var unknown = await scim.GetAsync("ResourceTypes/Nope");
         await unknown.ExpectScimErrorAsync(HttpStatusCode.NotFound);
     }
@@ -81,8 +82,10 @@ public sealed class DiscoveryTests : IClassFixture<GatewayFactory>
 
         Assert.Equal([EntraPayloads.ListResponseSchema], body["schemas"]!.AsArray().Select(s => s.Str()));
         var schemas = body["Resources"]!.AsArray().Select(s => s!.AsObject()).ToDictionary(s => s["id"].Str());
-        Assert.Equal(new HashSet<string> { EntraPayloads.CoreUserSchema, EntraPayloads.EnterpriseUserSchema, "urn:ietf:params:scim:schemas:core:2.0:Group" }, schemas.Keys.ToHashSet());
-        Assert.Equal(3, body["totalResults"]!.GetValue<int>());
+        Assert.Equal(
+            new HashSet<string> { EntraPayloads.CoreUserSchema, EntraPayloads.EnterpriseUserSchema, "urn:ietf:params:scim:schemas:core:2.0:Group", TestExtension.UserUrn, TestExtension.GroupUrn },
+            schemas.Keys.ToHashSet());
+        Assert.Equal(5, body["totalResults"]!.GetValue<int>());
         AssertNoNulls(body);
 
         foreach (var schema in schemas.Values)

@@ -42,7 +42,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
             ["Storage:Provider"] = "AzureTable",
             ["Storage:ConnectionString"] = connectionString,
             ["Storage:TableName"] = tableName,
-        }).Build();
+        }).AddInMemoryCollection(TestExtension.Settings).Build();
 
         var builder = new InProcessTestClusterBuilder(initialSilosCount: 3);
         builder.Options.ServiceId = "scim-failover-" + run;

@@ -50,7 +50,7 @@ public sealed class GroupFailoverTests(ITestOutputHelper output)
             ["Storage:Provider"] = "AzureTable",
             ["Storage:ConnectionString"] = connectionString,
             ["Storage:TableName"] = tableName,
-        }).Build();
+        }).AddInMemoryCollection(TestExtension.Settings).Build();
 
         var builder = new InProcessTestClusterBuilder(initialSilosCount: 3);
         builder.Options.ServiceId = "scim-group-failover-" + run;

@@ -37,7 +37,10 @@ public sealed class ClusterFixture : IAsyncLifetime
         await Cluster.DisposeAsync();
     }
 
-    /// <summary>Configuration selecting memory grain storage.</summary>
+    /// <summary>Configuration selecting memory grain storage, with the test extension schemas (<see cref="TestExtension"/>).</summary>
     public static IConfiguration MemoryStorage() =>
-        new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Storage:Provider"] = "Memory" }).Build();
+        new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Storage:Provider"] = "Memory" })
+            .AddInMemoryCollection(TestExtension.Settings)
+            .Build();
 }

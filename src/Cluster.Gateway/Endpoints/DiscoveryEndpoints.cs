@@ -10,8 +10,8 @@ namespace Cluster.Gateway.Endpoints;
 /// <summary><c>/ServiceProviderConfig</c>, <c>/ResourceTypes</c>, <c>/Schemas</c> (RFC 7644 §4), generated from the served schemas.</summary>
 public static class DiscoveryEndpoints
 {
-    /// <summary>The resource types this gateway serves. Discovery lists exactly these.</summary>
-    public static readonly IReadOnlyList<ResourceTypeDefinition> Served = [ScimSchemas.UserResource, ScimSchemas.GroupResource];
+    /// <summary>The resource types this gateway serves, with the configured extensions. Discovery lists exactly these.</summary>
+    public static IReadOnlyList<ResourceTypeDefinition> Served => ScimSchemas.ResourceTypes;
 
     /// <summary>What the server really supports.</summary>
     public static ServiceProviderFeatures Features(GatewayOptions options) => new(
@@ -49,8 +49,7 @@ public static class DiscoveryEndpoints
         return scim;
     }
 
-    private static IEnumerable<SchemaDefinition> ServedSchemas() =>
-        Served.SelectMany(t => t.Extensions.Select(e => e.Schema).Prepend(t.Schema)).Distinct();
+    private static IEnumerable<SchemaDefinition> ServedSchemas() => ScimSchemas.All;
 
     private static string Base(HttpRequest request, IOptions<GatewayOptions> options, string tenantId) =>
         ScimUrls.TenantBase(request, options, tenantId);

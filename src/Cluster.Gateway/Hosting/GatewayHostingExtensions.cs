@@ -6,6 +6,7 @@ using Cluster.Gateway.Limits;
 using Cluster.Gateway.Querying;
 using Cluster.Gateway.Resilience;
 using Cluster.Gateway.Telemetry;
+using Cluster.Grains.Hosting;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -20,6 +21,9 @@ public static class GatewayHostingExtensions
     /// </summary>
     public static WebApplicationBuilder AddScimGateway(this WebApplicationBuilder builder)
     {
+        // The extension schemas (Scim:Extensions) bodies, filters, projection and discovery use; fails start-up when
+        // invalid. Silos must be given the same section (docs/architecture.md, "Extension schemas").
+        builder.Configuration.ConfigureScimSchemas();
         builder.Services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 

@@ -5,6 +5,7 @@ using Cluster.Grains.State;
 using Cluster.Scim;
 using Cluster.Scim.Errors;
 using Cluster.Scim.Patching;
+using Cluster.Scim.Resources;
 using Orleans.Concurrency;
 using Orleans.Serialization.Invocation;
 
@@ -293,6 +294,12 @@ public sealed partial class GroupGrain(
     private async Task<ScimResult> UpdateAsync(JsonObject updated, MemberRef[] before, MemberValue[] after, ETagCondition? ifMatch)
     {
         var current = _resource!;
+        if (MutabilityRules.CheckUpdate(current, updated, Kind.Type) is { } violation)
+        {
+            // Immutable attributes (RFC 7644 §3.5.1): 400 mutability, nothing written; a failed If-Match wins (RFC 7232 §5).
+            return PreconditionFails(ifMatch) ? ScimResult.PreconditionFailed(state.State.Version) : ScimResult.Error(violation);
+        }
+
         var beforeIds = before.Select(m => m.Id).ToHashSet(StringComparer.Ordinal);
         var afterIds = after.Select(m => m.Id).ToHashSet(StringComparer.Ordinal);
         var adds = after.Where(m => !beforeIds.Contains(m.Id)).ToArray();

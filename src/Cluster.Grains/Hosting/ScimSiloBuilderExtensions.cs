@@ -12,10 +12,12 @@ public static class ScimSiloBuilderExtensions
     /// <summary>
     /// Adds the grain storage chosen by the <c>Storage</c> configuration section (see <see cref="ScimStorageOptions"/>)
     /// and the services the grains need. Grain state is stored as System.Text.Json, so stored rows do not depend on
-    /// CLR type names.
+    /// CLR type names. Installs the extension schemas of <c>Scim:Extensions</c> (see <see cref="ScimSchemaConfiguration"/>).
     /// </summary>
     public static ISiloBuilder AddScimGrains(this ISiloBuilder silo, IConfiguration configuration)
     {
+        // The extension schemas (Scim:Extensions) the grains validate against; fails start-up when invalid.
+        configuration.ConfigureScimSchemas();
         var options = configuration.GetSection(ScimStorageOptions.SectionName).Get<ScimStorageOptions>() ?? new ScimStorageOptions();
         switch (options.Provider.ToUpperInvariant())
         {

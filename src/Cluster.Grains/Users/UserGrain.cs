@@ -5,6 +5,7 @@ using Cluster.Grains.State;
 using Cluster.Scim;
 using Cluster.Scim.Errors;
 using Cluster.Scim.Patching;
+using Cluster.Scim.Resources;
 using Cluster.Scim.Schema;
 
 namespace Cluster.Grains.Users;
@@ -27,7 +28,7 @@ public sealed partial class UserGrain(
     TimeProvider time,
     ILogger<UserGrain> logger) : Grain, IUserGrain
 {
-    private static readonly ResourceTypeDefinition ResourceType = ScimSchemas.UserResource;
+    private static ResourceTypeDefinition ResourceType => ScimSchemas.UserResource;
 
     private string _tenantId = "";
     private string _userId = "";
@@ -244,6 +245,12 @@ public sealed partial class UserGrain(
     private async Task<ScimResult> UpdateAsync(JsonObject updated, ETagCondition? ifMatch)
     {
         var current = _resource!;
+        if (MutabilityRules.CheckUpdate(current, updated, ResourceType) is { } violation)
+        {
+            // Immutable attributes (RFC 7644 §3.5.1): 400 mutability, nothing written; a failed If-Match wins (RFC 7232 §5).
+            return PreconditionFails(ifMatch) ? ScimResult.PreconditionFailed(state.State.Version) : ScimResult.Error(violation);
+        }
+
         var version = state.State.Version + 1;
         var stamped = ScimResource.Stamp(updated, ResourceType, _userId, ScimResource.CreatedOf(current), time.GetUtcNow(), version);
 

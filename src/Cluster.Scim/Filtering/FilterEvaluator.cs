@@ -25,6 +25,8 @@ namespace Cluster.Scim.Filtering;
 /// <item><c>eq/gt/ge/lt/le</c> use <see cref="ScimValueOrder"/>, the order sorting uses too: strings ordinally
 /// (respecting caseExact), numbers numerically, dateTime as instants;
 /// <c>gt/ge/lt/le</c> are not allowed on boolean or binary attributes. <c>co/sw/ew</c> compare text and are not allowed on booleans.</item>
+/// <item>Write-only / <c>returned: never</c> attributes (<c>password</c>, writeOnly extension attributes) cannot be filtered
+/// on (invalidFilter): a filter would reveal them.</item>
 /// <item>Boolean attributes accept the literals <c>true</c>/<c>false</c> and the strings <c>"true"</c>/<c>"False"</c> (Entra).</item>
 /// </list>
 /// </summary>
@@ -287,6 +289,12 @@ public static class FilterEvaluator
             return scope.Lenient
                 ? null
                 : throw ScimException.InvalidFilter($"Invalid filter: unknown attribute '{Shorten(path)}' for resource type {resourceType.Name}.");
+        }
+
+        if (resolved.Attribute.NeverReturned || (resolved.SubAttribute is { } subAttribute && subAttribute.NeverReturned))
+        {
+            // A filter on a value that is never returned (password, writeOnly extension attributes) would reveal it.
+            throw ScimException.InvalidFilter($"Invalid filter: attribute '{Shorten(path)}' is write-only and cannot be filtered on.");
         }
 
         return new Binding(resolved.IsExtension(resourceType) ? resolved.Schema.Id : null, resolved.Attribute, resolved.SubAttribute);

@@ -34,7 +34,8 @@ namespace Cluster.Scim.Patching;
 /// <item>Null values: replace (or add on a single-valued attribute) with null/empty removes the target; add of
 /// nothing to a multi-valued attribute is a no-op. Empty strings are stored as sent.</item>
 /// <item>Errors: unknown attribute path → invalidPath (also a bad value filter); read-only attribute/sub-attribute
-/// (<c>id</c>, <c>meta</c>, <c>groups</c>, <c>schemas</c>, …) → mutability; removing a required attribute → mutability;
+/// (<c>id</c>, <c>meta</c>, <c>groups</c>, <c>schemas</c>, …) → mutability; removing a required attribute, or an extension the
+/// resource type requires → mutability (RFC 7644 §3.5.2); a result lacking a required value otherwise → invalidValue;
 /// wrong value type → invalidValue (unknown sub-attribute in a value → invalidSyntax).</item>
 /// </list>
 /// </remarks>
@@ -92,7 +93,7 @@ public static class PatchApplier
 
         if (operation.RawPath is { } raw && type.FindExtension(raw) is { } extension)
         {
-            ApplyToExtension(working, operation.Op, extension, operation.Value);
+            ApplyToExtension(working, operation.Op, extension, operation.Value, type);
             return;
         }
 
@@ -109,7 +110,7 @@ public static class PatchApplier
 
         if (type.FindExtension(key) is { } extension)
         {
-            ApplyToExtension(working, op, extension, value);
+            ApplyToExtension(working, op, extension, value, type);
             return;
         }
 
@@ -137,10 +138,15 @@ public static class PatchApplier
         throw ScimException.InvalidPath($"Unknown attribute '{key}'.");
     }
 
-    private static void ApplyToExtension(JsonObject working, PatchOperationType op, SchemaDefinition extension, JsonNode? value)
+    private static void ApplyToExtension(JsonObject working, PatchOperationType op, SchemaDefinition extension, JsonNode? value, ResourceTypeDefinition type)
     {
         if (op == PatchOperationType.Remove || ScimJson.IsNull(value))
         {
+            if (type.Extensions.Any(e => ReferenceEquals(e.Schema, extension) && e.Required))
+            {
+                throw ScimException.Mutability($"Extension '{extension.Id}' is required and cannot be removed.");
+            }
+
             ScimJson.Remove(working, extension.Id);
             return;
         }

@@ -17,7 +17,8 @@ namespace Cluster.Scim.Resources;
 /// URN-prefixed keys (<c>urn:…:enterprise:2.0:User:employeeNumber</c>); an extension attribute name without a URN
 /// (<c>manager</c>, <c>department</c>) is accepted too.</item>
 /// <item>Dropped: JSON nulls, empty arrays, complex values left empty, and read-only attributes the server computes
-/// (<c>id</c>, <c>meta</c>, <c>schemas</c>, <c>groups</c>), write-only attributes (<c>password</c>: never stored), plus keys that look like a schema URI (<c>urn:</c>/<c>http</c>)
+/// (<c>id</c>, <c>meta</c>, <c>schemas</c>, <c>groups</c>, read-only extension attributes), <c>password</c> (never stored; other
+/// write-only attributes, from operator extensions, are stored and never returned), plus keys that look like a schema URI (<c>urn:</c>/<c>http</c>)
 /// whose value is an object or null but that name no known extension (Entra's malformed <c>…enterprise:2.0User</c>).</item>
 /// <item>Booleans are coerced from <c>"true"</c>/<c>"false"</c> in any case; any other non-Boolean is invalidValue.</item>
 /// <item>String-typed attributes (string, reference, dateTime, binary) must be JSON strings; numbers or Booleans there
@@ -27,7 +28,9 @@ namespace Cluster.Scim.Resources;
 /// <item>A <c>manager</c>-like attribute (single-valued complex named <c>manager</c>) accepts a bare string id,
 /// <c>{"value":id}</c> (other sub-attributes ignored) or a one-element array; it is stored as <c>{"value":id}</c> only,
 /// and an empty or missing id removes it.</item>
-/// <item>Unknown attributes or sub-attributes are invalidSyntax; a missing (or empty-string) required attribute is invalidValue.</item>
+/// <item>Unknown attributes or sub-attributes are invalidSyntax; a missing (or empty-string) required attribute is invalidValue:
+/// required core attributes, an extension the resource type requires, the required attributes of a present extension
+/// and the required sub-attributes of a present complex value.</item>
 /// <item>Documents nested deeper than 32 levels or with an array of more than 1000 elements are invalidValue.</item>
 /// </list>
 /// The input is never mutated; a new object is returned.
@@ -48,6 +51,17 @@ public static class ResourceNormalizer
             AddTopLevel(output, key, value, type);
         }
 
+        CheckRequired(output, type);
+        return output;
+    }
+
+    /// <summary>
+    /// RFC 7643 §2.4/§7 <c>required</c> (POST and PUT must carry the attribute, RFC 7644 §3.5.1): the core schema's required
+    /// attributes; an extension the resource type marks required; and the required attributes of every extension that is
+    /// present. Required sub-attributes are checked where their complex value is normalized.
+    /// </summary>
+    private static void CheckRequired(JsonObject output, ResourceTypeDefinition type)
+    {
         foreach (var attribute in type.Schema.Attributes)
         {
             if (attribute.Required && IsMissing(ScimJson.Get(output, attribute.Name)))
@@ -56,7 +70,26 @@ public static class ResourceNormalizer
             }
         }
 
-        return output;
+        foreach (var extension in type.Extensions)
+        {
+            if (ScimJson.Get(output, extension.Schema.Id) is not JsonObject { Count: > 0 } values)
+            {
+                if (extension.Required)
+                {
+                    throw ScimException.InvalidValue($"Extension '{extension.Schema.Id}' is required for {type.Name} resources.");
+                }
+
+                continue;
+            }
+
+            foreach (var attribute in extension.Schema.Attributes)
+            {
+                if (attribute.Required && IsMissing(ScimJson.Get(values, attribute.Name)))
+                {
+                    throw ScimException.InvalidValue($"Required attribute '{extension.Schema.Id}:{attribute.Name}' is missing.");
+                }
+            }
+        }
     }
 
     /// <summary>
@@ -166,9 +199,10 @@ public static class ResourceNormalizer
     {
         var attribute = resolved.Attribute;
 
-        // readOnly: the server computes it. writeOnly (password): this service authenticates nobody with it,
-        // so it is never stored — not even hashed — and never returned.
-        if (attribute.Mutability is Mutability.ReadOnly or Mutability.WriteOnly)
+        // readOnly: the server computes it (ignored on input, RFC 7644 §3.3). Not stored (password): this service
+        // authenticates nobody with it, so it is never stored — not even hashed — and never returned. Other writeOnly
+        // attributes (operator extensions) are stored; projection never returns them (returned: never).
+        if (attribute.Mutability == Mutability.ReadOnly || !attribute.Stored)
         {
             return;
         }
@@ -222,6 +256,11 @@ public static class ResourceNormalizer
             {
                 ScimJson.Set(result, sub.Name, normalized);
             }
+        }
+
+        if (result.Count > 0 && attribute.SubAttributes.FirstOrDefault(s => s.Required && IsMissing(ScimJson.Get(result, s.Name))) is { } missing)
+        {
+            throw ScimException.InvalidValue($"Required attribute '{displayName}.{missing.Name}' is missing.");
         }
 
         return result.Count == 0 ? null : result;

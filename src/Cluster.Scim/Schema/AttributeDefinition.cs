@@ -69,6 +69,16 @@ public sealed record AttributeDefinition
 
     public IReadOnlyList<AttributeDefinition> SubAttributes { get; init; } = [];
 
+    /// <summary>
+    /// False for an attribute that is accepted on input and then dropped, never stored (the core <c>password</c>: this
+    /// service authenticates nobody). Other <c>writeOnly</c> attributes (operator extensions) are stored and never returned.
+    /// Not part of the RFC 7643 schema representation, so not shown in <c>/Schemas</c>.
+    /// </summary>
+    public bool Stored { get; init; } = true;
+
+    /// <summary>True when the value never leaves the server (<c>returned: never</c> or writeOnly): it may not be filtered or sorted on either.</summary>
+    public bool NeverReturned => Returned == Returned.Never || Mutability == Mutability.WriteOnly;
+
     /// <summary>Finds a sub-attribute by name, case-insensitively (RFC 7643 §2.1).</summary>
     public AttributeDefinition? FindSubAttribute(string name)
     {

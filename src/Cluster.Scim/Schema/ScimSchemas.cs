@@ -1,7 +1,11 @@
 namespace Cluster.Scim.Schema;
 
-/// <summary>The built-in schemas and resource types: RFC 7643 §4.1 User, §4.2 Group, §4.3 Enterprise User.</summary>
-public static class ScimSchemas
+/// <summary>
+/// The built-in schemas (RFC 7643 §4.1 User, §4.2 Group, §4.3 Enterprise User) and the served resource types, which
+/// also carry the operator-defined extensions installed once per process by <see cref="Configure"/> (see
+/// ScimSchemas.Extensions.cs and docs/architecture.md, "Extension schemas").
+/// </summary>
+public static partial class ScimSchemas
 {
     private static AttributeDefinition Str(string name, string description = "", bool caseExact = false, bool required = false) =>
         new() { Name = name, Description = description, CaseExact = caseExact, Required = required };
@@ -59,7 +63,7 @@ public static class ScimSchemas
             Str("locale"),
             Str("timezone"),
             new() { Name = "active", Type = AttributeType.Boolean, Description = "The user's administrative status." },
-            new() { Name = "password", Mutability = Mutability.WriteOnly, Returned = Returned.Never, CaseExact = true },
+            new() { Name = "password", Mutability = Mutability.WriteOnly, Returned = Returned.Never, CaseExact = true, Stored = false },
             MultiValuedComplex("emails", "Email addresses for the user.", ValueDisplayTypePrimary(["work", "home", "other"])),
             MultiValuedComplex("phoneNumbers", "Phone numbers for the user.", ValueDisplayTypePrimary(["work", "home", "mobile", "fax", "pager", "other"])),
             MultiValuedComplex("ims", "Instant messaging addresses.", ValueDisplayTypePrimary(["aim", "gtalk", "icq", "xmpp", "msn", "skype", "qq", "yahoo"])),
@@ -135,13 +139,15 @@ public static class ScimSchemas
             },
         ]);
 
-    public static readonly ResourceTypeDefinition UserResource = new(
-        "User", "/Users", "User Account", User, [new SchemaExtension(EnterpriseUser, Required: false)]);
+    /// <summary>The User resource type: core schema, Enterprise User and the configured User extensions.</summary>
+    public static ResourceTypeDefinition UserResource => Current.User;
 
-    public static readonly ResourceTypeDefinition GroupResource = new(
-        "Group", "/Groups", "Group", Group, []);
+    /// <summary>The Group resource type: core schema and the configured Group extensions.</summary>
+    public static ResourceTypeDefinition GroupResource => Current.Group;
 
-    public static IReadOnlyList<ResourceTypeDefinition> ResourceTypes { get; } = [UserResource, GroupResource];
+    /// <summary>The served resource types.</summary>
+    public static IReadOnlyList<ResourceTypeDefinition> ResourceTypes => [Current.User, Current.Group];
 
-    public static IReadOnlyList<SchemaDefinition> All { get; } = [User, EnterpriseUser, Group];
+    /// <summary>Every served schema: core, Enterprise User and the configured extensions.</summary>
+    public static IReadOnlyList<SchemaDefinition> All => Current.Schemas;
 }

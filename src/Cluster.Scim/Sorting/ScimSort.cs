@@ -64,8 +64,14 @@ public sealed record ScimSort(AttributePath Path, bool Descending)
 
         var compared = resolved.SubAttribute
             ?? (resolved.Attribute.Type == AttributeType.Complex ? resolved.Attribute.FindSubAttribute("value") : resolved.Attribute);
-        return compared is null or { Type: AttributeType.Complex }
-            ? throw ScimException.InvalidValue($"'sortBy': '{Shorten(Path.ToString())}' is a complex attribute; sort by one of its sub-attributes.")
+        if (compared is null or { Type: AttributeType.Complex })
+        {
+            throw ScimException.InvalidValue($"'sortBy': '{Shorten(Path.ToString())}' is a complex attribute; sort by one of its sub-attributes.");
+        }
+
+        // The order of results would reveal a value that is never returned (password, writeOnly attributes).
+        return resolved.Attribute.NeverReturned || compared.NeverReturned
+            ? throw ScimException.InvalidValue($"'sortBy': '{Shorten(Path.ToString())}' is write-only and cannot be sorted by.")
             : new SortKeys(type, resolved, compared);
     }
 
