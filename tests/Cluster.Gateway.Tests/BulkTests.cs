@@ -50,6 +50,10 @@ public sealed class BulkTests(GatewayFactory gateway) : IClassFixture<GatewayFac
         var bobUser = await GetAsync(scim, $"Users/{bobId}");
         Assert.Equal(aliceId, bobUser[Enterprise]!["manager"]!["value"].Str());
         Assert.Equal(groupId, Assert.Single(bobUser["groups"]!.AsArray())!["value"].Str());
+
+        // Metrics name the request "bulk", not a create of some resource type.
+        using var plain = gateway.CreateClient();
+        Assert.Contains("operation=\"bulk\"", await plain.GetStringAsync("/metrics"), StringComparison.Ordinal);
     }
 
     [Fact]

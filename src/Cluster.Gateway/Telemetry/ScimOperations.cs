@@ -7,7 +7,8 @@ namespace Cluster.Gateway.Telemetry;
 /// ids in URLs never become label values): <c>users.create</c>, <c>users.get</c>, <c>users.list</c>,
 /// <c>users.replace</c>, <c>users.patch</c>, <c>users.delete</c>, the same for <c>groups</c>, and
 /// <c>discovery.serviceproviderconfig</c> / <c>discovery.resourcetypes</c> / <c>discovery.schemas</c>, and
-/// <c>users.search</c> / <c>groups.search</c> / <c>search</c> for <c>POST …/.search</c>.
+/// <c>users.search</c> / <c>groups.search</c> / <c>search</c> for <c>POST …/.search</c>, and <c>bulk</c> for
+/// <c>POST …/Bulk</c> (one request, whatever its number of operations).
 /// A request that matched no route is <c>unmatched</c>.
 /// </summary>
 public static class ScimOperations
@@ -37,6 +38,11 @@ public static class ScimOperations
         if (segments[^1] == ".search")
         {
             return segments.Length == 1 ? ("search", NoResource) : ($"{collection.ToLowerInvariant()}.search", collection.EndsWith('s') ? collection[..^1] : collection);
+        }
+
+        if (segments.Length == 1 && collection.Equals("Bulk", StringComparison.OrdinalIgnoreCase))
+        {
+            return ("bulk", NoResource);
         }
 
         if (Discovery.Contains(collection))
