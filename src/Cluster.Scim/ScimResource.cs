@@ -54,6 +54,26 @@ public static class ScimResource
         return ordered;
     }
 
+    /// <summary>
+    /// Adds <c>meta.location</c> to a stamped resource's JSON text without parsing it: a stamped resource ends with its
+    /// flat <c>meta</c> object (<see cref="Stamp"/> puts it last), so the location goes before the last two braces, exactly
+    /// where <c>meta["location"] = …</c> on the parsed resource would put it. Null when the text does not end that way
+    /// (the caller then renders the parsed resource).
+    /// </summary>
+    public static string? WithLocation(string json, string location)
+    {
+        const string Meta = "\"meta\":{";
+        var meta = json.LastIndexOf(Meta, StringComparison.Ordinal);
+        if (meta < 0 || !json.EndsWith("}}", StringComparison.Ordinal) || json.IndexOfAny(['{', '}', '[', ']'], meta + Meta.Length) != json.Length - 2)
+        {
+            return null;
+        }
+
+        var property = "\"location\":" + ScimSerializer.Serialize(System.Text.Json.Nodes.JsonValue.Create(location));
+        var separator = json[json.Length - 3] == '{' ? "" : ",";
+        return string.Concat(json.AsSpan(0, json.Length - 2), separator, property, "}}");
+    }
+
     /// <summary>The weak entity tag of a version.</summary>
     public static string ETag(long version) => string.Create(CultureInfo.InvariantCulture, $"W/\"{version}\"");
 

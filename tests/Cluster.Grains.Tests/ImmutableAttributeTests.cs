@@ -64,6 +64,34 @@ public sealed class ImmutableAttributeTests(ClusterFixture fixture)
         Assert.Equal((before.Resource, before.Version), (after.Resource, after.Version));
     }
 
+    [Fact]
+    public async Task WriteOnlyValueIsStoredButNeverLeavesTheGrain()
+    {
+        var tenantId = GrainKeys.NewTenantId();
+        var id = GrainKeys.NewResourceId();
+        var user = Grains.User(tenantId, id);
+        var created = await user.CreateAsync(UserResource("""{"site":"Berlin","pin":"4711"}"""));
+        Assert.Equal(201, created.Status);
+
+        // Storage holds it (an operator's writeOnly attribute is kept, unlike the core password) ...
+        var stored = Assert.IsType<Cluster.Grains.State.ResourceState>(StorageProbe.LastWrittenState(GrainKeys.User(tenantId, id), "user"));
+        Assert.Equal("4711", JsonNode.Parse(stored.Json)![Acme]!["pin"]!.GetValue<string>());
+
+        // ... but no answer of the grain carries it: not the create, the read, a PUT or a PATCH.
+        var answers = new List<ScimResult>
+        {
+            created,
+            await user.GetAsync(),
+            await user.ReplaceAsync(UserResource("""{"site":"Paris","pin":"4712"}""")),
+            await user.PatchAsync(Patch($$"""{"op":"replace","path":"{{Acme}}:site","value":"Rome"}""")),
+        };
+        Assert.All(answers, a => Assert.True(a.IsSuccess));
+        Assert.All(answers, a => Assert.DoesNotContain("pin", a.Resource!, StringComparison.Ordinal));
+        Assert.Equal(["Berlin", "Berlin", "Paris", "Rome"], answers.Select(a => JsonNode.Parse(a.Resource!)![Acme]!["site"]!.GetValue<string>()));
+        stored = Assert.IsType<Cluster.Grains.State.ResourceState>(StorageProbe.LastWrittenState(GrainKeys.User(tenantId, id), "user"));
+        Assert.Equal("4712", JsonNode.Parse(stored.Json)![Acme]!["pin"]!.GetValue<string>());
+    }
+
     private static string UserResource(string? acme) => ResourceNormalizer.Normalize(
         JsonNode.Parse($$"""{"userName":"immutable@contoso.com"{{(acme is null ? "" : $",\"{Acme}\":{acme}")}}}""")!.AsObject(),
         ScimSchemas.UserResource).ToJsonString();

@@ -11,12 +11,18 @@ public static class StorageProbe
 {
     private static readonly ConcurrentDictionary<string, int> Writes = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, int> Failures = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<(string Key, string State), object?> Written = new();
 
     /// <summary>Writes (and clears) of the grain with this primary key so far.</summary>
     public static int WritesOf(string key) => Writes.TryGetValue(key, out var n) ? n : 0;
 
+    /// <summary>The state last written for the grain with this primary key under <paramref name="stateName"/> (null if none): what storage holds.</summary>
+    public static object? LastWrittenState(string key, string stateName) => Written.TryGetValue((key, stateName), out var state) ? state : null;
+
     /// <summary>The next <paramref name="times"/> writes of the grain with this primary key throw.</summary>
     public static void FailNextWrites(string key, int times = 1) => Failures[key] = times;
+
+    internal static void Remember(string key, string stateName, object? state) => Written[(key, stateName)] = state;
 
     internal static void OnWrite(string key)
     {
@@ -37,6 +43,7 @@ internal sealed class ProbedGrainStorage(IGrainStorage inner) : IGrainStorage
     public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         StorageProbe.OnWrite(grainId.Key.ToString()!);
+        StorageProbe.Remember(grainId.Key.ToString()!, stateName, grainState.State);
         return inner.WriteStateAsync(stateName, grainId, grainState);
     }
 

@@ -35,7 +35,15 @@ public static class ScimHttp
     /// (<paramref name="ifNoneMatch"/> given) whose resource matches one of the tags answers 304 Not Modified with its
     /// <c>ETag</c> and no body.
     /// </summary>
-    public static IResult From(ScimResult result, Func<string, JsonObject> render, Func<JsonObject, string>? location = null, ETagCondition? ifNoneMatch = null)
+    /// <param name="result">The grain's outcome.</param>
+    /// <param name="render">Turns the stored resource into the response body.</param>
+    /// <param name="location">The <c>Location</c> header of a 201.</param>
+    /// <param name="ifNoneMatch">A GET's <c>If-None-Match</c>: 304 when it matches.</param>
+    /// <param name="renderText">
+    /// A cheaper rendering straight to the response text, used when it returns non-null (a plain GET: the stored text
+    /// with <c>meta.location</c> spliced in, see <see cref="ScimResource.WithLocation"/>).
+    /// </param>
+    public static IResult From(ScimResult result, Func<string, JsonObject> render, Func<JsonObject, string>? location = null, ETagCondition? ifNoneMatch = null, Func<string, string?>? renderText = null)
     {
         if (result.Status == 204)
         {
@@ -52,8 +60,13 @@ public static class ScimHttp
             return Error(result.Status, result.ScimType, result.Detail);
         }
 
-        var body = render(result.Resource);
         var etag = ScimResource.ETag(result.Version);
+        if (renderText?.Invoke(result.Resource) is { } text)
+        {
+            return new ScimJsonResult(result.Status, text, headers: response => response.Headers.ETag = etag);
+        }
+
+        var body = render(result.Resource);
         var active = body["active"] is JsonValue value && value.TryGetValue<bool>(out var flag) ? flag : (bool?)null;
         return new ScimJsonResult(result.Status, ScimSerializer.Serialize(body), active: active, headers: response =>
         {

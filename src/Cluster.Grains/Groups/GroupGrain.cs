@@ -82,7 +82,10 @@ public sealed partial class GroupGrain(
         return Task.CompletedTask;
     }
 
-    public async Task<ScimResult> CreateAsync(string resource)
+    public async Task<ScimResult> CreateAsync(string resource) =>
+        ClientView.Of(await CreateCoreAsync(resource), Kind.Type);
+
+    private async Task<ScimResult> CreateCoreAsync(string resource)
     {
         await SettleAsync();
         if (state.RecordExists)
@@ -106,7 +109,10 @@ public sealed partial class GroupGrain(
 
     public Task<ScimResult> GetAsync() => ReadAsync(null);
 
-    public async Task<ScimResult> ReadAsync(string[]? memberIds)
+    public async Task<ScimResult> ReadAsync(string[]? memberIds) =>
+        ClientView.Of(await ReadCoreAsync(memberIds), Kind.Type);
+
+    private async Task<ScimResult> ReadCoreAsync(string[]? memberIds)
     {
         await SettleAsync();
         if (_resource is null)
@@ -118,7 +124,10 @@ public sealed partial class GroupGrain(
         return ScimResult.Ok(Render(_resource, members), state.State.Version);
     }
 
-    public async Task<ScimResult> ReplaceAsync(string resource, ETagCondition? ifMatch = null)
+    public async Task<ScimResult> ReplaceAsync(string resource, ETagCondition? ifMatch = null) =>
+        ClientView.Of(await ReplaceCoreAsync(resource, ifMatch), Kind.Type);
+
+    private async Task<ScimResult> ReplaceCoreAsync(string resource, ETagCondition? ifMatch)
     {
         await SettleAsync();
         if (_resource is null)
@@ -138,7 +147,10 @@ public sealed partial class GroupGrain(
         }
     }
 
-    public async Task<ScimResult> PatchAsync(string patchRequest, ETagCondition? ifMatch = null)
+    public async Task<ScimResult> PatchAsync(string patchRequest, ETagCondition? ifMatch = null) =>
+        ClientView.Of(await PatchCoreAsync(patchRequest, ifMatch), Kind.Type);
+
+    private async Task<ScimResult> PatchCoreAsync(string patchRequest, ETagCondition? ifMatch)
     {
         await SettleAsync();
         if (_resource is null)

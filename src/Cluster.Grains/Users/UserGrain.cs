@@ -61,11 +61,11 @@ public sealed partial class UserGrain(
             // (a retry after an unknown outcome) reaches an existing user with identical content: answer it as the
             // original create did. Anything else under an existing id is a conflict.
             return _resource is not null && SameContent(stamped, _resource)
-                ? ScimResult.Created(state.State.Json, state.State.Version)
+                ? ClientView.Of(ScimResult.Created(state.State.Json, state.State.Version), ResourceType)
                 : ScimResult.Error(409, ScimErrorType.Uniqueness, "A resource with this id already exists.");
         }
 
-        return await CommitAsync(stamped, 1, created: true);
+        return ClientView.Of(await CommitAsync(stamped, 1, created: true), ResourceType);
     }
 
     public async Task<ScimResult> GetAsync() =>
@@ -171,12 +171,13 @@ public sealed partial class UserGrain(
     }
 
     /// <summary>
-    /// Adds the read-only <c>groups</c> attribute: the recorded groups (a superset of the true memberships) each
+    /// The resource as handed out (<see cref="ClientView"/>) with the read-only <c>groups</c> attribute: the recorded groups (a superset of the true memberships) each
     /// confirmed by the group from its member partition. An unconfirmed group (a crash between this user's write and
     /// the partition's, or a group deleted meanwhile) is not shown, and the group is asked to repair the record.
     /// </summary>
     private async Task<ScimResult> WithGroupsAsync(ScimResult result)
     {
+        result = ClientView.Of(result, ResourceType);
         if (result.Status != 200 || result.Resource is null || memberships.State.Ids.Count == 0)
         {
             return result;

@@ -42,7 +42,22 @@ public static class ScimProjection
         JsonObject resource,
         IReadOnlyCollection<string>? attributes,
         IReadOnlyCollection<string>? excludedAttributes,
-        ResourceTypeDefinition type)
+        ResourceTypeDefinition type) =>
+        Project(resource, attributes, excludedAttributes, type, keepRequestOnly: false);
+
+    /// <summary>
+    /// A copy of <paramref name="resource"/> without the values that never leave the server (<c>returned: never</c>,
+    /// writeOnly), keeping everything else, <c>returned: request</c> attributes included: what a grain hands out.
+    /// </summary>
+    public static JsonObject WithoutHidden(JsonObject resource, ResourceTypeDefinition type) =>
+        Project(resource, null, null, type, keepRequestOnly: true);
+
+    private static JsonObject Project(
+        JsonObject resource,
+        IReadOnlyCollection<string>? attributes,
+        IReadOnlyCollection<string>? excludedAttributes,
+        ResourceTypeDefinition type,
+        bool keepRequestOnly)
     {
         ArgumentNullException.ThrowIfNull(resource);
         ArgumentNullException.ThrowIfNull(type);
@@ -56,7 +71,7 @@ public static class ScimProjection
             {
                 if (value is JsonObject extensionObject)
                 {
-                    var projected = ProjectContainer(extensionObject, extension, include, exclude, wholeSelected: include?.Extensions.Contains(extension.Id) ?? false);
+                    var projected = ProjectContainer(extensionObject, extension, include, exclude, wholeSelected: include?.Extensions.Contains(extension.Id) ?? false, keepRequestOnly);
                     if (exclude?.Extensions.Contains(extension.Id) != true && projected.Count > 0)
                     {
                         result[key] = projected;
@@ -81,7 +96,7 @@ public static class ScimProjection
                 continue;
             }
 
-            if (ProjectAttribute(value, attribute, type.Schema, include, exclude, wholeSelected: false) is { } kept)
+            if (ProjectAttribute(value, attribute, type.Schema, include, exclude, wholeSelected: false, keepRequestOnly) is { } kept)
             {
                 result[key] = kept;
             }
@@ -90,7 +105,7 @@ public static class ScimProjection
         return result;
     }
 
-    private static JsonObject ProjectContainer(JsonObject container, SchemaDefinition schema, Selection? include, Selection? exclude, bool wholeSelected)
+    private static JsonObject ProjectContainer(JsonObject container, SchemaDefinition schema, Selection? include, Selection? exclude, bool wholeSelected, bool keepRequestOnly)
     {
         var result = new JsonObject();
         foreach (var (key, value) in container)
@@ -106,7 +121,7 @@ public static class ScimProjection
                 continue;
             }
 
-            if (ProjectAttribute(value, attribute, schema, include, exclude, wholeSelected) is { } kept)
+            if (ProjectAttribute(value, attribute, schema, include, exclude, wholeSelected, keepRequestOnly) is { } kept)
             {
                 result[key] = kept;
             }
@@ -116,9 +131,9 @@ public static class ScimProjection
     }
 
     /// <summary>Projects one attribute value; null means "leave it out".</summary>
-    private static JsonNode? ProjectAttribute(JsonNode? value, AttributeDefinition attribute, SchemaDefinition schema, Selection? include, Selection? exclude, bool wholeSelected)
+    private static JsonNode? ProjectAttribute(JsonNode? value, AttributeDefinition attribute, SchemaDefinition schema, Selection? include, Selection? exclude, bool wholeSelected, bool keepRequestOnly)
     {
-        if (attribute.Returned == Returned.Never)
+        if (attribute.NeverReturned)
         {
             return null;
         }
@@ -139,7 +154,7 @@ public static class ScimProjection
             return subs.Count == 0 ? null : FilterSubAttributes(value, attribute, s => subs.Contains(s.Name) || s.Returned == Returned.Always);
         }
 
-        if (attribute.Returned == Returned.Request)
+        if (attribute.Returned == Returned.Request && !keepRequestOnly)
         {
             return null;
         }
@@ -158,7 +173,8 @@ public static class ScimProjection
             }
         }
 
-        return value?.DeepClone();
+        // Sub-attributes that are never returned go, whatever was asked.
+        return attribute.SubAttributes.Any(sub => sub.NeverReturned) ? FilterSubAttributes(value, attribute, _ => true) : value?.DeepClone();
     }
 
     private static JsonNode? FilterSubAttributes(JsonNode? value, AttributeDefinition attribute, Func<AttributeDefinition, bool> keep)
@@ -169,7 +185,7 @@ public static class ScimProjection
             foreach (var (key, subValue) in element)
             {
                 var sub = attribute.FindSubAttribute(key);
-                if (sub is not null && sub.Returned != Returned.Never && keep(sub))
+                if (sub is not null && !sub.NeverReturned && keep(sub))
                 {
                     filtered[key] = subValue?.DeepClone();
                 }

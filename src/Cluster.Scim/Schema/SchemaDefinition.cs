@@ -40,9 +40,21 @@ public sealed record ResourceTypeDefinition(
         return null;
     }
 
+    /// <summary>
+    /// True when a stored attribute (or sub-attribute) is never returned (writeOnly or <c>returned: never</c>, e.g. an
+    /// operator's writeOnly extension attribute): such values must be removed before a resource leaves the silo.
+    /// </summary>
+    public bool HasHiddenStoredAttributes => AllAttributes().Any(a => a.Stored && a.NeverReturned);
+
+    /// <summary>True when an attribute is returned only when asked for (<c>returned: request</c>).</summary>
+    public bool HasRequestOnlyAttributes => AllAttributes().Any(a => a.Returned == Returned.Request);
+
     /// <summary>Finds the schema (core or extension) with this URN.</summary>
     public SchemaDefinition? FindSchema(string urn) =>
         string.Equals(Schema.Id, urn, StringComparison.OrdinalIgnoreCase) ? Schema : FindExtension(urn);
+
+    private IEnumerable<AttributeDefinition> AllAttributes() =>
+        Schema.Attributes.Concat(Extensions.SelectMany(e => e.Schema.Attributes)).SelectMany(a => a.SubAttributes.Prepend(a));
 
     /// <summary>
     /// Resolves an attribute path against this resource type the way clients use paths; null when no such attribute.
