@@ -71,7 +71,7 @@ internal sealed class UserModel
 
     /// <summary>The string sub-attributes an element of each list may carry (besides <c>primary</c>).</summary>
     public static IReadOnlyList<string> TextSubs(string list) => list == "addresses"
-        ? ["type", "streetAddress", "locality", "postalCode", "country"]
+        ? ["type", "streetAddress", "locality", "region", "postalCode", "country", "formatted"]
         : ["type", "value", "display"];
 
     public static IReadOnlyList<string> Types(string list) => list switch

@@ -74,6 +74,7 @@ internal sealed record SetScalar(string Attr, string? Value) : UserOp
             new(AddOrReplace(g), g.Case(Attr), Str(Value)),
             new(AddOrReplace(g), $"{UserModel.Core}:{g.Case(Attr)}", Str(Value)),
             Pathless(AddOrReplace(g), g.Case(Attr), Str(Value)),
+            Pathless(AddOrReplace(g), $"{UserModel.Core}:{g.Case(Attr)}", Str(Value)),
         ];
 }
 
@@ -127,9 +128,61 @@ internal sealed record SetName(string Sub, string? Value) : UserOp
         else
         {
             forms.Add(new(AddOrReplace(g), $"{UserModel.Core}:{dotted}", Str(Value)));
+            forms.Add(new(AddOrReplace(g), g.Case("name"), new JsonArray(nested.DeepClone()))); // unwrapped, then merged
         }
 
         return forms;
+    }
+}
+
+/// <summary><c>remove name</c>: the whole complex attribute.</summary>
+internal sealed record ClearName : UserOp
+{
+    public override void Apply(UserModel model) => model.Name.Clear();
+
+    public override IReadOnlyList<Rendering> Render(Gen g, Dialect dialect) =>
+        [new("remove", g.Case("name"), null, HasValue: false), new("replace", g.Case("name"), null), Pathless("replace", g.Case("name"), null)];
+}
+
+/// <summary>
+/// <c>emails.display</c> (no filter): every element's sub-attribute; with no element at all, add/replace creates one.
+/// </summary>
+internal sealed record EverySub(string List, string Sub, object? Value) : UserOp
+{
+    public override void Apply(UserModel model)
+    {
+        var list = model.Lists[List];
+        if (Value is null)
+        {
+            list.ForEach(e => e.Remove(Sub));
+            return;
+        }
+
+        if (list.Count == 0)
+        {
+            list.Add(new Element { [Sub] = Value });
+            return;
+        }
+
+        foreach (var element in list)
+        {
+            element[Sub] = Value;
+            ListSemantics.ClearOtherPrimaries(list, element);
+        }
+    }
+
+    public override IReadOnlyList<Rendering> Render(Gen g, Dialect dialect)
+    {
+        var path = $"{g.Case(List)}.{g.Case(Sub)}";
+        JsonNode? value = Value switch
+        {
+            bool b => UserModel.RenderBool(g, b, StringBooleans(g, dialect)),
+            string s => s,
+            _ => null,
+        };
+        return Value is null
+            ? [new("remove", path, null, HasValue: false), new("replace", path, null)]
+            : [new(AddOrReplace(g), path, value)];
     }
 }
 
@@ -492,6 +545,7 @@ internal sealed record ListAdd(string List, IReadOnlyList<Element> Items) : User
         if (Items.Count == 1)
         {
             forms.Add(new("add", g.Case(List), UserModel.RenderElement(g, Items[0], StringBooleans(g, dialect))));
+            forms.Add(Pathless("add", g.Case(List), UserModel.RenderElement(g, Items[0], StringBooleans(g, dialect))));
         }
 
         return forms;

@@ -50,7 +50,7 @@ public sealed class UserPatchPropertyTests
         }
 
         Assert.Equal(
-            ["FilterRemove", "FilterSetByValue", "FilterSetElement", "FilterSetSub", "ListAdd", "ListRemoveValues", "ListReplace",
+            ["ClearName", "EverySub", "FilterRemove", "FilterSetByValue", "FilterSetElement", "FilterSetSub", "ListAdd", "ListRemoveValues", "ListReplace",
              "RemoveEnterprise", "RemoveManagerIf", "SetActive", "SetEnterprise", "SetManager", "SetName", "SetScalar"],
             kinds.Order(StringComparer.Ordinal));
     }
@@ -275,7 +275,7 @@ public sealed class UserPatchPropertyTests
     {
         var list = g.Pick(UserModel.ListNames);
         var elements = model.Lists[list];
-        switch (g.Int(0, 17))
+        switch (g.Int(0, 19))
         {
             case 0:
             case 1:
@@ -286,7 +286,10 @@ public sealed class UserPatchPropertyTests
             case 2:
                 return new SetActive(g.Chance(0.1) ? null : g.Chance(0.5));
             case 3:
-                return new SetName(g.Pick(UserModel.NameSubs), g.Chance(0.2) ? null : g.Text());
+                return g.Chance(0.1) ? new ClearName() : new SetName(g.Pick(UserModel.NameSubs), g.Chance(0.2) ? null : g.Text());
+            case 18:
+                var everySub = g.Pick(UserModel.TextSubs(list).Append("primary").ToList());
+                return new EverySub(list, everySub, g.Chance(0.2) ? null : everySub == "primary" ? g.Chance(0.5) : g.Text());
             case 4:
                 return new SetEnterprise(g.Pick(UserModel.EnterpriseNames), g.Chance(0.2) ? null : g.Text());
             case 5:
@@ -335,7 +338,8 @@ public sealed class UserPatchPropertyTests
                 }
 
                 return new ListReplace(list, replacement);
-            default:
+            case 17:
+            case 19:
                 var target = g.Pick(new[] { "emails", "phoneNumbers" });
                 var existing = model.Lists[target].Select(e => e.Str("value")).OfType<string>().ToList();
                 var removed = new List<string>();
@@ -346,6 +350,8 @@ public sealed class UserPatchPropertyTests
                 }
 
                 return new ListRemoveValues(target, removed);
+            default:
+                throw new InvalidOperationException("unreachable");
         }
     }
 
