@@ -55,6 +55,155 @@ public sealed class UserPatchPropertyTests
             kinds.Order(StringComparer.Ordinal));
     }
 
+    /// <summary>
+    /// Robustness: PATCH bodies mutated at random (values swapped for JSON of other types, keys renamed or dropped,
+    /// operations duplicated) either apply — and then the result is already in normalized form — or fail with a
+    /// <see cref="ScimException"/>; never another exception, and the input is never modified.
+    /// </summary>
+    [Fact]
+    public void MutatedPatchBodies_ApplyOrFailWithScimExceptionOnly()
+    {
+        var (applied, failed) = (0, 0);
+        for (var seed = 0; seed < 1_500; seed++)
+        {
+            var g = new Gen(seed);
+            var model = UserModel.Random(g);
+            var stored = Stamp(ResourceNormalizer.Normalize(model.RenderBody(g), Type), 1);
+            var dialect = g.Pick(Enum.GetValues<Dialect>());
+            var ops = Enumerable.Range(0, g.Int(1, 3)).Select(_ => RandomOp(g, model, dialect)).ToList();
+            var body = RenderPatch(g, ops, dialect);
+            for (var m = g.Int(1, 3); m > 0; m--)
+            {
+                Mutate(g, body);
+            }
+
+            var text = body.ToJsonString();
+            var snapshot = stored.DeepClone();
+            try
+            {
+                var result = PatchApplier.Apply(stored, PatchRequest.Parse(JsonNode.Parse(text)), Type);
+                var attributes = (JsonObject)result.DeepClone();
+                attributes.Remove("id");
+                attributes.Remove("meta");
+                var renormalized = ResourceNormalizer.Normalize(attributes, Type);
+                if (!JsonNode.DeepEquals(attributes, renormalized))
+                {
+                    Assert.Fail($"seed {seed}: {text}\nresult is not normalized: {attributes.ToJsonString()}\nnormalizes to {renormalized.ToJsonString()}");
+                }
+
+                applied++;
+            }
+            catch (ScimException)
+            {
+                failed++;
+            }
+            catch (Exception ex)
+            {
+                Assert.Fail($"seed {seed}: {text}\non {stored.ToJsonString()}\nthrew {ex.GetType().Name}: {ex.Message}\n{ex.StackTrace}");
+            }
+
+            if (!JsonNode.DeepEquals(snapshot, stored))
+            {
+                Assert.Fail($"seed {seed}: {text}\nmodified its input");
+            }
+        }
+
+        Assert.True(applied > 200 && failed > 200, $"applied {applied}, failed {failed}: the mutations are not exploring both sides");
+    }
+
+    private static readonly Func<Gen, JsonNode?>[] RandomJson =
+    [
+        _ => null,
+        g => g.Chance(0.5),
+        g => g.Int(-5, 5),
+        g => 1.5e300 * g.Int(1, 2),
+        g => g.Text(),
+        g => g.Pick(new[] { "", "True", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", "emails[type eq \"work\"].value", "name.givenName", "members", "$ref", "manager" }),
+        _ => new JsonArray(),
+        g => new JsonArray(g.Text(), new JsonObject { ["value"] = g.Word() }),
+        _ => new JsonObject(),
+        g => new JsonObject { [g.Pick(new[] { "value", "type", "primary", "givenName", "display", "x" })] = g.Chance(0.5) ? g.Word() : g.Chance(0.5) },
+        _ => new JsonArray(new JsonArray(new JsonArray())),
+    ];
+
+    private static void Mutate(Gen g, JsonNode root)
+    {
+        // Pick a random container node and change one of its members.
+        var containers = new List<JsonNode>();
+        void Collect(JsonNode? node)
+        {
+            switch (node)
+            {
+                case JsonObject obj:
+                    containers.Add(obj);
+                    foreach (var (_, child) in obj)
+                    {
+                        Collect(child);
+                    }
+
+                    break;
+                case JsonArray array:
+                    containers.Add(array);
+                    foreach (var child in array)
+                    {
+                        Collect(child);
+                    }
+
+                    break;
+            }
+        }
+
+        Collect(root);
+        var target = g.Pick(containers);
+        if (target is JsonObject o && o.Count > 0)
+        {
+            var key = o.GetAt(g.R.Next(o.Count)).Key;
+            switch (g.Int(0, 3))
+            {
+                case 0:
+                    o[key] = g.Pick(RandomJson)(g);
+                    break;
+                case 1:
+                    o.Remove(key);
+                    break;
+                case 2:
+                    var value = o[key]?.DeepClone();
+                    o.Remove(key);
+                    var renamed = g.Pick(new[] { key.ToUpperInvariant(), key + "s", "value", "path", "op", "Operations", "urn:x:y" });
+                    if (!o.ContainsKey(renamed))
+                    {
+                        o[renamed] = value;
+                    }
+
+                    break;
+                default:
+                    var extra = g.Pick(new[] { "op", "path", "value", "type", "primary", "schemas" });
+                    if (!o.ContainsKey(extra))
+                    {
+                        o[extra] = g.Pick(RandomJson)(g);
+                    }
+
+                    break;
+            }
+        }
+        else if (target is JsonArray a && a.Count > 0)
+        {
+            var index = g.R.Next(a.Count);
+            switch (g.Int(0, 2))
+            {
+                case 0:
+                    a[index] = g.Pick(RandomJson)(g);
+                    break;
+                case 1:
+                    a.Add(a[index]?.DeepClone());
+                    break;
+                default:
+                    a.RemoveAt(index);
+                    break;
+            }
+        }
+    }
+
     /// <summary>Replays one seed: <see cref="Steps"/> random requests on one user.</summary>
     internal static (int Accepted, int Rejected) Run(int seed)
     {
