@@ -169,6 +169,65 @@ public sealed class GroupPatchPropertyTests
         Assert.True(accepted > Seeds * Steps / 2 && rejected > Seeds / 2 && partial > Seeds, $"accepted {accepted}, rejected {rejected}, partial loads {partial}");
     }
 
+    /// <summary>
+    /// Robustness: group PATCH bodies mutated at random (values of other JSON types, renamed or dropped keys, duplicated
+    /// operations) go through the grain's steps and either apply or fail with a <see cref="ScimException"/>, never another
+    /// exception; partial member loading still agrees with loading every member.
+    /// </summary>
+    [Fact]
+    public void MutatedGroupPatches_ApplyOrFailWithScimExceptionOnly()
+    {
+        JsonNode?[] junk =
+        [
+            null, true, 7, "", "u1", "members", "members[value eq \"u1\"]", new JsonArray(), new JsonObject(),
+            new JsonArray(new JsonObject { ["value"] = 5 }), new JsonArray(new JsonObject { ["value"] = "u2", ["type"] = "Group" }),
+            new JsonObject { ["value"] = "u1" }, new JsonArray(new JsonArray()), new JsonObject { ["members"] = "u1" },
+        ];
+        var partial = 0;
+        for (var seed = 0; seed < 1_500; seed++)
+        {
+            var random = new Random(seed);
+            var model = RandomModel(random);
+            var resource = Stamp(ResourceNormalizer.Normalize(model.Attributes(), Type));
+            var ops = Enumerable.Range(0, random.Next(1, 4)).Select(_ => RandomOp(random, model, random.NextDouble() < 0.5).Json).ToList();
+            var op = ops[random.Next(ops.Count)];
+            var key = op.Select(p => p.Key).ElementAt(random.Next(op.Count));
+            switch (random.Next(3))
+            {
+                case 0:
+                    op[key] = Pick(random, junk)?.DeepClone();
+                    break;
+                case 1:
+                    op.Remove(key);
+                    break;
+                default:
+                    ops.Add((JsonObject)op.DeepClone());
+                    break;
+            }
+
+            var text = new JsonObject { ["schemas"] = new JsonArray(PatchOp), ["Operations"] = new JsonArray([.. ops]) }.ToJsonString();
+            var grainWay = Run(() => Patch(resource, model.Members, text, loadAll: false, ref partial));
+            var fullWay = Run(() => Patch(resource, model.Members, text, loadAll: true, ref partial));
+            if (!SameOutcome(grainWay, fullWay))
+            {
+                Assert.Fail($"seed {seed}: {text}\npartial loading gives {Describe(grainWay)}\nloading all members gives {Describe(fullWay)}");
+            }
+
+            RunResult Run(Func<(JsonObject, SortedSet<string>)> act)
+            {
+                try
+                {
+                    return Outcome(act);
+                }
+                catch (Exception ex) when (ex is not ScimException)
+                {
+                    Assert.Fail($"seed {seed}: {text}\nthrew {ex.GetType().Name}: {ex.Message}\n{ex.StackTrace}");
+                    throw;
+                }
+            }
+        }
+    }
+
     /// <summary>GroupGrain.PatchAsync without the grain: returns the patched attributes and the new member set.</summary>
     private static (JsonObject, SortedSet<string>) Patch(JsonObject resource, SortedSet<string> all, string text, bool loadAll, ref int partialLoads)
     {
