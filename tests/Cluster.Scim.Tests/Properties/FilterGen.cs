@@ -289,6 +289,13 @@ internal sealed class FilterGen(Gen g, IReadOnlyList<PopUser> population)
     /// <summary><c>emails[type eq "work" and value co "x"]</c>, and Entra's <c>emails[type eq "work"].value eq "x"</c>.</summary>
     private GeneratedFilter<PopUser> ValuePathAtom()
     {
+        if (g.Chance(0.15))
+        {
+            // A value filter on a single-valued complex attribute: name[givenName sw "a" or familyName pr].
+            var nameFilter = Combine(2, NameAtom, allowRandomParens: true);
+            return new($"{g.Case("name")}[{nameFilter.Text}]", u => u.Model.Name.Count > 0 && nameFilter.Matches(u.Model.Name), FilterShape.Atom);
+        }
+
         var list = g.Pick(UserModel.ListNames);
         var inner = Combine(2, () => ElementAtom(list), allowRandomParens: true);
         var attr = g.Case(list);
@@ -310,6 +317,24 @@ internal sealed class FilterGen(Gen g, IReadOnlyList<PopUser> population)
         op == "ne"
             ? !(e.Str(sub) is { } v && string.Equals(v, literal, StringComparison.OrdinalIgnoreCase))
             : e.Str(sub) is { } w && Compare(w, op, literal, StringComparison.OrdinalIgnoreCase);
+
+    private GeneratedFilter<Dictionary<string, string>> NameAtom()
+    {
+        var sub = g.Pick(UserModel.NameSubs);
+        if (g.Chance(0.2))
+        {
+            return new($"{g.Case(sub)} {Op("pr")}", n => n.TryGetValue(sub, out var v) && v.Length > 0, FilterShape.Atom);
+        }
+
+        var op = g.Pick(StringOps);
+        var literal = StringLiteral(op, u => u.Model.Name.TryGetValue(sub, out var v) ? [v] : []);
+        return new(
+            $"{g.Case(sub)} {Op(op)} {g.Quote(literal)}",
+            n => op == "ne"
+                ? !(n.TryGetValue(sub, out var v) && string.Equals(v, literal, StringComparison.OrdinalIgnoreCase))
+                : n.TryGetValue(sub, out var w) && Compare(w, op, literal, StringComparison.OrdinalIgnoreCase),
+            FilterShape.Atom);
+    }
 
     private GeneratedFilter<Element> ElementAtom(string list)
     {
