@@ -106,6 +106,9 @@ internal sealed class FilterGen(Gen g, IReadOnlyList<PopUser> population)
     /// <summary>A random filter of at most <paramref name="depth"/> levels of and/or/not.</summary>
     public GeneratedFilter<PopUser> Next(int depth = 3) => Combine(depth, Atom, g.Chance(0.3));
 
+    /// <summary>A random value filter for the elements of <paramref name="list"/> (as in <c>emails[…]</c>).</summary>
+    public GeneratedFilter<Element> NextElementFilter(string list, int depth = 2) => Combine(depth, () => ElementAtom(list), allowRandomParens: true);
+
     private GeneratedFilter<T> Combine<T>(int depth, Func<GeneratedFilter<T>> atom, bool allowRandomParens)
     {
         if (depth == 0 || g.Chance(0.35))

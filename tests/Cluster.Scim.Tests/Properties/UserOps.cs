@@ -492,6 +492,32 @@ internal sealed record FilterRemove(TypeFilter Filter, string? Sub) : UserOp
 }
 
 /// <summary>
+/// <c>remove emails[&lt;any value filter&gt;]</c> or <c>….display</c>: removes the matching elements (or their
+/// sub-attribute); the filter (or, not, ne, co, gt, …) is evaluated by the reference predicate generated with it.
+/// </summary>
+internal sealed record FilterRemoveWhere(string List, GeneratedFilter<Element> Filter, string? Sub) : UserOp
+{
+    public override void Apply(UserModel model)
+    {
+        var list = model.Lists[List];
+        if (Sub is null)
+        {
+            list.RemoveAll(e => Filter.Matches(e));
+        }
+        else
+        {
+            list.Where(e => Filter.Matches(e)).ToList().ForEach(e => e.Remove(Sub));
+        }
+    }
+
+    public override IReadOnlyList<Rendering> Render(Gen g, Dialect dialect)
+    {
+        var path = $"{g.Case(List)}[{Filter.Text}]";
+        return [new("remove", Sub is null ? path : $"{path}.{g.Case(Sub)}", null, HasValue: false)];
+    }
+}
+
+/// <summary>
 /// <c>emails[value sw "x"].display</c>: a filter that cannot describe a new element, so no match is noTarget.
 /// </summary>
 internal sealed record FilterSetByValue(string List, string Operator, string Literal, string Display) : UserOp

@@ -50,7 +50,7 @@ public sealed class UserPatchPropertyTests
         }
 
         Assert.Equal(
-            ["ClearName", "EverySub", "FilterRemove", "FilterSetByValue", "FilterSetElement", "FilterSetSub", "ListAdd", "ListRemoveValues", "ListReplace",
+            ["ClearName", "EverySub", "FilterRemove", "FilterRemoveWhere", "FilterSetByValue", "FilterSetElement", "FilterSetSub", "ListAdd", "ListRemoveValues", "ListReplace",
              "RemoveEnterprise", "RemoveManagerIf", "SetActive", "SetEnterprise", "SetManager", "SetName", "SetScalar"],
             kinds.Order(StringComparer.Ordinal));
     }
@@ -459,6 +459,10 @@ public sealed class UserPatchPropertyTests
             case 11:
                 var element = g.Chance(0.1) ? null : UserModel.RandomElement(g, list, allowPrimary: true);
                 return new FilterSetElement(RandomTypeFilter(g, list, elements), g.Chance(0.5), element);
+            case 12 when g.Chance(0.5):
+                var population = new[] { new PopUser(model, Id, default, default, model.Project(Id)) };
+                var where = new FilterGen(g, population).NextElementFilter(list);
+                return new FilterRemoveWhere(list, where, g.Chance(0.5) ? null : g.Pick(UserModel.TextSubs(list).Append("primary").ToList()));
             case 12:
                 return new FilterRemove(RandomTypeFilter(g, list, elements), g.Chance(0.5) ? null : g.Pick(UserModel.TextSubs(list).Append("primary").ToList()));
             case 13:
