@@ -24,12 +24,12 @@ public sealed class GroupPatchPropertyTests
 {
     private const int Seeds = 200;
     private const int Steps = 20;
-    private const string PatchOp = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+    internal const string PatchOp = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
     private static readonly ResourceTypeDefinition Type = ScimSchemas.GroupResource;
-    private static readonly string[] Ids = ["u1", "U1", "u2", "user-3", "user_4", "5", "a6", "b7", "c8", "d9"];
+    internal static readonly string[] Ids = ["u1", "U1", "u2", "user-3", "user_4", "5", "a6", "b7", "c8", "d9"];
 
     /// <summary>The reference model: attributes and an unordered set of member ids (member ids are case-exact).</summary>
-    private sealed record Model(string DisplayName, string? ExternalId, SortedSet<string> Members)
+    internal sealed record Model(string DisplayName, string? ExternalId, SortedSet<string> Members)
     {
         public Model Copy() => this with { Members = new SortedSet<string>(Members, StringComparer.Ordinal) };
 
@@ -45,7 +45,7 @@ public sealed class GroupPatchPropertyTests
         }
     }
 
-    private sealed class Expected(int status, string scimType) : Exception($"{status} {scimType}")
+    internal sealed class Expected(int status, string scimType) : Exception($"{status} {scimType}")
     {
         public int Status { get; } = status;
 
@@ -53,7 +53,7 @@ public sealed class GroupPatchPropertyTests
     }
 
     /// <summary>One generated operation: its JSON and its meaning on the model (which may throw <see cref="Expected"/>).</summary>
-    private sealed record Op(JsonObject Json, Func<Model, Model> Apply, bool ParseLevel = false);
+    internal sealed record Op(JsonObject Json, Func<Model, Model> Apply, bool ParseLevel = false);
 
     [Fact]
     public void GroupPatchSequences_MatchTheReferenceModel_WithPartialMemberLoading()
@@ -289,7 +289,7 @@ public sealed class GroupPatchPropertyTests
         return ScimResource.Stamp(copy, Type, "g-1", time, time, 1);
     }
 
-    private static Model RandomModel(Random random) => new(
+    internal static Model RandomModel(Random random) => new(
         Name(random),
         random.NextDouble() < 0.5 ? $"ext-{random.Next(1_000_000)}" : null,
         new SortedSet<string>(Ids.Where(_ => random.NextDouble() < 0.3), StringComparer.Ordinal));
@@ -335,7 +335,7 @@ public sealed class GroupPatchPropertyTests
         return json;
     }
 
-    private static Op RandomOp(Random random, Model model, bool defaultDialect)
+    internal static Op RandomOp(Random random, Model model, bool defaultDialect)
     {
         List<string> SomeIds(int max) => [.. Enumerable.Range(0, random.Next(0, max + 1)).Select(_ =>
             model.Members.Count > 0 && random.NextDouble() < 0.5 ? Pick(random, model.Members.ToList()) : Pick(random, Ids))];
@@ -446,7 +446,7 @@ public sealed class GroupPatchPropertyTests
         return copy;
     }
 
-    private static Op InvalidOp(Random random)
+    internal static Op InvalidOp(Random random)
     {
         (string Json, int Status, string Type, bool ParseLevel)[] catalogue =
         [
