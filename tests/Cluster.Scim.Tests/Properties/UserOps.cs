@@ -311,7 +311,8 @@ internal sealed record TypeFilter(string List, string Type, bool RequirePrimary)
             text += $" {g.Case("and")} {g.Case("primary")} {g.Case("eq")} {(g.Chance(0.8) ? "true" : "TRUE")}";
         }
 
-        return $"{g.Case(List)}[{text}]";
+        var urn = g.Chance(0.1) ? $"{UserModel.Core}:" : "";
+        return $"{urn}{g.Case(List)}[{text}]";
     }
 }
 
