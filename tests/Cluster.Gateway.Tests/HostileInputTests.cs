@@ -38,6 +38,10 @@ public sealed class HostileInputTests : IClassFixture<GatewayFactory>
         { """{"userName":"x"}""", "application/xml", 415, null },
         { Nested(200), Json, 400, "invalidSyntax" },
         { Nested(40), Json, 400, "invalidValue" },
+
+        // Duplicate member names (found by the property tests: System.Text.Json accepted them and a later lookup threw → 500).
+        { """{"userName":"x","userName":"y"}""", Json, 400, "invalidSyntax" },
+        { """{"userName":"x","name":{"givenName":"a","givenName":"b"}}""", Json, 400, "invalidSyntax" },
     };
 
     public static TheoryData<string, int, string?> BadPatches => new()
@@ -63,6 +67,9 @@ public sealed class HostileInputTests : IClassFixture<GatewayFactory>
         { EntraPayloads.Patch("""{"op":"Replace","path":"active","value":"maybe"}"""), 400, "invalidValue" },
         { EntraPayloads.Patch("""{"op":"Replace","value":"not-an-object"}"""), 400, "invalidValue" },
         { EntraPayloads.Patch("""{"op":"Replace","value":{"foo":"x"}}"""), 400, "invalidPath" },
+        { EntraPayloads.Patch("""{"op":"Replace","op":"Add","path":"displayName","value":"x"}"""), 400, "invalidSyntax" },
+        { EntraPayloads.Patch("""{"op":"Replace","value":{"displayName":"x","displayName":"y"}}"""), 400, "invalidSyntax" },
+        { """{"Operations":[{"op":"Replace","path":"displayName","value":"x"}],"Operations":[]}""", 400, "invalidSyntax" },
 
         { EntraPayloads.Patch("{\"op\":\"Replace\",\"path\":\"name\",\"value\":" + string.Concat(Enumerable.Repeat("{\"givenName\":", 200)) + "\"x\"" + new string('}', 200) + "}"), 400, "invalidSyntax" },
         { EntraPayloads.Patch([.. Enumerable.Repeat("""{"op":"Replace","path":"displayName","value":"x"}""", 1001)]), 400, "invalidValue" },

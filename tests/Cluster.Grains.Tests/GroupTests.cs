@@ -129,6 +129,38 @@ public sealed class GroupTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task MemberWithoutValueIsRejectedWhateverTheOtherMembers()
+    {
+        // Found by GroupPatchPropertyTests: a member given without "value" was matched against the loaded members' other
+        // sub-attributes, so "remove members [{type: User}]" removed nothing (only the referenced partitions were loaded)
+        // where loading everything would have removed every member, and "add [{value: u}, {type: User}]" passed or
+        // failed depending on whether u was already a member.
+        var tenantId = GrainKeys.NewTenantId();
+        var user = await Grains.CreateUserAsync(tenantId, "mo@contoso.com");
+        var other = await Grains.CreateUserAsync(tenantId, "jo@contoso.com");
+        var group = await Grains.CreateGroupAsync(tenantId, "Ops", user, other);
+        var before = await Grains.Group(tenantId, group).ReadAsync(null);
+
+        string[] bad =
+        [
+            """{"op":"Remove","path":"members","value":[{"type":"User"}]}""",
+            """{"op":"Remove","path":"members","value":[{"$ref":null,"value":"x1"},{"$ref":null}]}""",
+            $$"""{"op":"Add","path":"members","value":[{"value":"{{user}}"},{"type":"User"}]}""",
+            """{"op":"Add","path":"members","value":[{"type":"User"}]}""",
+            """{"op":"Replace","value":{"members":[{"display":"x"}]}}""",
+        ];
+        foreach (var operation in bad)
+        {
+            var result = await Grains.Group(tenantId, group).PatchAsync(Groups.Ops(operation));
+            Assert.True((400, "invalidValue") == (result.Status, result.ScimType), $"{operation}: {result.Status} {result.ScimType} {result.Detail}");
+        }
+
+        var after = await Grains.Group(tenantId, group).ReadAsync(null);
+        Assert.Equal(before.Resource, after.Resource);
+        Assert.Equal(new[] { user, other }.Order(StringComparer.Ordinal), await Grains.MembersAsync(tenantId, group));
+    }
+
+    [Fact]
     public async Task UnknownOrForeignMemberIsRejectedAndNothingChanges()
     {
         var tenantId = GrainKeys.NewTenantId();

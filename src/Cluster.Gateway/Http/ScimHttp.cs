@@ -14,7 +14,9 @@ namespace Cluster.Gateway.Http;
 /// </summary>
 public static class ScimHttp
 {
-    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
+    // Duplicate member names are malformed input: rejected here (400 invalidSyntax), as otherwise System.Text.Json
+    // accepts them and the first lookup in the object throws ArgumentException (a 500).
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64, AllowDuplicateProperties = false };
 
     /// <summary>A SCIM error response.</summary>
     public static IResult Error(int status, string? scimType, string? detail, Action<HttpResponse>? headers = null) =>

@@ -14,9 +14,32 @@ namespace Cluster.Grains.Groups;
 /// </summary>
 internal static class MemberPatches
 {
-    /// <summary>The member ids the request refers to, or null when it needs every member.</summary>
+    /// <summary>
+    /// The member ids the request refers to, or null when it needs every member. A member given without a string
+    /// <c>value</c> (in a value for <c>members</c>) is 400 invalidValue: otherwise add/remove would match it against
+    /// the loaded members' other sub-attributes, and the outcome would depend on which members were loaded.
+    /// </summary>
     public static string[]? ReferencedMembers(PatchRequest request)
     {
+        foreach (var op in request.Operations)
+        {
+            if (op.Path is null && op.Value is JsonObject values)
+            {
+                foreach (var (key, value) in values)
+                {
+                    if (IsMembers(key))
+                    {
+                        CheckMemberValues(value);
+                    }
+                }
+            }
+            else if (op.Path is { ValueFilter: null, SubAttribute: null, Attribute: var path }
+                && path.SubAttributeName is null && IsMembersAttribute(path.SchemaUrn, path.AttributeName))
+            {
+                CheckMemberValues(op.Value);
+            }
+        }
+
         var ids = new HashSet<string>(StringComparer.Ordinal);
         foreach (var op in request.Operations)
         {
@@ -59,7 +82,7 @@ internal static class MemberPatches
                 return null;
             }
 
-            IEnumerable<JsonNode?> values = op.Value is JsonArray array ? array : [op.Value];
+            IEnumerable<JsonNode?> values = op.Value is JsonArray array ? array : new[] { op.Value }; // not [..]: see CheckMemberValues
             foreach (var item in values)
             {
                 if (item is JsonObject member && ValueOf(member) is { } memberId)
@@ -125,6 +148,24 @@ internal static class MemberPatches
     /// <summary>The <c>members</c> value of a group: one <c>{"value": id, "type": "User"|"Group"}</c> per member, in id order.</summary>
     public static JsonArray ToJson(IEnumerable<MemberRef> members) =>
         new([.. members.OrderBy(m => m.Id, StringComparer.Ordinal).Select(m => (JsonNode)new JsonObject { ["value"] = m.Id, ["type"] = m.TypeName })]);
+
+    private static void CheckMemberValues(JsonNode? value)
+    {
+        // Not collection expressions: next to a JsonArray they would build a JsonArray and re-parent the node.
+        IEnumerable<JsonNode?> items = value switch
+        {
+            null => Array.Empty<JsonNode?>(),
+            JsonArray array => array,
+            _ => new[] { value },
+        };
+        foreach (var item in items)
+        {
+            if (item is not JsonObject member || ValueOf(member) is null)
+            {
+                throw ScimException.InvalidValue("Each member must be an object with a 'value'.");
+            }
+        }
+    }
 
     private static MemberKind? KindOf(string typeName) =>
         string.Equals(typeName, "User", StringComparison.OrdinalIgnoreCase) ? MemberKind.User
