@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Cluster.Abstractions;
@@ -5,6 +6,7 @@ using Cluster.Gateway.Http;
 using Cluster.Gateway.Querying;
 using Cluster.ServiceDefaults.Telemetry;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Primitives;
 
 namespace Cluster.Gateway.Limits;
 
@@ -87,8 +89,17 @@ public static class ScimRateLimiting
 /// configuration when its bucket is created (its first request, or the first after the bucket went idle and was
 /// dropped). A rate below 1 per second refills one token every 1/rate seconds; 0 disables the limit.
 /// </summary>
-public sealed class TenantRateLimitPolicy(IConfiguration configuration) : IRateLimiterPolicy<string>
+public sealed class TenantRateLimitPolicy : IRateLimiterPolicy<string>
 {
+    private readonly IConfiguration _configuration;
+    private ConcurrentDictionary<string, (double, int)> _limits = new(StringComparer.Ordinal);
+
+    public TenantRateLimitPolicy(IConfiguration configuration)
+    {
+        _configuration = configuration;
+        ChangeToken.OnChange(configuration.GetReloadToken, () => _limits = new(StringComparer.Ordinal));
+    }
+
     // Malformed tenant ids (answered 401 anyway) share one bucket, so they cannot create buckets without bound.
     private const string InvalidTenantKey = "-invalid-";
 
@@ -117,8 +128,23 @@ public sealed class TenantRateLimitPolicy(IConfiguration configuration) : IRateL
     /// <summary>The rate (permits per second) and burst of a tenant: its own settings, else the defaults.</summary>
     public (double PermitsPerSecond, int Burst) LimitsOf(string tenantId)
     {
-        var defaults = configuration.GetSection($"{ScimRateLimiting.SectionName}:Default");
-        var tenant = configuration.GetSection($"{ScimRateLimiting.SectionName}:Tenants:{tenantId}");
+        // Read once per tenant, not with four configuration lookups on every request; forgotten when the
+        // configuration reloads. Bounded like the limiter's own partitions: one entry per tenant seen.
+        var limits = _limits;
+        if (limits.TryGetValue(tenantId, out var cached))
+        {
+            return cached;
+        }
+
+        var read = ReadLimits(tenantId);
+        limits[tenantId] = read;
+        return read;
+    }
+
+    private (double PermitsPerSecond, int Burst) ReadLimits(string tenantId)
+    {
+        var defaults = _configuration.GetSection($"{ScimRateLimiting.SectionName}:Default");
+        var tenant = _configuration.GetSection($"{ScimRateLimiting.SectionName}:Tenants:{tenantId}");
         var rate = tenant.GetValue<double?>("PermitsPerSecond") ?? defaults.GetValue("PermitsPerSecond", ScimRateLimiting.DefaultPermitsPerSecond);
         var burst = tenant.GetValue<int?>("Burst") ?? defaults.GetValue("Burst", ScimRateLimiting.DefaultBurst);
         return (rate, Math.Max(1, burst));
