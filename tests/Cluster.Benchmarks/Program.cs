@@ -218,6 +218,50 @@ await Step("PATCH /Groups/{id} (probe)", async () =>
 await Step("POST /Users (large tenant)", async () =>
     scenarios["postLarge"] = await wrk.RunAsync($"POST /Users (tenant of {o.LargeUsers})", "post.lua", o.GatewayUrl, $"{tenantB.ScimPath}/Users", tenantB.Token, null));
 
+// A member change of a large group costs the same as one of a small group (issue 3: member partitions, never the whole
+// list): the large tenant's users, but a tenth, go into one group (PATCHes of 200 members, as Entra batches them),
+// then wrk adds and removes the remaining tenth one at a time, as in the small-group scenario.
+await Step("PATCH /Groups/{id} (large group)", async () =>
+{
+    if (!await driver.GroupsAvailableAsync(tenantB))
+    {
+        scenarios["groupPatchLarge"] = new JsonObject { ["name"] = "PATCH /Groups/{id} add one member (large group)", ["notRun"] = "not run: GET /Groups is not 200" };
+        return;
+    }
+
+    var changing = usersB.Take(Math.Max(1, usersB.Count / 10)).Select(u => u.Id).ToList();
+    var members = usersB.Skip(changing.Count).Select(u => u.Id).ToArray();
+    var stats = new OpStats("large group fill");
+    var (status, body) = await driver.SendAsync(stats, HttpMethod.Post, $"{tenantB.ScimPath}/Groups", tenantB.Token,
+        new JsonObject { ["schemas"] = new JsonArray("urn:ietf:params:scim:schemas:core:2.0:Group"), ["displayName"] = "bench large group" }.ToJsonString(), "application/scim+json", 201);
+    var groupId = status == 201 && body is not null ? JsonNode.Parse(body)!["id"]!.GetValue<string>() : throw new InvalidOperationException($"POST /Groups answered {status}");
+    var fill = System.Diagnostics.Stopwatch.StartNew();
+    foreach (var batch in members.Chunk(200))
+    {
+        var patch = new JsonObject
+        {
+            ["schemas"] = new JsonArray("urn:ietf:params:scim:api:messages:2.0:PatchOp"),
+            ["Operations"] = new JsonArray(new JsonObject
+            {
+                ["op"] = "Add",
+                ["path"] = "members",
+                ["value"] = new JsonArray([.. batch.Select(id => (JsonNode)new JsonObject { ["value"] = id })]),
+            }),
+        };
+        var (patched, _) = await driver.SendAsync(stats, HttpMethod.Patch, $"{tenantB.ScimPath}/Groups/{groupId}", tenantB.Token, patch.ToJsonString(), "application/scim+json", 204);
+        if (patched != 204)
+        {
+            throw new InvalidOperationException($"PATCH /Groups (fill) answered {patched}");
+        }
+    }
+
+    Console.WriteLine($"[bench]   large group: {members.Length} members added in {fill.Elapsed.TotalSeconds:0.0} s");
+    var result = await wrk.RunAsync($"PATCH /Groups/{{id}} add one member (group of {members.Length} members)", "group_patch.lua", o.GatewayUrl, $"{tenantB.ScimPath}/Groups/{groupId}", tenantB.Token, WriteLines("ids-large-group-changes.txt", changing));
+    result["groupMembers"] = members.Length;
+    result["fillSeconds"] = Measure.Round(fill.Elapsed.TotalSeconds, 1);
+    scenarios["groupPatchLarge"] = result;
+});
+
 var groupsAvailable = tenantA is not null && await driver.GroupsAvailableAsync(tenantA);
 
 // ------------------------------------------------------------------ Entra cycle
@@ -371,7 +415,7 @@ foreach (var b in new[] { "ceiling", "grain", "storage", "storageStateTable" })
     Check($"baselines.{b}", baselines[b]);
 }
 
-foreach (var s in new[] { "get", "filterSmall", "postSmall", "patch", "groupPatch", "filterLarge", "postLarge" })
+foreach (var s in new[] { "get", "filterSmall", "postSmall", "patch", "groupPatch", "filterLarge", "postLarge", "groupPatchLarge" })
 {
     Check($"scenarios.{s}", scenarios[s]);
 }

@@ -76,6 +76,8 @@ public static class Report
         Row(s["postLarge"], "POST (large)", $"{Ratio(pl * WritesPerCreate, storage)} × storage limit ({Ratio(pl * WritesPerCreate, storageFull)} × state-table limit); large/small {Ratio(pl, ps)}", $"≥0.8: {Target(pl * WritesPerCreate, storage, 0.8)}; flat (≥0.9): {Target(pl, ps, 0.9)}");
         Row(s["patch"], "PATCH /Users/{id}", $"×1 write = {Ratio(D(s["patch"], "rps"), storage)} × storage limit", "");
         Row(s["groupPatch"], "PATCH /Groups/{id} add one member", "", "");
+        Row(s["groupPatchLarge"], "PATCH /Groups/{id} add one member (large group)",
+            $"large group / small group {Ratio(D(s["groupPatchLarge"], "rps"), D(s["groupPatch"], "rps"))}", "");
         sb.AppendLine();
         sb.AppendLine(CultureInfo.InvariantCulture, $"POST bodies are Entra-shaped (userName + externalId + work email): **{WritesPerCreate} storage writes per create**. PATCH changes displayName (not indexed): 1 write.");
         sb.AppendLine();
@@ -84,7 +86,7 @@ public static class Report
         sb.AppendLine();
         sb.AppendLine("| scenario | gateway | silos | Azurite | tool | wrk + foreign | machine busy | storage reads/req | writes/req | avg write ms | gateway CPU ms/req | silos CPU ms/req |");
         sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-        foreach (var n in new[] { b["ceiling"], b["grain"], b["storage"], b["storageStateTable"], s["get"], s["filterSmall"], s["filterLarge"], s["postSmall"], s["postLarge"], s["patch"], s["groupPatch"] })
+        foreach (var n in new[] { b["ceiling"], b["grain"], b["storage"], b["storageStateTable"], s["get"], s["filterSmall"], s["filterLarge"], s["postSmall"], s["postLarge"], s["patch"], s["groupPatch"], s["groupPatchLarge"] })
         {
             if (n?["profile"] is not { } p)
             {
