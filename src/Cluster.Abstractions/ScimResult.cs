@@ -26,11 +26,12 @@ public sealed record ScimResult(
     public static ScimResult Error(int status, string? scimType, string detail) => new(status, null, scimType, detail, 0);
 
     /// <summary>
-    /// 412: an <c>If-Match</c> precondition failed (RFC 7644 §3.14). RFC 7644 §3.12 defines no <c>scimType</c> for it;
-    /// <paramref name="current"/> is the resource's current version, for the response's <c>ETag</c>.
+    /// 412: an <c>If-Match</c> precondition failed (RFC 7644 §3.14), with <c>scimType</c> <c>preconditionFailed</c>
+    /// (see <see cref="Cluster.Scim.Errors.ScimErrorType.PreconditionFailed"/>); <paramref name="current"/> is the
+    /// resource's current version, for the response's <c>ETag</c>.
     /// </summary>
     public static ScimResult PreconditionFailed(long current) =>
-        new(412, null, null, "Failed to update. Resource has changed on the server (If-Match does not match the current version).", current);
+        new(412, null, Cluster.Scim.Errors.ScimErrorType.PreconditionFailed, "Failed to update. Resource has changed on the server (If-Match does not match the current version).", current);
 
     /// <summary>The error a <see cref="Cluster.Scim.Errors.ScimException"/> describes.</summary>
     public static ScimResult Error(Cluster.Scim.Errors.ScimException exception) =>

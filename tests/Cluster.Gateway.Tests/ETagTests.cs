@@ -279,6 +279,7 @@ public sealed class ETagTests(GatewayFactory gateway) : IClassFixture<GatewayFac
         var error = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
         Assert.Equal("urn:ietf:params:scim:api:messages:2.0:Error", error["schemas"]![0]!.GetValue<string>());
         Assert.Equal("412", error["status"]!.GetValue<string>());
+        Assert.Equal("preconditionFailed", error["scimType"]!.GetValue<string>());
         Assert.Contains("changed", error["detail"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 }

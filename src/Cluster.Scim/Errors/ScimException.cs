@@ -49,4 +49,10 @@ public static class ScimErrorType
     public const string InvalidValue = "invalidValue";
     public const string InvalidVersion = "invalidVers";
     public const string Sensitive = "sensitive";
+
+    /// <summary>
+    /// 412 (an <c>If-Match</c> that does not match). Not one of RFC 7644 §3.12's keywords, which name none for 412;
+    /// this service's acceptance spec (issue 3) asks for it, and a client that does not know it still has the status.
+    /// </summary>
+    public const string PreconditionFailed = "preconditionFailed";
 }
