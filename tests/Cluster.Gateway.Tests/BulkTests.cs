@@ -197,6 +197,53 @@ public sealed class BulkTests(GatewayFactory gateway) : IClassFixture<GatewayFac
     }
 
     [Fact]
+    public async Task HostileOperationsFailAloneAndChangeNothing()
+    {
+        var tenant = await gateway.CreateTenantAsync();
+        using var scim = gateway.ScimClient(tenant);
+        var existing = (await scim.PostUserAsync($$"""{"userName":"{{Guid.NewGuid():N}}@contoso.com","displayName":"Before"}"""))["id"].Str();
+        var name = $"ok-{Guid.NewGuid():N}@contoso.com";
+
+        // A version that is not an ETag string must not run the write unconditionally; junk operations fail alone.
+        var response = await BulkAsync(scim, $$$"""
+            {"schemas":["{{{BulkRequest}}}"],"Operations":[
+              null, [], 7, {"method":5,"path":"/Users"}, {"method":"POST","path":"/Users","bulkId":{},"data":{"userName":"x"}},
+              {"method":"PATCH","path":"/Users/{{{existing}}}","version":3,"data":{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"displayName","value":"After"}]}},
+              {"method":"PUT","path":"/Users/{{{existing}}}","data":[]},
+              {"method":"POST","path":"/Users","bulkId":"ok","data":{"userName":"{{{name}}}"}}
+            ]}
+            """);
+
+        var ops = response["Operations"]!.AsArray().Select(o => o!.AsObject()).ToArray();
+        Assert.Equal(["400", "400", "400", "400", "400", "400", "400", "201"], ops.Select(o => o["status"].Str()));
+        Assert.All(ops.Take(7), o => Assert.Equal("400", o["response"]!["status"].Str()));
+        Assert.Equal("Before", (await GetAsync(scim, $"Users/{existing}"))["displayName"].Str());
+    }
+
+    [Fact]
+    public async Task BulkOperationsCountAgainstTheTenantRateLimit()
+    {
+        await using var limited = GatewayFactory.With(new Dictionary<string, string?>
+        {
+            ["RateLimits:Default:PermitsPerSecond"] = "0.05",
+            ["RateLimits:Default:Burst"] = "3",
+        });
+        var tenant = await limited.CreateTenantAsync();
+        using var scim = limited.ScimClient(tenant);
+        string Ops(string prefix) => string.Join(",", Enumerable.Range(0, 5).Select(i =>
+            $$$"""{"method":"POST","path":"/Users","bulkId":"{{{prefix}}}{{{i}}}","data":{"userName":"{{{prefix}}}{{{i}}}-{{{Guid.NewGuid():N}}}@contoso.com"}}"""));
+
+        // The first request takes the burst for its operations; the second, one request later, is refused whole.
+        var first = await BulkAsync(scim, $$$"""{"schemas":["{{{BulkRequest}}}"],"Operations":[{{{Ops("a")}}}]}""");
+        Assert.All(first["Operations"]!.AsArray(), o => Assert.Equal("201", o!["status"].Str()));
+        using var second = await scim.PostAsync("Bulk", ScimTestClient.Body($$$"""{"schemas":["{{{BulkRequest}}}"],"Operations":[{{{Ops("b")}}}]}"""));
+        await second.ExpectScimErrorAsync((HttpStatusCode)429);
+        Assert.NotNull(second.Headers.RetryAfter);
+        using var users = await scim.GetAsync("Users?count=0");
+        Assert.Equal(5, (await users.ExpectScimAsync(HttpStatusCode.OK))["totalResults"]!.GetValue<int>());
+    }
+
+    [Fact]
     public async Task ABadEnvelopeIs400()
     {
         var tenant = await gateway.CreateTenantAsync();

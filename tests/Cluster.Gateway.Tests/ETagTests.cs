@@ -137,21 +137,30 @@ public sealed class ETagTests(GatewayFactory gateway) : IClassFixture<GatewayFac
     }
 
     [Fact]
-    public async Task AWriteTheResourceAlreadyReflectsAnswers200UnderAStaleTag()
+    public async Task AStaleTagIs412EvenWhenTheWriteWouldChangeNothing()
     {
-        // RFC 7232 §3.1: the retry of a conditional write whose answer was lost finds its own change already there.
+        // The precondition is checked before the request is looked at: otherwise 200 ("already so") against 412 would tell
+        // whether a guessed writeOnly value equals the stored one. The 412 carries the current tag.
         var tenant = await gateway.CreateTenantAsync();
         using var scim = gateway.ScimClient(tenant);
-        var (id, _) = await CreateAsync(scim, "Users", $$"""{"userName":"{{Guid.NewGuid():N}}@contoso.com","displayName":"One"}""");
+        var (id, _) = await CreateAsync(scim, "Users", $$$"""{"userName":"{{{Guid.NewGuid():N}}}@contoso.com","displayName":"One","{{{TestExtension.UserUrn}}}":{"site":"Berlin","pin":"4711"}}""");
         var patch = Patch("""{"op":"replace","path":"displayName","value":"Two"}""");
         using (var first = await SendAsync(scim, HttpMethod.Patch, $"Users/{id}", patch, ifMatch: "W/\"1\""))
         {
             Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         }
 
-        using var retry = await SendAsync(scim, HttpMethod.Patch, $"Users/{id}", patch, ifMatch: "W/\"1\"");
-        Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
-        Assert.Equal("W/\"2\"", retry.Headers.ETag!.ToString());
+        foreach (var body in new[]
+        {
+            patch,
+            Patch($$"""{"op":"replace","path":"{{TestExtension.UserUrn}}:pin","value":"4711"}"""),
+            Patch($$"""{"op":"replace","path":"{{TestExtension.UserUrn}}:pin","value":"0000"}"""),
+        })
+        {
+            using var stale = await SendAsync(scim, HttpMethod.Patch, $"Users/{id}", body, ifMatch: "W/\"1\"");
+            await AssertPreconditionFailedAsync(stale);
+            Assert.Equal("W/\"2\"", stale.Headers.ETag!.ToString());
+        }
     }
 
     [Fact]

@@ -90,6 +90,11 @@ public sealed class ImmutableAttributeTests(ClusterFixture fixture)
         Assert.Equal(["Berlin", "Berlin", "Paris", "Rome"], answers.Select(a => JsonNode.Parse(a.Resource!)![Acme]!["site"]!.GetValue<string>()));
         stored = Assert.IsType<Cluster.Grains.State.ResourceState>(StorageProbe.LastWrittenState(GrainKeys.User(tenantId, id), "user"));
         Assert.Equal("4712", JsonNode.Parse(stored.Json)![Acme]!["pin"]!.GetValue<string>());
+
+        // A client never sees the value, so a PUT that omits it keeps it (a read-modify-PUT must not erase it).
+        Assert.Equal(200, (await user.ReplaceAsync(UserResource("""{"site":"Oslo"}"""))).Status);
+        stored = Assert.IsType<Cluster.Grains.State.ResourceState>(StorageProbe.LastWrittenState(GrainKeys.User(tenantId, id), "user"));
+        Assert.Equal(("Oslo", "4712"), (JsonNode.Parse(stored.Json)![Acme]!["site"]!.GetValue<string>(), JsonNode.Parse(stored.Json)![Acme]!["pin"]!.GetValue<string>()));
     }
 
     private static string UserResource(string? acme) => ResourceNormalizer.Normalize(

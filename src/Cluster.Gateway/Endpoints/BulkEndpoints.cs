@@ -2,10 +2,12 @@ using System.Text.Json.Nodes;
 using Cluster.Abstractions;
 using Cluster.Gateway.Hosting;
 using Cluster.Gateway.Http;
+using Cluster.Gateway.Limits;
 using Cluster.Gateway.Querying;
 using Cluster.Gateway.Resilience;
 using Cluster.Scim;
 using Cluster.Scim.Errors;
+using Cluster.ServiceDefaults.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace Cluster.Gateway.Endpoints;
@@ -29,7 +31,8 @@ public static class BulkEndpoints
         return scim;
     }
 
-    private static async Task<IResult> BulkAsync(string tenantId, HttpRequest request, IGrainFactory grains, GrainCallRetry retry, IOptions<GatewayOptions> options)
+    private static async Task<IResult> BulkAsync(
+        string tenantId, HttpRequest request, IGrainFactory grains, GrainCallRetry retry, IOptions<GatewayOptions> options, TenantRateLimitPolicy limits, ILogger<BulkRequestLog> logger)
     {
         var settings = options.Value;
         JsonObject body;
@@ -43,7 +46,16 @@ public static class BulkEndpoints
         }
 
         var (operations, failOnErrors) = Parse(body, settings.BulkMaxOperations);
-        var run = new BulkRun(ScimCall.Of(tenantId, request, grains, retry, options), ScimUrls.TenantBase(request, options, tenantId), operations, failOnErrors);
+
+        // Every operation beyond the first counts against the tenant's rate limit, not just the one HTTP request.
+        using var lease = limits.AcquireBulkOperations(tenantId, operations.Count - 1);
+        if (!lease.IsAcquired)
+        {
+            request.HttpContext.RequestServices.GetService<ScimInstruments>()?.LimitRejected("tenant-rate", tenantId);
+            return TenantRateLimitPolicy.Throttled(lease);
+        }
+
+        var run = new BulkRun(ScimCall.Of(tenantId, request, grains, retry, options), ScimUrls.TenantBase(request, options, tenantId), operations, failOnErrors, logger);
         return ScimHttp.Json(200, new JsonObject
         {
             ["schemas"] = new JsonArray(ScimConstants.BulkResponseSchema),
@@ -104,6 +116,12 @@ public static class BulkEndpoints
             var bulkId = Text(op, "bulkId");
             var path = Text(op, "path");
             var version = Text(op, "version");
+            if (op["version"] is not null && version is null)
+            {
+                // Ignoring it would run the write without the precondition the client asked for.
+                return Fail(method, bulkId, ScimException.InvalidSyntax("'version' must be an ETag string such as W/\"3\"."));
+            }
+
             if (method is not ("POST" or "PUT" or "PATCH" or "DELETE"))
             {
                 return Fail(method, bulkId, ScimException.InvalidSyntax("'method' must be POST, PUT, PATCH or DELETE."));
@@ -148,7 +166,7 @@ public static class BulkEndpoints
     }
 
     /// <summary>Runs the operations: ready ones in request order, pass after pass, until all ran, failOnErrors is reached, or only cycles are left.</summary>
-    private sealed class BulkRun(ScimCall call, string baseUrl, List<BulkOperation> operations, int failOnErrors)
+    private sealed class BulkRun(ScimCall call, string baseUrl, List<BulkOperation> operations, int failOnErrors, ILogger logger)
     {
         private readonly Dictionary<string, string> _created = new(StringComparer.Ordinal);
         private readonly HashSet<string> _failed = new(StringComparer.Ordinal);
@@ -232,6 +250,12 @@ public static class BulkEndpoints
             catch (Exception e) when (GrainCallRetry.IsTransient(e) && !call.Aborted.IsCancellationRequested)
             {
                 result = ScimResult.Error(503, null, "The service is temporarily unavailable. Retry later.");
+            }
+            catch (Exception e) when (!call.Aborted.IsCancellationRequested)
+            {
+                // Earlier operations are done: the client must still get the BulkResponse that says which ones.
+                BulkRequestLog.OperationFailed(logger, e, op.Method);
+                result = ScimResult.Error(500, null, "An internal error occurred while processing this operation.");
             }
 
             if (op.Method == "POST" && result.IsSuccess && result.Resource is not null)
@@ -344,4 +368,11 @@ public static class BulkEndpoints
                 break;
         }
     }
+}
+
+/// <summary>Log messages of <c>/Bulk</c> (and the category its logger is named after).</summary>
+internal sealed partial class BulkRequestLog
+{
+    [LoggerMessage(2101, LogLevel.Error, "Bulk {Method} operation failed unexpectedly; the other operations were processed.")]
+    public static partial void OperationFailed(ILogger logger, Exception exception, string method);
 }

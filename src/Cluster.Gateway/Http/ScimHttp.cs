@@ -59,7 +59,10 @@ public static class ScimHttp
 
         if (!result.IsSuccess || result.Resource is null)
         {
-            return Error(result.Status, result.ScimType, result.Detail);
+            // A failed If-Match tells the client which version is current (RFC 7232 §4.2 style).
+            return result.Status == 412 && result.Version > 0
+                ? Error(result.Status, result.ScimType, result.Detail, response => response.Headers.ETag = ScimResource.ETag(result.Version))
+                : Error(result.Status, result.ScimType, result.Detail);
         }
 
         var etag = ScimResource.ETag(result.Version);

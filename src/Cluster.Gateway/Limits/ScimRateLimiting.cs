@@ -94,10 +94,32 @@ public sealed class TenantRateLimitPolicy : IRateLimiterPolicy<string>
     private readonly IConfiguration _configuration;
     private ConcurrentDictionary<string, (double, int)> _limits = new(StringComparer.Ordinal);
 
+    // Operations inside /Bulk requests: one more bucket per tenant with the same rate and burst, so Bulk cannot multiply a
+    // tenant's write rate by its operation count (at most it doubles it, with the HTTP requests' own bucket).
+    private readonly PartitionedRateLimiter<string> _bulkOperations;
+
     public TenantRateLimitPolicy(IConfiguration configuration)
     {
         _configuration = configuration;
         ChangeToken.OnChange(configuration.GetReloadToken, () => _limits = new(StringComparer.Ordinal));
+        _bulkOperations = PartitionedRateLimiter.Create<string, string>(tenantId => Bucket(tenantId, LimitsOf(tenantId)));
+    }
+
+    /// <summary>
+    /// Takes permits for the operations of a <c>/Bulk</c> request (beyond the one its HTTP request took), at most the
+    /// tenant's burst. A lease that is not acquired means 429.
+    /// </summary>
+    public RateLimitLease AcquireBulkOperations(string tenantId, int operations)
+    {
+        var (_, burst) = LimitsOf(tenantId);
+        return _bulkOperations.AttemptAcquire(tenantId, Math.Clamp(operations, 0, burst));
+    }
+
+    /// <summary>The 429 for a tenant over its limit, with <c>Retry-After</c> from the lease.</summary>
+    public static IResult Throttled(RateLimitLease lease)
+    {
+        var value = RetryAfterSeconds(lease);
+        return ScimHttp.Error(429, null, $"Too many requests for this tenant. Retry after {value} seconds.", r => r.Headers.RetryAfter = value);
     }
 
     // Malformed tenant ids (answered 401 anyway) share one bucket, so they cannot create buckets without bound.
@@ -109,7 +131,12 @@ public sealed class TenantRateLimitPolicy : IRateLimiterPolicy<string>
     {
         var tenantId = httpContext.Request.RouteValues[ScimUrls.TenantRouteValue] as string;
         var key = GrainKeys.IsValidId(tenantId) ? tenantId! : InvalidTenantKey;
-        var (rate, burst) = LimitsOf(key);
+        return Bucket(key, LimitsOf(key));
+    }
+
+    private static RateLimitPartition<string> Bucket(string key, (double PermitsPerSecond, int Burst) limits)
+    {
+        var (rate, burst) = limits;
         if (rate <= 0)
         {
             return RateLimitPartition.GetNoLimiter(key);
@@ -152,12 +179,11 @@ public sealed class TenantRateLimitPolicy : IRateLimiterPolicy<string>
 
     private static async ValueTask OnThrottledAsync(OnRejectedContext context, CancellationToken cancellationToken)
     {
-        var seconds = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter)
-            ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds))
-            : 1;
-        var value = seconds.ToString(CultureInfo.InvariantCulture);
         context.HttpContext.RequestServices.GetService<ScimInstruments>()?.LimitRejected("tenant-rate", context.HttpContext.Request.RouteValues[ScimUrls.TenantRouteValue] as string);
-        await ScimHttp.Error(429, null, $"Too many requests for this tenant. Retry after {value} seconds.", r => r.Headers.RetryAfter = value)
-            .ExecuteAsync(context.HttpContext);
+        await Throttled(context.Lease).ExecuteAsync(context.HttpContext);
     }
+
+    private static string RetryAfterSeconds(RateLimitLease lease) =>
+        (lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)) : 1)
+            .ToString(CultureInfo.InvariantCulture);
 }

@@ -139,6 +139,7 @@ public sealed partial class GroupGrain(
         {
             var body = Parse(resource);
             var members = MemberPatches.TakeMembers(body);
+            MutabilityRules.KeepOmittedWriteOnly(_resource, body, Kind.Type);
             return await UpdateAsync(body, await AllMembersAsync(), members, ifMatch);
         }
         catch (ScimException e)
@@ -305,11 +306,16 @@ public sealed partial class GroupGrain(
 
     private async Task<ScimResult> UpdateAsync(JsonObject updated, MemberRef[] before, MemberValue[] after, ETagCondition? ifMatch)
     {
+        // The precondition comes first (RFC 7232 §5; see UserGrain.UpdateAsync: no answer may depend on hidden values).
+        if (PreconditionFails(ifMatch))
+        {
+            return ScimResult.PreconditionFailed(state.State.Version);
+        }
+
         var current = _resource!;
         if (MutabilityRules.CheckUpdate(current, updated, Kind.Type) is { } violation)
         {
-            // Immutable attributes (RFC 7644 §3.5.1): 400 mutability, nothing written; a failed If-Match wins (RFC 7232 §5).
-            return PreconditionFails(ifMatch) ? ScimResult.PreconditionFailed(state.State.Version) : ScimResult.Error(violation);
+            return ScimResult.Error(violation); // immutable attributes (RFC 7644 §3.5.1): 400 mutability, nothing written
         }
 
         var beforeIds = before.Select(m => m.Id).ToHashSet(StringComparer.Ordinal);
@@ -320,16 +326,10 @@ public sealed partial class GroupGrain(
         var stamped = ScimResource.Stamp(updated, Kind.Type, _groupId, ScimResource.CreatedOf(current), time.GetUtcNow(), version);
         var attributesChanged = !SameContent(stamped, current);
 
-        // A request the group already reflects writes nothing and answers 200, also under a failed If-Match (RFC 7232
-        // §3.1: the retry of a conditional write whose answer was lost).
+        // A request the group already reflects writes nothing.
         if (!attributesChanged && adds.Length == 0 && removes.Length == 0)
         {
             return ScimResult.Ok(state.State.Json, state.State.Version);
-        }
-
-        if (PreconditionFails(ifMatch))
-        {
-            return ScimResult.PreconditionFailed(state.State.Version);
         }
 
         return await CommitAsync(stamped, attributesChanged, version, created: false, adds, removes);

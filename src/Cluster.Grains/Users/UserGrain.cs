@@ -78,7 +78,9 @@ public sealed partial class UserGrain(
             return NotFound();
         }
 
-        return await WithGroupsAsync(await UpdateAsync(Parse(resource), ifMatch));
+        var replacement = Parse(resource);
+        MutabilityRules.KeepOmittedWriteOnly(_resource, replacement, ResourceType);
+        return await WithGroupsAsync(await UpdateAsync(replacement, ifMatch));
     }
 
     public async Task<ScimResult> PatchAsync(string patchRequest, ETagCondition? ifMatch = null)
@@ -245,27 +247,27 @@ public sealed partial class UserGrain(
 
     private async Task<ScimResult> UpdateAsync(JsonObject updated, ETagCondition? ifMatch)
     {
+        // The precondition comes first (RFC 7232 §5), before anything about the request is looked at: were a request
+        // that changes nothing answered 200 under a stale tag, its answer would tell whether a guessed writeOnly value
+        // equals the stored one. (A retried conditional write whose first attempt landed therefore answers 412.)
+        if (PreconditionFails(ifMatch))
+        {
+            return ScimResult.PreconditionFailed(state.State.Version);
+        }
+
         var current = _resource!;
         if (MutabilityRules.CheckUpdate(current, updated, ResourceType) is { } violation)
         {
-            // Immutable attributes (RFC 7644 §3.5.1): 400 mutability, nothing written; a failed If-Match wins (RFC 7232 §5).
-            return PreconditionFails(ifMatch) ? ScimResult.PreconditionFailed(state.State.Version) : ScimResult.Error(violation);
+            return ScimResult.Error(violation); // immutable attributes (RFC 7644 §3.5.1): 400 mutability, nothing written
         }
 
         var version = state.State.Version + 1;
         var stamped = ScimResource.Stamp(updated, ResourceType, _userId, ScimResource.CreatedOf(current), time.GetUtcNow(), version);
 
         // A request that changes nothing (Entra re-sends the same PATCH after a timeout) writes nothing.
-        // The same holds under a failed If-Match: RFC 7232 §3.1 lets a server answer 2xx when the requested state is
-        // already the current one (the retry of a conditional write whose answer was lost).
         if (SameContent(stamped, current))
         {
             return ScimResult.Ok(state.State.Json, state.State.Version);
-        }
-
-        if (PreconditionFails(ifMatch))
-        {
-            return ScimResult.PreconditionFailed(state.State.Version);
         }
 
         return await CommitAsync(stamped, version, created: false);

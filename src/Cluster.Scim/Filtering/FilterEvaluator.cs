@@ -277,9 +277,12 @@ public static class FilterEvaluator
         if (scope.Parent is { } parent)
         {
             var sub = path.SchemaUrn is null && path.SubAttributeName is null ? parent.FindSubAttribute(path.AttributeName) : null;
-            return sub is null
-                ? throw ScimException.InvalidFilter($"Invalid filter: '{Shorten(path)}' is not a sub-attribute of '{parent.Name}'.")
-                : new Binding(null, sub, null);
+            return sub switch
+            {
+                null => throw ScimException.InvalidFilter($"Invalid filter: '{Shorten(path)}' is not a sub-attribute of '{parent.Name}'."),
+                { NeverReturned: true } => throw WriteOnly(path),
+                _ => new Binding(null, sub, null),
+            };
         }
 
         var resourceType = scope.ResourceType!;
@@ -291,14 +294,19 @@ public static class FilterEvaluator
                 : throw ScimException.InvalidFilter($"Invalid filter: unknown attribute '{Shorten(path)}' for resource type {resourceType.Name}.");
         }
 
-        if (resolved.Attribute.NeverReturned || (resolved.SubAttribute is { } subAttribute && subAttribute.NeverReturned))
+        // A filter on a value that is never returned (password, writeOnly extension attributes) would reveal it; so would
+        // one on a complex attribute compared through its never-returned "value".
+        if (resolved.Attribute.NeverReturned || (resolved.SubAttribute is { } subAttribute && subAttribute.NeverReturned)
+            || (resolved.SubAttribute is null && resolved.Attribute.FindSubAttribute("value") is { NeverReturned: true }))
         {
-            // A filter on a value that is never returned (password, writeOnly extension attributes) would reveal it.
-            throw ScimException.InvalidFilter($"Invalid filter: attribute '{Shorten(path)}' is write-only and cannot be filtered on.");
+            throw WriteOnly(path);
         }
 
         return new Binding(resolved.IsExtension(resourceType) ? resolved.Schema.Id : null, resolved.Attribute, resolved.SubAttribute);
     }
+
+    private static ScimException WriteOnly(AttributePath path) =>
+        ScimException.InvalidFilter($"Invalid filter: attribute '{Shorten(path)}' is write-only and cannot be filtered on.");
 
     private static bool Evaluate(FilterNode filter, JsonObject scopeObject, Scope scope)
     {

@@ -19,7 +19,7 @@ namespace Cluster.Scim.Projection;
 /// <item><c>returned: never</c> attributes (<c>password</c>) are always removed; <c>returned: request</c> ones only appear when listed in <c>attributes</c>.</item>
 /// <item>Unknown or malformed names are ignored (no error), as is whitespace around names.</item>
 /// <item>An extension object left empty is removed; <c>schemas</c> is not rewritten. Keys not in any schema are kept
-/// without <c>attributes</c> and dropped with it.</item>
+/// without <c>attributes</c> and dropped with it, except URN keys of extensions no longer configured, which are always dropped.</item>
 /// </list>
 /// The input is never mutated.
 /// </remarks>
@@ -88,7 +88,9 @@ public static class ScimProjection
             var attribute = type.Schema.FindAttribute(key) ?? CommonAttributes.Find(key);
             if (attribute is null)
             {
-                if (include is null)
+                // A URN key that names no current extension is the data of one an operator removed from Scim:Extensions:
+                // its attributes are no longer known, so none of them (writeOnly ones included) may be shown.
+                if (include is null && !key.Contains(':', StringComparison.Ordinal))
                 {
                     result[key] = value?.DeepClone();
                 }
@@ -140,14 +142,14 @@ public static class ScimProjection
 
         if (attribute.Returned == Returned.Always)
         {
-            return value?.DeepClone();
+            return Whole(value, attribute);
         }
 
         if (include is not null)
         {
             if (wholeSelected || include.Contains(schema, attribute))
             {
-                return value?.DeepClone();
+                return Whole(value, attribute);
             }
 
             var subs = include.SubAttributes(schema, attribute);
@@ -173,9 +175,12 @@ public static class ScimProjection
             }
         }
 
-        // Sub-attributes that are never returned go, whatever was asked.
-        return attribute.SubAttributes.Any(sub => sub.NeverReturned) ? FilterSubAttributes(value, attribute, _ => true) : value?.DeepClone();
+        return Whole(value, attribute);
     }
+
+    // The whole value, less the sub-attributes that are never returned (whatever was asked, whatever the parent's "returned").
+    private static JsonNode? Whole(JsonNode? value, AttributeDefinition attribute) =>
+        attribute.SubAttributes.Any(sub => sub.NeverReturned) ? FilterSubAttributes(value, attribute, _ => true) : value?.DeepClone();
 
     private static JsonNode? FilterSubAttributes(JsonNode? value, AttributeDefinition attribute, Func<AttributeDefinition, bool> keep)
     {

@@ -27,6 +27,42 @@ namespace Cluster.Scim.Resources;
 public static class MutabilityRules
 {
     /// <summary>
+    /// For a PUT: copies into <paramref name="updated"/> the stored values of writeOnly attributes (top level, core or
+    /// extension) that it omits. A client can never read such a value, so a read-modify-PUT would otherwise erase it;
+    /// RFC 7644 §3.5.1 lets a server treat omitted attributes as not asserted. To clear one, PATCH remove it.
+    /// </summary>
+    public static void KeepOmittedWriteOnly(JsonObject current, JsonObject updated, ResourceTypeDefinition type)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        ArgumentNullException.ThrowIfNull(updated);
+        ArgumentNullException.ThrowIfNull(type);
+        Keep(current, updated, type.Schema);
+        foreach (var extension in type.Extensions)
+        {
+            if (current[extension.Schema.Id] is JsonObject stored && stored.Count > 0)
+            {
+                var target = updated[extension.Schema.Id] as JsonObject ?? new JsonObject();
+                Keep(stored, target, extension.Schema);
+                if (target.Count > 0 && target.Parent is null)
+                {
+                    updated[extension.Schema.Id] = target;
+                }
+            }
+        }
+
+        static void Keep(JsonObject from, JsonObject to, SchemaDefinition schema)
+        {
+            foreach (var attribute in schema.Attributes)
+            {
+                if (attribute is { NeverReturned: true, Stored: true } && from[attribute.Name] is { } value && to[attribute.Name] is null)
+                {
+                    to[attribute.Name] = value.DeepClone();
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// Checks an update of <paramref name="current"/> into <paramref name="updated"/> (both in canonical stored form).
     /// Returns the violation (400 <c>mutability</c>) or null; on null, <paramref name="updated"/> may have been adjusted
     /// to carry the stored spelling of matching immutable values.

@@ -62,6 +62,12 @@ public sealed record ScimSort(AttributePath Path, bool Descending)
             return null;
         }
 
+        // Sorting groups by their members would read every member of every group (up to 10^5 each) for one page.
+        if (string.Equals(type.Name, "Group", StringComparison.Ordinal) && string.Equals(resolved.Attribute.Name, "members", StringComparison.OrdinalIgnoreCase))
+        {
+            throw ScimException.InvalidValue("'sortBy': groups cannot be sorted by 'members'.");
+        }
+
         var compared = resolved.SubAttribute
             ?? (resolved.Attribute.Type == AttributeType.Complex ? resolved.Attribute.FindSubAttribute("value") : resolved.Attribute);
         if (compared is null or { Type: AttributeType.Complex })
@@ -114,6 +120,19 @@ public sealed class SortKeys
     public bool IsAttribute(string name) =>
         !_resolved.IsExtension(_type) && string.Equals(_resolved.Attribute.Name, name, StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>The key of <paramref name="resource"/> (see <see cref="FilterEvaluator.SortKey"/>), or null when it has no value.</summary>
-    public string? KeyOf(JsonObject resource) => FilterEvaluator.SortKey(resource, _type, _resolved);
+    /// <summary>
+    /// The longest key kept per match. A sorted query holds one key per match in memory, and values are not otherwise
+    /// bounded (a title may be ~1 MB): past this many characters values sort as equal and by id.
+    /// </summary>
+    public const int MaxKeyLength = 256;
+
+    /// <summary>
+    /// The key of <paramref name="resource"/> (see <see cref="FilterEvaluator.SortKey"/>), at most <see cref="MaxKeyLength"/>
+    /// characters, or null when it has no value.
+    /// </summary>
+    public string? KeyOf(JsonObject resource)
+    {
+        var key = FilterEvaluator.SortKey(resource, _type, _resolved);
+        return key is { Length: > MaxKeyLength } ? key[..MaxKeyLength] : key;
+    }
 }

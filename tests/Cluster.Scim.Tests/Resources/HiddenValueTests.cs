@@ -1,0 +1,108 @@
+using System.Text.Json.Nodes;
+using Cluster.Scim.Errors;
+using Cluster.Scim.Filtering;
+using Cluster.Scim.Projection;
+using Cluster.Scim.Resources;
+using Cluster.Scim.Schema;
+using Cluster.Scim.Sorting;
+
+namespace Cluster.Scim.Tests.Resources;
+
+/// <summary>
+/// Values that never leave the server (writeOnly, <c>returned: never</c>) stay hidden on every path: under a
+/// <c>returned: always</c> parent, in value filters, after their extension is removed from the configuration, and a PUT
+/// that omits them keeps them. Also the bounds of sorting (key length, no sort by members).
+/// </summary>
+public sealed class HiddenValueTests
+{
+    private const string Urn = "urn:ietf:params:scim:schemas:extension:vault:2.0:User";
+
+    private static readonly ResourceTypeDefinition User = ScimSchemas.Build(
+    [
+        new()
+        {
+            Schema = Urn,
+            ResourceType = "User",
+            Attributes =
+            [
+                new()
+                {
+                    Name = "creds", Type = "complex", MultiValued = true, Returned = "always",
+                    SubAttributes = [new() { Name = "label" }, new() { Name = "secret", Mutability = "writeOnly", Returned = "never" }],
+                },
+                new() { Name = "key", Type = "complex", SubAttributes = [new() { Name = "value", Mutability = "writeOnly", Returned = "never" }, new() { Name = "kind" }] },
+                new() { Name = "pin", Mutability = "writeOnly" },
+            ],
+        },
+    ]).User;
+
+    private static JsonObject Stored() => JsonNode.Parse($$$"""
+        {"userName":"a@b.c","title":"T","{{{Urn}}}":{"creds":[{"label":"l1","secret":"s1"}],"key":{"value":"k1","kind":"rsa"},"pin":"1234"}}
+        """)!.AsObject();
+
+    [Fact]
+    public void WriteOnlySubAttributeOfAnAlwaysReturnedParentIsNeverShown()
+    {
+        foreach (var shown in new[]
+        {
+            ScimProjection.WithoutHidden(Stored(), User),
+            ScimProjection.Apply(Stored(), null, null, User),
+            ScimProjection.Apply(Stored(), ["userName"], null, User),
+            ScimProjection.Apply(Stored(), [$"{Urn}:creds"], null, User),
+            ScimProjection.Apply(Stored(), [Urn], null, User),
+        })
+        {
+            var text = shown.ToJsonString();
+            Assert.DoesNotContain("s1", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("k1", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("1234", text, StringComparison.Ordinal);
+        }
+
+        Assert.Equal("l1", ScimProjection.WithoutHidden(Stored(), User)[Urn]!["creds"]![0]!["label"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData($"{Urn}:creds[secret eq \"s1\"]")]
+    [InlineData($"{Urn}:creds.secret eq \"s1\"")]
+    [InlineData($"{Urn}:key eq \"k1\"")]
+    [InlineData($"{Urn}:key.value sw \"k\"")]
+    [InlineData($"{Urn}:pin eq \"1234\"")]
+    public void FiltersOnHiddenValuesAreInvalid(string filter)
+    {
+        var e = Assert.Throws<ScimException>(() => FilterEvaluator.Validate(FilterParser.Parse(filter), User));
+        Assert.Equal(ScimErrorType.InvalidFilter, e.ScimType);
+    }
+
+    [Fact]
+    public void DataOfAnExtensionNoLongerConfiguredIsNotShown()
+    {
+        var stored = JsonNode.Parse("""{"userName":"a@b.c","urn:ietf:params:scim:schemas:extension:gone:2.0:User":{"pin":"9"}}""")!.AsObject();
+        Assert.Equal("""{"userName":"a@b.c"}""", ScimProjection.WithoutHidden(stored, User).ToJsonString());
+        Assert.Equal("""{"userName":"a@b.c"}""", ScimProjection.Apply(stored, null, null, User).ToJsonString());
+    }
+
+    [Fact]
+    public void PutKeepsOmittedWriteOnlyValues()
+    {
+        var replacement = JsonNode.Parse("""{"userName":"a@b.c"}""")!.AsObject();
+        MutabilityRules.KeepOmittedWriteOnly(Stored(), replacement, User);
+        Assert.Equal("1234", replacement[Urn]!["pin"]!.GetValue<string>());
+        Assert.Null(replacement[Urn]!["creds"]);
+
+        var sent = JsonNode.Parse($$$"""{"userName":"a@b.c","{{{Urn}}}":{"pin":"5678"}}""")!.AsObject();
+        MutabilityRules.KeepOmittedWriteOnly(Stored(), sent, User);
+        Assert.Equal("5678", sent[Urn]!["pin"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void SortKeysAreBoundedAndGroupsCannotBeSortedByMembers()
+    {
+        var keys = ScimSort.Parse("title", null)!.For(User)!;
+        var longTitle = new string('x', 10_000);
+        var resource = JsonNode.Parse($$"""{"userName":"a@b.c","title":"{{longTitle}}"}""")!.AsObject();
+        Assert.Equal(SortKeys.MaxKeyLength, keys.KeyOf(resource)!.Length);
+
+        var e = Assert.Throws<ScimException>(() => ScimSort.Parse("members.value", null)!.For(ScimSchemas.Build([]).Group));
+        Assert.Equal(ScimErrorType.InvalidValue, e.ScimType);
+    }
+}
