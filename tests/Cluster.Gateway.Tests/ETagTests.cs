@@ -98,10 +98,11 @@ public sealed class ETagTests(GatewayFactory gateway) : IClassFixture<GatewayFac
         Assert.Empty(unchanged["members"]!.AsArray());
         Assert.Equal("W/\"1\"", unchangedTag);
 
-        // A members-only PATCH under the matching tag: 204, and the group has a new version.
+        // A members-only PATCH under the matching tag: 204 with the new version's tag, and the group has that version.
         using (var patch = await SendAsync(scim, HttpMethod.Patch, $"Groups/{id}", Patch(AddMember(user)), ifMatch: "W/\"1\""))
         {
             Assert.Equal(HttpStatusCode.NoContent, patch.StatusCode);
+            Assert.Equal("W/\"2\"", patch.Headers.ETag!.ToString());
         }
 
         var (withMember, memberTag) = await GetAsync(scim, $"Groups/{id}");

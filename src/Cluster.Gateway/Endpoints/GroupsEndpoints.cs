@@ -91,7 +91,7 @@ public static class GroupsEndpoints
         var (attributes, excluded) = ScimQuery.Projection(request);
         if (result.IsSuccess && attributes is null && excluded is null)
         {
-            return Results.NoContent();
+            return ScimHttp.NoContent(result.Version);
         }
 
         return Respond(await WithMembersIfShownAsync(result, Group(grains, tenantId, id), request), request, options, tenantId);

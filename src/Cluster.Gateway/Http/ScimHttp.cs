@@ -32,6 +32,9 @@ public static class ScimHttp
     /// <summary>The request's <c>If-None-Match</c> tags, or null.</summary>
     public static ETagCondition? IfNoneMatch(HttpRequest request) => ETagCondition.Parse(request.Headers.IfNoneMatch.ToString());
 
+    /// <summary>A 204 that still tells the client the resource's new version (a group PATCH without attributes).</summary>
+    public static IResult NoContent(long version) => new EmptyWithETag(204, ScimResource.ETag(version));
+
     /// <summary>
     /// Maps a grain outcome to HTTP; <paramref name="render"/> turns a stored resource into the response body. A read
     /// (<paramref name="ifNoneMatch"/> given) whose resource matches one of the tags answers 304 Not Modified with its
@@ -54,7 +57,7 @@ public static class ScimHttp
 
         if (result.Status == 200 && ifNoneMatch is not null && ifNoneMatch.Matches(result.Version))
         {
-            return new NotModifiedResult(ScimResource.ETag(result.Version));
+            return new EmptyWithETag(304, ScimResource.ETag(result.Version));
         }
 
         if (!result.IsSuccess || result.Resource is null)
@@ -167,13 +170,14 @@ public static class ScimHttp
         new(413, null, $"The request body is larger than {maxBytes} bytes.");
 
     /// <summary>304 Not Modified: the <c>ETag</c>, no body.</summary>
-    private sealed class NotModifiedResult(string etag) : IResult, IStatusCodeHttpResult
+    /// <summary>A response without a body that carries the resource's <c>ETag</c> (304, or a 204 after a write).</summary>
+    private sealed class EmptyWithETag(int status, string etag) : IResult, IStatusCodeHttpResult
     {
-        public int? StatusCode => 304;
+        public int? StatusCode => status;
 
         public Task ExecuteAsync(HttpContext httpContext)
         {
-            httpContext.Response.StatusCode = 304;
+            httpContext.Response.StatusCode = status;
             httpContext.Response.Headers.ETag = etag;
             return Task.CompletedTask;
         }
