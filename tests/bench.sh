@@ -25,6 +25,8 @@
 #                                               baselines, +200..+202 Azurite, +300.. silos, +400.. silo gateways,
 #                                               +500.. silo HTTP
 #   BENCH_KEEP_DATA (0)                         1 = keep the temp DATA_DIR (Azurite data, logs)
+#   AZURITE_IN_MEMORY (0)                       1 = Azurite keeps its data in memory only (needed for the 100,000
+#                                               sizes: its disk store rewrites the whole file every 5 s)
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=../deploy/local/lib.sh
@@ -36,7 +38,7 @@ SMOKE=0
 case "${1:-}" in
   --smoke) SMOKE=1 ;;
   "") ;;
-  -h | --help) sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) die "unknown argument '$1' (usage: tests/bench.sh [--smoke])" ;;
 esac
 
