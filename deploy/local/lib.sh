@@ -122,17 +122,20 @@ ensure_chromium() {
 
 start_azurite() {
   local dir=${1:?start_azurite DIR BLOB_PORT QUEUE_PORT TABLE_PORT} blob=${2:?blob port} queue=${3:?queue port} table=${4:?table port}
-  local root detach memory=()
+  local root detach store=(--location "$dir")
   root="$(repo_root)"
   detach="$(_detach_cmd)"
   mkdir -p "$dir"
-  # AZURITE_IN_MEMORY=1: keep the data in memory only (lost on exit). Azurite's on-disk store rewrites its whole
-  # database file every 5 s, which slows it to a crawl past ~20,000 users; the benchmark's full sizes need this.
-  [[ "${AZURITE_IN_MEMORY:-0}" == 1 ]] && memory=(--inMemoryPersistence)
+  # AZURITE_IN_MEMORY=1: keep the data in memory only (lost on exit; Azurite refuses --location with it). Azurite's
+  # on-disk store rewrites its whole database file every 5 s, which slows it to a crawl past ~20,000 users; the
+  # benchmark's full sizes need this.
+  if [[ "${AZURITE_IN_MEMORY:-0}" == 1 ]]; then
+    store=(--inMemoryPersistence)
+  fi
   # No wrapper shell: `&` forks, setsid (if any) and node exec in place, so $! is node's pid.
   # shellcheck disable=SC2086 # $detach is intentionally unquoted (empty or "setsid").
   $detach node "$root/deploy/node_modules/azurite/dist/src/azurite.js" \
-    --location "$dir" "${memory[@]}" \
+    "${store[@]}" \
     --blobHost 127.0.0.1 --blobPort "$blob" \
     --queueHost 127.0.0.1 --queuePort "$queue" \
     --tableHost 127.0.0.1 --tablePort "$table" \
