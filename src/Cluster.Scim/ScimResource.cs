@@ -74,6 +74,16 @@ public static class ScimResource
         return string.Concat(json.AsSpan(0, json.Length - 2), separator, property, "}}");
     }
 
+    /// <summary>True when two stamped resources differ at most in <c>meta</c> (an update that would change nothing).</summary>
+    public static bool SameContent(JsonObject a, JsonObject b)
+    {
+        var x = (JsonObject)a.DeepClone();
+        var y = (JsonObject)b.DeepClone();
+        x.Remove("meta");
+        y.Remove("meta");
+        return JsonNode.DeepEquals(x, y);
+    }
+
     /// <summary>The weak entity tag of a version.</summary>
     public static string ETag(long version) => string.Create(CultureInfo.InvariantCulture, $"W/\"{version}\"");
 

@@ -302,7 +302,7 @@ public sealed partial class GroupGrain(
 
     // The precondition is evaluated before the request (RFC 7232 §5): a failed one wins over a bad body.
     private ScimResult Failed(ScimException e, ETagCondition? ifMatch) =>
-        PreconditionFails(ifMatch) ? ScimResult.PreconditionFailed(state.State.Version) : ScimResult.Error(e.Status, e.ScimType, e.Message);
+        PreconditionFails(ifMatch) ? ScimResult.PreconditionFailed(state.State.Version) : ScimResult.Error(e);
 
     private async Task<ScimResult> UpdateAsync(JsonObject updated, MemberRef[] before, MemberValue[] after, ETagCondition? ifMatch)
     {
@@ -324,7 +324,7 @@ public sealed partial class GroupGrain(
         var removes = before.Where(m => !afterIds.Contains(m.Id)).ToArray();
         var version = state.State.Version + 1;
         var stamped = ScimResource.Stamp(updated, Kind.Type, _groupId, ScimResource.CreatedOf(current), time.GetUtcNow(), version);
-        var attributesChanged = !SameContent(stamped, current);
+        var attributesChanged = !ScimResource.SameContent(stamped, current);
 
         // A request the group already reflects writes nothing.
         if (!attributesChanged && adds.Length == 0 && removes.Length == 0)
@@ -632,15 +632,6 @@ public sealed partial class GroupGrain(
         resource["members"] = MemberPatches.ToJson(members);
         resource["meta"] = meta?.DeepClone();
         return ScimSerializer.Serialize(resource);
-    }
-
-    private static bool SameContent(JsonObject a, JsonObject b)
-    {
-        var x = (JsonObject)a.DeepClone();
-        var y = (JsonObject)b.DeepClone();
-        x.Remove("meta");
-        y.Remove("meta");
-        return JsonNode.DeepEquals(x, y);
     }
 
     private static JsonObject Parse(string json) => JsonNode.Parse(json)!.AsObject();

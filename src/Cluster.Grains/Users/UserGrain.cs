@@ -60,7 +60,7 @@ public sealed partial class UserGrain(
             // The gateway picks a new id before the first attempt of a POST, so only a repetition of that same request
             // (a retry after an unknown outcome) reaches an existing user with identical content: answer it as the
             // original create did. Anything else under an existing id is a conflict.
-            return _resource is not null && SameContent(stamped, _resource)
+            return _resource is not null && ScimResource.SameContent(stamped, _resource)
                 ? ClientView.Of(ScimResult.Created(state.State.Json, state.State.Version), ResourceType)
                 : ScimResult.Error(409, ScimErrorType.Uniqueness, "A resource with this id already exists.");
         }
@@ -97,14 +97,11 @@ public sealed partial class UserGrain(
         }
         catch (ScimException e)
         {
-            // The precondition is evaluated before the request (RFC 7232 §5).
-            return PreconditionFails(ifMatch) ? ScimResult.PreconditionFailed(state.State.Version) : ScimResult.Error(e.Status, e.ScimType, e.Message);
+            return Failed(e, ifMatch);
         }
         catch (JsonException)
         {
-            return PreconditionFails(ifMatch)
-                ? ScimResult.PreconditionFailed(state.State.Version)
-                : ScimResult.Error(400, ScimErrorType.InvalidSyntax, "The PATCH body is not valid JSON.");
+            return Failed(ScimException.InvalidSyntax("The PATCH body is not valid JSON."), ifMatch);
         }
     }
 
@@ -245,6 +242,10 @@ public sealed partial class UserGrain(
 
     private bool PreconditionFails(ETagCondition? ifMatch) => ifMatch is not null && !ifMatch.Matches(state.State.Version);
 
+    // The precondition is evaluated before the request (RFC 7232 §5): a failed one wins over a bad body.
+    private ScimResult Failed(ScimException e, ETagCondition? ifMatch) =>
+        PreconditionFails(ifMatch) ? ScimResult.PreconditionFailed(state.State.Version) : ScimResult.Error(e);
+
     private async Task<ScimResult> UpdateAsync(JsonObject updated, ETagCondition? ifMatch)
     {
         // The precondition comes first (RFC 7232 §5), before anything about the request is looked at: were a request
@@ -265,7 +266,7 @@ public sealed partial class UserGrain(
         var stamped = ScimResource.Stamp(updated, ResourceType, _userId, ScimResource.CreatedOf(current), time.GetUtcNow(), version);
 
         // A request that changes nothing (Entra re-sends the same PATCH after a timeout) writes nothing.
-        if (SameContent(stamped, current))
+        if (ScimResource.SameContent(stamped, current))
         {
             return ScimResult.Ok(state.State.Json, state.State.Version);
         }
@@ -303,15 +304,6 @@ public sealed partial class UserGrain(
             // Failed before the write: give back what was claimed (stale claims are also repaired lazily).
             await _claims.AbandonAsync(created, _resource is not null);
         }
-    }
-
-    private static bool SameContent(JsonObject a, JsonObject b)
-    {
-        var x = (JsonObject)a.DeepClone();
-        var y = (JsonObject)b.DeepClone();
-        x.Remove("meta");
-        y.Remove("meta");
-        return JsonNode.DeepEquals(x, y);
     }
 
     private static JsonObject Parse(string json) => JsonNode.Parse(json)!.AsObject();

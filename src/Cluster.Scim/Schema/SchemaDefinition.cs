@@ -44,17 +44,18 @@ public sealed record ResourceTypeDefinition(
     /// True when a stored attribute (or sub-attribute) is never returned (writeOnly or <c>returned: never</c>, e.g. an
     /// operator's writeOnly extension attribute): such values must be removed before a resource leaves the silo.
     /// </summary>
-    public bool HasHiddenStoredAttributes => AllAttributes().Any(a => a.Stored && a.NeverReturned);
+    /// <remarks>Computed once: it is asked on every grain answer.</remarks>
+    public bool HasHiddenStoredAttributes { get; } = AllAttributes(Schema, Extensions).Any(a => a.Stored && a.NeverReturned);
 
-    /// <summary>True when an attribute is returned only when asked for (<c>returned: request</c>).</summary>
-    public bool HasRequestOnlyAttributes => AllAttributes().Any(a => a.Returned == Returned.Request);
+    /// <summary>True when an attribute is returned only when asked for (<c>returned: request</c>). Computed once: asked on every GET.</summary>
+    public bool HasRequestOnlyAttributes { get; } = AllAttributes(Schema, Extensions).Any(a => a.Returned == Returned.Request);
 
     /// <summary>Finds the schema (core or extension) with this URN.</summary>
     public SchemaDefinition? FindSchema(string urn) =>
         string.Equals(Schema.Id, urn, StringComparison.OrdinalIgnoreCase) ? Schema : FindExtension(urn);
 
-    private IEnumerable<AttributeDefinition> AllAttributes() =>
-        Schema.Attributes.Concat(Extensions.SelectMany(e => e.Schema.Attributes)).SelectMany(a => a.SubAttributes.Prepend(a));
+    private static IEnumerable<AttributeDefinition> AllAttributes(SchemaDefinition schema, IReadOnlyList<SchemaExtension> extensions) =>
+        schema.Attributes.Concat(extensions.SelectMany(e => e.Schema.Attributes)).SelectMany(a => a.SubAttributes.Prepend(a));
 
     /// <summary>
     /// Resolves an attribute path against this resource type the way clients use paths; null when no such attribute.
