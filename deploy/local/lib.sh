@@ -129,12 +129,15 @@ start_azurite() {
   # AZURITE_IN_MEMORY=1: keep the data in memory only (lost on exit; Azurite refuses --location with it). Azurite's
   # on-disk store rewrites its whole database file every 5 s, which slows it to a crawl past ~20,000 users; the
   # benchmark's full sizes need this.
+  local heap=()
   if [[ "${AZURITE_IN_MEMORY:-0}" == 1 ]]; then
     store=(--inMemoryPersistence)
+    # Everything lives in node's heap then: a 100,000-user tenant plus 100,000 tenants outgrow V8's default limit.
+    heap=(--max-old-space-size=8192)
   fi
   # No wrapper shell: `&` forks, setsid (if any) and node exec in place, so $! is node's pid.
   # shellcheck disable=SC2086 # $detach is intentionally unquoted (empty or "setsid").
-  $detach node "$root/deploy/node_modules/azurite/dist/src/azurite.js" \
+  $detach node "${heap[@]}" "$root/deploy/node_modules/azurite/dist/src/azurite.js" \
     "${store[@]}" \
     --blobHost 127.0.0.1 --blobPort "$blob" \
     --queueHost 127.0.0.1 --queuePort "$queue" \

@@ -6,6 +6,7 @@ using Cluster.Abstractions;
 using Cluster.Gateway.Auth;
 using Cluster.Gateway.Hosting;
 using Cluster.Gateway.Querying;
+using Cluster.Grains.State;
 using Cluster.Scim.Filtering;
 using Cluster.Scim.Resources;
 using Cluster.Scim.Schema;
@@ -151,11 +152,16 @@ public sealed class RestartTests(ITestOutputHelper output)
             Assert.Contains(rows, row => Text(row).Contains($"renamed.zq{run}", StringComparison.Ordinal));
 
             // The stored shapes: the user row holds the resource JSON; the tenant row holds only SHA-256 hashes.
-            var userRow = Assert.Single(rows, r => r.RowKey == "user" && r.PartitionKey.EndsWith(userId, StringComparison.Ordinal));
+            // Each row is named after its grain (StorageRowNames), so no two rows share a RowKey: Azurite scans rows
+            // that share one on every read and write.
+            Assert.Equal(rows.Count, rows.Select(r => r.RowKey).Distinct(StringComparer.Ordinal).Count());
+            var userRow = Assert.Single(rows, r => r.RowKey == StorageRowNames.For("user", GrainId.Create("user", GrainKeys.User(tenantId, userId))));
+            Assert.EndsWith(userId, userRow.PartitionKey, StringComparison.Ordinal);
             var storedUser = JsonNode.Parse(JsonNode.Parse(Data(userRow))!["Json"]!.GetValue<string>())!;
             Assert.Equal(newName, storedUser["userName"]!.GetValue<string>());
             Assert.Equal(lastWritten!.Resource, JsonNode.Parse(Data(userRow))!["Json"]!.GetValue<string>());
-            var tenantRow = Assert.Single(rows, r => r.RowKey == "tenant" && r.PartitionKey.EndsWith(tenantId, StringComparison.Ordinal));
+            var tenantRow = Assert.Single(rows, r => r.RowKey == StorageRowNames.For("tenant", GrainId.Create("tenant", GrainKeys.Tenant(tenantId))));
+            Assert.EndsWith(tenantId, tenantRow.PartitionKey, StringComparison.Ordinal);
             var storedToken = Assert.Single(JsonNode.Parse(Data(tenantRow))!["Tokens"]!.AsArray())!;
             Assert.Equal(token.Id, storedToken["Id"]!.GetValue<string>());
             Assert.Equal(SHA256.HashData(Encoding.UTF8.GetBytes(token.Secret)), Convert.FromBase64String(storedToken["Hash"]!.GetValue<string>()));

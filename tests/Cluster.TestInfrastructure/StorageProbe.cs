@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Cluster.Grains.State;
 using Orleans.Storage;
 
 namespace Cluster.TestInfrastructure;
@@ -43,7 +44,7 @@ internal sealed class ProbedGrainStorage(IGrainStorage inner) : IGrainStorage
     public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         StorageProbe.OnWrite(grainId.Key.ToString()!);
-        StorageProbe.Remember(grainId.Key.ToString()!, stateName, grainState.State);
+        StorageProbe.Remember(grainId.Key.ToString()!, StorageRowNames.StateNameOf(stateName), grainState.State);
         return inner.WriteStateAsync(stateName, grainId, grainState);
     }
 

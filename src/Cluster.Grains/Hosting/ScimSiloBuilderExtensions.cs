@@ -1,7 +1,9 @@
 using Azure.Data.Tables;
 using Cluster.Grains;
 using Cluster.Grains.Hosting;
+using Cluster.Grains.State;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Orleans.Hosting;
@@ -38,6 +40,9 @@ public static class ScimSiloBuilderExtensions
 #pragma warning disable ORLEANSEXP006 // System.Text.Json storage serializer is marked experimental.
         silo.UseSystemTextJsonGrainStorageSerializer();
 #pragma warning restore ORLEANSEXP006
+        // Each grain state's row is named after its grain (StorageRowNames): Azurite scans rows that share a name.
+        silo.Services.RemoveAll<IPersistentStateFactory>();
+        silo.Services.AddSingleton<IPersistentStateFactory, KeyedRowPersistentStateFactory>();
         silo.Services.TryAddSingleton(TimeProvider.System);
         return silo;
     }
