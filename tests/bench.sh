@@ -25,8 +25,10 @@
 #                                               baselines, +200..+202 Azurite, +300.. silos, +400.. silo gateways,
 #                                               +500.. silo HTTP
 #   BENCH_KEEP_DATA (0)                         1 = keep the temp DATA_DIR (Azurite data, logs)
-#   AZURITE_IN_MEMORY (0)                       1 = Azurite keeps its data in memory only (needed for the 100,000
-#                                               sizes: its disk store rewrites the whole file every 5 s)
+#   AZURITE_IN_MEMORY (0)                       1 = Azurite keeps its data in memory only (use it for the 100,000
+#                                               sizes: its disk store rewrites its whole file every 5 s)
+#   THREADPOOL_SPIN_LIMIT (0)                   thread-pool spinning of the cluster and of this tool's baselines
+#                                               (see deploy/local/run.sh)
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=../deploy/local/lib.sh
@@ -38,7 +40,7 @@ SMOKE=0
 case "${1:-}" in
   --smoke) SMOKE=1 ;;
   "") ;;
-  -h | --help) sed -n '2,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,31p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) die "unknown argument '$1' (usage: tests/bench.sh [--smoke])" ;;
 esac
 
@@ -139,7 +141,9 @@ args=(--gateway "http://127.0.0.1:$GATEWAY_PORT" --admin-key "$ADMIN_API_KEY" --
   --port-base $((P + 180)) --rounds "$ROUNDS")
 ((SMOKE)) && args+=(--smoke)
 bench_rc=0
-dotnet tests/Cluster.Benchmarks/bin/Release/net10.0/Cluster.Benchmarks.dll "${args[@]}" 2>&1 | tee "$OUT/bench.log" || bench_rc=$?
+# The baselines (bare Kestrel, bare grain call) run in the tool's process: same thread-pool setting as the cluster.
+DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=${THREADPOOL_SPIN_LIMIT:-0} \
+  dotnet tests/Cluster.Benchmarks/bin/Release/net10.0/Cluster.Benchmarks.dll "${args[@]}" 2>&1 | tee "$OUT/bench.log" || bench_rc=$?
 
 if ((!SMOKE)) && [[ -f "$OUT/report.md" ]]; then
   # Newest run first, right after the marker line.

@@ -127,8 +127,8 @@ start_azurite() {
   detach="$(_detach_cmd)"
   mkdir -p "$dir"
   # AZURITE_IN_MEMORY=1: keep the data in memory only (lost on exit; Azurite refuses --location with it). Azurite's
-  # on-disk store rewrites its whole database file every 5 s, which slows it to a crawl past ~20,000 users; the
-  # benchmark's full sizes need this.
+  # on-disk store rewrites its whole database file every 5 s, which takes longer the more it holds; the benchmark's
+  # full sizes (hundreds of MB) use this.
   local heap=()
   if [[ "${AZURITE_IN_MEMORY:-0}" == 1 ]]; then
     store=(--inMemoryPersistence)

@@ -28,6 +28,11 @@
 #                       silo failure detection (Cluster:ProbeTimeoutSeconds, NumMissedProbesLimit,
 #                       NumVotesForDeathDeclaration, TableRefreshSeconds); faster than the production
 #                       defaults on loopback: 1 / 2 / 2 / 10 (a killed silo is declared dead in ~3-5 s)
+#   THREADPOOL_SPIN_LIMIT
+#                       .NET thread-pool spinning of silos and gateways (DOTNET_ThreadPool_UnfairSemaphoreSpinLimit;
+#                       default 0 here, the runtime's own default elsewhere): idle workers spin before they sleep,
+#                       which on a small machine shared by several processes burns the CPU the others need
+#                       (measured: silo CPU per request -30 %, see docs/benchmarks.md)
 #   RESPONSE_TIMEOUT_SECONDS
 #                       grain-call response timeout of silos and gateways (Cluster:ResponseTimeoutSeconds;
 #                       default 10 here, 30 in production): how long a call in flight to a killed silo waits
@@ -74,11 +79,12 @@ MISSED_PROBES_LIMIT=${MISSED_PROBES_LIMIT:-2}
 DEATH_VOTES=${DEATH_VOTES:-2}
 TABLE_REFRESH_SECONDS=${TABLE_REFRESH_SECONDS:-10}
 RESPONSE_TIMEOUT_SECONDS=${RESPONSE_TIMEOUT_SECONDS:-10}
+THREADPOOL_SPIN_LIMIT=${THREADPOOL_SPIN_LIMIT:-0}
 START_TIMEOUT=${START_TIMEOUT:-120} # seconds, per silo / gateway
 STOP_GRACE=${STOP_GRACE:-15}        # seconds between SIGTERM and SIGKILL
 
 for var in SILOS GATEWAYS START_TIMEOUT STOP_GRACE GATEWAY_PORT SILO_PORT SILO_GATEWAY_PORT SILO_HTTP_PORT \
-  AZURITE_BLOB_PORT AZURITE_QUEUE_PORT AZURITE_TABLE_PORT; do
+  AZURITE_BLOB_PORT AZURITE_QUEUE_PORT AZURITE_TABLE_PORT THREADPOOL_SPIN_LIMIT; do
   [[ "${!var}" =~ ^[0-9]+$ ]] || die "$var must be a non-negative integer (got '${!var}')"
 done
 ((SILOS >= 1)) || die "SILOS must be at least 1"
@@ -316,6 +322,7 @@ HOST_ENV=(
   "Storage__ConnectionString=$CONN"
   "Admin__ApiKey=$ADMIN_API_KEY"
   "DOTNET_ENVIRONMENT=Production"
+  "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=$THREADPOOL_SPIN_LIMIT"
   "ASPNETCORE_ENVIRONMENT=Production"
 )
 

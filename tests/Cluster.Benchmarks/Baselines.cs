@@ -31,14 +31,14 @@ public static class Baselines
     /// <c>UseScimClustering</c>) and serves <c>GET /grain/{tenantId}/{id}</c> = <c>IUserGrain.GetAsync</c> returning
     /// the stored JSON. No auth, no SCIM rendering. Its <see cref="IClusterClient"/> is also used for management calls.
     /// </summary>
-    public static async Task<WebApplication> StartGrainHostAsync(int port, string storageConnectionString)
+    public static async Task<WebApplication> StartGrainHostAsync(int port, string storageConnectionString, string serviceId)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Cluster:ClusterId"] = "scim-local",
-            ["Cluster:ServiceId"] = "scim",
+            ["Cluster:ServiceId"] = serviceId,
             ["Cluster:Membership"] = "AzureTable",
             ["Storage:ConnectionString"] = storageConnectionString,
         });

@@ -9,6 +9,12 @@ public sealed class BenchOptions
     public string AdminKey { get; set; } = "";
     public string Storage { get; set; } = "UseDevelopmentStorage=true";
     public string DataDir { get; set; } = ".data";
+
+    /// <summary>The cluster's <c>Cluster:ServiceId</c> (deploy/local/run.sh: scim): the prefix of every grain-state PartitionKey.</summary>
+    public string ServiceId { get; set; } = "scim";
+
+    /// <summary>The cluster's grain-state table (<c>Storage:TableName</c>).</summary>
+    public string StateTable { get; set; } = "ScimGrainState";
     public string OutDir { get; set; } = "artifacts/bench";
     public string LuaDir { get; set; } = "tests/bench";
     public bool Smoke { get; set; }

@@ -213,7 +213,4 @@ public static class ClusterProcesses
 
         return 0;
     }
-
-    public static long DirectoryBytes(string dir) =>
-        Directory.Exists(dir) ? new DirectoryInfo(dir).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length) : 0;
 }

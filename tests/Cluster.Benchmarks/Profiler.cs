@@ -46,6 +46,26 @@ public sealed class Profiler(string dataDir)
         return new Snapshot(DateTime.UtcNow, ticks, total - cpu[3] - cpu[4], total, storage);
     }
 
+    /// <summary>
+    /// The silos' managed heap after their last GC, without fragmentation (MB, summed over silos): the live objects
+    /// when a full GC was just forced (IManagementGrain.ForceGarbageCollection). Unlike RSS it falls when activations
+    /// are collected; the runtime keeps the memory it grew, so RSS does not.
+    /// </summary>
+    public async Task<double> SilosLiveHeapMbAsync()
+    {
+        double bytes = 0;
+        foreach (var (role, pid, _) in ClusterProcesses.Read(dataDir))
+        {
+            if (role == "silo" && MetricsUrl(pid) is { } url)
+            {
+                var text = await _http.GetStringAsync(url);
+                bytes += Sum(text, "dotnet_gc_last_collection_heap_size_bytes") - Sum(text, "dotnet_gc_last_collection_heap_fragmentation_size_bytes");
+            }
+        }
+
+        return Measure.Round(bytes / 1048576.0, 1);
+    }
+
     public static JsonObject Diff(Snapshot a, Snapshot b, double requests)
     {
         var seconds = (b.At - a.At).TotalSeconds;

@@ -18,7 +18,7 @@ var profiler = new Profiler(o.DataDir);
 var wrk = new Wrk(o, profiler);
 var linesDir = Path.Combine(o.OutDir, "lines");
 Directory.CreateDirectory(linesDir);
-var azuriteDir = Path.Combine(o.DataDir, "azurite");
+var stateTable = new Azure.Data.Tables.TableClient(o.Storage, o.StateTable);
 
 results["context"] = new JsonObject
 {
@@ -95,7 +95,19 @@ await Step("seed small tenant", async () =>
     var stats = new OpStats("seed");
     var sw = Stopwatch.StartNew();
     usersA = await driver.SeedAsync(tenantA, o.SmallUsers, o.SeedConcurrency, "small-", stats);
-    seeding["small"] = new JsonObject { ["users"] = usersA.Count, ["seconds"] = Measure.Round(sw.Elapsed.TotalSeconds), ["usersPerSecond"] = Measure.Round(usersA.Count / sw.Elapsed.TotalSeconds, 1), ["errors"] = stats.Errors, ["post"] = stats.ToJson() };
+    var seconds = sw.Elapsed.TotalSeconds;
+    var (bytes, rows) = await StorageSize.OfTenantAsync(stateTable, o.ServiceId, tenantA.TenantId);
+    seeding["small"] = new JsonObject
+    {
+        ["users"] = usersA.Count,
+        ["seconds"] = Measure.Round(seconds),
+        ["usersPerSecond"] = Measure.Round(usersA.Count / seconds, 1),
+        ["errors"] = stats.Errors,
+        ["post"] = stats.ToJson(),
+        ["storageRows"] = rows,
+        ["storageBytes"] = bytes,
+        ["storageBytesPerUser"] = usersA.Count == 0 ? 0 : Measure.Round(bytes / (double)usersA.Count, 0),
+    };
     if (usersA.Count != o.SmallUsers)
     {
         abort = true;
@@ -115,14 +127,10 @@ var namesB = "";
 await Step("seed large tenant", async () =>
 {
     tenantB = await driver.CreateTenantAsync("bench-large");
-    await Task.Delay(TimeSpan.FromSeconds(6)); // Azurite persists its database every few seconds
-    var bytesBefore = ClusterProcesses.DirectoryBytes(azuriteDir);
     var stats = new OpStats("seed");
     var sw = Stopwatch.StartNew();
     usersB = await driver.SeedAsync(tenantB, o.LargeUsers, o.SeedConcurrency, "large-", stats);
     var seconds = sw.Elapsed.TotalSeconds;
-    await Task.Delay(TimeSpan.FromSeconds(6));
-    var bytesAfter = ClusterProcesses.DirectoryBytes(azuriteDir);
     namesB = WriteLines("names-large.txt", usersB.Select(u => u.UserName));
     seeding["large"] = new JsonObject
     {
@@ -131,8 +139,6 @@ await Step("seed large tenant", async () =>
         ["usersPerSecond"] = Measure.Round(usersB.Count / seconds, 1),
         ["errors"] = stats.Errors,
         ["post"] = stats.ToJson(),
-        ["azuriteBytesDelta"] = bytesAfter - bytesBefore,
-        ["storageBytesPerUser"] = usersB.Count == 0 ? 0 : Measure.Round((bytesAfter - bytesBefore) / (double)usersB.Count, 0),
     };
     if (usersB.Count != o.LargeUsers)
     {
@@ -152,7 +158,7 @@ WebApplication? grainHost = null;
 await Step("read scenarios and their baselines", async () =>
 {
     var ceilingApp = await Baselines.StartCeilingAsync(o.PortBase, userJson);
-    grainHost = await Baselines.StartGrainHostAsync(o.PortBase + 1, o.Storage);
+    grainHost = await Baselines.StartGrainHostAsync(o.PortBase + 1, o.Storage, o.ServiceId);
     var runs = new Dictionary<string, List<JsonObject>>();
     void Add(string key, JsonObject r) => (runs.TryGetValue(key, out var l) ? l : runs[key] = []).Add(r);
     try
@@ -186,7 +192,7 @@ await Step("baseline: Azurite raw writes", async () =>
 {
     // Into an empty table, and into the grain-state table as it is now (Azurite slows down as a table grows).
     baselines["storage"] = await Baselines.RawTableWritesAsync(o.Storage, "BenchRawWrites", o.Connections, Math.Max(userJson.Length, 1000), o.WarmupSeconds, o.DurationSeconds, profiler);
-    baselines["storageStateTable"] = await Baselines.RawTableWritesAsync(o.Storage, "ScimGrainState", o.Connections, Math.Max(userJson.Length, 1000), o.WarmupSeconds, o.DurationSeconds, profiler);
+    baselines["storageStateTable"] = await Baselines.RawTableWritesAsync(o.Storage, o.StateTable, o.Connections, Math.Max(userJson.Length, 1000), o.WarmupSeconds, o.DurationSeconds, profiler);
 });
 
 // ------------------------------------------------------------------ write scenarios
@@ -278,30 +284,43 @@ async Task CollectAsync()
     await Task.Delay(TimeSpan.FromSeconds(o.Smoke ? 2 : 5));
 }
 
+// The silos' live managed heap right after a forced full GC (all silos).
+async Task<double> LiveHeapMbAsync()
+{
+    await management!.ForceGarbageCollection([.. (await management.GetHosts(onlyActive: true)).Keys]);
+    return await profiler.SilosLiveHeapMbAsync();
+}
+
 await Step("memory: active users", async () =>
 {
     memory["collectionAge"] = $"Orleans default {new GrainCollectionOptions().CollectionAge} (not configured by the silo); idle collection forced with IManagementGrain.ForceActivationCollection(0)";
     await CollectAsync();
     var idle = SiloRssMb();
+    var heapIdle = await LiveHeapMbAsync();
     memory["rssIdleBefore"] = Rss();
+    memory["heapIdleBeforeMB"] = heapIdle;
     var grains = grainHost!.Services.GetRequiredService<IClusterClient>();
     var active = usersB.Select(u => (Tenant: tenantB, User: u)).Concat(usersA.Select(u => (Tenant: tenantA!, User: u))).Take(o.ActiveUsers).ToArray();
     await Measure.ForEachAsync(active, 64, async a =>
         await grains.GetGrain<IUserGrain>(GrainKeys.User(a.Tenant.TenantId, a.User.Id)).GetAsync());
     await Task.Delay(TimeSpan.FromSeconds(2));
     var activeMb = SiloRssMb();
+    var heapActive = await LiveHeapMbAsync();
     memory["activeUsers"] = active.Length;
     memory["rssWithActiveUsers"] = Rss();
     memory["siloMBPer10kActiveUsers"] = active.Length == 0 ? 0 : Measure.Round((activeMb - idle) / active.Length * 10_000, 1);
+    memory["heapWithActiveUsersMB"] = heapActive;
+    memory["heapMBPer10kActiveUsers"] = active.Length == 0 ? 0 : Measure.Round((heapActive - heapIdle) / active.Length * 10_000, 1);
     await CollectAsync();
     memory["rssAfterIdleCollection"] = Rss();
+    memory["heapAfterIdleCollectionMB"] = await LiveHeapMbAsync();
 });
 
 await Step("tenant scale", async () =>
 {
     var stats = new OpStats("POST /admin/tenants");
-    var before = ClusterProcesses.DirectoryBytes(azuriteDir);
     var rssBefore = SiloRssMb();
+    var heapBefore = await LiveHeapMbAsync();
     var tenants = new BenchTenant?[o.ManyTenants];
     var sw = Stopwatch.StartNew();
     await Measure.ForEachAsync(Enumerable.Range(0, o.ManyTenants).ToArray(), o.Connections, async i =>
@@ -322,10 +341,21 @@ await Step("tenant scale", async () =>
     memory["tenantCreate"] = stats.ToJson();
     memory["rssWithTenantsActive"] = Rss();
     memory["siloMBPer10kActiveTenants"] = created.Count == 0 ? 0 : Measure.Round((SiloRssMb() - rssBefore) / created.Count * 10_000, 1);
+    var heapActive = await LiveHeapMbAsync();
+    memory["heapWithTenantsActiveMB"] = heapActive;
+    memory["heapMBPer10kActiveTenants"] = created.Count == 0 ? 0 : Measure.Round((heapActive - heapBefore) / created.Count * 10_000, 1);
     await CollectAsync();
     await Task.Delay(TimeSpan.FromSeconds(1));
     memory["rssIdleWithTenants"] = Rss();
-    memory["storageBytesPerTenant"] = created.Count == 0 ? 0 : Measure.Round((ClusterProcesses.DirectoryBytes(azuriteDir) - before) / (double)created.Count, 0);
+    memory["heapIdleWithTenantsMB"] = await LiveHeapMbAsync();
+    var sample = created.Take(10).ToList();
+    long tenantBytes = 0;
+    foreach (var t in sample)
+    {
+        tenantBytes += (await StorageSize.OfTenantAsync(stateTable, o.ServiceId, t.TenantId)).Bytes;
+    }
+
+    memory["storageBytesPerTenant"] = sample.Count == 0 ? 0 : Measure.Round(tenantBytes / (double)sample.Count, 0);
     if (stats.Errors > 0)
     {
         throw new InvalidOperationException($"{stats.Errors} tenant creations failed");

@@ -101,7 +101,7 @@ public static class Report
         sb.AppendLine();
         foreach (var (name, n) in seeding)
         {
-            sb.AppendLine(CultureInfo.InvariantCulture, $"- {name}: {n?["users"]} users in {n?["seconds"]} s ({n?["usersPerSecond"]} users/s, errors {n?["errors"]}){(n?["storageBytesPerUser"] is { } bpu ? $"; Azurite data grew {n?["azuriteBytesDelta"]} bytes = **{bpu} bytes per user**" : "")}");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"- {name}: {n?["users"]} users in {n?["seconds"]} s ({n?["usersPerSecond"]} users/s, errors {n?["errors"]}){(n?["storageBytesPerUser"] is { } bpu ? $"; the tenant's {n?["storageRows"]} grain-state rows hold {n?["storageBytes"]} bytes by Azure's entity-size formula = **{bpu} bytes per user**" : "")}");
         }
 
         sb.AppendLine();
@@ -137,11 +137,11 @@ public static class Report
 
         if (r["memory"] is JsonObject m)
         {
-            sb.AppendLine("**Memory and tenant scale** (RSS = VmRSS from /proc/<pid>/status, MB)");
+            sb.AppendLine("**Memory and tenant scale** (MB, both silos together; heap = live managed heap right after a forced full GC, from the silos' `dotnet_gc_last_collection_heap_*` metrics; RSS = VmRSS from /proc/<pid>/status, which does not fall when activations are collected)");
             sb.AppendLine();
             sb.AppendLine(CultureInfo.InvariantCulture, $"- collection age: {m["collectionAge"]}");
-            sb.AppendLine(CultureInfo.InvariantCulture, $"- silos idle before: {m["rssIdleBefore"]?["silosTotalMB"]}; with {m["activeUsers"]} active users: {m["rssWithActiveUsers"]?["silosTotalMB"]} → **{m["siloMBPer10kActiveUsers"]} MB per 10,000 active users**; after idle collection: {m["rssAfterIdleCollection"]?["silosTotalMB"]}");
-            sb.AppendLine(CultureInfo.InvariantCulture, $"- {m["tenantsCreated"]} tenants created in {m["tenantsSeconds"]} s ({m["tenantsPerSecond"]}/s, p99 {m["tenantCreate"]?["p99Ms"]} ms, errors {m["tenantCreate"]?["errors"]}); silos with them active: {m["rssWithTenantsActive"]?["silosTotalMB"]} ({m["siloMBPer10kActiveTenants"]} MB per 10,000); once idle (collected): **{m["rssIdleWithTenants"]?["silosTotalMB"]}**; storage {m["storageBytesPerTenant"]} bytes per tenant");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"- heap idle before: {m["heapIdleBeforeMB"]}; with {m["activeUsers"]} active users: {m["heapWithActiveUsersMB"]} → **{m["heapMBPer10kActiveUsers"]} MB per 10,000 active users**; after idle collection: **{m["heapAfterIdleCollectionMB"]}**. RSS: {m["rssIdleBefore"]?["silosTotalMB"]} → {m["rssWithActiveUsers"]?["silosTotalMB"]} ({m["siloMBPer10kActiveUsers"]} per 10,000) → {m["rssAfterIdleCollection"]?["silosTotalMB"]}");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"- {m["tenantsCreated"]} tenants created in {m["tenantsSeconds"]} s ({m["tenantsPerSecond"]}/s, p99 {m["tenantCreate"]?["p99Ms"]} ms, errors {m["tenantCreate"]?["errors"]}); heap with them active: {m["heapWithTenantsActiveMB"]} ({m["heapMBPer10kActiveTenants"]} MB per 10,000); once idle (collected): **{m["heapIdleWithTenantsMB"]}**; RSS {m["rssWithTenantsActive"]?["silosTotalMB"]} ({m["siloMBPer10kActiveTenants"]} per 10,000), then {m["rssIdleWithTenants"]?["silosTotalMB"]}; storage **{m["storageBytesPerTenant"]} bytes per tenant** (Azure's entity-size formula, 10 sampled)");
             sb.AppendLine(CultureInfo.InvariantCulture, $"- first request to a cold tenant (filter; tenant + index grains activated from storage): p50 **{m["coldTenantFirstRequest"]?["p50Ms"]} ms**, max {m["coldTenantFirstRequest"]?["maxMs"]} ms; the same request warm: p50 {m["warmTenantSecondRequest"]?["p50Ms"]} ms");
             sb.AppendLine(CultureInfo.InvariantCulture, $"- GET /Users/{{id}} of a collected user (warm tenant): p50 **{m["coldUserGet"]?["p50Ms"]} ms**, max {m["coldUserGet"]?["maxMs"]} ms; warm: p50 {m["warmUserGet"]?["p50Ms"]} ms");
             sb.AppendLine(CultureInfo.InvariantCulture, $"- all processes after the tenant run: {m["rssIdleWithTenants"]?.ToJsonString()}");
