@@ -71,6 +71,16 @@ public static class GrainKeys
         return string.Concat(Check(tenantId, nameof(tenantId)), "/", Check(groupId, nameof(groupId)), "/change/", index.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 
+    /// <summary>The key of a tenant's event log (the head of its feed): <c>{tenantId}/events</c>.</summary>
+    public static string EventLog(string tenantId) => Check(tenantId, nameof(tenantId)) + "/events";
+
+    /// <summary>The key of one page of a tenant's feed: <c>{tenantId}/events/{page}</c>.</summary>
+    public static string EventPage(string tenantId, long page)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(page);
+        return string.Concat(Check(tenantId, nameof(tenantId)), "/events/", page.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     /// <summary>The member partition of a member id.</summary>
     public static int GroupMemberPartitionOf(string memberId) => (int)(HashOf(memberId) % GroupMemberPartitions);
 

@@ -11,32 +11,12 @@ namespace Cluster.Abstractions;
 [Alias("scim.IGroupGrain")]
 public interface IGroupGrain : IIndexedResourceGrain, IGroupMemberGrain
 {
-    /// <summary>Creates the group from a normalized resource (members optional). 201, 400 invalidValue (unknown member), 409 uniqueness.</summary>
-    [Alias("Create")]
-    Task<ScimResult> CreateAsync(string resource);
-
     /// <summary>
     /// The group with members: all of them when <paramref name="memberIds"/> is null, otherwise only those of the given
     /// ids that are members (a membership check reads one partition per id, never the whole list). 200 or 404.
     /// </summary>
     [Alias("Read")]
     Task<ScimResult> ReadAsync(string[]? memberIds);
-
-    /// <summary>
-    /// PUT: replaces attributes and members. 200 (without members), 400, 404, 409, 412 when <paramref name="ifMatch"/> does
-    /// not match the current version (checked in the same turn as the write; a request the group already reflects answers 200).
-    /// Every change, of attributes or of members, gives the group a new version.
-    /// </summary>
-    [Alias("Replace")]
-    Task<ScimResult> ReplaceAsync(string resource, ETagCondition? ifMatch = null);
-
-    /// <summary>PATCH: applies a PatchOp body atomically. 200 with the group's attributes (no members), 400, 404, 409, 412.</summary>
-    [Alias("Patch")]
-    Task<ScimResult> PatchAsync(string patchRequest, ETagCondition? ifMatch = null);
-
-    /// <summary>Deletes the group and removes it from every member's <c>groups</c>. 204, 404 or 412.</summary>
-    [Alias("Delete")]
-    Task<ScimResult> DeleteAsync(ETagCondition? ifMatch = null);
 
     /// <summary>
     /// Told by a member user that its delete removed it from this group's partition (the user writes the partition itself,

@@ -12,8 +12,32 @@ namespace Cluster.Abstractions;
 /// <c>(inv,[GrainReference],[scim.IIndexedResourceGrain],"Get")</c> of its inherited methods when a draining silo bounced
 /// a request back (TypeLoadException, see dotnet/orleans#9777), and kept failing; the full type name always resolves.
 /// </remarks>
-public interface IIndexedResourceGrain : IGrainWithStringKey
+public interface IIndexedResourceGrain : IEventSourceGrain
 {
+    /// <summary>
+    /// Creates the resource from a normalized body (see <c>ResourceNormalizer</c>; a group's may carry members). 201, 400
+    /// invalidValue (a group's unknown member), 409 uniqueness. Idempotent: repeating a create with identical content on
+    /// the same (new) id answers 201 with the stored resource, so the gateway may retry it after an unknown outcome.
+    /// </summary>
+    [Alias("Create")]
+    Task<ScimResult> CreateAsync(string resource);
+
+    /// <summary>
+    /// PUT: replaces the resource (a group's members too) with a normalized one. 200, 400, 404, 409, 412 when
+    /// <paramref name="ifMatch"/> does not match the current version (checked in the same turn as the write; a request the
+    /// resource already reflects answers 200). 503 while a group applies an earlier change to many members.
+    /// </summary>
+    [Alias("Replace")]
+    Task<ScimResult> ReplaceAsync(string resource, ETagCondition? ifMatch = null);
+
+    /// <summary>PATCH: applies a PatchOp body atomically. 200 (a group's without members), 400, 404, 409, 412, 503 (see <see cref="ReplaceAsync"/>).</summary>
+    [Alias("Patch")]
+    Task<ScimResult> PatchAsync(string patchRequest, ETagCondition? ifMatch = null);
+
+    /// <summary>Deletes the resource; it leaves every group it belongs to (a group: its members forget it). 204, 404, 412.</summary>
+    [Alias("Delete")]
+    Task<ScimResult> DeleteAsync(ETagCondition? ifMatch = null);
+
     /// <summary>The stored resource, or 404.</summary>
     [Alias("Get")]
     Task<ScimResult> GetAsync();
@@ -81,6 +105,9 @@ public sealed class ResourceKind
 
     /// <summary>The index probe that answers a filter, or null when it needs a scan.</summary>
     public Func<FilterNode, IndexProbe?> Plan { get; }
+
+    /// <summary>The resource kind of a SCIM resource type name (<c>User</c>, <c>Group</c>).</summary>
+    public static ResourceKind OfName(string resourceType) => string.Equals(resourceType, "Group", StringComparison.Ordinal) ? Group : User;
 
     /// <summary>The resource kind an index belongs to.</summary>
     public static ResourceKind OfIndex(string indexName) => Group.Indexes.Contains(indexName) ? Group : User;

@@ -8,7 +8,7 @@ namespace Cluster.Grains.Tests;
 /// <summary>Helpers to drive user grains the way the gateway does: normalized resource JSON in, ScimResult out.</summary>
 internal static class Users
 {
-    /// <summary>A normalized user resource (what the gateway hands to <see cref="IUserGrain.CreateAsync"/>).</summary>
+    /// <summary>A normalized user resource (what the gateway hands to <see cref="IIndexedResourceGrain.CreateAsync"/>).</summary>
     public static string Resource(string userName, string? externalId = null, string? workEmail = null, string? displayName = null)
     {
         var body = new JsonObject { ["userName"] = userName };

@@ -16,18 +16,21 @@ internal sealed record ScimCall(string TenantId, IGrainFactory Grains, GrainCall
 }
 
 /// <summary>
-/// The one implementation of create, replace, patch and delete of a resource kind: id check, normalization, the grain
-/// call with its <see cref="CallSafety"/> and preconditions. The HTTP routes (<c>UsersEndpoints</c>, <c>GroupsEndpoints</c>)
+/// The one implementation of create, replace, patch and delete, for users and groups alike: id check, normalization, the
+/// grain call with its <see cref="CallSafety"/> and preconditions. The HTTP routes (<c>UsersEndpoints</c>, <c>GroupsEndpoints</c>)
 /// and <c>/Bulk</c> both call these and map the <see cref="ScimResult"/> through <c>ScimHttp</c>. Bad input throws
-/// <c>ScimException</c>; an unknown or malformed id is a 404 result.
+/// <c>ScimException</c>; an unknown or malformed id is a 404 result. Every write is safe to retry after an unknown outcome
+/// (<see cref="CallSafety.Idempotent"/>): a create's id is chosen here, before the first attempt, and the grain answers a
+/// repeated create of the same content as the original one; PUT and PATCH that change nothing write nothing; a repeated
+/// DELETE answers 404 (docs/operations.md).
 /// </summary>
-internal abstract class ResourceWrites
+internal sealed class ResourceWrites(ResourceKind kind)
 {
-    public static readonly ResourceWrites Users = new UserWrites();
+    public static readonly ResourceWrites Users = new(ResourceKind.User);
 
-    public static readonly ResourceWrites Groups = new GroupWrites();
+    public static readonly ResourceWrites Groups = new(ResourceKind.Group);
 
-    public abstract ResourceKind Kind { get; }
+    public ResourceKind Kind => kind;
 
     /// <summary>The writes of the kind served at <paramref name="endpoint"/> (<c>/Users</c>, <c>/Groups</c>), or null.</summary>
     public static ResourceWrites? ForEndpoint(string endpoint) =>
@@ -35,8 +38,13 @@ internal abstract class ResourceWrites
         : string.Equals(endpoint, Groups.Kind.Type.Endpoint, StringComparison.Ordinal) ? Groups
         : null;
 
-    /// <summary>POST: creates a resource from a request body. 201, 400, 409.</summary>
-    public abstract Task<ScimResult> CreateAsync(ScimCall call, JsonObject body);
+    /// <summary>POST: creates a resource from a request body (the normalizer ignores request <c>schemas</c>, so Entra's extra ADSCIM URI is accepted). 201, 400, 409.</summary>
+    public async Task<ScimResult> CreateAsync(ScimCall call, JsonObject body)
+    {
+        var resource = Normalize(body);
+        var id = GrainKeys.NewResourceId();
+        return await call.Retry.ExecuteAsync(CallSafety.Idempotent, () => Grain(call, id).CreateAsync(resource), call.Aborted);
+    }
 
     /// <summary>PUT. 200, 400, 404, 409, 412.</summary>
     public async Task<ScimResult> ReplaceAsync(ScimCall call, string id, JsonObject body, ETagCondition? ifMatch)
@@ -47,12 +55,12 @@ internal abstract class ResourceWrites
         }
 
         var resource = Normalize(body);
-        return await call.Retry.ExecuteAsync(CallSafety.Idempotent, () => ReplaceCoreAsync(call, id, resource, ifMatch), call.Aborted);
+        return await call.Retry.ExecuteAsync(CallSafety.Idempotent, () => Grain(call, id).ReplaceAsync(resource, ifMatch), call.Aborted);
     }
 
     /// <summary>
-    /// PATCH with a PatchOp body. 200, 400, 404, 409, 412. Re-applying the same operations yields the same resource and
-    /// a PATCH that changes nothing writes nothing: idempotent.
+    /// PATCH with a PatchOp body. 200, 400, 404, 409, 412. Re-applying the same operations yields the same resource (re-adding
+    /// a member or re-removing an absent one is a no-op) and a PATCH that changes nothing writes nothing: idempotent.
     /// </summary>
     public async Task<ScimResult> PatchAsync(ScimCall call, string id, JsonObject body, ETagCondition? ifMatch)
     {
@@ -62,76 +70,20 @@ internal abstract class ResourceWrites
         }
 
         var json = ScimSerializer.Serialize(body);
-        return await call.Retry.ExecuteAsync(CallSafety.Idempotent, () => PatchCoreAsync(call, id, json, ifMatch), call.Aborted);
+        return await call.Retry.ExecuteAsync(CallSafety.Idempotent, () => Grain(call, id).PatchAsync(json, ifMatch), call.Aborted);
     }
 
     /// <summary>DELETE. 204, 404, 412. A retry of a delete whose first attempt did happen answers 404 (docs/operations.md).</summary>
     public async Task<ScimResult> DeleteAsync(ScimCall call, string id, ETagCondition? ifMatch) =>
         GrainKeys.IsValidId(id)
-            ? await call.Retry.ExecuteAsync(CallSafety.Idempotent, () => DeleteCoreAsync(call, id, ifMatch), call.Aborted)
+            ? await call.Retry.ExecuteAsync(CallSafety.Idempotent, () => Grain(call, id).DeleteAsync(ifMatch), call.Aborted)
             : NotFound(id);
 
     /// <summary>The SCIM 404 of an unknown or malformed id.</summary>
     public ScimResult NotFound(string id) => ScimResult.NotFound($"{Kind.Type.Name} {(id.Length > 64 ? id[..64] : id)} not found.");
 
     /// <summary>Normalizes and serializes a POST/PUT body of this kind.</summary>
-    protected string Normalize(JsonObject body) => ScimSerializer.Serialize(ResourceNormalizer.Normalize(body, Kind.Type));
+    private string Normalize(JsonObject body) => ScimSerializer.Serialize(ResourceNormalizer.Normalize(body, Kind.Type));
 
-    protected abstract Task<ScimResult> ReplaceCoreAsync(ScimCall call, string id, string resource, ETagCondition? ifMatch);
-
-    protected abstract Task<ScimResult> PatchCoreAsync(ScimCall call, string id, string patch, ETagCondition? ifMatch);
-
-    protected abstract Task<ScimResult> DeleteCoreAsync(ScimCall call, string id, ETagCondition? ifMatch);
-
-    private sealed class UserWrites : ResourceWrites
-    {
-        public override ResourceKind Kind => ResourceKind.User;
-
-        public override async Task<ScimResult> CreateAsync(ScimCall call, JsonObject body)
-        {
-            var resource = Normalize(body);
-
-            // The id is chosen once, before the first attempt: a repeated create of the same content on it is answered as
-            // the original one, so the create is idempotent and safe to retry after an unknown outcome.
-            var id = GrainKeys.NewResourceId();
-            return await call.Retry.ExecuteAsync(CallSafety.Idempotent, () => User(call, id).CreateAsync(resource), call.Aborted);
-        }
-
-        protected override Task<ScimResult> ReplaceCoreAsync(ScimCall call, string id, string resource, ETagCondition? ifMatch) =>
-            User(call, id).ReplaceAsync(resource, ifMatch);
-
-        protected override Task<ScimResult> PatchCoreAsync(ScimCall call, string id, string patch, ETagCondition? ifMatch) =>
-            User(call, id).PatchAsync(patch, ifMatch);
-
-        protected override Task<ScimResult> DeleteCoreAsync(ScimCall call, string id, ETagCondition? ifMatch) =>
-            User(call, id).DeleteAsync(ifMatch);
-
-        private static IUserGrain User(ScimCall call, string id) => call.Grains.GetGrain<IUserGrain>(GrainKeys.User(call.TenantId, id));
-    }
-
-    private sealed class GroupWrites : ResourceWrites
-    {
-        public override ResourceKind Kind => ResourceKind.Group;
-
-        public override async Task<ScimResult> CreateAsync(ScimCall call, JsonObject body)
-        {
-            // The normalizer ignores request schemas, so Entra's extra ADSCIM schema URI is accepted.
-            // A group create is not retried: unlike the user grain, the group grain does not recognise a repeated create.
-            var resource = Normalize(body);
-            var id = GrainKeys.NewResourceId();
-            return await call.Retry.ExecuteAsync(CallSafety.Unsafe, () => Group(call, id).CreateAsync(resource), call.Aborted);
-        }
-
-        protected override Task<ScimResult> ReplaceCoreAsync(ScimCall call, string id, string resource, ETagCondition? ifMatch) =>
-            Group(call, id).ReplaceAsync(resource, ifMatch);
-
-        // Re-adding a member or re-removing an absent one is a no-op, so a repeated PATCH leaves the same result.
-        protected override Task<ScimResult> PatchCoreAsync(ScimCall call, string id, string patch, ETagCondition? ifMatch) =>
-            Group(call, id).PatchAsync(patch, ifMatch);
-
-        protected override Task<ScimResult> DeleteCoreAsync(ScimCall call, string id, ETagCondition? ifMatch) =>
-            Group(call, id).DeleteAsync(ifMatch);
-
-        private static IGroupGrain Group(ScimCall call, string id) => call.Grains.GetGrain<IGroupGrain>(GrainKeys.Group(call.TenantId, id));
-    }
+    private IIndexedResourceGrain Grain(ScimCall call, string id) => kind.Grain(call.Grains, call.TenantId, id);
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Cluster.Grains.Events;
 using Cluster.Grains.Indexes;
 using Cluster.Grains.State;
 using Cluster.Scim;
@@ -60,6 +61,7 @@ public sealed partial class GroupGrain(
     // The group's attributes (no members); null when it does not exist or is being deleted.
     private JsonObject? _resource;
     private IndexClaims _claims = null!;
+    private EventCommits _events = null!;
 
     // The member side: changes of the parents state (joins, leaves, a delete leaving every parent) take turns through
     // this chain, as they may interleave with each other and with this group's own calls.
@@ -79,6 +81,7 @@ public sealed partial class GroupGrain(
     {
         (_tenantId, _groupId) = GrainKeys.ParseResourceKey(this.GetPrimaryKeyString());
         _claims = new IndexClaims(GrainFactory, Kind, _tenantId, _groupId, e => LogCleanupFailed(logger, e, _tenantId, _groupId));
+        _events = new EventCommits(GrainFactory, time, _tenantId, Kind.Type.Name, _groupId, e => LogConfirmFailed(logger, e, _tenantId, _groupId));
         if (_state.Exists && !_state.Value.Deleting && _state.Value.Json.Length > 0)
         {
             _resource = Parse(_state.Value.Json);
@@ -112,17 +115,24 @@ public sealed partial class GroupGrain(
     private async Task<ScimResult> CreateCoreAsync(string resource)
     {
         await SettleAsync();
-        if (_state.Exists)
-        {
-            return ScimResult.Error(409, ScimErrorType.Uniqueness, "A resource with this id already exists.");
-        }
-
         try
         {
             var body = Parse(resource);
             var members = MemberPatches.TakeMembers(body);
             var now = time.GetUtcNow();
             var stamped = ScimResource.Stamp(body, Kind.Type, _groupId, now, now, 1);
+            if (_state.Exists)
+            {
+                // The gateway picks a new id before the first attempt of a POST, so only a repetition of that same request
+                // (a retry after an unknown outcome) reaches an existing group with identical content: answer it as the
+                // original create did. Anything else under an existing id is a conflict.
+                var current = _resource is null ? null : await AllMembersAsync();
+                return current is not null && ScimResource.SameContent(stamped, _resource!)
+                    && current.Select(m => m.Id).ToHashSet(StringComparer.Ordinal).SetEquals(members.Select(m => m.Id))
+                    ? ScimResult.Created(Render(_resource!, current), _state.Value.Version)
+                    : ScimResult.Error(409, ScimErrorType.Uniqueness, "A resource with this id already exists.");
+            }
+
             return await CommitAsync(stamped, attributesChanged: true, 1, created: true, members, []);
         }
         catch (ScimException e)
@@ -234,13 +244,19 @@ public sealed partial class GroupGrain(
             return ScimResult.PreconditionFailed(_state.Value.Version);
         }
 
-        // As a member, leave every parent group first (as a deleted user does): no parent ever lists a deleted group.
-        // Keep this after every check that may still reject the delete, right before the tombstone.
-        await LeaveAllParentsAsync();
-
-        // The tombstone is the commit point: the group is gone for every reader from here, and a crash resumes below. A large
-        // change still under way is not finished: the delete drops it (its members that joined forget the group below).
-        await _state.CommitAsync(new GroupState { Json = _state.Value.Json, Version = _state.Value.Version, Deleting = true, Change = _state.Value.Change }, this);
+        // One commit, with its events (a member_removed per parent group, then group.deleted) stored for good before the
+        // group's record can go: as a member, leave every parent group first (as a deleted user does: no parent ever lists a
+        // deleted group), then the tombstone — the commit point: the group is gone for every reader from here, and a crash
+        // resumes below. A large change still under way is not finished: the delete drops it (its members that joined forget
+        // the group below). Keep the leaving after every check that may still reject the delete.
+        var version = _state.Value.Version + 1;
+        var context = _events.Context(version);
+        List<ScimEvent> events = [.. ResourceEvents.OfLeaving(context, new MemberRef(_groupId, MemberKind.Group), _parents.Value.Ids), .. ResourceEvents.OfChange(context, Kind.Type, _resource, null)];
+        await _events.CommitAsync(context, events, async () =>
+        {
+            await LeaveAllParentsAsync();
+            await _state.CommitAsync(Revised(s => (s.Version, s.Deleting, s.EventsVersion, s.EventsStep) = (version, true, version, 0)), this);
+        }, durable: true);
         _resource = null;
         await BeginDeleteAsync();
         return ScimResult.NoContent();
@@ -316,11 +332,14 @@ public sealed partial class GroupGrain(
         // Attributes unchanged, members changed: a new version (and lastModified) in one write of the group record.
         var version = _state.Value.Version + 1;
         var stamped = ScimResource.Stamp((JsonObject)_resource.DeepClone(), Kind.Type, _groupId, ScimResource.CreatedOf(_resource), time.GetUtcNow(), version);
-        await _state.CommitAsync(new GroupState { Json = ScimSerializer.Serialize(stamped), Version = version, Change = _state.Value.Change }, this);
+        await _state.CommitAsync(Revised(s => (s.Json, s.Version) = (ScimSerializer.Serialize(stamped), version)), this);
         _resource = stamped;
     }
 
     public Task<bool> OwnsIndexValueAsync(string indexName, string valueHash) => Task.FromResult(_claims.Owns(indexName, valueHash));
+
+    public Task<EventResolution> ResolveEventsAsync(long version, int step) =>
+        Task.FromResult(_events.Resolve(version, step, _state.Exists ? (_state.Value.EventsVersion, _state.Value.EventsStep) : null));
 
     public async Task ReconcileAsync(string? indexName, string? valueHash)
     {
@@ -410,10 +429,13 @@ public sealed partial class GroupGrain(
                 return ScimResult.Ok(_state.Value.Json, _state.Value.Version);
             }
 
-            // 3. The group's write with its new version; a change spanning several writes goes into it as a journal.
+            // 3. The group's write with its new version — a change spanning several writes goes into it as a journal — with the
+            // change's events around it.
             var partitions = joined.Concat(removes).Select(m => GrainKeys.GroupMemberPartitionOf(m.Id)).Distinct().Count();
             var journal = partitions > 1 || (attributesChanged && partitions > 0);
-            await _state.CommitAsync(
+            var context = _events.Context(version);
+            var events = ChangeEvents(context, created, attributesChanged, attributes, joined, removes);
+            await _events.CommitAsync(context, events, () => _state.CommitAsync(
                 new GroupState
                 {
                     Json = ScimSerializer.Serialize(attributes),
@@ -421,8 +443,10 @@ public sealed partial class GroupGrain(
                     PendingAdd = journal ? [.. joined.Select(m => m.Id)] : [],
                     PendingRemove = journal ? [.. removes.Select(m => m.Id)] : [],
                     PendingGroups = journal ? GroupIdsOf(joined.Concat(removes)) : null,
+                    EventsVersion = events.Count > 0 ? version : _state.Value.EventsVersion,
+                    EventsStep = events.Count > 0 ? 0 : _state.Value.EventsStep,
                 },
-                this);
+                this));
             _resource = attributes;
             _claims.Commit(attributesChanged ? newHashes : null);
 
@@ -430,7 +454,7 @@ public sealed partial class GroupGrain(
             await ApplyMembersAsync(joined, removes);
             if (journal)
             {
-                await _state.CommitAsync(new GroupState { Json = _state.Value.Json, Version = _state.Value.Version }, this);
+                await _state.CommitAsync(Revised(WithoutJournal), this);
             }
 
             await _claims.ReleaseAsync(oldHashes);
@@ -468,9 +492,19 @@ public sealed partial class GroupGrain(
             await Task.WhenAll(batch.Select(c => ChangeChunk(c.Index).WriteAsync(c.Chunk)));
         }
 
-        await _state.CommitAsync(
-            new GroupState { Json = ScimSerializer.Serialize(attributes), Version = version, Change = new GroupChangeState { Version = version, Chunks = changes.Length } },
-            this);
+        // The commit point carries the attribute events; each step then carries the member events of its chunk.
+        var context = _events.Context(version);
+        var events = ChangeEvents(context, created, attributesChanged: newHashes is not null, attributes, [], []);
+        await _events.CommitAsync(context, events, () => _state.CommitAsync(
+            new GroupState
+            {
+                Json = ScimSerializer.Serialize(attributes),
+                Version = version,
+                Change = new GroupChangeState { Version = version, Chunks = changes.Length },
+                EventsVersion = events.Count > 0 ? version : _state.Value.EventsVersion,
+                EventsStep = events.Count > 0 ? 0 : _state.Value.EventsStep,
+            },
+            this));
         _resource = attributes;
         _claims.Commit(newHashes);
         await _claims.ReleaseAsync(oldHashes);
@@ -516,16 +550,28 @@ public sealed partial class GroupGrain(
         else if (_state.Value.Change is { } change)
         {
             var chunk = await ChangeChunk(change.Next).ReadAsync();
+            MemberRef[] joined = [], removed = [];
             if (chunk is not null && chunk.Version == change.Version)
             {
-                var joined = await JoinAsync(chunk.Add);
-                await ApplyMembersAsync(joined, chunk.Remove);
+                joined = await JoinAsync(chunk.Add);
+                removed = chunk.Remove;
+                await ApplyMembersAsync(joined, removed);
             }
 
+            // The step's progress is its commit point (step i of the change is commit step i + 1: step 0 was the change itself).
             var next = change.Next + 1;
-            await _state.CommitAsync(
-                new GroupState { Json = _state.Value.Json, Version = _state.Value.Version, Change = next < change.Chunks ? new GroupChangeState { Version = change.Version, Chunks = change.Chunks, Next = next } : null },
-                this);
+            var context = _events.Context(change.Version, next);
+            var events = ChangeEvents(context, false, false, _resource!, joined, removed);
+            await _events.CommitAsync(context, events, () => _state.CommitAsync(
+                Revised(s =>
+                {
+                    s.Change = next < change.Chunks ? new GroupChangeState { Version = change.Version, Chunks = change.Chunks, Next = next } : null;
+                    if (events.Count > 0)
+                    {
+                        (s.EventsVersion, s.EventsStep) = (change.Version, next);
+                    }
+                }),
+                this));
             if (next >= change.Chunks)
             {
                 await DropChunksAsync(change.Chunks);
@@ -604,7 +650,7 @@ public sealed partial class GroupGrain(
         MemberRef Journaled(string id) => new(id, groups.Contains(id) ? MemberKind.Group : MemberKind.User);
         var joined = await JoinAsync([.. _state.Value.PendingAdd.Select(Journaled)]);
         await ApplyMembersAsync(joined, [.. _state.Value.PendingRemove.Select(Journaled)]);
-        await _state.CommitAsync(new GroupState { Json = _state.Value.Json, Version = _state.Value.Version }, this);
+        await _state.CommitAsync(Revised(WithoutJournal), this);
     }
 
     /// <summary>
@@ -645,7 +691,7 @@ public sealed partial class GroupGrain(
             }
 
             await DropChunksAsync(change.Chunks);
-            await _state.CommitAsync(new GroupState { Json = _state.Value.Json, Version = _state.Value.Version, Deleting = true }, this);
+            await _state.CommitAsync(Revised(s => s.Change = null), this);
             return;
         }
 
@@ -828,6 +874,42 @@ public sealed partial class GroupGrain(
         return [.. found.SelectMany(f => f)];
     }
 
+    /// <summary>The events of a change: the group's (created, or updated when its attributes changed), then one per member added and removed.</summary>
+    private List<ScimEvent> ChangeEvents(EventContext context, bool created, bool attributesChanged, JsonObject attributes, MemberRef[] added, MemberRef[] removed)
+    {
+        var events = created || attributesChanged ? ResourceEvents.OfChange(context, Kind.Type, created ? null : _resource, attributes) : [];
+        events.AddRange(ResourceEvents.OfMembers(context, _groupId, added, added: true));
+        events.AddRange(ResourceEvents.OfMembers(context, _groupId, removed, added: false));
+        return events;
+    }
+
+    // The group's committed record with a change applied (every field carried over unless the change sets it).
+    private GroupState Revised(Action<GroupState> change)
+    {
+        var c = _state.Value;
+        var next = new GroupState
+        {
+            Json = c.Json,
+            Version = c.Version,
+            Deleting = c.Deleting,
+            PendingAdd = [.. c.PendingAdd],
+            PendingRemove = [.. c.PendingRemove],
+            PendingGroups = c.PendingGroups is null ? null : [.. c.PendingGroups],
+            Change = c.Change,
+            EventsVersion = c.EventsVersion,
+            EventsStep = c.EventsStep,
+        };
+        change(next);
+        return next;
+    }
+
+    private static void WithoutJournal(GroupState state)
+    {
+        state.PendingAdd = [];
+        state.PendingRemove = [];
+        state.PendingGroups = null;
+    }
+
     private static List<string>? GroupIdsOf(IEnumerable<MemberRef> members) =>
         members.Where(m => m.Kind == MemberKind.Group).Select(m => m.Id).ToList() is { Count: > 0 } ids ? ids : null;
 
@@ -877,6 +959,9 @@ public sealed partial class GroupGrain(
 
     [LoggerMessage(1103, LogLevel.Warning, "Tenant {TenantId}: cleanup for group {GroupId} failed; it will be repaired later.")]
     private static partial void LogCleanupFailed(ILogger logger, Exception exception, string tenantId, string groupId);
+
+    [LoggerMessage(1106, LogLevel.Warning, "Tenant {TenantId}: confirming the events of group {GroupId} failed; the event log will resolve them by asking.")]
+    private static partial void LogConfirmFailed(ILogger logger, Exception exception, string tenantId, string groupId);
 
     [LoggerMessage(1104, LogLevel.Warning, "Tenant {TenantId}: group {GroupId} finished a membership change a crash interrupted.")]
     private static partial void LogReplayed(ILogger logger, string tenantId, string groupId);

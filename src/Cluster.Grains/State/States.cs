@@ -32,6 +32,20 @@ public sealed class ResourceState
     [Id(0)] public string Json { get; set; } = "";
 
     [Id(1)] public long Version { get; set; }
+
+    /// <summary>
+    /// A tombstone: the resource is deleted (404 for everyone), kept until the log has its delete events for good (false,
+    /// and not written, otherwise).
+    /// </summary>
+    [Id(2), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Deleted { get; set; }
+
+    /// <summary>
+    /// The version of the last commit that carried events: what the resource answers when the event log asks whether a
+    /// prepared commit reached storage (a change of writeOnly values alone takes a version without events).
+    /// </summary>
+    [Id(3), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public long EventsVersion { get; set; }
 }
 
 /// <summary>A set of resource ids (an index entry, a directory partition, a group member partition, a member's groups).</summary>
@@ -82,6 +96,15 @@ public sealed class GroupState
     /// </summary>
     [Id(6), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public GroupChangeState? Change { get; set; }
+
+    /// <summary>
+    /// The last commit that carried events, as (version, step): what the group answers when the event log asks whether a
+    /// prepared commit reached storage (its version alone does not say: a member's delete gives it a version without events).
+    /// </summary>
+    [Id(7)] public long EventsVersion { get; set; }
+
+    [Id(8), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int EventsStep { get; set; }
 }
 
 /// <summary>
@@ -112,4 +135,86 @@ public sealed class GroupChangeChunkState
     /// <summary>The ids in <see cref="Add"/> and <see cref="Remove"/> that are groups (null when none).</summary>
     [Id(3), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public List<string>? Groups { get; set; }
+}
+
+/// <summary>
+/// A tenant's event log (the head of its feed): the sequence counter, the events of the open page, the commits prepared but
+/// not yet resolved, and the sequence numbers of discarded commits (docs/architecture.md, "Events").
+/// </summary>
+[GenerateSerializer, Alias("scim.state.EventLog")]
+public sealed class EventLogState
+{
+    /// <summary>The next sequence number to assign.</summary>
+    [Id(0)] public long Next { get; set; } = 1;
+
+    /// <summary>The oldest retained sequence number (everything before it was erased by retention).</summary>
+    [Id(1)] public long First { get; set; } = 1;
+
+    /// <summary>Every page up to this sequence number is written to its page row; later events are in <see cref="Tail"/>.</summary>
+    [Id(2)] public long SealedThrough { get; set; }
+
+    [Id(3)] public List<StoredEvent> Tail { get; set; } = [];
+
+    [Id(4)] public List<PreparedCommit> Prepared { get; set; } = [];
+
+    /// <summary>Sequence ranges of discarded commits (rare: a write that never reached storage); readers skip them.</summary>
+    [Id(5)] public List<SequenceRange> Discarded { get; set; } = [];
+}
+
+/// <summary>A stored event (see <c>ScimEvent</c>).</summary>
+[GenerateSerializer, Alias("scim.state.Event")]
+public sealed class StoredEvent
+{
+    [Id(0)] public string Id { get; set; } = "";
+
+    [Id(1)] public long Sequence { get; set; }
+
+    [Id(2)] public string Type { get; set; } = "";
+
+    [Id(3)] public DateTimeOffset OccurredAt { get; set; }
+
+    [Id(4)] public string ResourceType { get; set; } = "";
+
+    [Id(5)] public string ResourceId { get; set; } = "";
+
+    [Id(6)] public string Data { get; set; } = "";
+
+    [Id(7), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string[]? Changed { get; set; }
+}
+
+/// <summary>A resource's commit whose events are stored but not yet known to have reached the resource's storage.</summary>
+[GenerateSerializer, Alias("scim.state.PreparedCommit")]
+public sealed class PreparedCommit
+{
+    [Id(0)] public string ResourceType { get; set; } = "";
+
+    [Id(1)] public string ResourceId { get; set; } = "";
+
+    [Id(2)] public long Version { get; set; }
+
+    [Id(3)] public int Step { get; set; }
+
+    /// <summary>Its events are the sequence numbers <see cref="From"/> … <see cref="From"/> + <see cref="Count"/> − 1.</summary>
+    [Id(4)] public long From { get; set; }
+
+    [Id(5)] public int Count { get; set; }
+
+    [Id(6)] public DateTimeOffset PreparedAt { get; set; }
+}
+
+/// <summary>An inclusive range of sequence numbers.</summary>
+[GenerateSerializer, Alias("scim.state.SequenceRange")]
+public sealed class SequenceRange
+{
+    [Id(0)] public long From { get; set; }
+
+    [Id(1)] public long To { get; set; }
+}
+
+/// <summary>The events of one page of a tenant's feed.</summary>
+[GenerateSerializer, Alias("scim.state.EventPage")]
+public sealed class EventPageState
+{
+    [Id(0)] public List<StoredEvent> Events { get; set; } = [];
 }

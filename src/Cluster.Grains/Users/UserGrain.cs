@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Cluster.Grains.Events;
 using Cluster.Grains.Indexes;
 using Cluster.Grains.State;
 using Cluster.Scim;
@@ -37,6 +38,7 @@ public sealed partial class UserGrain(
     private string _userId = "";
     private JsonObject? _resource;
     private IndexClaims _claims = null!;
+    private EventCommits _events = null!;
 
     // Set while a delete removes the user from its groups: no group may add it any more.
     private bool _deleting;
@@ -45,7 +47,8 @@ public sealed partial class UserGrain(
     {
         (_tenantId, _userId) = GrainKeys.ParseResourceKey(this.GetPrimaryKeyString());
         _claims = new IndexClaims(GrainFactory, ResourceKind.User, _tenantId, _userId, e => LogCleanupFailed(logger, e, _tenantId, _userId));
-        if (_state.Exists)
+        _events = new EventCommits(GrainFactory, time, _tenantId, ResourceType.Name, _userId, e => LogConfirmFailed(logger, e, _tenantId, _userId));
+        if (_state.Exists && !_state.Value.Deleted)
         {
             _resource = JsonNode.Parse(_state.Value.Json)!.AsObject();
         }
@@ -120,14 +123,25 @@ public sealed partial class UserGrain(
             return ScimResult.PreconditionFailed(_state.Value.Version);
         }
 
-        await LeaveAllGroupsAsync();
+        // One commit: the user leaves every group it records (the member partitions are the truth: none may keep a deleted
+        // user), then the tombstone is written. Its events — a member_removed per group, then user.deleted — are stored for
+        // good before the tombstone goes.
+        var version = _state.Value.Version + 1;
+        var context = _events.Context(version);
+        List<ScimEvent> events = [.. ResourceEvents.OfLeaving(context, new MemberRef(_userId, MemberKind.User), _memberships.Value.Ids), .. ResourceEvents.OfChange(context, ResourceType, _resource, null)];
+        await _events.CommitAsync(context, events, async () =>
+        {
+            await LeaveAllGroupsAsync();
+            await _state.CommitAsync(new ResourceState { Json = _state.Value.Json, Version = version, Deleted = true, EventsVersion = version }, this);
+        }, durable: true);
+
         var oldHashes = _claims.Held;
-        await _state.CommitAsync(new ResourceState(), this, clear: true);
         _resource = null;
-        _deleting = false;
         _claims.Load(null);
         await _claims.ReleaseAsync(oldHashes);
         await _claims.LeaveDirectoryAsync();
+        await _state.CommitAsync(new ResourceState(), this, clear: true);
+        _deleting = false;
         return ScimResult.NoContent();
     }
 
@@ -163,6 +177,9 @@ public sealed partial class UserGrain(
     public Task<string[]> GetGroupIdsAsync() => Task.FromResult(_memberships.Value.Ids.Order(StringComparer.Ordinal).ToArray());
 
     public Task<bool> OwnsIndexValueAsync(string indexName, string valueHash) => Task.FromResult(_claims.Owns(indexName, valueHash));
+
+    public Task<EventResolution> ResolveEventsAsync(long version, int step) =>
+        Task.FromResult(_events.Resolve(version, step, _state.Exists ? (_state.Value.EventsVersion, 0) : null));
 
     public async Task ReconcileAsync(string? indexName, string? valueHash)
     {
@@ -292,9 +309,12 @@ public sealed partial class UserGrain(
                     : "A unique attribute value is already taken.");
             }
 
-            // 2. Write the user: from here on the change is acknowledged.
+            // 2. Write the user — from here on the change is acknowledged — with its events around the write.
             var json = ScimSerializer.Serialize(resource);
-            await _state.CommitAsync(new ResourceState { Json = json, Version = version }, this);
+            var context = _events.Context(version);
+            var events = ResourceEvents.OfChange(context, ResourceType, created ? null : _resource, resource);
+            var eventsVersion = events.Count > 0 ? version : _state.Value.EventsVersion;
+            await _events.CommitAsync(context, events, () => _state.CommitAsync(new ResourceState { Json = json, Version = version, EventsVersion = eventsVersion }, this));
             _resource = resource;
             _claims.Commit(newHashes);
 
@@ -318,6 +338,9 @@ public sealed partial class UserGrain(
 
     [LoggerMessage(1002, LogLevel.Warning, "Tenant {TenantId}: user {UserId} repaired a stale {IndexName} index entry.")]
     private static partial void LogReconciled(ILogger logger, string tenantId, string userId, string indexName);
+
+    [LoggerMessage(1004, LogLevel.Warning, "Tenant {TenantId}: confirming the events of user {UserId} failed; the event log will resolve them by asking.")]
+    private static partial void LogConfirmFailed(ILogger logger, Exception exception, string tenantId, string userId);
 
     [LoggerMessage(1003, LogLevel.Warning, "Tenant {TenantId}: index cleanup for user {UserId} failed; it will be repaired on the next lookup.")]
     private static partial void LogCleanupFailed(ILogger logger, Exception exception, string tenantId, string userId);

@@ -1,0 +1,162 @@
+namespace Cluster.Abstractions;
+
+/// <summary>
+/// One effective change of a tenant's directory, as the vendor's application receives it from the event feed and from
+/// webhooks (docs/architecture.md, "Events"). <see cref="Sequence"/> is assigned by the tenant's <see cref="IEventLogGrain"/>.
+/// </summary>
+/// <param name="Id">Unique and stable: the same change always has the same id (receivers de-duplicate by it).</param>
+/// <param name="Sequence">Position in the tenant's feed (strictly increasing; 0 before the log assigns it).</param>
+/// <param name="Type">One of <see cref="ScimEventTypes"/>.</param>
+/// <param name="OccurredAt">When the change was made.</param>
+/// <param name="ResourceType"><c>User</c> or <c>Group</c>.</param>
+/// <param name="ResourceId">The user's or group's id (for member events, the group's).</param>
+/// <param name="Data">JSON text: the resource after the change (before it, for a delete), or <c>{"groupId","userId"}</c> for a member event.</param>
+/// <param name="Changed">The attributes a <c>*.updated</c> event changed; null otherwise.</param>
+[GenerateSerializer, Immutable, Alias("scim.ScimEvent")]
+public sealed record ScimEvent(
+    [property: Id(0)] string Id,
+    [property: Id(1)] long Sequence,
+    [property: Id(2)] string Type,
+    [property: Id(3)] DateTimeOffset OccurredAt,
+    [property: Id(4)] string ResourceType,
+    [property: Id(5)] string ResourceId,
+    [property: Id(6)] string Data,
+    [property: Id(7)] string[]? Changed);
+
+/// <summary>The event types.</summary>
+public static class ScimEventTypes
+{
+    public const string UserCreated = "user.created";
+    public const string UserUpdated = "user.updated";
+    public const string UserDeactivated = "user.deactivated";
+    public const string UserReactivated = "user.reactivated";
+    public const string UserDeleted = "user.deleted";
+    public const string GroupCreated = "group.created";
+    public const string GroupUpdated = "group.updated";
+    public const string GroupDeleted = "group.deleted";
+    public const string GroupMemberAdded = "group.member_added";
+    public const string GroupMemberRemoved = "group.member_removed";
+
+    /// <summary>Sent only by a webhook test, never stored in the feed.</summary>
+    public const string Ping = "ping";
+
+    /// <summary>Every type that can appear in the feed (bounded metric label values).</summary>
+    public static IReadOnlyList<string> All { get; } =
+    [
+        UserCreated, UserUpdated, UserDeactivated, UserReactivated, UserDeleted,
+        GroupCreated, GroupUpdated, GroupDeleted, GroupMemberAdded, GroupMemberRemoved,
+    ];
+}
+
+/// <summary>
+/// Which commit of which resource a batch of events belongs to: the resource's version and, for a change applied in
+/// several steps (a large group change), the step (0 = the commit itself). Commits of one resource are ordered by
+/// (<see cref="Version"/>, <see cref="Step"/>).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("scim.EventSource")]
+public sealed record EventSource(
+    [property: Id(0)] string ResourceType,
+    [property: Id(1)] string ResourceId,
+    [property: Id(2)] long Version,
+    [property: Id(3)] int Step)
+{
+    /// <summary>The resource, as one string (the log keeps at most one unresolved commit per resource).</summary>
+    public string ResourceKey => ResourceType + "/" + ResourceId;
+
+    /// <summary>True when this commit comes after <paramref name="other"/> of the same resource.</summary>
+    public bool IsAfter(EventSource other) => Version > other.Version || (Version == other.Version && Step > other.Step);
+}
+
+/// <summary>What a resource says of one of its commits the event log holds as prepared.</summary>
+[GenerateSerializer, Alias("scim.EventResolution")]
+public enum EventResolution
+{
+    /// <summary>The commit's write is under way, or its outcome is not known yet: ask again later.</summary>
+    Pending = 0,
+
+    /// <summary>The write reached storage: the events are part of the feed.</summary>
+    Committed = 1,
+
+    /// <summary>The write never reached storage: the events must never appear.</summary>
+    Aborted = 2,
+}
+
+/// <summary>A resource whose commits carry events: it answers for the ones the log still holds as prepared.</summary>
+public interface IEventSourceGrain : IGrainWithStringKey
+{
+    /// <summary>
+    /// Whether the commit (<paramref name="version"/>, <paramref name="step"/>) of this resource reached storage. Interleaves,
+    /// so it is answered while the resource waits on the log.
+    /// </summary>
+    [Alias("ResolveEvents"), AlwaysInterleave]
+    Task<EventResolution> ResolveEventsAsync(long version, int step);
+}
+
+/// <summary>
+/// A tenant's event feed: every effective change, in one order (<see cref="ScimEvent.Sequence"/>). Resources write their
+/// events here in two phases around their own storage write (docs/architecture.md, "Events"): <see cref="PrepareAsync"/>
+/// before it (durable, not yet visible), <see cref="ConfirmAsync"/> after it. A prepared commit whose confirmation never
+/// comes is resolved by asking the resource (<see cref="IEventSourceGrain"/>). Readers see the feed up to the first
+/// unresolved commit, so nothing is ever skipped. Key: <see cref="GrainKeys.EventLog"/>.
+/// </summary>
+[Alias("scim.IEventLogGrain")]
+public interface IEventLogGrain : IGrainWithStringKey
+{
+    /// <summary>
+    /// Stores <paramref name="events"/> as prepared (durably) and assigns their sequence numbers. An earlier prepared commit of
+    /// the same resource is thereby resolved: committed when it comes before <paramref name="source"/> (the resource has
+    /// moved on from it), discarded when it is the same commit again (its write never happened).
+    /// </summary>
+    [Alias("Prepare")]
+    Task PrepareAsync(EventSource source, ScimEvent[] events);
+
+    /// <summary>The commit's write reached storage: its events become part of the feed (<paramref name="durable"/>: only once that is stored).</summary>
+    [Alias("Confirm")]
+    Task ConfirmAsync(EventSource source, bool durable);
+
+    /// <summary>Up to <paramref name="limit"/> events after sequence <paramref name="after"/> (null: from the oldest retained).</summary>
+    [Alias("Read"), AlwaysInterleave]
+    Task<EventPage> ReadAsync(long? after, int limit);
+
+    /// <summary>The feed's bounds (for the admin API, metrics and the webhook).</summary>
+    [Alias("Info"), AlwaysInterleave]
+    Task<EventLogInfo> GetInfoAsync();
+}
+
+/// <summary>A page of the feed.</summary>
+/// <param name="Events">In sequence order.</param>
+/// <param name="Cursor">Where the next read starts (<c>after</c>): the last event's sequence, or the given cursor when none.</param>
+/// <param name="HasMore">True when more events are already readable after this page.</param>
+/// <param name="Expired">True when the given cursor is older than the retention window (the events after it are gone).</param>
+[GenerateSerializer, Immutable, Alias("scim.EventPage")]
+public sealed record EventPage(
+    [property: Id(0)] ScimEvent[] Events,
+    [property: Id(1)] long Cursor,
+    [property: Id(2)] bool HasMore,
+    [property: Id(3)] bool Expired);
+
+/// <summary>The bounds of a tenant's feed.</summary>
+/// <param name="First">The oldest retained sequence.</param>
+/// <param name="Readable">Every event up to this sequence is readable (it is one less than the first unresolved commit).</param>
+/// <param name="Next">The next sequence to assign.</param>
+/// <param name="OldestUnresolvedAt">When the oldest unresolved commit was prepared, or null.</param>
+[GenerateSerializer, Immutable, Alias("scim.EventLogInfo")]
+public sealed record EventLogInfo(
+    [property: Id(0)] long First,
+    [property: Id(1)] long Readable,
+    [property: Id(2)] long Next,
+    [property: Id(3)] DateTimeOffset? OldestUnresolvedAt);
+
+/// <summary>One page of a tenant's feed: the events of a fixed range of sequence numbers. Key: <see cref="GrainKeys.EventPage"/>.</summary>
+[Alias("scim.IEventPageGrain")]
+public interface IEventPageGrain : IGrainWithStringKey
+{
+    [Alias("Write")]
+    Task WriteAsync(ScimEvent[] events);
+
+    [Alias("Read"), ReadOnly]
+    Task<ScimEvent[]> ReadAsync();
+
+    [Alias("Clear")]
+    Task ClearAsync();
+}

@@ -1,0 +1,89 @@
+namespace Cluster.Grains.Events;
+
+/// <summary>
+/// The one commit path for events, shared by users and groups: a resource's write that makes a change is wrapped as
+/// prepare (the tenant's log stores the events durably, not yet readable) → the resource's own storage write (the commit
+/// point, after which the client is answered) → confirm (the events become readable). The resource answers the log's
+/// questions about commits it prepared and never confirmed (<see cref="Resolve"/>). See docs/architecture.md, "Events".
+/// </summary>
+/// <remarks>
+/// Why the events are prepared before the write and not written into the resource's row as an outbox: the log then never has
+/// to recognise a re-sent outbox (it would need to remember every commit of every resource to do so), and a deleted
+/// resource needs no row to carry its events — only a tombstone until its delete is confirmed durably.
+/// </remarks>
+internal sealed class EventCommits(IGrainFactory grains, TimeProvider time, string tenantId, string resourceType, string resourceId, Action<Exception> confirmFailed)
+{
+    // The commit whose write is under way (the log may ask while the resource waits on it).
+    private EventSource? _inFlight;
+
+    /// <summary>
+    /// True after a write failed: it may still have reached storage (a timeout is not a rejection), so until the activation
+    /// is replaced (the failed write deactivates it) the outcome of any prepared commit is unknown.
+    /// </summary>
+    private bool _uncertain;
+
+    /// <summary>The events of a commit of this resource at (<paramref name="version"/>, <paramref name="step"/>), to fill with <see cref="EventContext.Event"/>.</summary>
+    public EventContext Context(long version, int step = 0) =>
+        new(tenantId, resourceType, resourceId, new EventSource(resourceType, resourceId, version, step), time.GetUtcNow());
+
+    /// <summary>
+    /// Runs <paramref name="write"/> — the commit point — between the events' prepare and their confirmation. Without events,
+    /// just the write. A failed prepare fails the commit before anything is written; a failed confirmation does not (the log
+    /// resolves the commit by asking, <see cref="Resolve"/>) unless <paramref name="durable"/> asks for it to be stored before
+    /// this returns (a delete, whose tombstone goes once the log has its events for good).
+    /// </summary>
+    public async Task CommitAsync(EventContext context, IReadOnlyCollection<ScimEvent> events, Func<Task> write, bool durable = false)
+    {
+        if (events.Count == 0)
+        {
+            await write();
+            return;
+        }
+
+        var log = grains.GetGrain<IEventLogGrain>(GrainKeys.EventLog(tenantId));
+        _inFlight = context.Source;
+        try
+        {
+            await log.PrepareAsync(context.Source, [.. events]);
+            try
+            {
+                await write();
+            }
+            catch
+            {
+                _uncertain = true;
+                throw;
+            }
+
+            try
+            {
+                await log.ConfirmAsync(context.Source, durable);
+            }
+            catch (Exception e) when (!durable)
+            {
+                confirmFailed(e);
+            }
+        }
+        finally
+        {
+            _inFlight = null;
+        }
+    }
+
+    /// <summary>
+    /// The answer to the log about a prepared commit: pending while its write is under way (or after a failed write, until
+    /// this activation is replaced), else committed when the resource's stored state has reached it
+    /// (<paramref name="committedThrough"/>: the last commit with events the stored state reflects, null without a record).
+    /// </summary>
+    public EventResolution Resolve(long version, int step, (long Version, int Step)? committedThrough)
+    {
+        if (_uncertain || (_inFlight is { } inFlight && inFlight.Version == version && inFlight.Step == step))
+        {
+            return EventResolution.Pending;
+        }
+
+        return committedThrough is { } done && (done.Version > version || (done.Version == version && done.Step >= step))
+            ? EventResolution.Committed
+            : EventResolution.Aborted;
+    }
+}

@@ -1,0 +1,342 @@
+using Cluster.Grains.State;
+
+namespace Cluster.Grains.Events;
+
+/// <summary>
+/// A tenant's event feed (docs/architecture.md, "Events"). Resources hand their events over in two phases around their own
+/// storage write: <see cref="PrepareAsync"/> before it stores them durably under new sequence numbers, not yet readable;
+/// <see cref="ConfirmAsync"/> after it makes them readable. A prepared commit that is never confirmed — its resource's process
+/// died, or the log's did and forgot the confirmation — is resolved by asking the resource whether its write reached
+/// storage (<see cref="IEventSourceGrain.ResolveEventsAsync"/>): committed, its events stay; not, they are discarded and
+/// readers skip their numbers. Readers see everything before the first unresolved commit, so no reader ever passes an
+/// event that could still appear: the feed only grows at its end.
+/// </summary>
+/// <remarks>
+/// Storage: the head (this grain's row) holds the counter, the prepared commits and the events of the open page; every full
+/// page of <see cref="PageSize"/> sequence numbers is written once to its own row (<see cref="IEventPageGrain"/>), so reading
+/// a page costs one row whatever the feed's length, and retention drops whole pages.
+/// </remarks>
+public sealed partial class EventLogGrain(
+    [PersistentState("events", StorageNames.Default)] IPersistentState<EventLogState> state,
+    Microsoft.Extensions.Options.IOptions<EventsOptions> options,
+    TimeProvider time,
+    ILogger<EventLogGrain> logger) : Grain, IEventLogGrain
+{
+    /// <summary>Sequence numbers per page row.</summary>
+    public const int PageSize = 16;
+
+    /// <summary>Most events one read returns.</summary>
+    public const int MaxReadLimit = 1000;
+
+    // A prepared commit is asked about once it is this old (its confirmation normally follows within milliseconds).
+    private static readonly TimeSpan ResolveAfter = TimeSpan.FromSeconds(3);
+
+    // Retention is checked at most this often (and on activation).
+    private static readonly TimeSpan RetentionCheckPeriod = TimeSpan.FromHours(1);
+
+    private readonly CommittedState<EventLogState> _state = new(state);
+
+    // Prepared commits confirmed since the head was last written: readable now, dropped from the head by its next write.
+    private readonly HashSet<string> _confirmed = new(StringComparer.Ordinal);
+
+    private string _tenantId = "";
+    private IGrainTimer? _resolver;
+    private DateTimeOffset _retentionCheckedAt = DateTimeOffset.MinValue;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _tenantId = GrainKeys.TenantOfKey(this.GetPrimaryKeyString());
+        this.RegisterGrainTimer(_ => ApplyRetentionAsync(), TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+        if (_state.Value.Prepared.Count > 0)
+        {
+            // Confirmations held only in memory by the previous activation are gone: ask the resources.
+            StartResolver();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task PrepareAsync(EventSource source, ScimEvent[] events)
+    {
+        var next = Working();
+        if (next.Prepared.FirstOrDefault(p => KeyOf(p) == source.ResourceKey) is { } earlier)
+        {
+            if (source.IsAfter(SourceOf(earlier)))
+            {
+                // The resource moved on: the earlier commit reached its storage.
+                next.Prepared.Remove(earlier);
+            }
+            else
+            {
+                // The same commit prepared again: its first write never reached storage.
+                Discard(next, earlier);
+            }
+        }
+
+        var now = time.GetUtcNow();
+        var from = next.Next;
+        for (var i = 0; i < events.Length; i++)
+        {
+            next.Tail.Add(Store(events[i] with { Sequence = from + i }));
+        }
+
+        next.Next += events.Length;
+        next.Prepared.Add(new PreparedCommit
+        {
+            ResourceType = source.ResourceType,
+            ResourceId = source.ResourceId,
+            Version = source.Version,
+            Step = source.Step,
+            From = from,
+            Count = events.Length,
+            PreparedAt = now,
+        });
+        await SealFullPagesAsync(next);
+        await WriteAsync(next);
+        StartResolver();
+    }
+
+    public async Task ConfirmAsync(EventSource source, bool durable)
+    {
+        var prepared = _state.Value.Prepared.FirstOrDefault(p => KeyOf(p) == source.ResourceKey && p.Version == source.Version && p.Step == source.Step);
+        if (prepared is null)
+        {
+            // Already resolved (a later prepare of the resource, or a resolution that asked first).
+            return;
+        }
+
+        _confirmed.Add(ConfirmationKey(prepared));
+        if (durable)
+        {
+            await WriteAsync(Working());
+        }
+    }
+
+    public async Task<EventPage> ReadAsync(long? after, int limit)
+    {
+        limit = Math.Clamp(limit, 1, MaxReadLimit);
+        var head = _state.Value;
+        if (after is { } cursor && cursor + 1 < head.First)
+        {
+            return new EventPage([], cursor, false, Expired: true);
+        }
+
+        var readable = Frontier(head) - 1;
+        var seq = Math.Max(after.HasValue ? after.Value + 1 : head.First, head.First);
+        var events = new List<ScimEvent>(Math.Min(limit, 64));
+        var examined = after ?? head.First - 1;
+        while (seq <= readable && events.Count < limit)
+        {
+            var page = (seq - 1) / PageSize;
+            var pageEnd = (page + 1) * PageSize;
+            var stored = pageEnd <= head.SealedThrough
+                ? await GrainFactory.GetGrain<IEventPageGrain>(GrainKeys.EventPage(_tenantId, page)).ReadAsync()
+                : [.. head.Tail.Select(Load)];
+            foreach (var e in stored.Where(e => e.Sequence >= seq && e.Sequence <= Math.Min(pageEnd, readable)).OrderBy(e => e.Sequence))
+            {
+                if (events.Count == limit)
+                {
+                    break;
+                }
+
+                examined = e.Sequence;
+                if (!IsDiscarded(head, e.Sequence))
+                {
+                    events.Add(e);
+                }
+            }
+
+            if (events.Count < limit)
+            {
+                examined = Math.Min(pageEnd, readable);
+            }
+
+            seq = pageEnd + 1;
+        }
+
+        return new EventPage([.. events], Math.Max(examined, after ?? 0), examined < readable, Expired: false);
+    }
+
+    public Task<EventLogInfo> GetInfoAsync()
+    {
+        var head = _state.Value;
+        var unresolved = Unresolved(head).Select(p => (DateTimeOffset?)p.PreparedAt).Min();
+        return Task.FromResult(new EventLogInfo(head.First, Frontier(head) - 1, head.Next, unresolved));
+    }
+
+    /// <summary>Asks the resources about commits prepared a while ago and never confirmed.</summary>
+    private async Task ResolveAsync()
+    {
+        var now = time.GetUtcNow();
+        var due = Unresolved(_state.Value).Where(p => now - p.PreparedAt >= ResolveAfter).ToArray();
+        var discarded = new List<PreparedCommit>();
+        foreach (var prepared in due)
+        {
+            var answer = await ResourceKind.OfName(prepared.ResourceType)
+                .Grain(GrainFactory, _tenantId, prepared.ResourceId)
+                .ResolveEventsAsync(prepared.Version, prepared.Step);
+            if (answer == EventResolution.Committed)
+            {
+                _confirmed.Add(ConfirmationKey(prepared));
+            }
+            else if (answer == EventResolution.Aborted)
+            {
+                discarded.Add(prepared);
+            }
+        }
+
+        if (discarded.Count > 0 || (_confirmed.Count > 0 && due.Length > 0))
+        {
+            var next = Working();
+            foreach (var prepared in discarded)
+            {
+                LogDiscarded(logger, _tenantId, prepared.ResourceType, prepared.ResourceId, prepared.Version);
+                Discard(next, next.Prepared.First(p => ConfirmationKey(p) == ConfirmationKey(prepared)));
+            }
+
+            await WriteAsync(next);
+        }
+
+        if (Unresolved(_state.Value).Length == 0 && _state.Value.Prepared.Count == 0)
+        {
+            _resolver?.Dispose();
+            _resolver = null;
+        }
+    }
+
+    /// <summary>Drops whole pages whose events are all older than the retention window.</summary>
+    private async Task ApplyRetentionAsync()
+    {
+        var now = time.GetUtcNow();
+        if (now - _retentionCheckedAt < RetentionCheckPeriod)
+        {
+            return;
+        }
+
+        _retentionCheckedAt = now;
+        var cutoff = now - TimeSpan.FromDays(options.Value.RetentionDays);
+        var next = Working();
+        var dropped = false;
+        while (next.First <= next.SealedThrough)
+        {
+            var page = (next.First - 1) / PageSize;
+            var grain = GrainFactory.GetGrain<IEventPageGrain>(GrainKeys.EventPage(_tenantId, page));
+            var events = await grain.ReadAsync();
+            if (events.Length > 0 && events.Max(e => e.OccurredAt) >= cutoff)
+            {
+                break;
+            }
+
+            await grain.ClearAsync();
+            next.First = ((page + 1) * PageSize) + 1;
+            next.Discarded.RemoveAll(r => r.To < next.First);
+            dropped = true;
+        }
+
+        if (dropped)
+        {
+            await WriteAsync(next);
+        }
+    }
+
+    private async Task SealFullPagesAsync(EventLogState head)
+    {
+        var writes = new List<Task>();
+        while (head.SealedThrough + PageSize < head.Next)
+        {
+            var (from, to) = (head.SealedThrough + 1, head.SealedThrough + PageSize);
+            var page = head.Tail.Where(e => e.Sequence >= from && e.Sequence <= to).Select(Load).ToArray();
+            writes.Add(GrainFactory.GetGrain<IEventPageGrain>(GrainKeys.EventPage(_tenantId, (from - 1) / PageSize)).WriteAsync(page));
+            head.SealedThrough = to;
+        }
+
+        await Task.WhenAll(writes);
+        head.Tail.RemoveAll(e => e.Sequence <= head.SealedThrough);
+    }
+
+    private async Task WriteAsync(EventLogState next)
+    {
+        await _state.CommitAsync(next, this);
+        _confirmed.Clear();
+    }
+
+    // A copy of the head to change: the confirmed commits are dropped from it (the next write persists that).
+    private EventLogState Working()
+    {
+        var head = _state.Value;
+        return new EventLogState
+        {
+            Next = head.Next,
+            First = head.First,
+            SealedThrough = head.SealedThrough,
+            Tail = [.. head.Tail],
+            Prepared = [.. head.Prepared.Where(p => !_confirmed.Contains(ConfirmationKey(p)))],
+            Discarded = [.. head.Discarded],
+        };
+    }
+
+    private void StartResolver() =>
+        _resolver ??= this.RegisterGrainTimer(_ => ResolveAsync(), new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)) { KeepAlive = true });
+
+    private PreparedCommit[] Unresolved(EventLogState head) => [.. head.Prepared.Where(p => !_confirmed.Contains(ConfirmationKey(p)))];
+
+    private long Frontier(EventLogState head) => Unresolved(head).Select(p => (long?)p.From).Min() ?? head.Next;
+
+    private static void Discard(EventLogState head, PreparedCommit prepared)
+    {
+        head.Prepared.Remove(prepared);
+        if (prepared.Count > 0)
+        {
+            var (from, to) = (prepared.From, prepared.From + prepared.Count - 1);
+            head.Discarded.Add(new SequenceRange { From = from, To = to });
+            head.Tail.RemoveAll(e => e.Sequence >= from && e.Sequence <= to);
+        }
+    }
+
+    private static bool IsDiscarded(EventLogState head, long sequence) => head.Discarded.Any(r => sequence >= r.From && sequence <= r.To);
+
+    private static string KeyOf(PreparedCommit p) => p.ResourceType + "/" + p.ResourceId;
+
+    private static string ConfirmationKey(PreparedCommit p) => string.Concat(KeyOf(p), "@", p.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), ".", p.Step.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    private static EventSource SourceOf(PreparedCommit p) => new(p.ResourceType, p.ResourceId, p.Version, p.Step);
+
+    internal static StoredEvent Store(ScimEvent e) => new()
+    {
+        Id = e.Id,
+        Sequence = e.Sequence,
+        Type = e.Type,
+        OccurredAt = e.OccurredAt,
+        ResourceType = e.ResourceType,
+        ResourceId = e.ResourceId,
+        Data = e.Data,
+        Changed = e.Changed,
+    };
+
+    internal static ScimEvent Load(StoredEvent e) => new(e.Id, e.Sequence, e.Type, e.OccurredAt, e.ResourceType, e.ResourceId, e.Data, e.Changed);
+
+    [LoggerMessage(1301, LogLevel.Warning, "Tenant {TenantId}: discarded the prepared events of {ResourceType} {ResourceId} version {Version}: its write never reached storage.")]
+    private static partial void LogDiscarded(ILogger logger, string tenantId, string resourceType, string resourceId, long version);
+}
+
+/// <summary>One page of a tenant's feed (see <see cref="EventLogGrain"/>).</summary>
+public sealed class EventPageGrain(
+    [PersistentState("page", StorageNames.Default)] IPersistentState<EventPageState> state) : Grain, IEventPageGrain
+{
+    private readonly CommittedState<EventPageState> _state = new(state);
+
+    public Task WriteAsync(ScimEvent[] events) =>
+        _state.CommitAsync(new EventPageState { Events = [.. events.Select(EventLogGrain.Store)] }, this);
+
+    public Task<ScimEvent[]> ReadAsync() => Task.FromResult(_state.Value.Events.Select(EventLogGrain.Load).ToArray());
+
+    public async Task ClearAsync()
+    {
+        if (_state.Exists)
+        {
+            await _state.CommitAsync(new EventPageState(), this, clear: true);
+        }
+
+        DeactivateOnIdle();
+    }
+}
