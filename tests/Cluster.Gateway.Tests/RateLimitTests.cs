@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Headers;
 using Cluster.Abstractions;
 using Cluster.TestInfrastructure;
 using Microsoft.AspNetCore.Builder;
@@ -9,8 +10,9 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Cluster.Gateway.Tests;
 
 /// <summary>
-/// Per-tenant token buckets and the gateway-wide concurrency limit, through the real pipeline. No timing: the tiny
-/// tenant limit refills one token every 1000 s, and the concurrency test holds a request open inside the gateway.
+/// Per-tenant token buckets, the per-address budget of failed lookups and the gateway-wide concurrency limit, through
+/// the real pipeline. No timing: the tiny limits refill one token every 1000 s, and the concurrency test holds a request
+/// open inside the gateway.
 /// </summary>
 public sealed class RateLimitTests
 {
@@ -78,6 +80,80 @@ public sealed class RateLimitTests
         using var metricsClient = gateway.CreateClient();
         var metrics = await metricsClient.GetStringAsync("/metrics");
         Assert.Matches(@"scim_limits_rejections_total\{[^}]*reason=""tenant-rate""[^}]*\} [1-9]", metrics);
+    }
+
+    [Fact]
+    public async Task AClientOverItsFailedLookupBudgetGets429BeforeAnyGrainCallWhileKnownTenantsKeepWorking()
+    {
+        await using var gateway = GatewayFactory.With(new Dictionary<string, string?>
+        {
+            ["RateLimits:FailedAuthentication:PermitsPerSecond"] = "0.001",
+            ["RateLimits:FailedAuthentication:Burst"] = "3",
+            // Every request re-reads the known tenant's credentials, so that path is taken while the budget is spent.
+            ["Gateway:TokenCacheSeconds"] = "0",
+        }).WithStorageProbe();
+        var tenant = await gateway.CreateTenantAsync();
+        using var scim = gateway.ScimClient(tenant);
+        using (var known = await scim.GetAsync(ScimUsers.Filter("first@contoso.com")))
+        {
+            Assert.Equal(HttpStatusCode.OK, known.StatusCode);
+        }
+
+        // The test server gives requests no remote address: they all come from one client.
+        using var stranger = gateway.CreateClient();
+        stranger.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "scim_" + new string('A', 43));
+        string[] spent = [GrainKeys.NewTenantId(), GrainKeys.NewTenantId(), GrainKeys.NewTenantId()];
+        foreach (var unknown in spent)
+        {
+            using var response = await stranger.GetAsync($"/scim/v2/tenants/{unknown}/Users");
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            Assert.Equal(1, StorageProbe.ReadsOf(GrainKeys.Tenant(unknown)));
+        }
+
+        var refused = GrainKeys.NewTenantId();
+        using (var throttled = await stranger.GetAsync($"/scim/v2/tenants/{refused}/Users"))
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, throttled.StatusCode);
+            Assert.Equal(ScimUsers.ScimJson, throttled.Content.Headers.ContentType?.MediaType);
+            Assert.True(throttled.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
+            var body = await ScimUsers.BodyAsync(throttled);
+            Assert.Equal("urn:ietf:params:scim:api:messages:2.0:Error", body["schemas"]![0]!.GetValue<string>());
+            Assert.Equal("429", body["status"]!.GetValue<string>());
+            Assert.Null(body["scimType"]);
+            Assert.DoesNotContain(refused, body.ToJsonString(), StringComparison.Ordinal);
+        }
+
+        // Refused before any grain call: the tenant grain was never activated.
+        Assert.Equal(0, StorageProbe.ReadsOf(GrainKeys.Tenant(refused)));
+
+        // Answers from memory are not limited: an id remembered as unknown, another tenant's wrong token.
+        using (var remembered = await stranger.GetAsync($"/scim/v2/tenants/{spent[0]}/Users"))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, remembered.StatusCode);
+        }
+
+        using (var wrongToken = await stranger.GetAsync(new Uri(tenant.ScimUrl + "/Users")))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, wrongToken.StatusCode);
+        }
+
+        // The known tenant keeps working from the same address, reads and writes.
+        for (var i = 0; i < 10; i++)
+        {
+            using var response = await scim.GetAsync(ScimUsers.Filter($"probe{i}@contoso.com"));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        using (var created = await scim.PostAsync("Users", ScimUsers.NewUser("jo@contoso.com")))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        // Counted by reason, with the bounded tenant label: the refused id is no label value.
+        using var metricsClient = gateway.CreateClient();
+        var metrics = await metricsClient.GetStringAsync("/metrics");
+        Assert.Matches(@"scim_limits_rejections_total\{[^}]*reason=""failed-auth""[^}]*tenant=""other""[^}]*\} 1\b", metrics);
+        Assert.DoesNotContain(refused, metrics, StringComparison.Ordinal);
     }
 
     [Fact]

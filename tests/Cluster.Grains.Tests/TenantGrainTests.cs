@@ -1,10 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Cluster.Abstractions;
-using Cluster.Gateway.Auth;
-using Cluster.Gateway.Hosting;
 using Cluster.TestInfrastructure;
-using Microsoft.Extensions.Options;
 
 namespace Cluster.Grains.Tests;
 
@@ -83,11 +80,11 @@ public sealed class TenantGrainTests(ClusterFixture fixture)
 
         // The gateway's validator (a fresh one: no cache) accepts exactly the remaining tokens.
         var tenantId = tenant.GetPrimaryKeyString();
-        var validator = new TenantTokenValidator(fixture.Client, Options.Create(new GatewayOptions()), TimeProvider.System);
-        Assert.True(await validator.ValidateAsync(tenantId, first.Secret));
-        Assert.True(await validator.ValidateAsync(tenantId, third.Secret));
-        Assert.False(await validator.ValidateAsync(tenantId, second.Secret));
-        Assert.False(await validator.ValidateAsync(GrainKeys.NewTenantId(), first.Secret));
+        var validator = GatewayAuth.Validator(fixture.Client);
+        Assert.True(await validator.AcceptsAsync(tenantId, first.Secret));
+        Assert.True(await validator.AcceptsAsync(tenantId, third.Secret));
+        Assert.False(await validator.AcceptsAsync(tenantId, second.Secret));
+        Assert.False(await validator.AcceptsAsync(GrainKeys.NewTenantId(), first.Secret));
 
         Assert.False(await tenant.RevokeTokenAsync(second.Id));
         Assert.False(await tenant.RevokeTokenAsync("no-such-token"));

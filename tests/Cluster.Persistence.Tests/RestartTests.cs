@@ -3,8 +3,6 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Azure.Data.Tables;
 using Cluster.Abstractions;
-using Cluster.Gateway.Auth;
-using Cluster.Gateway.Hosting;
 using Cluster.Gateway.Querying;
 using Cluster.Grains.State;
 using Cluster.Scim.Filtering;
@@ -12,7 +10,6 @@ using Cluster.Scim.Resources;
 using Cluster.Scim.Schema;
 using Cluster.TestInfrastructure;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Options;
 using Orleans.TestingHost;
 using Xunit.Abstractions;
 
@@ -105,10 +102,10 @@ public sealed class RestartTests(ITestOutputHelper output)
                 // The stored name still enforces uniqueness; the old and deleted names are free.
                 Assert.Equal(409, (await grains.GetGrain<IUserGrain>(GrainKeys.User(tenantId, GrainKeys.NewResourceId())).CreateAsync(Resource(newName, null))).Status);
 
-                var validator = new TenantTokenValidator(grains, Options.Create(new GatewayOptions()), TimeProvider.System);
-                Assert.True(await validator.ValidateAsync(tenantId, token.Secret));
-                Assert.False(await validator.ValidateAsync(tenantId, revoked.Secret));
-                Assert.False(await validator.ValidateAsync(tenantId, token.Secret + "x"));
+                var validator = GatewayAuth.Validator(grains);
+                Assert.True(await validator.AcceptsAsync(tenantId, token.Secret));
+                Assert.False(await validator.AcceptsAsync(tenantId, revoked.Secret));
+                Assert.False(await validator.AcceptsAsync(tenantId, token.Secret + "x"));
                 var info = (await grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId)).GetInfoAsync())!;
                 Assert.Equal(token.Id, Assert.Single(info.Tokens).Id);
 

@@ -1,7 +1,4 @@
-using Cluster.Grains;
 using Microsoft.Extensions.Configuration;
-using Orleans.Runtime.Hosting;
-using Orleans.Storage;
 using Orleans.TestingHost;
 using Xunit;
 
@@ -25,7 +22,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         builder.ConfigureSilo((_, silo) =>
         {
             silo.AddScimGrains(MemoryStorage());
-            silo.Services.AddGrainStorage(StorageNames.Default, (sp, name) => new ProbedGrainStorage(MemoryGrainStorageFactory.Create(sp, name)));
+            StorageProbe.Install(silo.Services);
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();

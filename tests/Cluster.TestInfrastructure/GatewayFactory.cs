@@ -71,6 +71,12 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
         return this;
     }
 
+    /// <summary>
+    /// Routes the co-hosted silo's grain storage through <see cref="StorageProbe"/> (reads and writes counted per grain).
+    /// Call before the first request.
+    /// </summary>
+    public GatewayFactory WithStorageProbe() => WithServices(StorageProbe.Install);
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         foreach (var (key, value) in _settings)

@@ -1,15 +1,19 @@
 using System.Collections.Concurrent;
+using Cluster.Grains;
 using Cluster.Grains.State;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Runtime.Hosting;
 using Orleans.Storage;
 
 namespace Cluster.TestInfrastructure;
 
 /// <summary>
-/// Test-only view into grain storage: counts the writes of each grain (by primary key) and makes chosen writes fail,
+/// Test-only view into grain storage: counts the reads and writes of each grain (by primary key) and makes chosen writes fail,
 /// the way a storage outage or a process dying mid-operation would. Grain code knows nothing of it.
 /// </summary>
 public static class StorageProbe
 {
+    private static readonly ConcurrentDictionary<string, int> Reads = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, int> Writes = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, int> Failures = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<(string Key, string State), object?> Written = new();
@@ -23,6 +27,16 @@ public static class StorageProbe
 
     /// <summary>The largest state written so far, in bytes of its System.Text.Json form (how the silos store it).</summary>
     public static long LargestWrite => Interlocked.Read(ref _largestWrite);
+
+    /// <summary>
+    /// Routes a silo's grain storage (memory storage, <c>Storage:Provider=Memory</c>) through the probe. Call after the
+    /// silo's own registrations: the last registration of the storage name wins.
+    /// </summary>
+    public static void Install(IServiceCollection siloServices) =>
+        siloServices.AddGrainStorage(StorageNames.Default, (sp, name) => new ProbedGrainStorage(MemoryGrainStorageFactory.Create(sp, name)));
+
+    /// <summary>State reads of the grain with this primary key so far (one per activation).</summary>
+    public static int ReadsOf(string key) => Reads.TryGetValue(key, out var n) ? n : 0;
 
     /// <summary>Writes (and clears) of the grain with this primary key so far.</summary>
     public static int WritesOf(string key) => Writes.TryGetValue(key, out var n) ? n : 0;
@@ -59,6 +73,8 @@ public static class StorageProbe
         }
     }
 
+    internal static void OnRead(string key) => Reads.AddOrUpdate(key, 1, (_, n) => n + 1);
+
     internal static void OnWrite(string key)
     {
         Interlocked.Increment(ref _totalWrites);
@@ -92,11 +108,14 @@ public sealed class HeldWrite
     }
 }
 
-/// <summary>Grain storage that reports every write to <see cref="StorageProbe"/> before passing it on.</summary>
+/// <summary>Grain storage that reports every read and write to <see cref="StorageProbe"/> before passing it on.</summary>
 internal sealed class ProbedGrainStorage(IGrainStorage inner) : IGrainStorage
 {
-    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
-        inner.ReadStateAsync(stateName, grainId, grainState);
+    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        StorageProbe.OnRead(grainId.Key.ToString()!);
+        return inner.ReadStateAsync(stateName, grainId, grainState);
+    }
 
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {

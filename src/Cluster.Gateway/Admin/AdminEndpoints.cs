@@ -24,7 +24,7 @@ public static class AdminEndpoints
     }
 
     private static async Task<Results<Created<CreatedTenant>, ProblemHttpResult>> CreateTenantAsync(
-        CreateTenantRequest? body, HttpRequest request, IGrainFactory grains, IOptions<GatewayOptions> options, ILogger<CreateTenantRequest> logger)
+        CreateTenantRequest? body, HttpRequest request, IGrainFactory grains, TenantCredentialCache credentials, IOptions<GatewayOptions> options, ILogger<CreateTenantRequest> logger)
     {
         var name = body?.Name?.Trim();
         if (string.IsNullOrEmpty(name) || name.Length > 200 || name.Any(char.IsControl))
@@ -39,6 +39,9 @@ public static class AdminEndpoints
             return TypedResults.Problem(statusCode: 409, title: "Tenant id collision", detail: "Retry the request.");
         }
 
+        // This gateway must not keep remembering the new id as unknown. Other gateways can hold such an entry only if
+        // a client asked for this 128-bit random id before it existed; it would expire within Gateway:UnknownTenantCacheSeconds.
+        credentials.Invalidate(tenantId);
         GatewayLog.TenantCreated(logger, tenantId);
         var created = new CreatedTenant(tenantId, name, ScimUrls.TenantBase(request, options, tenantId), new TokenSecret(token.Id, token.Secret, token.CreatedAt));
         return TypedResults.Created($"/admin/tenants/{tenantId}", created);
@@ -85,14 +88,14 @@ public static class AdminEndpoints
     }
 
     private static async Task<Results<NoContent, NotFound<Microsoft.AspNetCore.Mvc.ProblemDetails>>> RevokeTokenAsync(
-        string tenantId, string tokenId, IGrainFactory grains, TenantTokenValidator validator, ILogger<CreateTenantRequest> logger)
+        string tenantId, string tokenId, IGrainFactory grains, TenantCredentialCache credentials, ILogger<CreateTenantRequest> logger)
     {
         if (!GrainKeys.IsValidId(tenantId) || !await grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId)).RevokeTokenAsync(tokenId))
         {
             return TypedResults.NotFound(new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = 404, Title = "Not found", Detail = "No such tenant or token." });
         }
 
-        validator.Invalidate(tenantId);
+        credentials.Invalidate(tenantId);
         GatewayLog.TokenRevoked(logger, tenantId, tokenId);
         return TypedResults.NoContent();
     }

@@ -1,5 +1,5 @@
 using Cluster.Gateway.Http;
-using Cluster.Gateway.Resilience;
+using Cluster.Gateway.Limits;
 using Cluster.ServiceDefaults.Telemetry;
 
 namespace Cluster.Gateway.Auth;
@@ -7,9 +7,10 @@ namespace Cluster.Gateway.Auth;
 /// <summary>
 /// Runs before routing for everything under <c>/scim/v2/tenants/{tenantId}</c>: the bearer token must belong to that
 /// tenant. Anything else — no header, a wrong token, another tenant's token, an unknown tenant — is the same 401,
-/// revealing nothing, whatever the path or method (so unknown routes and 405s are authenticated too).
+/// revealing nothing, whatever the path or method (so unknown routes and 405s are authenticated too). A client address
+/// over its budget of failed lookups gets 429 instead, for tenants this gateway does not know (<see cref="TenantTokenValidator"/>).
 /// </summary>
-public sealed class ScimAuthenticationMiddleware(RequestDelegate next, TenantTokenValidator validator, GrainCallRetry retry, ScimInstruments instruments, ILogger<ScimAuthenticationMiddleware> logger)
+public sealed class ScimAuthenticationMiddleware(RequestDelegate next, TenantTokenValidator validator, ScimInstruments instruments, ILogger<ScimAuthenticationMiddleware> logger)
 {
     /// <summary>Route prefix of the SCIM endpoints, up to the tenant id.</summary>
     public const string TenantsPrefix = "/scim/v2/tenants";
@@ -26,7 +27,15 @@ public sealed class ScimAuthenticationMiddleware(RequestDelegate next, TenantTok
         var header = context.Request.Headers.Authorization.ToString();
         const string Scheme = "Bearer ";
         var token = header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase) ? header[Scheme.Length..].Trim() : "";
-        if (token.Length == 0 || !await retry.ExecuteAsync(CallSafety.Read, () => validator.ValidateAsync(tenantId, token).AsTask(), context.RequestAborted))
+        var check = token.Length == 0 ? TokenCheck.Invalid : await validator.ValidateAsync(tenantId, token, context.Connection.RemoteIpAddress);
+        if (check.RetryAfter is { } wait)
+        {
+            instruments.LimitRejected(ScimInstruments.LimitReasons.FailedAuthentication, tenantId);
+            await ScimRateLimiting.TooManyRequests("Too many failed authentications from this client address.", wait).ExecuteAsync(context);
+            return;
+        }
+
+        if (!check.IsValid)
         {
             GatewayLog.Unauthorized(logger, context.Request.Method, token.Length == 0);
             instruments.TokenRejected(tenantId, missing: token.Length == 0);
@@ -35,6 +44,7 @@ public sealed class ScimAuthenticationMiddleware(RequestDelegate next, TenantTok
             return;
         }
 
+        instruments.TenantSeen(tenantId);
         await next(context);
     }
 }

@@ -1,39 +1,57 @@
-using System.Collections.Concurrent;
+using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Cluster.Abstractions;
-using Cluster.Gateway.Hosting;
-using Microsoft.Extensions.Options;
+using Cluster.Gateway.Limits;
 
 namespace Cluster.Gateway.Auth;
 
 /// <summary>
-/// Checks SCIM bearer tokens in memory. Each tenant's token hashes are fetched from its grain and trusted for
-/// <see cref="GatewayOptions.TokenCacheSeconds"/>, which bounds how long a revoked token keeps working on any gateway.
-/// Presented tokens are hashed and compared with every stored hash in constant time.
+/// Checks SCIM bearer tokens in memory, against the tenant's token hashes from <see cref="TenantCredentialCache"/>.
+/// Presented tokens are hashed and compared with every stored hash in constant time. A lookup that would cost a grain
+/// call for a tenant this gateway knows nothing about is refused, before that call, while the client address is over
+/// its budget of such failed lookups (<see cref="FailedAuthenticationLimiter"/>).
 /// </summary>
-public sealed class TenantTokenValidator(IGrainFactory grains, IOptions<GatewayOptions> options, TimeProvider time)
+public sealed class TenantTokenValidator(TenantCredentialCache credentials, FailedAuthenticationLimiter failures)
 {
-    private readonly ConcurrentDictionary<string, CacheEntry> _cache = new(StringComparer.Ordinal);
-
-    /// <summary>True when <paramref name="token"/> is a valid token of tenant <paramref name="tenantId"/>.</summary>
-    public async ValueTask<bool> ValidateAsync(string tenantId, string token)
+    /// <summary>Whether <paramref name="token"/> is a valid token of tenant <paramref name="tenantId"/>, asked by <paramref name="client"/>.</summary>
+    public async ValueTask<TokenCheck> ValidateAsync(string tenantId, string token, IPAddress? client)
     {
         if (!GrainKeys.IsValidId(tenantId) || token.Length is 0 or > 512)
         {
-            return false;
+            return TokenCheck.Invalid;
         }
 
-        var credentials = await GetCredentialsAsync(tenantId);
-        if (!credentials.Exists)
+        if (!credentials.IsNewLookup(tenantId))
         {
-            return false;
+            return Check(await credentials.GetAsync(tenantId), token);
         }
 
+        // A tenant this gateway knows nothing about: a grain activation and a storage read, for an id anyone can make up.
+        using var lookup = failures.Begin(client);
+        if (lookup.RetryAfter is { } wait)
+        {
+            return TokenCheck.Throttled(wait);
+        }
+
+        var check = Check(await credentials.GetAsync(tenantId), token);
+        if (!check.IsValid)
+        {
+            lookup.Failed();
+        }
+
+        return check;
+    }
+
+    private static TokenCheck Check(TenantCredentials tenant, string token) =>
+        tenant.Exists && Matches(token, tenant.TokenHashes) ? TokenCheck.Valid : TokenCheck.Invalid;
+
+    private static bool Matches(string token, IReadOnlyList<byte[]> hashes)
+    {
         Span<byte> presented = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(Encoding.UTF8.GetBytes(token), presented);
         var valid = false;
-        foreach (var hash in credentials.TokenHashes)
+        foreach (var hash in hashes)
         {
             // No early exit: the time taken does not depend on which token matched.
             valid |= CryptographicOperations.FixedTimeEquals(presented, hash);
@@ -41,23 +59,14 @@ public sealed class TenantTokenValidator(IGrainFactory grains, IOptions<GatewayO
 
         return valid;
     }
+}
 
-    /// <summary>Forgets a tenant's cached tokens (this gateway only; others expire within the cache time).</summary>
-    public void Invalidate(string tenantId) => _cache.TryRemove(tenantId, out _);
+/// <summary>The answer to a bearer token: valid, invalid (401), or not looked up because the client must wait (429).</summary>
+public readonly record struct TokenCheck(bool IsValid, TimeSpan? RetryAfter)
+{
+    public static TokenCheck Valid => new(true, null);
 
-    private Task<TenantCredentials> GetCredentialsAsync(string tenantId)
-    {
-        var now = time.GetTimestamp();
-        if (_cache.TryGetValue(tenantId, out var entry) && now < entry.ExpiresAt && !entry.Credentials.IsFaulted)
-        {
-            return entry.Credentials;
-        }
+    public static TokenCheck Invalid => new(false, null);
 
-        var lifetime = TimeSpan.FromSeconds(options.Value.TokenCacheSeconds);
-        var fresh = new CacheEntry(grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId)).GetCredentialsAsync(), now + (long)(lifetime.TotalSeconds * time.TimestampFrequency));
-        _cache[tenantId] = fresh;
-        return fresh.Credentials;
-    }
-
-    private sealed record CacheEntry(Task<TenantCredentials> Credentials, long ExpiresAt);
+    public static TokenCheck Throttled(TimeSpan retryAfter) => new(false, retryAfter);
 }

@@ -51,7 +51,7 @@ public static class BulkEndpoints
         using var lease = limits.AcquireBulkOperations(tenantId, operations.Count - 1);
         if (!lease.IsAcquired)
         {
-            request.HttpContext.RequestServices.GetService<ScimInstruments>()?.LimitRejected("tenant-rate", tenantId);
+            request.HttpContext.RequestServices.GetService<ScimInstruments>()?.LimitRejected(ScimInstruments.LimitReasons.TenantRate, tenantId);
             return TenantRateLimitPolicy.Throttled(lease);
         }
 

@@ -40,6 +40,9 @@ public static class GatewayHostingExtensions
         builder.Services.AddOptions<GrainCallRetryOptions>().BindConfiguration(GrainCallRetryOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<GrainCallRetry>();
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddOptions<FailedAuthenticationLimitOptions>().BindConfiguration(FailedAuthenticationLimitOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<FailedAuthenticationLimiter>();
+        builder.Services.AddSingleton<TenantCredentialCache>();
         builder.Services.AddSingleton<TenantTokenValidator>();
         builder.Services.AddSingleton<ResourceQueries>();
         builder.Services.AddSingleton<AdminKeyFilter>();

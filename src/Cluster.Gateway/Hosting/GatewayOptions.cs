@@ -24,6 +24,22 @@ public sealed class GatewayOptions
     [Range(0, 5)]
     public double TokenCacheSeconds { get; set; } = 2;
 
+    /// <summary>
+    /// Most tenants a gateway keeps in its credential cache (tenants that exist, and ids remembered as unknown). Default
+    /// 100,000 entries: about 300 bytes for an unknown id and 500 for a tenant with two tokens, so at most about 50 MB.
+    /// When it is full, new entries are not kept until a background compaction has dropped some, unknown ids first,
+    /// then the least recently used.
+    /// </summary>
+    [Range(100, 10_000_000)]
+    public int CredentialCacheSize { get; set; } = 100_000;
+
+    /// <summary>
+    /// How long a gateway remembers that a tenant id does not exist, so repeated requests for it need no grain call.
+    /// Default 30 s; 0 = not remembered.
+    /// </summary>
+    [Range(0, 300)]
+    public double UnknownTenantCacheSeconds { get; set; } = 30;
+
     /// <summary>Largest accepted SCIM request body, in bytes (413 beyond).</summary>
     [Range(1024, 64 * 1024 * 1024)]
     public int MaxBodyBytes { get; set; } = 1024 * 1024;

@@ -16,6 +16,8 @@ namespace Cluster.Gateway.Limits;
 /// <item>per tenant, a token bucket (<c>RateLimits:Default:PermitsPerSecond</c> / <c>Burst</c>, overridden per tenant by
 /// <c>RateLimits:Tenants:{tenantId}:…</c>); a tenant over its limit gets 429 with <c>Retry-After</c> and a SCIM error
 /// body, and no other tenant notices;</item>
+/// <item>per client address, failed authentications that would cost a grain call (<see cref="FailedAuthenticationLimiter"/>,
+/// <c>RateLimits:FailedAuthentication:…</c>), checked by the authentication middleware before that call; 429 too;</item>
 /// <item>one concurrency limit for all SCIM and admin requests of this gateway (<c>RateLimits:MaxConcurrentRequests</c>,
 /// with a queue of <c>RateLimits:MaxQueuedRequests</c>) that protects the silos; beyond it, 503 with <c>Retry-After</c>.</item>
 /// </list>
@@ -63,6 +65,26 @@ public static class ScimRateLimiting
         return builder;
     }
 
+    /// <summary>
+    /// A token bucket of <paramref name="burst"/> tokens refilled at <paramref name="permitsPerSecond"/> (at least one token
+    /// per refill: a rate below 1 refills one token every 1/rate seconds), without a queue.
+    /// </summary>
+    internal static TokenBucketRateLimiterOptions TokenBucket(double permitsPerSecond, int burst) => new()
+    {
+        TokenLimit = burst,
+        TokensPerPeriod = permitsPerSecond >= 1 ? (int)Math.Round(permitsPerSecond) : 1,
+        ReplenishmentPeriod = permitsPerSecond >= 1 ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(1 / permitsPerSecond),
+        QueueLimit = 0,
+        AutoReplenishment = true,
+    };
+
+    /// <summary>A SCIM 429: <paramref name="reason"/>, then the whole seconds to wait, also in <c>Retry-After</c>.</summary>
+    internal static IResult TooManyRequests(string reason, TimeSpan retryAfter)
+    {
+        var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        return ScimHttp.Error(429, null, $"{reason} Retry after {seconds} seconds.", r => r.Headers.RetryAfter = seconds);
+    }
+
     // Health, liveness and metrics stay reachable when the gateway is saturated.
     private static bool IsLimitedPath(PathString path) =>
         path.StartsWithSegments(ScimExceptionHandler.ScimPathPrefix) || path.StartsWithSegments("/admin");
@@ -70,7 +92,7 @@ public static class ScimRateLimiting
     private static async ValueTask OnOverloadedAsync(OnRejectedContext context, CancellationToken cancellationToken)
     {
         var http = context.HttpContext;
-        http.RequestServices.GetService<ScimInstruments>()?.LimitRejected("concurrency", http.Request.RouteValues[ScimUrls.TenantRouteValue] as string);
+        http.RequestServices.GetService<ScimInstruments>()?.LimitRejected(ScimInstruments.LimitReasons.Concurrency, http.Request.RouteValues[ScimUrls.TenantRouteValue] as string);
         const string Detail = "The service is busy. Retry later.";
         if (http.Request.Path.StartsWithSegments(ScimExceptionHandler.ScimPathPrefix))
         {
@@ -116,11 +138,9 @@ public sealed class TenantRateLimitPolicy : IRateLimiterPolicy<string>
     }
 
     /// <summary>The 429 for a tenant over its limit, with <c>Retry-After</c> from the lease.</summary>
-    public static IResult Throttled(RateLimitLease lease)
-    {
-        var value = RetryAfterSeconds(lease);
-        return ScimHttp.Error(429, null, $"Too many requests for this tenant. Retry after {value} seconds.", r => r.Headers.RetryAfter = value);
-    }
+    public static IResult Throttled(RateLimitLease lease) =>
+        ScimRateLimiting.TooManyRequests("Too many requests for this tenant.",
+            lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromSeconds(1));
 
     // Malformed tenant ids (answered 401 anyway) share one bucket, so they cannot create buckets without bound.
     private const string InvalidTenantKey = "-invalid-";
@@ -142,14 +162,7 @@ public sealed class TenantRateLimitPolicy : IRateLimiterPolicy<string>
             return RateLimitPartition.GetNoLimiter(key);
         }
 
-        return RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = burst,
-            TokensPerPeriod = rate >= 1 ? (int)Math.Round(rate) : 1,
-            ReplenishmentPeriod = rate >= 1 ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(1 / rate),
-            QueueLimit = 0,
-            AutoReplenishment = true,
-        });
+        return RateLimitPartition.GetTokenBucketLimiter(key, _ => ScimRateLimiting.TokenBucket(rate, burst));
     }
 
     /// <summary>The rate (permits per second) and burst of a tenant: its own settings, else the defaults.</summary>
@@ -179,11 +192,7 @@ public sealed class TenantRateLimitPolicy : IRateLimiterPolicy<string>
 
     private static async ValueTask OnThrottledAsync(OnRejectedContext context, CancellationToken cancellationToken)
     {
-        context.HttpContext.RequestServices.GetService<ScimInstruments>()?.LimitRejected("tenant-rate", context.HttpContext.Request.RouteValues[ScimUrls.TenantRouteValue] as string);
+        context.HttpContext.RequestServices.GetService<ScimInstruments>()?.LimitRejected(ScimInstruments.LimitReasons.TenantRate, context.HttpContext.Request.RouteValues[ScimUrls.TenantRouteValue] as string);
         await Throttled(context.Lease).ExecuteAsync(context.HttpContext);
     }
-
-    private static string RetryAfterSeconds(RateLimitLease lease) =>
-        (lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)) : 1)
-            .ToString(CultureInfo.InvariantCulture);
 }

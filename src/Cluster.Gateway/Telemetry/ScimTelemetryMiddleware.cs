@@ -6,7 +6,8 @@ namespace Cluster.Gateway.Telemetry;
 /// <summary>
 /// The one place SCIM requests are measured. It wraps the whole SCIM pipeline (outside the exception handler, so
 /// it sees the status the client gets): request count and duration by operation, resource type, status class and
-/// tenant label; provisioning outcomes; active tenants. It also tags the request span with the tenant id and opens
+/// tenant label; provisioning outcomes (active tenants are noted by the authentication middleware, which alone knows
+/// that a token was accepted). It also tags the request span with the tenant id and opens
 /// a logging scope with the request id and tenant id. Tenant ids are opaque random ids, not personal data; no
 /// userName, email or token is recorded.
 /// </summary>
@@ -43,11 +44,6 @@ public sealed class ScimTelemetryMiddleware(RequestDelegate next, ScimInstrument
             {
                 var status = context.Response.StatusCode;
                 instruments.RequestCompleted(operation, resourceType, status, tenantId, Stopwatch.GetElapsedTime(started));
-                if (tenantId is not null && status != StatusCodes.Status401Unauthorized && operation != ScimOperations.Unmatched)
-                {
-                    instruments.TenantSeen(tenantId);
-                }
-
                 if (Outcome(context.Request.Method, status, outcome) is { } provisioning)
                 {
                     instruments.ProvisioningOutcome(provisioning, resourceType, outcome.ScimType, tenantId);

@@ -51,6 +51,19 @@ public sealed class ScimInstruments
         public const string Rejected = "rejected";
     }
 
+    /// <summary>Values of <see cref="Tags.Reason"/> for requests refused by a gateway limit.</summary>
+    public static class LimitReasons
+    {
+        /// <summary>A tenant over its request rate (429).</summary>
+        public const string TenantRate = "tenant-rate";
+
+        /// <summary>A client address over its budget of failed authentications that need a grain call (429).</summary>
+        public const string FailedAuthentication = "failed-auth";
+
+        /// <summary>The gateway's concurrency limit and queue are full (503).</summary>
+        public const string Concurrency = "concurrency";
+    }
+
     /// <summary>Values of <see cref="Tags.Result"/> for index lookups.</summary>
     public static class LookupResults
     {
@@ -84,7 +97,7 @@ public sealed class ScimInstruments
         _authFailures = meter.CreateCounter<long>("scim.auth.failures", "{request}", "SCIM requests refused for a missing or invalid bearer token.");
         _indexLookups = meter.CreateCounter<long>("scim.index.lookups", "{lookup}", "Index lookups of filter queries: hit, miss, stale-repaired.");
         _limitRejections = meter.CreateCounter<long>("scim.limits.rejections", "{request}",
-            "Requests refused by a gateway limit: reason tenant-rate (429) or concurrency (503).");
+            "Requests refused by a gateway limit: reason tenant-rate (429), failed-auth (429) or concurrency (503).");
         meter.CreateObservableGauge("scim.tenants.active", CountActiveTenants, "{tenant}",
             $"Tenants with an authenticated SCIM request on this process in the last {ActiveTenantWindow.TotalMinutes:0} minutes.");
     }
@@ -121,7 +134,7 @@ public sealed class ScimInstruments
     public void TokenRejected(string? tenantId, bool missing) =>
         _authFailures.Add(1, new TagList { { Tags.Reason, missing ? "missing" : "invalid" }, { Tags.Tenant, TenantLabel(tenantId) } });
 
-    /// <summary>A request refused by a limit: <paramref name="reason"/> is <c>tenant-rate</c> (429) or <c>concurrency</c> (503).</summary>
+    /// <summary>A request refused by a limit (<see cref="LimitReasons"/>); the tenant label is bounded like every other.</summary>
     public void LimitRejected(string reason, string? tenantId) =>
         _limitRejections.Add(1, new TagList { { Tags.Reason, reason }, { Tags.Tenant, TenantLabel(tenantId) } });
 

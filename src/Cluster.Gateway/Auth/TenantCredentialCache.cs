@@ -1,0 +1,129 @@
+using System.Collections.Concurrent;
+using Cluster.Abstractions;
+using Cluster.Gateway.Hosting;
+using Cluster.Gateway.Resilience;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Internal;
+using Microsoft.Extensions.Options;
+
+namespace Cluster.Gateway.Auth;
+
+/// <summary>
+/// What this gateway knows of tenants' credentials (token hashes), bounded in size and in age
+/// (docs/architecture.md, "Tenants and tokens"):
+/// <list type="bullet">
+/// <item>a tenant's credentials are trusted for <see cref="GatewayOptions.TokenCacheSeconds"/> after they were read
+/// from its grain, so a revocation takes effect within that time on every gateway (<see cref="Invalidate"/> makes
+/// the gateway that served it forget at once);</item>
+/// <item>a tenant that exists is remembered as existing for <see cref="KnownTenantRetention"/> after its last read, so
+/// re-reading its credentials is never mistaken for a lookup of an unknown tenant (<see cref="IsNewLookup"/>);</item>
+/// <item>a tenant id that does not exist is remembered as unknown for <see cref="GatewayOptions.UnknownTenantCacheSeconds"/>;</item>
+/// <item>at most <see cref="GatewayOptions.CredentialCacheSize"/> entries (a <see cref="MemoryCache"/> size limit;
+/// unknown tenants are compacted first, then the least recently used).</item>
+/// </list>
+/// Concurrent reads of one tenant's credentials share one grain call.
+/// </summary>
+/// <remarks>
+/// An entry is never replaced in place: it is removed, then added. The <see cref="MemoryCache"/> of .NET 9 and of
+/// .NET 10 before 10.0.15 miscounts its size when a replaced entry is removed concurrently, and can then refuse every
+/// new entry for good (dotnet/runtime#129186, reproduced on 10.0.12); adds and removes alone are counted correctly.
+/// </remarks>
+public sealed class TenantCredentialCache : IDisposable
+{
+    /// <summary>How long a tenant that exists is remembered as existing after its credentials were last read: longer than Entra's ~40-minute cycle.</summary>
+    public static readonly TimeSpan KnownTenantRetention = TimeSpan.FromHours(1);
+
+    // Credentials of every tenant that does not exist (shared: an unknown tenant's entry holds no data of its own).
+    private static readonly TenantCredentials Unknown = new(false, []);
+
+    private readonly IGrainFactory _grains;
+    private readonly GrainCallRetry _retry;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _trusted;
+    private readonly TimeSpan _unknownFor;
+    private readonly MemoryCache _cache;
+    private readonly ConcurrentDictionary<string, Lazy<Task<TenantCredentials>>> _lookups = new(StringComparer.Ordinal);
+
+    public TenantCredentialCache(IGrainFactory grains, GrainCallRetry retry, IOptions<GatewayOptions> options, TimeProvider time)
+    {
+        _grains = grains;
+        _retry = retry;
+        _time = time;
+        _trusted = TimeSpan.FromSeconds(options.Value.TokenCacheSeconds);
+        _unknownFor = TimeSpan.FromSeconds(options.Value.UnknownTenantCacheSeconds);
+        _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = options.Value.CredentialCacheSize, Clock = new Clock(time) });
+    }
+
+    /// <summary>Entries held now (tenants that exist and ids remembered as unknown); at most <see cref="GatewayOptions.CredentialCacheSize"/>.</summary>
+    public int Count => _cache.Count;
+
+    /// <summary>
+    /// True when reading this tenant's credentials would start a grain call for a tenant this gateway knows nothing
+    /// about: no entry (current, due for a re-read, or unknown) and no read under way. Only such a read activates a
+    /// grain and reads storage for an id any client can make up, so only it is worth limiting.
+    /// </summary>
+    public bool IsNewLookup(string tenantId) => !_cache.TryGetValue(tenantId, out _) && !_lookups.ContainsKey(tenantId);
+
+    /// <summary>The tenant's credentials: from memory while trusted, else from its grain (one call shared by concurrent readers).</summary>
+    public ValueTask<TenantCredentials> GetAsync(string tenantId)
+    {
+        if (_cache.TryGetValue(tenantId, out var value) && value is Entry entry && (!entry.Credentials.Exists || _time.GetElapsedTime(entry.ReadAt) < _trusted))
+        {
+            return ValueTask.FromResult(entry.Credentials);
+        }
+
+        return new ValueTask<TenantCredentials>(ReadSharedAsync(tenantId));
+    }
+
+    /// <summary>Forgets a tenant (this gateway only): after a revocation, and when the tenant is created.</summary>
+    public void Invalidate(string tenantId) => _cache.Remove(tenantId);
+
+    public void Dispose() => _cache.Dispose();
+
+    private async Task<TenantCredentials> ReadSharedAsync(string tenantId)
+    {
+        var read = _lookups.GetOrAdd(tenantId, static (id, self) => new Lazy<Task<TenantCredentials>>(() => self.ReadAsync(id)), this);
+        try
+        {
+            return await read.Value;
+        }
+        finally
+        {
+            // Every reader removes it (only the first succeeds); the result is in the cache before the task completes.
+            _lookups.TryRemove(new KeyValuePair<string, Lazy<Task<TenantCredentials>>>(tenantId, read));
+        }
+    }
+
+    private async Task<TenantCredentials> ReadAsync(string tenantId)
+    {
+        var read = await _retry.ExecuteAsync(CallSafety.Read, () => _grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId)).GetCredentialsAsync());
+        _cache.Remove(tenantId);
+        if (read.Exists)
+        {
+            _cache.Set(tenantId, new Entry(read, _time.GetTimestamp()), new MemoryCacheEntryOptions
+            {
+                Size = 1,
+                AbsoluteExpirationRelativeToNow = KnownTenantRetention,
+            });
+        }
+        else if (_unknownFor > TimeSpan.Zero)
+        {
+            _cache.Set(tenantId, new Entry(Unknown, _time.GetTimestamp()), new MemoryCacheEntryOptions
+            {
+                Size = 1,
+                AbsoluteExpirationRelativeToNow = _unknownFor,
+                Priority = CacheItemPriority.Low,
+            });
+        }
+
+        return read.Exists ? read : Unknown;
+    }
+
+    private sealed record Entry(TenantCredentials Credentials, long ReadAt);
+
+    // The cache's expiry follows the gateway's TimeProvider (tests drive it with a fake one).
+    private sealed class Clock(TimeProvider time) : ISystemClock
+    {
+        public DateTimeOffset UtcNow => time.GetUtcNow();
+    }
+}

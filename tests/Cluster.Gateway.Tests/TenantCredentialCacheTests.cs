@@ -1,0 +1,84 @@
+using Cluster.Abstractions;
+using Cluster.Gateway.Hosting;
+using Cluster.TestInfrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Cluster.Gateway.Tests;
+
+/// <summary>
+/// The gateway's credential cache (invariant 2, issue 11): positive entries trusted at most Gateway:TokenCacheSeconds,
+/// unknown tenants remembered for Gateway:UnknownTenantCacheSeconds, at most Gateway:CredentialCacheSize entries.
+/// Each test builds its own cache over the real grains of a co-hosted silo; time is a <see cref="FakeTimeProvider"/>.
+/// </summary>
+public sealed class TenantCredentialCacheTests(GatewayFactory gateway) : IClassFixture<GatewayFactory>
+{
+    private IGrainFactory Grains => gateway.Services.GetRequiredService<IGrainFactory>();
+
+    [Fact]
+    public async Task ARevocationOnAnotherGatewayTakesEffectWithinTokenCacheSecondsAndInvalidateAtOnce()
+    {
+        var time = new FakeTimeProvider();
+        using var cache = GatewayAuth.CredentialCache(Grains, new GatewayOptions { TokenCacheSeconds = 2 }, time);
+        var tenant = await gateway.CreateTenantAsync();
+        var grain = Grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenant.TenantId));
+        var second = (await grain.IssueTokenAsync())!;
+        Assert.Equal(2, (await cache.GetAsync(tenant.TenantId)).TokenHashes.Count);
+
+        // Revoked through the grain, as another gateway does: this cache is not told.
+        Assert.True(await grain.RevokeTokenAsync(tenant.TokenId));
+        time.Advance(TimeSpan.FromSeconds(1.9));
+        Assert.Equal(2, (await cache.GetAsync(tenant.TenantId)).TokenHashes.Count);
+        time.Advance(TimeSpan.FromSeconds(0.1));
+        Assert.Single((await cache.GetAsync(tenant.TenantId)).TokenHashes);
+
+        // The tenant stays known to exist after its credentials were re-read, so re-reading it is never limited.
+        Assert.False(cache.IsNewLookup(tenant.TenantId));
+
+        // The gateway that serves a revocation forgets at once, without waiting.
+        Assert.True(await grain.RevokeTokenAsync(second.Id));
+        cache.Invalidate(tenant.TenantId);
+        Assert.Empty((await cache.GetAsync(tenant.TenantId)).TokenHashes);
+    }
+
+    [Fact]
+    public async Task AnUnknownTenantIsRememberedForUnknownTenantCacheSecondsUntilItIsCreated()
+    {
+        var time = new FakeTimeProvider();
+        using var cache = GatewayAuth.CredentialCache(Grains, new GatewayOptions { UnknownTenantCacheSeconds = 30 }, time);
+        var tenantId = GrainKeys.NewTenantId();
+
+        Assert.True(cache.IsNewLookup(tenantId));
+        Assert.False((await cache.GetAsync(tenantId)).Exists);
+        time.Advance(TimeSpan.FromSeconds(29));
+        Assert.False(cache.IsNewLookup(tenantId));
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(cache.IsNewLookup(tenantId));
+
+        // Remembered as unknown again, then created: the entry is stale until the creating gateway forgets it.
+        Assert.False((await cache.GetAsync(tenantId)).Exists);
+        Assert.NotNull(await Grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId)).CreateAsync("Created later"));
+        Assert.False((await cache.GetAsync(tenantId)).Exists);
+        cache.Invalidate(tenantId);
+        Assert.Single((await cache.GetAsync(tenantId)).TokenHashes);
+    }
+
+    [Fact]
+    public async Task TheCacheHoldsAtMostCredentialCacheSizeEntriesAndDropsUnknownTenantsFirst()
+    {
+        const int Size = 100;
+        using var cache = GatewayAuth.CredentialCache(Grains, new GatewayOptions { CredentialCacheSize = Size });
+        var tenant = await gateway.CreateTenantAsync();
+        Assert.True((await cache.GetAsync(tenant.TenantId)).Exists);
+
+        // Ten times the bound of unknown ids, 20 at a time.
+        for (var batch = 0; batch < 50; batch++)
+        {
+            await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => cache.GetAsync(GrainKeys.NewTenantId()).AsTask()));
+            Assert.InRange(cache.Count, 1, Size);
+        }
+
+        Assert.False(cache.IsNewLookup(tenant.TenantId));
+        Assert.Single((await cache.GetAsync(tenant.TenantId)).TokenHashes);
+    }
+}
