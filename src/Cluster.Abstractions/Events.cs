@@ -160,3 +160,32 @@ public interface IEventPageGrain : IGrainWithStringKey
     [Alias("Clear")]
     Task ClearAsync();
 }
+
+/// <summary>
+/// The wire form of an event, the same in the feed (<c>GET /admin/tenants/{tenantId}/events</c>) and in a webhook's body:
+/// <c>{"id","tenantId","sequence","type","occurredAt","resourceType","resourceId","data",("changed")}</c>.
+/// </summary>
+public static class ScimEventJson
+{
+    /// <summary>The event as a JSON object (<c>changed</c> only on <c>*.updated</c> events).</summary>
+    public static System.Text.Json.Nodes.JsonObject ToJson(string tenantId, ScimEvent e)
+    {
+        var json = new System.Text.Json.Nodes.JsonObject
+        {
+            ["id"] = e.Id,
+            ["tenantId"] = tenantId,
+            ["sequence"] = e.Sequence,
+            ["type"] = e.Type,
+            ["occurredAt"] = e.OccurredAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture),
+            ["resourceType"] = e.ResourceType,
+            ["resourceId"] = e.ResourceId,
+            ["data"] = System.Text.Json.Nodes.JsonNode.Parse(e.Data),
+        };
+        if (e.Changed is { } changed)
+        {
+            json["changed"] = new System.Text.Json.Nodes.JsonArray([.. changed.Select(c => (System.Text.Json.Nodes.JsonNode?)c)]);
+        }
+
+        return json;
+    }
+}

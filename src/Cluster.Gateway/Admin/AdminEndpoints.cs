@@ -20,6 +20,7 @@ public static class AdminEndpoints
         admin.MapGet("/tenants/{tenantId}", GetTenantAsync);
         admin.MapPost("/tenants/{tenantId}/tokens", IssueTokenAsync);
         admin.MapDelete("/tenants/{tenantId}/tokens/{tokenId}", RevokeTokenAsync);
+        admin.MapEventFeed();
         return app;
     }
 
