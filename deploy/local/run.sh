@@ -17,9 +17,13 @@
 #                       Azurite ports (default 10000 / 10001 / 10002)
 #   DATA_DIR            state directory (default <repo>/.data): azurite/ (storage, kept across
 #                       restarts, azurite.log), logs/ (build-*.log, silo-<i>.log, gateway-<i>.log),
-#                       bin/{silo,gateway}/ (published hosts), admin-key, pids, run.pid
+#                       bin/{silo,gateway}/ (published hosts), admin-key, events-key, pids, run.pid
 #   ADMIN_API_KEY       admin API key of the gateways; default: read from $DATA_DIR/admin-key, or
 #                       generated (32 random bytes, hex) and saved there with mode 600
+#   EVENTS_SECRET_KEY   Events:SecretKey of the silos (encrypts webhook secrets at rest; base64 of 32 bytes);
+#                       default: read from $DATA_DIR/events-key, or generated and saved there with mode 600.
+#                       Silos and gateways also get Events:AllowInsecureWebhooks=true (http and loopback
+#                       webhook receivers, for development on this machine)
 #   CONFIGURATION       build configuration (default Release)
 #   SKIP_BUILD          1 = do not build/publish, reuse $DATA_DIR/bin and the CLI build (default 0)
 #   START_TIMEOUT       seconds to wait for each silo's GET /alive and gateway's GET /health (120)
@@ -105,6 +109,7 @@ LOG_DIR="$DATA_DIR/logs"
 PIDS_FILE="$DATA_DIR/pids"
 RUN_PID_FILE="$DATA_DIR/run.pid"
 KEY_FILE="$DATA_DIR/admin-key"
+EVENTS_KEY_FILE="$DATA_DIR/events-key"
 mkdir -p "$LOG_DIR" "$DATA_DIR/azurite"
 
 # Refuse to start twice on the same DATA_DIR; clean up after a run that was killed with SIGKILL.
@@ -119,18 +124,27 @@ if [[ -f "$PIDS_FILE" ]]; then
   rm -f "$PIDS_FILE"
 fi
 
-# Admin API key.
-if [[ -z "${ADMIN_API_KEY:-}" ]]; then
-  if [[ -s "$KEY_FILE" ]]; then
-    ADMIN_API_KEY="$(tr -d ' \t\r\n' <"$KEY_FILE")"
+# key_from_file FILE WHAT GENERATOR: print the key saved in FILE; without one, make one with GENERATOR, save it
+# there (mode 600) and print it. Keys are kept across restarts, like the storage they protect.
+key_from_file() {
+  local file=$1 what=$2 generator=$3 key
+  if [[ -s "$file" ]]; then
+    key="$(tr -d ' \t\r\n' <"$file")"
   else
-    ADMIN_API_KEY="$(head -c 32 /dev/urandom | od -An -v -tx1 | tr -d ' \n')"
-    (umask 077 && printf '%s\n' "$ADMIN_API_KEY" >"$KEY_FILE")
-    chmod 600 "$KEY_FILE"
-    log "generated a new admin API key in $KEY_FILE"
+    key="$("$generator")"
+    (umask 077 && printf '%s\n' "$key" >"$file")
+    chmod 600 "$file"
+    log "generated a new $what in $file"
   fi
-fi
-[[ -n "$ADMIN_API_KEY" ]] || die "empty admin API key (check $KEY_FILE)"
+  [[ -n "$key" ]] || die "empty $what (check $file)"
+  printf '%s' "$key"
+}
+hex_key() { head -c 32 /dev/urandom | od -An -v -tx1 | tr -d ' \n'; }
+base64_key() { head -c 32 /dev/urandom | base64 | tr -d '\n'; }
+
+# Admin API key; Events:SecretKey (the silos must read back the webhook secrets they stored).
+[[ -n "${ADMIN_API_KEY:-}" ]] || ADMIN_API_KEY="$(key_from_file "$KEY_FILE" "admin API key" hex_key)"
+[[ -n "${EVENTS_SECRET_KEY:-}" ]] || EVENTS_SECRET_KEY="$(key_from_file "$EVENTS_KEY_FILE" "events secret key" base64_key)"
 
 # Every port must be free before anything starts (a silo dies on a busy port).
 check_port_free() { # check_port_free PORT WHAT VARIABLE
@@ -321,6 +335,7 @@ HOST_ENV=(
   "Storage__Provider=AzureTable"
   "Storage__ConnectionString=$CONN"
   "Admin__ApiKey=$ADMIN_API_KEY"
+  "Events__AllowInsecureWebhooks=true"
   "DOTNET_ENVIRONMENT=Production"
   "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=$THREADPOOL_SPIN_LIMIT"
   "ASPNETCORE_ENVIRONMENT=Production"
@@ -331,6 +346,7 @@ for ((i = 0; i < SILOS; i++)); do
     "Cluster__SiloPort=$((SILO_PORT + i))" \
     "Cluster__GatewayPort=$((SILO_GATEWAY_PORT + i))" \
     "Cluster__AdvertisedIP=127.0.0.1" \
+    "Events__SecretKey=$EVENTS_SECRET_KEY" \
     "Cluster__ProbeTimeoutSeconds=$PROBE_TIMEOUT_SECONDS" \
     "Cluster__NumMissedProbesLimit=$MISSED_PROBES_LIMIT" \
     "Cluster__NumVotesForDeathDeclaration=$DEATH_VOTES" \

@@ -42,7 +42,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
             ["Storage:Provider"] = "AzureTable",
             ["Storage:ConnectionString"] = connectionString,
             ["Storage:TableName"] = tableName,
-        }).AddInMemoryCollection(TestExtension.Settings).Build();
+        }).AddInMemoryCollection(TestExtension.Settings).AddInMemoryCollection(TestEvents.Settings).Build();
 
         var builder = new InProcessTestClusterBuilder(initialSilosCount: 3);
         builder.Options.ServiceId = "scim-failover-" + run;

@@ -50,7 +50,7 @@ public sealed class GroupFailoverTests(ITestOutputHelper output)
             ["Storage:Provider"] = "AzureTable",
             ["Storage:ConnectionString"] = connectionString,
             ["Storage:TableName"] = tableName,
-        }).AddInMemoryCollection(TestExtension.Settings).Build();
+        }).AddInMemoryCollection(TestExtension.Settings).AddInMemoryCollection(TestEvents.Settings).Build();
 
         var builder = new InProcessTestClusterBuilder(initialSilosCount: 3);
         builder.Options.ServiceId = "scim-group-failover-" + run;

@@ -206,7 +206,7 @@ public sealed class RestartTests(ITestOutputHelper output)
             ["Storage:Provider"] = "AzureTable",
             ["Storage:ConnectionString"] = connectionString,
             ["Storage:TableName"] = tableName,
-        }).AddInMemoryCollection(TestExtension.Settings).Build();
+        }).AddInMemoryCollection(TestExtension.Settings).AddInMemoryCollection(TestEvents.Settings).Build();
         var builder = new InProcessTestClusterBuilder(initialSilosCount: 1);
         builder.Options.ServiceId = serviceId;
         builder.ConfigureSilo((_, silo) => silo.AddScimGrains(configuration));

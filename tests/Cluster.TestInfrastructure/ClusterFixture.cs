@@ -34,10 +34,11 @@ public sealed class ClusterFixture : IAsyncLifetime
         await Cluster.DisposeAsync();
     }
 
-    /// <summary>Configuration selecting memory grain storage, with the test extension schemas (<see cref="TestExtension"/>).</summary>
+    /// <summary>Configuration selecting memory grain storage, with the test extension schemas (<see cref="TestExtension"/>) and <see cref="TestEvents"/>.</summary>
     public static IConfiguration MemoryStorage() =>
         new ConfigurationBuilder()
             .AddInMemoryCollection(new Dictionary<string, string?> { ["Storage:Provider"] = "Memory" })
             .AddInMemoryCollection(TestExtension.Settings)
+            .AddInMemoryCollection(TestEvents.Settings)
             .Build();
 }

@@ -11,7 +11,7 @@ namespace Cluster.TestInfrastructure;
 /// <summary>
 /// The real gateway pipeline (<c>Program</c>) in a test server. By default it co-hosts a silo with memory storage
 /// on free loopback ports; <see cref="ConnectTo"/> makes a second gateway that is a pure Orleans client of the
-/// first one's silo, to test behaviour across gateways. Both run with the test extension schemas (<see cref="TestExtension"/>).
+/// first one's silo, to test behaviour across gateways. Both run with the test extension schemas (<see cref="TestExtension"/>) and <see cref="TestEvents"/>.
 /// </summary>
 public sealed class GatewayFactory : WebApplicationFactory<Program>
 {
@@ -37,7 +37,7 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
             ["Storage:Provider"] = "Memory",
             ["Admin:ApiKey"] = AdminKey,
         };
-        foreach (var (key, value) in TestExtension.Settings)
+        foreach (var (key, value) in TestExtension.Settings.Concat(TestEvents.Settings))
         {
             _settings[key] = value;
         }

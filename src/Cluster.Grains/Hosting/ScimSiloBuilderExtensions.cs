@@ -1,6 +1,5 @@
 using Azure.Data.Tables;
 using Cluster.Grains;
-using Cluster.Grains.Events;
 using Cluster.Grains.Hosting;
 using Cluster.Grains.State;
 using Microsoft.Extensions.Configuration;
@@ -49,8 +48,7 @@ public static class ScimSiloBuilderExtensions
         silo.Services.RemoveAll<IPersistentStateFactory>();
         silo.Services.AddSingleton<IPersistentStateFactory, KeyedRowPersistentStateFactory>();
         silo.Services.TryAddSingleton(TimeProvider.System);
-        silo.Services.AddOptions<EventsOptions>().BindConfiguration(EventsOptions.SectionName)
-            .Validate(o => o.RetentionDays is >= 1 and <= 365, "Events:RetentionDays must be 1 to 365.").ValidateOnStart();
+        silo.Services.AddScimEvents();
         return silo;
     }
 }

@@ -1,0 +1,34 @@
+using Cluster.Grains.Events;
+using Cluster.Grains.Events.Webhooks;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers what the event feed and webhook delivery need on a silo.</summary>
+public static class ScimEventsServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds <see cref="EventsOptions"/> (section <c>Events</c>, validated at start-up: a silo without a valid
+    /// <c>Events:SecretKey</c> does not start), the <see cref="WebhookSender.HttpClientName"/> HTTP client whose
+    /// handler enforces <see cref="WebhookUrlPolicy"/>, <see cref="WebhookSecretProtector"/> and
+    /// <see cref="WebhookSender"/>. Idempotent.
+    /// </summary>
+    public static IServiceCollection AddScimEvents(this IServiceCollection services)
+    {
+        if (services.Any(d => d.ServiceType == typeof(WebhookSender)))
+        {
+            return services;
+        }
+
+        services.AddOptions<EventsOptions>().BindConfiguration(EventsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddHttpClient(WebhookSender.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan) // WebhookSender bounds each attempt
+            .ConfigurePrimaryHttpMessageHandler(sp => WebhookUrlPolicy.CreateHandler(sp.GetRequiredService<IOptions<EventsOptions>>().Value.AllowInsecureWebhooks))
+            // The default handlers log every request's URL at Information; WebhookSender logs each attempt without it.
+            .RemoveAllLoggers();
+        services.TryAddSingleton<WebhookSecretProtector>();
+        services.TryAddSingleton<WebhookSender>();
+        return services;
+    }
+}
