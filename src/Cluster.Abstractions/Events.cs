@@ -118,6 +118,13 @@ public interface IEventLogGrain : IGrainWithStringKey
     [Alias("Read"), AlwaysInterleave]
     Task<EventPage> ReadAsync(long? after, int limit);
 
+    /// <summary>
+    /// Whether the tenant's webhook (<see cref="IWebhookGrain"/>) is told each time more events become readable. The log tells
+    /// it again after any restart until the webhook has answered, so no event waits on a lost message.
+    /// </summary>
+    [Alias("Subscribe")]
+    Task SubscribeAsync(bool subscribed);
+
     /// <summary>The feed's bounds (for the admin API, metrics and the webhook).</summary>
     [Alias("Info"), AlwaysInterleave]
     Task<EventLogInfo> GetInfoAsync();

@@ -16,7 +16,7 @@ namespace Microsoft.Extensions.Hosting;
 public static class ServiceDefaultsExtensions
 {
     /// <summary>Meters exported by every process (Orleans runtime, ASP.NET Core, and this product's own).</summary>
-    public static readonly string[] Meters = ["Microsoft.Orleans", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Cluster.Scim"];
+    public static readonly string[] Meters = ["Microsoft.Orleans", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Cluster.Scim", "Cluster.Scim.Events"];
 
     /// <summary>Activity sources traced in every process.</summary>
     public static readonly string[] ActivitySources = ["Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", "Cluster.Scim"];

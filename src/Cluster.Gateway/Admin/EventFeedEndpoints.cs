@@ -1,12 +1,15 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Cluster.Abstractions;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Cluster.Gateway.Admin;
 
 /// <summary>
-/// The pull side of the event feed: <c>GET /admin/tenants/{tenantId}/events?after={cursor}&amp;limit={1–1000}</c> (issue 12,
-/// docs/architecture.md "Events"). A page costs one or two page rows of the tenant's log, however long the feed is.
+/// How the vendor's application gets a tenant's changes (issue 12, docs/architecture.md "Events"): the pull API
+/// <c>GET /admin/tenants/{tenantId}/events?after={cursor}&amp;limit={1–1000}</c> (a page costs one or two page rows of the
+/// tenant's log, however long the feed is), and the tenant's webhook: <c>PUT|GET|DELETE …/webhook</c>,
+/// <c>GET …/webhook/deliveries</c>, <c>POST …/webhook/test</c>, <c>POST …/webhook/redeliver</c>.
 /// </summary>
 public static class EventFeedEndpoints
 {
@@ -16,6 +19,12 @@ public static class EventFeedEndpoints
     public static RouteGroupBuilder MapEventFeed(this RouteGroupBuilder admin)
     {
         admin.MapGet("/tenants/{tenantId}/events", ReadAsync);
+        admin.MapPut("/tenants/{tenantId}/webhook", SetWebhookAsync);
+        admin.MapGet("/tenants/{tenantId}/webhook", GetWebhookAsync);
+        admin.MapDelete("/tenants/{tenantId}/webhook", DeleteWebhookAsync);
+        admin.MapGet("/tenants/{tenantId}/webhook/deliveries", DeliveriesAsync);
+        admin.MapPost("/tenants/{tenantId}/webhook/test", TestWebhookAsync);
+        admin.MapPost("/tenants/{tenantId}/webhook/redeliver", RedeliverAsync);
         return admin;
     }
 
@@ -40,9 +49,9 @@ public static class EventFeedEndpoints
             after = cursor;
         }
 
-        if (!GrainKeys.IsValidId(tenantId) || await grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId)).GetInfoAsync() is null)
+        if (!await TenantExistsAsync(grains, tenantId))
         {
-            return TypedResults.Problem(statusCode: 404, title: "Not found", detail: "No such tenant.");
+            return NoTenant();
         }
 
         var page = await grains.GetGrain<IEventLogGrain>(GrainKeys.EventLog(tenantId)).ReadAsync(after, limit);
@@ -61,4 +70,117 @@ public static class EventFeedEndpoints
             ["hasMore"] = page.HasMore,
         });
     }
+
+    private static async Task<IResult> SetWebhookAsync(string tenantId, WebhookRequest? body, IGrainFactory grains)
+    {
+        if (body?.Url is not { Length: > 0 } url)
+        {
+            return TypedResults.Problem(statusCode: 400, title: "Invalid webhook", detail: "'url' is required: an https URL.");
+        }
+
+        if (!await TenantExistsAsync(grains, tenantId))
+        {
+            return NoTenant();
+        }
+
+        var result = await Webhook(grains, tenantId).SetAsync(url, body.Secret);
+        if (result.Webhook is not { } webhook)
+        {
+            return TypedResults.Problem(statusCode: 400, title: "Invalid webhook", detail: result.Error);
+        }
+
+        var json = WebhookJson(webhook);
+        if (result.GeneratedSecret is { } secret)
+        {
+            json["secret"] = secret;
+        }
+
+        return TypedResults.Json(json);
+    }
+
+    private static async Task<IResult> GetWebhookAsync(string tenantId, IGrainFactory grains) =>
+        await TenantExistsAsync(grains, tenantId) && await Webhook(grains, tenantId).GetAsync() is { } webhook
+            ? TypedResults.Json(WebhookJson(webhook))
+            : NoWebhook();
+
+    private static async Task<IResult> DeleteWebhookAsync(string tenantId, IGrainFactory grains) =>
+        await TenantExistsAsync(grains, tenantId) && await Webhook(grains, tenantId).DeleteAsync()
+            ? TypedResults.NoContent()
+            : NoWebhook();
+
+    private static async Task<IResult> DeliveriesAsync(string tenantId, IGrainFactory grains)
+    {
+        if (!await TenantExistsAsync(grains, tenantId) || await Webhook(grains, tenantId).GetAsync() is null)
+        {
+            return NoWebhook();
+        }
+
+        var attempts = await Webhook(grains, tenantId).GetDeliveriesAsync();
+        return TypedResults.Json(new JsonObject { ["data"] = new JsonArray([.. attempts.Select(a => (JsonNode)AttemptJson(a))]) });
+    }
+
+    private static async Task<IResult> TestWebhookAsync(string tenantId, IGrainFactory grains) =>
+        await TenantExistsAsync(grains, tenantId) && await Webhook(grains, tenantId).TestAsync() is { } attempt
+            ? TypedResults.Json(AttemptJson(attempt))
+            : NoWebhook();
+
+    private static async Task<IResult> RedeliverAsync(string tenantId, RedeliverRequest? body, IGrainFactory grains)
+    {
+        if (body?.After is not { Length: > 0 } text || !long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var after))
+        {
+            return TypedResults.Problem(statusCode: 400, title: "Invalid cursor", detail: "'after' is required: a cursor ('nextCursor' of the event feed, or \"0\" for the oldest retained event).");
+        }
+
+        if (!await TenantExistsAsync(grains, tenantId))
+        {
+            return NoTenant();
+        }
+
+        return await Webhook(grains, tenantId).RedeliverAsync(after) switch
+        {
+            RedeliverResult.Started => TypedResults.Accepted((string?)null),
+            RedeliverResult.Expired => TypedResults.Problem(statusCode: 410, title: "Cursor expired", detail: "The events after this cursor are older than the retention window and were erased."),
+            _ => NoWebhook(),
+        };
+    }
+
+    private static JsonObject WebhookJson(WebhookInfo webhook) => new()
+    {
+        ["url"] = webhook.Url,
+        ["createdAt"] = webhook.CreatedAt,
+        ["cursor"] = webhook.Cursor.ToString(CultureInfo.InvariantCulture),
+        ["retrying"] = webhook.Retrying,
+        ["nextAttemptAt"] = webhook.NextAttemptAt,
+        ["parked"] = new JsonArray([.. webhook.Parked.Select(p => (JsonNode)new JsonObject
+        {
+            ["eventId"] = p.EventId,
+            ["sequence"] = p.Sequence,
+            ["parkedAt"] = p.ParkedAt,
+        })]),
+    };
+
+    private static JsonObject AttemptJson(DeliveryAttempt a) => new()
+    {
+        ["eventId"] = a.EventId,
+        ["at"] = a.At,
+        ["statusCode"] = a.StatusCode,
+        ["error"] = a.Error,
+        ["durationMs"] = Math.Round(a.Duration.TotalMilliseconds, 1),
+        ["delivered"] = a.Delivered,
+    };
+
+    private static async Task<bool> TenantExistsAsync(IGrainFactory grains, string tenantId) =>
+        GrainKeys.IsValidId(tenantId) && await grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId)).GetInfoAsync() is not null;
+
+    private static IWebhookGrain Webhook(IGrainFactory grains, string tenantId) => grains.GetGrain<IWebhookGrain>(GrainKeys.Webhook(tenantId));
+
+    private static ProblemHttpResult NoTenant() => TypedResults.Problem(statusCode: 404, title: "Not found", detail: "No such tenant.");
+
+    private static ProblemHttpResult NoWebhook() => TypedResults.Problem(statusCode: 404, title: "Not found", detail: "No such tenant, or it has no webhook.");
 }
+
+/// <summary><c>PUT …/webhook</c> body: the https URL, and optionally the signing secret (generated when omitted).</summary>
+public sealed record WebhookRequest(string? Url, string? Secret);
+
+/// <summary><c>POST …/webhook/redeliver</c> body: the cursor to re-send from.</summary>
+public sealed record RedeliverRequest(string? After);

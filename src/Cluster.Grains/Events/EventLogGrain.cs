@@ -19,6 +19,7 @@ namespace Cluster.Grains.Events;
 public sealed partial class EventLogGrain(
     [PersistentState("events", StorageNames.Default)] IPersistentState<EventLogState> state,
     Microsoft.Extensions.Options.IOptions<EventsOptions> options,
+    EventInstruments instruments,
     TimeProvider time,
     ILogger<EventLogGrain> logger) : Grain, IEventLogGrain
 {
@@ -41,6 +42,11 @@ public sealed partial class EventLogGrain(
 
     private string _tenantId = "";
     private IGrainTimer? _resolver;
+
+    // The webhook has been told that events up to here are readable (this activation only: a new one tells it again).
+    private long _notified;
+    private bool _notifying;
+    private IGrainTimer? _notifier;
     private DateTimeOffset _retentionCheckedAt = DateTimeOffset.MinValue;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -53,6 +59,7 @@ public sealed partial class EventLogGrain(
             StartResolver();
         }
 
+        NotifyWebhook();
         return Task.CompletedTask;
     }
 
@@ -93,7 +100,9 @@ public sealed partial class EventLogGrain(
         });
         await SealFullPagesAsync(next);
         await WriteAsync(next);
+        instruments.Appended(events);
         StartResolver();
+        NotifyWebhook();
     }
 
     public async Task ConfirmAsync(EventSource source, bool durable)
@@ -110,6 +119,21 @@ public sealed partial class EventLogGrain(
         {
             await WriteAsync(Working());
         }
+
+        NotifyWebhook();
+    }
+
+    public async Task SubscribeAsync(bool subscribed)
+    {
+        if (_state.Value.Subscribed != subscribed)
+        {
+            var next = Working();
+            next.Subscribed = subscribed;
+            await WriteAsync(next);
+        }
+
+        _notified = 0;
+        NotifyWebhook();
     }
 
     public async Task<EventPage> ReadAsync(long? after, int limit)
@@ -197,6 +221,7 @@ public sealed partial class EventLogGrain(
             await WriteAsync(next);
         }
 
+        NotifyWebhook();
         if (Unresolved(_state.Value).Length == 0 && _state.Value.Prepared.Count == 0)
         {
             _resolver?.Dispose();
@@ -272,7 +297,45 @@ public sealed partial class EventLogGrain(
             Tail = [.. head.Tail],
             Prepared = [.. head.Prepared.Where(p => !_confirmed.Contains(ConfirmationKey(p)))],
             Discarded = [.. head.Discarded],
+            Subscribed = head.Subscribed,
         };
+    }
+
+    /// <summary>
+    /// Tells the webhook (when there is one) how far the feed is readable, whenever that has moved: from a timer, so never on
+    /// a SCIM request's path, and again until the webhook answered (it then holds a reminder of its own).
+    /// </summary>
+    private void NotifyWebhook()
+    {
+        if (_notifying || !_state.Value.Subscribed || Frontier(_state.Value) - 1 <= _notified)
+        {
+            return;
+        }
+
+        _notifying = true;
+        _notifier ??= this.RegisterGrainTimer(_ => TellWebhookAsync(), Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _notifier.Change(TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+    }
+
+    private async Task TellWebhookAsync()
+    {
+        var readable = Frontier(_state.Value) - 1;
+        try
+        {
+            await GrainFactory.GetGrain<IWebhookGrain>(GrainKeys.Webhook(_tenantId)).NotifyAsync(readable);
+            _notified = Math.Max(_notified, readable);
+        }
+        catch (Exception e)
+        {
+            LogNotifyFailed(logger, e, _tenantId);
+            await Task.Delay(TimeSpan.FromSeconds(1), time);
+        }
+        finally
+        {
+            _notifying = false;
+        }
+
+        NotifyWebhook();
     }
 
     private void StartResolver() =>
@@ -314,6 +377,9 @@ public sealed partial class EventLogGrain(
     };
 
     internal static ScimEvent Load(StoredEvent e) => new(e.Id, e.Sequence, e.Type, e.OccurredAt, e.ResourceType, e.ResourceId, e.Data, e.Changed);
+
+    [LoggerMessage(1302, LogLevel.Warning, "Tenant {TenantId}: telling the webhook about new events failed; retrying.")]
+    private static partial void LogNotifyFailed(ILogger logger, Exception exception, string tenantId);
 
     [LoggerMessage(1301, LogLevel.Warning, "Tenant {TenantId}: discarded the prepared events of {ResourceType} {ResourceId} version {Version}: its write never reached storage.")]
     private static partial void LogDiscarded(ILogger logger, string tenantId, string resourceType, string resourceId, long version);

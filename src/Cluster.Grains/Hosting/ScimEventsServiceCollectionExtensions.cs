@@ -14,14 +14,18 @@ public static class ScimEventsServiceCollectionExtensions
     /// handler enforces <see cref="WebhookUrlPolicy"/>, <see cref="WebhookSecretProtector"/> and
     /// <see cref="WebhookSender"/>. Idempotent.
     /// </summary>
-    public static IServiceCollection AddScimEvents(this IServiceCollection services)
+    /// <param name="services">The silo's services.</param>
+    /// <param name="configuration">Where the <c>Events</c> section is read (null: the host's configuration).</param>
+    public static IServiceCollection AddScimEvents(this IServiceCollection services, Microsoft.Extensions.Configuration.IConfiguration? configuration = null)
     {
         if (services.Any(d => d.ServiceType == typeof(WebhookSender)))
         {
             return services;
         }
 
-        services.AddOptions<EventsOptions>().BindConfiguration(EventsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        var options = services.AddOptions<EventsOptions>();
+        (configuration is null ? options.BindConfiguration(EventsOptions.SectionName) : options.Bind(configuration.GetSection(EventsOptions.SectionName)))
+            .ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddHttpClient(WebhookSender.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan) // WebhookSender bounds each attempt
             .ConfigurePrimaryHttpMessageHandler(sp => WebhookUrlPolicy.CreateHandler(sp.GetRequiredService<IOptions<EventsOptions>>().Value.AllowInsecureWebhooks))
@@ -29,6 +33,8 @@ public static class ScimEventsServiceCollectionExtensions
             .RemoveAllLoggers();
         services.TryAddSingleton<WebhookSecretProtector>();
         services.TryAddSingleton<WebhookSender>();
+        services.AddMetrics();
+        services.TryAddSingleton<EventInstruments>();
         return services;
     }
 }

@@ -48,7 +48,7 @@ public static class ScimSiloBuilderExtensions
         silo.Services.RemoveAll<IPersistentStateFactory>();
         silo.Services.AddSingleton<IPersistentStateFactory, KeyedRowPersistentStateFactory>();
         silo.Services.TryAddSingleton(TimeProvider.System);
-        silo.Services.AddScimEvents();
+        silo.Services.AddScimEvents(configuration);
         return silo;
     }
 }

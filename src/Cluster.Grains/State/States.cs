@@ -159,6 +159,10 @@ public sealed class EventLogState
 
     /// <summary>Sequence ranges of discarded commits (rare: a write that never reached storage); readers skip them.</summary>
     [Id(5)] public List<SequenceRange> Discarded { get; set; } = [];
+
+    /// <summary>True while the tenant has a webhook: it is told when events become readable.</summary>
+    [Id(6), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Subscribed { get; set; }
 }
 
 /// <summary>A stored event (see <c>ScimEvent</c>).</summary>
@@ -217,4 +221,61 @@ public sealed class SequenceRange
 public sealed class EventPageState
 {
     [Id(0)] public List<StoredEvent> Events { get; set; } = [];
+}
+
+/// <summary>A tenant's webhook: where to, its secret (encrypted, <c>WebhookSecretProtector</c>), and how far delivery got.</summary>
+[GenerateSerializer, Alias("scim.state.Webhook")]
+public sealed class WebhookState
+{
+    [Id(0)] public string Url { get; set; } = "";
+
+    /// <summary>The signing secret, encrypted at rest under <c>Events:SecretKey</c> (never in clear).</summary>
+    [Id(1)] public string ProtectedSecret { get; set; } = "";
+
+    [Id(2)] public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>Every event up to this sequence was delivered or parked.</summary>
+    [Id(3)] public long Cursor { get; set; }
+
+    /// <summary>Failed attempts of the event after <see cref="Cursor"/> so far (0 when none failed).</summary>
+    [Id(4)] public int Attempts { get; set; }
+
+    [Id(5)] public DateTimeOffset? FirstAttemptAt { get; set; }
+
+    [Id(6)] public DateTimeOffset? NextAttemptAt { get; set; }
+
+    [Id(7)] public string? RetryingEventId { get; set; }
+
+    [Id(8)] public List<ParkedEventRecord> Parked { get; set; } = [];
+
+    /// <summary>The most recent attempts, oldest first (bounded).</summary>
+    [Id(9)] public List<DeliveryRecord> Recent { get; set; } = [];
+}
+
+/// <summary>An event a webhook gave up on.</summary>
+[GenerateSerializer, Alias("scim.state.ParkedEvent")]
+public sealed class ParkedEventRecord
+{
+    [Id(0)] public string EventId { get; set; } = "";
+
+    [Id(1)] public long Sequence { get; set; }
+
+    [Id(2)] public DateTimeOffset ParkedAt { get; set; }
+}
+
+/// <summary>One delivery attempt (no response body: never stored).</summary>
+[GenerateSerializer, Alias("scim.state.Delivery")]
+public sealed class DeliveryRecord
+{
+    [Id(0)] public string EventId { get; set; } = "";
+
+    [Id(1)] public DateTimeOffset At { get; set; }
+
+    [Id(2)] public int? StatusCode { get; set; }
+
+    [Id(3)] public string? Error { get; set; }
+
+    [Id(4)] public double DurationMilliseconds { get; set; }
+
+    [Id(5)] public bool Delivered { get; set; }
 }

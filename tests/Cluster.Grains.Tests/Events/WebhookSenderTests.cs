@@ -1,3 +1,4 @@
+using Cluster.Abstractions;
 using System.Globalization;
 using System.Net.Sockets;
 using System.Security.Authentication;

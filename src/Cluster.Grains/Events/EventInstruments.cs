@@ -1,0 +1,79 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+
+namespace Cluster.Grains.Events;
+
+/// <summary>
+/// Metrics of the event feed and webhooks, on the meter <see cref="MeterName"/> (exported by the silos next to
+/// <c>Cluster.Scim</c>). Labels are bounded: event types and delivery outcomes are fixed lists; no tenant id, URL or
+/// event content is ever a label.
+/// </summary>
+public sealed class EventInstruments
+{
+    public const string MeterName = "Cluster.Scim.Events";
+
+    /// <summary>Delivery outcomes (label <c>outcome</c>).</summary>
+    public static class Outcomes
+    {
+        public const string Delivered = "delivered";
+        public const string Failed = "failed";
+        public const string Parked = "parked";
+    }
+
+    // The oldest undelivered event of each tenant whose webhook is behind, on this silo.
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _backlog = new(StringComparer.Ordinal);
+    private readonly Counter<long> _appended;
+    private readonly Counter<long> _deliveries;
+    private readonly Histogram<double> _attemptDuration;
+    private readonly Histogram<double> _lag;
+    private readonly TimeProvider _time;
+
+    public EventInstruments(IMeterFactory meterFactory, TimeProvider time)
+    {
+        _time = time;
+        var meter = meterFactory.Create(MeterName);
+        _appended = meter.CreateCounter<long>("scim.events.appended", "{event}", "Events added to tenants' feeds, by type (counted when prepared).");
+        _deliveries = meter.CreateCounter<long>("scim.webhook.deliveries", "{attempt}", "Webhook delivery attempts, by outcome (delivered, failed, parked).");
+        _attemptDuration = meter.CreateHistogram<double>("scim.webhook.attempt.duration", "s", "How long one webhook delivery attempt took.");
+        _lag = meter.CreateHistogram<double>("scim.webhook.delivery.lag", "s", "From an event's change to its delivery to the webhook.");
+        meter.CreateObservableGauge("scim.webhook.oldest_undelivered.age", OldestUndeliveredAge, "s", "Age of the oldest event not yet delivered to its webhook, the maximum over this silo's tenants.");
+    }
+
+    public void Appended(IEnumerable<ScimEvent> events)
+    {
+        foreach (var type in events.GroupBy(e => e.Type))
+        {
+            _appended.Add(type.Count(), new KeyValuePair<string, object?>("type", type.Key));
+        }
+    }
+
+    public void Attempted(DeliveryAttempt attempt, bool parked, DateTimeOffset occurredAt)
+    {
+        var outcome = attempt.Delivered ? Outcomes.Delivered : parked ? Outcomes.Parked : Outcomes.Failed;
+        _deliveries.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+        _attemptDuration.Record(attempt.Duration.TotalSeconds);
+        if (attempt.Delivered)
+        {
+            _lag.Record(Math.Max(0, (_time.GetUtcNow() - occurredAt).TotalSeconds));
+        }
+    }
+
+    /// <summary>A tenant's webhook is behind since <paramref name="oldest"/> (null: caught up).</summary>
+    public void Backlog(string tenantId, DateTimeOffset? oldest)
+    {
+        if (oldest is { } since)
+        {
+            _backlog[tenantId] = since;
+        }
+        else
+        {
+            _backlog.TryRemove(tenantId, out _);
+        }
+    }
+
+    private double OldestUndeliveredAge()
+    {
+        var now = _time.GetUtcNow();
+        return _backlog.IsEmpty ? 0 : _backlog.Values.Max(since => Math.Max(0, (now - since).TotalSeconds));
+    }
+}

@@ -1,0 +1,356 @@
+using System.Text;
+using Cluster.Grains.Events.Webhooks;
+using Cluster.Grains.State;
+using Cluster.Scim;
+using Microsoft.Extensions.Options;
+
+namespace Cluster.Grains.Events;
+
+/// <summary>
+/// A tenant's webhook (docs/architecture.md, "Events"): reads the tenant's feed after its cursor and POSTs each event alone,
+/// signed, in sequence order; an event that fails is retried with backoff and jitter (<see cref="WebhookRetrySchedule"/>)
+/// and nothing after it is sent until it is delivered or, after <see cref="EventsOptions.WebhookRetryDays"/>, parked.
+/// Delivery runs here, on a timer, never on a SCIM request's path; a slow or hanging receiver holds up only this tenant's
+/// deliveries. A reminder is held while events wait, so delivery resumes after any crash; delivery is at least once
+/// (the cursor is stored every <see cref="CursorWriteEvery"/> deliveries, so a crash may repeat a few).
+/// </summary>
+public sealed partial class WebhookGrain(
+    [PersistentState("webhook", StorageNames.Default)] IPersistentState<WebhookState> state,
+    WebhookSender sender,
+    WebhookSecretProtector protector,
+    EventInstruments instruments,
+    IOptions<EventsOptions> options,
+    TimeProvider time,
+    ILogger<WebhookGrain> logger) : Grain, IWebhookGrain, IRemindable
+{
+    /// <summary>Events read from the feed at a time.</summary>
+    public const int BatchSize = 32;
+
+    /// <summary>The cursor is stored after this many deliveries (and whenever delivery stops or fails).</summary>
+    public const int CursorWriteEvery = 32;
+
+    /// <summary>Attempts kept for <see cref="GetDeliveriesAsync"/>.</summary>
+    public const int RecentAttempts = 100;
+
+    /// <summary>Parked events kept (the oldest are forgotten beyond this; a redelivery from an earlier cursor still sends them).</summary>
+    public const int ParkedKept = 1000;
+
+    private const string ReminderName = "webhook-delivery";
+
+    private readonly CommittedState<WebhookState> _state = new(state);
+    private readonly Random _jitter = new();
+
+    private string _tenantId = "";
+    private IGrainTimer? _loop;
+    private bool _reminderHeld;
+
+    // Delivery's own view, ahead of what is stored: the cursor and attempts since the last write.
+    private long _cursor;
+    private int _unsaved;
+    private List<DeliveryRecord> _recent = [];
+    private string? _secret;
+
+    private IEventLogGrain Log => GrainFactory.GetGrain<IEventLogGrain>(GrainKeys.EventLog(_tenantId));
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _tenantId = GrainKeys.TenantOfKey(this.GetPrimaryKeyString());
+        _cursor = _state.Value.Cursor;
+        _recent = [.. _state.Value.Recent];
+        return Task.CompletedTask;
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        instruments.Backlog(_tenantId, null);
+        if (_state.Exists && _unsaved > 0)
+        {
+            await SaveAsync(_state.Value.Attempts, _state.Value.FirstAttemptAt, _state.Value.NextAttemptAt, _state.Value.RetryingEventId);
+        }
+    }
+
+    public async Task<WebhookSetResult> SetAsync(string url, string? secret)
+    {
+        if (!WebhookUrlPolicy.TryValidate(url, options.Value.AllowInsecureWebhooks, out var uri, out var urlError))
+        {
+            return new WebhookSetResult(null, null, urlError);
+        }
+
+        var generated = secret is null ? WebhookSecret.New() : null;
+        if (secret is not null && WebhookSecret.Validate(secret) is { } secretError)
+        {
+            return new WebhookSetResult(null, null, secretError);
+        }
+
+        // Deliveries start with what becomes readable from now on.
+        var info = await Log.GetInfoAsync();
+        var value = new WebhookState
+        {
+            Url = uri.AbsoluteUri,
+            ProtectedSecret = protector.Protect(secret ?? generated!, _tenantId),
+            CreatedAt = time.GetUtcNow(),
+            Cursor = info.Readable,
+        };
+        await _state.CommitAsync(value, this);
+        (_cursor, _unsaved, _recent, _secret) = (value.Cursor, 0, [], null);
+        await Log.SubscribeAsync(true);
+        LogSet(logger, _tenantId);
+        return new WebhookSetResult(Info(), generated, null);
+    }
+
+    public Task<WebhookInfo?> GetAsync() => Task.FromResult(_state.Exists ? Info() : null);
+
+    public async Task<bool> DeleteAsync()
+    {
+        if (!_state.Exists)
+        {
+            return false;
+        }
+
+        await Log.SubscribeAsync(false);
+        await _state.CommitAsync(new WebhookState(), this, clear: true);
+        (_cursor, _unsaved, _recent, _secret) = (0, 0, [], null);
+        StopLoop();
+        await ReleaseReminderAsync();
+        LogDeleted(logger, _tenantId);
+        return true;
+    }
+
+    public async Task<DeliveryAttempt?> TestAsync()
+    {
+        if (!_state.Exists)
+        {
+            return null;
+        }
+
+        var ping = new ScimEvent("ping_" + Guid.NewGuid().ToString("N"), 0, ScimEventTypes.Ping, time.GetUtcNow(), "", "", "{}", null);
+        var attempt = await SendAsync(ping, CancellationToken.None);
+        Remember(attempt);
+        await SaveAsync(_state.Value.Attempts, _state.Value.FirstAttemptAt, _state.Value.NextAttemptAt, _state.Value.RetryingEventId);
+        return attempt;
+    }
+
+    public Task<DeliveryAttempt[]> GetDeliveriesAsync() =>
+        Task.FromResult(_recent.AsEnumerable().Reverse().Select(Load).ToArray());
+
+    public async Task<RedeliverResult> RedeliverAsync(long after)
+    {
+        if (!_state.Exists)
+        {
+            return RedeliverResult.NoWebhook;
+        }
+
+        if (after + 1 < (await Log.GetInfoAsync()).First)
+        {
+            return RedeliverResult.Expired;
+        }
+
+        _cursor = Math.Max(0, after);
+        await SaveAsync(0, null, null, null, parked: [.. _state.Value.Parked.Where(p => p.Sequence <= after)]);
+        await HoldReminderAsync();
+        StartLoop();
+        return RedeliverResult.Started;
+    }
+
+    public async Task NotifyAsync(long readable)
+    {
+        if (_state.Exists && readable > _cursor)
+        {
+            await HoldReminderAsync();
+            StartLoop();
+        }
+    }
+
+    public Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (_state.Exists)
+        {
+            StartLoop();
+        }
+        else
+        {
+            _reminderHeld = true;
+            return ReleaseReminderAsync();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>One round of delivery: the events after the cursor, in order, until one fails or none is left.</summary>
+    private async Task DeliverAsync(CancellationToken cancellation)
+    {
+        if (!_state.Exists)
+        {
+            StopLoop();
+            return;
+        }
+
+        var stored = _state.Value;
+        var now = time.GetUtcNow();
+        if (stored.NextAttemptAt is { } next && next > now)
+        {
+            _loop?.Change(next - now, TimeSpan.FromSeconds(1));
+            return;
+        }
+
+        var page = await Log.ReadAsync(_cursor, BatchSize);
+        if (page.Expired)
+        {
+            // The webhook fell behind the retention window: what is gone cannot be sent; go on from the oldest retained.
+            var first = (await Log.GetInfoAsync()).First;
+            LogSkippedExpired(logger, _tenantId, _cursor, first - 1);
+            _cursor = first - 1;
+            await SaveAsync(0, null, null, null);
+            return;
+        }
+
+        if (page.Events.Length == 0)
+        {
+            _cursor = Math.Max(_cursor, page.Cursor);
+            await SaveAsync(0, null, null, null);
+            instruments.Backlog(_tenantId, null);
+            StopLoop();
+            await ReleaseReminderAsync();
+            return;
+        }
+
+        instruments.Backlog(_tenantId, page.Events[0].OccurredAt);
+        foreach (var e in page.Events)
+        {
+            var attempt = await SendAsync(e, cancellation);
+            Remember(attempt);
+            if (attempt.Delivered)
+            {
+                instruments.Attempted(attempt, parked: false, e.OccurredAt);
+                _cursor = e.Sequence;
+                if (++_unsaved >= CursorWriteEvery || _state.Value.Attempts > 0)
+                {
+                    await SaveAsync(0, null, null, null);
+                }
+
+                continue;
+            }
+
+            var attempts = _state.Value.Attempts + 1;
+            var firstAt = _state.Value.FirstAttemptAt ?? attempt.At;
+            var retryAt = time.GetUtcNow() + WebhookRetrySchedule.DelayBefore(attempts + 1, _jitter);
+            if (WebhookRetrySchedule.ShouldPark(firstAt, retryAt, options.Value.WebhookRetryDays))
+            {
+                instruments.Attempted(attempt, parked: true, e.OccurredAt);
+                LogParked(logger, _tenantId, e.Id, attempts);
+                _cursor = e.Sequence;
+                List<ParkedEventRecord> parked = [.. _state.Value.Parked.TakeLast(ParkedKept - 1), new() { EventId = e.Id, Sequence = e.Sequence, ParkedAt = attempt.At }];
+                await SaveAsync(0, null, null, null, parked);
+                continue;
+            }
+
+            instruments.Attempted(attempt, parked: false, e.OccurredAt);
+            await SaveAsync(attempts, firstAt, retryAt, e.Id);
+            _loop?.Change(retryAt - time.GetUtcNow(), TimeSpan.FromSeconds(1));
+            return;
+        }
+
+        // More may be waiting: the next tick reads on.
+        _loop?.Change(TimeSpan.Zero, TimeSpan.FromSeconds(1));
+    }
+
+    private async Task<DeliveryAttempt> SendAsync(ScimEvent e, CancellationToken cancellation)
+    {
+        _secret ??= protector.Unprotect(_state.Value.ProtectedSecret, _tenantId);
+        var body = Encoding.UTF8.GetBytes(ScimSerializer.Serialize(ScimEventJson.ToJson(_tenantId, e)));
+        return await sender.SendAsync(new Uri(_state.Value.Url), _secret, e.Id, e.Type, body, cancellation);
+    }
+
+    private void Remember(DeliveryAttempt attempt)
+    {
+        _recent.Add(new DeliveryRecord
+        {
+            EventId = attempt.EventId,
+            At = attempt.At,
+            StatusCode = attempt.StatusCode,
+            Error = attempt.Error,
+            DurationMilliseconds = attempt.Duration.TotalMilliseconds,
+            Delivered = attempt.Delivered,
+        });
+        if (_recent.Count > RecentAttempts)
+        {
+            _recent.RemoveRange(0, _recent.Count - RecentAttempts);
+        }
+    }
+
+    private async Task SaveAsync(int attempts, DateTimeOffset? firstAttemptAt, DateTimeOffset? nextAttemptAt, string? retrying, List<ParkedEventRecord>? parked = null)
+    {
+        var stored = _state.Value;
+        await _state.CommitAsync(
+            new WebhookState
+            {
+                Url = stored.Url,
+                ProtectedSecret = stored.ProtectedSecret,
+                CreatedAt = stored.CreatedAt,
+                Cursor = _cursor,
+                Attempts = attempts,
+                FirstAttemptAt = firstAttemptAt,
+                NextAttemptAt = nextAttemptAt,
+                RetryingEventId = retrying,
+                Parked = parked ?? stored.Parked,
+                Recent = [.. _recent],
+            },
+            this);
+        _unsaved = 0;
+    }
+
+    private WebhookInfo Info()
+    {
+        var stored = _state.Value;
+        return new WebhookInfo(
+            stored.Url,
+            stored.CreatedAt,
+            _cursor,
+            [.. stored.Parked.Select(p => new ParkedEvent(p.EventId, p.Sequence, p.ParkedAt))],
+            stored.RetryingEventId,
+            stored.NextAttemptAt);
+    }
+
+    private void StartLoop() =>
+        _loop ??= this.RegisterGrainTimer(DeliverAsync, new GrainTimerCreationOptions(TimeSpan.Zero, TimeSpan.FromSeconds(1)) { KeepAlive = true });
+
+    private void StopLoop()
+    {
+        _loop?.Dispose();
+        _loop = null;
+    }
+
+    private async Task HoldReminderAsync()
+    {
+        if (!_reminderHeld)
+        {
+            await this.RegisterOrUpdateReminder(ReminderName, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+            _reminderHeld = true;
+        }
+    }
+
+    private async Task ReleaseReminderAsync()
+    {
+        if (_reminderHeld && await this.GetReminder(ReminderName) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+
+        _reminderHeld = false;
+    }
+
+    private static DeliveryAttempt Load(DeliveryRecord r) =>
+        new(r.EventId, r.At, r.StatusCode, r.Error, TimeSpan.FromMilliseconds(r.DurationMilliseconds), r.Delivered);
+
+    [LoggerMessage(3101, LogLevel.Information, "Tenant {TenantId}: webhook set.")]
+    private static partial void LogSet(ILogger logger, string tenantId);
+
+    [LoggerMessage(3102, LogLevel.Information, "Tenant {TenantId}: webhook removed.")]
+    private static partial void LogDeleted(ILogger logger, string tenantId);
+
+    [LoggerMessage(3103, LogLevel.Warning, "Tenant {TenantId}: webhook event {EventId} parked after {Attempts} failed attempts.")]
+    private static partial void LogParked(ILogger logger, string tenantId, string eventId, int attempts);
+
+    [LoggerMessage(3104, LogLevel.Warning, "Tenant {TenantId}: webhook cursor {Cursor} is older than the feed's retention; events up to {First} were never delivered.")]
+    private static partial void LogSkippedExpired(ILogger logger, string tenantId, long cursor, long first);
+}
