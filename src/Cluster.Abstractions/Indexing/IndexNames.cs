@@ -27,8 +27,11 @@ public static class IndexNames
 
     public static bool IsUnique(string indexName) => indexName is UserName or GroupDisplayName;
 
-    /// <summary>The normalized form of a value for every index: case-folded (SCIM string lookups Entra makes are case-insensitive).</summary>
-    public static string Normalize(string value) => value.ToUpperInvariant();
+    /// <summary>
+    /// The normalized form of a value for every index: its canonical form (<see cref="Cluster.Scim.Resources.ScimIdentity.Canonical"/>:
+    /// NFC, case-folded), the same one uniqueness and filters compare (SCIM string lookups Entra makes are case-insensitive).
+    /// </summary>
+    public static string Normalize(string value) => Cluster.Scim.Resources.ScimIdentity.Canonical(value);
 
     /// <summary>The hash that stands for a value in index keys: SHA-256 of the normalized value.</summary>
     public static string Hash(string value) => GrainKeys.HashValue(Normalize(value));

@@ -1,10 +1,10 @@
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Cluster.Abstractions;
 using Cluster.Gateway.Telemetry;
 using Cluster.Scim;
 using Cluster.Scim.Errors;
+using Cluster.Scim.Resources;
 
 namespace Cluster.Gateway.Http;
 
@@ -14,10 +14,6 @@ namespace Cluster.Gateway.Http;
 /// </summary>
 public static class ScimHttp
 {
-    // Duplicate member names are malformed input: rejected here (400 invalidSyntax), as otherwise System.Text.Json
-    // accepts them and the first lookup in the object throws ArgumentException (a 500).
-    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64, AllowDuplicateProperties = false };
-
     /// <summary>A SCIM error response.</summary>
     public static IResult Error(int status, string? scimType, string? detail, Action<HttpResponse>? headers = null) =>
         new ScimJsonResult(status, ScimSerializer.Serialize(ScimError.ToJson(status, scimType, detail)), headers, scimType);
@@ -118,7 +114,10 @@ public static class ScimHttp
         return entry;
     }
 
-    /// <summary>Reads a JSON object body, or throws a <see cref="ScimException"/> (400 invalidSyntax, 413 too large).</summary>
+    /// <summary>
+    /// Reads a JSON object body (<see cref="ScimJsonBody"/>: UTF-8, decodable strings, no duplicate members), or throws a
+    /// <see cref="ScimException"/> (400 invalidSyntax, 413 too large, 415 not JSON).
+    /// </summary>
     public static async Task<JsonObject> ReadObjectAsync(HttpRequest request, int maxBytes)
     {
         if (request.ContentLength > maxBytes)
@@ -144,22 +143,7 @@ public static class ScimHttp
             buffer.Write(chunk, 0, read);
         }
 
-        if (buffer.Length == 0)
-        {
-            throw ScimException.InvalidSyntax("The request body is empty.");
-        }
-
-        try
-        {
-            return JsonNode.Parse(buffer.ToArray(), documentOptions: DocumentOptions) as JsonObject
-                ?? throw ScimException.InvalidSyntax("The request body must be a JSON object.");
-        }
-        catch (JsonException e)
-        {
-            throw ScimException.InvalidSyntax(e.Message.Contains("maximum configured depth", StringComparison.OrdinalIgnoreCase)
-                ? "The request body is nested too deeply."
-                : "The request body is not valid JSON.");
-        }
+        return ScimJsonBody.ParseObject(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
     }
 
     private static bool IsJson(string contentType) =>

@@ -434,25 +434,27 @@ public static class FilterEvaluator
     {
         if (op is ComparisonOperator.Co or ComparisonOperator.Sw or ComparisonOperator.Ew)
         {
-            return CompareText(AsText(candidate), op, AsText(literal), ScimValueOrder.TextComparison(target));
+            return CompareText(AsText(candidate), op, AsText(literal), target);
         }
 
         return ScimValueOrder.Key(candidate, target) is { } left && ScimValueOrder.Key(literal, target) is { } right
             && Ordered(ScimValueOrder.Compare(left, right, target), op);
     }
 
-    private static bool CompareText(string? left, ComparisonOperator op, string? right, StringComparison comparison)
+    private static bool CompareText(string? left, ComparisonOperator op, string? right, AttributeDefinition target)
     {
         if (left is null || right is null)
         {
             return false;
         }
 
+        left = ScimValueOrder.TextKey(left, target);
+        right = ScimValueOrder.TextKey(right, target);
         return op switch
         {
-            ComparisonOperator.Co => left.Contains(right, comparison),
-            ComparisonOperator.Sw => left.StartsWith(right, comparison),
-            _ => left.EndsWith(right, comparison),
+            ComparisonOperator.Co => left.Contains(right, StringComparison.Ordinal),
+            ComparisonOperator.Sw => left.StartsWith(right, StringComparison.Ordinal),
+            _ => left.EndsWith(right, StringComparison.Ordinal),
         };
     }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Cluster.Scim.Resources;
 using Cluster.Scim.Schema;
 
 namespace Cluster.Scim.Filtering;
@@ -10,8 +11,9 @@ namespace Cluster.Scim.Filtering;
 /// sorting (RFC 7644 §3.4.2.3). A value is first turned into its <see cref="Key"/> for its attribute's type, then keys
 /// are ordered by <see cref="Compare"/>:
 /// <list type="bullet">
-/// <item>strings (and references, binary) in Unicode code-point order, case-insensitively unless the attribute is
-/// <c>caseExact</c> (<c>externalId</c> is always case-insensitive: product rule for Entra matching);</item>
+/// <item>strings (and references, binary) in code-point order of their canonical form (<see cref="ScimIdentity.Canonical"/>:
+/// NFC, case-folded) unless the attribute is <c>caseExact</c>, then as sent (<c>externalId</c> is always case-insensitive:
+/// product rule for Entra matching);</item>
 /// <item>integers and decimals numerically; dateTimes as instants; booleans <c>false</c> before <c>true</c>.</item>
 /// </list>
 /// A key is a short string that holds no reference to the resource it came from, so a sort can keep one per resource.
@@ -30,7 +32,7 @@ public static class ScimValueOrder
         // Normalized to UTC in round-trip form, whose ordinal order is chronological.
         AttributeType.DateTime => AsDateTime(node)?.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
         AttributeType.Complex => null,
-        _ => AsText(node),
+        _ => AsText(node) is { } text ? TextKey(text, target) : null,
     };
 
     /// <summary>Orders two <see cref="Key"/>s of <paramref name="target"/>: negative, zero or positive.</summary>
@@ -38,12 +40,15 @@ public static class ScimValueOrder
     {
         AttributeType.Integer or AttributeType.Decimal => CompareNumbers(left, right) ?? string.CompareOrdinal(left, right),
         AttributeType.Boolean or AttributeType.DateTime => string.CompareOrdinal(left, right),
-        _ => string.Compare(left, right, TextComparison(target)),
+        _ => string.CompareOrdinal(left, right),
     };
 
-    /// <summary>How strings of <paramref name="target"/> compare: <c>caseExact</c> ordinally, else ignoring case.</summary>
-    public static StringComparison TextComparison(AttributeDefinition target) =>
-        target.CaseExact && !ReferenceEquals(target, CommonAttributes.ExternalId) ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase;
+    /// <summary>
+    /// The comparable form of a string of <paramref name="target"/>: as sent when the attribute is <c>caseExact</c>, else its
+    /// canonical form (<see cref="ScimIdentity.Canonical"/>). Keys compare ordinally.
+    /// </summary>
+    public static string TextKey(string text, AttributeDefinition target) =>
+        target.CaseExact && !ReferenceEquals(target, CommonAttributes.ExternalId) ? text : ScimIdentity.Canonical(text);
 
     internal static string? AsText(JsonNode? node)
     {

@@ -31,6 +31,8 @@ namespace Cluster.Scim.Resources;
 /// <item>Unknown attributes or sub-attributes are invalidSyntax; a missing (or empty-string) required attribute is invalidValue:
 /// required core attributes, an extension the resource type requires, the required attributes of a present extension
 /// and the required sub-attributes of a present complex value.</item>
+/// <item><c>userName</c>, <c>displayName</c> and <c>externalId</c> may not hold control characters or U+FFFE/U+FFFF
+/// (invalidValue, <see cref="ScimIdentity"/>).</item>
 /// <item>Documents nested deeper than 32 levels or with an array of more than 1000 elements are invalidValue.</item>
 /// </list>
 /// The input is never mutated; a new object is returned.
@@ -52,6 +54,7 @@ public static class ResourceNormalizer
         }
 
         CheckRequired(output, type);
+        ScimIdentity.CheckIdentifyingAttributes(output, type);
         return output;
     }
 

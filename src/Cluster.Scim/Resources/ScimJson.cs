@@ -133,7 +133,7 @@ internal static class ScimJson
         }
     }
 
-    /// <summary>Compares two JSON values; strings compare case-insensitively unless <paramref name="caseExact"/>.</summary>
+    /// <summary>Compares two JSON values; strings compare by their canonical form (<see cref="ScimIdentity"/>) unless <paramref name="caseExact"/>.</summary>
     public static bool ValuesEqual(JsonNode? left, JsonNode? right, bool caseExact)
     {
         if (IsNull(left) || IsNull(right))
@@ -145,7 +145,7 @@ internal static class ScimJson
             && left!.GetValueKind() == JsonValueKind.String
             && right!.GetValueKind() == JsonValueKind.String)
         {
-            return string.Equals(left.GetValue<string>(), right.GetValue<string>(), StringComparison.OrdinalIgnoreCase);
+            return ScimIdentity.Equal(left.GetValue<string>(), right.GetValue<string>());
         }
 
         return JsonNode.DeepEquals(left, right);

@@ -59,13 +59,13 @@ public class ScimSortTests
     }
 
     [Theory]
-    [InlineData("name.familyName", "Jensen")]
-    [InlineData("NAME.FAMILYNAME", "Jensen")]
-    [InlineData("urn:ietf:params:scim:schemas:core:2.0:User:name.familyName", "Jensen")]
-    [InlineData("emails", "bjensen@example.com")]
-    [InlineData("emails.type", "work")]
+    [InlineData("name.familyName", "JENSEN")]
+    [InlineData("NAME.FAMILYNAME", "JENSEN")]
+    [InlineData("urn:ietf:params:scim:schemas:core:2.0:User:name.familyName", "JENSEN")]
+    [InlineData("emails", "BJENSEN@EXAMPLE.COM")]
+    [InlineData("emails.type", "WORK")]
     [InlineData("phoneNumbers.value", "111")]
-    [InlineData("department", "Tour Operations")]
+    [InlineData("department", "TOUR OPERATIONS")]
     [InlineData(Enterprise + ":manager", "m1")]
     [InlineData("meta.created", "2010-01-23T04:56:22.0000000Z")]
     [InlineData("active", "true")]
@@ -89,10 +89,11 @@ public class ScimSortTests
         var text = UserType.Resolve(AttributePath.Parse("userName"))!.Target;
         var caseExact = UserType.Resolve(AttributePath.Parse("id"))!.Target;
         var externalId = UserType.Resolve(AttributePath.Parse("externalId"))!.Target;
-        Assert.Equal(0, ScimValueOrder.Compare("ABC", "abc", text));
-        Assert.True(ScimValueOrder.Compare("B", "a", text) > 0);
-        Assert.True(ScimValueOrder.Compare("B", "a", caseExact) < 0);
-        Assert.Equal(0, ScimValueOrder.Compare("ABC", "abc", externalId));
+        Assert.Equal(0, ScimValueOrder.Compare(Key(JsonValue.Create("ABC"), text), Key(JsonValue.Create("abc"), text), text));
+        Assert.Equal(0, ScimValueOrder.Compare(Key(JsonValue.Create("\u00C9mile"), text), Key(JsonValue.Create("e\u0301MILE"), text), text));
+        Assert.True(ScimValueOrder.Compare(Key(JsonValue.Create("B"), text), Key(JsonValue.Create("a"), text), text) > 0);
+        Assert.True(ScimValueOrder.Compare(Key(JsonValue.Create("B"), caseExact), Key(JsonValue.Create("a"), caseExact), caseExact) < 0);
+        Assert.Equal(0, ScimValueOrder.Compare(Key(JsonValue.Create("ABC"), externalId), Key(JsonValue.Create("abc"), externalId), externalId));
 
         var integer = new AttributeDefinition { Name = "n", Type = AttributeType.Integer };
         Assert.True(ScimValueOrder.Compare(Key(JsonValue.Create(10), integer), Key(JsonValue.Create(9), integer), integer) > 0);
@@ -114,9 +115,9 @@ public class ScimSortTests
         var descending = ScimSort.Parse("title", "descending")!;
         Assert.True(ascending.Compare(null, "a", "x", "b", target) > 0);
         Assert.True(descending.Compare(null, "a", "x", "b", target) < 0);
-        Assert.True(ascending.Compare("X", "b", "x", "a", target) > 0);
-        Assert.True(descending.Compare("X", "b", "x", "a", target) > 0);
-        Assert.True(descending.Compare("a", "a", "b", "b", target) > 0);
+        Assert.True(ascending.Compare("X", "b", "X", "a", target) > 0);
+        Assert.True(descending.Compare("X", "b", "X", "a", target) > 0);
+        Assert.True(descending.Compare("A", "a", "B", "b", target) > 0);
     }
 
     [Fact]
