@@ -172,7 +172,7 @@ internal sealed class ScimRequests(FuzzWorld world)
         var literal = G.Weighted(
             (4, G.Weighted((2, ScimValues.Text), (2, Gen.Int[0, 63].Select(i => world.User(i).Name)), (1, Gen.Int[0, 63].Select(i => world.Group(i).Id))).Select(G.Quote)),
             (1, Gen.Int[-5, 5].Select(i => i.ToString(CultureInfo.InvariantCulture))),
-            (1, G.Pick("true", "false", "null", "\"2024-01-01T00:00:00Z\"", "1e999999", "\"unterminated", "'single'", "bare")));
+            (1, G.Pick("true", "false", "null", "\"2024-01-01T00:00:00Z\"", "1e999999", "\"unterminated", "'single'", "bare", "\"\\ud800\"", "\"\\u00\"")));
         var atom = G.Weighted(
             (5, Gen.Select(path, G.Pick("eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le", "EQ", "xx"), literal, (p, op, v) => $"{p} {op} {v}")),
             (1, path.Select(p => p + " pr")),
