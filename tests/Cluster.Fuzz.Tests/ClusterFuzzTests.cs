@@ -44,7 +44,8 @@ public sealed partial class ClusterFuzzTests(FuzzCluster cluster, ITestOutputHel
         }
         finally
         {
-            output.WriteLine($"{surface}: {harness.Total} requests in {FuzzBudget.SecondsFor(fuzzed)} s ({harness.Reading.TotalSeconds:F1} s reading state); statuses {harness.Statuses}");
+            var budget = replay ? $"replay of {FuzzBudget.ReplaySeed}" : $"{FuzzBudget.SecondsFor(fuzzed)} s";
+            output.WriteLine($"{surface}: {harness.Total} requests ({budget}; {harness.Reading.TotalSeconds:F1} s reading state); statuses {harness.Statuses}");
             if (harness.Known.Length > 0)
             {
                 output.WriteLine($"Known bugs seen (KnownFailures): {harness.Known}");
