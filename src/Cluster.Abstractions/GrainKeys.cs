@@ -61,6 +61,16 @@ public static class GrainKeys
         return string.Concat(Check(tenantId, nameof(tenantId)), "/", Check(groupId, nameof(groupId)), "/members/", partition.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 
+    /// <summary>
+    /// The key of one chunk of a group's membership change that is too large for one write of the group:
+    /// <c>{tenantId}/{groupId}/change/{index}</c>.
+    /// </summary>
+    public static string GroupChangeChunk(string tenantId, string groupId, int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        return string.Concat(Check(tenantId, nameof(tenantId)), "/", Check(groupId, nameof(groupId)), "/change/", index.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     /// <summary>The member partition of a member id.</summary>
     public static int GroupMemberPartitionOf(string memberId) => (int)(HashOf(memberId) % GroupMemberPartitions);
 

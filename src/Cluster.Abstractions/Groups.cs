@@ -161,3 +161,29 @@ public interface IGroupMemberGrain : IGrainWithStringKey
     [Alias("GroupIds"), AlwaysInterleave]
     Task<string[]> GetGroupIdsAsync();
 }
+
+/// <summary>
+/// One chunk of a group's membership change too large for one write of the group (more than a step's worth of members):
+/// the members it adds and removes. Written before the group commits the change; applied one chunk per step.
+/// Key: <see cref="GrainKeys.GroupChangeChunk"/>.
+/// </summary>
+[Alias("scim.IGroupChangeChunkGrain")]
+public interface IGroupChangeChunkGrain : IGrainWithStringKey
+{
+    [Alias("Write")]
+    Task WriteAsync(GroupChangeChunk chunk);
+
+    /// <summary>The chunk, or null when none is stored.</summary>
+    [Alias("Read")]
+    Task<GroupChangeChunk?> ReadAsync();
+
+    [Alias("Clear")]
+    Task ClearAsync();
+}
+
+/// <summary>A chunk of a membership change: of the group's change with version <see cref="Version"/>, members to add and remove.</summary>
+[GenerateSerializer, Immutable, Alias("scim.GroupChangeChunk")]
+public sealed record GroupChangeChunk(
+    [property: Id(0)] long Version,
+    [property: Id(1)] MemberRef[] Add,
+    [property: Id(2)] MemberRef[] Remove);

@@ -13,6 +13,16 @@ public static class StorageProbe
     private static readonly ConcurrentDictionary<string, int> Writes = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, int> Failures = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<(string Key, string State), object?> Written = new();
+    private static readonly ConcurrentDictionary<string, HeldWrite> Holds = new(StringComparer.Ordinal);
+
+    private static long _totalWrites;
+    private static long _largestWrite;
+
+    /// <summary>Writes (and clears) of every grain so far.</summary>
+    public static long TotalWrites => Interlocked.Read(ref _totalWrites);
+
+    /// <summary>The largest state written so far, in bytes of its System.Text.Json form (how the silos store it).</summary>
+    public static long LargestWrite => Interlocked.Read(ref _largestWrite);
 
     /// <summary>Writes (and clears) of the grain with this primary key so far.</summary>
     public static int WritesOf(string key) => Writes.TryGetValue(key, out var n) ? n : 0;
@@ -23,15 +33,62 @@ public static class StorageProbe
     /// <summary>The next <paramref name="times"/> writes of the grain with this primary key throw.</summary>
     public static void FailNextWrites(string key, int times = 1) => Failures[key] = times;
 
-    internal static void Remember(string key, string stateName, object? state) => Written[(key, stateName)] = state;
+    /// <summary>
+    /// Holds back the next write of the grain with this primary key: it reaches storage (or fails) only when the returned
+    /// <see cref="HeldWrite"/> is released — a slow or failing storage write, for tests of what interleaving readers see.
+    /// </summary>
+    public static HeldWrite HoldNextWrite(string key)
+    {
+        var held = new HeldWrite();
+        Holds[key] = held;
+        return held;
+    }
+
+    internal static Task WaitIfHeldAsync(string key) => Holds.TryRemove(key, out var held) ? held.WaitAsync() : Task.CompletedTask;
+
+    internal static void Remember(string key, string stateName, object? state)
+    {
+        Written[(key, stateName)] = state;
+        var size = state is null ? 0 : System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(state, state.GetType()).LongLength;
+        for (var largest = LargestWrite; size > largest; largest = LargestWrite)
+        {
+            if (Interlocked.CompareExchange(ref _largestWrite, size, largest) == largest)
+            {
+                break;
+            }
+        }
+    }
 
     internal static void OnWrite(string key)
     {
+        Interlocked.Increment(ref _totalWrites);
         Writes.AddOrUpdate(key, 1, (_, n) => n + 1);
         if (Failures.TryGetValue(key, out var left) && left > 0 && Failures.TryUpdate(key, left - 1, left))
         {
             throw new IOException($"Injected storage failure for {key}.");
         }
+    }
+}
+
+/// <summary>A storage write held back by <see cref="StorageProbe.HoldNextWrite"/>.</summary>
+public sealed class HeldWrite
+{
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _outcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes when the write has started and is being held.</summary>
+    public Task Started => _started.Task;
+
+    /// <summary>Lets the write reach storage.</summary>
+    public void Release() => _outcome.TrySetResult();
+
+    /// <summary>Makes the write fail, as a storage outage would.</summary>
+    public void Fail() => _outcome.TrySetException(new IOException("Injected storage failure (held write)."));
+
+    internal async Task WaitAsync()
+    {
+        _started.TrySetResult();
+        await _outcome.Task;
     }
 }
 
@@ -41,16 +98,21 @@ internal sealed class ProbedGrainStorage(IGrainStorage inner) : IGrainStorage
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
         inner.ReadStateAsync(stateName, grainId, grainState);
 
-    public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        StorageProbe.OnWrite(grainId.Key.ToString()!);
-        StorageProbe.Remember(grainId.Key.ToString()!, StorageRowNames.StateNameOf(stateName), grainState.State);
-        return inner.WriteStateAsync(stateName, grainId, grainState);
+        var key = grainId.Key.ToString()!;
+        await StorageProbe.WaitIfHeldAsync(key);
+        StorageProbe.OnWrite(key);
+        StorageProbe.Remember(key, StorageRowNames.StateNameOf(stateName), grainState.State);
+        await inner.WriteStateAsync(stateName, grainId, grainState);
     }
 
-    public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        StorageProbe.OnWrite(grainId.Key.ToString()!);
-        return inner.ClearStateAsync(stateName, grainId, grainState);
+        var key = grainId.Key.ToString()!;
+        await StorageProbe.WaitIfHeldAsync(key);
+        StorageProbe.OnWrite(key);
+        StorageProbe.Remember(key, StorageRowNames.StateNameOf(stateName), null);
+        await inner.ClearStateAsync(stateName, grainId, grainState);
     }
 }

@@ -58,10 +58,13 @@ public static class ScimHttp
 
         if (!result.IsSuccess || result.Resource is null)
         {
-            // A failed If-Match tells the client which version is current (RFC 7232 §4.2 style).
-            return result.Status == 412 && result.Version > 0
-                ? Error(result.Status, result.ScimType, result.Detail, response => response.Headers.ETag = ScimResource.ETag(result.Version))
-                : Error(result.Status, result.ScimType, result.Detail);
+            // A failed If-Match tells the client which version is current (RFC 7232 §4.2 style); a busy resource when to retry.
+            return result.Status switch
+            {
+                412 when result.Version > 0 => Error(result.Status, result.ScimType, result.Detail, response => response.Headers.ETag = ScimResource.ETag(result.Version)),
+                503 => Error(result.Status, result.ScimType, result.Detail, response => response.Headers.RetryAfter = "5"),
+                _ => Error(result.Status, result.ScimType, result.Detail),
+            };
         }
 
         var etag = ScimResource.ETag(result.Version);

@@ -34,9 +34,24 @@ public sealed partial class GroupGrain(
     [PersistentState("group", StorageNames.Default)] IPersistentState<GroupState> state,
     [PersistentState("parents", StorageNames.Default)] IPersistentState<IdSetState> parents,
     TimeProvider time,
-    ILogger<GroupGrain> logger) : Grain, IGroupGrain
+    ILogger<GroupGrain> logger) : Grain, IGroupGrain, IRemindable
 {
+    private readonly CommittedState<GroupState> _state = new(state);
+    private readonly CommittedState<IdSetState> _parents = new(parents);
+
     private const int MemberCallBatch = 256;
+
+    /// <summary>
+    /// Most member changes one step applies (joins, partition writes, leaves): a change of more members is written as chunks
+    /// of this size and applied one chunk per step after the request that made it, and a delete forgets this many members
+    /// per step. Bounds every storage row and how long any request waits behind such work.
+    /// </summary>
+    public const int StepSize = 500;
+
+    /// <summary>How many steps of earlier work a write waits for before it answers 503 (busy) instead.</summary>
+    private const int StepsAWriteWaitsFor = 2;
+
+    private const string WorkReminder = "membership-work";
     private static readonly ResourceKind Kind = ResourceKind.Group;
 
     private string _tenantId = "";
@@ -53,6 +68,9 @@ public sealed partial class GroupGrain(
     // Set while a delete leaves its parents and after: no group may add this one any more.
     private bool _leavingParents;
 
+    // Runs the steps of a large membership change or of a delete after the request that started it (one step per tick).
+    private IGrainTimer? _work;
+
     /// <summary>Joins and leaves of parent groups interleave: they only touch the <c>parents</c> state, in turns (<see cref="InParentsTurnAsync"/>).</summary>
     public static bool MayInterleave(IInvokable request) =>
         request.GetMethodName() is nameof(IGroupMemberGrain.JoinGroupAsync) or nameof(IGroupMemberGrain.LeaveGroupAsync);
@@ -61,19 +79,25 @@ public sealed partial class GroupGrain(
     {
         (_tenantId, _groupId) = GrainKeys.ParseResourceKey(this.GetPrimaryKeyString());
         _claims = new IndexClaims(GrainFactory, Kind, _tenantId, _groupId, e => LogCleanupFailed(logger, e, _tenantId, _groupId));
-        if (state.RecordExists && !state.State.Deleting && state.State.Json.Length > 0)
+        if (_state.Exists && !_state.Value.Deleting && _state.Value.Json.Length > 0)
         {
-            _resource = Parse(state.State.Json);
+            _resource = Parse(_state.Value.Json);
         }
 
         _claims.Load(_resource);
-        if (HasUnfinishedWork)
+        if (HasJournal)
         {
-            // A crash left a journaled change or a delete behind: finish it now, not only on the next call.
+            // A crash left a journaled change behind: finish it now, not only on the next call.
             this.RegisterGrainTimer(_ => SettleAsync(), TimeSpan.Zero, Timeout.InfiniteTimeSpan);
         }
 
-        if (parents.State.Ids.Count > 0)
+        if (HasBackgroundWork)
+        {
+            // A large change or a delete was under way: go on with it.
+            StartWork();
+        }
+
+        if (_parents.Value.Ids.Count > 0)
         {
             // Verify the recorded parents once per activation (a crash may have left one whose partition lacks this group).
             this.RegisterGrainTimer(_ => VerifyParentsAsync(), TimeSpan.Zero, Timeout.InfiniteTimeSpan);
@@ -88,7 +112,7 @@ public sealed partial class GroupGrain(
     private async Task<ScimResult> CreateCoreAsync(string resource)
     {
         await SettleAsync();
-        if (state.RecordExists)
+        if (_state.Exists)
         {
             return ScimResult.Error(409, ScimErrorType.Uniqueness, "A resource with this id already exists.");
         }
@@ -121,7 +145,7 @@ public sealed partial class GroupGrain(
         }
 
         var members = memberIds is null ? await AllMembersAsync() : await MembersAmongAsync(memberIds);
-        return ScimResult.Ok(Render(_resource, members), state.State.Version);
+        return ScimResult.Ok(Render(_resource, members), _state.Value.Version);
     }
 
     public async Task<ScimResult> ReplaceAsync(string resource, ETagCondition? ifMatch = null) =>
@@ -133,6 +157,11 @@ public sealed partial class GroupGrain(
         if (_resource is null)
         {
             return NotFound();
+        }
+
+        if (await WaitForEarlierChangeAsync() is { } busy)
+        {
+            return busy;
         }
 
         try
@@ -157,6 +186,11 @@ public sealed partial class GroupGrain(
         if (_resource is null)
         {
             return NotFound();
+        }
+
+        if (await WaitForEarlierChangeAsync() is { } busy)
+        {
+            return busy;
         }
 
         try
@@ -197,17 +231,18 @@ public sealed partial class GroupGrain(
 
         if (PreconditionFails(ifMatch))
         {
-            return ScimResult.PreconditionFailed(state.State.Version);
+            return ScimResult.PreconditionFailed(_state.Value.Version);
         }
 
         // As a member, leave every parent group first (as a deleted user does): no parent ever lists a deleted group.
         // Keep this after every check that may still reject the delete, right before the tombstone.
         await LeaveAllParentsAsync();
 
-        // The tombstone is the commit point: the group is gone for every reader from here, and a crash resumes below.
-        await state.CommitAsync(new GroupState { Json = state.State.Json, Version = state.State.Version, Deleting = true }, this);
+        // The tombstone is the commit point: the group is gone for every reader from here, and a crash resumes below. A large
+        // change still under way is not finished: the delete drops it (its members that joined forget the group below).
+        await _state.CommitAsync(new GroupState { Json = _state.Value.Json, Version = _state.Value.Version, Deleting = true, Change = _state.Value.Change }, this);
         _resource = null;
-        await FinishDeleteAsync();
+        await BeginDeleteAsync();
         return ScimResult.NoContent();
     }
 
@@ -219,12 +254,12 @@ public sealed partial class GroupGrain(
         }
 
         // A journaled change is committed: answer as if it were done.
-        if (state.State.PendingRemove.Contains(memberId))
+        if (_state.Value.PendingRemove.Contains(memberId))
         {
             return null;
         }
 
-        if (state.State.PendingAdd.Contains(memberId))
+        if (_state.Value.PendingAdd.Contains(memberId))
         {
             return name;
         }
@@ -246,9 +281,9 @@ public sealed partial class GroupGrain(
             return false;
         }
 
-        if (!parents.State.Ids.Contains(groupId))
+        if (!_parents.Value.Ids.Contains(groupId))
         {
-            await parents.CommitAsync(new IdSetState { Ids = [.. parents.State.Ids, groupId] }, this);
+            await _parents.CommitAsync(new IdSetState { Ids = [.. _parents.Value.Ids, groupId] }, this);
         }
 
         return true;
@@ -256,19 +291,19 @@ public sealed partial class GroupGrain(
 
     public Task LeaveGroupAsync(string groupId) => InParentsTurnAsync(async () =>
     {
-        if (parents.State.Ids.Contains(groupId))
+        if (_parents.Value.Ids.Contains(groupId))
         {
-            var rest = parents.State.Ids.Where(id => id != groupId).ToHashSet(StringComparer.Ordinal);
-            await parents.CommitAsync(new IdSetState { Ids = rest }, this, clear: rest.Count == 0);
+            var rest = _parents.Value.Ids.Where(id => id != groupId).ToHashSet(StringComparer.Ordinal);
+            await _parents.CommitAsync(new IdSetState { Ids = rest }, this, clear: rest.Count == 0);
         }
 
         return true;
     });
 
     public Task<bool> IsJoinedAsync(string groupId) =>
-        Task.FromResult(_resource is not null && !_leavingParents && parents.State.Ids.Contains(groupId));
+        Task.FromResult(_resource is not null && !_leavingParents && _parents.Value.Ids.Contains(groupId));
 
-    public Task<string[]> GetGroupIdsAsync() => Task.FromResult(parents.State.Ids.Order(StringComparer.Ordinal).ToArray());
+    public Task<string[]> GetGroupIdsAsync() => Task.FromResult(_parents.Value.Ids.Order(StringComparer.Ordinal).ToArray());
 
     public async Task MemberDeletedAsync(string memberId)
     {
@@ -279,9 +314,9 @@ public sealed partial class GroupGrain(
         }
 
         // Attributes unchanged, members changed: a new version (and lastModified) in one write of the group record.
-        var version = state.State.Version + 1;
+        var version = _state.Value.Version + 1;
         var stamped = ScimResource.Stamp((JsonObject)_resource.DeepClone(), Kind.Type, _groupId, ScimResource.CreatedOf(_resource), time.GetUtcNow(), version);
-        await state.CommitAsync(new GroupState { Json = ScimSerializer.Serialize(stamped), Version = version }, this);
+        await _state.CommitAsync(new GroupState { Json = ScimSerializer.Serialize(stamped), Version = version, Change = _state.Value.Change }, this);
         _resource = stamped;
     }
 
@@ -296,20 +331,22 @@ public sealed partial class GroupGrain(
         }
     }
 
-    private bool HasUnfinishedWork => state.State.Deleting || state.State.PendingAdd.Count > 0 || state.State.PendingRemove.Count > 0;
+    private bool HasJournal => _state.Value.PendingAdd.Count > 0 || _state.Value.PendingRemove.Count > 0;
 
-    private bool PreconditionFails(ETagCondition? ifMatch) => ifMatch is not null && !ifMatch.Matches(state.State.Version);
+    private bool HasBackgroundWork => _state.Value.Deleting || _state.Value.Change is not null;
+
+    private bool PreconditionFails(ETagCondition? ifMatch) => ifMatch is not null && !ifMatch.Matches(_state.Value.Version);
 
     // The precondition is evaluated before the request (RFC 7232 §5): a failed one wins over a bad body.
     private ScimResult Failed(ScimException e, ETagCondition? ifMatch) =>
-        PreconditionFails(ifMatch) ? ScimResult.PreconditionFailed(state.State.Version) : ScimResult.Error(e);
+        PreconditionFails(ifMatch) ? ScimResult.PreconditionFailed(_state.Value.Version) : ScimResult.Error(e);
 
     private async Task<ScimResult> UpdateAsync(JsonObject updated, MemberRef[] before, MemberValue[] after, ETagCondition? ifMatch)
     {
         // The precondition comes first (RFC 7232 §5; see UserGrain.UpdateAsync: no answer may depend on hidden values).
         if (PreconditionFails(ifMatch))
         {
-            return ScimResult.PreconditionFailed(state.State.Version);
+            return ScimResult.PreconditionFailed(_state.Value.Version);
         }
 
         var current = _resource!;
@@ -322,14 +359,14 @@ public sealed partial class GroupGrain(
         var afterIds = after.Select(m => m.Id).ToHashSet(StringComparer.Ordinal);
         var adds = after.Where(m => !beforeIds.Contains(m.Id)).ToArray();
         var removes = before.Where(m => !afterIds.Contains(m.Id)).ToArray();
-        var version = state.State.Version + 1;
+        var version = _state.Value.Version + 1;
         var stamped = ScimResource.Stamp(updated, Kind.Type, _groupId, ScimResource.CreatedOf(current), time.GetUtcNow(), version);
         var attributesChanged = !ScimResource.SameContent(stamped, current);
 
         // A request the group already reflects writes nothing.
         if (!attributesChanged && adds.Length == 0 && removes.Length == 0)
         {
-            return ScimResult.Ok(state.State.Json, state.State.Version);
+            return ScimResult.Ok(_state.Value.Json, _state.Value.Version);
         }
 
         return await CommitAsync(stamped, attributesChanged, version, created: false, adds, removes);
@@ -359,19 +396,24 @@ public sealed partial class GroupGrain(
                 return ScimResult.Error(409, ScimErrorType.Uniqueness, "A group with this displayName already exists in this tenant.");
             }
 
+            if (adds.Length + removes.Length > StepSize)
+            {
+                return await CommitLargeChangeAsync(attributes, attributesChanged ? newHashes : null, oldHashes, version, created, adds, removes);
+            }
+
             // 2. New members record the group (a member deleted meanwhile is skipped: added, then removed by its delete).
             var joined = await JoinAsync(adds);
 
             // Every member to add was deleted meanwhile and none is removed: nothing changes.
             if (!attributesChanged && joined.Length == 0 && removes.Length == 0)
             {
-                return ScimResult.Ok(state.State.Json, state.State.Version);
+                return ScimResult.Ok(_state.Value.Json, _state.Value.Version);
             }
 
             // 3. The group's write with its new version; a change spanning several writes goes into it as a journal.
             var partitions = joined.Concat(removes).Select(m => GrainKeys.GroupMemberPartitionOf(m.Id)).Distinct().Count();
             var journal = partitions > 1 || (attributesChanged && partitions > 0);
-            await state.CommitAsync(
+            await _state.CommitAsync(
                 new GroupState
                 {
                     Json = ScimSerializer.Serialize(attributes),
@@ -388,13 +430,13 @@ public sealed partial class GroupGrain(
             await ApplyMembersAsync(joined, removes);
             if (journal)
             {
-                await state.CommitAsync(new GroupState { Json = state.State.Json, Version = state.State.Version }, this);
+                await _state.CommitAsync(new GroupState { Json = _state.Value.Json, Version = _state.Value.Version }, this);
             }
 
             await _claims.ReleaseAsync(oldHashes);
             return created
                 ? ScimResult.Created(Render(_resource!, joined), version)
-                : ScimResult.Ok(state.State.Json, state.State.Version);
+                : ScimResult.Ok(_state.Value.Json, _state.Value.Version);
         }
         finally
         {
@@ -403,48 +445,224 @@ public sealed partial class GroupGrain(
         }
     }
 
-    /// <summary>Finishes what a crash left: a journaled membership change, or a delete.</summary>
+    /// <summary>
+    /// A change of more than <see cref="StepSize"/> members (a PUT or <c>replace members</c> of a large group, thousands of
+    /// members added at once). Its members go into chunk rows of at most <see cref="StepSize"/> members, written before the
+    /// group; the group's write carrying <see cref="GroupChangeState"/> is the commit point; then the chunks are applied one
+    /// step each — joins, partitions, leaves, the group's progress — the first in this request, the others by the work
+    /// timer, so no request waits on more than a step and no row outgrows its limit. Reads between steps see the members
+    /// applied so far, agreeing both ways (a chunk's members record the group before its partitions list them and forget
+    /// it after); a crash resumes at the first chunk not recorded as applied (every step is idempotent).
+    /// </summary>
+    private async Task<ScimResult> CommitLargeChangeAsync(
+        JsonObject attributes, Dictionary<string, string[]>? newHashes, Dictionary<string, string[]> oldHashes, long version, bool created, MemberRef[] adds, MemberRef[] removes)
+    {
+        // Chunks grouped by partition, so a step writes few partitions.
+        var changes = adds.Select(m => (Member: m, Add: true)).Concat(removes.Select(m => (Member: m, Add: false)))
+            .OrderBy(c => GrainKeys.GroupMemberPartitionOf(c.Member.Id)).ThenBy(c => c.Member.Id, StringComparer.Ordinal)
+            .Chunk(StepSize)
+            .Select(chunk => new GroupChangeChunk(version, [.. chunk.Where(c => c.Add).Select(c => c.Member)], [.. chunk.Where(c => !c.Add).Select(c => c.Member)]))
+            .ToArray();
+        foreach (var batch in changes.Select((chunk, i) => (Chunk: chunk, Index: i)).Chunk(16))
+        {
+            await Task.WhenAll(batch.Select(c => ChangeChunk(c.Index).WriteAsync(c.Chunk)));
+        }
+
+        await _state.CommitAsync(
+            new GroupState { Json = ScimSerializer.Serialize(attributes), Version = version, Change = new GroupChangeState { Version = version, Chunks = changes.Length } },
+            this);
+        _resource = attributes;
+        _claims.Commit(newHashes);
+        await _claims.ReleaseAsync(oldHashes);
+
+        await StepAsync();
+        if (HasBackgroundWork)
+        {
+            await ScheduleWorkAsync();
+        }
+
+        // A create answers with every member it was given: all are committed, and appear as the steps are applied.
+        return created
+            ? ScimResult.Created(Render(_resource!, adds), version)
+            : ScimResult.Ok(_state.Value.Json, _state.Value.Version);
+    }
+
+    /// <summary>
+    /// Before a write: lets a large change still under way advance by at most <see cref="StepsAWriteWaitsFor"/> steps; if it is
+    /// not done by then, the write is answered 503 (busy: retry later) and changes nothing. Null when the write may go on.
+    /// </summary>
+    private async Task<ScimResult?> WaitForEarlierChangeAsync()
+    {
+        for (var i = 0; i < StepsAWriteWaitsFor && _state.Value.Change is not null; i++)
+        {
+            await StepAsync();
+        }
+
+        return _state.Value.Change is null
+            ? null
+            : ScimResult.Error(503, null, "The group is still applying an earlier change to many members. Retry later.");
+    }
+
+    /// <summary>
+    /// One step of the work a large change or a delete leaves after its request: the next chunk of the change, or (deleting)
+    /// the next members to forget the group. Each step is bounded by <see cref="StepSize"/> members and idempotent.
+    /// </summary>
+    private async Task StepAsync()
+    {
+        if (_state.Value.Deleting)
+        {
+            await DeleteStepAsync();
+        }
+        else if (_state.Value.Change is { } change)
+        {
+            var chunk = await ChangeChunk(change.Next).ReadAsync();
+            if (chunk is not null && chunk.Version == change.Version)
+            {
+                var joined = await JoinAsync(chunk.Add);
+                await ApplyMembersAsync(joined, chunk.Remove);
+            }
+
+            var next = change.Next + 1;
+            await _state.CommitAsync(
+                new GroupState { Json = _state.Value.Json, Version = _state.Value.Version, Change = next < change.Chunks ? new GroupChangeState { Version = change.Version, Chunks = change.Chunks, Next = next } : null },
+                this);
+            if (next >= change.Chunks)
+            {
+                await DropChunksAsync(change.Chunks);
+            }
+        }
+    }
+
+    private async Task DropChunksAsync(int count)
+    {
+        foreach (var batch in Enumerable.Range(0, count).Chunk(16))
+        {
+            await Task.WhenAll(batch.Select(i => _claims.BestEffortAsync(() => ChangeChunk(i).ClearAsync())));
+        }
+    }
+
+    /// <summary>Runs the remaining steps after this request: a timer now, and a reminder in case this silo goes down first.</summary>
+    private async Task ScheduleWorkAsync()
+    {
+        StartWork();
+        await this.RegisterOrUpdateReminder(WorkReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+    }
+
+    private void StartWork() =>
+        _work ??= this.RegisterGrainTimer(
+            async cancellation =>
+            {
+                if (HasBackgroundWork)
+                {
+                    await StepAsync();
+                }
+
+                if (!HasBackgroundWork)
+                {
+                    _work?.Dispose();
+                    _work = null;
+                    if (await this.GetReminder(WorkReminder, cancellation) is { } reminder)
+                    {
+                        await this.UnregisterReminder(reminder, cancellation);
+                    }
+                }
+            },
+            new GrainTimerCreationOptions(TimeSpan.Zero, TimeSpan.FromMilliseconds(1)) { KeepAlive = true });
+
+    /// <summary>The reminder only wakes the grain (after a crash) so that its activation resumes the work.</summary>
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (HasBackgroundWork)
+        {
+            StartWork();
+        }
+        else if (await this.GetReminder(reminderName) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+    }
+
+    /// <summary>
+    /// Before any other call: finishes what a crash left of a journaled membership change, or takes one step of a delete
+    /// (bounded either way: at most <see cref="StepSize"/> members; a small group's delete is finished by it).
+    /// </summary>
     private async Task SettleAsync()
     {
-        if (state.State.Deleting)
+        if (_state.Value.Deleting)
         {
-            await FinishDeleteAsync();
+            await DeleteStepAsync();
             return;
         }
 
-        if (state.State.PendingAdd.Count == 0 && state.State.PendingRemove.Count == 0)
+        if (!HasJournal)
         {
             return;
         }
 
         LogReplayed(logger, _tenantId, _groupId);
-        var groups = state.State.PendingGroups ?? [];
+        var groups = _state.Value.PendingGroups ?? [];
         MemberRef Journaled(string id) => new(id, groups.Contains(id) ? MemberKind.Group : MemberKind.User);
-        var joined = await JoinAsync([.. state.State.PendingAdd.Select(Journaled)]);
-        await ApplyMembersAsync(joined, [.. state.State.PendingRemove.Select(Journaled)]);
-        await state.CommitAsync(new GroupState { Json = state.State.Json, Version = state.State.Version }, this);
+        var joined = await JoinAsync([.. _state.Value.PendingAdd.Select(Journaled)]);
+        await ApplyMembersAsync(joined, [.. _state.Value.PendingRemove.Select(Journaled)]);
+        await _state.CommitAsync(new GroupState { Json = _state.Value.Json, Version = _state.Value.Version }, this);
     }
 
-    private async Task FinishDeleteAsync()
+    /// <summary>
+    /// After the tombstone: releases the group's index values and directory entry, then makes every member forget the group
+    /// and empties the partitions — in this request when that is one step's worth of members, else in steps of
+    /// <see cref="StepSize"/> by the work timer (the group answers 404 meanwhile, and its members' reads no longer show it).
+    /// </summary>
+    private async Task BeginDeleteAsync()
     {
-        var old = ResourceIndexing.HashesOf(Kind, state.State.Json.Length > 0 ? Parse(state.State.Json) : null);
+        var old = ResourceIndexing.HashesOf(Kind, _state.Value.Json.Length > 0 ? Parse(_state.Value.Json) : null);
         _claims.Load(null);
         await _claims.ReleaseAsync(old);
         await _claims.LeaveDirectoryAsync();
-
-        // Every member forgets the group, then its partition is cleared (a crash in between repeats this, idempotently).
-        await Task.WhenAll(Enumerable.Range(0, GrainKeys.GroupMemberPartitions).Select(async p =>
+        await DeleteStepAsync();
+        if (HasBackgroundWork)
         {
-            var partition = GrainFactory.GetGrain<IGroupMembersGrain>(GrainKeys.GroupMembers(_tenantId, _groupId, p));
-            var members = await partition.ListMembersAsync();
-            await InBatchesAsync(members, async member =>
+            await ScheduleWorkAsync();
+        }
+    }
+
+    /// <summary>
+    /// One step of a delete: first drops a large change that was under way (members of its next chunk may have joined: they
+    /// forget the group); then up to <see cref="StepSize"/> members forget the group and leave their partitions; once every
+    /// partition is empty, the tombstone goes. Each step is idempotent, so a crash repeats at most one.
+    /// </summary>
+    private async Task DeleteStepAsync()
+    {
+        if (_state.Value.Change is { } change)
+        {
+            var chunk = await ChangeChunk(change.Next).ReadAsync();
+            if (chunk is not null && chunk.Version == change.Version)
             {
-                await Member(member).LeaveGroupAsync(_groupId);
-                return true;
-            });
-            await partition.ClearAsync();
-        }));
-        await state.CommitAsync(new GroupState(), this, clear: true);
+                await InBatchesAsync(chunk.Add, async m =>
+                {
+                    await Member(m).LeaveGroupAsync(_groupId);
+                    return true;
+                });
+            }
+
+            await DropChunksAsync(change.Chunks);
+            await _state.CommitAsync(new GroupState { Json = _state.Value.Json, Version = _state.Value.Version, Deleting = true }, this);
+            return;
+        }
+
+        // Every member forgets the group before it leaves its partition (a crash in between repeats this, idempotently).
+        var partitions = await Task.WhenAll(Enumerable.Range(0, GrainKeys.GroupMemberPartitions).Select(async p => (Index: p, Members: await Partition(p).ListMembersAsync())));
+        var batch = partitions.SelectMany(p => p.Members.Select(m => (Partition: p.Index, Member: m))).Take(StepSize).ToArray();
+        await InBatchesAsync(batch, async x =>
+        {
+            await Member(x.Member).LeaveGroupAsync(_groupId);
+            return true;
+        });
+        await Task.WhenAll(batch.GroupBy(x => x.Partition).Select(g => Partition(g.Key).ApplyMembersAsync([], [.. g.Select(x => x.Member.Id)])));
+        if (partitions.Sum(p => p.Members.Length) <= batch.Length)
+        {
+            await _state.CommitAsync(new GroupState(), this, clear: true);
+            DeactivateOnIdle();
+        }
     }
 
     private async Task<MemberRef[]> JoinAsync(MemberRef[] members)
@@ -539,7 +757,7 @@ public sealed partial class GroupGrain(
     /// </summary>
     private async Task VerifyParentsAsync()
     {
-        var recorded = parents.State.Ids.Order(StringComparer.Ordinal).ToArray();
+        var recorded = _parents.Value.Ids.Order(StringComparer.Ordinal).ToArray();
         var names = await Task.WhenAll(recorded.Select(p => Parent(p).DescribeMemberAsync(_groupId)));
         for (var i = 0; i < recorded.Length; i++)
         {
@@ -555,20 +773,20 @@ public sealed partial class GroupGrain(
     private Task LeaveAllParentsAsync() => InParentsTurnAsync(async () =>
     {
         _leavingParents = true;
-        if (parents.State.Ids.Count == 0)
+        if (_parents.Value.Ids.Count == 0)
         {
             return true;
         }
 
         try
         {
-            await Task.WhenAll(parents.State.Ids.Select(p => GrainFactory
+            await Task.WhenAll(_parents.Value.Ids.Select(p => GrainFactory
                 .GetGrain<IGroupMembersGrain>(GrainKeys.GroupMembers(_tenantId, p, GrainKeys.GroupMemberPartitionOf(_groupId)))
                 .ApplyAsync([], [_groupId])));
 
             // Each parent's membership changed: it takes a new version (one-way, as for a deleted user).
-            await Task.WhenAll(parents.State.Ids.Select(p => Parent(p).MemberDeletedAsync(_groupId)));
-            await parents.CommitAsync(new IdSetState(), this, clear: true);
+            await Task.WhenAll(_parents.Value.Ids.Select(p => Parent(p).MemberDeletedAsync(_groupId)));
+            await _parents.CommitAsync(new IdSetState(), this, clear: true);
             return true;
         }
         catch
@@ -642,8 +860,13 @@ public sealed partial class GroupGrain(
 
     private IGroupGrain Parent(string groupId) => GrainFactory.GetGrain<IGroupGrain>(GrainKeys.Group(_tenantId, groupId));
 
-    private IGroupMembersGrain Partition(string memberId) =>
-        GrainFactory.GetGrain<IGroupMembersGrain>(GrainKeys.GroupMembers(_tenantId, _groupId, GrainKeys.GroupMemberPartitionOf(memberId)));
+    private IGroupMembersGrain Partition(string memberId) => Partition(GrainKeys.GroupMemberPartitionOf(memberId));
+
+    private IGroupMembersGrain Partition(int partition) =>
+        GrainFactory.GetGrain<IGroupMembersGrain>(GrainKeys.GroupMembers(_tenantId, _groupId, partition));
+
+    private IGroupChangeChunkGrain ChangeChunk(int index) =>
+        GrainFactory.GetGrain<IGroupChangeChunkGrain>(GrainKeys.GroupChangeChunk(_tenantId, _groupId, index));
 
 
     [LoggerMessage(1101, LogLevel.Information, "Tenant {TenantId}: group {GroupId} lost a uniqueness claim on {IndexName} to {HolderId}.")]

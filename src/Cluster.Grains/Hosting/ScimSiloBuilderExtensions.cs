@@ -25,6 +25,7 @@ public static class ScimSiloBuilderExtensions
         {
             case "MEMORY":
                 silo.AddMemoryGrainStorage(StorageNames.Default);
+                silo.UseInMemoryReminderService();
                 break;
             case "AZURETABLE":
                 silo.AddAzureTableGrainStorage(StorageNames.Default, o =>
@@ -32,6 +33,9 @@ public static class ScimSiloBuilderExtensions
                     o.TableServiceClient = new TableServiceClient(options.ConnectionString);
                     o.TableName = options.TableName;
                 });
+
+                // Reminders wake grains whose work outlives a request (large membership changes, deletes) after a crash.
+                silo.UseAzureTableReminderService(o => o.TableServiceClient = new TableServiceClient(options.ConnectionString));
                 break;
             default:
                 throw new InvalidOperationException($"Unknown Storage:Provider '{options.Provider}'. Use AzureTable or Memory.");

@@ -6,25 +6,27 @@ namespace Cluster.Grains.Indexes;
 public sealed class DirectoryGrain(
     [PersistentState("directory", StorageNames.Default)] IPersistentState<IdSetState> state) : Grain, IDirectoryGrain
 {
+    private readonly CommittedState<IdSetState> _state = new(state);
+
     public async Task AddAsync(string resourceId)
     {
-        if (!state.State.Ids.Contains(resourceId))
+        if (!_state.Value.Ids.Contains(resourceId))
         {
-            await Commit([.. state.State.Ids, resourceId]);
+            await Commit([.. _state.Value.Ids, resourceId]);
         }
     }
 
     public async Task RemoveAsync(string resourceId)
     {
-        if (state.State.Ids.Contains(resourceId))
+        if (_state.Value.Ids.Contains(resourceId))
         {
-            await Commit([.. state.State.Ids.Where(id => id != resourceId)]);
+            await Commit([.. _state.Value.Ids.Where(id => id != resourceId)]);
         }
     }
 
-    public Task<string[]> ListAsync() => Task.FromResult(state.State.Ids.ToArray());
+    public Task<string[]> ListAsync() => Task.FromResult(_state.Value.Ids.ToArray());
 
-    public Task<int> CountAsync() => Task.FromResult(state.State.Ids.Count);
+    public Task<int> CountAsync() => Task.FromResult(_state.Value.Ids.Count);
 
-    private Task Commit(HashSet<string> ids) => state.CommitAsync(new IdSetState { Ids = ids }, this);
+    private Task Commit(HashSet<string> ids) => _state.CommitAsync(new IdSetState { Ids = ids }, this);
 }

@@ -12,6 +12,8 @@ namespace Cluster.Grains.Indexes;
 public sealed class GroupMembersGrain(
     [PersistentState("members", StorageNames.Default)] IPersistentState<IdSetState> state) : Grain, IGroupMembersGrain
 {
+    private readonly CommittedState<IdSetState> _state = new(state);
+
     private string _tenantId = "";
     private string _groupId = "";
 
@@ -26,8 +28,8 @@ public sealed class GroupMembersGrain(
 
     public async Task<string[]> ApplyMembersAsync(MemberRef[] add, string[] remove)
     {
-        var ids = new HashSet<string>(state.State.Ids, StringComparer.Ordinal);
-        var groups = new HashSet<string>(state.State.GroupIds ?? [], StringComparer.Ordinal);
+        var ids = new HashSet<string>(_state.Value.Ids, StringComparer.Ordinal);
+        var groups = new HashSet<string>(_state.Value.GroupIds ?? [], StringComparer.Ordinal);
         var changed = false;
         foreach (var id in remove)
         {
@@ -56,30 +58,30 @@ public sealed class GroupMembersGrain(
 
         if (changed)
         {
-            await state.CommitAsync(new IdSetState { Ids = ids, GroupIds = groups.Count > 0 ? groups : null }, this, clear: ids.Count == 0);
+            await _state.CommitAsync(new IdSetState { Ids = ids, GroupIds = groups.Count > 0 ? groups : null }, this, clear: ids.Count == 0);
         }
 
         return [.. rejected];
     }
 
     public Task<string[]> ContainsAsync(string[] memberIds) =>
-        Task.FromResult(memberIds.Where(state.State.Ids.Contains).ToArray());
+        Task.FromResult(memberIds.Where(_state.Value.Ids.Contains).ToArray());
 
     public Task<MemberRef[]> FindAsync(string[] memberIds) =>
-        Task.FromResult(memberIds.Where(state.State.Ids.Contains).Select(Ref).ToArray());
+        Task.FromResult(memberIds.Where(_state.Value.Ids.Contains).Select(Ref).ToArray());
 
-    public Task<string[]> ListAsync() => Task.FromResult(state.State.Ids.ToArray());
+    public Task<string[]> ListAsync() => Task.FromResult(_state.Value.Ids.ToArray());
 
-    public Task<MemberRef[]> ListMembersAsync() => Task.FromResult(state.State.Ids.Select(Ref).ToArray());
+    public Task<MemberRef[]> ListMembersAsync() => Task.FromResult(_state.Value.Ids.Select(Ref).ToArray());
 
     public async Task ClearAsync()
     {
-        if (state.RecordExists || state.State.Ids.Count > 0)
+        if (_state.Exists || _state.Value.Ids.Count > 0)
         {
-            await state.CommitAsync(new IdSetState(), this, clear: true);
+            await _state.CommitAsync(new IdSetState(), this, clear: true);
         }
     }
 
     private MemberRef Ref(string id) =>
-        new(id, state.State.GroupIds?.Contains(id) == true ? MemberKind.Group : MemberKind.User);
+        new(id, _state.Value.GroupIds?.Contains(id) == true ? MemberKind.Group : MemberKind.User);
 }

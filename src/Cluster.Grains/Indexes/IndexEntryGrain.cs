@@ -10,6 +10,8 @@ namespace Cluster.Grains.Indexes;
 public sealed class IndexEntryGrain(
     [PersistentState("index", StorageNames.Default)] IPersistentState<IdSetState> state) : Grain, IIndexEntryGrain
 {
+    private readonly CommittedState<IdSetState> _state = new(state);
+
     private string _tenantId = "";
     private string _indexName = "";
     private string _valueHash = "";
@@ -24,7 +26,7 @@ public sealed class IndexEntryGrain(
 
     public async Task<string?> ClaimAsync(string resourceId)
     {
-        var ids = new HashSet<string>(state.State.Ids, StringComparer.Ordinal);
+        var ids = new HashSet<string>(_state.Value.Ids, StringComparer.Ordinal);
         if (ids.Contains(resourceId))
         {
             return null;
@@ -50,15 +52,15 @@ public sealed class IndexEntryGrain(
 
     public async Task ReleaseAsync(string resourceId)
     {
-        if (state.State.Ids.Contains(resourceId))
+        if (_state.Value.Ids.Contains(resourceId))
         {
-            await Commit([.. state.State.Ids.Where(id => id != resourceId)]);
+            await Commit([.. _state.Value.Ids.Where(id => id != resourceId)]);
         }
     }
 
-    private Task Commit(HashSet<string> ids) => state.CommitAsync(new IdSetState { Ids = ids }, this, clear: ids.Count == 0);
+    private Task Commit(HashSet<string> ids) => _state.CommitAsync(new IdSetState { Ids = ids }, this, clear: ids.Count == 0);
 
-    public Task<string[]> LookupAsync() => Task.FromResult(state.State.Ids.ToArray());
+    public Task<string[]> LookupAsync() => Task.FromResult(_state.Value.Ids.ToArray());
 
     private Task<bool> HolderOwnsValueAsync(string holderId) =>
         ResourceKind.OfIndex(_indexName).Grain(GrainFactory, _tenantId, holderId).OwnsIndexValueAsync(_indexName, _valueHash);

@@ -74,4 +74,42 @@ public sealed class GroupState
     /// </summary>
     [Id(5), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public List<string>? PendingGroups { get; set; }
+
+    /// <summary>
+    /// A committed membership change too large for this record (more members than one step applies), applied chunk by
+    /// chunk after the request that made it; null (and not written) when there is none. While <see cref="Deleting"/>, the
+    /// delete finishes it instead (members of the chunk in flight forget the group, the chunks are dropped).
+    /// </summary>
+    [Id(6), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public GroupChangeState? Change { get; set; }
+}
+
+/// <summary>
+/// A membership change of a group too large for one write of the group record: its members are in <see cref="Chunks"/>
+/// chunk rows (<c>GroupChangeChunkGrain</c>), of which those from <see cref="Next"/> on are still to be applied.
+/// </summary>
+[GenerateSerializer, Alias("scim.state.GroupChange")]
+public sealed class GroupChangeState
+{
+    /// <summary>The group version that committed the change (chunks carry it, so a stale chunk is never applied).</summary>
+    [Id(0)] public long Version { get; set; }
+
+    [Id(1)] public int Chunks { get; set; }
+
+    [Id(2)] public int Next { get; set; }
+}
+
+/// <summary>One stored chunk of a large membership change (see <see cref="GroupChangeState"/>).</summary>
+[GenerateSerializer, Alias("scim.state.GroupChangeChunk")]
+public sealed class GroupChangeChunkState
+{
+    [Id(0)] public long Version { get; set; }
+
+    [Id(1)] public List<string> Add { get; set; } = [];
+
+    [Id(2)] public List<string> Remove { get; set; } = [];
+
+    /// <summary>The ids in <see cref="Add"/> and <see cref="Remove"/> that are groups (null when none).</summary>
+    [Id(3), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public List<string>? Groups { get; set; }
 }

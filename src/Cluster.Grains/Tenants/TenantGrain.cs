@@ -10,6 +10,8 @@ public sealed class TenantGrain(
     [PersistentState("tenant", StorageNames.Default)] IPersistentState<TenantState> state,
     TimeProvider time) : Grain, ITenantGrain
 {
+    private readonly CommittedState<TenantState> _state = new(state);
+
     /// <summary>Upper bound on simultaneously valid tokens per tenant (rotation needs two; a few spare).</summary>
     public const int MaxTokens = 10;
 
@@ -20,47 +22,47 @@ public sealed class TenantGrain(
 
     public async Task<IssuedToken?> CreateAsync(string name)
     {
-        if (state.RecordExists)
+        if (_state.Exists)
         {
             return null;
         }
 
         var (record, token) = NewToken();
-        await state.CommitAsync(new TenantState { Name = name, CreatedAt = time.GetUtcNow(), Tokens = [record] }, this);
+        await _state.CommitAsync(new TenantState { Name = name, CreatedAt = time.GetUtcNow(), Tokens = [record] }, this);
         return token;
     }
 
     public Task<TenantInfo?> GetInfoAsync() => Task.FromResult(
-        state.RecordExists
-            ? new TenantInfo(TenantId, state.State.Name, state.State.CreatedAt, [.. state.State.Tokens.Select(t => new TokenInfo(t.Id, t.CreatedAt))])
+        _state.Exists
+            ? new TenantInfo(TenantId, _state.Value.Name, _state.Value.CreatedAt, [.. _state.Value.Tokens.Select(t => new TokenInfo(t.Id, t.CreatedAt))])
             : null);
 
     public async Task<IssuedToken?> IssueTokenAsync()
     {
-        if (!state.RecordExists || state.State.Tokens.Count >= MaxTokens)
+        if (!_state.Exists || _state.Value.Tokens.Count >= MaxTokens)
         {
             return null;
         }
 
         var (record, token) = NewToken();
-        await state.CommitAsync(With([.. state.State.Tokens, record]), this);
+        await _state.CommitAsync(With([.. _state.Value.Tokens, record]), this);
         return token;
     }
 
     public async Task<bool> RevokeTokenAsync(string tokenId)
     {
-        if (!state.RecordExists || !state.State.Tokens.Any(t => t.Id == tokenId))
+        if (!_state.Exists || !_state.Value.Tokens.Any(t => t.Id == tokenId))
         {
             return false;
         }
 
-        await state.CommitAsync(With([.. state.State.Tokens.Where(t => t.Id != tokenId)]), this);
+        await _state.CommitAsync(With([.. _state.Value.Tokens.Where(t => t.Id != tokenId)]), this);
         return true;
     }
 
     public Task<TenantCredentials> GetCredentialsAsync() => Task.FromResult(
-        state.RecordExists
-            ? new TenantCredentials(true, [.. state.State.Tokens.Select(t => t.Hash)])
+        _state.Exists
+            ? new TenantCredentials(true, [.. _state.Value.Tokens.Select(t => t.Hash)])
             : new TenantCredentials(false, []));
 
     /// <summary>The hash under which a secret is stored and compared.</summary>
@@ -80,5 +82,5 @@ public sealed class TenantGrain(
     }
 
     private TenantState With(List<TokenRecord> tokens) =>
-        new() { Name = state.State.Name, CreatedAt = state.State.CreatedAt, Tokens = tokens };
+        new() { Name = _state.Value.Name, CreatedAt = _state.Value.CreatedAt, Tokens = tokens };
 }

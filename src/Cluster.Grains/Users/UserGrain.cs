@@ -28,6 +28,9 @@ public sealed partial class UserGrain(
     TimeProvider time,
     ILogger<UserGrain> logger) : Grain, IUserGrain
 {
+    private readonly CommittedState<ResourceState> _state = new(state);
+    private readonly CommittedState<IdSetState> _memberships = new(memberships);
+
     private static ResourceTypeDefinition ResourceType => ScimSchemas.UserResource;
 
     private string _tenantId = "";
@@ -42,9 +45,9 @@ public sealed partial class UserGrain(
     {
         (_tenantId, _userId) = GrainKeys.ParseResourceKey(this.GetPrimaryKeyString());
         _claims = new IndexClaims(GrainFactory, ResourceKind.User, _tenantId, _userId, e => LogCleanupFailed(logger, e, _tenantId, _userId));
-        if (state.RecordExists)
+        if (_state.Exists)
         {
-            _resource = JsonNode.Parse(state.State.Json)!.AsObject();
+            _resource = JsonNode.Parse(_state.Value.Json)!.AsObject();
         }
 
         _claims.Load(_resource);
@@ -55,13 +58,13 @@ public sealed partial class UserGrain(
     {
         var now = time.GetUtcNow();
         var stamped = ScimResource.Stamp(Parse(resource), ResourceType, _userId, now, now, 1);
-        if (state.RecordExists)
+        if (_state.Exists)
         {
             // The gateway picks a new id before the first attempt of a POST, so only a repetition of that same request
             // (a retry after an unknown outcome) reaches an existing user with identical content: answer it as the
             // original create did. Anything else under an existing id is a conflict.
             return _resource is not null && ScimResource.SameContent(stamped, _resource)
-                ? ClientView.Of(ScimResult.Created(state.State.Json, state.State.Version), ResourceType)
+                ? ClientView.Of(ScimResult.Created(_state.Value.Json, _state.Value.Version), ResourceType)
                 : ScimResult.Error(409, ScimErrorType.Uniqueness, "A resource with this id already exists.");
         }
 
@@ -69,7 +72,7 @@ public sealed partial class UserGrain(
     }
 
     public async Task<ScimResult> GetAsync() =>
-        _resource is null ? NotFound() : await WithGroupsAsync(ScimResult.Ok(state.State.Json, state.State.Version));
+        _resource is null ? NotFound() : await WithGroupsAsync(ScimResult.Ok(_state.Value.Json, _state.Value.Version));
 
     public async Task<ScimResult> ReplaceAsync(string resource, ETagCondition? ifMatch = null)
     {
@@ -114,12 +117,12 @@ public sealed partial class UserGrain(
 
         if (PreconditionFails(ifMatch))
         {
-            return ScimResult.PreconditionFailed(state.State.Version);
+            return ScimResult.PreconditionFailed(_state.Value.Version);
         }
 
         await LeaveAllGroupsAsync();
         var oldHashes = _claims.Held;
-        await state.CommitAsync(new ResourceState(), this, clear: true);
+        await _state.CommitAsync(new ResourceState(), this, clear: true);
         _resource = null;
         _deleting = false;
         _claims.Load(null);
@@ -137,9 +140,9 @@ public sealed partial class UserGrain(
             return false;
         }
 
-        if (!memberships.State.Ids.Contains(groupId))
+        if (!_memberships.Value.Ids.Contains(groupId))
         {
-            await memberships.CommitAsync(new IdSetState { Ids = [.. memberships.State.Ids, groupId] }, this);
+            await _memberships.CommitAsync(new IdSetState { Ids = [.. _memberships.Value.Ids, groupId] }, this);
         }
 
         return true;
@@ -147,17 +150,17 @@ public sealed partial class UserGrain(
 
     public async Task LeaveGroupAsync(string groupId)
     {
-        if (memberships.State.Ids.Contains(groupId))
+        if (_memberships.Value.Ids.Contains(groupId))
         {
-            var rest = memberships.State.Ids.Where(id => id != groupId).ToHashSet(StringComparer.Ordinal);
-            await memberships.CommitAsync(new IdSetState { Ids = rest }, this, clear: rest.Count == 0);
+            var rest = _memberships.Value.Ids.Where(id => id != groupId).ToHashSet(StringComparer.Ordinal);
+            await _memberships.CommitAsync(new IdSetState { Ids = rest }, this, clear: rest.Count == 0);
         }
     }
 
     public Task<bool> IsJoinedAsync(string groupId) =>
-        Task.FromResult(_resource is not null && !_deleting && memberships.State.Ids.Contains(groupId));
+        Task.FromResult(_resource is not null && !_deleting && _memberships.Value.Ids.Contains(groupId));
 
-    public Task<string[]> GetGroupIdsAsync() => Task.FromResult(memberships.State.Ids.Order(StringComparer.Ordinal).ToArray());
+    public Task<string[]> GetGroupIdsAsync() => Task.FromResult(_memberships.Value.Ids.Order(StringComparer.Ordinal).ToArray());
 
     public Task<bool> OwnsIndexValueAsync(string indexName, string valueHash) => Task.FromResult(_claims.Owns(indexName, valueHash));
 
@@ -177,12 +180,12 @@ public sealed partial class UserGrain(
     private async Task<ScimResult> WithGroupsAsync(ScimResult result)
     {
         result = ClientView.Of(result, ResourceType);
-        if (result.Status != 200 || result.Resource is null || memberships.State.Ids.Count == 0)
+        if (result.Status != 200 || result.Resource is null || _memberships.Value.Ids.Count == 0)
         {
             return result;
         }
 
-        var groupIds = memberships.State.Ids.Order(StringComparer.Ordinal).ToArray();
+        var groupIds = _memberships.Value.Ids.Order(StringComparer.Ordinal).ToArray();
         var names = await Task.WhenAll(groupIds.Select(g => Group(g).DescribeMemberAsync(_userId)));
         var groups = new JsonArray();
         for (var i = 0; i < groupIds.Length; i++)
@@ -214,7 +217,7 @@ public sealed partial class UserGrain(
     // so none may keep a deleted user. A failure leaves the user in place (the client retries the delete).
     private async Task LeaveAllGroupsAsync()
     {
-        if (memberships.State.Ids.Count == 0)
+        if (_memberships.Value.Ids.Count == 0)
         {
             return;
         }
@@ -222,14 +225,14 @@ public sealed partial class UserGrain(
         _deleting = true;
         try
         {
-            await Task.WhenAll(memberships.State.Ids.Select(g => GrainFactory
+            await Task.WhenAll(_memberships.Value.Ids.Select(g => GrainFactory
                 .GetGrain<IGroupMembersGrain>(GrainKeys.GroupMembers(_tenantId, g, GrainKeys.GroupMemberPartitionOf(_userId)))
                 .ApplyAsync([], [_userId])));
 
             // Each group's membership changed: it takes a new version (one-way; the groups stay recorded until here, so a
             // crash before this point repeats it when the client retries the delete).
-            await Task.WhenAll(memberships.State.Ids.Select(g => Group(g).MemberDeletedAsync(_userId)));
-            await memberships.CommitAsync(new IdSetState(), this, clear: true);
+            await Task.WhenAll(_memberships.Value.Ids.Select(g => Group(g).MemberDeletedAsync(_userId)));
+            await _memberships.CommitAsync(new IdSetState(), this, clear: true);
         }
         catch
         {
@@ -240,11 +243,11 @@ public sealed partial class UserGrain(
 
     private IGroupGrain Group(string groupId) => GrainFactory.GetGrain<IGroupGrain>(GrainKeys.Group(_tenantId, groupId));
 
-    private bool PreconditionFails(ETagCondition? ifMatch) => ifMatch is not null && !ifMatch.Matches(state.State.Version);
+    private bool PreconditionFails(ETagCondition? ifMatch) => ifMatch is not null && !ifMatch.Matches(_state.Value.Version);
 
     // The precondition is evaluated before the request (RFC 7232 §5): a failed one wins over a bad body.
     private ScimResult Failed(ScimException e, ETagCondition? ifMatch) =>
-        PreconditionFails(ifMatch) ? ScimResult.PreconditionFailed(state.State.Version) : ScimResult.Error(e);
+        PreconditionFails(ifMatch) ? ScimResult.PreconditionFailed(_state.Value.Version) : ScimResult.Error(e);
 
     private async Task<ScimResult> UpdateAsync(JsonObject updated, ETagCondition? ifMatch)
     {
@@ -253,7 +256,7 @@ public sealed partial class UserGrain(
         // equals the stored one. (A retried conditional write whose first attempt landed therefore answers 412.)
         if (PreconditionFails(ifMatch))
         {
-            return ScimResult.PreconditionFailed(state.State.Version);
+            return ScimResult.PreconditionFailed(_state.Value.Version);
         }
 
         var current = _resource!;
@@ -262,13 +265,13 @@ public sealed partial class UserGrain(
             return ScimResult.Error(violation); // immutable attributes (RFC 7644 §3.5.1): 400 mutability, nothing written
         }
 
-        var version = state.State.Version + 1;
+        var version = _state.Value.Version + 1;
         var stamped = ScimResource.Stamp(updated, ResourceType, _userId, ScimResource.CreatedOf(current), time.GetUtcNow(), version);
 
         // A request that changes nothing (Entra re-sends the same PATCH after a timeout) writes nothing.
         if (ScimResource.SameContent(stamped, current))
         {
-            return ScimResult.Ok(state.State.Json, state.State.Version);
+            return ScimResult.Ok(_state.Value.Json, _state.Value.Version);
         }
 
         return await CommitAsync(stamped, version, created: false);
@@ -291,7 +294,7 @@ public sealed partial class UserGrain(
 
             // 2. Write the user: from here on the change is acknowledged.
             var json = ScimSerializer.Serialize(resource);
-            await state.CommitAsync(new ResourceState { Json = json, Version = version }, this);
+            await _state.CommitAsync(new ResourceState { Json = json, Version = version }, this);
             _resource = resource;
             _claims.Commit(newHashes);
 

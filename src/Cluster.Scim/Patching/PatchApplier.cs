@@ -284,9 +284,10 @@ public static class PatchApplier
         if (op == PatchOperationType.Add && attribute.MultiValued)
         {
             var array = GetArray(container, target, create: true)!;
+            var present = ValueKeys.Of(array, attribute);
             foreach (var item in (JsonArray)normalized)
             {
-                if (!array.Any(existing => ElementMatches(existing, item, attribute)))
+                if (present.TryAdd(item, out var known) ? true : !known && !array.Any(existing => ElementMatches(existing, item, attribute)))
                 {
                     array.Add(item!.DeepClone());
                     ClearOtherPrimaries(array, array[^1]);
@@ -539,9 +540,10 @@ public static class PatchApplier
                 return;
             }
 
+            var byValue = ValueKeys.Of(given, attribute);
             for (var i = array.Count - 1; i >= 0; i--)
             {
-                if (given.Any(item => ElementMatches(array[i], item, attribute)))
+                if (byValue.Matches(array[i]) ?? given.Any(item => ElementMatches(array[i], item, attribute)))
                 {
                     array.RemoveAt(i);
                 }
@@ -556,6 +558,63 @@ public static class PatchApplier
         {
             ScimJson.Remove(container, attribute.Name);
         }
+    }
+
+    /// <summary>
+    /// The <c>value</c> sub-attributes of a multi-valued complex attribute's elements, as a set, so that adding or removing
+    /// many elements (thousands of group members) is linear instead of comparing every pair. Equivalent to
+    /// <see cref="ElementMatches"/> for elements with a string <c>value</c> (compared by <see cref="ScimValueOrder.TextKey"/>):
+    /// those are matched by <c>value</c> alone; any other element falls back to the pairwise comparison.
+    /// </summary>
+    private sealed class ValueKeys
+    {
+        private readonly HashSet<string> _keys = new(StringComparer.Ordinal);
+        private readonly AttributeDefinition? _value;
+        private bool _allKeyed = true;
+
+        private ValueKeys(AttributeDefinition attribute) => _value = attribute.Type == AttributeType.Complex ? attribute.FindSubAttribute("value") : null;
+
+        public static ValueKeys Of(IEnumerable<JsonNode?> elements, AttributeDefinition attribute)
+        {
+            var keys = new ValueKeys(attribute);
+            foreach (var element in elements)
+            {
+                if (keys.KeyOf(element) is { } key)
+                {
+                    keys._keys.Add(key);
+                }
+                else
+                {
+                    keys._allKeyed = false;
+                }
+            }
+
+            return keys;
+        }
+
+        /// <summary>
+        /// For an element to add: true (and remembered) when it is keyed and new; false with <paramref name="known"/> when
+        /// it is keyed and present; false without when it has no key (the caller compares it pairwise).
+        /// </summary>
+        public bool TryAdd(JsonNode? element, out bool known)
+        {
+            known = false;
+            if (KeyOf(element) is not { } key)
+            {
+                return false;
+            }
+
+            known = !_keys.Add(key);
+            return !known;
+        }
+
+        /// <summary>For an existing element: whether a given element designates it, or null when only a pairwise comparison can tell.</summary>
+        public bool? Matches(JsonNode? existing) => _allKeyed && KeyOf(existing) is { } key ? _keys.Contains(key) : null;
+
+        private string? KeyOf(JsonNode? element) =>
+            _value is not null && element is JsonObject obj && ScimJson.Get(obj, "value") is JsonValue value && value.TryGetValue<string>(out var text)
+                ? (_value.CaseExact ? text : Resources.ScimIdentity.Canonical(text))
+                : null;
     }
 
     /// <summary>

@@ -151,10 +151,20 @@ internal static class ScimJson
         return JsonNode.DeepEquals(left, right);
     }
 
-    /// <summary>Rejects documents nested deeper than <see cref="MaxDepth"/> or with an array longer than <see cref="MaxArrayLength"/>.</summary>
-    public static void CheckLimits(JsonNode? node) => CheckLimits(node, 1);
+    /// <summary>
+    /// Most members one value may carry: a group's <c>members</c> (in a body, or as the value of a PATCH operation on
+    /// <c>members</c>) are not stored in the group's record but in member partitions, and are applied in bounded steps, so
+    /// they are not held to <see cref="MaxArrayLength"/>; the request body limit bounds what a client can send.
+    /// </summary>
+    public const int MaxMembersLength = 1_000_000;
 
-    private static void CheckLimits(JsonNode? node, int depth)
+    /// <summary>
+    /// Rejects documents nested deeper than <see cref="MaxDepth"/> or with an array longer than <see cref="MaxArrayLength"/>
+    /// (<see cref="MaxMembersLength"/> for a <c>members</c> value).
+    /// </summary>
+    public static void CheckLimits(JsonNode? node) => CheckLimits(node, 1, MaxArrayLength);
+
+    private static void CheckLimits(JsonNode? node, int depth, int maxArrayLength)
     {
         if (node is null or JsonValue)
         {
@@ -168,22 +178,34 @@ internal static class ScimJson
 
         if (node is JsonArray array)
         {
-            if (array.Count > MaxArrayLength)
+            if (array.Count > maxArrayLength)
             {
-                throw ScimException.InvalidValue($"An array has more than {MaxArrayLength} elements.");
+                throw ScimException.InvalidValue($"An array has more than {maxArrayLength} elements.");
             }
 
             foreach (var item in array)
             {
-                CheckLimits(item, depth + 1);
+                CheckLimits(item, depth + 1, MaxArrayLength);
             }
 
             return;
         }
 
-        foreach (var property in (JsonObject)node)
+        var obj = (JsonObject)node;
+        var membersOperation = Get(obj, "path") is JsonValue path && path.TryGetValue<string>(out var pathText) && IsMembersKey(pathText);
+        foreach (var property in obj)
         {
-            CheckLimits(property.Value, depth + 1);
+            var limit = IsMembersKey(property.Key) || (membersOperation && string.Equals(property.Key, "value", StringComparison.OrdinalIgnoreCase))
+                ? MaxMembersLength
+                : MaxArrayLength;
+            CheckLimits(property.Value, depth + 1, limit);
         }
+    }
+
+    // "members", "Members", "urn:…:Group:members" (a PATCH path "members" too, but not "members[…]" or "members.value").
+    private static bool IsMembersKey(string key)
+    {
+        var name = key.LastIndexOf(':') is var colon and >= 0 ? key[(colon + 1)..] : key;
+        return string.Equals(name.Trim(), "members", StringComparison.OrdinalIgnoreCase);
     }
 }
