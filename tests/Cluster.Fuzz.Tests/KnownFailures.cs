@@ -11,9 +11,6 @@ internal static class KnownFailures
 
     private static readonly Known[] Entries =
     [
-        new(
-            "admin 404s are application/json, not application/problem+json (TypedResults.NotFound(ProblemDetails) in AdminEndpoints)",
-            (request, status, violation) => request.Target.StartsWith("/admin/", StringComparison.Ordinal) && status == 404 && violation.Contains("'application/json'", StringComparison.Ordinal)),
     ];
 
     /// <summary>The known bug that explains <paramref name="violation"/> of a response with <paramref name="status"/>, or null.</summary>
