@@ -10,6 +10,8 @@
 #                  ports of the private Azurite (default 10100 / 10101 / 10102; must be free).
 #   TEST_RESULTS_DIR  keep the .trx files there (default: a temp dir, deleted on exit).
 #   SKIP_BENCH_SMOKE  1 = do not run `tests/bench.sh --smoke` after the tests.
+#   FUZZ_SECONDS   total time of the fuzzing harness (tests/Cluster.Fuzz.Tests), shared between its surfaces
+#                  (default 45, so the project takes about a minute). A failure prints the command that replays it.
 #
 # Exported to the tests:
 #   SCIM_TEST_STORAGE_CONNECTION_STRING  explicit connection string of the private Azurite.
@@ -40,7 +42,7 @@ while (($#)); do
       shift
       ;;
     -h | --help)
-      sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)

@@ -25,7 +25,7 @@ public sealed class UserPropertyHttpTests(GatewayFactory gateway) : IClassFixtur
             // One tenant per seed: userNames drawn at random never collide with another seed's user.
             var tenant = await gateway.CreateTenantAsync();
             using var scim = gateway.ScimClient(tenant);
-            var g = new Gen(100_000 + seed);
+            var g = new Choices(100_000 + seed);
             var model = UserModel.Random(g);
             using var created = await scim.PostAsync("Users", ScimTestClient.Body(model.RenderBody(g).ToJsonString()));
             var user = await created.ExpectScimAsync(HttpStatusCode.Created);
@@ -37,7 +37,7 @@ public sealed class UserPropertyHttpTests(GatewayFactory gateway) : IClassFixtur
                 UserModel? expected = null;
                 ExpectedScimError? error = null;
                 HttpRequestMessage request;
-                var roll = g.R.NextDouble();
+                var roll = g.Double();
                 if (roll < 0.1)
                 {
                     expected = UserModel.Random(g);

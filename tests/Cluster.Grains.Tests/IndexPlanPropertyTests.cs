@@ -22,7 +22,7 @@ public sealed class IndexPlanPropertyTests
         var (probes, hits) = (0, 0);
         for (var seed = 0; seed < 400; seed++)
         {
-            var g = new Gen(seed);
+            var g = new Choices(seed);
             var filters = new FilterGen(g, Population);
             for (var i = 0; i < 5; i++)
             {
@@ -52,7 +52,7 @@ public sealed class IndexPlanPropertyTests
         Assert.True(probes > 800 && hits > 300, $"{probes} probes, {hits} matching users: the generator is not exercising the planner");
     }
 
-    private static string Compose(Gen g, FilterGen filters)
+    private static string Compose(Choices g, FilterGen filters)
     {
         var lookup = Lookup(g, g.Pick(Population));
         var other = filters.Next(2).Text;
@@ -69,7 +69,7 @@ public sealed class IndexPlanPropertyTests
     }
 
     /// <summary>An eq lookup as Entra makes it, on a value of <paramref name="user"/> (case varied).</summary>
-    private static string Lookup(Gen g, PopUser user)
+    private static string Lookup(Choices g, PopUser user)
     {
         string Value(string v) => g.Quote(g.Chance(0.3) ? g.FlipCase(v) : v);
         var emails = user.Model.Lists["emails"].Select(e => e.Str("value")).OfType<string>().ToList();

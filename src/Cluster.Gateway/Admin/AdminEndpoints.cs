@@ -48,7 +48,7 @@ public static class AdminEndpoints
         return TypedResults.Created($"/admin/tenants/{tenantId}", created);
     }
 
-    private static async Task<Results<Ok<TenantView>, NotFound<Microsoft.AspNetCore.Mvc.ProblemDetails>>> GetTenantAsync(
+    private static async Task<Results<Ok<TenantView>, ProblemHttpResult>> GetTenantAsync(
         string tenantId, HttpRequest request, IGrainFactory grains, ResourceQueries queries, IOptions<GatewayOptions> options)
     {
         if (!GrainKeys.IsValidId(tenantId) || await grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId)).GetInfoAsync() is not { } info)
@@ -65,7 +65,7 @@ public static class AdminEndpoints
             await queries.CountAsync(ResourceKind.User, tenantId)));
     }
 
-    private static async Task<Results<Created<TokenSecret>, NotFound<Microsoft.AspNetCore.Mvc.ProblemDetails>, ProblemHttpResult>> IssueTokenAsync(
+    private static async Task<Results<Created<TokenSecret>, ProblemHttpResult>> IssueTokenAsync(
         string tenantId, IGrainFactory grains, ILogger<CreateTenantRequest> logger)
     {
         if (!GrainKeys.IsValidId(tenantId))
@@ -88,12 +88,12 @@ public static class AdminEndpoints
         return TypedResults.Created($"/admin/tenants/{tenantId}/tokens/{token.Id}", new TokenSecret(token.Id, token.Secret, token.CreatedAt));
     }
 
-    private static async Task<Results<NoContent, NotFound<Microsoft.AspNetCore.Mvc.ProblemDetails>>> RevokeTokenAsync(
+    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeTokenAsync(
         string tenantId, string tokenId, IGrainFactory grains, TenantCredentialCache credentials, ILogger<CreateTenantRequest> logger)
     {
         if (!GrainKeys.IsValidId(tenantId) || !await grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId)).RevokeTokenAsync(tokenId))
         {
-            return TypedResults.NotFound(new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = 404, Title = "Not found", Detail = "No such tenant or token." });
+            return TypedResults.Problem(statusCode: 404, title: "Not found", detail: "No such tenant or token.");
         }
 
         credentials.Invalidate(tenantId);
@@ -101,8 +101,9 @@ public static class AdminEndpoints
         return TypedResults.NoContent();
     }
 
-    private static NotFound<Microsoft.AspNetCore.Mvc.ProblemDetails> TenantNotFound() =>
-        TypedResults.NotFound(new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = 404, Title = "Not found", Detail = "No such tenant." });
+    // A problem+json body (TypedResults.NotFound(problem) would send it as application/json: found by the fuzzing harness).
+    private static ProblemHttpResult TenantNotFound() =>
+        TypedResults.Problem(statusCode: 404, title: "Not found", detail: "No such tenant.");
 }
 
 /// <summary><c>POST /admin/tenants</c> body.</summary>

@@ -93,7 +93,10 @@ internal static class FilterTokenizer
             if (c == '"')
             {
                 i++;
-                return builder.ToString();
+                var value = builder.ToString();
+                return Resources.ScimIdentity.IsWellFormed(value)
+                    ? value
+                    : throw error($"the string starting at position {start} holds an unpaired surrogate (not valid Unicode).");
             }
 
             if (c != '\\')

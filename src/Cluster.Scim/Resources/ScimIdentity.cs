@@ -68,6 +68,9 @@ public static class ScimIdentity
         }
     }
 
+    /// <summary>True when <paramref name="text"/> is well-formed UTF-16: every surrogate is half of a pair.</summary>
+    internal static bool IsWellFormed(string text) => ReferenceEquals(WithoutLoneSurrogates(text), text);
+
     private static string ToNfc(string text)
     {
         try

@@ -222,6 +222,20 @@ public class FilterParserTests
         Assert.IsType<AndFilter>(FilterParser.Parse(filter));
     }
 
+    [Theory]
+    [InlineData("userName eq \"\\ud800\"")]
+    [InlineData("userName eq \"a\\udc00b\"")]
+    [InlineData("emails[value eq \"\\uDBFF\"]")]
+    public void AnUnpairedSurrogateEscapeInAStringIsInvalidFilter(string filter)
+    {
+        var ex = Assert.Throws<ScimException>(() => FilterParser.Parse(filter));
+        Assert.Equal(ScimErrorType.InvalidFilter, ex.ScimType);
+    }
+
+    [Fact]
+    public void APairedSurrogateEscapeIsOneCharacter() =>
+        Assert.Equal("\U0001F600", Assert.IsType<ComparisonFilter>(FilterParser.Parse("userName eq \"\\ud83d\\ude00\"")).Value!.GetValue<string>());
+
     [Fact]
     public void GarbageNeverThrowsAnythingButInvalidFilter()
     {

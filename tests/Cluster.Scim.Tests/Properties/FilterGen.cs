@@ -7,13 +7,14 @@ internal sealed record PopUser(UserModel Model, string Id, DateTimeOffset Create
 {
     public const string TimeFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
 
-    public static PopUser Create(int seed)
+    public static PopUser Create(int seed) => Create(new Choices(seed));
+
+    public static PopUser Create(Choices g)
     {
-        var g = new Gen(seed);
         var model = UserModel.Random(g);
         var id = new string([.. Enumerable.Range(0, 12).Select(_ => g.Pick("0123456789abcdefABCDEF".ToCharArray()))]);
-        var created = new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero).AddMilliseconds(g.R.NextInt64(0, 365L * 24 * 3600 * 1000));
-        var modified = created.AddMilliseconds(g.R.NextInt64(0, 90L * 24 * 3600 * 1000));
+        var created = new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero).AddMilliseconds(g.Long(0, 365L * 24 * 3600 * 1000));
+        var modified = created.AddMilliseconds(g.Long(0, 90L * 24 * 3600 * 1000));
         var json = model.Project(id);
         json["meta"] = new System.Text.Json.Nodes.JsonObject
         {
@@ -44,7 +45,7 @@ internal sealed record GeneratedFilter<T>(string Text, Func<T, bool> Matches, Fi
 /// <c>meta.resourceType</c>; <c>externalId</c> is case-insensitive by product rule); multi-valued attributes match when any
 /// value matches; <c>ne</c> is the negation of <c>eq</c>; <c>pr</c>/<c>eq null</c> test presence; dates compare as instants.
 /// </summary>
-internal sealed class FilterGen(Gen g, IReadOnlyList<PopUser> population)
+internal sealed class FilterGen(Choices g, IReadOnlyList<PopUser> population)
 {
     private const string Ent = UserModel.Ent;
 
@@ -247,7 +248,7 @@ internal sealed class FilterGen(Gen g, IReadOnlyList<PopUser> population)
 
         var instant = g.Chance(0.5)
             ? Of(g.Pick(population))
-            : new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero).AddSeconds(g.R.NextInt64(0, 500L * 24 * 3600));
+            : new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero).AddSeconds(g.Long(0, 500L * 24 * 3600));
         var text = g.Int(0, 2) switch
         {
             0 => instant.UtcDateTime.ToString(PopUser.TimeFormat, CultureInfo.InvariantCulture),

@@ -5,6 +5,7 @@ using Cluster.Scim.Errors;
 using Cluster.Scim.Filtering;
 using Cluster.Scim.Patching;
 using Cluster.Scim.Schema;
+using CsCheck;
 
 namespace Cluster.Scim.Tests.Properties;
 
@@ -13,61 +14,53 @@ namespace Cluster.Scim.Tests.Properties;
 /// <c>emails[type eq "work"].value eq "x"</c>, sub-attributes, dates, Booleans, caseExact attributes) are parsed and
 /// evaluated over a fixed random population of 200 users and compared with a reference predicate generated alongside the
 /// text; <see cref="FilterFormatter"/> output re-parses to the same tree; garbage, truncated and mutated filters either
-/// parse or fail with <c>invalidFilter</c>, never with another exception. Failures name the seed and the filter.
+/// parse or fail with <c>invalidFilter</c>, never with another exception. CsCheck draws the cases (<see cref="Choices"/>):
+/// a failure is shrunk to the smallest failing filter found and printed with the seed that replays it.
 /// </summary>
 public sealed class FilterPropertyTests
 {
-    private const int Seeds = 80;
-    private const int FiltersPerSeed = 10;
+    private const int Filters = 800;
     private static readonly ResourceTypeDefinition Type = ScimSchemas.UserResource;
     private static readonly PopUser[] Population = [.. Enumerable.Range(0, 200).Select(i => PopUser.Create(50_000 + i))];
+    private static readonly Gen<GeneratedFilter<PopUser>> RandomFilter = Choices.Generator(g => new FilterGen(g, Population).Next());
 
     [Fact]
     public void RandomFilters_AgreeWithTheReferenceEvaluation()
     {
         var (total, selective) = (0, 0);
-        for (var seed = 0; seed < Seeds; seed++)
-        {
-            var gen = new FilterGen(new Gen(seed), Population);
-            for (var i = 0; i < FiltersPerSeed; i++)
+        RandomFilter.Sample(
+            filter =>
             {
-                var filter = gen.Next();
-                var node = ParseValid(filter.Text, $"seed {seed}, filter {i}");
+                var node = ParseValid(filter.Text, filter.Text);
                 var hits = 0;
                 foreach (var user in Population)
                 {
                     var actual = FilterEvaluator.Matches(node, user.Json, Type);
                     if (actual != filter.Matches(user))
                     {
-                        Assert.Fail($"seed {seed}, filter {i}: {filter.Text}\nparsed as {FilterFormatter.Format(node)}\n"
+                        Assert.Fail($"{filter.Text}\nparsed as {FilterFormatter.Format(node)}\n"
                             + $"library says {actual}, reference says {!actual} for\n{PropertyJson.Show(user.Json)}");
                     }
 
                     hits += actual ? 1 : 0;
                 }
 
-                total++;
-                selective += hits > 0 && hits < Population.Length ? 1 : 0;
-            }
-        }
+                Interlocked.Increment(ref total);
+                if (hits > 0 && hits < Population.Length)
+                {
+                    Interlocked.Increment(ref selective);
+                }
+            },
+            iter: Filters,
+            print: filter => filter.Text);
 
         // The property is only as good as the filters: most of them must split the population.
         Assert.True(selective * 2 > total, $"only {selective} of {total} filters matched some but not all users");
     }
 
     [Fact]
-    public void FormattedFilters_ReparseToTheSameTree()
-    {
-        for (var seed = 0; seed < Seeds; seed++)
-        {
-            var gen = new FilterGen(new Gen(1_000 + seed), Population);
-            for (var i = 0; i < FiltersPerSeed; i++)
-            {
-                var text = gen.Next().Text;
-                AssertRoundTrip(ParseValid(text, $"seed {1_000 + seed}, filter {i}"), $"seed {1_000 + seed}, filter {i}: {text}");
-            }
-        }
-    }
+    public void FormattedFilters_ReparseToTheSameTree() =>
+        RandomFilter.Sample(filter => AssertRoundTrip(ParseValid(filter.Text, filter.Text), filter.Text), iter: Filters, print: filter => filter.Text);
 
     [Theory]
     [InlineData("nickname2 eq \"x\"")]
@@ -110,24 +103,26 @@ public sealed class FilterPropertyTests
     public void GarbageTruncatedAndMutatedFilters_ParseOrFailWithInvalidFilterOnly()
     {
         var (parsed, rejected) = (0, 0);
-        for (var seed = 0; seed < 3_000; seed++)
+        var garbage = Choices.Generator(g => g.Int(0, 3) switch
         {
-            var g = new Gen(seed);
-            var text = g.Int(0, 3) switch
+            0 => RandomChars(g),
+            1 => TokenSoup(g),
+            _ => Mutate(g, new FilterGen(g, Population).Next(2).Text),
+        });
+        garbage.Sample(
+            text =>
             {
-                0 => RandomChars(g),
-                1 => TokenSoup(g),
-                _ => Mutate(g, new FilterGen(g, Population).Next(2).Text),
-            };
-            if (CheckGarbage(text, $"seed {seed}"))
-            {
-                parsed++;
-            }
-            else
-            {
-                rejected++;
-            }
-        }
+                if (CheckGarbage(text, "garbage"))
+                {
+                    Interlocked.Increment(ref parsed);
+                }
+                else
+                {
+                    Interlocked.Increment(ref rejected);
+                }
+            },
+            iter: 3_000,
+            print: text => JsonSerializer.Serialize(text));
 
         // Limits: longest input, deepest nesting, and inputs just past them.
         string[] extremes =
@@ -151,28 +146,30 @@ public sealed class FilterPropertyTests
     [Fact]
     public void GarbageAndMutatedPatchPaths_ParseOrFailWithInvalidPathOnly()
     {
-        string[] seeds =
+        string[] valid =
         [
             "emails[type eq \"work\"].value", "name.givenName", "members[value eq \"u1\"]",
             "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value", "addresses[type eq \"work\" and primary eq true].locality",
         ];
-        for (var seed = 0; seed < 2_000; seed++)
-        {
-            var g = new Gen(seed);
-            var text = g.Chance(0.3) ? TokenSoup(g) : Mutate(g, g.Pick(seeds));
-            try
+        var paths = Choices.Generator(g => g.Chance(0.3) ? TokenSoup(g) : Mutate(g, g.Pick(valid)));
+        paths.Sample(
+            text =>
             {
-                var path = PatchPath.Parse(text);
-                PatchPath.Parse(path.ToString()); // a parsed path prints as a path
-            }
-            catch (ScimException ex) when (ex.Status == 400 && ex.ScimType == ScimErrorType.InvalidPath)
-            {
-            }
-            catch (Exception ex)
-            {
-                Assert.Fail($"seed {seed}: path {JsonSerializer.Serialize(text)} threw {ex.GetType().Name} ({(ex as ScimException)?.ScimType}): {ex.Message}");
-            }
-        }
+                try
+                {
+                    var path = PatchPath.Parse(text);
+                    PatchPath.Parse(path.ToString()); // a parsed path prints as a path
+                }
+                catch (ScimException ex) when (ex.Status == 400 && ex.ScimType == ScimErrorType.InvalidPath)
+                {
+                }
+                catch (Exception ex)
+                {
+                    Assert.Fail($"path {JsonSerializer.Serialize(text)} threw {ex.GetType().Name} ({(ex as ScimException)?.ScimType}): {ex.Message}");
+                }
+            },
+            iter: 2_000,
+            print: text => JsonSerializer.Serialize(text));
     }
 
     /// <summary>True when the text parsed. Parsing, formatting and evaluating may only ever fail with invalidFilter.</summary>
@@ -260,20 +257,20 @@ public sealed class FilterPropertyTests
         _ => false,
     };
 
-    private static string RandomChars(Gen g)
+    private static string RandomChars(Choices g)
     {
         const string Alphabet = "abcdeqnorstuwxyzAEQ0129 .:[]()\"\\/-_$@ \t\né\u0001\uD800Ω";
         var builder = new StringBuilder();
         var length = g.Int(0, 120);
         for (var i = 0; i < length; i++)
         {
-            builder.Append(Alphabet[g.R.Next(Alphabet.Length)]);
+            builder.Append(Alphabet[g.Int(0, Alphabet.Length - 1)]);
         }
 
         return builder.ToString();
     }
 
-    private static string TokenSoup(Gen g)
+    private static string TokenSoup(Choices g)
     {
         string[] tokens =
         [
@@ -297,12 +294,12 @@ public sealed class FilterPropertyTests
         return builder.ToString();
     }
 
-    private static string Mutate(Gen g, string text)
+    private static string Mutate(Choices g, string text)
     {
         var rounds = g.Int(1, 3);
         for (var r = 0; r < rounds && text.Length > 0; r++)
         {
-            var at = g.R.Next(text.Length);
+            var at = g.Int(0, text.Length - 1);
             text = g.Int(0, 4) switch
             {
                 0 => text[..at], // truncated

@@ -155,7 +155,7 @@ internal sealed class UserModel
     }
 
     /// <summary>A random valid user. Lists keep at most one primary element.</summary>
-    public static UserModel Random(Gen g)
+    public static UserModel Random(Choices g)
     {
         var user = new UserModel();
         user.Scalars["userName"] = g.Chance(0.7) ? g.Email() : g.Text(allowEmpty: false);
@@ -206,7 +206,7 @@ internal sealed class UserModel
     }
 
     /// <summary>A random non-empty element of <paramref name="list"/>.</summary>
-    public static Element RandomElement(Gen g, string list, bool allowPrimary, bool withValue = true)
+    public static Element RandomElement(Choices g, string list, bool allowPrimary, bool withValue = true)
     {
         var element = new Element();
         if (g.Chance(0.9))
@@ -251,7 +251,7 @@ internal sealed class UserModel
     }
 
     /// <summary>An element as a client might send it: keys in any case, Booleans as JSON or as Entra's strings.</summary>
-    public static JsonObject RenderElement(Gen g, Element element, bool stringBooleans)
+    public static JsonObject RenderElement(Choices g, Element element, bool stringBooleans)
     {
         var obj = new JsonObject();
         foreach (var (key, value) in element)
@@ -263,7 +263,7 @@ internal sealed class UserModel
     }
 
     /// <summary>A Boolean as JSON, or as a string in Entra's default dialect ("True"/"False", also lower case).</summary>
-    public static JsonNode RenderBool(Gen g, bool value, bool stringBooleans) =>
+    public static JsonNode RenderBool(Choices g, bool value, bool stringBooleans) =>
         stringBooleans || g.Chance(0.15)
             ? JsonValue.Create(g.Pick(value ? new[] { "True", "true", "TRUE" } : ["False", "false"]))
             : JsonValue.Create(value);
@@ -273,7 +273,7 @@ internal sealed class UserModel
     /// names in any case, string Booleans, extension data nested, flat or without URN, manager as a bare id, nulls,
     /// empty arrays, read-only attributes and a legacy malformed URN key (all ignored).
     /// </summary>
-    public JsonObject RenderBody(Gen g)
+    public JsonObject RenderBody(Choices g)
     {
         var body = new JsonObject();
         if (g.Chance(0.7))
@@ -355,7 +355,7 @@ internal sealed class UserModel
         return body;
     }
 
-    private void RenderEnterprise(Gen g, JsonObject body)
+    private void RenderEnterprise(Choices g, JsonObject body)
     {
         JsonNode RenderManager(string id) => g.Int(0, 2) switch
         {

@@ -30,15 +30,15 @@ internal abstract record UserOp
 {
     public abstract void Apply(UserModel model);
 
-    public abstract IReadOnlyList<Rendering> Render(Gen g, Dialect dialect);
+    public abstract IReadOnlyList<Rendering> Render(Choices g, Dialect dialect);
 
-    protected static string AddOrReplace(Gen g) => g.Chance(0.5) ? "add" : "replace";
+    protected static string AddOrReplace(Choices g) => g.Chance(0.5) ? "add" : "replace";
 
     protected static JsonNode? Str(string? value) => value is null ? null : JsonValue.Create(value);
 
     protected static Rendering Pathless(string verb, string key, JsonNode? value) => new(verb, null, new JsonObject { [key] = value });
 
-    protected static bool StringBooleans(Gen g, Dialect dialect) =>
+    protected static bool StringBooleans(Choices g, Dialect dialect) =>
         dialect == Dialect.EntraDefault || (dialect == Dialect.Rfc && g.Chance(0.3));
 }
 
@@ -62,7 +62,7 @@ internal sealed record SetScalar(string Attr, string? Value) : UserOp
         }
     }
 
-    public override IReadOnlyList<Rendering> Render(Gen g, Dialect dialect) => Value is null
+    public override IReadOnlyList<Rendering> Render(Choices g, Dialect dialect) => Value is null
         ?
         [
             new("remove", g.Case(Attr), null, HasValue: false),
@@ -83,7 +83,7 @@ internal sealed record SetActive(bool? Value) : UserOp
 {
     public override void Apply(UserModel model) => model.Active = Value;
 
-    public override IReadOnlyList<Rendering> Render(Gen g, Dialect dialect)
+    public override IReadOnlyList<Rendering> Render(Choices g, Dialect dialect)
     {
         if (Value is not { } value)
         {
@@ -110,7 +110,7 @@ internal sealed record SetName(string Sub, string? Value) : UserOp
         }
     }
 
-    public override IReadOnlyList<Rendering> Render(Gen g, Dialect dialect)
+    public override IReadOnlyList<Rendering> Render(Choices g, Dialect dialect)
     {
         var dotted = $"{g.Case("name")}.{g.Case(Sub)}";
         var nested = new JsonObject { [g.Case(Sub)] = Str(Value) };
@@ -140,7 +140,7 @@ internal sealed record ClearName : UserOp
 {
     public override void Apply(UserModel model) => model.Name.Clear();
 
-    public override IReadOnlyList<Rendering> Render(Gen g, Dialect dialect) =>
+    public override IReadOnlyList<Rendering> Render(Choices g, Dialect dialect) =>
         [new("remove", g.Case("name"), null, HasValue: false), new("replace", g.Case("name"), null), Pathless("replace", g.Case("name"), null)];
 }
 
@@ -171,7 +171,7 @@ internal sealed record EverySub(string List, string Sub, object? Value) : UserOp
         }
     }
 
-    public override IReadOnlyList<Rendering> Render(Gen g, Dialect dialect)
+    public override IReadOnlyList<Rendering> Render(Choices g, Dialect dialect)
     {
         var path = $"{g.Case(List)}.{g.Case(Sub)}";
         JsonNode? value = Value switch
@@ -201,7 +201,7 @@ internal sealed record SetEnterprise(string Attr, string? Value) : UserOp
         }
     }
 
-    public override IReadOnlyList<Rendering> Render(Gen g, Dialect dialect)
+    public override IReadOnlyList<Rendering> Render(Choices g, Dialect dialect)
     {
         var urnPath = $"{UserModel.Ent}:{g.Case(Attr)}";
         var verb = Value is null ? "replace" : AddOrReplace(g);
@@ -228,7 +228,7 @@ internal sealed record SetManager(string? Id) : UserOp
 {
     public override void Apply(UserModel model) => model.Manager = Id;
 
-    public override IReadOnlyList<Rendering> Render(Gen g, Dialect dialect)
+    public override IReadOnlyList<Rendering> Render(Choices g, Dialect dialect)
     {
         var path = $"{UserModel.Ent}:{g.Case("manager")}";
         if (Id is null)
@@ -267,7 +267,7 @@ internal sealed record RemoveManagerIf(string Id) : UserOp
         }
     }
 
-    public override IReadOnlyList<Rendering> Render(Gen g, Dialect dialect) =>
+    public override IReadOnlyList<Rendering> Render(Choices g, Dialect dialect) =>
         [new("remove", $"{g.Case("manager")}[value eq {g.Quote(Id)}]", null, HasValue: false)];
 }
 
@@ -280,7 +280,7 @@ internal sealed record RemoveEnterprise : UserOp
         model.Manager = null;
     }
 
-    public override IReadOnlyList<Rendering> Render(Gen g, Dialect dialect) =>
+    public override IReadOnlyList<Rendering> Render(Choices g, Dialect dialect) =>
         [new("remove", UserModel.Ent, null, HasValue: false), Pathless("replace", UserModel.Ent, null)];
 }
 
@@ -303,7 +303,7 @@ internal sealed record TypeFilter(string List, string Type, bool RequirePrimary)
         return element;
     }
 
-    public string Render(Gen g)
+    public string Render(Choices g)
     {
         var text = $"{g.Case("type")} {g.Case("eq")} {g.Quote(Type)}";
         if (RequirePrimary)
@@ -385,7 +385,7 @@ internal sealed record FilterSetSub(TypeFilter Filter, string Sub, object? Value
         }
     }
 
-    public override IReadOnlyList<Rendering> Render(Gen g, Dialect dialect)
+    public override IReadOnlyList<Rendering> Render(Choices g, Dialect dialect)
     {
         var path = $"{Filter.Render(g)}.{g.Case(Sub)}";
         JsonNode? value = Value switch
@@ -451,7 +451,7 @@ internal sealed record FilterSetElement(TypeFilter Filter, bool Replace, Element
         }
     }
 
-    public override IReadOnlyList<Rendering> Render(Gen g, Dialect dialect)
+    public override IReadOnlyList<Rendering> Render(Choices g, Dialect dialect)
     {
         var verb = Replace ? "replace" : "add";
         if (Value is null)
@@ -488,7 +488,7 @@ internal sealed record FilterRemove(TypeFilter Filter, string? Sub) : UserOp
         }
     }
 
-    public override IReadOnlyList<Rendering> Render(Gen g, Dialect dialect) =>
+    public override IReadOnlyList<Rendering> Render(Choices g, Dialect dialect) =>
         [new("remove", Sub is null ? Filter.Render(g) : $"{Filter.Render(g)}.{g.Case(Sub)}", null, HasValue: false)];
 }
 
@@ -511,7 +511,7 @@ internal sealed record FilterRemoveWhere(string List, GeneratedFilter<Element> F
         }
     }
 
-    public override IReadOnlyList<Rendering> Render(Gen g, Dialect dialect)
+    public override IReadOnlyList<Rendering> Render(Choices g, Dialect dialect)
     {
         var path = $"{g.Case(List)}[{Filter.Text}]";
         return [new("remove", Sub is null ? path : $"{path}.{g.Case(Sub)}", null, HasValue: false)];
@@ -544,7 +544,7 @@ internal sealed record FilterSetByValue(string List, string Operator, string Lit
         }
     }
 
-    public override IReadOnlyList<Rendering> Render(Gen g, Dialect dialect) =>
+    public override IReadOnlyList<Rendering> Render(Choices g, Dialect dialect) =>
         [new(AddOrReplace(g), $"{g.Case(List)}[{g.Case("value")} {g.Case(Operator)} {g.Quote(Literal)}].{g.Case("display")}", Display)];
 }
 
@@ -565,7 +565,7 @@ internal sealed record ListAdd(string List, IReadOnlyList<Element> Items) : User
         }
     }
 
-    public override IReadOnlyList<Rendering> Render(Gen g, Dialect dialect)
+    public override IReadOnlyList<Rendering> Render(Choices g, Dialect dialect)
     {
         JsonArray Array() => new([.. Items.Select(i => (JsonNode)UserModel.RenderElement(g, i, StringBooleans(g, dialect)))]);
         List<Rendering> forms = [new("add", g.Case(List), Array()), Pathless("add", g.Case(List), Array())];
@@ -588,7 +588,7 @@ internal sealed record ListReplace(string List, IReadOnlyList<Element> Items) : 
         model.Lists[List].AddRange(Items.Select(i => i.Clone()));
     }
 
-    public override IReadOnlyList<Rendering> Render(Gen g, Dialect dialect)
+    public override IReadOnlyList<Rendering> Render(Choices g, Dialect dialect)
     {
         JsonArray Array() => new([.. Items.Select(i => (JsonNode)UserModel.RenderElement(g, i, StringBooleans(g, dialect)))]);
         List<Rendering> forms = [new("replace", g.Case(List), Array()), Pathless("replace", g.Case(List), Array())];
@@ -608,7 +608,7 @@ internal sealed record ListRemoveValues(string List, IReadOnlyList<string> Value
     public override void Apply(UserModel model) =>
         model.Lists[List].RemoveAll(e => e.Str("value") is { } v && Values.Any(x => string.Equals(v, x, StringComparison.OrdinalIgnoreCase)));
 
-    public override IReadOnlyList<Rendering> Render(Gen g, Dialect dialect) =>
+    public override IReadOnlyList<Rendering> Render(Choices g, Dialect dialect) =>
         [new("remove", g.Case(List), new JsonArray([.. Values.Select(v => (JsonNode)new JsonObject { [g.Case("value")] = v })]))];
 }
 
@@ -620,7 +620,7 @@ internal sealed record InvalidOp(string Json, int Status, string ScimType, bool 
 {
     public override void Apply(UserModel model) => throw new ExpectedScimError(Status, ScimType, $"invalid operation {Json}");
 
-    public override IReadOnlyList<Rendering> Render(Gen g, Dialect dialect) => throw new InvalidOperationException("rendered verbatim");
+    public override IReadOnlyList<Rendering> Render(Choices g, Dialect dialect) => throw new InvalidOperationException("rendered verbatim");
 
     public static readonly InvalidOp[] UserCatalogue =
     [

@@ -3,6 +3,7 @@ using Cluster.Scim.Errors;
 using Cluster.Scim.Patching;
 using Cluster.Scim.Resources;
 using Cluster.Scim.Schema;
+using CsCheck;
 
 namespace Cluster.Scim.Tests.Properties;
 
@@ -12,11 +13,12 @@ namespace Cluster.Scim.Tests.Properties;
 /// (<see cref="ResourceNormalizer"/> for PUT bodies, <see cref="PatchRequest.Parse"/> + <see cref="PatchApplier.Apply"/>
 /// for PATCH, <see cref="ScimResource.Stamp"/> for both). After every step the stored resource must equal the model's
 /// projection; a rejected request must raise the expected <see cref="ScimException"/> and change nothing.
-/// A failure names the seed, step and request: <c>Run(seed)</c> replays it.
+/// CsCheck draws the sequences (<see cref="Choices"/>); a failure names the step and request, and is shrunk to the
+/// shortest failing sequence found, printed whole with the seed that replays it.
 /// </summary>
 public sealed class UserPatchPropertyTests
 {
-    private const int Seeds = 200;
+    private const int Sequences = 400;
     private const int Steps = 20;
     private const string Id = "u-0001";
     private static readonly ResourceTypeDefinition Type = ScimSchemas.UserResource;
@@ -26,15 +28,19 @@ public sealed class UserPatchPropertyTests
     public void PutAndPatchSequences_MatchTheReferenceModel()
     {
         var (accepted, rejected) = (0, 0);
-        for (var seed = 0; seed < Seeds; seed++)
-        {
-            var (a, r) = Run(seed);
-            accepted += a;
-            rejected += r;
-        }
+        Choices.Generator(Plan).Sample(
+            sequence =>
+            {
+                var (a, r) = Check(sequence);
+                Interlocked.Add(ref accepted, a);
+                Interlocked.Add(ref rejected, r);
+            },
+            iter: Sequences,
+            print: sequence => sequence.ToString());
 
         // Both outcomes must be exercised in earnest, or the property proves little.
-        Assert.True(accepted > Seeds * Steps / 2 && rejected > Seeds, $"accepted {accepted}, rejected {rejected}");
+        var steps = accepted + rejected;
+        Assert.True(accepted > steps / 2 && rejected > steps / 20, $"accepted {accepted}, rejected {rejected}");
     }
 
     [Fact]
@@ -42,7 +48,7 @@ public sealed class UserPatchPropertyTests
     {
         // Guards the property above against a generator that silently stopped producing some kinds of operations.
         var kinds = new HashSet<string>();
-        var g = new Gen(12345);
+        var g = new Choices(12345);
         var model = UserModel.Random(g);
         for (var i = 0; i < 2000; i++)
         {
@@ -64,9 +70,8 @@ public sealed class UserPatchPropertyTests
     public void MutatedPatchBodies_ApplyOrFailWithScimExceptionOnly()
     {
         var (applied, failed) = (0, 0);
-        for (var seed = 0; seed < 1_500; seed++)
+        var cases = Choices.Generator(g =>
         {
-            var g = new Gen(seed);
             var model = UserModel.Random(g);
             var stored = Stamp(ResourceNormalizer.Normalize(model.RenderBody(g), Type), 1);
             var dialect = g.Pick(Enum.GetValues<Dialect>());
@@ -77,41 +82,48 @@ public sealed class UserPatchPropertyTests
                 Mutate(g, body);
             }
 
-            var text = body.ToJsonString();
-            var snapshot = stored.DeepClone();
-            try
+            return (Stored: stored, Text: body.ToJsonString());
+        });
+        cases.Sample(
+            c =>
             {
-                var result = PatchApplier.Apply(stored, PatchRequest.Parse(JsonNode.Parse(text)), Type);
-                var attributes = (JsonObject)result.DeepClone();
-                attributes.Remove("id");
-                attributes.Remove("meta");
-                var renormalized = ResourceNormalizer.Normalize(attributes, Type);
-                if (!JsonNode.DeepEquals(attributes, renormalized))
+                var (stored, text) = c;
+                var snapshot = stored.DeepClone();
+                try
                 {
-                    Assert.Fail($"seed {seed}: {text}\nresult is not normalized: {attributes.ToJsonString()}\nnormalizes to {renormalized.ToJsonString()}");
+                    var result = PatchApplier.Apply(stored, PatchRequest.Parse(JsonNode.Parse(text)), Type);
+                    var attributes = (JsonObject)result.DeepClone();
+                    attributes.Remove("id");
+                    attributes.Remove("meta");
+                    var renormalized = ResourceNormalizer.Normalize(attributes, Type);
+                    if (!JsonNode.DeepEquals(attributes, renormalized))
+                    {
+                        Assert.Fail($"{text}\nresult is not normalized: {attributes.ToJsonString()}\nnormalizes to {renormalized.ToJsonString()}");
+                    }
+
+                    Interlocked.Increment(ref applied);
+                }
+                catch (ScimException)
+                {
+                    Interlocked.Increment(ref failed);
+                }
+                catch (Exception ex)
+                {
+                    Assert.Fail($"{text}\non {stored.ToJsonString()}\nthrew {ex.GetType().Name}: {ex.Message}\n{ex.StackTrace}");
                 }
 
-                applied++;
-            }
-            catch (ScimException)
-            {
-                failed++;
-            }
-            catch (Exception ex)
-            {
-                Assert.Fail($"seed {seed}: {text}\non {stored.ToJsonString()}\nthrew {ex.GetType().Name}: {ex.Message}\n{ex.StackTrace}");
-            }
-
-            if (!JsonNode.DeepEquals(snapshot, stored))
-            {
-                Assert.Fail($"seed {seed}: {text}\nmodified its input");
-            }
-        }
+                if (!JsonNode.DeepEquals(snapshot, stored))
+                {
+                    Assert.Fail($"{text}\nmodified its input");
+                }
+            },
+            iter: 1_500,
+            print: c => $"PATCH {c.Text}\non {c.Stored.ToJsonString()}");
 
         Assert.True(applied > 200 && failed > 200, $"applied {applied}, failed {failed}: the mutations are not exploring both sides");
     }
 
-    private static readonly Func<Gen, JsonNode?>[] RandomJson =
+    private static readonly Func<Choices, JsonNode?>[] RandomJson =
     [
         _ => null,
         g => g.Chance(0.5),
@@ -126,7 +138,7 @@ public sealed class UserPatchPropertyTests
         _ => new JsonArray(new JsonArray(new JsonArray())),
     ];
 
-    private static void Mutate(Gen g, JsonNode root)
+    private static void Mutate(Choices g, JsonNode root)
     {
         // Pick a random container node and change one of its members.
         var containers = new List<JsonNode>();
@@ -157,7 +169,7 @@ public sealed class UserPatchPropertyTests
         var target = g.Pick(containers);
         if (target is JsonObject o && o.Count > 0)
         {
-            var key = o.GetAt(g.R.Next(o.Count)).Key;
+            var key = o.GetAt(g.Int(0, o.Count - 1)).Key;
             switch (g.Int(0, 3))
             {
                 case 0:
@@ -188,7 +200,7 @@ public sealed class UserPatchPropertyTests
         }
         else if (target is JsonArray a && a.Count > 0)
         {
-            var index = g.R.Next(a.Count);
+            var index = g.Int(0, a.Count - 1);
             switch (g.Int(0, 2))
             {
                 case 0:
@@ -204,48 +216,52 @@ public sealed class UserPatchPropertyTests
         }
     }
 
-    /// <summary>Replays one seed: <see cref="Steps"/> random requests on one user.</summary>
-    internal static (int Accepted, int Rejected) Run(int seed)
-    {
-        var g = new Gen(seed);
-        var model = UserModel.Random(g);
-        var stored = Stamp(ResourceNormalizer.Normalize(model.RenderBody(g), Type), 1);
-        AssertMatches(model, stored, () => $"seed {seed}, initial create");
-        var (accepted, rejected) = (0, 0);
+    /// <summary>One request of a sequence, with the outcome the model expects; <c>Act</c> runs it on the stored user.</summary>
+    private sealed record Step(string Request, UserModel? Expected, ExpectedScimError? Error, Func<JsonObject, long, JsonObject> Act);
 
-        for (var step = 1; step <= Steps; step++)
+    /// <summary>A user created from <c>Body</c> (the model <c>Initial</c>), then up to <see cref="Steps"/> requests.</summary>
+    private sealed record Sequence(UserModel Initial, string Body, IReadOnlyList<Step> Steps)
+    {
+        public override string ToString() =>
+            $"POST {Body}\n" + string.Join('\n', Steps.Select((step, i) => $"step {i + 1}: {step.Request}"));
+    }
+
+    /// <summary>
+    /// Generates a sequence against the model alone: each request is drawn for the model as the earlier requests leave
+    /// it, with the model's verdict (the next model, or the error).
+    /// </summary>
+    private static Sequence Plan(Choices g)
+    {
+        var initial = UserModel.Random(g);
+        var body = initial.RenderBody(g).ToJsonString();
+        var model = initial;
+        var steps = new List<Step>();
+        for (var count = g.Int(1, Steps); count > 0; count--)
         {
-            var roll = g.R.NextDouble();
-            string request;
-            UserModel? expected;
-            ExpectedScimError? expectedError = null;
-            Func<JsonObject> act;
+            var roll = g.Double();
             if (roll < 0.08)
             {
-                expected = UserModel.Random(g);
+                var expected = UserModel.Random(g);
                 if (g.Chance(0.5))
                 {
                     expected.Scalars["userName"] = model.Scalars["userName"];
                 }
 
-                var body = expected.RenderBody(g);
-                request = $"PUT {body.ToJsonString()}";
-                act = () => Stamp(ResourceNormalizer.Normalize(body, Type), step + 1);
+                var text = expected.RenderBody(g).ToJsonString();
+                steps.Add(new Step($"PUT {text}", expected, null, (_, version) => Put(text, version)));
+                model = expected;
             }
             else if (roll < 0.11)
             {
-                var (body, error) = UserRequests.InvalidPut(g, model);
-                expected = null;
-                expectedError = error;
-                request = $"PUT {body.ToJsonString()}";
-                act = () => Stamp(ResourceNormalizer.Normalize(body, Type), step + 1);
+                var (invalid, error) = UserRequests.InvalidPut(g, model);
+                var text = invalid.ToJsonString();
+                steps.Add(new Step($"PUT {text}", null, error, (_, version) => Put(text, version)));
             }
             else
             {
                 var dialect = g.Pick(Enum.GetValues<Dialect>());
                 var ops = new List<UserOp>();
-                var count = g.Int(1, 4);
-                for (var i = 0; i < count; i++)
+                for (var i = g.Int(1, 4); i > 0; i--)
                 {
                     ops.Add(UserRequests.RandomOp(g, model, dialect));
                 }
@@ -255,7 +271,8 @@ public sealed class UserPatchPropertyTests
                     ops.Add(g.Pick(InvalidOp.UserCatalogue));
                 }
 
-                expected = model.Clone();
+                UserModel? expected = model.Clone();
+                ExpectedScimError? error = null;
                 try
                 {
                     // Parsing the request comes first, then the operations in order, then the final validation.
@@ -265,22 +282,34 @@ public sealed class UserPatchPropertyTests
                 }
                 catch (ExpectedScimError e)
                 {
-                    expected = null;
-                    expectedError = e;
+                    (expected, error) = (null, e);
                 }
 
                 var text = UserRequests.RenderPatch(g, ops, dialect).ToJsonString();
-                request = $"PATCH ({dialect}) {text}";
-                var current = stored;
-                act = () => Stamp(PatchApplier.Apply(current, PatchRequest.Parse(JsonNode.Parse(text)), Type), step + 1);
+                steps.Add(new Step($"PATCH ({dialect}) {text}", expected, error, (stored, version) => Stamp(PatchApplier.Apply(stored, PatchRequest.Parse(JsonNode.Parse(text)), Type), version)));
+                model = expected ?? model;
             }
+        }
 
-            var before = model;
-            string Context() => $"seed {seed}, step {step}: {request}\nbefore: {PropertyJson.Show(before.Project(Id))}";
+        return new Sequence(initial, body, steps);
+    }
+
+    /// <summary>Runs a sequence through the library and compares every outcome with the model's.</summary>
+    private static (int Accepted, int Rejected) Check(Sequence sequence)
+    {
+        var stored = Put(sequence.Body, 1);
+        AssertMatches(sequence.Initial, stored, () => "initial create");
+        var model = sequence.Initial;
+        var (accepted, rejected) = (0, 0);
+        for (var index = 0; index < sequence.Steps.Count; index++)
+        {
+            var (request, expected, expectedError, act) = sequence.Steps[index];
+            var (step, before, current) = (index + 1, model, stored);
+            string Context() => $"step {step}: {request}\nbefore: {PropertyJson.Show(before.Project(Id))}";
             var snapshot = stored.DeepClone();
             if (expectedError is not null)
             {
-                var ex = Assert.Throws<ScimException>(() => act());
+                var ex = Assert.Throws<ScimException>(() => act(current, step + 1));
                 if (ex.Status != expectedError.Status || ex.ScimType != expectedError.ScimType)
                 {
                     Assert.Fail($"{Context()}\nexpected {expectedError.Status} {expectedError.ScimType} ({expectedError.Message}), got {ex.Status} {ex.ScimType}: {ex.Message}");
@@ -298,7 +327,7 @@ public sealed class UserPatchPropertyTests
             JsonObject result;
             try
             {
-                result = act();
+                result = act(current, step + 1);
             }
             catch (ScimException ex)
             {
@@ -319,6 +348,8 @@ public sealed class UserPatchPropertyTests
 
         return (accepted, rejected);
     }
+
+    private static JsonObject Put(string body, long version) => Stamp(ResourceNormalizer.Normalize((JsonObject)JsonNode.Parse(body)!, Type), version);
 
     private static JsonObject Stamp(JsonObject normalized, long version) =>
         ScimResource.Stamp(normalized, Type, Id, Created, Created.AddSeconds(version), version);

@@ -7,7 +7,7 @@ namespace Cluster.Scim.Tests.Properties;
 internal static class UserRequests
 {
     /// <summary>A PatchOp body: renderings chosen at random; the flag dialect folds pathless replaces into one operation.</summary>
-    internal static JsonObject RenderPatch(Gen g, List<UserOp> ops, Dialect dialect)
+    internal static JsonObject RenderPatch(Choices g, List<UserOp> ops, Dialect dialect)
     {
         var operations = new JsonArray();
         JsonObject? pathless = null; // the last pathless operation, still open for merging
@@ -61,7 +61,7 @@ internal static class UserRequests
     private static string ScimJsonKey(JsonObject obj, string name) =>
         obj.Select(p => p.Key).First(k => string.Equals(k, name, StringComparison.OrdinalIgnoreCase));
 
-    private static JsonObject OperationJson(Gen g, Dialect dialect, Rendering rendering)
+    private static JsonObject OperationJson(Choices g, Dialect dialect, Rendering rendering)
     {
         var verb = dialect switch
         {
@@ -88,7 +88,7 @@ internal static class UserRequests
         return json;
     }
 
-    internal static UserOp RandomOp(Gen g, UserModel model, Dialect dialect)
+    internal static UserOp RandomOp(Choices g, UserModel model, Dialect dialect)
     {
         var list = g.Pick(UserModel.ListNames);
         var elements = model.Lists[list];
@@ -176,14 +176,14 @@ internal static class UserRequests
         }
     }
 
-    private static TypeFilter RandomTypeFilter(Gen g, string list, List<Element> elements)
+    private static TypeFilter RandomTypeFilter(Choices g, string list, List<Element> elements)
     {
         var existingTypes = elements.Select(e => e.Str("type")).OfType<string>().ToList();
         var type = existingTypes.Count > 0 && g.Chance(0.6) ? g.Pick(existingTypes) : g.Pick(UserModel.Types(list));
         return new TypeFilter(list, g.Chance(0.2) ? g.FlipCase(type) : type, g.Chance(0.15));
     }
 
-    private static Element CaseVariant(Gen g, Element element)
+    private static Element CaseVariant(Choices g, Element element)
     {
         var copy = element.Clone();
         foreach (var key in copy.Keys.ToList())
@@ -197,14 +197,19 @@ internal static class UserRequests
         return copy;
     }
 
-    private static string Slice(Gen g, string value)
+    private static string Slice(Choices g, string value)
     {
+        if (value.Length == 0)
+        {
+            return value;
+        }
+
         var start = g.Int(0, value.Length - 1);
         return value.Substring(start, g.Int(1, value.Length - start));
     }
 
     /// <summary>A body that must be rejected: the model's own body with one defect.</summary>
-    internal static (JsonObject Body, ExpectedScimError Error) InvalidPut(Gen g, UserModel model)
+    internal static (JsonObject Body, ExpectedScimError Error) InvalidPut(Choices g, UserModel model)
     {
         var body = model.RenderBody(g);
         void RemoveKey(string name)
