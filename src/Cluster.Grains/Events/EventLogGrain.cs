@@ -32,7 +32,7 @@ public sealed partial class EventLogGrain(
     // A prepared commit is asked about once it is this old (its confirmation normally follows within milliseconds).
     private static readonly TimeSpan ResolveAfter = TimeSpan.FromSeconds(3);
 
-    // Retention is checked at most this often (and on activation).
+    // Retention is checked on activation and then at most this often (a tenth of the window when that is shorter).
     private static readonly TimeSpan RetentionCheckPeriod = TimeSpan.FromHours(1);
 
     private readonly CommittedState<EventLogState> _state = new(state);
@@ -42,6 +42,7 @@ public sealed partial class EventLogGrain(
 
     private string _tenantId = "";
     private IGrainTimer? _resolver;
+    private IGrainTimer? _retention;
 
     // The webhook has been told that events up to here are readable (this activation only: a new one tells it again).
     private long _notified;
@@ -103,7 +104,21 @@ public sealed partial class EventLogGrain(
         instruments.Appended(events);
         StartResolver();
         NotifyWebhook();
+        if (now - _retentionCheckedAt >= RetentionPeriod && _retention is null)
+        {
+            // Off this request's path: the next turn of the grain.
+            _retention = this.RegisterGrainTimer(async _ =>
+            {
+                await ApplyRetentionAsync();
+                _retention?.Dispose();
+                _retention = null;
+            }, TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+        }
     }
+
+    private TimeSpan Retention => TimeSpan.FromDays(options.Value.RetentionDays);
+
+    private TimeSpan RetentionPeriod => Retention / 10 < RetentionCheckPeriod ? Retention / 10 : RetentionCheckPeriod;
 
     public async Task ConfirmAsync(EventSource source, bool durable)
     {
@@ -233,13 +248,13 @@ public sealed partial class EventLogGrain(
     private async Task ApplyRetentionAsync()
     {
         var now = time.GetUtcNow();
-        if (now - _retentionCheckedAt < RetentionCheckPeriod)
+        if (now - _retentionCheckedAt < RetentionPeriod)
         {
             return;
         }
 
         _retentionCheckedAt = now;
-        var cutoff = now - TimeSpan.FromDays(options.Value.RetentionDays);
+        var cutoff = now - Retention;
         var next = Working();
         var dropped = false;
         while (next.First <= next.SealedThrough)

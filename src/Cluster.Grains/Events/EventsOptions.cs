@@ -15,9 +15,12 @@ public sealed class EventsOptions
     /// <summary>Size of the decoded <see cref="SecretKey"/>: an AES-256 key.</summary>
     public const int KeySizeBytes = 32;
 
-    /// <summary>How many days events stay readable in a tenant's feed. Default 30 (1–365).</summary>
-    [Range(1, 365)]
-    public int RetentionDays { get; set; } = 30;
+    /// <summary>
+    /// How many days events stay readable in a tenant's feed. Default 30; fractions are allowed (at least 0.0001 day, about
+    /// 9 s, for tests). Whole pages older than this are erased, and a cursor before them answers 410.
+    /// </summary>
+    [Range(0.0001, 365)]
+    public double RetentionDays { get; set; } = 30;
 
     /// <summary>
     /// Development only. <c>true</c> allows plain <c>http://</c> webhook URLs and loopback, private and link-local

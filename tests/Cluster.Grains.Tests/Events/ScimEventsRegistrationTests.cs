@@ -40,7 +40,7 @@ public sealed class ScimEventsRegistrationTests
     [InlineData("Events:SecretKey", "not-base64!")]
     [InlineData("Events:SecretKey", "AAAAAAAAAAAAAAAAAAAAAA==")] // 16 bytes
     [InlineData("Events:SecretKey", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")] // 36 bytes
-    [InlineData("Events:RetentionDays", "0")]
+    [InlineData("Events:RetentionDays", "0.00001")]
     [InlineData("Events:RetentionDays", "366")]
     [InlineData("Events:WebhookRetryDays", "0")]
     [InlineData("Events:WebhookRetryDays", "30.5")]

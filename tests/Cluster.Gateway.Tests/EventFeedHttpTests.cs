@@ -1,0 +1,286 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Cluster.TestInfrastructure;
+
+namespace Cluster.Gateway.Tests;
+
+/// <summary>
+/// Issue 12 through the real pipeline: the pull API and webhooks against a real Kestrel receiver. Signatures checked as a
+/// receiver would, a failing receiver retried, a hanging one never slowing SCIM nor another tenant, cursors, hostile input.
+/// </summary>
+public sealed class EventFeedHttpTests : IClassFixture<EventFeedHttpTests.Factory>
+{
+    private readonly GatewayFactory _gateway;
+
+    public EventFeedHttpTests(Factory factory) => _gateway = factory.Gateway;
+
+    [Fact]
+    public async Task TheFeedPagesThroughEveryChangeWithCursors()
+    {
+        var tenant = await _gateway.CreateTenantAsync();
+        using var scim = _gateway.ScimClient(tenant);
+        using var admin = _gateway.AdminClient();
+        var created = new List<string>();
+        for (var i = 0; i < 12; i++)
+        {
+            created.Add((await scim.CreateUserAsync($"feed{i}@contoso.com"))["id"].Str());
+        }
+
+        var bulk = """
+            {"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[
+              {"method":"POST","path":"/Users","bulkId":"a","data":{"userName":"bulk.a@contoso.com"}},
+              {"method":"POST","path":"/Users","bulkId":"b","data":{"userName":"bulk.b@contoso.com"}}]}
+            """;
+        using (var response = await scim.PostAsync("Bulk", ScimTestClient.Body(bulk)))
+        {
+            await response.ExpectScimAsync(HttpStatusCode.OK);
+        }
+
+        var events = new List<JsonObject>();
+        string? cursor = null;
+        for (var pages = 0; ; pages++)
+        {
+            var page = await admin.GetFromJsonAsync<JsonObject>($"/admin/tenants/{tenant.TenantId}/events?limit=5" + (cursor is null ? "" : $"&after={cursor}"));
+            events.AddRange(page!["data"]!.AsArray().Select(e => e!.AsObject()));
+            cursor = page["nextCursor"].Str();
+            if (!page["hasMore"]!.GetValue<bool>())
+            {
+                break;
+            }
+
+            Assert.True(pages < 10);
+        }
+
+        Assert.Equal(14, events.Count);
+        Assert.All(events, e => Assert.Equal("user.created", e["type"].Str()));
+        Assert.Equal(created, events.Take(12).Select(e => e["resourceId"].Str()));
+        Assert.Equal(["bulk.a@contoso.com", "bulk.b@contoso.com"], events.Skip(12).Select(e => e["data"]!["userName"].Str()));
+        Assert.Equal(Enumerable.Range(1, 14).Select(i => (long)i), events.Select(e => e["sequence"]!.GetValue<long>()));
+        Assert.All(events, e => Assert.Equal(tenant.TenantId, e["tenantId"].Str()));
+        Assert.All(events, e => Assert.Null(e["changed"]));
+
+        // Past the end: an empty page, the same cursor.
+        var end = await admin.GetFromJsonAsync<JsonObject>($"/admin/tenants/{tenant.TenantId}/events?after={cursor}");
+        Assert.Empty(end!["data"]!.AsArray());
+        Assert.Equal(cursor, end["nextCursor"].Str());
+    }
+
+    public static TheoryData<string, int> BadFeedRequests => new()
+    {
+        { "events?limit=0", 400 },
+        { "events?limit=1001", 400 },
+        { "events?limit=ten", 400 },
+        { "events?limit=1&limit=2", 400 },
+        { "events?after=-1", 400 },
+        { "events?after=abc", 400 },
+        { "events?after=99999999999999999999999", 400 },
+        { "webhook/deliveries", 404 },
+        { "webhook", 404 },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadFeedRequests))]
+    public async Task BadFeedRequestsAreProblems(string path, int status)
+    {
+        var tenant = await _gateway.CreateTenantAsync();
+        using var admin = _gateway.AdminClient();
+        using var response = await admin.GetAsync($"/admin/tenants/{tenant.TenantId}/{path}");
+        Assert.Equal((HttpStatusCode)status, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+
+        using var unknown = await admin.GetAsync($"/admin/tenants/{Guid.NewGuid():N}/events");
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        using var anonymous = _gateway.CreateClient();
+        using var unauthorized = await anonymous.GetAsync($"/admin/tenants/{tenant.TenantId}/events");
+        Assert.Equal(HttpStatusCode.Unauthorized, unauthorized.StatusCode);
+    }
+
+    public static TheoryData<string> BadWebhooks => new()
+    {
+        """{"url":""}""",
+        """{"url":"not a url"}""",
+        """{"url":"ftp://example.com/hook"}""",
+        """{"url":"https://user:pass@example.com/hook"}""",
+        """{"url":"https://example.com/hook","secret":"short"}""",
+        """{"secret":"whsec_abcdefghijklmnopqrstuvwxyz0123456789"}""",
+        """{"url":42}""",
+        """{"url":"https://example.com/hook",""",
+    };
+
+    [Theory]
+    [MemberData(nameof(BadWebhooks))]
+    public async Task ABadWebhookIsRefusedAndChangesNothing(string body)
+    {
+        var tenant = await _gateway.CreateTenantAsync();
+        using var admin = _gateway.AdminClient();
+        using var response = await admin.PutAsync($"/admin/tenants/{tenant.TenantId}/webhook", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var get = await admin.GetAsync($"/admin/tenants/{tenant.TenantId}/webhook");
+        Assert.Equal(HttpStatusCode.NotFound, get.StatusCode);
+    }
+
+    [Fact]
+    public async Task EventsArePostedSignedInOrderAndAFailingReceiverIsRetried()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        receiver.RespondWith(WebhookResponse.Status(500), WebhookResponse.Status(503), WebhookResponse.Ok);
+        var tenant = await _gateway.CreateTenantAsync();
+        using var admin = _gateway.AdminClient();
+        var secret = await SetWebhookAsync(admin, tenant, receiver);
+        var shown = await admin.GetFromJsonAsync<JsonObject>($"/admin/tenants/{tenant.TenantId}/webhook");
+        Assert.Null(shown!["secret"]);
+        Assert.DoesNotContain(secret, shown.ToJsonString(), StringComparison.Ordinal);
+
+        using var scim = _gateway.ScimClient(tenant);
+        var user = await scim.CreateUserAsync("hooked@contoso.com");
+        using (var disable = await scim.PatchUserAsync(user["id"].Str(), EntraPayloads.SetActive("Replace", "\"False\"")))
+        {
+            await disable.ExpectScimAsync(HttpStatusCode.OK);
+        }
+
+        // Two failed attempts of the first event, then each event once, in order.
+        var received = await receiver.WaitForAsync(4, TimeSpan.FromSeconds(60));
+        Assert.All(received, r => Assert.True(r.HasValidSignature(secret), "the signature does not verify"));
+        Assert.Equal(["user.created", "user.created", "user.created", "user.deactivated"], received.Select(r => r.EventType));
+        Assert.Single(received.Select(r => r.EventId).Skip(0).Take(3).Distinct());
+        var body = JsonNode.Parse(received[^1].BodyText)!;
+        Assert.Equal(user["id"].Str(), body["resourceId"].Str());
+        Assert.Equal(received[^1].EventId, body["id"].Str());
+
+        var deliveries = await admin.GetFromJsonAsync<JsonObject>($"/admin/tenants/{tenant.TenantId}/webhook/deliveries");
+        var attempts = deliveries!["data"]!.AsArray();
+        Assert.Contains(attempts, a => a!["statusCode"]?.GetValue<int>() == 500 && !a["delivered"]!.GetValue<bool>());
+        Assert.Contains(attempts, a => a!["delivered"]!.GetValue<bool>());
+
+        // A ping on demand, then the webhook goes away.
+        using (var test = await admin.PostAsync($"/admin/tenants/{tenant.TenantId}/webhook/test", null))
+        {
+            Assert.True((await test.Content.ReadFromJsonAsync<JsonObject>())!["delivered"]!.GetValue<bool>());
+        }
+
+        Assert.Equal("ping", receiver.Requests[^1].EventType);
+        using (var deleted = await admin.DeleteAsync($"/admin/tenants/{tenant.TenantId}/webhook"))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task AHangingReceiverSlowsNeitherScimNorAnotherTenant()
+    {
+        await using var hanging = await WebhookReceiver.StartAsync();
+        hanging.RespondWith(WebhookResponse.Hanging);
+        await using var healthy = await WebhookReceiver.StartAsync();
+        var slow = await _gateway.CreateTenantAsync("Slow");
+        var fast = await _gateway.CreateTenantAsync("Fast");
+        using var admin = _gateway.AdminClient();
+        await SetWebhookAsync(admin, slow, hanging);
+        var fastSecret = await SetWebhookAsync(admin, fast, healthy);
+
+        using var slowScim = _gateway.ScimClient(slow);
+        using var fastScim = _gateway.ScimClient(fast);
+        await slowScim.CreateUserAsync("first@slow.test");
+        await hanging.WaitForAsync(1, TimeSpan.FromSeconds(30));
+
+        // The slow tenant's receiver holds its first event: its SCIM writes and the other tenant's deliveries go on.
+        for (var i = 0; i < 5; i++)
+        {
+            await slowScim.CreateUserAsync($"more{i}@slow.test");
+            await fastScim.CreateUserAsync($"user{i}@fast.test");
+        }
+
+        var fastReceived = await healthy.WaitForAsync(5, TimeSpan.FromSeconds(30));
+        Assert.All(fastReceived, r => Assert.True(r.HasValidSignature(fastSecret)));
+        Assert.All(fastReceived, r => Assert.Equal(fast.TenantId, JsonNode.Parse(r.BodyText)!["tenantId"].Str()));
+        Assert.Single(hanging.Requests);
+        hanging.ReleaseHanging();
+    }
+
+    [Fact]
+    public async Task RedeliveryResendsFromACursor()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var tenant = await _gateway.CreateTenantAsync();
+        using var admin = _gateway.AdminClient();
+        await SetWebhookAsync(admin, tenant, receiver);
+        using var scim = _gateway.ScimClient(tenant);
+        await scim.CreateUserAsync("one@contoso.com");
+        await scim.CreateUserAsync("two@contoso.com");
+        await receiver.WaitForAsync(2, TimeSpan.FromSeconds(30));
+
+        using var redeliver = await admin.PostAsJsonAsync($"/admin/tenants/{tenant.TenantId}/webhook/redeliver", new { after = "1" });
+        Assert.Equal(HttpStatusCode.Accepted, redeliver.StatusCode);
+        var received = await receiver.WaitForAsync(3, TimeSpan.FromSeconds(30));
+        Assert.Equal(received[1].EventId, received[2].EventId);
+
+        using var bad = await admin.PostAsJsonAsync($"/admin/tenants/{tenant.TenantId}/webhook/redeliver", new { after = "x" });
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+    }
+
+    private static async Task<string> SetWebhookAsync(HttpClient admin, TestTenant tenant, WebhookReceiver receiver)
+    {
+        using var response = await admin.PutAsJsonAsync($"/admin/tenants/{tenant.TenantId}/webhook", new { url = receiver.Url.ToString() });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal(receiver.Url.ToString(), body["url"].Str());
+        return body["secret"].Str();
+    }
+
+    /// <summary>A gateway whose webhook attempts time out quickly (a hanging receiver is the point of one test).</summary>
+    public sealed class Factory : IDisposable
+    {
+        public GatewayFactory Gateway { get; } = GatewayFactory.With(new Dictionary<string, string?>
+        {
+            ["Events:WebhookTimeoutSeconds"] = "30",
+            ["RateLimits:Default:PermitsPerSecond"] = "0",
+        });
+
+        public void Dispose() => Gateway.Dispose();
+    }
+}
+
+/// <summary>Retention (issue 12): pages older than <c>Events:RetentionDays</c> are erased, and a cursor before them answers 410.</summary>
+public sealed class EventRetentionTests
+{
+    [Fact]
+    public async Task ACursorOlderThanTheRetentionWindowIs410()
+    {
+        // A window of about 9 seconds (0.0001 day), so the test can wait it out.
+        using var gateway = GatewayFactory.With(new Dictionary<string, string?> { ["Events:RetentionDays"] = "0.0001" });
+        var tenant = await gateway.CreateTenantAsync();
+        using var scim = gateway.ScimClient(tenant);
+        using var admin = gateway.AdminClient();
+        for (var i = 0; i < 40; i++)
+        {
+            await scim.CreateUserAsync($"old{i}@contoso.com");
+        }
+
+        using (var fresh = await admin.GetAsync($"/admin/tenants/{tenant.TenantId}/events?after=0"))
+        {
+            Assert.Equal(HttpStatusCode.OK, fresh.StatusCode);
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(10));
+        for (var attempt = 0; ; attempt++)
+        {
+            // Each write lets the log check its retention (at most once per tenth of the window).
+            await scim.CreateUserAsync($"new{attempt}@contoso.com");
+            using var response = await admin.GetAsync($"/admin/tenants/{tenant.TenantId}/events?after=0");
+            if (response.StatusCode == HttpStatusCode.Gone)
+            {
+                Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+                break;
+            }
+
+            Assert.True(attempt < 60, "the expired pages were never erased");
+            await Task.Delay(500);
+        }
+
+        // Without a cursor the feed starts at the oldest retained event: the new ones are there.
+        var page = await admin.GetFromJsonAsync<JsonObject>($"/admin/tenants/{tenant.TenantId}/events?limit=1000");
+        Assert.Contains(page!["data"]!.AsArray(), e => e!["data"]!["userName"].Str().StartsWith("new", StringComparison.Ordinal));
+        Assert.DoesNotContain(page["data"]!.AsArray(), e => e!["data"]!["userName"].Str() == "old0@contoso.com");
+    }
+}

@@ -1,0 +1,244 @@
+using System.Text.Json.Nodes;
+using Cluster.Abstractions;
+using Cluster.TestInfrastructure;
+
+namespace Cluster.Grains.Tests.Events;
+
+/// <summary>
+/// Issue 12 at the grain level (two-silo cluster): one event per effective change, in order, exactly once — no event for a
+/// change that changes nothing, for a retried request, or for a write that never reached storage; commits prepared and
+/// never confirmed are resolved by asking their resource (invariant 11).
+/// </summary>
+[Collection(ClusterFixture.Collection)]
+public sealed class EventFeedTests(ClusterFixture fixture)
+{
+    private IGrainFactory Grains => fixture.Client;
+
+    [Fact]
+    public async Task AUsersLifeIsOneEventPerEffectiveChange()
+    {
+        var tenantId = GrainKeys.NewTenantId();
+        var id = GrainKeys.NewResourceId();
+        var user = Grains.User(tenantId, id);
+        var resource = Users.Resource("life@contoso.com", externalId: "ext-1", displayName: "Life");
+        Assert.Equal(201, (await user.CreateAsync(resource)).Status);
+        Assert.Equal(201, (await user.CreateAsync(resource)).Status); // a retried create: the same answer, no second event
+
+        await Patch(user, """{"op":"replace","path":"displayName","value":"Life Two"}""");
+        await Patch(user, """{"op":"replace","path":"displayName","value":"Life Two"}"""); // Entra re-sends: nothing changes
+        await Patch(user, """{"op":"Replace","path":"active","value":"False"}""");
+        await Patch(user, """{"op":"Replace","path":"active","value":"True"}""", """{"op":"Replace","path":"title","value":"Boss"}""", """{"op":"Replace","path":"name.givenName","value":"Li"}""");
+        await Patch(user, """{"op":"replace","path":"urn:ietf:params:scim:schemas:extension:acme:2.0:User:site","value":"HQ"}""", """{"op":"replace","path":"urn:ietf:params:scim:schemas:extension:acme:2.0:User:pin","value":"1234"}""");
+        await Patch(user, """{"op":"replace","path":"urn:ietf:params:scim:schemas:extension:acme:2.0:User:pin","value":"9876"}"""); // writeOnly alone: no visible change
+        Assert.Equal(200, (await user.ReplaceAsync((await user.GetAsync()).Resource!)).Status); // PUT of what is stored: nothing
+        Assert.Equal(204, (await user.DeleteAsync()).Status);
+
+        var events = await FeedAsync(tenantId);
+        Assert.Equal(
+            [ScimEventTypes.UserCreated, ScimEventTypes.UserUpdated, ScimEventTypes.UserDeactivated, ScimEventTypes.UserReactivated, ScimEventTypes.UserUpdated, ScimEventTypes.UserUpdated, ScimEventTypes.UserDeleted],
+            events.Select(e => e.Type));
+        Assert.All(events, e => Assert.Equal((id, "User"), (e.ResourceId, e.ResourceType)));
+        Assert.Equal(events.Select(e => e.Sequence).Order(), events.Select(e => e.Sequence));
+        Assert.Equal(events.Length, events.Select(e => e.Sequence).Distinct().Count());
+        Assert.Equal(events.Length, events.Select(e => e.Id).Distinct().Count());
+
+        Assert.Equal(["displayName"], events[1].Changed!);
+        Assert.Null(events[2].Changed);
+        Assert.Equal(["name.givenName", "title"], events[4].Changed!);
+        Assert.Equal(["urn:ietf:params:scim:schemas:extension:acme:2.0:User:site"], events[5].Changed!);
+        Assert.Equal("Life Two", JsonNode.Parse(events[1].Data)!["displayName"]!.GetValue<string>());
+        Assert.False(JsonNode.Parse(events[2].Data)!["active"]!.GetValue<bool>());
+
+        // The deleted event carries the last state; no event ever carries a writeOnly value.
+        Assert.Equal("Boss", JsonNode.Parse(events[^1].Data)!["title"]!.GetValue<string>());
+        Assert.All(events, e => Assert.DoesNotContain("1234", e.Data, StringComparison.Ordinal));
+        Assert.All(events, e => Assert.DoesNotContain("9876", e.Data, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task MembershipChangesAreOneEventPerMemberAndAUsersDeleteRemovesItFromItsGroups()
+    {
+        var tenantId = GrainKeys.NewTenantId();
+        var ann = await Grains.CreateUserAsync(tenantId, "ann@contoso.com");
+        var bob = await Grains.CreateUserAsync(tenantId, "bob@contoso.com");
+        var cy = await Grains.CreateUserAsync(tenantId, "cy@contoso.com");
+        var group = await Grains.CreateGroupAsync(tenantId, "Team", ann, bob);
+        var parent = await Grains.CreateGroupAsync(tenantId, "Parent", group);
+        var after = (await FeedAsync(tenantId)).Max(e => e.Sequence);
+
+        Assert.Equal(200, (await Grains.Group(tenantId, group).PatchAsync(Groups.Ops(
+            """{"op":"Replace","path":"displayName","value":"Team Two"}""",
+            $$"""{"op":"Add","path":"members","value":[{"value":"{{cy}}"}]}""",
+            $$"""{"op":"Remove","path":"members","value":[{"value":"{{ann}}"}]}"""))).Status);
+        Assert.Equal(200, (await Grains.Group(tenantId, group).PatchAsync(Groups.AddMembers(cy))).Status); // already a member: nothing
+        Assert.Equal(204, (await Grains.User(tenantId, bob).DeleteAsync()).Status);
+        Assert.Equal(204, (await Grains.Group(tenantId, group).DeleteAsync()).Status);
+
+        var events = (await FeedAsync(tenantId)).Where(e => e.Sequence > after).ToArray();
+        Assert.Equal(
+        [
+            (ScimEventTypes.GroupUpdated, group, null),
+            (ScimEventTypes.GroupMemberAdded, group, cy),
+            (ScimEventTypes.GroupMemberRemoved, group, ann),
+            (ScimEventTypes.GroupMemberRemoved, group, bob),
+            (ScimEventTypes.UserDeleted, bob, null),
+            (ScimEventTypes.GroupMemberRemoved, parent, group),
+            (ScimEventTypes.GroupDeleted, group, null),
+        ],
+        events.Select(e => (e.Type, e.ResourceId, MemberOf(e))));
+        Assert.Equal(["displayName"], events[0].Changed!);
+        Assert.Null(JsonNode.Parse(events[0].Data)!["members"]);
+        Assert.Equal(bob, JsonNode.Parse(events[3].Data)!["userId"]!.GetValue<string>());
+        Assert.Equal("Group", JsonNode.Parse(events[5].Data)!["memberType"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task AGroupCreatedWithMembersAndARetriedCreateMakeTheirEventsOnce()
+    {
+        var tenantId = GrainKeys.NewTenantId();
+        var ann = await Grains.CreateUserAsync(tenantId, "ann@contoso.com");
+        var id = GrainKeys.NewResourceId();
+        var body = Groups.Resource("Created", null, ann);
+        Assert.Equal(201, (await Grains.Group(tenantId, id).CreateAsync(body)).Status);
+        var retried = await Grains.Group(tenantId, id).CreateAsync(body);
+        Assert.Equal(201, retried.Status);
+        Assert.Contains(ann, retried.Resource!, StringComparison.Ordinal);
+        Assert.Equal(409, (await Grains.Group(tenantId, id).CreateAsync(Groups.Resource("Other"))).Status);
+
+        var events = (await FeedAsync(tenantId)).Where(e => e.ResourceId == id).ToArray();
+        Assert.Equal([ScimEventTypes.GroupCreated, ScimEventTypes.GroupMemberAdded], events.Select(e => e.Type));
+    }
+
+    [Fact]
+    public async Task AWriteThatNeverReachesStorageLeavesNoEventAndTheFeedMovesOn()
+    {
+        var tenantId = GrainKeys.NewTenantId();
+        var id = await Grains.CreateUserAsync(tenantId, "fails@contoso.com");
+        StorageProbe.FailNextWrites(GrainKeys.User(tenantId, id));
+
+        await Assert.ThrowsAnyAsync<Exception>(() => Grains.User(tenantId, id).PatchAsync(Users.RenamePatch("renamed@contoso.com")));
+
+        // The prepared commit holds the feed until it is resolved: the user (a new activation, reading storage) says it never happened.
+        await Patch(Grains.User(tenantId, id), """{"op":"replace","path":"displayName","value":"After"}""");
+        var events = await WaitForFeedAsync(tenantId, 2);
+        Assert.Equal([ScimEventTypes.UserCreated, ScimEventTypes.UserUpdated], events.Select(e => e.Type));
+        Assert.Equal(["displayName"], events[1].Changed!);
+        Assert.DoesNotContain(events, e => e.Data.Contains("renamed@", StringComparison.Ordinal));
+        Assert.Null((await Log(tenantId).GetInfoAsync()).OldestUnresolvedAt);
+    }
+
+    [Fact]
+    public async Task APreparedCommitWhoseConfirmationIsLostIsResolvedByAskingItsResource()
+    {
+        var tenantId = GrainKeys.NewTenantId();
+        var id = await Grains.CreateUserAsync(tenantId, "asked@contoso.com");
+        var version = (await Grains.User(tenantId, id).GetAsync()).Version;
+        await WaitForFeedAsync(tenantId, 1);
+
+        // As if the user's process died after its write (version 1 is stored) but before the confirmation reached the log,
+        // then again for a version it never wrote.
+        var log = Log(tenantId);
+        await log.PrepareAsync(new EventSource("User", id, version, 0), [Event("landed", id)]);
+        var stuck = await log.ReadAsync(null, 100);
+        Assert.Single(stuck.Events); // nothing after the unresolved commit is readable yet
+        var landed = await WaitForFeedAsync(tenantId, 2);
+        Assert.Equal("landed", landed[1].Id);
+
+        await log.PrepareAsync(new EventSource("User", id, version + 1, 0), [Event("never", id)]);
+        await log.PrepareAsync(new EventSource("User", GrainKeys.NewResourceId(), 1, 0), [Event("nobody", id)]);
+        await Patch(Grains.User(tenantId, id), """{"op":"replace","path":"displayName","value":"Later"}""");
+        var events = await WaitForFeedAsync(tenantId, 3);
+        Assert.Equal(["landed", "updated"], events.Skip(1).Select(e => e.Id == "landed" ? "landed" : "updated"));
+        Assert.DoesNotContain(events, e => e.Id is "never" or "nobody");
+    }
+
+    [Fact]
+    public async Task AChangeOfManyMembersMakesOneEventPerMemberAcrossItsSteps()
+    {
+        var tenantId = GrainKeys.NewTenantId();
+        var users = await Task.WhenAll(Enumerable.Range(0, 620).Select(i => Grains.CreateUserAsync(tenantId, $"many{i}@contoso.com")));
+        var group = await Grains.CreateGroupAsync(tenantId, "Many");
+        var before = (await FeedAsync(tenantId)).Length;
+
+        Assert.Equal(200, (await Grains.Group(tenantId, group).PatchAsync(Groups.AddMembers(users))).Status);
+        var events = await WaitForFeedAsync(tenantId, before + users.Length);
+        var added = events.Where(e => e.Type == ScimEventTypes.GroupMemberAdded).Select(MemberOf).ToArray();
+        Assert.Equal(users.Order(StringComparer.Ordinal), added.Order(StringComparer.Ordinal));
+        Assert.Equal(events.Select(e => e.Sequence).Order(), events.Select(e => e.Sequence));
+    }
+
+    [Fact]
+    public async Task PagesFollowTheCursorAndEveryEventIsReadOnce()
+    {
+        var tenantId = GrainKeys.NewTenantId();
+        var ids = new List<string>();
+        for (var i = 0; i < 45; i++)
+        {
+            ids.Add(await Grains.CreateUserAsync(tenantId, $"paged{i}@contoso.com"));
+        }
+
+        var read = new List<ScimEvent>();
+        long? cursor = null;
+        for (var pages = 0; pages < 20; pages++)
+        {
+            var page = await Log(tenantId).ReadAsync(cursor, 7);
+            read.AddRange(page.Events);
+            cursor = page.Cursor;
+            if (!page.HasMore)
+            {
+                break;
+            }
+        }
+
+        Assert.Equal(ids, read.Select(e => e.ResourceId));
+        Assert.Equal(Enumerable.Range(1, 45).Select(i => (long)i), read.Select(e => e.Sequence));
+        Assert.Empty((await Log(tenantId).ReadAsync(cursor, 7)).Events);
+    }
+
+    private static string? MemberOf(ScimEvent e) => e.Type.StartsWith("group.member_", StringComparison.Ordinal)
+        ? JsonNode.Parse(e.Data)!["memberId"]!.GetValue<string>()
+        : null;
+
+    private static ScimEvent Event(string id, string userId) =>
+        new(id, 0, ScimEventTypes.UserUpdated, DateTimeOffset.UtcNow, "User", userId, "{}", ["displayName"]);
+
+    private IEventLogGrain Log(string tenantId) => Grains.GetGrain<IEventLogGrain>(GrainKeys.EventLog(tenantId));
+
+    private async Task<ScimEvent[]> FeedAsync(string tenantId)
+    {
+        var events = new List<ScimEvent>();
+        long? cursor = null;
+        while (true)
+        {
+            var page = await Log(tenantId).ReadAsync(cursor, 1000);
+            events.AddRange(page.Events);
+            cursor = page.Cursor;
+            if (!page.HasMore)
+            {
+                return [.. events];
+            }
+        }
+    }
+
+    // The feed once it holds at least `count` events and nothing is unresolved (resolution takes a few seconds).
+    private async Task<ScimEvent[]> WaitForFeedAsync(string tenantId, int count)
+    {
+        for (var i = 0; ; i++)
+        {
+            var events = await FeedAsync(tenantId);
+            if (events.Length >= count && (await Log(tenantId).GetInfoAsync()).OldestUnresolvedAt is null)
+            {
+                return events;
+            }
+
+            Assert.True(i < 300, $"the feed has {events.Length} readable events, expected {count}");
+            await Task.Delay(100);
+        }
+    }
+
+    private static async Task Patch(IUserGrain user, params string[] operations)
+    {
+        var result = await user.PatchAsync(Groups.Ops(operations));
+        Assert.True(result.Status == 200, $"{result.Status} {result.Detail}");
+    }
+}
