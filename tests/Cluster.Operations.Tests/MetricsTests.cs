@@ -26,12 +26,28 @@ public sealed partial class MetricsTests : IAsyncLifetime
         request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "scim_guess");
         using var refused = await client.SendAsync(request);
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, refused.StatusCode);
+
+        // A webhook that receives one event, so the event meter's delivery instruments are exported too.
+        await using var receiver = await WebhookReceiver.StartAsync();
+        using (var admin = _gateway.AdminClient())
+        using (var set = await admin.PutAsync($"/admin/tenants/{_tenant.TenantId}/webhook", new StringContent($$"""{"url":"{{receiver.Url}}"}""", System.Text.Encoding.UTF8, "application/json")))
+        {
+            set.EnsureSuccessStatusCode();
+        }
+
+        using (var scim = _gateway.ScimClient(_tenant))
+        using (var created = await scim.PostAsync("Users", new StringContent("""{"userName":"hooked@contoso.example"}""", System.Text.Encoding.UTF8, "application/scim+json")))
+        {
+            created.EnsureSuccessStatusCode();
+        }
+
+        await receiver.WaitForAsync(1, TimeSpan.FromSeconds(30));
         // Observable instruments (scim_tenants_active) are read at collection time, which may race the end of the last
         // request: scrape until they appear (bounded; no timing is asserted).
         for (var attempt = 0; attempt < 50; attempt++)
         {
             _samples = PrometheusText.Parse(await client.GetStringAsync("/metrics"));
-            if (_samples.Any(s => s.Name == "scim_tenants_active" && s.Value >= 1))
+            if (_samples.Any(s => s.Name == "scim_tenants_active" && s.Value >= 1) && _samples.Any(s => s.Name == "scim_webhook_deliveries_total"))
             {
                 break;
             }
@@ -92,6 +108,17 @@ public sealed partial class MetricsTests : IAsyncLifetime
         Assert.Contains(_samples, s => s.Name == "scim_index_lookups_total" && s.Labels["index"] == "user-userName" && s.Labels["result"] == "hit");
         Assert.Contains(_samples, s => s.Name == "scim_index_lookups_total" && s.Labels["index"] == "user-userName" && s.Labels["result"] == "miss");
         Assert.Contains(_samples, s => s.Name == "scim_tenants_active" && s.Value >= 1);
+    }
+
+    [Fact]
+    public void EventAndWebhookMetricsAreExportedWithBoundedLabels()
+    {
+        Assert.Contains(_samples, s => s.Name == "scim_events_appended_total" && s.Labels["type"] == "user.created" && s.Value >= 1);
+        Assert.Contains(_samples, s => s.Name == "scim_webhook_deliveries_total" && s.Labels["outcome"] == "delivered" && s.Value >= 1);
+        Assert.Contains(_samples, s => s.Name == "scim_webhook_delivery_lag_seconds_count" && s.Value >= 1);
+        Assert.Contains(_samples, s => s.Name == "scim_webhook_oldest_undelivered_age_seconds");
+        Assert.All(_samples.Where(s => s.Name.StartsWith("scim_events_", StringComparison.Ordinal) || s.Name.StartsWith("scim_webhook_", StringComparison.Ordinal)),
+            s => Assert.True(s.Labels.Keys.All(k => k is "type" or "outcome" or "le" or "otel_scope_name" or "otel_scope_version" or "job" or "instance"), string.Join(",", s.Labels.Keys)));
     }
 
     [Fact]

@@ -5,8 +5,8 @@ using CsCheck;
 namespace Cluster.Fuzz.Tests.Generators;
 
 /// <summary>
-/// Requests to the operator's admin API: create a tenant, read one, issue and revoke tokens; with the operator key, a
-/// wrong key, a tenant's token or none. Writes target the fuzzed tenant or ids that name no tenant, never the other
+/// Requests to the operator's admin API: create a tenant, read one, issue and revoke tokens, read the event feed, set,
+/// read, test, redeliver and delete the webhook (issue 12); with the operator key, a wrong key, a tenant's token or none. Writes target the fuzzed tenant or ids that name no tenant, never the other
 /// tenant, whose state must not change at all; the token revoked is the spare one or an unknown one, never the harness's.
 /// </summary>
 internal sealed class AdminRequests(FuzzWorld world)
@@ -15,7 +15,15 @@ internal sealed class AdminRequests(FuzzWorld world)
 
     private Gen<string?> Authorization => HeaderMutations.Authorization(GatewayFactory.AdminKey, world.Tenant.Token);
 
-    /// <summary>All four admin operations.</summary>
+    // Webhook targets: loopback ports nothing listens on (deliveries fail and retry quietly), and malformed URLs.
+    private static readonly Gen<string> WebhookUrl = G.Weighted(
+        (3, G.Pick("http://127.0.0.1:9/hook", "https://127.0.0.1:9/hook?x=1", "http://[::1]:9/")),
+        (2, G.Pick("", "ftp://127.0.0.1/hook", "https://user:pw@127.0.0.1:9/", "not a url", "https://", "//127.0.0.1:9/x", new string('h', 3000))),
+        (1, ScimValues.Text));
+
+    private static readonly Gen<string> Cursor = G.Pick("0", "1", "-1", "x", "99999999999999999999", "9223372036854775807", "1.5", " 1", "");
+
+    /// <summary>Every admin operation.</summary>
     public Gen<FuzzRequest> All()
     {
         var writable = G.Weighted((4, Gen.Const(world.Tenant.TenantId)), (1, UnknownTenant));
@@ -30,6 +38,12 @@ internal sealed class AdminRequests(FuzzWorld world)
             (2, RequestParts.Request("GET", RequestParts.Segment(readable).Select(t => ($"/admin/tenants/{t}", 1L)), Authorization)),
             (2, RequestParts.Request("POST", RequestParts.Segment(writable).Select(t => ($"/admin/tenants/{t}/tokens", 1L)), Authorization)),
             (2, RequestParts.Request("DELETE", Gen.Select(RequestParts.Segment(writable), RequestParts.Segment(tokenId), (t, k) => ($"/admin/tenants/{t}/tokens/{k}", 1L)), Authorization)),
-            (1, RequestParts.Request("GET", G.Pick("/admin", "/admin/tenants", "/admin/nothing").Select(p => (p, 1L)), Authorization)));
+            (1, RequestParts.Request("GET", G.Pick("/admin", "/admin/tenants", "/admin/nothing").Select(p => (p, 1L)), Authorization)),
+            (3, RequestParts.Request("GET", Gen.Select(RequestParts.Segment(readable), RequestParts.Query(("after", RequestParts.Parameter(Cursor)), ("limit", RequestParts.Parameter(G.Pick("1", "100", "1000", "1001", "0", "-5", "abc"))))).Select(x => ($"/admin/tenants/{x.Item1}/events{x.Item2}", 1L)), Authorization)),
+            (2, RequestParts.Request("PUT", RequestParts.Segment(writable).Select(t => ($"/admin/tenants/{t}/webhook", 1L)), Authorization, BodyMutations.Of(Gen.Select(WebhookUrl, G.Maybe(G.Pick("whsec_0123456789abcdefghijklmnopqrstuvwxyzABCD", "short", "", new string('s', 300)), absent: 2), (url, secret) => secret is null ? new JsonObject { ["url"] = url } : new JsonObject { ["url"] = url, ["secret"] = secret })))),
+            (2, RequestParts.Request("GET", Gen.Select(RequestParts.Segment(readable), G.Pick("webhook", "webhook/deliveries")).Select(x => ($"/admin/tenants/{x.Item1}/{x.Item2}", 1L)), Authorization)),
+            (1, RequestParts.Request("POST", RequestParts.Segment(writable).Select(t => ($"/admin/tenants/{t}/webhook/test", 1L)), Authorization)),
+            (1, RequestParts.Request("POST", RequestParts.Segment(writable).Select(t => ($"/admin/tenants/{t}/webhook/redeliver", 1L)), Authorization, BodyMutations.Of(Cursor.Select(c => new JsonObject { ["after"] = c })))),
+            (1, RequestParts.Request("DELETE", RequestParts.Segment(writable).Select(t => ($"/admin/tenants/{t}/webhook", 1L)), Authorization)));
     }
 }
