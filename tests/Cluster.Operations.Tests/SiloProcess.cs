@@ -51,6 +51,10 @@ public sealed class SiloProcess : IAsyncLifetime
         environment["Cluster__GatewayPort"] = GatewayPort.ToString(CultureInfo.InvariantCulture);
         environment["Storage__Provider"] = "Memory";
         environment["Admin__ApiKey"] = OperatorKey;
+        foreach (var (key, value) in TestEvents.Settings)
+        {
+            environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
 
         _process = new Process { StartInfo = start };
         _process.OutputDataReceived += (_, e) => Keep(e.Data);
