@@ -24,6 +24,14 @@ public interface ITenantGrain : IGrainWithStringKey
     [Alias("RevokeToken")]
     Task<bool> RevokeTokenAsync(string tokenId);
 
+    /// <summary>
+    /// Renames (<paramref name="name"/>) and suspends or resumes (<paramref name="suspended"/>) the tenant; null leaves a field
+    /// as it is. A suspended tenant's SCIM calls are refused (403) and change nothing; resuming restores everything. Null
+    /// when the tenant does not exist.
+    /// </summary>
+    [Alias("Update")]
+    Task<TenantInfo?> UpdateAsync(string? name, bool? suspended);
+
     /// <summary>What a gateway needs to check bearer tokens in memory: the hashes of the valid tokens.</summary>
     [Alias("GetCredentials")]
     Task<TenantCredentials> GetCredentialsAsync();
@@ -48,10 +56,15 @@ public sealed record TenantInfo(
     [property: Id(0)] string TenantId,
     [property: Id(1)] string Name,
     [property: Id(2)] DateTimeOffset CreatedAt,
-    [property: Id(3)] IReadOnlyList<TokenInfo> Tokens);
+    [property: Id(3)] IReadOnlyList<TokenInfo> Tokens,
+    [property: Id(4)] bool Suspended = false);
 
-/// <summary>The SHA-256 hashes of a tenant's valid tokens; empty when the tenant does not exist.</summary>
+/// <summary>
+/// What a gateway needs to authenticate a tenant's requests in memory: the SHA-256 hashes of its valid tokens (empty when
+/// the tenant does not exist), and whether it is suspended (its credentials still authenticate; its SCIM calls get 403).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("scim.TenantCredentials")]
 public sealed record TenantCredentials(
     [property: Id(0)] bool Exists,
-    [property: Id(1)] IReadOnlyList<byte[]> TokenHashes);
+    [property: Id(1)] IReadOnlyList<byte[]> TokenHashes,
+    [property: Id(2)] bool Suspended = false);

@@ -1,6 +1,7 @@
 using Cluster.Abstractions;
 using Cluster.Gateway.Auth;
 using Cluster.Gateway.Hosting;
+using Cluster.Gateway.Http;
 using Cluster.Gateway.Querying;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -15,7 +16,9 @@ public static class AdminEndpoints
 {
     public static IEndpointRouteBuilder MapAdmin(this IEndpointRouteBuilder app)
     {
-        var admin = app.MapGroup("/admin").AddEndpointFilter<AdminKeyFilter>();
+        var admin = app.MapGroup("/admin")
+            .WithMetadata(new SurfaceMetadata(Surface.Admin))
+            .RequireAuthorization(GatewayAuthentication.OperatorPolicy);
         admin.MapPost("/tenants", CreateTenantAsync);
         admin.MapGet("/tenants/{tenantId}", GetTenantAsync);
         admin.MapPost("/tenants/{tenantId}/tokens", IssueTokenAsync);

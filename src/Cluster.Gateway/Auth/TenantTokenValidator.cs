@@ -44,7 +44,7 @@ public sealed class TenantTokenValidator(TenantCredentialCache credentials, Fail
     }
 
     private static TokenCheck Check(TenantCredentials tenant, string token) =>
-        tenant.Exists && Matches(token, tenant.TokenHashes) ? TokenCheck.Valid : TokenCheck.Invalid;
+        tenant.Exists && Matches(token, tenant.TokenHashes) ? TokenCheck.Accepted(tenant.Suspended) : TokenCheck.Invalid;
 
     private static bool Matches(string token, IReadOnlyList<byte[]> hashes)
     {
@@ -61,12 +61,15 @@ public sealed class TenantTokenValidator(TenantCredentialCache credentials, Fail
     }
 }
 
-/// <summary>The answer to a bearer token: valid, invalid (401), or not looked up because the client must wait (429).</summary>
-public readonly record struct TokenCheck(bool IsValid, TimeSpan? RetryAfter)
+/// <summary>
+/// The answer to a bearer token: valid (of a tenant that may be suspended), invalid (401), or not looked up because the
+/// client must wait (429).
+/// </summary>
+public readonly record struct TokenCheck(bool IsValid, TimeSpan? RetryAfter, bool Suspended = false)
 {
-    public static TokenCheck Valid => new(true, null);
-
     public static TokenCheck Invalid => new(false, null);
+
+    public static TokenCheck Accepted(bool suspended) => new(true, null, suspended);
 
     public static TokenCheck Throttled(TimeSpan retryAfter) => new(false, retryAfter);
 }

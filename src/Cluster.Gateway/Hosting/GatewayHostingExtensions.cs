@@ -45,7 +45,7 @@ public static class GatewayHostingExtensions
         builder.Services.AddSingleton<TenantCredentialCache>();
         builder.Services.AddSingleton<TenantTokenValidator>();
         builder.Services.AddSingleton<ResourceQueries>();
-        builder.Services.AddSingleton<AdminKeyFilter>();
+        builder.AddGatewayAuthentication();
         builder.Services.AddExceptionHandler<ScimExceptionHandler>();
         builder.Services.AddProblemDetails();
         builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster");
@@ -57,32 +57,30 @@ public static class GatewayHostingExtensions
     /// <summary>Maps the SCIM endpoints under <c>/scim/v2/tenants/{tenantId}</c> and the admin API under <c>/admin</c>.</summary>
     public static WebApplication MapScimGateway(this WebApplication app)
     {
+        // Routing first, so that each request has its surface (endpoint metadata; unrouted requests get their surface's
+        // fallback endpoint), then authentication and authorization by the surface's policy, then the limits.
+        app.UseRouting();
+        app.UseSurfaceFallbacks();
         app.UseMiddleware<ScimTelemetryMiddleware>();
         app.UseExceptionHandler();
         app.UseStatusCodePages(WriteEmptyErrorAsync);
-        app.UseMiddleware<ScimAuthenticationMiddleware>();
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.UseRateLimiter();
 
-        var scim = app.MapGroup(ScimUrls.TenantRoutePrefix).RequireRateLimiting(ScimRateLimiting.TenantPolicy);
+        var scim = app.MapGroup(ScimUrls.TenantRoutePrefix)
+            .WithMetadata(new SurfaceMetadata(Surface.Scim))
+            .RequireAuthorization(GatewayAuthentication.TenantPolicy)
+            .RequireRateLimiting(ScimRateLimiting.TenantPolicy);
         scim.MapUsers().MapGroups().MapSearch().MapBulk().MapDiscovery();
         app.MapAdmin();
         app.MapOperatorDashboard();
         return app;
     }
 
-    // Errors produced without a body (405 method not allowed, unmatched routes): SCIM body under /scim, ProblemDetails elsewhere.
-    private static async Task WriteEmptyErrorAsync(StatusCodeContext context)
-    {
-        var http = context.HttpContext;
-        if (http.Request.Path.StartsWithSegments(ScimExceptionHandler.ScimPathPrefix))
-        {
-            await ScimHttp.Error(http.Response.StatusCode, null, http.Response.StatusCode == 405 ? "Method not allowed." : null).ExecuteAsync(http);
-        }
-        else
-        {
-            await Results.Problem(statusCode: http.Response.StatusCode).ExecuteAsync(http);
-        }
-    }
+    // Errors produced without a body: in the format of the request's surface.
+    private static Task WriteEmptyErrorAsync(StatusCodeContext context) =>
+        SurfaceErrors.Write(context.HttpContext, context.HttpContext.Response.StatusCode, null).ExecuteAsync(context.HttpContext);
 }
 
 /// <summary>Ready when a grain call through the cluster answers (cluster reachable, tenant storage readable).</summary>

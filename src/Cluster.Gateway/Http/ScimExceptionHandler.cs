@@ -5,14 +5,12 @@ using Microsoft.AspNetCore.Diagnostics;
 namespace Cluster.Gateway.Http;
 
 /// <summary>
-/// The single error path for exceptions: SCIM routes get RFC 7644 errors, everything else ProblemDetails.
+/// The single error path for exceptions, in the format of the request's surface (<see cref="SurfaceErrors"/>).
 /// Expected failures (bad input) arrive as <see cref="ScimException"/>; a cluster that cannot be reached is a 503
 /// with <c>Retry-After</c> (Entra retries later; which failures count is <see cref="GrainCallRetry.IsTransient"/>); anything else is a 500 without internal details.
 /// </summary>
 public sealed class ScimExceptionHandler(ILogger<ScimExceptionHandler> logger) : IExceptionHandler
 {
-    public const string ScimPathPrefix = "/scim";
-
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
         var (status, scimType, detail, retryAfter) = Classify(exception);
@@ -29,16 +27,7 @@ public sealed class ScimExceptionHandler(ILogger<ScimExceptionHandler> logger) :
         }
 
         var headers = retryAfter ? (Action<HttpResponse>)(r => r.Headers.RetryAfter = "5") : null;
-        if (httpContext.Request.Path.StartsWithSegments(ScimPathPrefix))
-        {
-            await ScimHttp.Error(status, scimType, detail, headers).ExecuteAsync(httpContext);
-        }
-        else
-        {
-            headers?.Invoke(httpContext.Response);
-            await Results.Problem(detail: detail, statusCode: status).ExecuteAsync(httpContext);
-        }
-
+        await SurfaceErrors.Write(httpContext, status, detail, scimType, headers).ExecuteAsync(httpContext);
         return true;
     }
 

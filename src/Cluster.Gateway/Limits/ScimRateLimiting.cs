@@ -18,7 +18,7 @@ namespace Cluster.Gateway.Limits;
 /// body, and no other tenant notices;</item>
 /// <item>per client address, failed authentications that would cost a grain call (<see cref="FailedAuthenticationLimiter"/>,
 /// <c>RateLimits:FailedAuthentication:…</c>), checked by the authentication middleware before that call; 429 too;</item>
-/// <item>one concurrency limit for all SCIM and admin requests of this gateway (<c>RateLimits:MaxConcurrentRequests</c>,
+/// <item>one concurrency limit for all SCIM and admin requests of this gateway (health, liveness and metrics stay reachable when it is saturated) (<c>RateLimits:MaxConcurrentRequests</c>,
 /// with a queue of <c>RateLimits:MaxQueuedRequests</c>) that protects the silos; beyond it, 503 with <c>Retry-After</c>.</item>
 /// </list>
 /// Each gateway counts on its own: with N gateways behind a balancer a tenant gets up to N × its limit.
@@ -52,7 +52,7 @@ public static class ScimRateLimiting
         {
             options.AddPolicy<string, TenantRateLimitPolicy>(TenantPolicy);
             options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
-                maxConcurrent > 0 && IsLimitedPath(context.Request.Path)
+                maxConcurrent > 0 && Surfaces.Of(context) is Surface.Scim or Surface.Admin
                     ? RateLimitPartition.GetConcurrencyLimiter("gateway", _ => new ConcurrencyLimiterOptions
                     {
                         PermitLimit = maxConcurrent,
@@ -85,24 +85,11 @@ public static class ScimRateLimiting
         return ScimHttp.Error(429, null, $"{reason} Retry after {seconds} seconds.", r => r.Headers.RetryAfter = seconds);
     }
 
-    // Health, liveness and metrics stay reachable when the gateway is saturated.
-    private static bool IsLimitedPath(PathString path) =>
-        path.StartsWithSegments(ScimExceptionHandler.ScimPathPrefix) || path.StartsWithSegments("/admin");
-
     private static async ValueTask OnOverloadedAsync(OnRejectedContext context, CancellationToken cancellationToken)
     {
         var http = context.HttpContext;
         http.RequestServices.GetService<ScimInstruments>()?.LimitRejected(ScimInstruments.LimitReasons.Concurrency, http.Request.RouteValues[ScimUrls.TenantRouteValue] as string);
-        const string Detail = "The service is busy. Retry later.";
-        if (http.Request.Path.StartsWithSegments(ScimExceptionHandler.ScimPathPrefix))
-        {
-            await ScimHttp.Error(503, null, Detail, r => r.Headers.RetryAfter = "1").ExecuteAsync(http);
-        }
-        else
-        {
-            http.Response.Headers.RetryAfter = "1";
-            await Results.Problem(detail: Detail, statusCode: 503).ExecuteAsync(http);
-        }
+        await SurfaceErrors.Write(http, 503, "The service is busy. Retry later.", headers: r => r.Headers.RetryAfter = "1").ExecuteAsync(http);
     }
 }
 

@@ -1,4 +1,3 @@
-using Cluster.Gateway.Auth;
 using Cluster.Gateway.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -8,10 +7,10 @@ namespace Cluster.Gateway.Querying;
 public static class ScimUrls
 {
     /// <summary>The route value that carries the tenant id.</summary>
-    public const string TenantRouteValue = "tenantId";
+    public const string TenantRouteValue = Http.Surfaces.TenantRouteValue;
 
     /// <summary>The route prefix of one tenant's SCIM endpoint.</summary>
-    public const string TenantRoutePrefix = ScimAuthenticationMiddleware.TenantsPrefix + "/{" + TenantRouteValue + "}";
+    public const string TenantRoutePrefix = Http.Surfaces.TenantsPrefix + "/{" + TenantRouteValue + "}";
 
     /// <summary>The Tenant URL an admin pastes into Entra: <c>{base}/scim/v2/tenants/{tenantId}</c>.</summary>
     public static string TenantBase(HttpRequest request, IOptions<GatewayOptions> options, string tenantId)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Cluster.Gateway.Http;
 using Cluster.ServiceDefaults.Telemetry;
 
 namespace Cluster.Gateway.Telemetry;
@@ -20,7 +21,7 @@ public sealed class ScimTelemetryMiddleware(RequestDelegate next, ScimInstrument
 
     public async Task InvokeAsync(HttpContext context)
     {
-        if (!context.Request.Path.StartsWithSegments("/scim"))
+        if (Surfaces.Of(context) != Surface.Scim)
         {
             await next(context);
             return;
@@ -28,7 +29,7 @@ public sealed class ScimTelemetryMiddleware(RequestDelegate next, ScimInstrument
 
         // Captured now: the exception handler clears the endpoint and route values before it writes an error.
         var (operation, resourceType) = ScimOperations.Classify(context.Request.Method, (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText);
-        var tenantId = context.Request.RouteValues[Querying.ScimUrls.TenantRouteValue] as string;
+        var tenantId = Surfaces.TenantOf(context) is { Length: > 0 } named ? named : null;
         Activity.Current?.SetTag(TenantTag, tenantId);
 
         var outcome = new ScimResponseOutcome();

@@ -12,6 +12,10 @@ public sealed class TenantState
     [Id(1)] public DateTimeOffset CreatedAt { get; set; }
 
     [Id(2)] public List<TokenRecord> Tokens { get; set; } = [];
+
+    /// <summary>True while the tenant is suspended by the operator (not written when false).</summary>
+    [Id(3), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Suspended { get; set; }
 }
 
 /// <summary>A token: its id, the SHA-256 of its secret, and when it was issued. The secret itself is never stored.</summary>

@@ -34,7 +34,7 @@ public sealed class TenantGrain(
 
     public Task<TenantInfo?> GetInfoAsync() => Task.FromResult(
         _state.Exists
-            ? new TenantInfo(TenantId, _state.Value.Name, _state.Value.CreatedAt, [.. _state.Value.Tokens.Select(t => new TokenInfo(t.Id, t.CreatedAt))])
+            ? Info()
             : null);
 
     public async Task<IssuedToken?> IssueTokenAsync()
@@ -62,7 +62,7 @@ public sealed class TenantGrain(
 
     public Task<TenantCredentials> GetCredentialsAsync() => Task.FromResult(
         _state.Exists
-            ? new TenantCredentials(true, [.. _state.Value.Tokens.Select(t => t.Hash)])
+            ? new TenantCredentials(true, [.. _state.Value.Tokens.Select(t => t.Hash)], _state.Value.Suspended)
             : new TenantCredentials(false, []));
 
     /// <summary>The hash under which a secret is stored and compared.</summary>
@@ -81,6 +81,25 @@ public sealed class TenantGrain(
         return (record, new IssuedToken(record.Id, secret, record.CreatedAt));
     }
 
+    public async Task<TenantInfo?> UpdateAsync(string? name, bool? suspended)
+    {
+        if (!_state.Exists)
+        {
+            return null;
+        }
+
+        var current = _state.Value;
+        var next = new TenantState { Name = name ?? current.Name, CreatedAt = current.CreatedAt, Tokens = current.Tokens, Suspended = suspended ?? current.Suspended };
+        if (next.Name != current.Name || next.Suspended != current.Suspended)
+        {
+            await _state.CommitAsync(next, this);
+        }
+
+        return Info();
+    }
+
+    private TenantInfo Info() => new(TenantId, _state.Value.Name, _state.Value.CreatedAt, [.. _state.Value.Tokens.Select(t => new TokenInfo(t.Id, t.CreatedAt))], _state.Value.Suspended);
+
     private TenantState With(List<TokenRecord> tokens) =>
-        new() { Name = _state.Value.Name, CreatedAt = _state.Value.CreatedAt, Tokens = tokens };
+        new() { Name = _state.Value.Name, CreatedAt = _state.Value.CreatedAt, Tokens = tokens, Suspended = _state.Value.Suspended };
 }
