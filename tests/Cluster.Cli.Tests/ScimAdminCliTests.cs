@@ -3,24 +3,23 @@ using Cluster.TestInfrastructure;
 
 namespace Cluster.Cli.Tests;
 
-/// <summary>The operator CLI against the real gateway pipeline: every command an operator needs, no hand-made HTTP.</summary>
-public sealed class ScimAdminCliTests(GatewayFactory gateway) : IClassFixture<GatewayFactory>
+/// <summary>The operator CLI against the real gateway pipeline: tenants and tokens, help, usage errors, keys and API errors.</summary>
+[Collection(CliCollection.Name)]
+public sealed class ScimAdminCliTests(GatewayFactory gateway)
 {
+    private readonly ScimAdmin _cli = new(gateway);
+
     [Fact]
     public async Task CreateShowRotateAndRevokeATenantsTokens()
     {
-        var created = await RunAsync("tenants", "create", "--name", "Fabrikam");
-        Assert.Equal(0, created.ExitCode);
-        var tenant = JsonNode.Parse(created.Stdout)!;
+        var tenant = await _cli.JsonAsync("tenants", "create", "--name", "Fabrikam");
         var tenantId = tenant["tenantId"]!.GetValue<string>();
         Assert.StartsWith("scim_", tenant["token"]!["secret"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.EndsWith($"/scim/v2/tenants/{tenantId}", tenant["scimUrl"]!.GetValue<string>(), StringComparison.Ordinal);
 
-        var issued = await RunAsync("tokens", "create", tenantId);
-        Assert.Equal(0, issued.ExitCode);
-        var secondTokenId = JsonNode.Parse(issued.Stdout)!["id"]!.GetValue<string>();
+        var secondTokenId = (await _cli.JsonAsync("tokens", "create", tenantId))["id"]!.GetValue<string>();
 
-        var shown = await RunAsync("tenants", "show", tenantId);
+        var shown = await _cli.RunAsync("--json", "tenants", "show", tenantId);
         Assert.Equal(0, shown.ExitCode);
         Assert.DoesNotContain("scim_", shown.Stdout, StringComparison.Ordinal);
         var view = JsonNode.Parse(shown.Stdout)!;
@@ -28,39 +27,157 @@ public sealed class ScimAdminCliTests(GatewayFactory gateway) : IClassFixture<Ga
         Assert.Equal(2, view["tokens"]!.AsArray().Count);
         Assert.Equal(0, view["userCount"]!.GetValue<int>());
 
-        Assert.Equal(0, (await RunAsync("tokens", "revoke", tenantId, secondTokenId)).ExitCode);
-        var afterRevoke = JsonNode.Parse((await RunAsync("tenants", "show", tenantId)).Stdout)!;
-        Assert.Single(afterRevoke["tokens"]!.AsArray());
+        var revoked = await _cli.RunAsync("tokens", "revoke", tenantId, secondTokenId);
+        Assert.Equal(0, revoked.ExitCode);
+        Assert.Contains($"Token {secondTokenId} revoked.", revoked.Stdout, StringComparison.Ordinal);
+        Assert.Single((await _cli.JsonAsync("tenants", "show", tenantId))["tokens"]!.AsArray());
 
-        var again = await RunAsync("tokens", "revoke", tenantId, secondTokenId);
+        // --json prints the API's JSON: a 204 has none.
+        var again = await _cli.RunAsync("--json", "tokens", "revoke", tenantId, secondTokenId);
         Assert.Equal(1, again.ExitCode);
         Assert.Contains("404", again.Stderr, StringComparison.Ordinal);
+        Assert.Empty(again.Stdout);
     }
 
     [Fact]
-    public async Task WrongKeyAndBadUsageFailWithNonZeroExitCodes()
+    public async Task TablesShowTheProvisioningInformationAndWarnThatASecretIsShownOnce()
     {
-        var wrongKey = await RunAsync(["--key", "not-the-operator-key", "tenants", "create", "--name", "X"], withKey: false);
+        var created = await _cli.TableAsync("tenants", "create", "--name", "Northwind Traders");
+        var secret = Assert.Single(Words(created), w => w.StartsWith("scim_", StringComparison.Ordinal));
+        var tenantUrl = Assert.Single(Words(created), w => w.Contains("/scim/v2/tenants/", StringComparison.Ordinal));
+        var tenantId = tenantUrl[(tenantUrl.LastIndexOf('/') + 1)..];
+        Assert.Contains("Northwind Traders", created, StringComparison.Ordinal);
+        Assert.Matches(@"Tenant URL\s+http", created);
+        Assert.Matches(@"Secret Token\s+scim_", created);
+        Assert.Contains("shown only this once", created, StringComparison.Ordinal);
+
+        // The printed secret is the tenant's working SCIM token.
+        using (var scim = gateway.ScimClient(new TestTenant(tenantId, tenantUrl, "", secret)))
+        using (var users = await scim.GetAsync("Users"))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, users.StatusCode);
+        }
+
+        var issued = await _cli.TableAsync("tokens", "create", tenantId);
+        Assert.Matches(@"Secret Token\s+scim_", issued);
+        Assert.Contains("shown only this once", issued, StringComparison.Ordinal);
+
+        var shown = await _cli.TableAsync("tenants", "show", tenantId);
+        Assert.Matches(@"Name\s+Northwind Traders", shown);
+        Assert.Matches(@"Users\s+0", shown);
+        Assert.Contains(tenantUrl, shown, StringComparison.Ordinal);
+        Assert.Contains("TOKEN ID", shown, StringComparison.Ordinal);
+        var tokenIds = (await _cli.JsonAsync("tenants", "show", tenantId))["tokens"]!.AsArray().Select(t => t!["id"]!.GetValue<string>()).ToList();
+        Assert.Equal(2, tokenIds.Count);
+        Assert.All(tokenIds, id => Assert.Contains(id, shown, StringComparison.Ordinal));
+        Assert.DoesNotContain("scim_", shown, StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string[], string> UsageErrors => new()
+    {
+        { ["tenants", "frobnicate"], "frobnicate" },
+        { ["tenants", "create"], "--name" },
+        { ["tenants", "show"], "tenant-id" },
+        { ["tokens", "revoke", "only-a-tenant"], "token-id" },
+        { ["events", "list", "t", "--limit", "0"], "--limit must be a whole number from 1 to 1000, not '0'." },
+        { ["events", "list", "t", "--limit", "ten"], "--limit must be a whole number from 1 to 1000, not 'ten'." },
+        { ["events", "list", "t", "--after", "-1"], "--after must be a cursor" },
+        { ["events", "tail", "t", "--interval", "0"], "--interval must be more than 0 and at most 3600 seconds, not '0'." },
+        { ["webhook", "set", "t"], "--url" },
+        { ["webhook", "redeliver", "t"], "--after" },
+        { ["webhook"], "Required command was not provided" },
+        { [], "Required command was not provided" },
+    };
+
+    [Theory]
+    [MemberData(nameof(UsageErrors))]
+    public async Task UsageErrorsExitWithTwoAndTheParsersMessageOnStderr(string[] args, string message)
+    {
+        var result = await _cli.RunAsync(args);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(message, result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("Usage:", result.Stderr, StringComparison.Ordinal);
+        Assert.Empty(result.Stdout);
+    }
+
+    [Fact]
+    public async Task AGatewayUrlThatIsNotHttpIsAUsageError()
+    {
+        var result = await ScimAdmin.RunAsync(["--url", "ftp://127.0.0.1/", "--key", "k", "tenants", "show", "abc"], handler: null);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--url must be an absolute http or https URL, not 'ftp://127.0.0.1/'.", result.Stderr, StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string[], string[]> HelpPages => new()
+    {
+        { ["events", "list", "--help"], ["<tenant-id>", "--after <CURSOR>", "--limit <N>", "--json", "--url <URL>", "--key <KEY>"] },
+        { ["events", "tail", "-h"], ["--after <CURSOR>", "--interval <SECONDS>", "NDJSON"] },
+        { ["webhook", "set", "--help"], ["--url <URL> (REQUIRED)", "--secret <SECRET>"] },
+        { ["tenants", "create", "--help"], ["--name <NAME> (REQUIRED)", "shown once"] },
+        { ["--help"], ["tenants", "tokens", "events", "webhook", "--json"] },
+        { ["webhook", "--help"], ["set", "show", "delete", "test", "deliveries", "redeliver"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(HelpPages))]
+    public async Task HelpListsACommandsArgumentsAndOptions(string[] args, string[] expected)
+    {
+        // Help needs no key.
+        var result = await _cli.RunAsync(args, withKey: false);
+        Assert.Equal(0, result.ExitCode);
+        Assert.All(expected, e => Assert.Contains(e, result.Stdout, StringComparison.Ordinal));
+        Assert.Contains("Usage:", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TheSuggestDirectiveCompletesCommandsForDotnetSuggest()
+    {
+        var result = await ScimAdmin.RunAsync(["[suggest:12]", "webhook rede"], handler: null);
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(["redeliver"], result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    }
+
+    [Fact]
+    public async Task AWrongKeyIsA401AndAMissingKeyAUsageError()
+    {
+        var wrongKey = await _cli.RunAsync(["--key", "not-the-operator-key", "tenants", "create", "--name", "X"], withKey: false);
         Assert.Equal(1, wrongKey.ExitCode);
         Assert.Contains("401", wrongKey.Stderr, StringComparison.Ordinal);
 
-        var noKey = await RunAsync(["tenants", "show", "abc"], withKey: false);
+        // Assumes the test process has no SCIM_ADMIN_KEY (the key's only other source).
+        var noKey = await _cli.RunAsync(["tenants", "show", "abc"], withKey: false);
         Assert.Equal(2, noKey.ExitCode);
-        Assert.Contains("SCIM_ADMIN_KEY", noKey.Stderr, StringComparison.Ordinal);
-
-        var usage = await RunAsync("tenants", "frobnicate");
-        Assert.Equal(2, usage.ExitCode);
-        Assert.Contains("Usage:", usage.Stderr, StringComparison.Ordinal);
+        Assert.Contains("No operator key: pass --key or set SCIM_ADMIN_KEY.", noKey.Stderr, StringComparison.Ordinal);
     }
 
-    private Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args) => RunAsync(args, withKey: true);
-
-    private async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string[] args, bool withKey)
+    public static TheoryData<string[]> UnknownTenantCommands => new()
     {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        string[] prefix = withKey ? ["--url", gateway.Server.BaseAddress.ToString(), "--key", GatewayFactory.AdminKey] : ["--url", gateway.Server.BaseAddress.ToString()];
-        var exit = await Program.RunAsync([.. prefix, .. args], gateway.Server.CreateHandler(), stdout, stderr);
-        return (exit, stdout.ToString(), stderr.ToString());
+        { ["tenants", "show", "0123456789abcdef0123456789abcdef"] },
+        { ["tokens", "create", "0123456789abcdef0123456789abcdef"] },
+        { ["events", "list", "0123456789abcdef0123456789abcdef"] },
+        { ["events", "tail", "0123456789abcdef0123456789abcdef"] },
+        { ["webhook", "show", "0123456789abcdef0123456789abcdef"] },
+        { ["webhook", "set", "0123456789abcdef0123456789abcdef", "--url", "https://example.com/hook"] },
+        { ["--json", "webhook", "deliveries", "0123456789abcdef0123456789abcdef"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(UnknownTenantCommands))]
+    public async Task AnUnknownTenantExitsWithOneNaming404(string[] args)
+    {
+        var result = await _cli.RunAsync(args);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("404 Not Found", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("No such tenant", result.Stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task AnUnreachableGatewayExitsWithOne()
+    {
+        var result = await ScimAdmin.RunAsync(["--url", "http://127.0.0.1:1/", "--key", "k", "tenants", "show", "abc"], handler: null);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("Cannot reach the gateway at http://127.0.0.1:1/", result.Stderr, StringComparison.Ordinal);
+    }
+
+    private static string[] Words(string text) => text.Split([' ', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries);
 }

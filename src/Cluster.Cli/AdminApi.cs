@@ -1,0 +1,106 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Cluster.Cli;
+
+/// <summary>
+/// The gateway's admin API as the CLI calls it: one client per command, the operator key as bearer token, and one place
+/// that turns an answer into a result. A 2xx answer is its JSON body (null when it has none); anything else, and a
+/// gateway that cannot be reached, is a <see cref="CommandFailedException"/> whose message names the status code and
+/// the problem's detail.
+/// </summary>
+internal sealed class AdminApi : IDisposable
+{
+    private const int MaxErrorText = 500;
+
+    private readonly HttpClient _http;
+
+    /// <param name="url">The gateway's base URL.</param>
+    /// <param name="key">The operator key (<c>Admin:ApiKey</c>).</param>
+    /// <param name="handler">Replaces the network (tests); null for a real connection.</param>
+    public AdminApi(string url, string key, HttpMessageHandler? handler)
+    {
+        _http = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
+        _http.BaseAddress = new Uri(url.TrimEnd('/') + "/");
+        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+    }
+
+    /// <summary><c>admin/tenants/{tenantId}[/segment…]</c>, every segment escaped.</summary>
+    public static string Tenant(string tenantId, params string[] segments) =>
+        string.Join('/', new[] { "admin", "tenants", tenantId }.Concat(segments).Select((s, i) => i < 2 ? s : Uri.EscapeDataString(s)));
+
+    /// <summary><paramref name="path"/> with the query parameters that have a value.</summary>
+    public static string WithQuery(string path, params (string Name, string? Value)[] parameters)
+    {
+        var query = string.Join('&', parameters.Where(p => p.Value is not null).Select(p => $"{p.Name}={Uri.EscapeDataString(p.Value!)}"));
+        return query.Length == 0 ? path : $"{path}?{query}";
+    }
+
+    public Task<JsonNode?> GetAsync(string path, CancellationToken cancellationToken) => SendAsync(HttpMethod.Get, path, null, cancellationToken);
+
+    public Task<JsonNode?> PostAsync(string path, object? body, CancellationToken cancellationToken) => SendAsync(HttpMethod.Post, path, body, cancellationToken);
+
+    public Task<JsonNode?> PutAsync(string path, object body, CancellationToken cancellationToken) => SendAsync(HttpMethod.Put, path, body, cancellationToken);
+
+    public Task<JsonNode?> DeleteAsync(string path, CancellationToken cancellationToken) => SendAsync(HttpMethod.Delete, path, null, cancellationToken);
+
+    public void Dispose() => _http.Dispose();
+
+    private async Task<JsonNode?> SendAsync(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, cancellationToken);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new CommandFailedException($"Cannot reach the gateway at {_http.BaseAddress}: {e.Message}");
+        }
+
+        using (response)
+        {
+            var text = await response.Content.ReadAsStringAsync(cancellationToken);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new CommandFailedException($"{method} /{path} failed: {Describe(response, text)}");
+            }
+
+            try
+            {
+                return text.Length == 0 ? null : JsonNode.Parse(text);
+            }
+            catch (JsonException)
+            {
+                throw new CommandFailedException($"{method} /{path}: the gateway answered {(int)response.StatusCode} with a body that is not JSON.");
+            }
+        }
+    }
+
+    /// <summary><c>404 Not Found: No such tenant.</c>, from an RFC 9457 problem (title, detail), else the start of the body.</summary>
+    private static string Describe(HttpResponseMessage response, string body)
+    {
+        var status = $"{(int)response.StatusCode} {response.ReasonPhrase}".TrimEnd();
+        string? detail = null;
+        try
+        {
+            if (JsonNode.Parse(body) is JsonObject problem)
+            {
+                var title = problem.Text("title");
+                detail = problem.Text("detail") is { } d ? (title is null || string.Equals(title, response.ReasonPhrase, StringComparison.OrdinalIgnoreCase) ? d : $"{title}. {d}") : title;
+            }
+        }
+        catch (JsonException)
+        {
+            detail = body.Length > MaxErrorText ? body[..MaxErrorText] + "…" : body;
+        }
+
+        return string.IsNullOrWhiteSpace(detail) ? status : $"{status}: {detail}";
+    }
+}
+
+/// <summary>A command that ran but failed (an API error, an unreachable gateway): its message goes to stderr, exit code 1.</summary>
+internal sealed class CommandFailedException(string message) : Exception(message);
