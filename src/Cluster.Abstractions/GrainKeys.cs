@@ -74,6 +74,9 @@ public static class GrainKeys
     /// <summary>The key of a tenant's event log (the head of its feed): <c>{tenantId}/events</c>.</summary>
     public static string EventLog(string tenantId) => Check(tenantId, nameof(tenantId)) + "/events";
 
+    /// <summary>The key of a tenant's portal access (setup links): <c>{tenantId}/portal</c>.</summary>
+    public static string PortalAccess(string tenantId) => Check(tenantId, nameof(tenantId)) + "/portal";
+
     /// <summary>The key of a tenant's webhook: <c>{tenantId}/webhook</c>.</summary>
     public static string Webhook(string tenantId) => Check(tenantId, nameof(tenantId)) + "/webhook";
 

@@ -68,3 +68,38 @@ public sealed record TenantCredentials(
     [property: Id(0)] bool Exists,
     [property: Id(1)] IReadOnlyList<byte[]> TokenHashes,
     [property: Id(2)] bool Suspended = false);
+
+/// <summary>
+/// A tenant's access to the customer portal (issue 14): its setup links. A link's secret is shown once, in the URL the
+/// operator hands to the customer's admin, and stored only as its SHA-256 hash. Key: <see cref="GrainKeys.PortalAccess"/>.
+/// </summary>
+[Alias("scim.IPortalAccessGrain")]
+public interface IPortalAccessGrain : IGrainWithStringKey
+{
+    /// <summary>A new setup link valid for <paramref name="lifetime"/>; null when the tenant has too many active links.</summary>
+    [Alias("CreateLink")]
+    Task<SetupLink?> CreateLinkAsync(TimeSpan lifetime);
+
+    /// <summary>Revokes every setup link (sessions opened with them end within seconds). The number revoked.</summary>
+    [Alias("RevokeLinks")]
+    Task<int> RevokeLinksAsync();
+
+    /// <summary>The id of the active link whose secret is <paramref name="secret"/>, or null (unknown, revoked or expired).</summary>
+    [Alias("Redeem")]
+    Task<string?> RedeemAsync(string secret);
+
+    /// <summary>True while the link with this id is active (not revoked, not expired).</summary>
+    [Alias("IsActive"), ReadOnly]
+    Task<bool> IsActiveAsync(string linkId);
+
+    /// <summary>Erases every link (tenant offboarding).</summary>
+    [Alias("Erase")]
+    Task EraseAsync();
+}
+
+/// <summary>A setup link as created: its secret is shown once and never stored.</summary>
+[GenerateSerializer, Immutable, Alias("scim.SetupLink")]
+public sealed record SetupLink(
+    [property: Id(0)] string Id,
+    [property: Id(1)] string Secret,
+    [property: Id(2)] DateTimeOffset ExpiresAt);

@@ -26,4 +26,10 @@ internal static partial class GatewayLog
 
     [LoggerMessage(2007, LogLevel.Warning, "Admin API call refused: bad operator key.")]
     public static partial void AdminUnauthorized(ILogger logger);
+
+    [LoggerMessage(2010, LogLevel.Information, "Tenant {TenantId}: portal setup link {LinkId} created.")]
+    public static partial void SetupLinkCreated(ILogger logger, string tenantId, string linkId);
+
+    [LoggerMessage(2011, LogLevel.Information, "Tenant {TenantId}: {Count} portal setup links revoked.")]
+    public static partial void SetupLinksRevoked(ILogger logger, string tenantId, int count);
 }

@@ -24,6 +24,7 @@ public static class AdminEndpoints
         admin.MapPost("/tenants/{tenantId}/tokens", IssueTokenAsync);
         admin.MapDelete("/tenants/{tenantId}/tokens/{tokenId}", RevokeTokenAsync);
         admin.MapEventFeed();
+        admin.MapSetupLinks();
         return app;
     }
 

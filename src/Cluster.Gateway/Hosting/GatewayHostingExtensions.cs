@@ -3,6 +3,7 @@ using Cluster.Gateway.Auth;
 using Cluster.Gateway.Endpoints;
 using Cluster.Gateway.Http;
 using Cluster.Gateway.Limits;
+using Cluster.Gateway.Portal;
 using Cluster.Gateway.Querying;
 using Cluster.Gateway.Resilience;
 using Cluster.Gateway.Telemetry;
@@ -46,6 +47,7 @@ public static class GatewayHostingExtensions
         builder.Services.AddSingleton<TenantTokenValidator>();
         builder.Services.AddSingleton<ResourceQueries>();
         builder.AddGatewayAuthentication();
+        builder.AddScimPortal();
         builder.Services.AddExceptionHandler<ScimExceptionHandler>();
         builder.Services.AddProblemDetails();
         builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster");
@@ -74,6 +76,7 @@ public static class GatewayHostingExtensions
             .RequireRateLimiting(ScimRateLimiting.TenantPolicy);
         scim.MapUsers().MapGroups().MapSearch().MapBulk().MapDiscovery();
         app.MapAdmin();
+        app.MapScimPortal();
         app.MapOperatorDashboard();
         return app;
     }

@@ -283,3 +283,23 @@ public sealed class DeliveryRecord
 
     [Id(5)] public bool Delivered { get; set; }
 }
+
+/// <summary>A tenant's setup links for the customer portal (hashes only).</summary>
+[GenerateSerializer, Alias("scim.state.PortalAccess")]
+public sealed class PortalAccessState
+{
+    [Id(0)] public List<SetupLinkRecord> Links { get; set; } = [];
+}
+
+/// <summary>A setup link: its id, the SHA-256 of its secret, and when it was made and expires. The secret is never stored.</summary>
+[GenerateSerializer, Alias("scim.state.SetupLink")]
+public sealed class SetupLinkRecord
+{
+    [Id(0)] public string Id { get; set; } = "";
+
+    [Id(1)] public byte[] Hash { get; set; } = [];
+
+    [Id(2)] public DateTimeOffset CreatedAt { get; set; }
+
+    [Id(3)] public DateTimeOffset ExpiresAt { get; set; }
+}

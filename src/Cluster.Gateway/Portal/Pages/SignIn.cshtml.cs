@@ -1,0 +1,42 @@
+using System.Security.Claims;
+using Cluster.Gateway.Limits;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace Cluster.Gateway.Portal.Pages;
+
+/// <summary>The operator's way in: the operator key once, then a session cookie (the key itself is never stored in it).</summary>
+public sealed class SignInModel(PortalSessions sessions, FailedAuthenticationLimiter failures) : PageModel
+{
+    public string? Error { get; private set; }
+
+    public void OnGet()
+    {
+    }
+
+    public async Task<IActionResult> OnPostAsync(string? key)
+    {
+        // Wrong keys spend the client address's budget of failed authentications, as wrong tokens do.
+        using var attempt = failures.Begin(HttpContext.Connection.RemoteIpAddress);
+        if (attempt.RetryAfter is { } wait)
+        {
+            Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            Error = "Too many failed sign-ins from this address. Wait a moment and try again.";
+            Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            return Page();
+        }
+
+        if (string.IsNullOrEmpty(key) || key.Length > 512 || !sessions.IsOperatorKey(key))
+        {
+            attempt.Failed();
+            Error = "That is not the operator key.";
+            Response.StatusCode = StatusCodes.Status401Unauthorized;
+            return Page();
+        }
+
+        var identity = new ClaimsIdentity([new(PortalHosting.Claims.Operator, sessions.OperatorFingerprint)], PortalHosting.Scheme);
+        await HttpContext.SignInAsync(PortalHosting.Scheme, new ClaimsPrincipal(identity));
+        return Redirect("/portal/operator");
+    }
+}

@@ -1,0 +1,201 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using Cluster.Abstractions;
+using Cluster.Gateway.Hosting;
+using Cluster.Gateway.Http;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Options;
+
+namespace Cluster.Gateway.Portal;
+
+/// <summary>
+/// The customer portal (issue 14; docs/architecture.md, "Customer portal"): server-rendered Razor Pages under
+/// <c>/portal</c>, on the portal surface. A customer's admin enters through a setup link (one tenant; the session lasts
+/// while the link is active); an operator signs in with the operator key (any tenant, plus the console). Both get a session
+/// cookie: HttpOnly, SameSite=Strict, Secure over HTTPS, with idle expiry; plain HTTP is refused except on loopback. Every
+/// form carries an antiforgery token.
+/// </summary>
+public static class PortalHosting
+{
+    /// <summary>The portal's cookie scheme.</summary>
+    public const string Scheme = "Portal";
+
+    /// <summary>Pages of one tenant: its own admin (setup-link session) or an operator.</summary>
+    public const string TenantPolicy = "portal-tenant";
+
+    /// <summary>The operator console.</summary>
+    public const string OperatorPolicy = "portal-operator";
+
+    /// <summary>Claim types of portal sessions.</summary>
+    public static class Claims
+    {
+        public const string Tenant = "tenant_id";
+        public const string Link = "setup_link";
+        public const string Operator = "operator_key";
+    }
+
+    /// <summary>How long a session lasts without a request.</summary>
+    public static readonly TimeSpan IdleTimeout = TimeSpan.FromMinutes(30);
+
+    public static WebApplicationBuilder AddScimPortal(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddRazorPages(options =>
+        {
+            options.RootDirectory = "/Portal/Pages";
+            options.Conventions.AuthorizeFolder("/Tenant", TenantPolicy);
+            options.Conventions.AuthorizeFolder("/Operator", OperatorPolicy);
+        });
+        builder.Services.AddSingleton<PortalSessions>();
+        builder.Services.AddSingleton<PortalTenant>();
+        builder.Services.AddSingleton<PortalDirectory>();
+        builder.Services.AddAuthentication().AddCookie(Scheme, options =>
+        {
+            options.Cookie.Name = "scim-portal";
+            options.Cookie.HttpOnly = true;
+            options.Cookie.SameSite = SameSiteMode.Strict;
+            options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            options.Cookie.Path = "/portal";
+            options.ExpireTimeSpan = IdleTimeout;
+            options.SlidingExpiration = true;
+            options.LoginPath = "/portal/signin";
+            options.Events.OnValidatePrincipal = context => context.HttpContext.RequestServices.GetRequiredService<PortalSessions>().ValidateAsync(context);
+            options.Events.OnRedirectToLogin = context => Refuse(context, StatusCodes.Status401Unauthorized,
+                "Your portal session has ended. Open your setup link again, or ask your service provider for a new one.");
+            options.Events.OnRedirectToAccessDenied = context => Refuse(context, StatusCodes.Status403Forbidden,
+                "This page belongs to another organisation's portal.");
+        });
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(TenantPolicy, policy => policy.AddAuthenticationSchemes(Scheme).RequireAuthenticatedUser().AddRequirements(new PortalTenantRequirement()))
+            .AddPolicy(OperatorPolicy, policy => policy.AddAuthenticationSchemes(Scheme).RequireClaim(Claims.Operator));
+        builder.Services.AddSingleton<IAuthorizationHandler, PortalTenantHandler>();
+        return builder;
+    }
+
+    public static WebApplication MapScimPortal(this WebApplication app)
+    {
+        // Plain HTTP only on loopback: the session cookie must not travel in clear (behind a TLS-terminating proxy, enable
+        // forwarded headers so the request is seen as HTTPS).
+        app.UseWhen(
+            context => Surfaces.Of(context) == Surface.Portal && !context.Request.IsHttps && !IsLoopback(context),
+            branch => branch.Run(context => SurfaceErrors.Write(context, StatusCodes.Status403Forbidden, "The portal is served over HTTPS only.").ExecuteAsync(context)));
+        app.MapRazorPages().WithMetadata(new SurfaceMetadata(Surface.Portal));
+        var portal = app.MapGroup("/portal").WithMetadata(new SurfaceMetadata(Surface.Portal));
+        portal.MapGet("/setup/{tenantId}/{secret}", OpenSetupLinkAsync);
+        portal.MapGet("", () => Results.Redirect("/portal/signin"));
+        return app;
+    }
+
+    /// <summary>A setup link: a valid one starts a session for its tenant and leaves the secret out of the address bar.</summary>
+    private static async Task<IResult> OpenSetupLinkAsync(string tenantId, string secret, HttpContext context, IGrainFactory grains)
+    {
+        if (GrainKeys.IsValidId(tenantId) && secret.Length is > 0 and <= 200
+            && await grains.GetGrain<IPortalAccessGrain>(GrainKeys.PortalAccess(tenantId)).RedeemAsync(secret) is { } linkId
+            && await grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId)).GetInfoAsync() is not null)
+        {
+            var identity = new ClaimsIdentity([new(Claims.Tenant, tenantId), new(Claims.Link, linkId)], Scheme);
+            await context.SignInAsync(Scheme, new ClaimsPrincipal(identity), new AuthenticationProperties { IsPersistent = false });
+            return Results.Redirect($"/portal/t/{tenantId}");
+        }
+
+        return SurfaceErrors.Write(context, StatusCodes.Status404NotFound, "This setup link is not valid: it expired or was revoked. Ask your service provider for a new one.");
+    }
+
+    private static async Task Refuse(RedirectContext<CookieAuthenticationOptions> context, int status, string detail)
+    {
+        // Operators are sent to the sign-in form; a customer's admin can only come back through a setup link.
+        if (status == StatusCodes.Status401Unauthorized && context.HttpContext.GetEndpoint()?.Metadata.GetOrderedMetadata<IAuthorizeData>().Any(a => a.Policy == OperatorPolicy) == true)
+        {
+            context.Response.Redirect(context.RedirectUri);
+            return;
+        }
+
+        await SurfaceErrors.Write(context.HttpContext, status, detail).ExecuteAsync(context.HttpContext);
+    }
+
+    private static bool IsLoopback(HttpContext context) =>
+        context.Connection.RemoteIpAddress is null || IPAddress.IsLoopback(context.Connection.RemoteIpAddress);
+}
+
+/// <summary>
+/// Keeps portal sessions honest: a customer's session ends within seconds of its setup link's revocation or expiry (or the
+/// tenant's deletion); an operator's when the operator key changes. Lookups are cached a few seconds per link.
+/// </summary>
+public sealed class PortalSessions(IGrainFactory grains, IOptions<AdminOptions> admin, TimeProvider time)
+{
+    private static readonly TimeSpan Fresh = TimeSpan.FromSeconds(3);
+    private readonly ConcurrentDictionary<string, (bool Active, long At)> _links = new(StringComparer.Ordinal);
+    private readonly string _operatorFingerprint = Fingerprint(admin.Value.ApiKey);
+
+    /// <summary>What an operator session carries instead of the key: a fingerprint that changes when the key does.</summary>
+    public string OperatorFingerprint => _operatorFingerprint;
+
+    /// <summary>True when <paramref name="presented"/> is the operator key (constant time).</summary>
+    public bool IsOperatorKey(string presented) => new Cluster.ServiceDefaults.Operations.OperatorKey(admin.Value.ApiKey).Matches(presented);
+
+    public async Task ValidateAsync(CookieValidatePrincipalContext context)
+    {
+        var principal = context.Principal;
+        if (principal?.FindFirst(PortalHosting.Claims.Operator)?.Value is { } fingerprint)
+        {
+            if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(fingerprint), Encoding.ASCII.GetBytes(_operatorFingerprint)))
+            {
+                context.RejectPrincipal();
+            }
+
+            return;
+        }
+
+        var tenantId = principal?.FindFirst(PortalHosting.Claims.Tenant)?.Value;
+        var linkId = principal?.FindFirst(PortalHosting.Claims.Link)?.Value;
+        if (tenantId is null || linkId is null || !await IsActiveAsync(tenantId, linkId))
+        {
+            context.RejectPrincipal();
+        }
+    }
+
+    private async Task<bool> IsActiveAsync(string tenantId, string linkId)
+    {
+        var key = tenantId + "/" + linkId;
+        if (_links.TryGetValue(key, out var cached) && time.GetElapsedTime(cached.At) < Fresh)
+        {
+            return cached.Active;
+        }
+
+        var active = GrainKeys.IsValidId(tenantId)
+            && await grains.GetGrain<IPortalAccessGrain>(GrainKeys.PortalAccess(tenantId)).IsActiveAsync(linkId)
+            && await grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId)).GetCredentialsAsync() is { Exists: true };
+        if (_links.Count > 10_000)
+        {
+            _links.Clear();
+        }
+
+        _links[key] = (active, time.GetTimestamp());
+        return active;
+    }
+
+    private static string Fingerprint(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("portal-operator|" + key))[..16]);
+}
+
+/// <summary>A portal page of the tenant its route names: that tenant's own session, or an operator.</summary>
+public sealed class PortalTenantRequirement : IAuthorizationRequirement;
+
+public sealed class PortalTenantHandler : AuthorizationHandler<PortalTenantRequirement>
+{
+    protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, PortalTenantRequirement requirement)
+    {
+        var http = context.Resource as HttpContext;
+        var routed = http?.GetRouteValue(Surfaces.TenantRouteValue) as string;
+        if (context.User.HasClaim(c => c.Type == PortalHosting.Claims.Operator)
+            || (routed is not null && context.User.FindFirst(PortalHosting.Claims.Tenant)?.Value == routed))
+        {
+            context.Succeed(requirement);
+        }
+
+        return Task.CompletedTask;
+    }
+}
