@@ -1,0 +1,106 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Cluster.TestInfrastructure;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+
+namespace Cluster.Portal.Tests;
+
+[CollectionDefinition(PortalFixture.Collection)]
+public sealed class PortalCollection : ICollectionFixture<PortalFixture>;
+
+/// <summary>
+/// The real gateway (co-hosted silo, memory storage) on a real Kestrel port on 127.0.0.1, and a headless Chromium driven by
+/// Playwright: Debian's <c>/usr/bin/chromium</c> (or <c>CHROMIUM</c>) through <c>ExecutablePath</c>, no browser download.
+/// Tests use fresh tenants, so they share one gateway and one browser; each gets its own browser context (cookies).
+/// </summary>
+public sealed class PortalFixture : IAsyncLifetime
+{
+    public const string Collection = "portal";
+
+    private IPlaywright? _playwright;
+
+    public GatewayFactory Gateway { get; } = new();
+
+    /// <summary>The portal's root, e.g. <c>http://127.0.0.1:41234/</c>.</summary>
+    public Uri BaseAddress { get; private set; } = null!;
+
+    public IBrowser Browser { get; private set; } = null!;
+
+    public static string ChromiumPath =>
+        Environment.GetEnvironmentVariable("CHROMIUM") is { Length: > 0 } configured ? configured : "/usr/bin/chromium";
+
+    public async Task InitializeAsync()
+    {
+        Assert.True(File.Exists(ChromiumPath),
+            $"Chromium is not installed ({ChromiumPath} is missing). tests/run.sh installs it (ensure_chromium in deploy/local/lib.sh: apt-get install -y chromium); or set CHROMIUM to a Chromium binary.");
+        Gateway.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        Gateway.StartServer();
+        var address = Gateway.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        BaseAddress = new Uri(address.TrimEnd('/') + "/");
+
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Browser is not null)
+        {
+            await Browser.CloseAsync();
+        }
+
+        _playwright?.Dispose();
+        await Gateway.DisposeAsync();
+    }
+
+    /// <summary>A fresh browser (own cookies) at the portal, allowed to use the clipboard.</summary>
+    public async Task<IBrowserContext> NewBrowserAsync(ViewportSize? viewport = null)
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = BaseAddress.ToString(),
+            ViewportSize = viewport ?? new ViewportSize { Width = 1280, Height = 900 },
+        });
+        await context.GrantPermissionsAsync(["clipboard-read", "clipboard-write"], new BrowserContextGrantPermissionsOptions { Origin = BaseAddress.GetLeftPart(UriPartial.Authority) });
+        return context;
+    }
+
+    /// <summary>An HTTP client of the real server (plain <see cref="HttpClient"/>, no cookies).</summary>
+    public HttpClient Http() => new() { BaseAddress = BaseAddress };
+
+    /// <summary>An operator's HTTP client (operator key).</summary>
+    public HttpClient Admin()
+    {
+        var client = Http();
+        client.DefaultRequestHeaders.Authorization = new("Bearer", GatewayFactory.AdminKey);
+        return client;
+    }
+
+    /// <summary>A new tenant, created by an operator through the admin API.</summary>
+    public async Task<TestTenant> CreateTenantAsync(string name = "Contoso")
+    {
+        using var admin = Admin();
+        using var response = await admin.PostAsJsonAsync("/admin/tenants", new { name });
+        response.EnsureSuccessStatusCode();
+        var body = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+        return new TestTenant(body["tenantId"]!.GetValue<string>(), body["scimUrl"]!.GetValue<string>(), body["token"]!["id"]!.GetValue<string>(), body["token"]!["secret"]!.GetValue<string>());
+    }
+
+    /// <summary>A setup link for <paramref name="tenantId"/>, as an operator makes it.</summary>
+    public async Task<string> SetupLinkAsync(string tenantId, int? expiresInMinutes = null)
+    {
+        using var admin = Admin();
+        using var response = await admin.PostAsJsonAsync($"/admin/tenants/{tenantId}/setup-links", new { expiresInMinutes });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<JsonObject>())!["url"]!.GetValue<string>();
+    }
+}
