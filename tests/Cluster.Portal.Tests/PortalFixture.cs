@@ -23,7 +23,16 @@ public sealed class PortalFixture : IAsyncLifetime
 
     private IPlaywright? _playwright;
 
-    public GatewayFactory Gateway { get; } = new();
+    public PortalFixture()
+    {
+        Gateway = new GatewayFactory().WithServices(services => services.AddSingleton<TimeProvider>(Clock));
+    }
+
+    /// <summary>The real server: a gateway co-hosting a silo, whose clock <see cref="Clock"/> is.</summary>
+    public GatewayFactory Gateway { get; }
+
+    /// <summary>The server's clock: wall-clock time can be moved forward (expiry) without waiting.</summary>
+    public ShiftedTimeProvider Clock { get; } = new();
 
     /// <summary>The portal's root, e.g. <c>http://127.0.0.1:41234/</c>.</summary>
     public Uri BaseAddress { get; private set; } = null!;
@@ -85,6 +94,14 @@ public sealed class PortalFixture : IAsyncLifetime
         return client;
     }
 
+    /// <summary>A SCIM client of the tenant, the way Entra calls it (relative paths under the Tenant URL).</summary>
+    public HttpClient Scim(TestTenant tenant, string? token = null)
+    {
+        var client = new HttpClient { BaseAddress = new Uri(tenant.ScimUrl.TrimEnd('/') + "/") };
+        client.DefaultRequestHeaders.Authorization = new("Bearer", token ?? tenant.Token);
+        return client;
+    }
+
     /// <summary>A new tenant, created by an operator through the admin API.</summary>
     public async Task<TestTenant> CreateTenantAsync(string name = "Contoso")
     {
@@ -93,6 +110,35 @@ public sealed class PortalFixture : IAsyncLifetime
         response.EnsureSuccessStatusCode();
         var body = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
         return new TestTenant(body["tenantId"]!.GetValue<string>(), body["scimUrl"]!.GetValue<string>(), body["token"]!["id"]!.GetValue<string>(), body["token"]!["secret"]!.GetValue<string>());
+    }
+
+    /// <summary>A browser page in <paramref name="tenantId"/>'s portal, entered through a new setup link.</summary>
+    public async Task<IPage> OpenPortalAsync(IBrowserContext browser, string tenantId)
+    {
+        var page = await browser.NewPageAsync();
+        var response = await page.GotoAsync(await SetupLinkAsync(tenantId));
+        Assert.Equal(200, response!.Status);
+        Assert.EndsWith($"/portal/t/{tenantId}", page.Url, StringComparison.Ordinal);
+        return page;
+    }
+
+    /// <summary>A browser page signed in to the operator console with the operator key.</summary>
+    public static async Task<IPage> SignInAsOperatorAsync(IBrowserContext browser)
+    {
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync("/portal/signin");
+        await page.GetByLabel("Operator key").FillAsync(GatewayFactory.AdminKey);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await page.WaitForURLAsync("**/portal/operator");
+        return page;
+    }
+
+    /// <summary>The ids of the tenant's tokens, through the admin API.</summary>
+    public async Task<string[]> TokenIdsAsync(string tenantId)
+    {
+        using var admin = Admin();
+        var body = (await admin.GetFromJsonAsync<JsonObject>($"/admin/tenants/{tenantId}"))!;
+        return [.. body["tokens"]!.AsArray().Select(t => t!["id"]!.GetValue<string>()).Order(StringComparer.Ordinal)];
     }
 
     /// <summary>A setup link for <paramref name="tenantId"/>, as an operator makes it.</summary>

@@ -29,12 +29,42 @@ public static class SetupLinkEndpoints
         return $"{root}/portal/setup/{tenantId}/{secret}";
     }
 
+    /// <summary>Why <paramref name="minutes"/> is not a setup link's lifetime, or null.</summary>
+    public static string? LifetimeError(int minutes) =>
+        minutes is < 1 or > MaxMinutes ? $"A setup link lasts 1 to {MaxMinutes} minutes (30 days); default {DefaultMinutes} (one day)." : null;
+
+    /// <summary>
+    /// Creates a setup link (the one way, for the admin API and the operator console): null with the reason when the
+    /// tenant has too many. The lifetime must have passed <see cref="LifetimeError"/>; the tenant must exist.
+    /// </summary>
+    public static async Task<SetupLink?> CreateLinkAsync(IGrainFactory grains, string tenantId, int minutes, ILogger logger)
+    {
+        var link = await grains.GetGrain<IPortalAccessGrain>(GrainKeys.PortalAccess(tenantId)).CreateLinkAsync(TimeSpan.FromMinutes(minutes));
+        if (link is not null)
+        {
+            GatewayLog.SetupLinkCreated(logger, tenantId, link.Id);
+        }
+
+        return link;
+    }
+
+    /// <summary>Revokes every setup link of the tenant (the one way): their sessions end within seconds.</summary>
+    public static async Task<int> RevokeLinksAsync(IGrainFactory grains, string tenantId, ILogger logger)
+    {
+        var revoked = await grains.GetGrain<IPortalAccessGrain>(GrainKeys.PortalAccess(tenantId)).RevokeLinksAsync();
+        GatewayLog.SetupLinksRevoked(logger, tenantId, revoked);
+        return revoked;
+    }
+
+    /// <summary>What an operator is told when a tenant has the most setup links allowed.</summary>
+    public const string TooManyLinks = "The tenant has the most active setup links allowed: revoke them before making another.";
+
     private static async Task<IResult> CreateAsync(string tenantId, SetupLinkRequest? body, HttpRequest request, IGrainFactory grains, IOptions<GatewayOptions> options, ILogger<SetupLinkRequest> logger)
     {
         var minutes = body?.ExpiresInMinutes ?? DefaultMinutes;
-        if (minutes is < 1 or > MaxMinutes)
+        if (LifetimeError(minutes) is { } error)
         {
-            return TypedResults.Problem(statusCode: 400, title: "Invalid lifetime", detail: $"'expiresInMinutes' must be 1 to {MaxMinutes} (30 days); default {DefaultMinutes}.");
+            return TypedResults.Problem(statusCode: 400, title: "Invalid lifetime", detail: $"'expiresInMinutes': {error}");
         }
 
         if (!GrainKeys.IsValidId(tenantId) || await grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId)).GetInfoAsync() is null)
@@ -42,12 +72,11 @@ public static class SetupLinkEndpoints
             return TypedResults.Problem(statusCode: 404, title: "Not found", detail: "No such tenant.");
         }
 
-        if (await grains.GetGrain<IPortalAccessGrain>(GrainKeys.PortalAccess(tenantId)).CreateLinkAsync(TimeSpan.FromMinutes(minutes)) is not { } link)
+        if (await CreateLinkAsync(grains, tenantId, minutes, logger) is not { } link)
         {
-            return TypedResults.Problem(statusCode: 409, title: "Too many setup links", detail: "Revoke the tenant's setup links before making another.");
+            return TypedResults.Problem(statusCode: 409, title: "Too many setup links", detail: TooManyLinks);
         }
 
-        GatewayLog.SetupLinkCreated(logger, tenantId, link.Id);
         return TypedResults.Created($"/admin/tenants/{tenantId}/setup-links", new SetupLinkView(Url(request, options, tenantId, link.Secret), link.ExpiresAt));
     }
 
@@ -58,8 +87,7 @@ public static class SetupLinkEndpoints
             return TypedResults.Problem(statusCode: 404, title: "Not found", detail: "No such tenant.");
         }
 
-        var revoked = await grains.GetGrain<IPortalAccessGrain>(GrainKeys.PortalAccess(tenantId)).RevokeLinksAsync();
-        GatewayLog.SetupLinksRevoked(logger, tenantId, revoked);
+        await RevokeLinksAsync(grains, tenantId, logger);
         return TypedResults.NoContent();
     }
 }

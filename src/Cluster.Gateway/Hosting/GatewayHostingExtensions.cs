@@ -63,6 +63,7 @@ public static class GatewayHostingExtensions
         // fallback endpoint), then authentication and authorization by the surface's policy, then the limits.
         app.UseRouting();
         app.UseSurfaceFallbacks();
+        app.UseScimPortal();
         app.UseMiddleware<ScimTelemetryMiddleware>();
         app.UseExceptionHandler();
         app.UseStatusCodePages(WriteEmptyErrorAsync);

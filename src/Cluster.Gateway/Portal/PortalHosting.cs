@@ -76,17 +76,36 @@ public static class PortalHosting
         return builder;
     }
 
-    public static WebApplication MapScimPortal(this WebApplication app)
+    /// <summary>
+    /// The portal's middleware, right after routing (so it also covers refusals by authentication and authorization):
+    /// plain HTTP only on loopback, and the security headers on every portal response.
+    /// </summary>
+    public static IApplicationBuilder UseScimPortal(this IApplicationBuilder app)
     {
-        // Plain HTTP only on loopback: the session cookie must not travel in clear (behind a TLS-terminating proxy, enable
-        // forwarded headers so the request is seen as HTTPS).
+        // The session cookie must not travel in clear (behind a TLS-terminating proxy, enable forwarded headers so the
+        // request is seen as HTTPS).
         app.UseWhen(
             context => Surfaces.Of(context) == Surface.Portal && !context.Request.IsHttps && !IsLoopback(context),
             branch => branch.Run(context => SurfaceErrors.Write(context, StatusCodes.Status403Forbidden, "The portal is served over HTTPS only.").ExecuteAsync(context)));
+        app.UseWhen(context => Surfaces.Of(context) == Surface.Portal, branch => branch.Use((context, next) =>
+        {
+            context.Response.OnStarting(() =>
+            {
+                ApplySecurityHeaders(context.Response);
+                return Task.CompletedTask;
+            });
+            return next(context);
+        }));
+        return app;
+    }
+
+    public static WebApplication MapScimPortal(this WebApplication app)
+    {
         app.MapRazorPages().WithMetadata(new SurfaceMetadata(Surface.Portal));
         var portal = app.MapGroup("/portal").WithMetadata(new SurfaceMetadata(Surface.Portal));
         portal.MapGet("/setup/{tenantId}/{secret}", OpenSetupLinkAsync);
         portal.MapGet("", () => Results.Redirect("/portal/signin"));
+        PortalAssets.Map(portal);
         return app;
     }
 
@@ -115,6 +134,24 @@ public static class PortalHosting
         }
 
         await SurfaceErrors.Write(context.HttpContext, status, detail).ExecuteAsync(context.HttpContext);
+    }
+
+    /// <summary>
+    /// Every portal response: nothing inline or third-party may run (the stylesheet and script come from
+    /// <see cref="PortalAssets"/>), no framing, no referrer (a setup link's secret never leaks), and pages are not cached
+    /// (they show tokens and personal data).
+    /// </summary>
+    private static void ApplySecurityHeaders(HttpResponse response)
+    {
+        var headers = response.Headers;
+        headers.ContentSecurityPolicy = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+        headers.XContentTypeOptions = "nosniff";
+        headers.XFrameOptions = "DENY";
+        headers["Referrer-Policy"] = "no-referrer";
+        if (string.IsNullOrEmpty(headers.CacheControl))
+        {
+            headers.CacheControl = "no-store";
+        }
     }
 
     private static bool IsLoopback(HttpContext context) =>

@@ -29,7 +29,8 @@ public sealed class PortalTenant(IGrainFactory grains, IOptions<GatewayOptions> 
         ];
         if (operatorSession)
         {
-            items.Add(("Operator console", "/portal/operator", false));
+            items.Add(("Links and webhook", $"/portal/operator/t/{tenantId}", current == "operator"));
+            items.Add(("All tenants", "/portal/operator", false));
         }
 
         return items;
