@@ -673,7 +673,7 @@ expected_events() {
     }' "$STATE/all-acks-$t"
 }
 
-# check_feed T: one line per problem of tenant T's feed (a line starting with KNOWN is a reported bug, not a failure).
+# check_feed T: one line per problem of tenant T's feed.
 check_feed() {
   local t=$1
   feed_events "$t" >"$STATE/feed-$t" || {
@@ -691,9 +691,6 @@ check_feed() {
     END {
       for (k in want) {
         if (got[k] == want[k]) continue
-        # Reported, not fixed (Cluster.Grains.Tests RetriedDeleteTests): a user delete retried after its confirmation to
-        # the event log failed is told twice.
-        if (want[k] ~ /user\.deleted -$/ && got[k] == want[k] " | user.deleted -") { print "KNOWN " k ": a retried delete told twice:" got[k]; continue }
         print k ": acknowledged" want[k] "; the feed has" (k in got ? got[k] : " nothing")
       }
       for (k in got) if (!(k in want)) print k ": the feed has" got[k] " with no acknowledged change behind it"
@@ -720,26 +717,19 @@ while :; do
   for ((t = 0; t < TENANTS; t++)); do
     check_feed "$t" >"$STATE/feed-problems-$t"
     check_deliveries "$t" >"$STATE/delivery-problems-$t"
-    if grep -qv '^KNOWN' "$STATE/feed-problems-$t" || [[ -s "$STATE/delivery-problems-$t" ]]; then wrong=1; fi
+    if [[ -s "$STATE/feed-problems-$t" || -s "$STATE/delivery-problems-$t" ]]; then wrong=1; fi
   done
   ((wrong == 0 || SECONDS >= deadline)) && break
   sleep 2
 done
-feed_total=0 known_total=0
+feed_total=0
 for ((t = 0; t < TENANTS; t++)); do
   feed_total=$((feed_total + $(wc -l <"$STATE/feed-$t")))
-  while read -r line; do
-    if [[ "$line" == KNOWN* ]]; then
-      known_total=$((known_total + 1))
-      say "tenant $t: known bug (reported, not fixed): ${line#KNOWN }"
-    else
-      fail "tenant $t: event feed: $line"
-    fi
-  done <"$STATE/feed-problems-$t"
+  while read -r line; do fail "tenant $t: event feed: $line"; done <"$STATE/feed-problems-$t"
   while read -r line; do fail "tenant $t: webhook: $line"; done <"$STATE/delivery-problems-$t"
 done
 deliveries_total=$(wc -l <"$DELIVERIES")
-say "verified: the $TENANTS feeds hold $feed_total events, exactly the acknowledged effective changes in order per resource ($known_total known duplicate delete(s)); the receiver got every one ($deliveries_total deliveries, $((deliveries_total - feed_total)) repeated)"
+say "verified: the $TENANTS feeds hold $feed_total events, exactly the acknowledged effective changes in order per resource; the receiver got every one ($deliveries_total deliveries, $((deliveries_total - feed_total)) repeated)"
 
 drain_total=$(cat "$STATE"/stats-* | awk '$1 == "drain"' | wc -l)
 drain_5xx=$(cat "$STATE"/stats-* | awk '$1 == "drain" && ($2 ~ /^5/ || $2 == "000")' | wc -l)

@@ -26,8 +26,8 @@ namespace Cluster.Persistence.Tests;
 /// and each tenant's first deliveries came in sequence order.</item>
 /// </list>
 /// Every violation is collected (with the resource's operations and events) before the test fails. The plan of operations
-/// comes from a seed printed at the start; <c>EVENT_FAILOVER_SEED</c> replays it (timing still varies). A bug it found that is
-/// reported and not fixed yet is listed in <see cref="KnownFailures"/>, as narrowly as it can be described, and printed.
+/// comes from a seed printed at the start; <c>EVENT_FAILOVER_SEED</c> replays it (timing still varies). It found a user
+/// delete retried after its durable confirmation failed being told twice (fixed; <c>RetriedDeleteTests</c> pins it).
 /// </summary>
 public sealed class EventFailoverTests(ITestOutputHelper output)
 {
@@ -111,24 +111,17 @@ public sealed class EventFailoverTests(ITestOutputHelper output)
         Assert.Contains(ops, o => o.Kind == OpKind.Create && o.Ack == Ack.Yes);
 
         var failures = new List<string>();
-        var known = new List<string>();
         await SettleAsync(grains, tenants, failures);
         var deliveries = receiver.Requests;
         foreach (var tenantId in tenants)
         {
             var feed = await FeedAsync(grains, tenantId);
             output.WriteLine($"tenant {tenantId}: {feed.Length} events ({string.Join(", ", feed.GroupBy(e => e.Type).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} {g.Count()}"))})");
-            CheckFeed(tenantId, feed, [.. ops.Where(o => o.TenantId == tenantId)], failures, known);
+            CheckFeed(tenantId, feed, [.. ops.Where(o => o.TenantId == tenantId)], failures);
             await CheckStoredStateAsync(grains, tenantId, feed, [.. ops.Where(o => o.TenantId == tenantId)], failures);
             CheckDeliveries(tenantId, feed, deliveries, secrets[tenantId], failures);
         }
 
-        foreach (var k in known)
-        {
-            output.WriteLine("KNOWN FAILURE (reported, not fixed; see KnownFailures): " + k);
-        }
-
-        output.WriteLine($"known failures seen: {known.Count}");
         Assert.True(failures.Count == 0, $"seed {seed}: {failures.Count} violation(s):\n" + string.Join("\n", failures));
     }
 
@@ -215,7 +208,7 @@ public sealed class EventFailoverTests(ITestOutputHelper output)
     }
 
     /// <summary>(1)–(3): each resource's events against its operations, in order; nothing else; sequences and ids.</summary>
-    private static void CheckFeed(string tenantId, ScimEvent[] feed, Op[] ops, List<string> failures, List<string> known)
+    private static void CheckFeed(string tenantId, ScimEvent[] feed, Op[] ops, List<string> failures)
     {
         for (var i = 1; i < feed.Length; i++)
         {
@@ -255,12 +248,6 @@ public sealed class EventFailoverTests(ITestOutputHelper output)
 
             if (next < events.Length)
             {
-                if (problems.Count == 0 && KnownFailures.RetriedDeleteToldTwice(userOps, events, next))
-                {
-                    known.Add($"tenant {tenantId}, user {userId}: {KnownFailures.RetriedDeleteToldTwiceText}: {Describe(events[next - 1])} and {Describe(events[next])}");
-                    continue;
-                }
-
                 problems.Add($"{events.Length - next} event(s) with no operation behind them, from {Describe(events[next])}");
             }
 
@@ -379,28 +366,6 @@ public sealed class EventFailoverTests(ITestOutputHelper output)
                 return [.. events];
             }
         }
-    }
-
-    /// <summary>
-    /// Product bugs this test has found that are reported and not fixed yet, each described as narrowly as possible; the test
-    /// prints every case it sees instead of failing. Each entry goes with its fix.
-    /// </summary>
-    private static class KnownFailures
-    {
-        public const string RetriedDeleteToldTwiceText = "an acknowledged delete that needed a retry was told twice (Cluster.Grains.Tests RetriedDeleteTests)";
-
-        /// <summary>
-        /// The only unmatched event is a second user.deleted right after the matched one, with the same data, and the delete
-        /// needed more than one attempt: its first attempt wrote the tombstone, its durable confirmation failed (the log's silo
-        /// died), and the retry, on the same user activation, deleted it again as a new commit.
-        /// </summary>
-        public static bool RetriedDeleteToldTwice(Op[] ops, ScimEvent[] events, int matched) =>
-            matched > 0 && matched == events.Length - 1
-            && events[matched].Type == ScimEventTypes.UserDeleted
-            && events[matched - 1].Type == ScimEventTypes.UserDeleted
-            && events[matched].Data == events[matched - 1].Data
-            && ops.Count(o => o.Kind == OpKind.Delete) == 1
-            && ops.Single(o => o.Kind == OpKind.Delete) is { Attempts: > 1 } or { Ack: Ack.Unknown };
     }
 
     private enum OpKind

@@ -17,7 +17,7 @@ public sealed class RetriedDeleteTests(ClusterFixture fixture)
 {
     private IGrainFactory Grains => fixture.Client;
 
-    [Fact(Skip = "Known bug, reported (issue 12): a user delete retried after its durable confirmation failed is told twice. Fix in UserGrain.DeleteAsync (a written tombstone must answer a retry as done), then remove this Skip and the entry in EventFailoverTests.KnownFailures.")]
+    [Fact]
     public async Task AUserDeleteRetriedAfterItsConfirmationFailedIsToldOnce()
     {
         var tenantId = GrainKeys.NewTenantId();
