@@ -111,10 +111,18 @@ public static class SurfaceErrors
         Surfaces.Of(context) switch
         {
             Surface.Scim => ScimHttp.Error(status, scimType, detail, headers),
-            Surface.OAuth => new OAuthError(status, status == StatusCodes.Status401Unauthorized ? "invalid_client" : "invalid_request", detail, headers),
+            Surface.OAuth => new OAuthError(status, OAuthErrorCode(status), detail, headers),
             Surface.Portal => new HtmlErrorPage(status, detail, headers),
             _ => new ProblemWithHeaders(status, detail, headers),
         };
+
+    // RFC 6749 §5.2 codes by status; a client over its limit, or a busy gateway, gets temporarily_unavailable (RFC 6749 §4.1.2.1).
+    private static string OAuthErrorCode(int status) => status switch
+    {
+        StatusCodes.Status401Unauthorized => "invalid_client",
+        StatusCodes.Status429TooManyRequests or StatusCodes.Status503ServiceUnavailable => "temporarily_unavailable",
+        _ => "invalid_request",
+    };
 
     /// <summary>An RFC 6749 §5.2 error body: <c>{"error", "error_description"}</c>.</summary>
     public sealed class OAuthError(int status, string error, string? description, Action<HttpResponse>? headers = null) : IResult, IStatusCodeHttpResult
@@ -126,6 +134,7 @@ public static class SurfaceErrors
             var response = httpContext.Response;
             response.StatusCode = status;
             response.Headers.CacheControl = "no-store";
+            response.Headers.Pragma = "no-cache";
             headers?.Invoke(response);
             return response.WriteAsJsonAsync(new Dictionary<string, string?> { ["error"] = error, ["error_description"] = description });
         }
