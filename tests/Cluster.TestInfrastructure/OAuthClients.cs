@@ -1,7 +1,5 @@
-using System.Buffers.Text;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Cluster.Abstractions;
 using Cluster.Grains.Events.Webhooks;
@@ -82,18 +80,11 @@ public static class OAuthClients
     public static async Task<string> SignAsync(IGrainFactory grains, Action<SecurityTokenDescriptor> describe, string? keyId = null, string tokenType = AccessTokenClaims.TokenType)
     {
         var material = await grains.GetGrain<ISigningKeySetGrain>(GrainKeys.SigningKeySet).GetSigningKeyAsync();
-        var protector = new WebhookSecretProtector(Convert.FromBase64String(TestEvents.SecretKey));
-        var d = Base64Url.DecodeFromChars(protector.Unprotect(material.ProtectedPrivateKey, SigningKeySetGrain.ProtectionContext(material.Key.KeyId)));
-        var ecdsa = ECDsa.Create(new ECParameters
-        {
-            Curve = ECCurve.NamedCurves.nistP256,
-            D = d,
-            Q = new ECPoint { X = Base64Url.DecodeFromChars(material.Key.X), Y = Base64Url.DecodeFromChars(material.Key.Y) },
-        });
+        var signer = SigningKeySetGrain.SigningCredentialsOf(material, new WebhookSecretProtector(Convert.FromBase64String(TestEvents.SecretKey)));
         var descriptor = new SecurityTokenDescriptor
         {
             TokenType = tokenType,
-            SigningCredentials = new SigningCredentials(new ECDsaSecurityKey(ecdsa) { KeyId = keyId ?? material.Key.KeyId }, SecurityAlgorithms.EcdsaSha256),
+            SigningCredentials = new SigningCredentials(new ECDsaSecurityKey(((ECDsaSecurityKey)signer.Key).ECDsa) { KeyId = keyId ?? material.Key.KeyId }, SecurityAlgorithms.EcdsaSha256),
         };
         describe(descriptor);
         return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(descriptor);

@@ -24,6 +24,7 @@ public sealed class SigningKeyCache(IGrainFactory grains, GrainCallRetry retry, 
     public static readonly TimeSpan MinimumRefreshInterval = TimeSpan.FromSeconds(1);
 
     private readonly Lock _lock = new();
+    private int _reads;
     private Snapshot? _current;
     private Task<Snapshot>? _reading;
 
@@ -32,6 +33,9 @@ public sealed class SigningKeyCache(IGrainFactory grains, GrainCallRetry retry, 
     {
         public bool Has(string keyId) => Configuration.SigningKeys.Any(k => k.KeyId == keyId);
     }
+
+    /// <summary>How many times this gateway has read the key set from the cluster.</summary>
+    public int Reads => Volatile.Read(ref _reads);
 
     /// <summary>The keys (read once; then refreshed in the background when due).</summary>
     public async ValueTask<Snapshot> GetAsync()
@@ -103,6 +107,7 @@ public sealed class SigningKeyCache(IGrainFactory grains, GrainCallRetry retry, 
 
     private async Task<Snapshot> ReadAsync()
     {
+        Interlocked.Increment(ref _reads);
         var keys = await retry.ExecuteAsync(CallSafety.Read, () => grains.GetGrain<ISigningKeySetGrain>(GrainKeys.SigningKeySet).GetPublicKeysAsync());
         var set = new JsonWebKeySet();
         var configuration = new OpenIdConnectConfiguration();

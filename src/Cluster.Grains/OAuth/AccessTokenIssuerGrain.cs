@@ -1,4 +1,3 @@
-using System.Buffers.Text;
 using System.Security.Cryptography;
 using Cluster.Grains.Events.Webhooks;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -68,21 +67,7 @@ public sealed class AccessTokenIssuerGrain(WebhookSecretProtector protector, Tim
         var material = await GrainFactory.GetGrain<ISigningKeySetGrain>(GrainKeys.SigningKeySet).GetSigningKeyAsync();
         if (_signer?.Key.KeyId != material.Key.KeyId)
         {
-            var d = Base64Url.DecodeFromChars(protector.Unprotect(material.ProtectedPrivateKey, SigningKeySetGrain.ProtectionContext(material.Key.KeyId)));
-            try
-            {
-                var ecdsa = ECDsa.Create(new ECParameters
-                {
-                    Curve = ECCurve.NamedCurves.nistP256,
-                    D = d,
-                    Q = new ECPoint { X = Base64Url.DecodeFromChars(material.Key.X), Y = Base64Url.DecodeFromChars(material.Key.Y) },
-                });
-                _signer = new SigningCredentials(new ECDsaSecurityKey(ecdsa) { KeyId = material.Key.KeyId }, SecurityAlgorithms.EcdsaSha256);
-            }
-            finally
-            {
-                CryptographicOperations.ZeroMemory(d);
-            }
+            _signer = SigningKeySetGrain.SigningCredentialsOf(material, protector);
         }
 
         _refreshAt = material.RefreshAt;

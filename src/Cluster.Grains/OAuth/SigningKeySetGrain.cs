@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using Cluster.Grains.Events.Webhooks;
 using Cluster.Grains.State;
 using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
 
 namespace Cluster.Grains.OAuth;
 
@@ -25,6 +26,26 @@ public sealed class SigningKeySetGrain(
 
     /// <summary>The context a key's private scalar is encrypted under: the key id, so a stored value cannot be moved to another key.</summary>
     public static string ProtectionContext(string keyId) => "oauth-signing-key/" + keyId;
+
+    /// <summary>The ES256 signing credentials of a key: its private scalar decrypted (silos only) into an in-memory ECDSA key.</summary>
+    public static SigningCredentials SigningCredentialsOf(SigningKeyMaterial material, WebhookSecretProtector protector)
+    {
+        var d = Base64Url.DecodeFromChars(protector.Unprotect(material.ProtectedPrivateKey, ProtectionContext(material.Key.KeyId)));
+        try
+        {
+            var ecdsa = ECDsa.Create(new ECParameters
+            {
+                Curve = ECCurve.NamedCurves.nistP256,
+                D = d,
+                Q = new ECPoint { X = Base64Url.DecodeFromChars(material.Key.X), Y = Base64Url.DecodeFromChars(material.Key.Y) },
+            });
+            return new SigningCredentials(new ECDsaSecurityKey(ecdsa) { KeyId = material.Key.KeyId }, SecurityAlgorithms.EcdsaSha256);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(d);
+        }
+    }
 
     public async Task<IReadOnlyList<PublicSigningKey>> GetPublicKeysAsync() => [.. (await KeysAsync()).Select(Public)];
 
