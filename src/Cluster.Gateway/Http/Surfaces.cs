@@ -17,7 +17,7 @@ public enum Surface
     /// <summary><c>/admin</c>: operators; the operator key; problem+json errors.</summary>
     Admin = 2,
 
-    /// <summary><c>/oauth2</c> and the key set: OAuth clients; client credentials; RFC 6749 §5.2 errors.</summary>
+    /// <summary><c>/oauth2</c> and <c>/.well-known</c> (the key set): OAuth clients; client credentials; RFC 6749 §5.2 errors.</summary>
     OAuth = 3,
 
     /// <summary><c>/portal</c>: customers' admins and operators in a browser; a session cookie; HTML error pages.</summary>
@@ -81,7 +81,7 @@ public static class Surfaces
     private static Surface OfUnroutedPath(PathString path) =>
         path.StartsWithSegments(TenantsPrefix, StringComparison.OrdinalIgnoreCase) ? Surface.Scim
         : path.StartsWithSegments("/admin", StringComparison.OrdinalIgnoreCase) ? Surface.Admin
-        : path.StartsWithSegments("/oauth2", StringComparison.OrdinalIgnoreCase) ? Surface.OAuth
+        : path.StartsWithSegments("/oauth2", StringComparison.OrdinalIgnoreCase) || path.StartsWithSegments("/.well-known", StringComparison.OrdinalIgnoreCase) ? Surface.OAuth
         : path.StartsWithSegments("/portal", StringComparison.OrdinalIgnoreCase) ? Surface.Portal
         : Surface.None;
 
