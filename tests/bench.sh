@@ -120,8 +120,9 @@ trap 'log "terminated"; exit 143' TERM
 
 log "starting the cluster: $SILOS silo(s), $GATEWAYS gateway(s), gateway http://127.0.0.1:$GATEWAY_PORT, DATA_DIR $DATA_DIR"
 # One tenant at tens of thousands of requests per second is the point of the single-endpoint scenarios, so the
-# per-tenant token bucket (a policy, default 200 req/s) is switched off; the limiter still runs in the pipeline.
-RateLimits__Default__PermitsPerSecond=0 deploy/local/run.sh >"$OUT/run.log" 2>&1 &
+# per-tenant token bucket (a policy, default 200 req/s) is switched off; the limiter still runs in the pipeline. So is
+# the per-client limit of the token endpoint (default 1/s), for its requests-per-second scenario.
+RateLimits__Default__PermitsPerSecond=0 RateLimits__OAuthClient__PermitsPerSecond=0 deploy/local/run.sh >"$OUT/run.log" 2>&1 &
 RUN_PID=$!
 # Ready = run.sh (still alive) has registered every gateway in $DATA_DIR/pids and each answers /health.
 deadline=$((SECONDS + 300))

@@ -30,8 +30,8 @@
 #   CHAOS_USERS        users per tenant (default 24)      CHAOS_TENANTS   tenants (default 3)
 #   CHAOS_BASE_PORT    base of the port block (default 18000): gateways +80/+81, webhook receiver +90, silo ports +111..,
 #                      silo gateway ports +300.., silo HTTP +700.., Azurite +400/+401/+402
-#   CHAOS_SKIP_BUILD   1 = reuse src/*/bin/Release and tests/Cluster.Benchmarks/bin/Release (e.g. right after tests/run.sh
-#                      built the solution)
+#   CHAOS_SKIP_BUILD   1 = reuse src/*/bin/Release (e.g. right after tests/run.sh built the solution); the receiver
+#                      (tests/Cluster.Benchmarks, which `dotnet test` does not build) is still built when missing
 #   CHAOS_KEEP         1 = keep the temporary DATA_DIR (logs) after a pass
 set -euo pipefail
 
@@ -150,6 +150,14 @@ if [[ "${CHAOS_SKIP_BUILD:-0}" != 1 ]]; then
         die "build of $project failed"
       }
   done
+elif [[ ! -f "tests/Cluster.Benchmarks/bin/$CONFIGURATION/net10.0/Cluster.Benchmarks.dll" ]]; then
+  # `dotnet test` builds only the test projects and what they reference: the receiver is not among them.
+  say "building the webhook receiver ($CONFIGURATION)"
+  dotnet build tests/Cluster.Benchmarks/Cluster.Benchmarks.csproj -c "$CONFIGURATION" --nologo -v q >"$WORK/build-receiver.log" 2>&1 \
+    || {
+      tail -n 30 "$WORK/build-receiver.log" >&2
+      die "build of the webhook receiver failed"
+    }
 fi
 # Copies, so that a rebuild of src/ never swaps DLLs under the running processes (run.sh SKIP_BUILD=1 uses these).
 mkdir -p "$DATA/bin"

@@ -33,6 +33,9 @@ public static class GrainKeys
         return true;
     }
 
+    /// <summary>Key of the one <c>ISigningKeySetGrain</c> of the cluster (OAuth access-token signing keys).</summary>
+    public const string SigningKeySet = "oauth-signing-keys";
+
     /// <summary>A new tenant id: 128 random bits as 32 lowercase hex characters.</summary>
     public static string NewTenantId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 

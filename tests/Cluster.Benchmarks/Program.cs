@@ -207,6 +207,10 @@ await Step("baseline: Azurite raw writes", async () =>
     baselines["storageStateTable"] = await Baselines.RawTableWritesAsync(o.Storage, o.StateTable, o.Connections, Math.Max(userJson.Length, 1000), o.WarmupSeconds, o.DurationSeconds, profiler);
 });
 
+// ------------------------------------------------------------------ OAuth (issue 13; tests/Cluster.Benchmarks/OAuthBench.cs)
+await Step("OAuth: token endpoint; GET /Users/{id} with an access token vs a secret token", async () =>
+    results["oauth"] = await OAuthBench.RunAsync(o, wrk, tenantA, idsA));
+
 // ------------------------------------------------------------------ write scenarios
 await Step("POST /Users (small tenant)", async () =>
     scenarios["postSmall"] = await wrk.RunAsync($"POST /Users (tenant of {o.SmallUsers})", "post.lua", o.GatewayUrl, $"{tenantA.ScimPath}/Users", tenantA.Token, null));

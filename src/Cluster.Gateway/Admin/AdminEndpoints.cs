@@ -1,5 +1,6 @@
 using Cluster.Abstractions;
 using Cluster.Gateway.Auth;
+using Cluster.Gateway.Credentials;
 using Cluster.Gateway.Hosting;
 using Cluster.Gateway.Http;
 using Cluster.Gateway.Querying;
@@ -10,7 +11,8 @@ namespace Cluster.Gateway.Admin;
 
 /// <summary>
 /// The operator's API: create tenants and hand out the provisioning information (Tenant URL + Secret Token),
-/// rotate and revoke tokens. Secrets appear only in the responses that create them.
+/// rotate and revoke tokens and OAuth clients (<see cref="TenantCredentialService"/>). Secrets appear only in the responses
+/// that create them.
 /// </summary>
 public static class AdminEndpoints
 {
@@ -23,6 +25,7 @@ public static class AdminEndpoints
         admin.MapGet("/tenants/{tenantId}", GetTenantAsync);
         admin.MapPost("/tenants/{tenantId}/tokens", IssueTokenAsync);
         admin.MapDelete("/tenants/{tenantId}/tokens/{tokenId}", RevokeTokenAsync);
+        admin.MapOAuthClients();
         admin.MapEventFeed();
         return app;
     }
@@ -68,44 +71,22 @@ public static class AdminEndpoints
             await queries.CountAsync(ResourceKind.User, tenantId)));
     }
 
-    private static async Task<Results<Created<TokenSecret>, ProblemHttpResult>> IssueTokenAsync(
-        string tenantId, IGrainFactory grains, ILogger<CreateTenantRequest> logger)
-    {
-        if (!GrainKeys.IsValidId(tenantId))
+    private static async Task<Results<Created<TokenSecret>, ProblemHttpResult>> IssueTokenAsync(string tenantId, TenantCredentialService credentials) =>
+        await credentials.IssueTokenAsync(tenantId) switch
         {
-            return TenantNotFound();
-        }
+            { Outcome: IssueOutcome.Issued, Credential: { } token } =>
+                TypedResults.Created($"/admin/tenants/{tenantId}/tokens/{token.Id}", new TokenSecret(token.Id, token.Secret, token.CreatedAt)),
+            { Outcome: IssueOutcome.TooMany } => TypedResults.Problem(statusCode: 409, title: "Too many tokens", detail: "Revoke an old token before issuing another."),
+            _ => TenantNotFound(),
+        };
 
-        var tenant = grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId));
-        if (await tenant.GetInfoAsync() is null)
-        {
-            return TenantNotFound();
-        }
-
-        if (await tenant.IssueTokenAsync() is not { } token)
-        {
-            return TypedResults.Problem(statusCode: 409, title: "Too many tokens", detail: "Revoke an old token before issuing another.");
-        }
-
-        GatewayLog.TokenIssued(logger, tenantId, token.Id);
-        return TypedResults.Created($"/admin/tenants/{tenantId}/tokens/{token.Id}", new TokenSecret(token.Id, token.Secret, token.CreatedAt));
-    }
-
-    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeTokenAsync(
-        string tenantId, string tokenId, IGrainFactory grains, TenantCredentialCache credentials, ILogger<CreateTenantRequest> logger)
-    {
-        if (!GrainKeys.IsValidId(tenantId) || !await grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId)).RevokeTokenAsync(tokenId))
-        {
-            return TypedResults.Problem(statusCode: 404, title: "Not found", detail: "No such tenant or token.");
-        }
-
-        credentials.Invalidate(tenantId);
-        GatewayLog.TokenRevoked(logger, tenantId, tokenId);
-        return TypedResults.NoContent();
-    }
+    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeTokenAsync(string tenantId, string tokenId, TenantCredentialService credentials) =>
+        await credentials.RevokeTokenAsync(tenantId, tokenId)
+            ? TypedResults.NoContent()
+            : TypedResults.Problem(statusCode: 404, title: "Not found", detail: "No such tenant or token.");
 
     // A problem+json body (TypedResults.NotFound(problem) would send it as application/json: found by the fuzzing harness).
-    private static ProblemHttpResult TenantNotFound() =>
+    internal static ProblemHttpResult TenantNotFound() =>
         TypedResults.Problem(statusCode: 404, title: "Not found", detail: "No such tenant.");
 }
 

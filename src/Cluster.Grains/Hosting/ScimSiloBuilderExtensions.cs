@@ -49,6 +49,10 @@ public static class ScimSiloBuilderExtensions
         silo.Services.AddSingleton<IPersistentStateFactory, KeyedRowPersistentStateFactory>();
         silo.Services.TryAddSingleton(TimeProvider.System);
         silo.Services.AddScimEvents(configuration);
+
+        // Access-token signing keys (issue 13): the rotation period, validated at start-up.
+        silo.Services.AddOptions<Cluster.Grains.OAuth.SigningKeyOptions>().Bind(configuration.GetSection(Cluster.Grains.OAuth.SigningKeyOptions.SectionName))
+            .ValidateDataAnnotations().ValidateOnStart();
         return silo;
     }
 }
