@@ -26,4 +26,10 @@ internal static partial class GatewayLog
 
     [LoggerMessage(2007, LogLevel.Warning, "Admin API call refused: bad operator key.")]
     public static partial void AdminUnauthorized(ILogger logger);
+
+    [LoggerMessage(2201, LogLevel.Information, "Tenant {TenantId} updated (suspended: {Suspended}).")]
+    public static partial void TenantUpdated(ILogger logger, string tenantId, bool suspended);
+
+    [LoggerMessage(2202, LogLevel.Information, "Tenant {TenantId}: deletion accepted; its credentials are refused from now on.")]
+    public static partial void TenantDeleteAccepted(ILogger logger, string tenantId);
 }

@@ -44,6 +44,13 @@ public static class StorageProbe
     /// <summary>The state last written for the grain with this primary key under <paramref name="stateName"/> (null if none): what storage holds.</summary>
     public static object? LastWrittenState(string key, string stateName) => Written.TryGetValue((key, stateName), out var state) ? state : null;
 
+    /// <summary>
+    /// The (grain key, state name) pairs whose last write through the probe stored something (not a clear), among the keys
+    /// <paramref name="key"/> accepts: what storage holds of them, for tests that erase.
+    /// </summary>
+    public static IReadOnlyList<(string Key, string State)> Holding(Func<string, bool> key) =>
+        [.. Written.Where(w => w.Value is not null && key(w.Key.Key)).Select(w => w.Key).OrderBy(w => w.Key, StringComparer.Ordinal).ThenBy(w => w.State, StringComparer.Ordinal)];
+
     /// <summary>The next <paramref name="times"/> writes of the grain with this primary key throw.</summary>
     public static void FailNextWrites(string key, int times = 1) => Failures[key] = times;
 

@@ -44,6 +44,7 @@ public static class GatewayHostingExtensions
         builder.Services.AddSingleton<FailedAuthenticationLimiter>();
         builder.Services.AddSingleton<TenantCredentialCache>();
         builder.Services.AddSingleton<TenantTokenValidator>();
+        builder.Services.AddSingleton<TenantActivity>();
         builder.Services.AddSingleton<ResourceQueries>();
         builder.AddGatewayAuthentication();
         builder.Services.AddExceptionHandler<ScimExceptionHandler>();
