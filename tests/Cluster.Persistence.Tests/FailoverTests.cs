@@ -150,7 +150,11 @@ public sealed class FailoverTests(ITestOutputHelper output)
         }
     }
 
-    private static async Task AssertTenantAsync(IGrainFactory grains, ResourceQueries queries, string tenantId, List<Outcome> outcomes)
+    /// <summary>
+    /// Every acknowledged write of the tenant in <paramref name="outcomes"/> is there, no userName is held twice, and every index
+    /// lookup and the directory agree with the users (also used by <see cref="OffboardingTests"/> for the tenant that stays).
+    /// </summary>
+    internal static async Task AssertTenantAsync(IGrainFactory grains, ResourceQueries queries, string tenantId, List<Outcome> outcomes)
     {
         var live = new Dictionary<string, JsonObject>(StringComparer.Ordinal);
         foreach (var byUser in outcomes.GroupBy(o => o.Id))
@@ -224,7 +228,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
 
     private static string NormalizedName(string value) => IndexNames.Normalize(value);
 
-    private static string Resource(string userName, string externalId, string displayName) =>
+    internal static string Resource(string userName, string externalId, string displayName) =>
         ResourceNormalizer.Normalize(
             new JsonObject
             {
@@ -235,5 +239,6 @@ public sealed class FailoverTests(ITestOutputHelper output)
             },
             ScimSchemas.UserResource).ToJsonString();
 
-    private sealed record Outcome(string TenantId, string Id, string UserName, string Kind, string? Value, int? Status);
+    /// <summary>One write and its answer: <paramref name="Status"/> null when its outcome is unknown.</summary>
+    internal sealed record Outcome(string TenantId, string Id, string UserName, string Kind, string? Value, int? Status);
 }
