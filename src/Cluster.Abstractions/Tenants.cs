@@ -6,7 +6,7 @@ namespace Cluster.Abstractions;
 /// Key: <see cref="GrainKeys.Tenant"/>.
 /// </summary>
 [Alias("scim.ITenantGrain")]
-public interface ITenantGrain : IGrainWithStringKey
+public partial interface ITenantGrain : IGrainWithStringKey
 {
     /// <summary>Creates the tenant and issues its first token. Returns null when the tenant already exists.</summary>
     [Alias("Create")]

@@ -47,4 +47,10 @@ internal static partial class GatewayLog
 
     [LoggerMessage(2014, LogLevel.Warning, "Access-token signing keys could not be read from the cluster; the keys held are kept.")]
     public static partial void SigningKeysUnavailable(ILogger logger, Exception exception);
+
+    [LoggerMessage(2201, LogLevel.Information, "Tenant {TenantId} updated (suspended: {Suspended}).")]
+    public static partial void TenantUpdated(ILogger logger, string tenantId, bool suspended);
+
+    [LoggerMessage(2202, LogLevel.Information, "Tenant {TenantId}: deletion accepted; its credentials are refused from now on.")]
+    public static partial void TenantDeleteAccepted(ILogger logger, string tenantId);
 }

@@ -45,7 +45,7 @@ public sealed class WebhookCommandsTests(GatewayFactory gateway)
         Assert.Equal("user.created", first.EventType);
         // The receiver has the event before the webhook grain records the attempt (it records the answer): wait for the record.
         var deliveries = await _cli.TableAsync("webhook", "deliveries", tenant.TenantId);
-        for (var waited = 0; !deliveries.Contains(first.EventId, StringComparison.Ordinal) && waited < 100; waited++)
+        for (var waited = 0; !deliveries.Contains(first.EventId!, StringComparison.Ordinal) && waited < 100; waited++)
         {
             await Task.Delay(100);
             deliveries = await _cli.TableAsync("webhook", "deliveries", tenant.TenantId);

@@ -85,7 +85,11 @@ public sealed class FailoverTests(ITestOutputHelper output)
         }
     }
 
-    private static async Task AssertTenantAsync(IGrainFactory grains, ResourceQueries queries, string tenantId, List<Outcome> outcomes)
+    /// <summary>
+    /// Every acknowledged write of the tenant in <paramref name="outcomes"/> is there, no userName is held twice, and every index
+    /// lookup and the directory agree with the users (also used by <see cref="OffboardingTests"/> for the tenant that stays).
+    /// </summary>
+    internal static async Task AssertTenantAsync(IGrainFactory grains, ResourceQueries queries, string tenantId, List<Outcome> outcomes)
     {
         var live = new Dictionary<string, JsonObject>(StringComparer.Ordinal);
         foreach (var byUser in outcomes.GroupBy(o => o.Id))
@@ -159,5 +163,6 @@ public sealed class FailoverTests(ITestOutputHelper output)
 
     private static string NormalizedName(string value) => IndexNames.Normalize(value);
 
-    private sealed record Outcome(string TenantId, string Id, string UserName, string Kind, string? Value, int? Status);
+    /// <summary>One write and its answer: <paramref name="Status"/> null when its outcome is unknown.</summary>
+    internal sealed record Outcome(string TenantId, string Id, string UserName, string Kind, string? Value, int? Status);
 }

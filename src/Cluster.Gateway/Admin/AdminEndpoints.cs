@@ -23,6 +23,7 @@ public static class AdminEndpoints
             .RequireAuthorization(GatewayAuthentication.OperatorPolicy);
         admin.MapPost("/tenants", CreateTenantAsync);
         admin.MapGet("/tenants/{tenantId}", GetTenantAsync);
+        admin.MapTenantLifecycle();
         admin.MapPost("/tenants/{tenantId}/tokens", IssueTokenAsync);
         admin.MapDelete("/tenants/{tenantId}/tokens/{tokenId}", RevokeTokenAsync);
         admin.MapOAuthClients();
@@ -33,10 +34,9 @@ public static class AdminEndpoints
     private static async Task<Results<Created<CreatedTenant>, ProblemHttpResult>> CreateTenantAsync(
         CreateTenantRequest? body, HttpRequest request, IGrainFactory grains, TenantCredentialCache credentials, IOptions<GatewayOptions> options, ILogger<CreateTenantRequest> logger)
     {
-        var name = body?.Name?.Trim();
-        if (string.IsNullOrEmpty(name) || name.Length > 200 || name.Any(char.IsControl))
+        if (TenantLifecycleEndpoints.ValidName(body?.Name) is not { } name)
         {
-            return TypedResults.Problem(statusCode: 400, title: "Invalid tenant name", detail: "'name' is required: 1 to 200 characters, no control characters.");
+            return TenantLifecycleEndpoints.InvalidName();
         }
 
         var tenantId = GrainKeys.NewTenantId();
@@ -54,21 +54,15 @@ public static class AdminEndpoints
         return TypedResults.Created($"/admin/tenants/{tenantId}", created);
     }
 
-    private static async Task<Results<Ok<TenantView>, ProblemHttpResult>> GetTenantAsync(
-        string tenantId, HttpRequest request, IGrainFactory grains, ResourceQueries queries, IOptions<GatewayOptions> options)
+    // The tenant with its counts and last request (O(1) each), or the progress of its deletion until it is gone (issue 13).
+    private static async Task<IResult> GetTenantAsync(string tenantId, HttpRequest request, IGrainFactory grains, IOptions<GatewayOptions> options)
     {
-        if (!GrainKeys.IsValidId(tenantId) || await grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId)).GetInfoAsync() is not { } info)
+        if (!GrainKeys.IsValidId(tenantId) || await grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId)).GetSummaryAsync() is not { } summary)
         {
             return TenantNotFound();
         }
 
-        return TypedResults.Ok(new TenantView(
-            info.TenantId,
-            info.Name,
-            info.CreatedAt,
-            ScimUrls.TenantBase(request, options, tenantId),
-            [.. info.Tokens.Select(t => new TokenView(t.Id, t.CreatedAt))],
-            await queries.CountAsync(ResourceKind.User, tenantId)));
+        return TypedResults.Json(TenantLifecycleEndpoints.View(summary, ScimUrls.TenantBase(request, options, tenantId)));
     }
 
     private static async Task<Results<Created<TokenSecret>, ProblemHttpResult>> IssueTokenAsync(string tenantId, TenantCredentialService credentials) =>
@@ -96,11 +90,6 @@ public sealed record CreateTenantRequest(string? Name);
 /// <summary>A token with its secret: returned once, at creation.</summary>
 public sealed record TokenSecret(string Id, string Secret, DateTimeOffset CreatedAt);
 
-/// <summary>A token without its secret.</summary>
-public sealed record TokenView(string Id, DateTimeOffset CreatedAt);
-
 /// <summary>The provisioning information an admin pastes into Entra: Tenant URL (<c>scimUrl</c>) and Secret Token.</summary>
 public sealed record CreatedTenant(string TenantId, string Name, string ScimUrl, TokenSecret Token);
 
-/// <summary>A tenant without secrets.</summary>
-public sealed record TenantView(string TenantId, string Name, DateTimeOffset CreatedAt, string ScimUrl, IReadOnlyList<TokenView> Tokens, int UserCount);

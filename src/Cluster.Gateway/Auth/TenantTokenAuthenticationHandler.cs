@@ -21,7 +21,8 @@ public sealed class TenantTokenAuthenticationHandler(
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
     TenantTokenValidator validator,
-    ScimInstruments instruments) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
+    ScimInstruments instruments,
+    TenantActivity activity) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     // Why the request failed authentication, for the challenge.
     private TokenCheck? _check;
@@ -43,6 +44,7 @@ public sealed class TenantTokenAuthenticationHandler(
         }
 
         instruments.TenantSeen(tenantId);
+        activity.Note(tenantId);
         return AuthenticateResult.Success(new AuthenticationTicket(
             GatewayAuthentication.TenantPrincipal(tenantId, "token", check.Suspended, Scheme.Name), Scheme.Name));
     }

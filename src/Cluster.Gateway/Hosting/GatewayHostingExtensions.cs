@@ -55,6 +55,7 @@ public static class GatewayHostingExtensions
         builder.Services.AddOptions<OAuthClientLimitOptions>().BindConfiguration(OAuthClientLimitOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<OAuthClientLimiter>();
         builder.Services.AddSingleton<SigningKeyCache>();
+        builder.Services.AddSingleton<TenantActivity>();
         builder.Services.AddSingleton<ResourceQueries>();
         builder.AddGatewayAuthentication();
         builder.Services.AddExceptionHandler<ScimExceptionHandler>();

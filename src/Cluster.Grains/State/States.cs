@@ -171,6 +171,17 @@ public sealed class EventLogState
     /// <summary>True while the tenant has a webhook: it is told when events become readable.</summary>
     [Id(6), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool Subscribed { get; set; }
+
+    /// <summary>
+    /// Users that exist: every <c>user.created</c> minus every <c>user.deleted</c> of the commits resolved as committed (each
+    /// added once, in the write that drops its commit from <see cref="Prepared"/>). Not written when 0.
+    /// </summary>
+    [Id(7), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public long Users { get; set; }
+
+    /// <summary>Groups that exist, counted as <see cref="Users"/>.</summary>
+    [Id(8), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public long Groups { get; set; }
 }
 
 /// <summary>A stored event (see <c>ScimEvent</c>).</summary>
@@ -213,6 +224,14 @@ public sealed class PreparedCommit
     [Id(5)] public int Count { get; set; }
 
     [Id(6)] public DateTimeOffset PreparedAt { get; set; }
+
+    /// <summary>What the commit changes the user count by (its <c>user.created</c> minus its <c>user.deleted</c> events); not written when 0.</summary>
+    [Id(7), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int Users { get; set; }
+
+    /// <summary>What the commit changes the group count by; not written when 0.</summary>
+    [Id(8), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int Groups { get; set; }
 }
 
 /// <summary>An inclusive range of sequence numbers.</summary>

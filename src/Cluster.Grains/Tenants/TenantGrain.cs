@@ -6,9 +6,14 @@ using Cluster.Grains.State;
 namespace Cluster.Grains.Tenants;
 
 /// <summary>Holds a tenant's profile and its bearer tokens (hashes only).</summary>
-public sealed class TenantGrain(
+public sealed partial class TenantGrain(
     [PersistentState("tenant", StorageNames.Default)] IPersistentState<TenantState> state,
-    TimeProvider time) : Grain, ITenantGrain
+    TimeProvider time,
+    [PersistentState("lifecycle", StorageNames.Default)] IPersistentState<TenantLifecycleState> lifecycle,
+    ITenantStorageSweeper sweeper,
+    IReminderTable reminders,
+    Microsoft.Extensions.Options.IOptions<TenantsOptions> tenantsOptions,
+    ILogger<TenantGrain> logger) : Grain, ITenantGrain, IRemindable
 {
     private readonly CommittedState<TenantState> _state = new(state);
 
@@ -28,6 +33,7 @@ public sealed class TenantGrain(
         }
 
         var (record, token) = NewToken();
+        await Registry.AddAsync(TenantListingKey.For(TenantId, name)); // listed before it exists: a crash leaves a key the listing reconciles
         await _state.CommitAsync(new TenantState { Name = name, CreatedAt = time.GetUtcNow(), Tokens = [record] }, this);
         return token;
     }
@@ -92,7 +98,7 @@ public sealed class TenantGrain(
         var next = new TenantState { Name = name ?? current.Name, CreatedAt = current.CreatedAt, Tokens = current.Tokens, Suspended = suspended ?? current.Suspended, OAuthClients = current.OAuthClients };
         if (next.Name != current.Name || next.Suspended != current.Suspended)
         {
-            await _state.CommitAsync(next, this);
+            await CommitRenamingAsync(current, next);
         }
 
         return Info();
