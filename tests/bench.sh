@@ -21,9 +21,11 @@
 #   BENCH_RESTART_TENANTS (20/2) BENCH_RESTART_USERS (50/10)   Entra cycle while a silo is killed + restarted
 #   BENCH_TENANTS (100000/20)                   tenants created for the tenant-scale scenario
 #   BENCH_ACTIVE_USERS (10000/100)              users activated for the memory-per-user scenario
+#   BENCH_WEBHOOK_RATE (100/20) BENCH_LATENCY_TENANTS (10/2)   webhook latency: PATCH/s (open loop) over that many tenants
+#   BENCH_REDELIVER_EVENTS (10000/200)          delivery throughput of one tenant: its last this many events again
 #   BENCH_PORT_BASE (26000)                     ports used (all must be free): +80.. gateway(s), +180/+181 tool
-#                                               baselines, +200..+202 Azurite, +300.. silos, +400.. silo gateways,
-#                                               +500.. silo HTTP
+#                                               baselines, +182 webhook receiver, +200..+202 Azurite, +300.. silos,
+#                                               +400.. silo gateways, +500.. silo HTTP
 #   BENCH_KEEP_DATA (0)                         1 = keep the temp DATA_DIR (Azurite data, logs)
 #   AZURITE_IN_MEMORY (0)                       1 = Azurite keeps its data in memory only (use it for the 100,000
 #                                               sizes: its disk store rewrites its whole file every 5 s)
@@ -40,7 +42,7 @@ SMOKE=0
 case "${1:-}" in
   --smoke) SMOKE=1 ;;
   "") ;;
-  -h | --help) sed -n '2,31p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,34p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) die "unknown argument '$1' (usage: tests/bench.sh [--smoke])" ;;
 esac
 
@@ -51,12 +53,14 @@ ENTRA_T=${BENCH_ENTRA_TENANTS:-${d[4]}} ENTRA_U=${BENCH_ENTRA_USERS:-${d[5]}}
 RESTART_T=${BENCH_RESTART_TENANTS:-${d[6]}} RESTART_U=${BENCH_RESTART_USERS:-${d[7]}}
 TENANTS=${BENCH_TENANTS:-${d[8]}} ACTIVE=${BENCH_ACTIVE_USERS:-${d[9]}}
 ROUNDS=${BENCH_ROUNDS:-${d[10]}}
+if ((SMOKE)); then w=(20 2 200); else w=(100 10 10000); fi
+WEBHOOK_RATE=${BENCH_WEBHOOK_RATE:-${w[0]}} LATENCY_TENANTS=${BENCH_LATENCY_TENANTS:-${w[1]}} REDELIVER=${BENCH_REDELIVER_EVENTS:-${w[2]}}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
 P=${BENCH_PORT_BASE:-26000}
 export SILOS=${BENCH_SILOS:-2} GATEWAYS=${BENCH_GATEWAYS:-1}
 export GATEWAY_PORT=$((P + 80)) SILO_PORT=$((P + 300)) SILO_GATEWAY_PORT=$((P + 400)) SILO_HTTP_PORT=$((P + 500))
 export AZURITE_BLOB_PORT=$((P + 200)) AZURITE_QUEUE_PORT=$((P + 201)) AZURITE_TABLE_PORT=$((P + 202))
-for port in $((P + 180)) $((P + 181)) $(seq "$GATEWAY_PORT" $((GATEWAY_PORT + GATEWAYS - 1))); do
+for port in $((P + 180)) $((P + 181)) $((P + 182)) $(seq "$GATEWAY_PORT" $((GATEWAY_PORT + GATEWAYS - 1))); do
   ! port_in_use "$port" || die "port $port is in use (another run?); choose other ports with BENCH_PORT_BASE"
 done
 
@@ -116,8 +120,9 @@ trap 'log "terminated"; exit 143' TERM
 
 log "starting the cluster: $SILOS silo(s), $GATEWAYS gateway(s), gateway http://127.0.0.1:$GATEWAY_PORT, DATA_DIR $DATA_DIR"
 # One tenant at tens of thousands of requests per second is the point of the single-endpoint scenarios, so the
-# per-tenant token bucket (a policy, default 200 req/s) is switched off; the limiter still runs in the pipeline.
-RateLimits__Default__PermitsPerSecond=0 deploy/local/run.sh >"$OUT/run.log" 2>&1 &
+# per-tenant token bucket (a policy, default 200 req/s) is switched off; the limiter still runs in the pipeline. So is
+# the per-client limit of the token endpoint (default 1/s), for its requests-per-second scenario.
+RateLimits__Default__PermitsPerSecond=0 RateLimits__OAuthClient__PermitsPerSecond=0 deploy/local/run.sh >"$OUT/run.log" 2>&1 &
 RUN_PID=$!
 # Ready = run.sh (still alive) has registered every gateway in $DATA_DIR/pids and each answers /health.
 deadline=$((SECONDS + 300))
@@ -138,7 +143,8 @@ args=(--gateway "http://127.0.0.1:$GATEWAY_PORT" --admin-key "$ADMIN_API_KEY" --
   --out "$OUT" --lua-dir "$ROOT/tests/bench" --connections "$CONNECTIONS" --warmup "$WARMUP" --duration "$DURATION"
   --small-users "$SMALL" --large-users "$LARGE" --entra-tenants "$ENTRA_T" --entra-users "$ENTRA_U"
   --restart-tenants "$RESTART_T" --restart-users "$RESTART_U" --tenants "$TENANTS" --active-users "$ACTIVE"
-  --port-base $((P + 180)) --rounds "$ROUNDS")
+  --port-base $((P + 180)) --rounds "$ROUNDS"
+  --webhook-rate "$WEBHOOK_RATE" --latency-tenants "$LATENCY_TENANTS" --redeliver-events "$REDELIVER")
 ((SMOKE)) && args+=(--smoke)
 bench_rc=0
 # The baselines (bare Kestrel, bare grain call) run in the tool's process: same thread-pool setting as the cluster.

@@ -9,7 +9,14 @@
 # Afterwards it checks through the SCIM API: every acknowledged create is readable with its acknowledged content,
 # a filter on each userName finds exactly one user (none for deleted ones), no userName is listed twice, deleted
 # users are 404; every acknowledged member add/remove holds, GET /Groups/{id} members and GET /Users/{id} groups agree
-# both ways (no deleted user is a member), and a displayName filter finds exactly its group. It prints what it verified and a last line "chaos: PASS ..." or "chaos: FAIL ...", stops the
+# both ways (no deleted user is a member), and a displayName filter finds exactly its group.
+# Events (issue 12): every tenant has a webhook pointing at a local receiver (`Cluster.Benchmarks receive`, a bare
+# Kestrel on 127.0.0.1 that records each delivery's tenant and Scim-Event-Id). Afterwards each tenant's feed
+# (GET /admin/tenants/{id}/events) must tell exactly the acknowledged effective changes, each once and in order per
+# resource (user.created/updated/deactivated/deleted per user, group.member_added/removed per group and member, the
+# member removals of a deleted user included), sequences increasing and ids unique, and the receiver must have got every
+# feed event, nothing else, each tenant's first deliveries in sequence order.
+# It prints what it verified and a last line "chaos: PASS ..." or "chaos: FAIL ...", stops the
 # cluster (SIGTERM to run.sh, after the processes it restarted itself) and leaves no process behind.
 #
 # Restarting by hand: before killing a process the script reads its working directory, command line and complete
@@ -17,12 +24,14 @@
 # exactly that environment (env -i), in its own session, logging to $DATA_DIR/logs/<role>-<port>-restart.log.
 # run.sh does not track restarted processes, so this script stops them itself, before stopping run.sh.
 #
-# Usage: tests/chaos.sh            (bash, curl and coreutils only; builds the hosts in Release unless CHAOS_SKIP_BUILD=1)
+# Usage: tests/chaos.sh            (bash, curl, coreutils and awk; builds the hosts and the receiver (tests/Cluster.Benchmarks)
+#                                   in Release unless CHAOS_SKIP_BUILD=1)
 # Environment (optional):
 #   CHAOS_USERS        users per tenant (default 24)      CHAOS_TENANTS   tenants (default 3)
-#   CHAOS_BASE_PORT    base of the port block (default 18000): gateways +80/+81, silo ports +111.., silo gateway
-#                      ports +300.., silo HTTP +700.., Azurite +400/+401/+402
-#   CHAOS_SKIP_BUILD   1 = reuse src/*/bin/Release (e.g. right after tests/run.sh built the solution)
+#   CHAOS_BASE_PORT    base of the port block (default 18000): gateways +80/+81, webhook receiver +90, silo ports +111..,
+#                      silo gateway ports +300.., silo HTTP +700.., Azurite +400/+401/+402
+#   CHAOS_SKIP_BUILD   1 = reuse src/*/bin/Release (e.g. right after tests/run.sh built the solution); the receiver
+#                      (tests/Cluster.Benchmarks, which `dotnet test` does not build) is still built when missing
 #   CHAOS_KEEP         1 = keep the temporary DATA_DIR (logs) after a pass
 set -euo pipefail
 
@@ -37,6 +46,7 @@ TENANTS=${CHAOS_TENANTS:-3}
 BASE=${CHAOS_BASE_PORT:-18000}
 CONFIGURATION=Release
 GW_PORT=$((BASE + 80))
+HOOK_PORT=$((BASE + 90))
 SILO_PORT_BASE=$((BASE + 111))
 SILO_GW_BASE=$((BASE + 300))
 SILO_HTTP_BASE=$((BASE + 700))
@@ -53,6 +63,7 @@ DATA="$WORK/data"
 STATE="$WORK/state"
 mkdir -p "$DATA" "$STATE"
 RUN_PID=""
+HOOK_PID="" # the webhook receiver
 RESTARTED=() # pids started by this script
 WORKERS=()
 FAILURES=()
@@ -92,6 +103,8 @@ stop_everything() {
       [[ "$pid" =~ ^[0-9]+$ ]] && pid_alive "$pid" && kill -KILL "$pid" 2>/dev/null || true
     done <"$DATA/pids"
   fi
+  # The webhook receiver last: nothing may deliver to it any more.
+  if [[ -n "$HOOK_PID" ]] && pid_alive "$HOOK_PID"; then stop_pid "$HOOK_PID" 10; fi
 }
 
 declare -A RESTART_ROLE=()
@@ -121,7 +134,7 @@ trap 'say terminated; exit 143' TERM
 # ---------------------------------------------------------------------------------------------
 # Build and start the cluster.
 
-for port in "$GW_PORT" $((GW_PORT + 1)) "$AZ_BLOB" "$AZ_QUEUE" "$AZ_TABLE" \
+for port in "$GW_PORT" $((GW_PORT + 1)) "$HOOK_PORT" "$AZ_BLOB" "$AZ_QUEUE" "$AZ_TABLE" \
   "$SILO_PORT_BASE" $((SILO_PORT_BASE + 1)) $((SILO_PORT_BASE + 2)) \
   "$SILO_GW_BASE" $((SILO_GW_BASE + 1)) $((SILO_GW_BASE + 2)) \
   "$SILO_HTTP_BASE" $((SILO_HTTP_BASE + 1)) $((SILO_HTTP_BASE + 2)); do
@@ -129,19 +142,39 @@ for port in "$GW_PORT" $((GW_PORT + 1)) "$AZ_BLOB" "$AZ_QUEUE" "$AZ_TABLE" \
 done
 
 if [[ "${CHAOS_SKIP_BUILD:-0}" != 1 ]]; then
-  say "building silo and gateway ($CONFIGURATION)"
-  for project in Cluster.Silo Cluster.Gateway; do
-    dotnet build "src/$project/$project.csproj" -c "$CONFIGURATION" --nologo -v q >"$WORK/build-$project.log" 2>&1 \
+  say "building silo, gateway and the webhook receiver ($CONFIGURATION)"
+  for project in src/Cluster.Silo/Cluster.Silo.csproj src/Cluster.Gateway/Cluster.Gateway.csproj tests/Cluster.Benchmarks/Cluster.Benchmarks.csproj; do
+    dotnet build "$project" -c "$CONFIGURATION" --nologo -v q >"$WORK/build-$(basename "$project").log" 2>&1 \
       || {
-        tail -n 30 "$WORK/build-$project.log" >&2
+        tail -n 30 "$WORK/build-$(basename "$project").log" >&2
         die "build of $project failed"
       }
   done
+elif [[ ! -f "tests/Cluster.Benchmarks/bin/$CONFIGURATION/net10.0/Cluster.Benchmarks.dll" ]]; then
+  # `dotnet test` builds only the test projects and what they reference: the receiver is not among them.
+  say "building the webhook receiver ($CONFIGURATION)"
+  dotnet build tests/Cluster.Benchmarks/Cluster.Benchmarks.csproj -c "$CONFIGURATION" --nologo -v q >"$WORK/build-receiver.log" 2>&1 \
+    || {
+      tail -n 30 "$WORK/build-receiver.log" >&2
+      die "build of the webhook receiver failed"
+    }
 fi
 # Copies, so that a rebuild of src/ never swaps DLLs under the running processes (run.sh SKIP_BUILD=1 uses these).
 mkdir -p "$DATA/bin"
 cp -R "src/Cluster.Silo/bin/$CONFIGURATION/net10.0" "$DATA/bin/silo"
 cp -R "src/Cluster.Gateway/bin/$CONFIGURATION/net10.0" "$DATA/bin/gateway"
+cp -R "tests/Cluster.Benchmarks/bin/$CONFIGURATION/net10.0" "$DATA/bin/receiver"
+
+# The webhook receiver: one line "tenantId eventId" per delivery, in arrival order.
+DELIVERIES="$STATE/deliveries"
+: >"$DELIVERIES"
+$(_detach_cmd) dotnet "$DATA/bin/receiver/Cluster.Benchmarks.dll" receive --port "$HOOK_PORT" --out "$DELIVERIES" \
+  </dev/null >"$WORK/receiver.log" 2>&1 &
+HOOK_PID=$!
+wait_for_port "$HOOK_PORT" 60 "$HOOK_PID" || {
+  tail -n 20 "$WORK/receiver.log" >&2
+  die "the webhook receiver did not start"
+}
 
 say "starting 3 silos + 2 gateways (run.sh, DATA_DIR=$DATA)"
 SILOS=3 GATEWAYS=2 GATEWAY_PORT=$GW_PORT SILO_PORT=$SILO_PORT_BASE SILO_GATEWAY_PORT=$SILO_GW_BASE \
@@ -212,8 +245,12 @@ for ((t = 0; t < TENANTS; t++)); do
   TENANT_ID[t]="$(json_str tenantId <<<"$body")"
   TENANT_TOKEN[t]="$(json_str secret <<<"$body")"
   [[ -n "${TENANT_ID[t]}" && -n "${TENANT_TOKEN[t]}" ]] || die "tenant creation failed: $body"
+  code="$(curl -s -o "$WORK/webhook-$t" -w '%{http_code}' --max-time 30 -X PUT "${GATEWAYS[0]}/admin/tenants/${TENANT_ID[t]}/webhook" \
+    -H "Authorization: Bearer $ADMIN_KEY" -H 'Content-Type: application/json' \
+    -d "{\"url\":\"http://127.0.0.1:$HOOK_PORT/t/${TENANT_ID[t]}\"}" || true)"
+  [[ "$code" == 200 ]] || die "setting the webhook answered $code: $(cat "$WORK/webhook-$t")"
 done
-say "created $TENANTS tenants"
+say "created $TENANTS tenants, each with a webhook to the receiver on 127.0.0.1:$HOOK_PORT"
 
 # Two groups per tenant (Entra: match by displayName, then create), one through each gateway.
 PATCH_OP='urn:ietf:params:scim:api:messages:2.0:PatchOp'
@@ -599,6 +636,109 @@ for ((t = 0; t < TENANTS; t++)); do
   unset NAME DISPLAY GONE MEMBER USER_GROUPS
 done
 
+# ---------------------------------------------------------------------------------------------
+# Events (issue 12): each tenant's feed against its ledger, and the webhook receiver against the feeds.
+
+# feed_events T: every readable event of tenant T, one line each: "sequence id type key detail". The key is the user id
+# (user events), the group id (group.created) or "groupId/memberId" (member events); the detail is the displayName of
+# user.created/updated (spaces as _), else "-".
+feed_events() {
+  local t=$1 after="" body
+  while :; do
+    body="$(curl -s --max-time 30 -H "Authorization: Bearer $ADMIN_KEY" \
+      "${GATEWAYS[0]}/admin/tenants/${TENANT_ID[$t]}/events?limit=1000${after:+&after=$after}")" || return 1
+    [[ "$body" == *'"nextCursor"'* ]] || return 1
+    # One event per line: each starts with {"id":"<32 hex>","tenantId" (the "id" inside "data" is followed by other keys).
+    sed 's/{"id":"[0-9a-f]\{32\}","tenantId"/\n&/g' <<<"$body" | awk '
+      function field(name) { return match($0, "\"" name "\":\"[^\"]*\"") ? substr($0, RSTART + length(name) + 4, RLENGTH - length(name) - 5) : "" }
+      function number(name) { return match($0, "\"" name "\":[0-9]+") ? substr($0, RSTART + length(name) + 3, RLENGTH - length(name) - 3) : "" }
+      NR > 1 {
+        type = field("type"); key = field("resourceId"); detail = "-"
+        if (type ~ /^group\.member_/) key = key "/" field("memberId")
+        if (type == "user.created" || type == "user.updated") { detail = field("displayName"); gsub(/ /, "_", detail) }
+        print number("sequence"), field("id"), type, key, detail
+      }'
+    [[ "$body" == *'"hasMore":true'* ]] || return 0
+    after="$(json_str nextCursor <<<"$body")"
+  done
+}
+
+# expected_events T: the acknowledged effective changes of tenant T (its groups' creation, then its ledger: each user's
+# lines are in order in its worker's acks file), one line each: "key type detail". A member add or remove that changes
+# nothing (already a member, or not one) tells nothing; a deleted user leaves the groups it was in.
+expected_events() {
+  local t=$1
+  awk -v groups="${GROUP_ID[t * 2]} ${GROUP_ID[t * 2 + 1]}" '
+    BEGIN { n = split(groups, g, " "); for (i = 1; i <= n; i++) print g[i], "group.created", "-" }
+    $1 == "CREATED" { print $2, "user.created", "v0_" $5 }
+    $1 == "PATCHED" { v = $3; for (i = 4; i <= NF; i++) v = v "_" $i; print $2, "user.updated", v }
+    $1 == "DISABLED" { print $2, "user.deactivated", "-" }
+    $1 == "ADDED" && !member[$2 "/" $3] { member[$2 "/" $3] = 1; print $2 "/" $3, "group.member_added", "-" }
+    $1 == "REMOVED" && member[$2 "/" $3] { member[$2 "/" $3] = 0; print $2 "/" $3, "group.member_removed", "-" }
+    $1 == "DELETED" {
+      for (k in member) if (member[k] && substr(k, length(k) - length($2)) == "/" $2) { member[k] = 0; print k, "group.member_removed", "-" }
+      print $2, "user.deleted", "-"
+    }' "$STATE/all-acks-$t"
+}
+
+# check_feed T: one line per problem of tenant T's feed.
+check_feed() {
+  local t=$1
+  feed_events "$t" >"$STATE/feed-$t" || {
+    echo "the feed could not be read"
+    return 0
+  }
+  expected_events "$t" >"$STATE/expected-$t"
+  awk 'FNR == NR { want[$1] = want[$1] " | " $2 " " $3; next }
+    {
+      if (seen[$2]++) print "event id " $2 " appears twice"
+      if ($1 + 0 <= last + 0) print "sequence " $1 " follows " last
+      last = $1
+      got[$4] = got[$4] " | " $3 " " $5
+    }
+    END {
+      for (k in want) {
+        if (got[k] == want[k]) continue
+        print k ": acknowledged" want[k] "; the feed has" (k in got ? got[k] : " nothing")
+      }
+      for (k in got) if (!(k in want)) print k ": the feed has" got[k] " with no acknowledged change behind it"
+    }' "$STATE/expected-$t" "$STATE/feed-$t"
+}
+
+# check_deliveries T: every event of tenant T's feed reached the receiver, nothing else did, first deliveries in order.
+check_deliveries() {
+  local t=$1
+  awk -v tenant="${TENANT_ID[$t]}" 'FNR == NR { seq[$2] = $1 + 0; next }
+    $1 == tenant {
+      if (!($2 in seq)) { if (!stray[$2]++) print "delivered " $2 ", which is not in the feed"; next }
+      if (!($2 in got)) { got[$2] = 1; if (seq[$2] <= last) print "event " seq[$2] " first delivered after " last; last = seq[$2] }
+    }
+    END { for (id in seq) if (!(id in got)) print "event " seq[id] " (" id ") was never delivered" }' "$STATE/feed-$t" "$DELIVERIES"
+}
+
+# Commits prepared when a silo died are resolved within seconds (the log asks the resource) and webhooks catch up:
+# check until nothing is wrong, for at most 90 s, then report what is left.
+say "checking the event feeds against the ledger, and the webhook receiver against the feeds"
+deadline=$((SECONDS + 90))
+while :; do
+  wrong=0
+  for ((t = 0; t < TENANTS; t++)); do
+    check_feed "$t" >"$STATE/feed-problems-$t"
+    check_deliveries "$t" >"$STATE/delivery-problems-$t"
+    if [[ -s "$STATE/feed-problems-$t" || -s "$STATE/delivery-problems-$t" ]]; then wrong=1; fi
+  done
+  ((wrong == 0 || SECONDS >= deadline)) && break
+  sleep 2
+done
+feed_total=0
+for ((t = 0; t < TENANTS; t++)); do
+  feed_total=$((feed_total + $(wc -l <"$STATE/feed-$t")))
+  while read -r line; do fail "tenant $t: event feed: $line"; done <"$STATE/feed-problems-$t"
+  while read -r line; do fail "tenant $t: webhook: $line"; done <"$STATE/delivery-problems-$t"
+done
+deliveries_total=$(wc -l <"$DELIVERIES")
+say "verified: the $TENANTS feeds hold $feed_total events, exactly the acknowledged effective changes in order per resource; the receiver got every one ($deliveries_total deliveries, $((deliveries_total - feed_total)) repeated)"
+
 drain_total=$(cat "$STATE"/stats-* | awk '$1 == "drain"' | wc -l)
 drain_5xx=$(cat "$STATE"/stats-* | awk '$1 == "drain" && ($2 ~ /^5/ || $2 == "000")' | wc -l)
 kill_5xx=$(cat "$STATE"/stats-* | awk '$1 == "kill" && ($2 ~ /^5/ || $2 == "000")' | wc -l)
@@ -622,4 +762,4 @@ if ((${#FAILURES[@]})); then
   echo "chaos: FAIL (${#FAILURES[@]} problem(s); first: ${FAILURES[0]})"
   exit 1
 fi
-echo "chaos: PASS ($created creates, $patched patches, $deleted deletes, $member_acks member changes over 3 silos/2 gateways; SIGTERM drain: 0 failed of $drain_total; kill -9: 5xx for ${FAILOVER} s without client retry, no acknowledged write lost)"
+echo "chaos: PASS ($created creates, $patched patches, $deleted deletes, $member_acks member changes over 3 silos/2 gateways; SIGTERM drain: 0 failed of $drain_total; kill -9: 5xx for ${FAILOVER} s without client retry, no acknowledged write lost; $feed_total events, each acknowledged change told once and delivered)"

@@ -128,6 +128,21 @@ public interface IEventLogGrain : IGrainWithStringKey
     /// <summary>The feed's bounds (for the admin API, metrics and the webhook).</summary>
     [Alias("Info"), AlwaysInterleave]
     Task<EventLogInfo> GetInfoAsync();
+
+    /// <summary>
+    /// How many users and groups the tenant has: every committed <c>*.created</c> minus every committed <c>*.deleted</c>,
+    /// counted once, when its commit is confirmed or resolved as committed (a discarded commit never counts). O(1).
+    /// </summary>
+    [Alias("Counts"), AlwaysInterleave]
+    Task<ResourceCounts> GetCountsAsync();
+
+    /// <summary>
+    /// Offboarding only (the tenant is being erased, its webhook already deleted): stops the log's timers (resolution,
+    /// retention, webhook notices) and deactivates, so nothing of it writes again unless a resource prepares a new commit; its
+    /// rows are erased by the sweep that follows.
+    /// </summary>
+    [Alias("Halt")]
+    Task HaltAsync();
 }
 
 /// <summary>A page of the feed.</summary>
@@ -153,6 +168,12 @@ public sealed record EventLogInfo(
     [property: Id(1)] long Readable,
     [property: Id(2)] long Next,
     [property: Id(3)] DateTimeOffset? OldestUnresolvedAt);
+
+/// <summary>A tenant's user and group counts (<see cref="IEventLogGrain.GetCountsAsync"/>).</summary>
+[GenerateSerializer, Immutable, Alias("scim.ResourceCounts")]
+public sealed record ResourceCounts(
+    [property: Id(0)] long Users,
+    [property: Id(1)] long Groups);
 
 /// <summary>One page of a tenant's feed: the events of a fixed range of sequence numbers. Key: <see cref="GrainKeys.EventPage"/>.</summary>
 [Alias("scim.IEventPageGrain")]

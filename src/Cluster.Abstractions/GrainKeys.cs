@@ -33,6 +33,12 @@ public static class GrainKeys
         return true;
     }
 
+    /// <summary>
+    /// Key of the one <c>ISigningKeySetGrain</c> of the cluster (OAuth access-token signing keys): cluster-wide, so it starts
+    /// with <see cref="ClusterWidePrefix"/>.
+    /// </summary>
+    public const string SigningKeySet = "~oauth-signing-keys";
+
     /// <summary>A new tenant id: 128 random bits as 32 lowercase hex characters.</summary>
     public static string NewTenantId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 
@@ -86,6 +92,44 @@ public static class GrainKeys
         ArgumentOutOfRangeException.ThrowIfNegative(page);
         return string.Concat(Check(tenantId, nameof(tenantId)), "/events/", page.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
+
+    /// <summary>
+    /// First character of every key of a cluster-wide grain (one that belongs to no tenant, e.g. the tenant registry). No
+    /// tenant id can hold it (<see cref="IsValidId"/>), so such a key is never a tenant's key nor starts with
+    /// <c>{tenantId}/</c>: nothing that works on a tenant's key prefix (offboarding's erase) can reach it.
+    /// </summary>
+    public const char ClusterWidePrefix = '~';
+
+    /// <summary>The name of the tenant registry the tenant grains keep (<see cref="TenantRegistry"/>).</summary>
+    public const string TenantRegistryName = "tenants";
+
+    /// <summary>
+    /// The key of the root of a tenant registry (the sorted list of tenants for listing): <c>~tenants</c> for the one the
+    /// tenant grains keep; tests name a private one.
+    /// </summary>
+    public static string TenantRegistry(string name = TenantRegistryName) => ClusterWidePrefix + Check(name, nameof(name));
+
+    /// <summary>The key of bucket <paramref name="bucket"/> of the tenant registry whose root key is <paramref name="registryKey"/>: <c>~tenants/{bucket}</c>.</summary>
+    public static string TenantRegistryBucket(string registryKey, int bucket)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(bucket);
+        if (!IsClusterWide(registryKey) || !IsValidId(registryKey[1..]))
+        {
+            throw new ArgumentException($"'{registryKey}' is not a tenant registry key.", nameof(registryKey));
+        }
+
+        return string.Concat(registryKey, "/", bucket.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>True when <paramref name="key"/> is the key of a cluster-wide grain (<see cref="ClusterWidePrefix"/>).</summary>
+    public static bool IsClusterWide(string key) => key.Length > 0 && key[0] == ClusterWidePrefix;
+
+    /// <summary>
+    /// True when <paramref name="key"/> is a key of one of <paramref name="tenantId"/>'s resources or data (<c>{tenantId}/…</c>),
+    /// not the tenant grain's own key.
+    /// </summary>
+    public static bool IsOfTenant(string key, string tenantId) =>
+        key.Length > tenantId.Length + 1 && key[tenantId.Length] == Separator && key.StartsWith(tenantId, StringComparison.Ordinal);
 
     /// <summary>The member partition of a member id.</summary>
     public static int GroupMemberPartitionOf(string memberId) => (int)(HashOf(memberId) % GroupMemberPartitions);

@@ -47,6 +47,14 @@ public interface IGroupGrain : IIndexedResourceGrain, IGroupMemberGrain
     /// </summary>
     [Alias("RepairGroupMember"), OneWay]
     Task RepairGroupMemberAsync(string memberGroupId);
+
+    /// <summary>
+    /// Offboarding only (the tenant is being erased): stops the group's background work (the steps of a large change or of a
+    /// delete, and their reminder) and forgets the group's rows — its change chunks, index entries and member partitions, then
+    /// its own — so no later activation resumes that work; deactivates.
+    /// </summary>
+    [Alias("Halt")]
+    Task HaltAsync();
 }
 
 /// <summary>What a group member is: a user or a group (RFC 7643 §4.2 <c>members.type</c>).</summary>

@@ -6,7 +6,7 @@ namespace Cluster.Abstractions;
 /// Key: <see cref="GrainKeys.Tenant"/>.
 /// </summary>
 [Alias("scim.ITenantGrain")]
-public interface ITenantGrain : IGrainWithStringKey
+public partial interface ITenantGrain : IGrainWithStringKey
 {
     /// <summary>Creates the tenant and issues its first token. Returns null when the tenant already exists.</summary>
     [Alias("Create")]
@@ -35,6 +35,36 @@ public interface ITenantGrain : IGrainWithStringKey
     /// <summary>What a gateway needs to check bearer tokens in memory: the hashes of the valid tokens.</summary>
     [Alias("GetCredentials")]
     Task<TenantCredentials> GetCredentialsAsync();
+
+    /// <summary>
+    /// Creates an OAuth client (issue 13) with its first secret, valid for <paramref name="secretLifetime"/>. The secret is
+    /// returned once and stored as its SHA-256.
+    /// </summary>
+    [Alias("CreateOAuthClient")]
+    Task<OAuthClientResult> CreateOAuthClientAsync(TimeSpan secretLifetime);
+
+    /// <summary>Adds a secret to a client, for rotation: its other secrets stay valid; at most <see cref="ClientSecrets.MaxActive"/> active.</summary>
+    [Alias("AddClientSecret")]
+    Task<OAuthClientResult> AddClientSecretAsync(string clientId, TimeSpan secretLifetime);
+
+    /// <summary>Revokes (removes) one secret: it yields no new access token from this call on. False when there is no such secret.</summary>
+    [Alias("RevokeClientSecret")]
+    Task<bool> RevokeClientSecretAsync(string clientId, string secretId);
+
+    /// <summary>
+    /// Revokes a client: it yields no new access token, and the access tokens it holds fail on every gateway within
+    /// <c>Gateway:TokenCacheSeconds</c>. False when there is no such client.
+    /// </summary>
+    [Alias("RevokeOAuthClient")]
+    Task<bool> RevokeOAuthClientAsync(string clientId);
+
+    /// <summary>The tenant's OAuth clients and their active secrets' metadata (no secrets); null when the tenant does not exist.</summary>
+    [Alias("GetOAuthClients")]
+    Task<IReadOnlyList<OAuthClientInfo>?> GetOAuthClientsAsync();
+
+    /// <summary>Checks a presented client secret (as its SHA-256) in constant time against the client's active secrets.</summary>
+    [Alias("VerifyClientSecret")]
+    Task<ClientCheck> VerifyClientSecretAsync(string clientId, byte[] secretHash);
 }
 
 /// <summary>A token as issued: the secret is shown once and never stored.</summary>
@@ -61,13 +91,19 @@ public sealed record TenantInfo(
 
 /// <summary>
 /// What a gateway needs to authenticate a tenant's requests in memory: the SHA-256 hashes of its valid tokens (empty when
-/// the tenant does not exist), and whether it is suspended (its credentials still authenticate; its SCIM calls get 403).
+/// the tenant does not exist), whether it is suspended (its credentials still authenticate; its SCIM calls get 403), and
+/// the ids of its active OAuth clients (an access token is accepted only while its client is among them).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("scim.TenantCredentials")]
 public sealed record TenantCredentials(
     [property: Id(0)] bool Exists,
     [property: Id(1)] IReadOnlyList<byte[]> TokenHashes,
-    [property: Id(2)] bool Suspended = false);
+    [property: Id(2)] bool Suspended = false,
+    [property: Id(10)] IReadOnlyList<string>? OAuthClientIds = null)
+{
+    /// <summary>True when <paramref name="clientId"/> is an active OAuth client of this tenant.</summary>
+    public bool HasOAuthClient(string clientId) => OAuthClientIds is { } ids && ids.Contains(clientId, StringComparer.Ordinal);
+}
 
 /// <summary>
 /// A tenant's access to the customer portal (issue 14): its setup links. A link's secret is shown once, in the URL the

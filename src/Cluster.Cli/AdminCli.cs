@@ -45,13 +45,14 @@ internal sealed class AdminCli(HttpMessageHandler? handler)
     /// <summary>The whole tree. Built per run: it is cheap, and it carries the run's <see cref="HttpMessageHandler"/>.</summary>
     public RootCommand CreateRoot()
     {
-        var root = new RootCommand("Manage the SCIM cluster's tenants, tokens, event feeds and webhooks through a gateway's admin API.")
+        var root = new RootCommand("Manage the SCIM cluster's tenants, tokens, OAuth clients, event feeds and webhooks through a gateway's admin API.")
         {
             _url,
             _key,
             _json,
             TenantCommands.Create(this),
             TokenCommands.Create(this),
+            OAuthClientCommands.Create(this),
             EventCommands.Create(this),
             WebhookCommands.Create(this),
         };

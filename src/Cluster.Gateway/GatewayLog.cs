@@ -27,9 +27,36 @@ internal static partial class GatewayLog
     [LoggerMessage(2007, LogLevel.Warning, "Admin API call refused: bad operator key.")]
     public static partial void AdminUnauthorized(ILogger logger);
 
-    [LoggerMessage(2010, LogLevel.Information, "Tenant {TenantId}: portal setup link {LinkId} created.")]
+    [LoggerMessage(2008, LogLevel.Information, "Tenant {TenantId}: OAuth client {ClientId} created, secret {SecretId}.")]
+    public static partial void OAuthClientCreated(ILogger logger, string tenantId, string clientId, string secretId);
+
+    [LoggerMessage(2009, LogLevel.Information, "Tenant {TenantId}: OAuth client {ClientId} secret {SecretId} added.")]
+    public static partial void ClientSecretAdded(ILogger logger, string tenantId, string clientId, string secretId);
+
+    [LoggerMessage(2010, LogLevel.Information, "Tenant {TenantId}: OAuth client {ClientId} secret {SecretId} revoked.")]
+    public static partial void ClientSecretRevoked(ILogger logger, string tenantId, string clientId, string secretId);
+
+    [LoggerMessage(2011, LogLevel.Information, "Tenant {TenantId}: OAuth client {ClientId} revoked.")]
+    public static partial void OAuthClientRevoked(ILogger logger, string tenantId, string clientId);
+
+    [LoggerMessage(2012, LogLevel.Information, "Tenant {TenantId}: access token issued to client {ClientId}.")]
+    public static partial void AccessTokenIssued(ILogger logger, string tenantId, string clientId);
+
+    [LoggerMessage(2013, LogLevel.Information, "Token request refused: {Reason}.")]
+    public static partial void ClientRefused(ILogger logger, string reason);
+
+    [LoggerMessage(2014, LogLevel.Warning, "Access-token signing keys could not be read from the cluster; the keys held are kept.")]
+    public static partial void SigningKeysUnavailable(ILogger logger, Exception exception);
+
+    [LoggerMessage(2201, LogLevel.Information, "Tenant {TenantId} updated (suspended: {Suspended}).")]
+    public static partial void TenantUpdated(ILogger logger, string tenantId, bool suspended);
+
+    [LoggerMessage(2202, LogLevel.Information, "Tenant {TenantId}: deletion accepted; its credentials are refused from now on.")]
+    public static partial void TenantDeleteAccepted(ILogger logger, string tenantId);
+
+    [LoggerMessage(2015, LogLevel.Information, "Tenant {TenantId}: portal setup link {LinkId} created.")]
     public static partial void SetupLinkCreated(ILogger logger, string tenantId, string linkId);
 
-    [LoggerMessage(2011, LogLevel.Information, "Tenant {TenantId}: {Count} portal setup links revoked.")]
+    [LoggerMessage(2016, LogLevel.Information, "Tenant {TenantId}: {Count} portal setup links revoked.")]
     public static partial void SetupLinksRevoked(ILogger logger, string tenantId, int count);
 }

@@ -33,6 +33,24 @@ public sealed class BenchOptions
     public int PortBase { get; set; } = 18180;
     public int Rounds { get; set; } = 3;
 
+    /// <summary>Webhook latency scenario: PATCHes per second (open loop), over <see cref="LatencyTenants"/> tenants.</summary>
+    public int WebhookRate { get; set; } = 100;
+    public int LatencyTenants { get; set; } = 10;
+
+    /// <summary>Delivery throughput of one tenant: its last this many events are delivered again.</summary>
+    public int RedeliverEvents { get; set; } = 10_000;
+
+    /// <summary>True when every size is the full default (the report says "full", else "reduced sizes").</summary>
+    public bool HasFullSizes
+    {
+        get
+        {
+            var full = new BenchOptions();
+            return (SmallUsers, LargeUsers, EntraTenants, EntraUsers, RestartTenants, RestartUsers, ManyTenants, ActiveUsers)
+                == (full.SmallUsers, full.LargeUsers, full.EntraTenants, full.EntraUsers, full.RestartTenants, full.RestartUsers, full.ManyTenants, full.ActiveUsers);
+        }
+    }
+
     public static BenchOptions Parse(string[] args)
     {
         var o = new BenchOptions();
@@ -63,6 +81,9 @@ public sealed class BenchOptions
                 case "--seed-concurrency": o.SeedConcurrency = NextInt(); break;
                 case "--port-base": o.PortBase = NextInt(); break;
                 case "--rounds": o.Rounds = NextInt(); break;
+                case "--webhook-rate": o.WebhookRate = NextInt(); break;
+                case "--latency-tenants": o.LatencyTenants = NextInt(); break;
+                case "--redeliver-events": o.RedeliverEvents = NextInt(); break;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }
         }

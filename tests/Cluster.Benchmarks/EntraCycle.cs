@@ -8,8 +8,9 @@ namespace Cluster.Benchmarks;
 /// Simulates Entra provisioning many tenants at once. Initial cycle per user: match by filter (expects no match)
 /// → POST; then the manager PATCH (bare-string value, Entra's form); then groups (when served); then an
 /// incremental cycle: GET + PATCH for a tenth of the users, disable some (<c>"False"</c>), delete a few.
+/// <paramref name="subscribe"/> (webhooks on) runs for each tenant right after it is created, before any SCIM request.
 /// </summary>
-public sealed class EntraCycle(ScimDriver driver, int tenants, int usersPerTenant, int concurrency)
+public sealed class EntraCycle(ScimDriver driver, int tenants, int usersPerTenant, int concurrency, Func<BenchTenant, Task>? subscribe = null)
 {
     private const string EnterpriseManager = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager";
 
@@ -21,6 +22,9 @@ public sealed class EntraCycle(ScimDriver driver, int tenants, int usersPerTenan
     private int _created;
     private int _total;
 
+    /// <summary>The tenants of the last run.</summary>
+    public IReadOnlyList<BenchTenant> Tenants { get; private set; } = [];
+
     public async Task<JsonObject> RunAsync(string label, bool groupsAvailable)
     {
         var run = $"{label}{DateTime.UtcNow:HHmmss}";
@@ -29,12 +33,18 @@ public sealed class EntraCycle(ScimDriver driver, int tenants, int usersPerTenan
         await Measure.ForEachAsync(Enumerable.Range(0, tenants).ToArray(), concurrency, async i =>
         {
             var t = await driver.CreateTenantAsync($"entra-{run}-{i}", setup);
+            if (subscribe is not null)
+            {
+                await subscribe(t);
+            }
+
             lock (tenantList)
             {
                 tenantList.Add(t);
             }
         });
 
+        Tenants = tenantList;
         _total = tenants * usersPerTenant;
         var ids = tenantList.ToDictionary(t => t.TenantId, _ => new string?[usersPerTenant]);
         // Interleave tenants: Entra runs many tenants' cycles at once.
@@ -133,6 +143,7 @@ public sealed class EntraCycle(ScimDriver driver, int tenants, int usersPerTenan
             ["errors"] = Stats.TotalErrors,
             ["retries"] = Stats.TotalRetries,
             ["groups"] = groupsAvailable ? "run" : "not run: groups not merged",
+            ["webhooks"] = subscribe is not null,
             ["tenantSetup"] = setup.ToJson(),
             ["operations"] = Stats.ToJson(),
         };

@@ -8,6 +8,12 @@ using Orleans.Configuration;
 
 // Cluster.Benchmarks: the scenarios of tests/bench.sh against a running local cluster (deploy/local/run.sh).
 // Writes results.json and report.md into --out. Exit status 1 when a scenario failed or saw errors.
+// `Cluster.Benchmarks receive --port P --out FILE`: only the webhook receiver (WebhookSink), for tests/chaos.sh.
+if (args is ["receive", "--port", var receivePort, "--out", var receiveFile])
+{
+    return await WebhookSink.RunToFileAsync(int.Parse(receivePort, CultureInfo.InvariantCulture), receiveFile);
+}
+
 var o = BenchOptions.Parse(args);
 Directory.CreateDirectory(o.OutDir);
 var results = new JsonObject();
@@ -19,11 +25,17 @@ var wrk = new Wrk(o, profiler);
 var linesDir = Path.Combine(o.OutDir, "lines");
 Directory.CreateDirectory(linesDir);
 var stateTable = new Azure.Data.Tables.TableClient(o.Storage, o.StateTable);
+await using var sink = await WebhookSink.StartAsync(o.PortBase + 2);
+var events = new EventsApi(driver, o.AdminKey);
+var webhooks = new WebhookScenarios(driver, events, sink);
+var webhookResults = new JsonObject();
+results["webhooks"] = webhookResults;
+var catchUpTimeout = TimeSpan.FromMinutes(o.Smoke ? 1 : 5);
 
 results["context"] = new JsonObject
 {
     ["startedUtc"] = started.ToString("u", CultureInfo.InvariantCulture),
-    ["mode"] = o.Smoke ? "smoke" : "full",
+    ["mode"] = o.Smoke ? "smoke" : o.HasFullSizes ? "full" : "reduced sizes",
     ["cores"] = Environment.ProcessorCount,
     ["cpuModel"] = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim(),
     ["loadAvgBefore"] = File.ReadAllText("/proc/loadavg").Trim(),
@@ -195,11 +207,40 @@ await Step("baseline: Azurite raw writes", async () =>
     baselines["storageStateTable"] = await Baselines.RawTableWritesAsync(o.Storage, o.StateTable, o.Connections, Math.Max(userJson.Length, 1000), o.WarmupSeconds, o.DurationSeconds, profiler);
 });
 
+// ------------------------------------------------------------------ OAuth (issue 13; tests/Cluster.Benchmarks/OAuthBench.cs)
+await Step("OAuth: token endpoint; GET /Users/{id} with an access token vs a secret token", async () =>
+    results["oauth"] = await OAuthBench.RunAsync(o, wrk, tenantA, idsA));
+
 // ------------------------------------------------------------------ write scenarios
 await Step("POST /Users (small tenant)", async () =>
     scenarios["postSmall"] = await wrk.RunAsync($"POST /Users (tenant of {o.SmallUsers})", "post.lua", o.GatewayUrl, $"{tenantA.ScimPath}/Users", tenantA.Token, null));
 await Step("PATCH /Users/{id}", async () =>
     scenarios["patch"] = await wrk.RunAsync("PATCH /Users/{id} (Entra default dialect)", "patch.lua", o.GatewayUrl, $"{tenantA.ScimPath}/Users", tenantA.Token, idsA));
+
+// Issue 12: the same writes with a webhook subscribed (the receiver in this process); the webhook delivers while wrk
+// writes, so the ratio to the runs just above is what delivery costs the write path. Then the same tenant's webhook
+// delivers its last events again, alone: delivery throughput of one tenant (one event in flight at a time, in order).
+await Step("POST and PATCH with a webhook subscribed", async () =>
+{
+    await events.SetWebhookAsync(tenantA, sink.UrlFor(tenantA.TenantId));
+    foreach (var (key, script, name, lines) in new[]
+    {
+        ("postWebhook", "post.lua", $"POST /Users with a webhook subscribed (tenant of {o.SmallUsers})", (string?)null),
+        ("patchWebhook", "patch.lua", "PATCH /Users/{id} with a webhook subscribed", idsA),
+    })
+    {
+        var result = await wrk.RunAsync(name, script, o.GatewayUrl, $"{tenantA.ScimPath}/Users", tenantA.Token, lines);
+        result["backlogAtEnd"] = await events.BacklogAsync(tenantA);
+        result["catchUpSeconds"] = await webhooks.CatchUpAsync([tenantA], catchUpTimeout);
+        scenarios[key] = result;
+    }
+
+    webhookResults["deliveryOneTenant"] = await webhooks.DeliveryThroughputAsync("one tenant", [tenantA], o.RedeliverEvents, catchUpTimeout);
+    await events.DeleteWebhookAsync(tenantA);
+});
+
+await Step("webhook latency", async () =>
+    webhookResults["latency"] = await webhooks.LatencyAsync(o.LatencyTenants, 10, o.WebhookRate, o.DurationSeconds, catchUpTimeout));
 
 await Step("PATCH /Groups/{id} (probe)", async () =>
 {
@@ -271,8 +312,17 @@ await Step("PATCH /Groups/{id} (large group)", async () =>
 var groupsAvailable = tenantA is not null && await driver.GroupsAvailableAsync(tenantA);
 
 // ------------------------------------------------------------------ Entra cycle
+// With a webhook for every tenant (issue 12): afterwards every feed event must have reached the receiver, and all the
+// tenants' webhooks deliver their whole feeds again at once (delivery throughput of many tenants).
+Task Subscribe(BenchTenant t) => events.SetWebhookAsync(t, sink.UrlFor(t.TenantId));
 await Step("Entra cycle", async () =>
-    results["entra"] = await new EntraCycle(driver, o.EntraTenants, o.EntraUsers, o.Connections).RunAsync("entra", groupsAvailable));
+{
+    var cycle = new EntraCycle(driver, o.EntraTenants, o.EntraUsers, o.Connections, Subscribe);
+    var result = await cycle.RunAsync("entra", groupsAvailable);
+    results["entra"] = result;
+    result["webhookEvents"] = await webhooks.LostEventsAsync(cycle.Tenants, catchUpTimeout);
+    webhookResults["deliveryManyTenants"] = await webhooks.DeliveryThroughputAsync($"{cycle.Tenants.Count} tenants at once", cycle.Tenants, int.MaxValue, catchUpTimeout);
+});
 
 // ------------------------------------------------------------------ memory and tenant scale
 var memory = new JsonObject();
@@ -403,7 +453,7 @@ await Step("Entra cycle with silo restart", async () =>
         return;
     }
 
-    var cycle = new EntraCycle(driver, o.RestartTenants, o.RestartUsers, o.Connections);
+    var cycle = new EntraCycle(driver, o.RestartTenants, o.RestartUsers, o.Connections, Subscribe);
     var run = cycle.RunAsync("restart", groupsAvailable);
     while (cycle.Progress < 0.3 && !run.IsCompleted)
     {
@@ -415,6 +465,7 @@ await Step("Entra cycle with silo restart", async () =>
     result["restart"] = restart;
     result["progressAtKill"] = "30% of the creates";
     results["entraRestart"] = result;
+    result["webhookEvents"] = await webhooks.LostEventsAsync(cycle.Tenants, catchUpTimeout);
 });
 
 if (grainHost is not null)
@@ -445,13 +496,26 @@ foreach (var b in new[] { "ceiling", "grain", "storage", "storageStateTable" })
     Check($"baselines.{b}", baselines[b]);
 }
 
-foreach (var s in new[] { "get", "filterSmall", "postSmall", "patch", "groupPatch", "filterLarge", "postLarge", "groupPatchLarge" })
+foreach (var s in new[] { "get", "filterSmall", "postSmall", "patch", "postWebhook", "patchWebhook", "groupPatch", "filterLarge", "postLarge", "groupPatchLarge" })
 {
     Check($"scenarios.{s}", scenarios[s]);
 }
 
 Check("entra", results["entra"]);
 Check("entraRestart", results["entraRestart"]);
+Check("webhooks.latency", webhookResults["latency"]);
+foreach (var key in new[] { "entra", "entraRestart" })
+{
+    if (results[key]?["webhookEvents"] is { } w && (Report.Num(w["lost"]) > 0 || Report.Num(w["notInFeed"]) > 0))
+    {
+        failures.Add($"{key}: webhooks lost {w["lost"]} events (first: {w["firstLost"]}), delivered {w["notInFeed"]} not in the feed");
+    }
+}
+
+if (events.Errors > 0)
+{
+    failures.Add($"{events.Errors} admin calls of the event feed / webhooks failed");
+}
 results["context"]!["idleCoresAfter"] = await CpuSample.IdleCoresOverAsync(TimeSpan.FromSeconds(2));
 results["context"]!["loadAvgAfter"] = File.ReadAllText("/proc/loadavg").Trim();
 results["context"]!["totalSeconds"] = Measure.Round((DateTime.UtcNow - started).TotalSeconds, 0);

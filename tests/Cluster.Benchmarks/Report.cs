@@ -19,6 +19,45 @@ public static class Report
 
     private static string Target(double a, double b, double min) => double.IsNaN(a) || double.IsNaN(b) || b == 0 ? "–" : a / b >= min ? "met" : "**missed**";
 
+    /// <summary>Issue 12: writes with a webhook against without, delivery throughput, latency, lost events.</summary>
+    private static void RenderWebhooks(StringBuilder sb, JsonObject r, JsonObject s)
+    {
+        var w = r["webhooks"] as JsonObject ?? [];
+        sb.AppendLine("**Webhooks** (issue 12; the receiver is a bare Kestrel in the tool's process on 127.0.0.1 that answers 200 at once and records the `Scim-Event-Id`)");
+        sb.AppendLine();
+        foreach (var (key, without, name) in new[] { ("postWebhook", "postSmall", "POST /Users"), ("patchWebhook", "patch", "PATCH /Users/{id}") })
+        {
+            if (s[key] is { } with && with["notRun"] is null)
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture, $"- {name} with a webhook subscribed: {F(D(with, "rps"))} req/s = **{Ratio(D(with, "rps"), D(s[without], "rps"))} × without** (target ≥ 0.8: {Target(D(with, "rps"), D(s[without], "rps"), 0.8)}); at the end of the measurement {with["backlogAtEnd"]} events were still to deliver, all delivered {with["catchUpSeconds"]} s later");
+            }
+        }
+
+        foreach (var key in new[] { "deliveryOneTenant", "deliveryManyTenants" })
+        {
+            if (w[key] is { } d)
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture, $"- delivery to the local receiver, {d["name"]}{(key == "deliveryOneTenant" ? " (one event in flight, in sequence order)" : "")}: {d["delivered"]} events delivered again in {d["seconds"]} s = **{d["eventsPerSecond"]} events/s** (idle cores {d["idleCores"]})");
+            }
+        }
+
+        if (w["latency"] is { } l)
+        {
+            var p99 = D(l, "p99Ms");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"- latency from the SCIM acknowledgement (the 200 of a PATCH) to the webhook's arrival, {l["ratePerSecond"]} PATCH/s (open loop) for {l["sendSeconds"]} s over {l["tenants"]} tenants: p50 **{l["p50Ms"]} ms**, p99 **{l["p99Ms"]} ms** (target < 1 s: {(double.IsNaN(p99) ? "–" : p99 < 1000 ? "met" : "**missed**")}), max {l["maxMs"]} ms, min {l["minMs"]} ms (an event can arrive before the client has read its 200); {l["measured"]} of {l["acknowledged"]} acknowledged PATCHes measured, {l["missing"]} never arrived; the PATCHes themselves took p50 {l["patch"]?["p50Ms"]} ms, p99 {l["patch"]?["p99Ms"]} ms");
+        }
+
+        foreach (var (key, name) in new[] { ("entra", "Entra cycle"), ("entraRestart", "Entra cycle with a silo killed") })
+        {
+            if (r[key]?["webhookEvents"] is { } e)
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture, $"- {name}, a webhook per tenant: {e["feedEvents"]} events in {e["tenants"]} feeds, {e["deliveries"]} deliveries ({e["repeated"]} repeated), **lost {e["lost"]}** (target 0: {(Num(e["lost"]) == 0 ? "met" : "**missed**")}), delivered but not in the feed {e["notInFeed"]}; every webhook caught up {e["catchUpSeconds"]} s after the cycle");
+            }
+        }
+
+        sb.AppendLine();
+    }
+
     public static string Render(JsonObject r)
     {
         var sb = new StringBuilder();
@@ -75,6 +114,11 @@ public static class Report
         Row(s["postSmall"], "POST (small)", $"×{WritesPerCreate} writes = {F(ps * WritesPerCreate)} writes/s = {Ratio(ps * WritesPerCreate, storage)} × storage limit ({Ratio(ps * WritesPerCreate, storageFull)} × state-table limit)", $"≥0.8: {Target(ps * WritesPerCreate, storage, 0.8)}");
         Row(s["postLarge"], "POST (large)", $"{Ratio(pl * WritesPerCreate, storage)} × storage limit ({Ratio(pl * WritesPerCreate, storageFull)} × state-table limit); large/small {Ratio(pl, ps)}", $"≥0.8: {Target(pl * WritesPerCreate, storage, 0.8)}; flat (≥0.9): {Target(pl, ps, 0.9)}");
         Row(s["patch"], "PATCH /Users/{id}", $"×1 write = {Ratio(D(s["patch"], "rps"), storage)} × storage limit", "");
+        var pw = D(s["postWebhook"], "rps");
+        var patchWithout = D(s["patch"], "rps");
+        var patchWith = D(s["patchWebhook"], "rps");
+        Row(s["postWebhook"], "POST with a webhook", $"{Ratio(pw, ps)} × POST without", $"≥0.8: {Target(pw, ps, 0.8)}");
+        Row(s["patchWebhook"], "PATCH with a webhook", $"{Ratio(patchWith, patchWithout)} × PATCH without", $"≥0.8: {Target(patchWith, patchWithout, 0.8)}");
         Row(s["groupPatch"], "PATCH /Groups/{id} add one member", "", "");
         Row(s["groupPatchLarge"], "PATCH /Groups/{id} add one member (large group)",
             $"large group / small group {Ratio(D(s["groupPatchLarge"], "rps"), D(s["groupPatch"], "rps"))}", "");
@@ -86,7 +130,7 @@ public static class Report
         sb.AppendLine();
         sb.AppendLine("| scenario | gateway | silos | Azurite | tool | wrk + foreign | machine busy | storage reads/req | writes/req | avg write ms | gateway CPU ms/req | silos CPU ms/req |");
         sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-        foreach (var n in new[] { b["ceiling"], b["grain"], b["storage"], b["storageStateTable"], s["get"], s["filterSmall"], s["filterLarge"], s["postSmall"], s["postLarge"], s["patch"], s["groupPatch"], s["groupPatchLarge"] })
+        foreach (var n in new[] { b["ceiling"], b["grain"], b["storage"], b["storageStateTable"], s["get"], s["filterSmall"], s["filterLarge"], s["postSmall"], s["postLarge"], s["patch"], s["postWebhook"], s["patchWebhook"], s["groupPatch"], s["groupPatchLarge"] })
         {
             if (n?["profile"] is not { } p)
             {
@@ -105,6 +149,7 @@ public static class Report
         }
 
         sb.AppendLine();
+        RenderWebhooks(sb, r, s);
         foreach (var key in new[] { "entra", "entraRestart" })
         {
             var e = r[key];

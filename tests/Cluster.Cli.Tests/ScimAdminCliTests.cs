@@ -86,6 +86,9 @@ public sealed class ScimAdminCliTests(GatewayFactory gateway)
         { ["webhook", "set", "t"], "--url" },
         { ["webhook", "redeliver", "t"], "--after" },
         { ["webhook"], "Required command was not provided" },
+        { ["tenants", "delete", "t"], "--confirm" },
+        { ["tenants", "list", "--limit", "201"], "--limit must be a whole number from 1 to 200, not '201'." },
+        { ["oauth-clients", "revoke-secret", "t", "c"], "secret-id" },
         { [], "Required command was not provided" },
     };
 
@@ -114,7 +117,10 @@ public sealed class ScimAdminCliTests(GatewayFactory gateway)
         { ["events", "tail", "-h"], ["--after <CURSOR>", "--interval <SECONDS>", "NDJSON"] },
         { ["webhook", "set", "--help"], ["--url <URL> (REQUIRED)", "--secret <SECRET>"] },
         { ["tenants", "create", "--help"], ["--name <NAME> (REQUIRED)", "shown once"] },
-        { ["--help"], ["tenants", "tokens", "events", "webhook", "--json"] },
+        { ["--help"], ["tenants", "tokens", "oauth-clients", "events", "webhook", "--json"] },
+        { ["tenants", "--help"], ["create", "show", "list", "rename", "suspend", "resume", "delete"] },
+        { ["tenants", "delete", "--help"], ["--confirm <TENANT_ID> (REQUIRED)", "cannot be undone"] },
+        { ["oauth-clients", "--help"], ["list", "create", "add-secret", "revoke-secret", "revoke"] },
         { ["webhook", "--help"], ["set", "show", "delete", "test", "deliveries", "redeliver"] },
     };
 
@@ -159,6 +165,11 @@ public sealed class ScimAdminCliTests(GatewayFactory gateway)
         { ["webhook", "show", "0123456789abcdef0123456789abcdef"] },
         { ["webhook", "set", "0123456789abcdef0123456789abcdef", "--url", "https://example.com/hook"] },
         { ["--json", "webhook", "deliveries", "0123456789abcdef0123456789abcdef"] },
+        { ["tenants", "rename", "0123456789abcdef0123456789abcdef", "--name", "X"] },
+        { ["tenants", "suspend", "0123456789abcdef0123456789abcdef"] },
+        { ["tenants", "delete", "0123456789abcdef0123456789abcdef", "--confirm", "0123456789abcdef0123456789abcdef"] },
+        { ["oauth-clients", "list", "0123456789abcdef0123456789abcdef"] },
+        { ["oauth-clients", "create", "0123456789abcdef0123456789abcdef"] },
     };
 
     [Theory]

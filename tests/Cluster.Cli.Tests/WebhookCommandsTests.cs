@@ -43,7 +43,14 @@ public sealed class WebhookCommandsTests(GatewayFactory gateway)
         var first = (await receiver.WaitForAsync(1, Wait))[0];
         Assert.True(first.HasValidSignature(Secret));
         Assert.Equal("user.created", first.EventType);
+        // The receiver has the event before the webhook grain records the attempt (it records the answer): wait for the record.
         var deliveries = await _cli.TableAsync("webhook", "deliveries", tenant.TenantId);
+        for (var waited = 0; !deliveries.Contains(first.EventId!, StringComparison.Ordinal) && waited < 100; waited++)
+        {
+            await Task.Delay(100);
+            deliveries = await _cli.TableAsync("webhook", "deliveries", tenant.TenantId);
+        }
+
         Assert.Matches(@"AT\s+EVENT ID\s+DELIVERED\s+STATUS\s+MS\s+ERROR", deliveries);
         Assert.Matches($@"{first.EventId}\s+yes\s+200", deliveries);
         var attempts = (await _cli.JsonAsync("webhook", "deliveries", tenant.TenantId))["data"]!.AsArray();

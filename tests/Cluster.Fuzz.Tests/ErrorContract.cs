@@ -18,6 +18,9 @@ public abstract class ErrorContract
     /// <summary>Admin routes: RFC 9457 problem details.</summary>
     public static readonly ErrorContract ProblemDetails = new ProblemErrors();
 
+    /// <summary>The OAuth surface: RFC 6749 §5.2 errors (JSON <c>error</c> of the known codes, <c>error_description</c>), never cached.</summary>
+    public static readonly ErrorContract OAuth = new OAuthErrors();
+
     /// <summary>Why the response breaks the contract, or null when it keeps it.</summary>
     public string? Violation(FuzzRequest request, HttpResponseMessage response, string body)
     {
@@ -147,5 +150,45 @@ public abstract class ErrorContract
                 ? $"answered {status} with a problem whose status is {value.ToJsonString()}"
                 : null;
         }
+    }
+}
+
+/// <summary>RFC 6749 §5.1/§5.2: JSON, <c>error</c> one of the registered codes, printable-ASCII descriptions, token responses complete.</summary>
+internal sealed class OAuthErrors : ErrorContract
+{
+    private static readonly HashSet<string> Codes =
+        ["invalid_request", "invalid_client", "invalid_grant", "unauthorized_client", "unsupported_grant_type", "invalid_scope", "temporarily_unavailable"];
+
+    protected override string? Check(int status, string? mediaType, string body)
+    {
+        if (mediaType != "application/json")
+        {
+            return $"answered {status} as '{mediaType}', not application/json";
+        }
+
+        var json = ParseObject(body);
+        if (json is null)
+        {
+            return $"answered {status} with a body that is not a JSON object";
+        }
+
+        if (status < 400)
+        {
+            // A token response, or the key set.
+            return json["keys"] is JsonArray || (json["access_token"]?.GetValueKind() == JsonValueKind.String && json["token_type"]?.GetValueKind() == JsonValueKind.String
+                && json["expires_in"]?.GetValueKind() == JsonValueKind.Number)
+                ? null
+                : $"answered {status} with neither a token response nor a key set";
+        }
+
+        if (json["error"] is not JsonValue error || error.GetValueKind() != JsonValueKind.String || !Codes.Contains(error.GetValue<string>()))
+        {
+            return $"answered {status} with error {json["error"]?.ToJsonString() ?? "(none)"}";
+        }
+
+        return json["error_description"] is JsonValue description && description.GetValueKind() == JsonValueKind.String
+            && description.GetValue<string>().All(c => c is >= ' ' and <= '~' && c != '"' && c != '\\')
+            ? null
+            : $"answered {status} with an error_description that is not printable ASCII without quotes and backslashes";
     }
 }

@@ -45,7 +45,8 @@ public sealed class FuzzCluster : IAsyncLifetime
         using var issued = await admin.PostAsync($"/admin/tenants/{tenant.TenantId}/tokens", null);
         var spareTokenId = (await ReadAsync(issued))["id"]!.GetValue<string>();
 
-        var world = new FuzzWorld(tenant, other, spareTokenId, this);
+        var world = new FuzzWorld(tenant, other, spareTokenId, this,
+            await Gateway.CreateOAuthClientAsync(tenant), await Gateway.CreateOAuthClientAsync(tenant), await Gateway.CreateOAuthClientAsync(other));
         await world.TopUpAsync();
 
         using var scim = Gateway.ScimClient(other);

@@ -13,13 +13,25 @@ public sealed class FuzzWorld
     private TenantSnapshot? _snapshot;
     private int _seeded;
 
-    internal FuzzWorld(TestTenant tenant, TestTenant other, string spareTokenId, FuzzCluster cluster)
+    internal FuzzWorld(TestTenant tenant, TestTenant other, string spareTokenId, FuzzCluster cluster, TestOAuthClient client, TestOAuthClient spareClient, TestOAuthClient otherClient)
     {
         Tenant = tenant;
         Other = other;
         SpareTokenId = spareTokenId;
         _cluster = cluster;
+        Client = client;
+        SpareClient = spareClient;
+        OtherClient = otherClient;
     }
+
+    /// <summary>An OAuth client of <see cref="Tenant"/> the harness keeps (never revoked by generated requests).</summary>
+    public TestOAuthClient Client { get; }
+
+    /// <summary>A second OAuth client of <see cref="Tenant"/>: the admin generator may add and revoke its secrets, or revoke it.</summary>
+    public TestOAuthClient SpareClient { get; }
+
+    /// <summary>An OAuth client of <see cref="Other"/>, to probe isolation.</summary>
+    public TestOAuthClient OtherClient { get; }
 
     public TestTenant Tenant { get; }
 

@@ -52,6 +52,7 @@ public sealed class TenantSnapshot
     public static async Task<TenantSnapshot> ReadAsync(IGrainFactory grains, string tenantId, IReadOnlyList<string>? userIds = null, IReadOnlyList<string>? groupIds = null)
     {
         var info = grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId)).GetInfoAsync();
+        var clients = grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId)).GetOAuthClientsAsync();
         var users = ReadKindAsync(grains, tenantId, ResourceKind.User, "userName", userIds);
         var groups = ReadKindAsync(grains, tenantId, ResourceKind.Group, "displayName", groupIds);
         var tenant = await info;
@@ -59,6 +60,9 @@ public sealed class TenantSnapshot
         {
             ["tenant"] = tenant is null ? "missing" : $"{tenant.Name} tokens=[{string.Join(',', tenant.Tokens.Select(t => t.Id).Order(StringComparer.Ordinal))}]",
         };
+        // OAuth clients and their secrets (ids and expiry: a secret's hash changes only with its id).
+        entries["oauth-clients"] = string.Join(';', ((await clients) ?? []).OrderBy(c => c.ClientId, StringComparer.Ordinal)
+            .Select(c => c.ClientId + ":" + string.Join(',', c.Secrets.Select(x => x.SecretId + "@" + x.ExpiresAt.ToUnixTimeSeconds()).Order(StringComparer.Ordinal))));
         foreach (var (key, value) in (await users).Entries.Concat((await groups).Entries))
         {
             entries[key] = value;

@@ -1,19 +1,9 @@
 using System.Collections.Concurrent;
-using System.Security.Cryptography;
 using System.Text.Json.Nodes;
-using Azure.Data.Tables;
 using Cluster.Abstractions;
 using Cluster.Gateway.Querying;
 using Cluster.Gateway.Resilience;
 using Cluster.Scim.Filtering;
-using Cluster.Scim.Resources;
-using Cluster.Scim.Schema;
-using Cluster.TestInfrastructure;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
-using Orleans.Configuration;
-using Orleans.TestingHost;
 using Xunit.Abstractions;
 
 namespace Cluster.Persistence.Tests;
@@ -33,124 +23,73 @@ public sealed class FailoverTests(ITestOutputHelper output)
     [Fact]
     public async Task AcknowledgedWritesSurviveASiloKilledDuringConcurrentCreatesUpdatesAndDeletes()
     {
-        var connectionString = AzuriteStorage.ConnectionString;
-        await AzuriteProbe.EnsureReachableAsync(connectionString);
-        var run = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
-        var tableName = "ScimFailover" + run;
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        await using var failover = await FailoverCluster.StartAsync("ScimFailover", "scim-failover-", output);
+        var grains = failover.Client;
+        var run = failover.Run;
+        var tenants = Enumerable.Range(0, Tenants).Select(_ => GrainKeys.NewTenantId()).ToArray();
+        var log = new ConcurrentQueue<Outcome>();
+        var acknowledgedCreates = 0;
+        var killAt = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        async Task WriterAsync(string tenantId, int writer)
         {
-            ["Storage:Provider"] = "AzureTable",
-            ["Storage:ConnectionString"] = connectionString,
-            ["Storage:TableName"] = tableName,
-        }).AddInMemoryCollection(TestExtension.Settings).AddInMemoryCollection(TestEvents.Settings).Build();
-
-        var builder = new InProcessTestClusterBuilder(initialSilosCount: 3);
-        builder.Options.ServiceId = "scim-failover-" + run;
-        builder.ConfigureSilo((_, silo) =>
-        {
-            silo.AddScimGrains(configuration);
-            silo.Configure<ClusterMembershipOptions>(o =>
+            for (var n = 0; n < NamesPerTenant; n++)
             {
-                o.ProbeTimeout = TimeSpan.FromSeconds(1);
-                o.NumMissedProbesLimit = 2;
-            });
-        });
-        var cluster = builder.Build();
-        await cluster.DeployAsync();
-        try
-        {
-            var grains = cluster.Client;
-            var retry = new GrainCallRetry(
-                Options.Create(new GrainCallRetryOptions { MaxAttempts = 8, InitialDelayMilliseconds = 200, MaxDelayMilliseconds = 2000 }),
-                TimeProvider.System,
-                NullLogger<GrainCallRetry>.Instance);
-            var tenants = Enumerable.Range(0, Tenants).Select(_ => GrainKeys.NewTenantId()).ToArray();
-            var log = new ConcurrentQueue<Outcome>();
-            var acknowledgedCreates = 0;
-            var killStarted = false;
-            var killAt = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-
-            async Task WriterAsync(string tenantId, int writer)
-            {
-                for (var n = 0; n < NamesPerTenant; n++)
+                var name = $"user{n}.zq{run}@contoso.com";
+                var id = GrainKeys.NewResourceId();
+                var user = grains.GetGrain<IUserGrain>(GrainKeys.User(tenantId, id));
+                var (_, created) = await TryAsync(() => user.CreateAsync(FailoverCluster.UserResource(name, $"ext-{n}", $"w{writer} v0")));
+                log.Enqueue(new Outcome(tenantId, id, name, "create", $"w{writer} v0", created));
+                if (created != 201)
                 {
-                    var name = $"user{n}.zq{run}@contoso.com";
-                    var id = GrainKeys.NewResourceId();
-                    var user = grains.GetGrain<IUserGrain>(GrainKeys.User(tenantId, id));
-                    var created = await TryAsync(() => user.CreateAsync(Resource(name, $"ext-{n}", $"w{writer} v0")));
-                    log.Enqueue(new Outcome(tenantId, id, name, "create", $"w{writer} v0", created?.Status));
-                    if (created?.Status != 201)
-                    {
-                        continue;
-                    }
-
-                    if (Interlocked.Increment(ref acknowledgedCreates) == Tenants * NamesPerTenant / 3)
-                    {
-                        killAt.TrySetResult();
-                    }
-
-                    for (var version = 1; version <= 2; version++)
-                    {
-                        var value = $"w{writer} v{version}";
-                        var patched = await TryAsync(() => user.PatchAsync($$"""{"Operations":[{"op":"replace","path":"displayName","value":"{{value}}"}]}"""));
-                        log.Enqueue(new Outcome(tenantId, id, name, "patch", value, patched?.Status));
-                    }
-
-                    if (n % 4 == 3)
-                    {
-                        var deleted = await TryAsync(() => user.DeleteAsync());
-                        log.Enqueue(new Outcome(tenantId, id, name, "delete", null, deleted?.Status));
-                    }
+                    continue;
                 }
-            }
 
-            // A call through the gateway's policy; null = unknown outcome (the failure outlasted the retries, or the call was on the
-            // silo being killed: an in-process kill can fail a write in flight with its storage provider already closed).
-            async Task<ScimResult?> TryAsync(Func<Task<ScimResult>> call)
-            {
-                try
+                if (Interlocked.Increment(ref acknowledgedCreates) == Tenants * NamesPerTenant / 3)
                 {
-                    return await retry.ExecuteAsync(CallSafety.Idempotent, call);
+                    killAt.TrySetResult();
                 }
-                catch (Exception e) when (GrainCallRetry.IsTransient(e) || Volatile.Read(ref killStarted))
+
+                for (var version = 1; version <= 2; version++)
                 {
-                    output.WriteLine($"unknown outcome: {e.GetType().Name}: {e.Message}");
-                    return null;
+                    var value = $"w{writer} v{version}";
+                    var (_, patched) = await TryAsync(() => user.PatchAsync($$"""{"Operations":[{"op":"replace","path":"displayName","value":"{{value}}"}]}"""));
+                    log.Enqueue(new Outcome(tenantId, id, name, "patch", value, patched));
                 }
-            }
 
-            var writers = tenants.SelectMany(t => new[] { WriterAsync(t, 0), WriterAsync(t, 1) }).ToList();
-            var killer = Task.Run(async () =>
-            {
-                await Task.WhenAny(killAt.Task, Task.WhenAll(writers));
-                var victim = cluster.Silos[^1];
-                output.WriteLine($"killing {victim.SiloAddress} after {Volatile.Read(ref acknowledgedCreates)} acknowledged creates");
-                Volatile.Write(ref killStarted, true);
-                await cluster.KillSiloAsync(victim);
-            });
-            await Task.WhenAll(writers);
-            await killer;
-            Assert.True(killAt.Task.IsCompleted, "the silo was killed only after the load ended");
-
-            var outcomes = log.ToArray();
-            output.WriteLine($"{outcomes.Length} operations: " + string.Join(", ", outcomes.GroupBy(o => $"{o.Kind} {o.Status?.ToString() ?? "unknown"}").OrderBy(g => g.Key).Select(g => $"{g.Key}: {g.Count()}")));
-            Assert.Contains(outcomes, o => o.Kind == "create" && o.Status == 201);
-
-            var queries = new ResourceQueries(grains);
-            foreach (var tenantId in tenants)
-            {
-                await AssertTenantAsync(grains, queries, tenantId, outcomes.Where(o => o.TenantId == tenantId).ToList());
+                if (n % 4 == 3)
+                {
+                    var (_, deleted) = await TryAsync(() => user.DeleteAsync());
+                    log.Enqueue(new Outcome(tenantId, id, name, "delete", null, deleted));
+                }
             }
         }
-        finally
+
+        // A call through the gateway's policy; a null status = unknown outcome (the failure outlasted the retries, or the call
+        // was on the silo being killed: an in-process kill can fail a write in flight with its storage provider already closed).
+        Task<CallOutcome> TryAsync(Func<Task<ScimResult>> call) => failover.TryAsync(CallSafety.Idempotent, call);
+
+        await failover.RunKillingAsync(
+            [.. tenants.SelectMany(t => new[] { WriterAsync(t, 0), WriterAsync(t, 1) })],
+            killAt.Task,
+            () => Task.FromResult((failover.Cluster.Silos[^1], $"after {Volatile.Read(ref acknowledgedCreates)} acknowledged creates")));
+
+        var outcomes = log.ToArray();
+        output.WriteLine($"{outcomes.Length} operations: " + string.Join(", ", outcomes.GroupBy(o => $"{o.Kind} {o.Status?.ToString() ?? "unknown"}").OrderBy(g => g.Key).Select(g => $"{g.Key}: {g.Count()}")));
+        Assert.Contains(outcomes, o => o.Kind == "create" && o.Status == 201);
+
+        var queries = new ResourceQueries(grains);
+        foreach (var tenantId in tenants)
         {
-            await cluster.StopAllSilosAsync();
-            await cluster.DisposeAsync();
-            await new TableServiceClient(connectionString).GetTableClient(tableName).DeleteAsync();
+            await AssertTenantAsync(grains, queries, tenantId, outcomes.Where(o => o.TenantId == tenantId).ToList());
         }
     }
 
-    private static async Task AssertTenantAsync(IGrainFactory grains, ResourceQueries queries, string tenantId, List<Outcome> outcomes)
+    /// <summary>
+    /// Every acknowledged write of the tenant in <paramref name="outcomes"/> is there, no userName is held twice, and every index
+    /// lookup and the directory agree with the users (also used by <see cref="OffboardingTests"/> for the tenant that stays).
+    /// </summary>
+    internal static async Task AssertTenantAsync(IGrainFactory grains, ResourceQueries queries, string tenantId, List<Outcome> outcomes)
     {
         var live = new Dictionary<string, JsonObject>(StringComparer.Ordinal);
         foreach (var byUser in outcomes.GroupBy(o => o.Id))
@@ -224,16 +163,6 @@ public sealed class FailoverTests(ITestOutputHelper output)
 
     private static string NormalizedName(string value) => IndexNames.Normalize(value);
 
-    private static string Resource(string userName, string externalId, string displayName) =>
-        ResourceNormalizer.Normalize(
-            new JsonObject
-            {
-                ["userName"] = userName,
-                ["externalId"] = externalId,
-                ["displayName"] = displayName,
-                ["emails"] = new JsonArray(new JsonObject { ["type"] = "work", ["value"] = userName }),
-            },
-            ScimSchemas.UserResource).ToJsonString();
-
-    private sealed record Outcome(string TenantId, string Id, string UserName, string Kind, string? Value, int? Status);
+    /// <summary>One write and its answer: <paramref name="Status"/> null when its outcome is unknown.</summary>
+    internal sealed record Outcome(string TenantId, string Id, string UserName, string Kind, string? Value, int? Status);
 }

@@ -1,19 +1,11 @@
 using System.Collections.Concurrent;
-using System.Security.Cryptography;
 using System.Text.Json.Nodes;
-using Azure.Data.Tables;
 using Cluster.Abstractions;
 using Cluster.Gateway.Querying;
 using Cluster.Gateway.Resilience;
 using Cluster.Scim.Filtering;
 using Cluster.Scim.Resources;
 using Cluster.Scim.Schema;
-using Cluster.TestInfrastructure;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
-using Orleans.Configuration;
-using Orleans.TestingHost;
 using Xunit.Abstractions;
 
 namespace Cluster.Persistence.Tests;
@@ -41,233 +33,158 @@ public sealed class GroupFailoverTests(ITestOutputHelper output)
     [Fact]
     public async Task MembershipAgreesBothWaysAfterASiloKilledDuringConcurrentMemberChanges()
     {
-        var connectionString = AzuriteStorage.ConnectionString;
-        await AzuriteProbe.EnsureReachableAsync(connectionString);
-        var run = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
-        var tableName = "ScimGroupFailover" + run;
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Storage:Provider"] = "AzureTable",
-            ["Storage:ConnectionString"] = connectionString,
-            ["Storage:TableName"] = tableName,
-        }).AddInMemoryCollection(TestExtension.Settings).AddInMemoryCollection(TestEvents.Settings).Build();
+        await using var failover = await FailoverCluster.StartAsync("ScimGroupFailover", "scim-group-failover-", output);
+        var grains = failover.Client;
+        var run = failover.Run;
+        Task<CallOutcome> TryAsync(CallSafety safety, Func<Task<ScimResult>> call) => failover.TryAsync(safety, call);
 
-        var builder = new InProcessTestClusterBuilder(initialSilosCount: 3);
-        builder.Options.ServiceId = "scim-group-failover-" + run;
-        builder.ConfigureSilo((_, silo) =>
+        // Set-up (no silo dies yet): users and groups, all acknowledged.
+        var tenants = new List<TenantSetup>();
+        for (var t = 0; t < Tenants; t++)
         {
-            silo.AddScimGrains(configuration);
-            silo.Configure<ClusterMembershipOptions>(o =>
+            var tenantId = GrainKeys.NewTenantId();
+            var users = Enumerable.Range(0, UsersPerTenant).Select(_ => GrainKeys.NewResourceId()).ToArray();
+            await Task.WhenAll(users.Select(async (id, i) =>
             {
-                o.ProbeTimeout = TimeSpan.FromSeconds(1);
-                o.NumMissedProbesLimit = 2;
-            });
-        });
-        var cluster = builder.Build();
-        await cluster.DeployAsync();
-        try
-        {
-            var grains = cluster.Client;
-            var retry = new GrainCallRetry(
-                Options.Create(new GrainCallRetryOptions { MaxAttempts = 8, InitialDelayMilliseconds = 200, MaxDelayMilliseconds = 2000 }),
-                TimeProvider.System,
-                NullLogger<GrainCallRetry>.Instance);
-
-            var retried = 0;
-            var killStarted = false;
-
-            // A call through the gateway's policy. Acknowledged: a 2xx. Rejected: an answer on the first attempt (the
-            // request changed nothing). Unknown: the failure outlasted the retries, or an answer after a retry (the
-            // first attempt may have done the work, e.g. a repeated delete answers 404).
-            async Task<(Ack Ack, int? Status)> TryAsync(CallSafety safety, Func<Task<ScimResult>> call)
+                var name = $"member{i}.zq{run}@contoso.com";
+                var created = await grains.GetGrain<IUserGrain>(GrainKeys.User(tenantId, id)).CreateAsync(FailoverCluster.UserResource(name, $"ext-{i}"));
+                Assert.Equal(201, created.Status);
+            }));
+            var groups = Enumerable.Range(0, GroupsPerTenant + 1).Select(_ => GrainKeys.NewResourceId()).ToArray();
+            await Task.WhenAll(groups.Select(async (id, i) =>
             {
-                var attempts = 0;
-                try
+                var created = await Group(grains, tenantId, id).CreateAsync(GroupResource(i < GroupsPerTenant ? $"Team {i}" : "Doomed", $"gext-{i}"));
+                Assert.True(created.Status == 201, $"group create: {created.Status} {created.Detail}");
+            }));
+            tenants.Add(new TenantSetup(tenantId, users, groups[..GroupsPerTenant], groups[GroupsPerTenant]));
+        }
+
+        var log = new ConcurrentQueue<MemberChange>();
+        var userDeletes = new ConcurrentQueue<(string TenantId, string UserId, Ack Ack, int? Status)>();
+        var groupDeletes = new ConcurrentQueue<(string TenantId, string GroupId, Ack Ack, int? Status)>();
+        var raceCreates = new ConcurrentQueue<(string TenantId, string GroupId, string DisplayName, Ack Ack, int? Status)>();
+        var unexpected = new ConcurrentQueue<string>();
+        var acknowledgedPatches = 0;
+        var killAt = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        async Task WriterAsync(TenantSetup tenant, int writer)
+        {
+            var random = new Random(HashCode.Combine(tenant.TenantId, writer));
+            var mine = tenant.Users.Where((_, i) => i % Writers == writer).ToList();
+
+            async Task PatchAsync(string groupId, string body, IReadOnlyList<string> adds, IReadOnlyList<string> removes)
+            {
+                var (ack, status) = await TryAsync(CallSafety.Idempotent, () => Group(grains, tenant.TenantId, groupId).PatchAsync(body));
+                foreach (var (user, add) in adds.Select(u => (u, true)).Concat(removes.Select(u => (u, false))))
                 {
-                    var result = await retry.ExecuteAsync(safety, () =>
-                    {
-                        attempts++;
-                        return call();
-                    });
-                    if (attempts > 1)
-                    {
-                        Interlocked.Increment(ref retried);
-                    }
-
-                    return (result.IsSuccess ? Ack.Yes : attempts == 1 ? Ack.Rejected : Ack.Unknown, result.Status);
+                    log.Enqueue(new MemberChange(tenant.TenantId, groupId, user, add, ack, status));
                 }
-                catch (Exception e) when (GrainCallRetry.IsTransient(e) || Volatile.Read(ref killStarted))
+
+                if (ack == Ack.Yes && Interlocked.Increment(ref acknowledgedPatches) == Tenants * Writers * Steps / 3)
                 {
-                    // Also unknown: any failure once the kill has begun. TestingHost's kill stops the silo's services
-                    // under its running grains, so a call there can fail with e.g. "GrainState-Table property not
-                    // initialized" (an OrleansException, not transient); a real kill -9 gives the caller a timeout.
-                    output.WriteLine($"unknown outcome after {attempts} attempt(s): {e.GetType().Name}: {e.Message.Split('\n')[0]}");
-                    return (Ack.Unknown, null);
+                    killAt.TrySetResult();
+                }
+
+                if (ack == Ack.Rejected && !(status == 404 && groupId == tenant.Doomed))
+                {
+                    unexpected.Enqueue($"PATCH of group {groupId} answered {status}: {body}");
                 }
             }
 
-            // Set-up (no silo dies yet): users and groups, all acknowledged.
-            var tenants = new List<TenantSetup>();
-            for (var t = 0; t < Tenants; t++)
+            for (var step = 0; step < Steps && mine.Count > 0; step++)
             {
-                var tenantId = GrainKeys.NewTenantId();
-                var users = Enumerable.Range(0, UsersPerTenant).Select(_ => GrainKeys.NewResourceId()).ToArray();
-                await Task.WhenAll(users.Select(async (id, i) =>
+                if (step % 12 == 0)
                 {
-                    var name = $"member{i}.zq{run}@contoso.com";
-                    var created = await grains.GetGrain<IUserGrain>(GrainKeys.User(tenantId, id)).CreateAsync(UserResource(name, $"ext-{i}"));
-                    Assert.Equal(201, created.Status);
-                }));
-                var groups = Enumerable.Range(0, GroupsPerTenant + 1).Select(_ => GrainKeys.NewResourceId()).ToArray();
-                await Task.WhenAll(groups.Select(async (id, i) =>
-                {
-                    var created = await Group(grains, tenantId, id).CreateAsync(GroupResource(i < GroupsPerTenant ? $"Team {i}" : "Doomed", $"gext-{i}"));
-                    Assert.True(created.Status == 201, $"group create: {created.Status} {created.Detail}");
-                }));
-                tenants.Add(new TenantSetup(tenantId, users, groups[..GroupsPerTenant], groups[GroupsPerTenant]));
-            }
-
-            var log = new ConcurrentQueue<MemberChange>();
-            var userDeletes = new ConcurrentQueue<(string TenantId, string UserId, Ack Ack, int? Status)>();
-            var groupDeletes = new ConcurrentQueue<(string TenantId, string GroupId, Ack Ack, int? Status)>();
-            var raceCreates = new ConcurrentQueue<(string TenantId, string GroupId, string DisplayName, Ack Ack, int? Status)>();
-            var unexpected = new ConcurrentQueue<string>();
-            var acknowledgedPatches = 0;
-            var killAt = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-
-            async Task WriterAsync(TenantSetup tenant, int writer)
-            {
-                var random = new Random(HashCode.Combine(tenant.TenantId, writer));
-                var mine = tenant.Users.Where((_, i) => i % Writers == writer).ToList();
-
-                async Task PatchAsync(string groupId, string body, IReadOnlyList<string> adds, IReadOnlyList<string> removes)
-                {
-                    var (ack, status) = await TryAsync(CallSafety.Idempotent, () => Group(grains, tenant.TenantId, groupId).PatchAsync(body));
-                    foreach (var (user, add) in adds.Select(u => (u, true)).Concat(removes.Select(u => (u, false))))
-                    {
-                        log.Enqueue(new MemberChange(tenant.TenantId, groupId, user, add, ack, status));
-                    }
-
-                    if (ack == Ack.Yes && Interlocked.Increment(ref acknowledgedPatches) == Tenants * Writers * Steps / 3)
-                    {
-                        killAt.TrySetResult();
-                    }
-
-                    if (ack == Ack.Rejected && !(status == 404 && groupId == tenant.Doomed))
-                    {
-                        unexpected.Enqueue($"PATCH of group {groupId} answered {status}: {body}");
-                    }
+                    // Both writers of the tenant create a group of the same displayName at about the same time (a
+                    // group create is not retried by the gateway: it is not idempotent).
+                    var id = GrainKeys.NewResourceId();
+                    var name = $"Race {step / 12}";
+                    var (ack, status) = await TryAsync(CallSafety.Unsafe, () => Group(grains, tenant.TenantId, id).CreateAsync(GroupResource(name, null)));
+                    raceCreates.Enqueue((tenant.TenantId, id, name, ack, status));
                 }
 
-                for (var step = 0; step < Steps && mine.Count > 0; step++)
+                if (writer == 0 && step == Steps / 2)
                 {
-                    if (step % 12 == 0)
+                    var (ack, status) = await TryAsync(CallSafety.Idempotent, () => Group(grains, tenant.TenantId, tenant.Doomed).DeleteAsync());
+                    groupDeletes.Enqueue((tenant.TenantId, tenant.Doomed, ack, status));
+                }
+
+                var group = tenant.Groups[random.Next(tenant.Groups.Length)];
+                switch (step % 6)
+                {
+                    case 0 or 3:
                     {
-                        // Both writers of the tenant create a group of the same displayName at about the same time (a
-                        // group create is not retried by the gateway: it is not idempotent).
-                        var id = GrainKeys.NewResourceId();
-                        var name = $"Race {step / 12}";
-                        var (ack, status) = await TryAsync(CallSafety.Unsafe, () => Group(grains, tenant.TenantId, id).CreateAsync(GroupResource(name, null)));
-                        raceCreates.Enqueue((tenant.TenantId, id, name, ack, status));
+                        var users = Pick(random, mine, random.Next(2, 5));
+                        await PatchAsync(group, Ops(AddMembers(users)), users, []);
+                        break;
                     }
 
-                    if (writer == 0 && step == Steps / 2)
+                    case 1:
                     {
-                        var (ack, status) = await TryAsync(CallSafety.Idempotent, () => Group(grains, tenant.TenantId, tenant.Doomed).DeleteAsync());
-                        groupDeletes.Enqueue((tenant.TenantId, tenant.Doomed, ack, status));
+                        var users = Pick(random, mine, random.Next(1, 3));
+                        await PatchAsync(group, Ops(RemoveMembers(users)), [], users);
+                        break;
                     }
 
-                    var group = tenant.Groups[random.Next(tenant.Groups.Length)];
-                    switch (step % 6)
+                    case 2:
                     {
-                        case 0 or 3:
-                        {
-                            var users = Pick(random, mine, random.Next(2, 5));
-                            await PatchAsync(group, Ops(AddMembers(users)), users, []);
-                            break;
-                        }
+                        var user = mine[random.Next(mine.Count)];
+                        await PatchAsync(group, Ops($$"""{"op":"Remove","path":"members[value eq \"{{user}}\"]"}"""), [], [user]);
+                        break;
+                    }
 
-                        case 1:
-                        {
-                            var users = Pick(random, mine, random.Next(1, 3));
-                            await PatchAsync(group, Ops(RemoveMembers(users)), [], users);
-                            break;
-                        }
+                    case 4:
+                    {
+                        // The doomed group: members added before, during and (rejected, 404) after its delete.
+                        var users = Pick(random, mine, random.Next(1, 4));
+                        await PatchAsync(tenant.Doomed, Ops(AddMembers(users)), users, []);
+                        break;
+                    }
 
-                        case 2:
-                        {
-                            var user = mine[random.Next(mine.Count)];
-                            await PatchAsync(group, Ops($$"""{"op":"Remove","path":"members[value eq \"{{user}}\"]"}"""), [], [user]);
-                            break;
-                        }
+                    case 5 when step % 12 == 11:
+                    {
+                        // A user delete: it leaves every group. The writer never touches the user again.
+                        var user = mine[random.Next(mine.Count)];
+                        mine.Remove(user);
+                        var (ack, status) = await TryAsync(CallSafety.Idempotent, () => grains.GetGrain<IUserGrain>(GrainKeys.User(tenant.TenantId, user)).DeleteAsync());
+                        userDeletes.Enqueue((tenant.TenantId, user, ack, status));
+                        break;
+                    }
 
-                        case 4:
-                        {
-                            // The doomed group: members added before, during and (rejected, 404) after its delete.
-                            var users = Pick(random, mine, random.Next(1, 4));
-                            await PatchAsync(tenant.Doomed, Ops(AddMembers(users)), users, []);
-                            break;
-                        }
-
-                        case 5 when step % 12 == 11:
-                        {
-                            // A user delete: it leaves every group. The writer never touches the user again.
-                            var user = mine[random.Next(mine.Count)];
-                            mine.Remove(user);
-                            var (ack, status) = await TryAsync(CallSafety.Idempotent, () => grains.GetGrain<IUserGrain>(GrainKeys.User(tenant.TenantId, user)).DeleteAsync());
-                            userDeletes.Enqueue((tenant.TenantId, user, ack, status));
-                            break;
-                        }
-
-                        default:
-                        {
-                            // Add and remove in one PATCH (usually two partitions: a journaled change).
-                            var users = Pick(random, mine, 3);
-                            var split = Math.Min(2, users.Length - 1);
-                            await PatchAsync(group, Ops(AddMembers(users[..split]), RemoveMembers(users[split..])), users[..split], users[split..]);
-                            break;
-                        }
+                    default:
+                    {
+                        // Add and remove in one PATCH (usually two partitions: a journaled change).
+                        var users = Pick(random, mine, 3);
+                        var split = Math.Min(2, users.Length - 1);
+                        await PatchAsync(group, Ops(AddMembers(users[..split]), RemoveMembers(users[split..])), users[..split], users[split..]);
+                        break;
                     }
                 }
-            }
-
-            var writers = tenants.SelectMany(t => Enumerable.Range(0, Writers).Select(w => WriterAsync(t, w))).ToList();
-            var killer = Task.Run(async () =>
-            {
-                await Task.WhenAny(killAt.Task, Task.WhenAll(writers));
-                var victim = cluster.Silos[^1];
-                Volatile.Write(ref killStarted, true);
-                output.WriteLine($"killing {victim.SiloAddress} after {Volatile.Read(ref acknowledgedPatches)} acknowledged member PATCHes");
-                await cluster.KillSiloAsync(victim);
-            });
-            await Task.WhenAll(writers);
-            await killer;
-            Assert.True(killAt.Task.IsCompleted, "the silo was killed only after the load ended");
-            Assert.Empty(unexpected);
-
-            var changes = log.ToArray();
-            output.WriteLine($"{changes.Length} member changes: " + string.Join(", ", changes.GroupBy(c => $"{(c.Add ? "add" : "remove")} {c.Ack}").OrderBy(g => g.Key).Select(g => $"{g.Key}: {g.Count()}")));
-            output.WriteLine($"user deletes: {string.Join(", ", userDeletes.GroupBy(d => d.Ack).Select(g => $"{g.Key}: {g.Count()}"))}; group deletes: {string.Join(", ", groupDeletes.Select(d => $"{d.Ack} {d.Status}"))}; race creates: {string.Join(", ", raceCreates.GroupBy(r => r.Status?.ToString() ?? "unknown").Select(g => $"{g.Key}: {g.Count()}"))}; calls answered after a retry: {retried}");
-            Assert.Contains(changes, c => c.Ack == Ack.Yes);
-
-            var queries = new ResourceQueries(grains);
-            foreach (var tenant in tenants)
-            {
-                await AssertTenantAsync(
-                    grains,
-                    queries,
-                    tenant,
-                    changes.Where(c => c.TenantId == tenant.TenantId).ToList(),
-                    userDeletes.Where(d => d.TenantId == tenant.TenantId).ToDictionary(d => d.UserId, d => d.Ack),
-                    groupDeletes.Where(d => d.TenantId == tenant.TenantId).ToDictionary(d => d.GroupId, d => d.Ack),
-                    raceCreates.Where(r => r.TenantId == tenant.TenantId).Select(r => (r.GroupId, r.DisplayName, r.Ack, r.Status)).ToList());
             }
         }
-        finally
+
+        await failover.RunKillingAsync(
+            [.. tenants.SelectMany(t => Enumerable.Range(0, Writers).Select(w => WriterAsync(t, w)))],
+            killAt.Task,
+            () => Task.FromResult((failover.Cluster.Silos[^1], $"after {Volatile.Read(ref acknowledgedPatches)} acknowledged member PATCHes")));
+        Assert.Empty(unexpected);
+
+        var changes = log.ToArray();
+        output.WriteLine($"{changes.Length} member changes: " + string.Join(", ", changes.GroupBy(c => $"{(c.Add ? "add" : "remove")} {c.Ack}").OrderBy(g => g.Key).Select(g => $"{g.Key}: {g.Count()}")));
+        output.WriteLine($"user deletes: {string.Join(", ", userDeletes.GroupBy(d => d.Ack).Select(g => $"{g.Key}: {g.Count()}"))}; group deletes: {string.Join(", ", groupDeletes.Select(d => $"{d.Ack} {d.Status}"))}; race creates: {string.Join(", ", raceCreates.GroupBy(r => r.Status?.ToString() ?? "unknown").Select(g => $"{g.Key}: {g.Count()}"))}; calls answered after a retry: {failover.Retried}");
+        Assert.Contains(changes, c => c.Ack == Ack.Yes);
+
+        var queries = new ResourceQueries(grains);
+        foreach (var tenant in tenants)
         {
-            await cluster.StopAllSilosAsync();
-            await cluster.DisposeAsync();
-            await new TableServiceClient(connectionString).GetTableClient(tableName).DeleteAsync();
+            await AssertTenantAsync(
+                grains,
+                queries,
+                tenant,
+                changes.Where(c => c.TenantId == tenant.TenantId).ToList(),
+                userDeletes.Where(d => d.TenantId == tenant.TenantId).ToDictionary(d => d.UserId, d => d.Ack),
+                groupDeletes.Where(d => d.TenantId == tenant.TenantId).ToDictionary(d => d.GroupId, d => d.Ack),
+                raceCreates.Where(r => r.TenantId == tenant.TenantId).Select(r => (r.GroupId, r.DisplayName, r.Ack, r.Status)).ToList());
         }
     }
 
@@ -463,16 +380,6 @@ public sealed class GroupFailoverTests(ITestOutputHelper output)
     private static IGroupGrain Group(IGrainFactory grains, string tenantId, string groupId) =>
         grains.GetGrain<IGroupGrain>(GrainKeys.Group(tenantId, groupId));
 
-    private static string UserResource(string userName, string externalId) =>
-        ResourceNormalizer.Normalize(
-            new JsonObject
-            {
-                ["userName"] = userName,
-                ["externalId"] = externalId,
-                ["emails"] = new JsonArray(new JsonObject { ["type"] = "work", ["value"] = userName }),
-            },
-            ScimSchemas.UserResource).ToJsonString();
-
     private static string GroupResource(string displayName, string? externalId)
     {
         var body = new JsonObject { ["displayName"] = displayName };
@@ -482,13 +389,6 @@ public sealed class GroupFailoverTests(ITestOutputHelper output)
         }
 
         return ResourceNormalizer.Normalize(body, ScimSchemas.GroupResource).ToJsonString();
-    }
-
-    private enum Ack
-    {
-        Yes,
-        Rejected,
-        Unknown,
     }
 
     private sealed record TenantSetup(string TenantId, string[] Users, string[] Groups, string Doomed);

@@ -201,12 +201,7 @@ public sealed class RestartTests(ITestOutputHelper output)
 
     private static async Task<InProcessTestCluster> StartClusterAsync(string connectionString, string tableName, string serviceId)
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Storage:Provider"] = "AzureTable",
-            ["Storage:ConnectionString"] = connectionString,
-            ["Storage:TableName"] = tableName,
-        }).AddInMemoryCollection(TestExtension.Settings).AddInMemoryCollection(TestEvents.Settings).Build();
+        var configuration = FailoverCluster.StorageConfiguration(connectionString, tableName);
         var builder = new InProcessTestClusterBuilder(initialSilosCount: 1);
         builder.Options.ServiceId = serviceId;
         builder.ConfigureSilo((_, silo) => silo.AddScimGrains(configuration));

@@ -34,11 +34,12 @@ public sealed class ClusterFixture : IAsyncLifetime
         await Cluster.DisposeAsync();
     }
 
-    /// <summary>Configuration selecting memory grain storage, with the test extension schemas (<see cref="TestExtension"/>) and <see cref="TestEvents"/>.</summary>
+    /// <summary>Configuration selecting memory grain storage, with the test extension schemas (<see cref="TestExtension"/>), <see cref="TestEvents"/> and <see cref="TestTenants"/>.</summary>
     public static IConfiguration MemoryStorage() =>
         new ConfigurationBuilder()
             .AddInMemoryCollection(new Dictionary<string, string?> { ["Storage:Provider"] = "Memory" })
             .AddInMemoryCollection(TestExtension.Settings)
             .AddInMemoryCollection(TestEvents.Settings)
+            .AddInMemoryCollection(TestTenants.Settings)
             .Build();
 }

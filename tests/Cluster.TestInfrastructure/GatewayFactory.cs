@@ -37,7 +37,7 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
             ["Storage:Provider"] = "Memory",
             ["Admin:ApiKey"] = AdminKey,
         };
-        foreach (var (key, value) in TestExtension.Settings.Concat(TestEvents.Settings))
+        foreach (var (key, value) in TestExtension.Settings.Concat(TestEvents.Settings).Concat(TestTenants.Settings))
         {
             _settings[key] = value;
         }

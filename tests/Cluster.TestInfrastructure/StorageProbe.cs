@@ -13,7 +13,7 @@ namespace Cluster.TestInfrastructure;
 /// </summary>
 public static class StorageProbe
 {
-    private static readonly ConcurrentDictionary<string, int> Reads = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<(string Key, string State), int> Reads = new();
     private static readonly ConcurrentDictionary<string, int> Writes = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, int> Failures = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<(string Key, string State), object?> Written = new();
@@ -35,14 +35,24 @@ public static class StorageProbe
     public static void Install(IServiceCollection siloServices) =>
         siloServices.AddGrainStorage(StorageNames.Default, (sp, name) => new ProbedGrainStorage(MemoryGrainStorageFactory.Create(sp, name)));
 
-    /// <summary>State reads of the grain with this primary key so far (one per activation).</summary>
-    public static int ReadsOf(string key) => Reads.TryGetValue(key, out var n) ? n : 0;
+    /// <summary>
+    /// Activations of the grain with this primary key that read its state so far: an activation reads each of its states once,
+    /// so this is the most reads of any one state name (a grain with two states, like the tenant grain, still counts one).
+    /// </summary>
+    public static int ReadsOf(string key) => Reads.Where(r => r.Key.Key == key).Select(r => r.Value).DefaultIfEmpty(0).Max();
 
     /// <summary>Writes (and clears) of the grain with this primary key so far.</summary>
     public static int WritesOf(string key) => Writes.TryGetValue(key, out var n) ? n : 0;
 
     /// <summary>The state last written for the grain with this primary key under <paramref name="stateName"/> (null if none): what storage holds.</summary>
     public static object? LastWrittenState(string key, string stateName) => Written.TryGetValue((key, stateName), out var state) ? state : null;
+
+    /// <summary>
+    /// The (grain key, state name) pairs whose last write through the probe stored something (not a clear), among the keys
+    /// <paramref name="key"/> accepts: what storage holds of them, for tests that erase.
+    /// </summary>
+    public static IReadOnlyList<(string Key, string State)> Holding(Func<string, bool> key) =>
+        [.. Written.Where(w => w.Value is not null && key(w.Key.Key)).Select(w => w.Key).OrderBy(w => w.Key, StringComparer.Ordinal).ThenBy(w => w.State, StringComparer.Ordinal)];
 
     /// <summary>The next <paramref name="times"/> writes of the grain with this primary key throw.</summary>
     public static void FailNextWrites(string key, int times = 1) => Failures[key] = times;
@@ -73,7 +83,7 @@ public static class StorageProbe
         }
     }
 
-    internal static void OnRead(string key) => Reads.AddOrUpdate(key, 1, (_, n) => n + 1);
+    internal static void OnRead(string key, string stateName) => Reads.AddOrUpdate((key, stateName), 1, (_, n) => n + 1);
 
     internal static void OnWrite(string key)
     {
@@ -113,7 +123,7 @@ internal sealed class ProbedGrainStorage(IGrainStorage inner) : IGrainStorage
 {
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        StorageProbe.OnRead(grainId.Key.ToString()!);
+        StorageProbe.OnRead(grainId.Key.ToString()!, stateName);
         return inner.ReadStateAsync(stateName, grainId, grainState);
     }
 

@@ -2,14 +2,26 @@ using System.CommandLine;
 
 namespace Cluster.Cli.Commands;
 
-/// <summary><c>tenants create|show</c>: a tenant and its provisioning information (Tenant URL and Secret Token).</summary>
+/// <summary>
+/// <c>tenants create|show</c>: a tenant and its provisioning information (Tenant URL and Secret Token); the lifecycle commands
+/// (<c>list|rename|suspend|resume|delete</c>) are in <see cref="TenantLifecycleCommands"/>.
+/// </summary>
 internal static class TenantCommands
 {
-    public static Command Create(AdminCli cli) => new("tenants", "Create and inspect tenants.")
+    public static Command Create(AdminCli cli)
     {
-        CreateTenant(cli),
-        Show(cli),
-    };
+        var command = new Command("tenants", "Create, list, inspect, rename, suspend, resume and delete tenants.")
+        {
+            CreateTenant(cli),
+            Show(cli),
+        };
+        foreach (var lifecycle in TenantLifecycleCommands.Create(cli))
+        {
+            command.Subcommands.Add(lifecycle);
+        }
+
+        return command;
+    }
 
     private static Command CreateTenant(AdminCli cli)
     {
@@ -36,17 +48,31 @@ internal static class TenantCommands
     private static Command Show(AdminCli cli)
     {
         var tenantId = AdminCli.TenantArgument();
-        return cli.Command("show", "Show a tenant: name, Tenant URL, user count and token ids (never secrets).", [tenantId], async (context, cancellationToken) =>
+        return cli.Command("show", "Show a tenant: name, Tenant URL, suspension, counts, last request and token ids (never secrets); while it is deleted, the progress.", [tenantId], async (context, cancellationToken) =>
         {
             var view = await context.Api.GetAsync(AdminApi.Tenant(context.Get(tenantId)), cancellationToken);
             context.Out.Show(view, tenant =>
             {
+                if (tenant["deleting"] is { } deleting)
+                {
+                    context.Out.Fields(
+                        ("Tenant id", tenant.Text("tenantId")),
+                        ("Name", tenant.Text("name")),
+                        ("Deleting since", deleting.Time("startedAt")),
+                        ("Phase", deleting.Text("phase")),
+                        ("Rows erased", deleting.Text("rowsErased")));
+                    return;
+                }
+
                 context.Out.Fields(
                     ("Tenant id", tenant.Text("tenantId")),
                     ("Name", tenant.Text("name")),
                     ("Created", tenant.Time("createdAt")),
                     ("Tenant URL", tenant.Text("scimUrl")),
-                    ("Users", tenant.Text("userCount")));
+                    ("Suspended", tenant.YesNo("suspended")),
+                    ("Users", tenant.Text("userCount")),
+                    ("Groups", tenant.Text("groupCount")),
+                    ("Last request", tenant.Time("lastRequestAt") ?? "never"));
                 context.Out.Note();
                 context.Out.Table(
                     [new Column("TOKEN ID"), new Column("CREATED")],

@@ -1,5 +1,6 @@
 using Cluster.Abstractions;
 using Cluster.Gateway.Auth;
+using Cluster.Gateway.Credentials;
 using Cluster.Gateway.Hosting;
 using Cluster.Gateway.Http;
 using Cluster.Gateway.Querying;
@@ -10,7 +11,8 @@ namespace Cluster.Gateway.Admin;
 
 /// <summary>
 /// The operator's API: create tenants and hand out the provisioning information (Tenant URL + Secret Token),
-/// rotate and revoke tokens. Secrets appear only in the responses that create them.
+/// rotate and revoke tokens and OAuth clients (<see cref="TenantCredentialService"/>). Secrets appear only in the responses
+/// that create them.
 /// </summary>
 public static class AdminEndpoints
 {
@@ -21,8 +23,10 @@ public static class AdminEndpoints
             .RequireAuthorization(GatewayAuthentication.OperatorPolicy);
         admin.MapPost("/tenants", CreateTenantAsync);
         admin.MapGet("/tenants/{tenantId}", GetTenantAsync);
+        admin.MapTenantLifecycle();
         admin.MapPost("/tenants/{tenantId}/tokens", IssueTokenAsync);
         admin.MapDelete("/tenants/{tenantId}/tokens/{tokenId}", RevokeTokenAsync);
+        admin.MapOAuthClients();
         admin.MapEventFeed();
         admin.MapSetupLinks();
         return app;
@@ -31,10 +35,9 @@ public static class AdminEndpoints
     private static async Task<Results<Created<CreatedTenant>, ProblemHttpResult>> CreateTenantAsync(
         CreateTenantRequest? body, HttpRequest request, IGrainFactory grains, TenantCredentialCache credentials, IOptions<GatewayOptions> options, ILogger<CreateTenantRequest> logger)
     {
-        var name = body?.Name?.Trim();
-        if (string.IsNullOrEmpty(name) || name.Length > 200 || name.Any(char.IsControl))
+        if (TenantLifecycleEndpoints.ValidName(body?.Name) is not { } name)
         {
-            return TypedResults.Problem(statusCode: 400, title: "Invalid tenant name", detail: "'name' is required: 1 to 200 characters, no control characters.");
+            return TenantLifecycleEndpoints.InvalidName();
         }
 
         var tenantId = GrainKeys.NewTenantId();
@@ -52,61 +55,33 @@ public static class AdminEndpoints
         return TypedResults.Created($"/admin/tenants/{tenantId}", created);
     }
 
-    private static async Task<Results<Ok<TenantView>, ProblemHttpResult>> GetTenantAsync(
-        string tenantId, HttpRequest request, IGrainFactory grains, ResourceQueries queries, IOptions<GatewayOptions> options)
+    // The tenant with its counts and last request (O(1) each), or the progress of its deletion until it is gone (issue 13).
+    private static async Task<IResult> GetTenantAsync(string tenantId, HttpRequest request, IGrainFactory grains, IOptions<GatewayOptions> options)
     {
-        if (!GrainKeys.IsValidId(tenantId) || await grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId)).GetInfoAsync() is not { } info)
+        if (!GrainKeys.IsValidId(tenantId) || await grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId)).GetSummaryAsync() is not { } summary)
         {
             return TenantNotFound();
         }
 
-        return TypedResults.Ok(new TenantView(
-            info.TenantId,
-            info.Name,
-            info.CreatedAt,
-            ScimUrls.TenantBase(request, options, tenantId),
-            [.. info.Tokens.Select(t => new TokenView(t.Id, t.CreatedAt))],
-            await queries.CountAsync(ResourceKind.User, tenantId)));
+        return TypedResults.Json(TenantLifecycleEndpoints.View(summary, ScimUrls.TenantBase(request, options, tenantId)));
     }
 
-    private static async Task<Results<Created<TokenSecret>, ProblemHttpResult>> IssueTokenAsync(
-        string tenantId, IGrainFactory grains, ILogger<CreateTenantRequest> logger)
-    {
-        if (!GrainKeys.IsValidId(tenantId))
+    private static async Task<Results<Created<TokenSecret>, ProblemHttpResult>> IssueTokenAsync(string tenantId, TenantCredentialService credentials) =>
+        await credentials.IssueTokenAsync(tenantId) switch
         {
-            return TenantNotFound();
-        }
+            { Outcome: IssueOutcome.Issued, Credential: { } token } =>
+                TypedResults.Created($"/admin/tenants/{tenantId}/tokens/{token.Id}", new TokenSecret(token.Id, token.Secret, token.CreatedAt)),
+            { Outcome: IssueOutcome.TooMany } => TypedResults.Problem(statusCode: 409, title: "Too many tokens", detail: "Revoke an old token before issuing another."),
+            _ => TenantNotFound(),
+        };
 
-        var tenant = grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId));
-        if (await tenant.GetInfoAsync() is null)
-        {
-            return TenantNotFound();
-        }
-
-        if (await tenant.IssueTokenAsync() is not { } token)
-        {
-            return TypedResults.Problem(statusCode: 409, title: "Too many tokens", detail: "Revoke an old token before issuing another.");
-        }
-
-        GatewayLog.TokenIssued(logger, tenantId, token.Id);
-        return TypedResults.Created($"/admin/tenants/{tenantId}/tokens/{token.Id}", new TokenSecret(token.Id, token.Secret, token.CreatedAt));
-    }
-
-    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeTokenAsync(
-        string tenantId, string tokenId, IGrainFactory grains, TenantCredentialCache credentials, ILogger<CreateTenantRequest> logger)
-    {
-        if (!GrainKeys.IsValidId(tenantId) || !await grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId)).RevokeTokenAsync(tokenId))
-        {
-            return TypedResults.Problem(statusCode: 404, title: "Not found", detail: "No such tenant or token.");
-        }
-
-        credentials.Invalidate(tenantId);
-        GatewayLog.TokenRevoked(logger, tenantId, tokenId);
-        return TypedResults.NoContent();
-    }
+    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeTokenAsync(string tenantId, string tokenId, TenantCredentialService credentials) =>
+        await credentials.RevokeTokenAsync(tenantId, tokenId)
+            ? TypedResults.NoContent()
+            : TypedResults.Problem(statusCode: 404, title: "Not found", detail: "No such tenant or token.");
 
     // A problem+json body (TypedResults.NotFound(problem) would send it as application/json: found by the fuzzing harness).
-    private static ProblemHttpResult TenantNotFound() =>
+    internal static ProblemHttpResult TenantNotFound() =>
         TypedResults.Problem(statusCode: 404, title: "Not found", detail: "No such tenant.");
 }
 
@@ -116,11 +91,6 @@ public sealed record CreateTenantRequest(string? Name);
 /// <summary>A token with its secret: returned once, at creation.</summary>
 public sealed record TokenSecret(string Id, string Secret, DateTimeOffset CreatedAt);
 
-/// <summary>A token without its secret.</summary>
-public sealed record TokenView(string Id, DateTimeOffset CreatedAt);
-
 /// <summary>The provisioning information an admin pastes into Entra: Tenant URL (<c>scimUrl</c>) and Secret Token.</summary>
 public sealed record CreatedTenant(string TenantId, string Name, string ScimUrl, TokenSecret Token);
 
-/// <summary>A tenant without secrets.</summary>
-public sealed record TenantView(string TenantId, string Name, DateTimeOffset CreatedAt, string ScimUrl, IReadOnlyList<TokenView> Tokens, int UserCount);

@@ -1,14 +1,17 @@
 using System.Security.Claims;
 using Cluster.Gateway.Http;
+using Cluster.ServiceDefaults.Operations;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Options;
 
 namespace Cluster.Gateway.Auth;
 
 /// <summary>
 /// One authentication model for every surface (ASP.NET Core authentication and authorization; docs/architecture.md,
 /// "Tenants and tokens"): a scheme per credential kind — a tenant's secret token (<see cref="TenantTokenScheme"/>), a
-/// tenant's OAuth access token, the portal's session cookie, the operator key (<see cref="OperatorScheme"/>) — and a
+/// tenant's OAuth access token (<see cref="TenantAccessTokenScheme"/>), the portal's session cookie, the operator key (<see cref="OperatorScheme"/>) — and a
 /// policy per surface, attached to its route group: the SCIM policy requires a credential of the route's own tenant and a
 /// tenant that is not suspended; the admin policy requires the operator key. Each scheme writes its refusals in its
 /// surface's format (<see cref="SurfaceErrors"/>).
@@ -20,6 +23,9 @@ public static class GatewayAuthentication
 
     /// <summary>A tenant's secret token (<c>Authorization: Bearer scim_…</c>).</summary>
     public const string TenantTokenScheme = "TenantToken";
+
+    /// <summary>A tenant's OAuth access token (<c>Authorization: Bearer eyJ…</c>, a JWT from <c>/oauth2/token</c>).</summary>
+    public const string TenantAccessTokenScheme = "TenantAccessToken";
 
     /// <summary>The operator key (<c>Authorization: Bearer &lt;Admin:ApiKey&gt;</c>).</summary>
     public const string OperatorScheme = "OperatorKey";
@@ -55,15 +61,22 @@ public static class GatewayAuthentication
     public static WebApplicationBuilder AddGatewayAuthentication(this WebApplicationBuilder builder)
     {
         builder.Services.AddAuthentication()
-            .AddPolicyScheme(TenantScheme, "Tenant credential", o => o.ForwardDefaultSelector = _ => TenantTokenScheme)
+            .AddPolicyScheme(TenantScheme, "Tenant credential", o => o.ForwardDefaultSelector = SelectTenantScheme)
             .AddScheme<AuthenticationSchemeOptions, TenantTokenAuthenticationHandler>(TenantTokenScheme, "Tenant secret token", null)
+            .AddJwtBearer(TenantAccessTokenScheme, "Tenant OAuth access token", _ => { }) // configured by AccessTokenAuthentication
             .AddScheme<AuthenticationSchemeOptions, OperatorKeyAuthenticationHandler>(OperatorScheme, "Operator key", null);
+        builder.Services.AddSingleton<IConfigureOptions<JwtBearerOptions>, AccessTokenAuthentication>();
+        builder.Services.AddHttpContextAccessor();
         builder.Services.AddSingleton<IAuthorizationHandler, TenantOfRouteHandler>();
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(TenantPolicy, policy => policy.AddAuthenticationSchemes(TenantScheme).RequireAuthenticatedUser().AddRequirements(new TenantOfRouteRequirement()))
             .AddPolicy(OperatorPolicy, policy => policy.AddAuthenticationSchemes(OperatorScheme).RequireClaim(Claims.Credential, "operator"));
         return builder;
     }
+
+    /// <summary>A JWT-shaped bearer value goes to the access-token scheme; anything else (a secret token, nothing) to the secret-token scheme.</summary>
+    private static string SelectTenantScheme(HttpContext context) =>
+        AccessTokenAuthentication.LooksLikeJwt(OperatorKey.Bearer(context.Request)) ? TenantAccessTokenScheme : TenantTokenScheme;
 
     /// <summary>The tenant principal of a credential accepted for <paramref name="tenantId"/>.</summary>
     internal static ClaimsPrincipal TenantPrincipal(string tenantId, string credential, bool suspended, string scheme, params Claim[] more) =>

@@ -21,7 +21,8 @@ public sealed class TenantTokenAuthenticationHandler(
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
     TenantTokenValidator validator,
-    ScimInstruments instruments) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
+    ScimInstruments instruments,
+    TenantActivity activity) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     // Why the request failed authentication, for the challenge.
     private TokenCheck? _check;
@@ -43,6 +44,7 @@ public sealed class TenantTokenAuthenticationHandler(
         }
 
         instruments.TenantSeen(tenantId);
+        activity.Note(tenantId);
         return AuthenticateResult.Success(new AuthenticationTicket(
             GatewayAuthentication.TenantPrincipal(tenantId, "token", check.Suspended, Scheme.Name), Scheme.Name));
     }
@@ -57,15 +59,30 @@ public sealed class TenantTokenAuthenticationHandler(
             return;
         }
 
-        var missing = _check is null;
-        GatewayLog.Unauthorized(Logger, Request.Method, missing);
-        instruments.TokenRejected(tenantId, missing);
-        await SurfaceErrors.Write(Context, StatusCodes.Status401Unauthorized, "Authorization failed: a valid bearer token for this tenant is required.",
-            headers: response => response.Headers.WWWAuthenticate = "Bearer").ExecuteAsync(Context);
+        await TenantChallenges.UnauthorizedAsync(Context, Logger, instruments, missing: _check is null);
     }
 
-    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
-        SurfaceErrors.Write(Context, StatusCodes.Status403Forbidden, "This tenant is suspended: its provisioning is paused by the service's operator.").ExecuteAsync(Context);
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) => TenantChallenges.SuspendedAsync(Context);
+}
+
+/// <summary>
+/// What every tenant credential scheme (secret token, access token) answers, so a refusal reveals nothing about which
+/// kind of credential was presented or why it failed: one 401, byte for byte, and the suspended tenant's 403.
+/// </summary>
+internal static class TenantChallenges
+{
+    /// <summary>The 401 for a missing or invalid credential, with <c>WWW-Authenticate: Bearer</c>, in the surface's format.</summary>
+    public static Task UnauthorizedAsync(HttpContext context, ILogger logger, ScimInstruments instruments, bool missing)
+    {
+        GatewayLog.Unauthorized(logger, context.Request.Method, missing);
+        instruments.TokenRejected(Surfaces.TenantOf(context), missing);
+        return SurfaceErrors.Write(context, StatusCodes.Status401Unauthorized, "Authorization failed: a valid bearer token for this tenant is required.",
+            headers: response => response.Headers.WWWAuthenticate = "Bearer").ExecuteAsync(context);
+    }
+
+    /// <summary>The 403 of a suspended tenant's valid credential.</summary>
+    public static Task SuspendedAsync(HttpContext context) =>
+        SurfaceErrors.Write(context, StatusCodes.Status403Forbidden, "This tenant is suspended: its provisioning is paused by the service's operator.").ExecuteAsync(context);
 }
 
 /// <summary>

@@ -22,25 +22,42 @@ public sealed class TenantTokenValidator(TenantCredentialCache credentials, Fail
             return TokenCheck.Invalid;
         }
 
+        return await CheckAsync(tenantId, client, tenant => Check(tenant, token));
+    }
+
+    /// <summary>
+    /// Whether <paramref name="clientId"/> is an active OAuth client of the tenant its id names (the token endpoint's
+    /// first check, before the tenant grain checks the secret), under the same bounds as a bearer token: from memory,
+    /// or a lookup subject to the client address's budget of failed lookups.
+    /// </summary>
+    public ValueTask<TokenCheck> ValidateClientAsync(string clientId, IPAddress? client) =>
+        OAuthClientIds.TryParseTenant(clientId, out var tenantId)
+            ? CheckAsync(tenantId, client, tenant => tenant.Exists && tenant.HasOAuthClient(clientId) ? TokenCheck.Accepted(tenant.Suspended) : TokenCheck.Invalid)
+            : ValueTask.FromResult(TokenCheck.Invalid);
+
+    // Checks a credential against the tenant's cached credentials. A tenant this gateway knows nothing about costs a grain
+    // activation and a storage read, for an id anyone can make up: that lookup is refused while the client address is over
+    // its budget, and spends it when the credential fails.
+    private async ValueTask<TokenCheck> CheckAsync(string tenantId, IPAddress? client, Func<TenantCredentials, TokenCheck> check)
+    {
         if (!credentials.IsNewLookup(tenantId))
         {
-            return Check(await credentials.GetAsync(tenantId), token);
+            return check(await credentials.GetAsync(tenantId));
         }
 
-        // A tenant this gateway knows nothing about: a grain activation and a storage read, for an id anyone can make up.
         using var lookup = failures.Begin(client);
         if (lookup.RetryAfter is { } wait)
         {
             return TokenCheck.Throttled(wait);
         }
 
-        var check = Check(await credentials.GetAsync(tenantId), token);
-        if (!check.IsValid)
+        var result = check(await credentials.GetAsync(tenantId));
+        if (!result.IsValid)
         {
             lookup.Failed();
         }
 
-        return check;
+        return result;
     }
 
     private static TokenCheck Check(TenantCredentials tenant, string token) =>

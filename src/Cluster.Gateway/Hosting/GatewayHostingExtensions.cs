@@ -1,8 +1,10 @@
 using Cluster.Gateway.Admin;
 using Cluster.Gateway.Auth;
+using Cluster.Gateway.Credentials;
 using Cluster.Gateway.Endpoints;
 using Cluster.Gateway.Http;
 using Cluster.Gateway.Limits;
+using Cluster.Gateway.OAuth;
 using Cluster.Gateway.Portal;
 using Cluster.Gateway.Querying;
 using Cluster.Gateway.Resilience;
@@ -10,6 +12,7 @@ using Cluster.Gateway.Telemetry;
 using Cluster.Grains.Hosting;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 
 namespace Cluster.Gateway.Hosting;
 
@@ -45,6 +48,15 @@ public static class GatewayHostingExtensions
         builder.Services.AddSingleton<FailedAuthenticationLimiter>();
         builder.Services.AddSingleton<TenantCredentialCache>();
         builder.Services.AddSingleton<TenantTokenValidator>();
+        builder.Services.AddSingleton<TenantCredentialService>();
+
+        // OAuth 2.0 client credentials (issue 13): options validated at start-up, the signing keys, the per-client limit.
+        builder.Services.AddOptions<OAuthOptions>().BindConfiguration(OAuthOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<OAuthOptions>, OAuthOptionsValidator>();
+        builder.Services.AddOptions<OAuthClientLimitOptions>().BindConfiguration(OAuthClientLimitOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<OAuthClientLimiter>();
+        builder.Services.AddSingleton<SigningKeyCache>();
+        builder.Services.AddSingleton<TenantActivity>();
         builder.Services.AddSingleton<ResourceQueries>();
         builder.AddGatewayAuthentication();
         builder.AddScimPortal();
@@ -56,7 +68,10 @@ public static class GatewayHostingExtensions
         return builder;
     }
 
-    /// <summary>Maps the SCIM endpoints under <c>/scim/v2/tenants/{tenantId}</c> and the admin API under <c>/admin</c>.</summary>
+    /// <summary>
+    /// Maps the SCIM endpoints under <c>/scim/v2/tenants/{tenantId}</c>, the admin API under <c>/admin</c> and the OAuth
+    /// surface (<c>/oauth2/token</c>, <c>/.well-known/jwks.json</c>).
+    /// </summary>
     public static WebApplication MapScimGateway(this WebApplication app)
     {
         // Routing first, so that each request has its surface (endpoint metadata; unrouted requests get their surface's
@@ -78,6 +93,7 @@ public static class GatewayHostingExtensions
         scim.MapUsers().MapGroups().MapSearch().MapBulk().MapDiscovery();
         app.MapAdmin();
         app.MapScimPortal();
+        app.MapOAuth();
         app.MapOperatorDashboard();
         return app;
     }

@@ -17,7 +17,7 @@ public enum Surface
     /// <summary><c>/admin</c>: operators; the operator key; problem+json errors.</summary>
     Admin = 2,
 
-    /// <summary><c>/oauth2</c> and the key set: OAuth clients; client credentials; RFC 6749 §5.2 errors.</summary>
+    /// <summary><c>/oauth2</c> and <c>/.well-known</c> (the key set): OAuth clients; client credentials; RFC 6749 §5.2 errors.</summary>
     OAuth = 3,
 
     /// <summary><c>/portal</c>: customers' admins and operators in a browser; a session cookie; HTML error pages.</summary>
@@ -81,7 +81,7 @@ public static class Surfaces
     private static Surface OfUnroutedPath(PathString path) =>
         path.StartsWithSegments(TenantsPrefix, StringComparison.OrdinalIgnoreCase) ? Surface.Scim
         : path.StartsWithSegments("/admin", StringComparison.OrdinalIgnoreCase) ? Surface.Admin
-        : path.StartsWithSegments("/oauth2", StringComparison.OrdinalIgnoreCase) ? Surface.OAuth
+        : path.StartsWithSegments("/oauth2", StringComparison.OrdinalIgnoreCase) || path.StartsWithSegments("/.well-known", StringComparison.OrdinalIgnoreCase) ? Surface.OAuth
         : path.StartsWithSegments("/portal", StringComparison.OrdinalIgnoreCase) ? Surface.Portal
         : Surface.None;
 
@@ -111,10 +111,18 @@ public static class SurfaceErrors
         Surfaces.Of(context) switch
         {
             Surface.Scim => ScimHttp.Error(status, scimType, detail, headers),
-            Surface.OAuth => new OAuthError(status, status == StatusCodes.Status401Unauthorized ? "invalid_client" : "invalid_request", detail, headers),
+            Surface.OAuth => new OAuthError(status, OAuthErrorCode(status), detail, headers),
             Surface.Portal => new HtmlErrorPage(status, detail, headers),
             _ => new ProblemWithHeaders(status, detail, headers),
         };
+
+    // RFC 6749 §5.2 codes by status; a client over its limit, or a busy gateway, gets temporarily_unavailable (RFC 6749 §4.1.2.1).
+    private static string OAuthErrorCode(int status) => status switch
+    {
+        StatusCodes.Status401Unauthorized => "invalid_client",
+        StatusCodes.Status429TooManyRequests or StatusCodes.Status503ServiceUnavailable => "temporarily_unavailable",
+        _ => "invalid_request",
+    };
 
     /// <summary>An RFC 6749 §5.2 error body: <c>{"error", "error_description"}</c>.</summary>
     public sealed class OAuthError(int status, string error, string? description, Action<HttpResponse>? headers = null) : IResult, IStatusCodeHttpResult
@@ -126,6 +134,7 @@ public static class SurfaceErrors
             var response = httpContext.Response;
             response.StatusCode = status;
             response.Headers.CacheControl = "no-store";
+            response.Headers.Pragma = "no-cache";
             headers?.Invoke(response);
             return response.WriteAsJsonAsync(new Dictionary<string, string?> { ["error"] = error, ["error_description"] = description });
         }

@@ -18,7 +18,7 @@ namespace Cluster.Gateway.Limits;
 /// body, and no other tenant notices;</item>
 /// <item>per client address, failed authentications that would cost a grain call (<see cref="FailedAuthenticationLimiter"/>,
 /// <c>RateLimits:FailedAuthentication:…</c>), checked by the authentication middleware before that call; 429 too;</item>
-/// <item>one concurrency limit for all SCIM and admin requests of this gateway (health, liveness and metrics stay reachable when it is saturated) (<c>RateLimits:MaxConcurrentRequests</c>,
+/// <item>one concurrency limit for all SCIM, admin and OAuth requests of this gateway (health, liveness and metrics stay reachable when it is saturated) (<c>RateLimits:MaxConcurrentRequests</c>,
 /// with a queue of <c>RateLimits:MaxQueuedRequests</c>) that protects the silos; beyond it, 503 with <c>Retry-After</c>.</item>
 /// </list>
 /// Each gateway counts on its own: with N gateways behind a balancer a tenant gets up to N × its limit.
@@ -52,7 +52,7 @@ public static class ScimRateLimiting
         {
             options.AddPolicy<string, TenantRateLimitPolicy>(TenantPolicy);
             options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
-                maxConcurrent > 0 && Surfaces.Of(context) is Surface.Scim or Surface.Admin
+                maxConcurrent > 0 && Surfaces.Of(context) is Surface.Scim or Surface.Admin or Surface.OAuth
                     ? RateLimitPartition.GetConcurrencyLimiter("gateway", _ => new ConcurrencyLimiterOptions
                     {
                         PermitLimit = maxConcurrent,

@@ -13,10 +13,13 @@ public static class ScimUrls
     public const string TenantRoutePrefix = Http.Surfaces.TenantsPrefix + "/{" + TenantRouteValue + "}";
 
     /// <summary>The Tenant URL an admin pastes into Entra: <c>{base}/scim/v2/tenants/{tenantId}</c>.</summary>
-    public static string TenantBase(HttpRequest request, IOptions<GatewayOptions> options, string tenantId)
+    public static string TenantBase(HttpRequest request, IOptions<GatewayOptions> options, string tenantId) =>
+        $"{PublicRoot(request, options.Value)}/scim/v2/tenants/{tenantId}";
+
+    /// <summary>The gateway's public base URL: <c>Gateway:PublicBaseUrl</c>, else the request's scheme and host.</summary>
+    public static string PublicRoot(HttpRequest request, GatewayOptions options)
     {
-        var configured = options.Value.PublicBaseUrl.TrimEnd('/');
-        var root = configured.Length > 0 ? configured : $"{request.Scheme}://{request.Host}{request.PathBase}";
-        return $"{root}/scim/v2/tenants/{tenantId}";
+        var configured = options.PublicBaseUrl.TrimEnd('/');
+        return configured.Length > 0 ? configured : $"{request.Scheme}://{request.Host}{request.PathBase}";
     }
 }

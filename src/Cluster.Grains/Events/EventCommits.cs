@@ -71,6 +71,13 @@ internal sealed class EventCommits(IGrainFactory grains, TimeProvider time, stri
     }
 
     /// <summary>
+    /// Stores for good the confirmation of this resource's commit at <paramref name="version"/>, whose write succeeded but
+    /// whose confirmation failed (a retried delete finishing its first attempt). Nothing when the log already resolved it.
+    /// </summary>
+    public Task ConfirmAsync(long version, int step = 0) =>
+        grains.GetGrain<IEventLogGrain>(GrainKeys.EventLog(tenantId)).ConfirmAsync(new EventSource(resourceType, resourceId, version, step), durable: true);
+
+    /// <summary>
     /// The answer to the log about a prepared commit: pending while its write is under way (or after a failed write, until
     /// this activation is replaced), else committed when the resource's stored state has reached it
     /// (<paramref name="committedThrough"/>: the last commit with events the stored state reflects, null without a record).

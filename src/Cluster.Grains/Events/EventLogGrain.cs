@@ -73,6 +73,7 @@ public sealed partial class EventLogGrain(
             {
                 // The resource moved on: the earlier commit reached its storage.
                 next.Prepared.Remove(earlier);
+                (next.Users, next.Groups) = (next.Users + earlier.Users, next.Groups + earlier.Groups);
             }
             else
             {
@@ -98,6 +99,8 @@ public sealed partial class EventLogGrain(
             From = from,
             Count = events.Length,
             PreparedAt = now,
+            Users = Delta(events, ScimEventTypes.UserCreated, ScimEventTypes.UserDeleted),
+            Groups = Delta(events, ScimEventTypes.GroupCreated, ScimEventTypes.GroupDeleted),
         });
         await SealFullPagesAsync(next);
         await WriteAsync(next);
@@ -194,6 +197,26 @@ public sealed partial class EventLogGrain(
         }
 
         return new EventPage([.. events], Math.Max(examined, after ?? 0), examined < readable, Expired: false);
+    }
+
+    public Task<ResourceCounts> GetCountsAsync()
+    {
+        var (users, groups) = Counts(_state.Value);
+        return Task.FromResult(new ResourceCounts(users, groups));
+    }
+
+    public Task HaltAsync()
+    {
+        // The head and its pages stay for the sweep (the memory sweep reaches the pages through the head); only nothing may
+        // write them on its own any more.
+        foreach (var timer in new[] { _resolver, _retention, _notifier })
+        {
+            timer?.Dispose();
+        }
+
+        (_resolver, _retention, _notifier) = (null, null, null);
+        DeactivateOnIdle();
+        return Task.CompletedTask;
     }
 
     public Task<EventLogInfo> GetInfoAsync()
@@ -300,10 +323,11 @@ public sealed partial class EventLogGrain(
         _confirmed.Clear();
     }
 
-    // A copy of the head to change: the confirmed commits are dropped from it (the next write persists that).
+    // A copy of the head to change: the confirmed commits are dropped from it and their counts added (the next write persists that).
     private EventLogState Working()
     {
         var head = _state.Value;
+        var (users, groups) = Counts(head);
         return new EventLogState
         {
             Next = head.Next,
@@ -313,8 +337,26 @@ public sealed partial class EventLogGrain(
             Prepared = [.. head.Prepared.Where(p => !_confirmed.Contains(ConfirmationKey(p)))],
             Discarded = [.. head.Discarded],
             Subscribed = head.Subscribed,
+            Users = users,
+            Groups = groups,
         };
     }
+
+    // The counts with the commits confirmed since the head was last written: each commit counts once, when it leaves Prepared
+    // as committed (confirmed, resolved as committed, or passed by its resource's next commit); a discarded one never does.
+    private (long Users, long Groups) Counts(EventLogState head)
+    {
+        var (users, groups) = (head.Users, head.Groups);
+        foreach (var prepared in head.Prepared.Where(p => _confirmed.Contains(ConfirmationKey(p))))
+        {
+            (users, groups) = (users + prepared.Users, groups + prepared.Groups);
+        }
+
+        return (users, groups);
+    }
+
+    private static int Delta(ScimEvent[] events, string created, string deleted) =>
+        events.Count(e => e.Type == created) - events.Count(e => e.Type == deleted);
 
     /// <summary>
     /// Tells the webhook (when there is one) how far the feed is readable, whenever that has moved: from a timer, so never on

@@ -44,6 +44,10 @@ public sealed partial class WebhookGrain(
     private IGrainTimer? _loop;
     private bool _reminderHeld;
 
+    // Set when the log tells of events after the cursor; a delivery round clears it before it reads the feed. A round that
+    // found the feed empty stops only if no such news came while it was saving (NotifyAsync interleaves with it).
+    private bool _told;
+
     // Delivery's own view, ahead of what is stored: the cursor and attempts since the last write.
     private long _cursor;
     private int _unsaved;
@@ -156,6 +160,7 @@ public sealed partial class WebhookGrain(
     {
         if (_state.Exists && readable > _cursor)
         {
+            _told = true;
             await HoldReminderAsync();
             StartLoop();
         }
@@ -193,6 +198,7 @@ public sealed partial class WebhookGrain(
             return;
         }
 
+        _told = false;
         var page = await Log.ReadAsync(_cursor, BatchSize);
         if (page.Expired)
         {
@@ -208,9 +214,22 @@ public sealed partial class WebhookGrain(
         {
             _cursor = Math.Max(_cursor, page.Cursor);
             await SaveAsync(0, null, null, null);
+            if (_told)
+            {
+                // The log told of more while the cursor was being saved: read again rather than sleep through it.
+                _loop?.Change(TimeSpan.Zero, TimeSpan.FromSeconds(1));
+                return;
+            }
+
             instruments.Backlog(_tenantId, null);
             StopLoop();
             await ReleaseReminderAsync();
+            if (_told)
+            {
+                // Told while the reminder was being released: that call started a new loop; it needs the reminder back.
+                await HoldReminderAsync();
+            }
+
             return;
         }
 

@@ -338,6 +338,46 @@ public sealed partial class GroupGrain(
 
     public Task<bool> OwnsIndexValueAsync(string indexName, string valueHash) => Task.FromResult(_claims.Owns(indexName, valueHash));
 
+    public async Task HaltAsync()
+    {
+        // Offboarding: the tenant is being erased. Nothing may resume this group's work, so its own rows go (an activation
+        // with nothing stored starts no work) along with the timer and the reminder, and first the rows only they lead to: its
+        // change chunks, index entries and member partitions. Members' own rows are erased by the sweep.
+        (_resource, _leavingParents) = (null, true);
+        _work?.Dispose();
+        _work = null;
+        if (await this.GetReminder(WorkReminder) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+
+        if (_state.Value.Change is { } change)
+        {
+            await DropChunksAsync(change.Chunks);
+        }
+
+        var held = _claims.Held;
+        _claims.Load(null);
+        await _claims.ReleaseAsync(held);
+        await Task.WhenAll(Enumerable.Range(0, GrainKeys.GroupMemberPartitions).Select(p => Partition(p).ClearAsync()));
+        if (_state.Exists)
+        {
+            await _state.CommitAsync(new GroupState(), this, clear: true);
+        }
+
+        await InParentsTurnAsync(async () =>
+        {
+            if (_parents.Exists)
+            {
+                await _parents.CommitAsync(new IdSetState(), this, clear: true);
+            }
+
+            return true;
+        });
+        LogHalted(logger, _tenantId, _groupId);
+        DeactivateOnIdle();
+    }
+
     public Task<EventResolution> ResolveEventsAsync(long version, int step) =>
         Task.FromResult(_events.Resolve(version, step, _state.Exists ? (_state.Value.EventsVersion, _state.Value.EventsStep) : null));
 
@@ -968,4 +1008,7 @@ public sealed partial class GroupGrain(
 
     [LoggerMessage(1105, LogLevel.Warning, "Tenant {TenantId}: group {GroupId} repaired the group list of member {MemberId}.")]
     private static partial void LogMemberRepaired(ILogger logger, string tenantId, string groupId, string memberId);
+
+    [LoggerMessage(1107, LogLevel.Information, "Tenant {TenantId}: group {GroupId} halted for the tenant's offboarding.")]
+    private static partial void LogHalted(ILogger logger, string tenantId, string groupId);
 }

@@ -2,6 +2,7 @@ using Azure.Data.Tables;
 using Cluster.Grains;
 using Cluster.Grains.Hosting;
 using Cluster.Grains.State;
+using Cluster.Grains.Tenants;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -26,6 +27,7 @@ public static class ScimSiloBuilderExtensions
             case "MEMORY":
                 silo.AddMemoryGrainStorage(StorageNames.Default);
                 silo.UseInMemoryReminderService();
+                silo.Services.AddSingleton<ITenantStorageSweeper, MemoryTenantSweeper>();
                 break;
             case "AZURETABLE":
                 silo.AddAzureTableGrainStorage(StorageNames.Default, o =>
@@ -36,10 +38,19 @@ public static class ScimSiloBuilderExtensions
 
                 // Reminders wake grains whose work outlives a request (large membership changes, deletes) after a crash.
                 silo.UseAzureTableReminderService(o => o.TableServiceClient = new TableServiceClient(options.ConnectionString));
+
+                // Offboarding's storage sweep reads the grain state table by key prefix (issue 13).
+                silo.Services.AddSingleton<ITenantStorageSweeper>(sp => new AzureTableTenantSweeper(
+                    new TableServiceClient(options.ConnectionString).GetTableClient(options.TableName),
+                    sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<Orleans.Configuration.ClusterOptions>>(),
+                    sp.GetRequiredService<IGrainFactory>()));
                 break;
             default:
                 throw new InvalidOperationException($"Unknown Storage:Provider '{options.Provider}'. Use AzureTable or Memory.");
         }
+
+        // The tenant lifecycle (issue 13): offboarding's settings, validated at start-up.
+        silo.Services.AddOptions<TenantsOptions>().Bind(configuration.GetSection(TenantsOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
 
 #pragma warning disable ORLEANSEXP006 // System.Text.Json storage serializer is marked experimental.
         silo.UseSystemTextJsonGrainStorageSerializer();
@@ -49,6 +60,10 @@ public static class ScimSiloBuilderExtensions
         silo.Services.AddSingleton<IPersistentStateFactory, KeyedRowPersistentStateFactory>();
         silo.Services.TryAddSingleton(TimeProvider.System);
         silo.Services.AddScimEvents(configuration);
+
+        // Access-token signing keys (issue 13): the rotation period, validated at start-up.
+        silo.Services.AddOptions<Cluster.Grains.OAuth.SigningKeyOptions>().Bind(configuration.GetSection(Cluster.Grains.OAuth.SigningKeyOptions.SectionName))
+            .ValidateDataAnnotations().ValidateOnStart();
         return silo;
     }
 }

@@ -16,6 +16,10 @@ public sealed class TenantState
     /// <summary>True while the tenant is suspended by the operator (not written when false).</summary>
     [Id(3), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool Suspended { get; set; }
+
+    /// <summary>The tenant's OAuth clients (issue 13; not written when null, as for tenants that never had one).</summary>
+    [Id(10), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public List<OAuthClientRecord>? OAuthClients { get; set; }
 }
 
 /// <summary>A token: its id, the SHA-256 of its secret, and when it was issued. The secret itself is never stored.</summary>
@@ -167,6 +171,17 @@ public sealed class EventLogState
     /// <summary>True while the tenant has a webhook: it is told when events become readable.</summary>
     [Id(6), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool Subscribed { get; set; }
+
+    /// <summary>
+    /// Users that exist: every <c>user.created</c> minus every <c>user.deleted</c> of the commits resolved as committed (each
+    /// added once, in the write that drops its commit from <see cref="Prepared"/>). Not written when 0.
+    /// </summary>
+    [Id(7), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public long Users { get; set; }
+
+    /// <summary>Groups that exist, counted as <see cref="Users"/>.</summary>
+    [Id(8), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public long Groups { get; set; }
 }
 
 /// <summary>A stored event (see <c>ScimEvent</c>).</summary>
@@ -209,6 +224,14 @@ public sealed class PreparedCommit
     [Id(5)] public int Count { get; set; }
 
     [Id(6)] public DateTimeOffset PreparedAt { get; set; }
+
+    /// <summary>What the commit changes the user count by (its <c>user.created</c> minus its <c>user.deleted</c> events); not written when 0.</summary>
+    [Id(7), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int Users { get; set; }
+
+    /// <summary>What the commit changes the group count by; not written when 0.</summary>
+    [Id(8), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int Groups { get; set; }
 }
 
 /// <summary>An inclusive range of sequence numbers.</summary>
@@ -282,6 +305,61 @@ public sealed class DeliveryRecord
     [Id(4)] public double DurationMilliseconds { get; set; }
 
     [Id(5)] public bool Delivered { get; set; }
+}
+
+/// <summary>
+/// An OAuth client of a tenant (issue 13): its id, when it was created, and its secrets (hashes only). Kept in
+/// <see cref="TenantState.OAuthClients"/>.
+/// </summary>
+[GenerateSerializer, Alias("scim.state.OAuthClient")]
+public sealed class OAuthClientRecord
+{
+    [Id(0)] public string ClientId { get; set; } = "";
+
+    [Id(1)] public DateTimeOffset CreatedAt { get; set; }
+
+    [Id(2)] public List<ClientSecretRecord> Secrets { get; set; } = [];
+}
+
+/// <summary>A client secret: its id, the SHA-256 of the secret, and its validity. The secret itself is never stored; a revoked secret is removed.</summary>
+[GenerateSerializer, Alias("scim.state.ClientSecret")]
+public sealed class ClientSecretRecord
+{
+    [Id(0)] public string Id { get; set; } = "";
+
+    [Id(1)] public byte[] Hash { get; set; } = [];
+
+    [Id(2)] public DateTimeOffset CreatedAt { get; set; }
+
+    [Id(3)] public DateTimeOffset ExpiresAt { get; set; }
+}
+
+/// <summary>The cluster's access-token signing keys (one row, <c>ISigningKeySetGrain</c>).</summary>
+[GenerateSerializer, Alias("scim.state.SigningKeySet")]
+public sealed class SigningKeySetState
+{
+    [Id(0)] public List<SigningKeyRecord> Keys { get; set; } = [];
+}
+
+/// <summary>
+/// One ECDSA P-256 signing key: its id, when it was made and when it signs from (it signs until the next key's
+/// <see cref="SignsFrom"/>), the public coordinates (base64url) and the private scalar encrypted under the at-rest key
+/// (<c>WebhookSecretProtector</c>, bound to the key id).
+/// </summary>
+[GenerateSerializer, Alias("scim.state.SigningKey")]
+public sealed class SigningKeyRecord
+{
+    [Id(0)] public string KeyId { get; set; } = "";
+
+    [Id(1)] public DateTimeOffset CreatedAt { get; set; }
+
+    [Id(2)] public DateTimeOffset SignsFrom { get; set; }
+
+    [Id(3)] public string X { get; set; } = "";
+
+    [Id(4)] public string Y { get; set; } = "";
+
+    [Id(5)] public string ProtectedD { get; set; } = "";
 }
 
 /// <summary>A tenant's setup links for the customer portal (hashes only).</summary>

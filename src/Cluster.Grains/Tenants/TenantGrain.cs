@@ -6,9 +6,14 @@ using Cluster.Grains.State;
 namespace Cluster.Grains.Tenants;
 
 /// <summary>Holds a tenant's profile and its bearer tokens (hashes only).</summary>
-public sealed class TenantGrain(
+public sealed partial class TenantGrain(
     [PersistentState("tenant", StorageNames.Default)] IPersistentState<TenantState> state,
-    TimeProvider time) : Grain, ITenantGrain
+    TimeProvider time,
+    [PersistentState("lifecycle", StorageNames.Default)] IPersistentState<TenantLifecycleState> lifecycle,
+    ITenantStorageSweeper sweeper,
+    IReminderTable reminders,
+    Microsoft.Extensions.Options.IOptions<TenantsOptions> tenantsOptions,
+    ILogger<TenantGrain> logger) : Grain, ITenantGrain, IRemindable
 {
     private readonly CommittedState<TenantState> _state = new(state);
 
@@ -28,6 +33,7 @@ public sealed class TenantGrain(
         }
 
         var (record, token) = NewToken();
+        await Registry.AddAsync(TenantListingKey.For(TenantId, name)); // listed before it exists: a crash leaves a key the listing reconciles
         await _state.CommitAsync(new TenantState { Name = name, CreatedAt = time.GetUtcNow(), Tokens = [record] }, this);
         return token;
     }
@@ -62,7 +68,7 @@ public sealed class TenantGrain(
 
     public Task<TenantCredentials> GetCredentialsAsync() => Task.FromResult(
         _state.Exists
-            ? new TenantCredentials(true, [.. _state.Value.Tokens.Select(t => t.Hash)], _state.Value.Suspended)
+            ? new TenantCredentials(true, [.. _state.Value.Tokens.Select(t => t.Hash)], _state.Value.Suspended, OAuthClientIds())
             : new TenantCredentials(false, []));
 
     /// <summary>The hash under which a secret is stored and compared.</summary>
@@ -89,10 +95,10 @@ public sealed class TenantGrain(
         }
 
         var current = _state.Value;
-        var next = new TenantState { Name = name ?? current.Name, CreatedAt = current.CreatedAt, Tokens = current.Tokens, Suspended = suspended ?? current.Suspended };
+        var next = new TenantState { Name = name ?? current.Name, CreatedAt = current.CreatedAt, Tokens = current.Tokens, Suspended = suspended ?? current.Suspended, OAuthClients = current.OAuthClients };
         if (next.Name != current.Name || next.Suspended != current.Suspended)
         {
-            await _state.CommitAsync(next, this);
+            await CommitRenamingAsync(current, next);
         }
 
         return Info();
@@ -101,5 +107,90 @@ public sealed class TenantGrain(
     private TenantInfo Info() => new(TenantId, _state.Value.Name, _state.Value.CreatedAt, [.. _state.Value.Tokens.Select(t => new TokenInfo(t.Id, t.CreatedAt))], _state.Value.Suspended);
 
     private TenantState With(List<TokenRecord> tokens) =>
-        new() { Name = _state.Value.Name, CreatedAt = _state.Value.CreatedAt, Tokens = tokens, Suspended = _state.Value.Suspended };
+        new() { Name = _state.Value.Name, CreatedAt = _state.Value.CreatedAt, Tokens = tokens, Suspended = _state.Value.Suspended, OAuthClients = _state.Value.OAuthClients };
+
+    // OAuth clients (issue 13): the rules are in OAuthClientBook; the grain reads, applies and commits.
+
+    public async Task<OAuthClientResult> CreateOAuthClientAsync(TimeSpan secretLifetime)
+    {
+        if (!_state.Exists)
+        {
+            return new(OAuthClientOutcome.NotFound);
+        }
+
+        var now = time.GetUtcNow();
+        var clients = OAuthClientBook.Live(_state.Value.OAuthClients, now);
+        if (clients.Count >= OAuthClientBook.MaxClients)
+        {
+            return new(OAuthClientOutcome.TooMany);
+        }
+
+        var (client, secret) = OAuthClientBook.NewClient(TenantId, now, secretLifetime);
+        await _state.CommitAsync(WithClients([.. clients, client]), this);
+        return new(OAuthClientOutcome.Issued, secret);
+    }
+
+    public async Task<OAuthClientResult> AddClientSecretAsync(string clientId, TimeSpan secretLifetime)
+    {
+        var now = time.GetUtcNow();
+        var clients = OAuthClientBook.Live(_state.Exists ? _state.Value.OAuthClients : null, now);
+        if (clients.Find(c => c.ClientId == clientId) is not { } client)
+        {
+            return new(OAuthClientOutcome.NotFound);
+        }
+
+        if (client.Secrets.Count >= ClientSecrets.MaxActive)
+        {
+            return new(OAuthClientOutcome.TooMany);
+        }
+
+        var secret = OAuthClientBook.AddSecret(client, now, secretLifetime);
+        await _state.CommitAsync(WithClients(clients), this);
+        return new(OAuthClientOutcome.Issued, secret);
+    }
+
+    public async Task<bool> RevokeClientSecretAsync(string clientId, string secretId)
+    {
+        var clients = OAuthClientBook.Live(_state.Exists ? _state.Value.OAuthClients : null, time.GetUtcNow());
+        if (clients.Find(c => c.ClientId == clientId) is not { } client || client.Secrets.RemoveAll(s => s.Id == secretId) == 0)
+        {
+            return false;
+        }
+
+        await _state.CommitAsync(WithClients(clients), this);
+        return true;
+    }
+
+    public async Task<bool> RevokeOAuthClientAsync(string clientId)
+    {
+        var clients = OAuthClientBook.Live(_state.Exists ? _state.Value.OAuthClients : null, time.GetUtcNow());
+        if (clients.RemoveAll(c => c.ClientId == clientId) == 0)
+        {
+            return false;
+        }
+
+        await _state.CommitAsync(WithClients(clients), this);
+        return true;
+    }
+
+    public Task<IReadOnlyList<OAuthClientInfo>?> GetOAuthClientsAsync()
+    {
+        var now = time.GetUtcNow();
+        return Task.FromResult<IReadOnlyList<OAuthClientInfo>?>(
+            _state.Exists ? [.. (_state.Value.OAuthClients ?? []).Select(c => OAuthClientBook.Info(c, now))] : null);
+    }
+
+    public Task<ClientCheck> VerifyClientSecretAsync(string clientId, byte[] secretHash)
+    {
+        var client = _state.Exists ? _state.Value.OAuthClients?.Find(c => c.ClientId == clientId) : null;
+        var check = !OAuthClientBook.Verify(client, secretHash, time.GetUtcNow()) ? ClientCheck.Invalid
+            : _state.Value.Suspended ? ClientCheck.Suspended
+            : ClientCheck.Valid;
+        return Task.FromResult(check);
+    }
+
+    private List<string>? OAuthClientIds() => _state.Value.OAuthClients is { Count: > 0 } clients ? [.. clients.Select(c => c.ClientId)] : null;
+
+    private TenantState WithClients(List<OAuthClientRecord> clients) =>
+        new() { Name = _state.Value.Name, CreatedAt = _state.Value.CreatedAt, Tokens = _state.Value.Tokens, Suspended = _state.Value.Suspended, OAuthClients = clients.Count > 0 ? clients : null };
 }

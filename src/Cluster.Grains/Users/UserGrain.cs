@@ -118,6 +118,14 @@ public sealed partial class UserGrain(
             return NotFound();
         }
 
+        if (_state.Value.Deleted)
+        {
+            // An earlier attempt wrote the tombstone, then failed to store its events' confirmation (the log's silo died):
+            // this retry finishes that delete — its events stored for good — instead of telling it a second time.
+            await _events.ConfirmAsync(_state.Value.EventsVersion);
+            return await FinishDeleteAsync();
+        }
+
         if (PreconditionFails(ifMatch))
         {
             return ScimResult.PreconditionFailed(_state.Value.Version);
@@ -134,7 +142,12 @@ public sealed partial class UserGrain(
             await LeaveAllGroupsAsync();
             await _state.CommitAsync(new ResourceState { Json = _state.Value.Json, Version = version, Deleted = true, EventsVersion = version }, this);
         }, durable: true);
+        return await FinishDeleteAsync();
+    }
 
+    // After the tombstone and its durably confirmed events: the user's index values and directory entry go, then the tombstone.
+    private async Task<ScimResult> FinishDeleteAsync()
+    {
         var oldHashes = _claims.Held;
         _resource = null;
         _claims.Load(null);

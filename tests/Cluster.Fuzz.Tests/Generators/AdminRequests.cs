@@ -6,7 +6,7 @@ namespace Cluster.Fuzz.Tests.Generators;
 
 /// <summary>
 /// Requests to the operator's admin API: create a tenant, read one, issue and revoke tokens, read the event feed, set,
-/// read, test, redeliver and delete the webhook (issue 12); with the operator key, a wrong key, a tenant's token or none. Writes target the fuzzed tenant or ids that name no tenant, never the other
+/// read, test, redeliver and delete the webhook (issue 12), create, list and revoke OAuth clients and their secrets (issue 13); with the operator key, a wrong key, a tenant's token or none. Writes target the fuzzed tenant or ids that name no tenant, never the other
 /// tenant, whose state must not change at all; the token revoked is the spare one or an unknown one, never the harness's.
 /// </summary>
 internal sealed class AdminRequests(FuzzWorld world)
@@ -44,6 +44,27 @@ internal sealed class AdminRequests(FuzzWorld world)
             (2, RequestParts.Request("GET", Gen.Select(RequestParts.Segment(readable), G.Pick("webhook", "webhook/deliveries")).Select(x => ($"/admin/tenants/{x.Item1}/{x.Item2}", 1L)), Authorization)),
             (1, RequestParts.Request("POST", RequestParts.Segment(writable).Select(t => ($"/admin/tenants/{t}/webhook/test", 1L)), Authorization)),
             (1, RequestParts.Request("POST", RequestParts.Segment(writable).Select(t => ($"/admin/tenants/{t}/webhook/redeliver", 1L)), Authorization, BodyMutations.Of(Cursor.Select(c => new JsonObject { ["after"] = c })))),
-            (1, RequestParts.Request("DELETE", RequestParts.Segment(writable).Select(t => ($"/admin/tenants/{t}/webhook", 1L)), Authorization)));
+            (1, RequestParts.Request("DELETE", RequestParts.Segment(writable).Select(t => ($"/admin/tenants/{t}/webhook", 1L)), Authorization)),
+            (4, OAuthClients(writable, readable)));
+    }
+
+    // OAuth clients (issue 13): create, list, add and revoke secrets of the spare client, revoke the spare client; never the
+    // harness's own client. Bodies carry expiresInDays, valid or not.
+    private Gen<FuzzRequest> OAuthClients(Gen<string> writable, Gen<string> readable)
+    {
+        var spare = world.SpareClient;
+        var clientId = G.Weighted(
+            (4, Gen.Const(spare.ClientId)),
+            (1, G.Pick(world.OtherClient.ClientId, "scimc_0123456789abcdef0123456789abcdef.0123456789abcdef01234567", "not-a-client", spare.ClientId.ToUpperInvariant(), "")));
+        var secretId = G.Weighted((2, Gen.Const(spare.SecretId)), (1, G.Pick("0123456789ab", "", "..", spare.SecretId.ToUpperInvariant(), new string('f', 100))));
+        var lifetime = BodyMutations.Of(G.Pick<System.Text.Json.Nodes.JsonNode?>(1, 365, 1095, 0, 1096, -1, 2147483647, 1.5, "30", null, true)
+            .Select(days => new JsonObject { ["expiresInDays"] = days?.DeepClone() }));
+        return G.Weighted(
+            (2, RequestParts.Request("POST", RequestParts.Segment(writable).Select(t => ($"/admin/tenants/{t}/oauth-clients", 1L)), Authorization, lifetime)),
+            (1, RequestParts.Request("POST", RequestParts.Segment(writable).Select(t => ($"/admin/tenants/{t}/oauth-clients", 1L)), Authorization)),
+            (2, RequestParts.Request("GET", RequestParts.Segment(readable).Select(t => ($"/admin/tenants/{t}/oauth-clients", 1L)), Authorization)),
+            (2, RequestParts.Request("POST", Gen.Select(RequestParts.Segment(writable), RequestParts.Segment(clientId), (t, c) => ($"/admin/tenants/{t}/oauth-clients/{c}/secrets", 1L)), Authorization, lifetime)),
+            (2, RequestParts.Request("DELETE", Gen.Select(RequestParts.Segment(writable), RequestParts.Segment(clientId), RequestParts.Segment(secretId), (t, c, k) => ($"/admin/tenants/{t}/oauth-clients/{c}/secrets/{k}", 1L)), Authorization)),
+            (1, RequestParts.Request("DELETE", Gen.Select(RequestParts.Segment(writable), RequestParts.Segment(clientId), (t, c) => ($"/admin/tenants/{t}/oauth-clients/{c}", 1L)), Authorization)));
     }
 }

@@ -1,0 +1,48 @@
+using Cluster.Abstractions;
+using Cluster.TestInfrastructure;
+
+namespace Cluster.Grains.Tests.Events;
+
+/// <summary>
+/// The webhook never sleeps through an event (invariant 11: delivery at least once). Found by
+/// <c>Cluster.Persistence.Tests.EventFailoverTests</c>: the log tells the webhook of new events with an interleaving call,
+/// and a delivery round that had just found the feed empty went on to stop its loop and drop its reminder, although the
+/// log had told it of a new event meanwhile; nothing woke it again until the tenant's next change.
+/// </summary>
+[Collection(ClusterFixture.Collection)]
+public sealed class WebhookWakeupTests(ClusterFixture fixture)
+{
+    private IGrainFactory Grains => fixture.Client;
+
+    [Fact]
+    public async Task AnEventThatBecomesReadableWhileTheWebhookFindsItsFeedEmptyIsDelivered()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var tenantId = GrainKeys.NewTenantId();
+        var webhook = Grains.GetGrain<IWebhookGrain>(GrainKeys.Webhook(tenantId));
+        Assert.NotNull((await webhook.SetAsync(receiver.Url.ToString(), null)).Webhook);
+
+        // The webhook's next write is the one of the round that finds the feed empty after the first event (it saves its
+        // cursor, then stops): hold it there.
+        var held = StorageProbe.HoldNextWrite(GrainKeys.Webhook(tenantId));
+        await Grains.CreateUserAsync(tenantId, "first@contoso.com");
+        await receiver.WaitForAsync(1, TimeSpan.FromSeconds(30));
+        await held.Started.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // Meanwhile a second event becomes readable, and the log tells the webhook (from a timer, right after the confirm).
+        await Grains.CreateUserAsync(tenantId, "second@contoso.com");
+        var log = Grains.GetGrain<IEventLogGrain>(GrainKeys.EventLog(tenantId));
+        for (var i = 0; (await log.GetInfoAsync()).Readable < 2; i++)
+        {
+            Assert.True(i < 100, "the second event never became readable");
+            await Task.Delay(50);
+        }
+
+        await Task.Delay(500);
+        held.Release();
+
+        // Delivered at once, not after the reminder's next tick (a minute), nor only with the tenant's next change.
+        var requests = await receiver.WaitForAsync(2, TimeSpan.FromSeconds(10));
+        Assert.Equal(["user.created", "user.created"], requests.Select(r => r.EventType));
+    }
+}

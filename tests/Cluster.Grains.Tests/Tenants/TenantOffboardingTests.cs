@@ -1,0 +1,146 @@
+using Cluster.Abstractions;
+using Cluster.Grains.Groups;
+using Cluster.TestInfrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Cluster.Grains.Tests.Tenants;
+
+/// <summary>
+/// Invariant 13 at the grain level (two-silo cluster, memory storage through <see cref="StorageProbe"/>): a delete stops the
+/// tenant's credentials at once, answers its progress until the tenant is gone, is idempotent, resumes when its activation is
+/// lost, stops background work (webhook delivery, a large group change) through the grains before the sweep, and leaves no
+/// row and no reminder of the tenant — while another tenant keeps every row.
+/// </summary>
+[Collection(ClusterFixture.Collection)]
+public sealed class TenantOffboardingTests(ClusterFixture fixture)
+{
+    private IGrainFactory Grains => fixture.Client;
+
+    [Fact]
+    public async Task ADeleteStopsCredentialsAtOnceThenErasesEveryRowAndReminderOfTheTenantAndNothingElse()
+    {
+        var (deleted, kept) = (await SeedAsync("Offboarded"), await SeedAsync("Kept"));
+        var keptRows = StorageProbe.Holding(k => Owns(k, kept));
+        Assert.NotEmpty(StorageProbe.Holding(k => Owns(k, deleted)));
+        Assert.Contains(await ReminderKeysAsync(), k => GrainKeys.IsOfTenant(k, deleted)); // the failing webhook holds one
+
+        var tenant = Tenant(deleted);
+        var deletion = (await tenant.DeleteAsync())!;
+        Assert.Equal(TenantDeletionPhases.Draining, deletion.Phase);
+
+        // From the answer on, the tenant does not exist for anything but its progress.
+        Assert.False((await tenant.GetCredentialsAsync()).Exists);
+        Assert.Null(await tenant.GetInfoAsync());
+        Assert.Null(await tenant.UpdateAsync("Back", false));
+        Assert.Null(await tenant.IssueTokenAsync());
+        var summary = (await tenant.GetSummaryAsync())!;
+        Assert.Equal(("Offboarded", deletion.StartedAt), (summary.Name, summary.Deletion!.StartedAt));
+        Assert.Equal(deletion.StartedAt, (await tenant.DeleteAsync())!.StartedAt); // idempotent: the same deletion
+
+        var phases = await WaitUntilGoneAsync(tenant);
+        Assert.Subset(new HashSet<string> { TenantDeletionPhases.Draining, TenantDeletionPhases.Stopping, TenantDeletionPhases.Erasing, TenantDeletionPhases.Verifying, TenantDeletionPhases.Finishing }, phases);
+        Assert.Null(await tenant.DeleteAsync());
+
+        Assert.Empty(StorageProbe.Holding(k => Owns(k, deleted)));
+        Assert.DoesNotContain(await ReminderKeysAsync(), k => Owns(k, deleted));
+        Assert.Equal(keptRows, StorageProbe.Holding(k => Owns(k, kept)));
+        Assert.NotNull(await Grains.GetGrain<IWebhookGrain>(GrainKeys.Webhook(kept)).GetAsync());
+        Assert.True((await Tenant(kept).GetCredentialsAsync()).Exists);
+    }
+
+    [Fact]
+    public async Task ADeletionWhoseActivationIsLostResumesWhenTheTenantIsNextCalled()
+    {
+        var tenantId = await SeedAsync("Interrupted");
+        var tenant = Tenant(tenantId);
+        await tenant.DeleteAsync();
+
+        // The next step's write fails, as a crash would lose it: the activation is dropped with its timer.
+        var writes = StorageProbe.WritesOf(GrainKeys.Tenant(tenantId));
+        StorageProbe.FailNextWrites(GrainKeys.Tenant(tenantId));
+        await Eventually.TrueAsync(() => Task.FromResult(StorageProbe.WritesOf(GrainKeys.Tenant(tenantId)) > writes), what: "the failed step");
+        await Eventually.TrueAsync(() => Task.FromResult(!fixture.Cluster.TryGetGrainContext(tenant.GetGrainId(), out _)), what: "the activation dropped");
+
+        // Any call brings it back (in production the reminder does, within a minute), and it goes on from its stored progress.
+        await WaitUntilGoneAsync(tenant);
+        Assert.Empty(StorageProbe.Holding(k => Owns(k, tenantId)));
+        Assert.DoesNotContain(await ReminderKeysAsync(), k => Owns(k, tenantId));
+    }
+
+    [Fact]
+    public async Task AGroupChangeStillRunningInTheBackgroundIsHaltedThroughTheGroupBeforeTheSweep()
+    {
+        var tenantId = GrainKeys.NewTenantId();
+        await Tenant(tenantId).CreateAsync("Busy");
+        var users = await Task.WhenAll(Enumerable.Range(0, GroupGrain.StepSize + 20).Select(i => Grains.CreateUserAsync(tenantId, $"busy{i}@contoso.com")));
+        var group = await Grains.CreateGroupAsync(tenantId, "Busy");
+
+        // The change is applied in two steps; the second's write of a partition only it touches is held, so the group's background
+        // work is under way (timer and reminder) when the tenant is deleted.
+        var ordered = users.OrderBy(GrainKeys.GroupMemberPartitionOf).ThenBy(id => id, StringComparer.Ordinal).ToArray();
+        var firstStep = ordered[..GroupGrain.StepSize].Select(GrainKeys.GroupMemberPartitionOf).ToHashSet();
+        var held = StorageProbe.HoldNextWrite(GrainKeys.GroupMembers(tenantId, group, ordered[GroupGrain.StepSize..].Select(GrainKeys.GroupMemberPartitionOf).First(p => !firstStep.Contains(p))));
+        Assert.Equal(200, (await Grains.Group(tenantId, group).PatchAsync(Groups.AddMembers(users))).Status);
+        await held.Started.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Contains(await ReminderKeysAsync(), k => k == GrainKeys.Group(tenantId, group));
+
+        await Tenant(tenantId).DeleteAsync();
+
+        // Past the grace period the offboarding asks the group to halt, which waits for the group's step in flight.
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        held.Release();
+        await WaitUntilGoneAsync(Tenant(tenantId));
+
+        Assert.Empty(StorageProbe.Holding(k => Owns(k, tenantId)));
+        Assert.DoesNotContain(await ReminderKeysAsync(), k => Owns(k, tenantId));
+        Assert.Equal(404, (await Grains.Group(tenantId, group).GetAsync()).Status);
+    }
+
+    // A tenant with what tenants have: users (indexed by userName, externalId and work email), groups with members and a nested
+    // group, events, and a webhook whose receiver never answers (so it retries, holding a reminder).
+    private async Task<string> SeedAsync(string name)
+    {
+        var tenantId = GrainKeys.NewTenantId();
+        Assert.NotNull(await Tenant(tenantId).CreateAsync(name));
+        var users = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => Grains.CreateUserAsync(tenantId, $"u{i}@{name}.test", $"ext-{i}", $"u{i}@{name}.test")));
+        var inner = await Grains.CreateGroupAsync(tenantId, "Inner", users[0], users[1]);
+        await Grains.CreateGroupAsync(tenantId, "Outer", users[2], inner);
+        Assert.Equal(204, (await Grains.User(tenantId, users[5]).DeleteAsync()).Status);
+        var webhook = await Grains.GetGrain<IWebhookGrain>(GrainKeys.Webhook(tenantId)).SetAsync($"http://127.0.0.1:{TestPorts.Free()}/hook", null);
+        Assert.Null(webhook.Error);
+        await Grains.CreateUserAsync(tenantId, $"late@{name}.test");
+        await Eventually.TrueAsync(async () => (await ReminderKeysAsync()).Contains(GrainKeys.Webhook(tenantId)), what: "the webhook retrying");
+        return tenantId;
+    }
+
+    // Polls the progress until the tenant is gone; returns the phases seen.
+    private static async Task<HashSet<string>> WaitUntilGoneAsync(ITenantGrain tenant)
+    {
+        var phases = new HashSet<string>(StringComparer.Ordinal);
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                var summary = await tenant.GetSummaryAsync();
+                if (summary?.Deletion is { } deletion)
+                {
+                    phases.Add(deletion.Phase);
+                }
+
+                return summary is null;
+            },
+            seconds: 60,
+            what: "the tenant erased");
+        return phases;
+    }
+
+    private ITenantGrain Tenant(string tenantId) => Grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId));
+
+    private static bool Owns(string key, string tenantId) => key == tenantId || GrainKeys.IsOfTenant(key, tenantId);
+
+    private async Task<string[]> ReminderKeysAsync()
+    {
+        var silo = fixture.Cluster.GetActiveSilos().First();
+        var table = fixture.Cluster.GetSiloServiceProvider(silo.SiloAddress).GetRequiredService<IReminderTable>();
+        return [.. (await table.ReadRows(0, 0)).Reminders.Select(r => r.GrainId.Key.ToString()!)];
+    }
+}
