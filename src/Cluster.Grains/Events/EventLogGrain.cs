@@ -99,6 +99,7 @@ public sealed partial class EventLogGrain(
             Count = events.Length,
             PreparedAt = now,
         });
+        next.Prepared[^1].DisabledUsers = DisabledUsersDelta(events);
         await SealFullPagesAsync(next);
         await WriteAsync(next);
         instruments.Appended(events);
@@ -296,6 +297,7 @@ public sealed partial class EventLogGrain(
 
     private async Task WriteAsync(EventLogState next)
     {
+        CountDisabledUsers(_state.Value, next);
         await _state.CommitAsync(next, this);
         _confirmed.Clear();
     }
