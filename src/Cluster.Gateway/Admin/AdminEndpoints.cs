@@ -24,6 +24,7 @@ public static class AdminEndpoints
         admin.MapPost("/tenants/{tenantId}/tokens", IssueTokenAsync);
         admin.MapDelete("/tenants/{tenantId}/tokens/{tokenId}", RevokeTokenAsync);
         admin.MapEventFeed();
+        admin.MapRequestLog();
         return app;
     }
 
@@ -105,7 +106,7 @@ public static class AdminEndpoints
     }
 
     // A problem+json body (TypedResults.NotFound(problem) would send it as application/json: found by the fuzzing harness).
-    private static ProblemHttpResult TenantNotFound() =>
+    internal static ProblemHttpResult TenantNotFound() =>
         TypedResults.Problem(statusCode: 404, title: "Not found", detail: "No such tenant.");
 }
 

@@ -4,6 +4,7 @@ using Cluster.Gateway.Endpoints;
 using Cluster.Gateway.Http;
 using Cluster.Gateway.Limits;
 using Cluster.Gateway.Querying;
+using Cluster.Gateway.RequestLog;
 using Cluster.Gateway.Resilience;
 using Cluster.Gateway.Telemetry;
 using Cluster.Grains.Hosting;
@@ -50,6 +51,7 @@ public static class GatewayHostingExtensions
         builder.Services.AddProblemDetails();
         builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster");
         builder.AddScimRateLimiting();
+        builder.AddScimRequestLog();
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = Math.Max(gateway.MaxBodyBytes, gateway.BulkMaxPayloadSize) * 2L);
         return builder;
     }
