@@ -54,6 +54,7 @@ internal sealed class AdminCli(HttpMessageHandler? handler)
             TokenCommands.Create(this),
             EventCommands.Create(this),
             WebhookCommands.Create(this),
+            RequestCommands.Create(this),
         };
         root.HelpName = Name;
         return root;
