@@ -6,7 +6,7 @@ namespace Cluster.Fuzz.Tests.Generators;
 
 /// <summary>
 /// Requests to the operator's admin API: create a tenant, read one, issue and revoke tokens, read the event feed, set,
-/// read, test, redeliver and delete the webhook (issue 12); with the operator key, a wrong key, a tenant's token or none. Writes target the fuzzed tenant or ids that name no tenant, never the other
+/// read, test, redeliver and delete the webhook (issue 12), read the provisioning log and the status (issue 14); with the operator key, a wrong key, a tenant's token or none. Writes target the fuzzed tenant or ids that name no tenant, never the other
 /// tenant, whose state must not change at all; the token revoked is the spare one or an unknown one, never the harness's.
 /// </summary>
 internal sealed class AdminRequests(FuzzWorld world)
@@ -22,6 +22,10 @@ internal sealed class AdminRequests(FuzzWorld world)
         (1, ScimValues.Text));
 
     private static readonly Gen<string> Cursor = G.Pick("0", "1", "-1", "x", "99999999999999999999", "9223372036854775807", "1.5", " 1", "");
+
+    // The provisioning log's filters (issue 14): valid values, case variants and junk.
+    private static readonly Gen<string> Outcome = G.Pick("success", "error", "2xx", "4XX", "5xx", "3xx", "1xx", "6xx", "xx", "fine", "", "error,success");
+    private static readonly Gen<string> LogLimit = G.Pick("1", "50", "200", "201", "0", "-5", "abc", "1e2");
 
     /// <summary>Every admin operation.</summary>
     public Gen<FuzzRequest> All()
@@ -44,6 +48,8 @@ internal sealed class AdminRequests(FuzzWorld world)
             (2, RequestParts.Request("GET", Gen.Select(RequestParts.Segment(readable), G.Pick("webhook", "webhook/deliveries")).Select(x => ($"/admin/tenants/{x.Item1}/{x.Item2}", 1L)), Authorization)),
             (1, RequestParts.Request("POST", RequestParts.Segment(writable).Select(t => ($"/admin/tenants/{t}/webhook/test", 1L)), Authorization)),
             (1, RequestParts.Request("POST", RequestParts.Segment(writable).Select(t => ($"/admin/tenants/{t}/webhook/redeliver", 1L)), Authorization, BodyMutations.Of(Cursor.Select(c => new JsonObject { ["after"] = c })))),
-            (1, RequestParts.Request("DELETE", RequestParts.Segment(writable).Select(t => ($"/admin/tenants/{t}/webhook", 1L)), Authorization)));
+            (1, RequestParts.Request("DELETE", RequestParts.Segment(writable).Select(t => ($"/admin/tenants/{t}/webhook", 1L)), Authorization)),
+            (2, RequestParts.Request("GET", Gen.Select(RequestParts.Segment(readable), RequestParts.Query(("after", RequestParts.Parameter(Cursor)), ("limit", RequestParts.Parameter(LogLimit)), ("outcome", RequestParts.Parameter(Outcome)), ("resourceId", RequestParts.Parameter(G.Weighted((2, Gen.Int[0, 63].Select(i => world.User(i).Id)), (1, ScimValues.Text), (1, UnknownTenant)))))).Select(x => ($"/admin/tenants/{x.Item1}/requests{x.Item2}", 1L)), Authorization)),
+            (1, RequestParts.Request("GET", RequestParts.Segment(readable).Select(t => ($"/admin/tenants/{t}/status", 1L)), Authorization)));
     }
 }
