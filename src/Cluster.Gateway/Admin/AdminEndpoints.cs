@@ -28,6 +28,7 @@ public static class AdminEndpoints
         admin.MapDelete("/tenants/{tenantId}/tokens/{tokenId}", RevokeTokenAsync);
         admin.MapOAuthClients();
         admin.MapEventFeed();
+        admin.MapRequestLog();
         return app;
     }
 

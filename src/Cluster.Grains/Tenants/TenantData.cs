@@ -21,6 +21,8 @@ public static class TenantData
         typeof(IEventLogGrain),
         typeof(IEventPageGrain),
         typeof(IWebhookGrain),
+        typeof(IRequestLogGrain),
+        typeof(IRequestLogPageGrain),
     ];
 
     /// <summary>
