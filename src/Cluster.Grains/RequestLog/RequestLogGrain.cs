@@ -352,7 +352,7 @@ public sealed partial class RequestLogGrain(
 
     private static string? Cap(string? text, int length) => text is { } t && t.Length > length ? t[..(length - 1)] + "…" : text;
 
-    [LoggerMessage(1401, LogLevel.Information, "Tenant {TenantId}: erasing its provisioning log.")]
+    [LoggerMessage(1501, LogLevel.Information, "Tenant {TenantId}: erasing its provisioning log.")]
     private static partial void LogErasing(ILogger logger, string tenantId);
 }
 
