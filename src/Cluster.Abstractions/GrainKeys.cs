@@ -204,6 +204,16 @@ public static class GrainKeys
     public static string HashValue(string normalizedValue) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(normalizedValue)));
 
+    /// <summary>The key of a tenant's provisioning log (the head of its SCIM request log): <c>{tenantId}/requests</c>.</summary>
+    public static string RequestLog(string tenantId) => Check(tenantId, nameof(tenantId)) + "/requests";
+
+    /// <summary>The key of one page row of a tenant's provisioning log: <c>{tenantId}/requests/{page}</c>.</summary>
+    public static string RequestLogPage(string tenantId, long page)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(page);
+        return string.Concat(Check(tenantId, nameof(tenantId)), "/requests/", page.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     private static string Check(string id, string name) =>
         IsValidId(id) ? id : throw new ArgumentException($"Invalid {name}: must be 1-64 characters of [A-Za-z0-9_-].", name);
 }

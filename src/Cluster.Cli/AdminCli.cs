@@ -55,6 +55,7 @@ internal sealed class AdminCli(HttpMessageHandler? handler)
             OAuthClientCommands.Create(this),
             EventCommands.Create(this),
             WebhookCommands.Create(this),
+            RequestCommands.Create(this),
         };
         root.HelpName = Name;
         return root;

@@ -265,6 +265,10 @@ await Step("PATCH /Groups/{id} (probe)", async () =>
 await Step("POST /Users (large tenant)", async () =>
     scenarios["postLarge"] = await wrk.RunAsync($"POST /Users (tenant of {o.LargeUsers})", "post.lua", o.GatewayUrl, $"{tenantB.ScimPath}/Users", tenantB.Token, null));
 
+// Issue 14: the small tenant's GET, filter, POST and PATCH through a gateway with the provisioning log on and one with it off.
+await Step("provisioning log on vs off", async () =>
+    results["requestLog"] = await RequestLogScenario.RunAsync(o, wrk, tenantA, idsA, namesA));
+
 // A member change of a large group costs the same as one of a small group (issue 3: member partitions, never the whole
 // list): the large tenant's users, but a tenth, go into one group (PATCHes of 200 members, as Entra batches them),
 // then wrk adds and removes the remaining tenth one at a time, as in the small-group scenario.

@@ -193,6 +193,7 @@ public static class Report
             sb.AppendLine();
         }
 
+        RequestLogScenario.Render(sb, r["requestLog"]);
         if (r["failures"] is JsonArray { Count: > 0 } failures)
         {
             sb.AppendLine("**Failures:**");

@@ -318,6 +318,32 @@ public sealed class TenantLifecycleHttpTests(GatewayFactory gateway) : IClassFix
         Assert.False(view["suspended"]!.GetValue<bool>());
     }
 
+    [Fact]
+    public async Task AnOAuthAccessTokenRequestIsALastRequestToo()
+    {
+        var tenant = await gateway.CreateTenantAsync("Active by OAuth");
+        var client = await gateway.CreateOAuthClientAsync(tenant);
+        using var admin = gateway.AdminClient();
+        Assert.Null((await GetTenantAsync(admin, tenant.TenantId))["lastRequestAt"]);
+
+        using (var scim = gateway.ScimClient(tenant, await gateway.AccessTokenAsync(client)))
+        using (var users = await scim.GetAsync("Users"))
+        {
+            Assert.Equal(HttpStatusCode.OK, users.StatusCode);
+        }
+
+        JsonObject view;
+        var deadline = Stopwatch.StartNew();
+        do
+        {
+            view = await GetTenantAsync(admin, tenant.TenantId);
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(10), "lastRequestAt never appeared");
+        }
+        while (view["lastRequestAt"] is null && await Delay());
+
+        Assert.InRange(DateTimeOffset.Parse(view["lastRequestAt"].Str(), CultureInfo.InvariantCulture), DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddSeconds(1));
+    }
+
     private static async Task<bool> Delay()
     {
         await Task.Delay(50);

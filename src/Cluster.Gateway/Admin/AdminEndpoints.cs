@@ -29,6 +29,7 @@ public static class AdminEndpoints
         admin.MapOAuthClients();
         admin.MapEventFeed();
         admin.MapSetupLinks();
+        admin.MapRequestLog();
         return app;
     }
 

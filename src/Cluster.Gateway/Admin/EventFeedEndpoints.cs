@@ -169,7 +169,8 @@ public static class EventFeedEndpoints
         ["delivered"] = a.Delivered,
     };
 
-    private static async Task<bool> TenantExistsAsync(IGrainFactory grains, string tenantId) =>
+    /// <summary>True when <paramref name="tenantId"/> is a valid id of a tenant that exists.</summary>
+    internal static async Task<bool> TenantExistsAsync(IGrainFactory grains, string tenantId) =>
         GrainKeys.IsValidId(tenantId) && await grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId)).GetInfoAsync() is not null;
 
     private static IWebhookGrain Webhook(IGrainFactory grains, string tenantId) => grains.GetGrain<IWebhookGrain>(GrainKeys.Webhook(tenantId));

@@ -31,6 +31,7 @@ public sealed class AccessTokenAuthentication(
     IHttpContextAccessor http,
     TimeProvider time,
     ScimInstruments instruments,
+    TenantActivity activity,
     ILoggerFactory loggers) : IConfigureNamedOptions<JwtBearerOptions>, IDisposable
 {
     /// <summary>Longest bearer value read as a JWT; ours are about 600 characters.</summary>
@@ -186,6 +187,7 @@ public sealed class AccessTokenAuthentication(
         }
 
         instruments.TenantSeen(tenantId);
+        activity.Note(tenantId);
         return GatewayAuthentication.TenantPrincipal(tenantId, "access_token", tenant.Suspended, scheme, new System.Security.Claims.Claim(AccessTokenClaims.ClientId, clientId));
     }
 

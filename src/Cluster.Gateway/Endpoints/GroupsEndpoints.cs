@@ -2,6 +2,7 @@ using Cluster.Abstractions;
 using Cluster.Gateway.Hosting;
 using Cluster.Gateway.Http;
 using Cluster.Gateway.Querying;
+using Cluster.Gateway.RequestLog;
 using Cluster.Gateway.Resilience;
 using Cluster.Scim;
 using Microsoft.Extensions.Options;
@@ -87,11 +88,12 @@ public static class GroupsEndpoints
         }
 
         var body = await ScimHttp.ReadObjectAsync(request, options.Value.MaxBodyBytes);
+        RequestLogFacts.NotePatch(request.HttpContext, body);
         var result = await Writes.PatchAsync(ScimCall.Of(tenantId, request, grains, retry, options), id, body, ScimHttp.IfMatch(request));
         var (attributes, excluded) = ScimQuery.Projection(request);
         if (result.IsSuccess && attributes is null && excluded is null)
         {
-            return ScimHttp.NoContent(result.Version);
+            return ScimHttp.NoContent(result.Version, result.Resource);
         }
 
         return Respond(await WithMembersIfShownAsync(result, Group(grains, tenantId, id), request), request, options, tenantId);

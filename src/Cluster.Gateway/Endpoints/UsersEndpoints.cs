@@ -2,6 +2,7 @@ using Cluster.Abstractions;
 using Cluster.Gateway.Hosting;
 using Cluster.Gateway.Http;
 using Cluster.Gateway.Querying;
+using Cluster.Gateway.RequestLog;
 using Cluster.Gateway.Resilience;
 using Microsoft.Extensions.Options;
 
@@ -64,6 +65,7 @@ public static class UsersEndpoints
         }
 
         var body = await ScimHttp.ReadObjectAsync(request, options.Value.MaxBodyBytes);
+        RequestLogFacts.NotePatch(request.HttpContext, body);
         var result = await Writes.PatchAsync(ScimCall.Of(tenantId, request, grains, retry, options), id, body, ScimHttp.IfMatch(request));
         return Respond(result, request, options, tenantId);
     }

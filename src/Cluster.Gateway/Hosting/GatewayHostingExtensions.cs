@@ -7,6 +7,7 @@ using Cluster.Gateway.Limits;
 using Cluster.Gateway.OAuth;
 using Cluster.Gateway.Portal;
 using Cluster.Gateway.Querying;
+using Cluster.Gateway.RequestLog;
 using Cluster.Gateway.Resilience;
 using Cluster.Gateway.Telemetry;
 using Cluster.Grains.Hosting;
@@ -64,6 +65,7 @@ public static class GatewayHostingExtensions
         builder.Services.AddProblemDetails();
         builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster");
         builder.AddScimRateLimiting();
+        builder.AddScimRequestLog();
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = Math.Max(gateway.MaxBodyBytes, gateway.BulkMaxPayloadSize) * 2L);
         return builder;
     }

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using Cluster.Abstractions;
+using Cluster.Gateway.RequestLog;
 using Cluster.Gateway.Telemetry;
 using Cluster.Scim;
 using Cluster.Scim.Errors;
@@ -16,11 +17,11 @@ public static class ScimHttp
 {
     /// <summary>A SCIM error response.</summary>
     public static IResult Error(int status, string? scimType, string? detail, Action<HttpResponse>? headers = null) =>
-        new ScimJsonResult(status, ScimSerializer.Serialize(ScimError.ToJson(status, scimType, detail)), headers, scimType);
+        new ScimJsonResult(status, ScimSerializer.Serialize(ScimError.ToJson(status, scimType, detail)), headers, scimType, detail: detail);
 
     /// <summary>A SCIM JSON body (resource, list response, discovery document).</summary>
     public static IResult Json(int status, JsonNode body, Action<HttpResponse>? headers = null) =>
-        new ScimJsonResult(status, ScimSerializer.Serialize(body), headers);
+        new ScimJsonResult(status, ScimSerializer.Serialize(body), headers, body: body);
 
     /// <summary>The request's <c>If-Match</c> tags (RFC 7644 §3.14), or null.</summary>
     public static ETagCondition? IfMatch(HttpRequest request) => ETagCondition.Parse(request.Headers.IfMatch.ToString());
@@ -28,8 +29,11 @@ public static class ScimHttp
     /// <summary>The request's <c>If-None-Match</c> tags, or null.</summary>
     public static ETagCondition? IfNoneMatch(HttpRequest request) => ETagCondition.Parse(request.Headers.IfNoneMatch.ToString());
 
-    /// <summary>A 204 that still tells the client the resource's new version (a group PATCH without attributes).</summary>
-    public static IResult NoContent(long version) => new EmptyWithETag(204, ScimResource.ETag(version));
+    /// <summary>
+    /// A 204 that still tells the client the resource's new version (a group PATCH without attributes); <paramref name="resource"/>
+    /// is the resource it stands for, as the grain answered it (only the provisioning log reads it: its id and name).
+    /// </summary>
+    public static IResult NoContent(long version, string? resource = null) => new EmptyWithETag(204, ScimResource.ETag(version), resource);
 
     /// <summary>
     /// Maps a grain outcome to HTTP; <paramref name="render"/> turns a stored resource into the response body. A read
@@ -70,12 +74,12 @@ public static class ScimHttp
         var etag = ScimResource.ETag(result.Version);
         if (renderText?.Invoke(result.Resource) is { } text)
         {
-            return new ScimJsonResult(result.Status, text, headers: response => response.Headers.ETag = etag);
+            return new ScimJsonResult(result.Status, text, headers: response => response.Headers.ETag = etag, resourceText: text);
         }
 
         var body = render(result.Resource);
         var active = body["active"] is JsonValue value && value.TryGetValue<bool>(out var flag) ? flag : (bool?)null;
-        return new ScimJsonResult(result.Status, ScimSerializer.Serialize(body), active: active, headers: response =>
+        return new ScimJsonResult(result.Status, ScimSerializer.Serialize(body), active: active, body: body, headers: response =>
         {
             response.Headers.ETag = etag;
             if (result.Status == 201 && location is not null)
@@ -158,7 +162,7 @@ public static class ScimHttp
 
     /// <summary>304 Not Modified: the <c>ETag</c>, no body.</summary>
     /// <summary>A response without a body that carries the resource's <c>ETag</c> (304, or a 204 after a write).</summary>
-    private sealed class EmptyWithETag(int status, string etag) : IResult, IStatusCodeHttpResult
+    private sealed class EmptyWithETag(int status, string etag, string? resource = null) : IResult, IStatusCodeHttpResult
     {
         public int? StatusCode => status;
 
@@ -166,12 +170,19 @@ public static class ScimHttp
         {
             httpContext.Response.StatusCode = status;
             httpContext.Response.Headers.ETag = etag;
+            RequestLogFacts.NoteResourceText(httpContext, resource);
             return Task.CompletedTask;
         }
     }
 
-    /// <summary>Writes a pre-serialized SCIM JSON body with <c>application/scim+json</c>.</summary>
-    private sealed class ScimJsonResult(int status, string json, Action<HttpResponse>? headers, string? scimType = null, bool? active = null)
+    /// <summary>
+    /// Writes a pre-serialized SCIM JSON body with <c>application/scim+json</c>. What it tells the telemetry and the
+    /// provisioning log: the error's <paramref name="scimType"/> and <paramref name="detail"/>, the resource's
+    /// <paramref name="active"/>, and the <paramref name="body"/> (or, when sent as text, <paramref name="resourceText"/>) it
+    /// was serialized from.
+    /// </summary>
+    private sealed class ScimJsonResult(
+        int status, string json, Action<HttpResponse>? headers, string? scimType = null, bool? active = null, string? detail = null, JsonNode? body = null, string? resourceText = null)
         : IResult, IStatusCodeHttpResult
     {
         public int? StatusCode => status;
@@ -183,6 +194,8 @@ public static class ScimHttp
             response.ContentType = ScimConstants.MediaType + "; charset=utf-8";
             headers?.Invoke(response);
             ScimResponseOutcome.Note(httpContext, scimType, active);
+            RequestLogFacts.NoteBody(httpContext, detail, body);
+            RequestLogFacts.NoteResourceText(httpContext, resourceText);
             return response.WriteAsync(json, Encoding.UTF8);
         }
     }

@@ -12,6 +12,9 @@ public sealed class ScimResponseOutcome
     /// <summary>The <c>active</c> attribute of a returned resource (null when absent).</summary>
     public bool? Active { get; set; }
 
+    /// <summary>What the provisioning log notes of this response (null when the log is off: nothing is noted).</summary>
+    public RequestLog.RequestLogFacts? Log { get; set; }
+
     /// <summary>Records on the current request, if it is being measured.</summary>
     public static void Note(HttpContext context, string? scimType, bool? active)
     {

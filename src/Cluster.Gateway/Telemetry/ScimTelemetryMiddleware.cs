@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Cluster.Gateway.Http;
+using Cluster.Gateway.RequestLog;
 using Cluster.ServiceDefaults.Telemetry;
 
 namespace Cluster.Gateway.Telemetry;
@@ -10,9 +11,9 @@ namespace Cluster.Gateway.Telemetry;
 /// tenant label; provisioning outcomes (active tenants are noted by the authentication middleware, which alone knows
 /// that a token was accepted). It also tags the request span with the tenant id and opens
 /// a logging scope with the request id and tenant id. Tenant ids are opaque random ids, not personal data; no
-/// userName, email or token is recorded.
+/// userName, email or token is recorded. It hands each finished request to the provisioning log (<see cref="RequestLogCapture"/>).
 /// </summary>
-public sealed class ScimTelemetryMiddleware(RequestDelegate next, ScimInstruments instruments, ILogger<ScimTelemetryMiddleware> logger)
+public sealed class ScimTelemetryMiddleware(RequestDelegate next, ScimInstruments instruments, RequestLogCapture requestLog, ILogger<ScimTelemetryMiddleware> logger)
 {
     public const string TenantTag = "scim.tenant_id";
 
@@ -32,7 +33,7 @@ public sealed class ScimTelemetryMiddleware(RequestDelegate next, ScimInstrument
         var tenantId = Surfaces.TenantOf(context) is { Length: > 0 } named ? named : null;
         Activity.Current?.SetTag(TenantTag, tenantId);
 
-        var outcome = new ScimResponseOutcome();
+        var outcome = new ScimResponseOutcome { Log = requestLog.Begin(context) };
         context.Features.Set(outcome);
         var started = Stopwatch.GetTimestamp();
         using (Scope(logger, context.TraceIdentifier, tenantId ?? "-"))
@@ -44,11 +45,15 @@ public sealed class ScimTelemetryMiddleware(RequestDelegate next, ScimInstrument
             finally
             {
                 var status = context.Response.StatusCode;
-                instruments.RequestCompleted(operation, resourceType, status, tenantId, Stopwatch.GetElapsedTime(started));
+                var elapsed = Stopwatch.GetElapsedTime(started);
+                instruments.RequestCompleted(operation, resourceType, status, tenantId, elapsed);
                 if (Outcome(context.Request.Method, status, outcome) is { } provisioning)
                 {
                     instruments.ProvisioningOutcome(provisioning, resourceType, outcome.ScimType, tenantId);
                 }
+
+                // The provisioning log (issue 14): the entry is built and buffered here; it is written off the request's path.
+                requestLog.End(context, outcome, operation, resourceType, tenantId, elapsed);
             }
         }
     }

@@ -102,6 +102,7 @@ public sealed partial class EventLogGrain(
             Users = Delta(events, ScimEventTypes.UserCreated, ScimEventTypes.UserDeleted),
             Groups = Delta(events, ScimEventTypes.GroupCreated, ScimEventTypes.GroupDeleted),
         });
+        next.Prepared[^1].DisabledUsers = DisabledUsersDelta(events);
         await SealFullPagesAsync(next);
         await WriteAsync(next);
         instruments.Appended(events);
@@ -319,6 +320,7 @@ public sealed partial class EventLogGrain(
 
     private async Task WriteAsync(EventLogState next)
     {
+        CountDisabledUsers(_state.Value, next);
         await _state.CommitAsync(next, this);
         _confirmed.Clear();
     }

@@ -21,6 +21,9 @@ public static class ScimSiloBuilderExtensions
     {
         // The extension schemas (Scim:Extensions) the grains validate against; fails start-up when invalid.
         configuration.ConfigureScimSchemas();
+
+        // The provisioning log's retention (Portal:LogRetentionDays), validated at start-up.
+        silo.Services.AddScimRequestLogOptions(configuration);
         var options = configuration.GetSection(ScimStorageOptions.SectionName).Get<ScimStorageOptions>() ?? new ScimStorageOptions();
         switch (options.Provider.ToUpperInvariant())
         {

@@ -150,7 +150,7 @@ public sealed class GroupChangeChunkState
 /// not yet resolved, and the sequence numbers of discarded commits (docs/architecture.md, "Events").
 /// </summary>
 [GenerateSerializer, Alias("scim.state.EventLog")]
-public sealed class EventLogState
+public sealed partial class EventLogState
 {
     /// <summary>The next sequence number to assign.</summary>
     [Id(0)] public long Next { get; set; } = 1;
@@ -208,7 +208,7 @@ public sealed class StoredEvent
 
 /// <summary>A resource's commit whose events are stored but not yet known to have reached the resource's storage.</summary>
 [GenerateSerializer, Alias("scim.state.PreparedCommit")]
-public sealed class PreparedCommit
+public sealed partial class PreparedCommit
 {
     [Id(0)] public string ResourceType { get; set; } = "";
 

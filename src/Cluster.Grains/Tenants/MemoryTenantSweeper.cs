@@ -8,7 +8,7 @@ namespace Cluster.Grains.Tenants;
 
 /// <summary>
 /// The storage sweep with the memory provider (tests and throwaway runs), which cannot list keys: it erases what the tenant's
-/// data reaches — its webhook, its setup links, its event log and every page up to the log's counter, and for each id in its user and group
+/// data reaches — its webhook, its setup links, its event log and every page up to the log's counter, its provisioning log and its pages, and for each id in its user and group
 /// directories that resource's rows, index entries, member partitions and change chunks — children before what leads to them,
 /// so a step cut short resumes where it stopped. What nothing references (an index entry left by a crash, a tombstoned
 /// resource already out of its directory) is out of its reach; on Azure Table storage <see cref="AzureTableTenantSweeper"/>
@@ -37,6 +37,7 @@ public sealed class MemoryTenantSweeper : ITenantStorageSweeper
         typeof(IWebhookGrain), typeof(IEventLogGrain), typeof(IEventPageGrain), typeof(IDirectoryGrain), typeof(IUserGrain),
         typeof(IGroupGrain), typeof(IGroupMembersGrain), typeof(IGroupChangeChunkGrain), typeof(IIndexEntryGrain),
         typeof(IPortalAccessGrain),
+        typeof(IRequestLogGrain), typeof(IRequestLogPageGrain),
     ];
 
     private IGrainStorage Storage => _services.GetRequiredKeyedService<IGrainStorage>(StorageNames.Default);
@@ -75,6 +76,15 @@ public sealed class MemoryTenantSweeper : ITenantStorageSweeper
         }
 
         yield return () => ClearAsync<EventLogState>(typeof(IEventLogGrain), GrainKeys.EventLog(tenantId), "events");
+
+        var requests = await ReadAsync<RequestLogState>(typeof(IRequestLogGrain), GrainKeys.RequestLog(tenantId), "requests");
+        for (var page = 0L; page <= requests.SealedThrough / RequestLog.RequestLogGrain.PageSize; page++)
+        {
+            var key = GrainKeys.RequestLogPage(tenantId, page);
+            yield return () => ClearAsync<RequestLogPageState>(typeof(IRequestLogPageGrain), key, "page");
+        }
+
+        yield return () => ClearAsync<RequestLogState>(typeof(IRequestLogGrain), GrainKeys.RequestLog(tenantId), "requests");
 
         foreach (var kind in new[] { ResourceKind.User, ResourceKind.Group })
         {

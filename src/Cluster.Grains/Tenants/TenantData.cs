@@ -22,6 +22,8 @@ public static class TenantData
         typeof(IEventPageGrain),
         typeof(IWebhookGrain),
         typeof(IPortalAccessGrain),
+        typeof(IRequestLogGrain),
+        typeof(IRequestLogPageGrain),
     ];
 
     /// <summary>

@@ -10,7 +10,8 @@ namespace Cluster.Grains.Tenants;
 /// before it to finish;</item>
 /// <item><b>stopping</b>: stops what writes on its own, through its grains: the webhook (deleted: its delivery loop and
 /// reminder stop), every grain of the tenant that holds a reminder (groups with large changes or deletes under way are halted:
-/// they forget their own rows, so no activation resumes them), then the event log's timers;</item>
+/// they forget their own rows, so no activation resumes them), then the event log's timers, and the provisioning log
+/// erases itself (its retention reminder with it);</item>
 /// <item><b>erasing</b>: the storage sweep (<see cref="ITenantStorageSweeper"/>), <see cref="TenantsOptions.OffboardingStepRows"/>
 /// rows a step, until a pass finds nothing;</item>
 /// <item><b>verifying</b>: after <see cref="TenantsOptions.OffboardingVerifySeconds"/>, reminders and rows once more; anything
@@ -23,6 +24,7 @@ internal sealed partial class TenantOffboarding(
 {
     private readonly GrainType _groupType = TenantData.GrainTypeOf(grains, typeof(IGroupGrain));
     private readonly GrainType _webhookType = TenantData.GrainTypeOf(grains, typeof(IWebhookGrain));
+    private readonly GrainType _requestLogType = TenantData.GrainTypeOf(grains, typeof(IRequestLogGrain));
 
     /// <summary>One step from <paramref name="deletion"/>: the progress to store, or null when there is nothing to do yet.</summary>
     public async Task<TenantDeletionState?> StepAsync(TenantDeletionState deletion, CancellationToken cancellationToken)
@@ -37,6 +39,7 @@ internal sealed partial class TenantOffboarding(
                 await grains.GetGrain<IWebhookGrain>(GrainKeys.Webhook(tenantId)).DeleteAsync();
                 var stopped = await StopReminderHoldersAsync();
                 await grains.GetGrain<IEventLogGrain>(GrainKeys.EventLog(tenantId)).HaltAsync();
+                await EraseRequestLogAsync(GrainKeys.RequestLog(tenantId));
                 LogStopped(logger, tenantId, stopped);
                 return Next(deletion, TenantDeletionPhases.Erasing, erased: stopped);
 
@@ -93,6 +96,10 @@ internal sealed partial class TenantOffboarding(
             {
                 await grains.GetGrain<IWebhookGrain>(key).DeleteAsync();
             }
+            else if (reminder.GrainId.Type == _requestLogType)
+            {
+                await EraseRequestLogAsync(key);
+            }
 
             // What the grain did not unregister itself (a stale ETag only means it is gone already).
             if (await reminders.ReadRow(reminder.GrainId, reminder.ReminderName) is { } left)
@@ -102,6 +109,15 @@ internal sealed partial class TenantOffboarding(
         }
 
         return found;
+    }
+
+    // The provisioning log erases itself in bounded calls (its pages, its retention timer and reminder, then its head).
+    private async Task EraseRequestLogAsync(string key)
+    {
+        var log = grains.GetGrain<IRequestLogGrain>(key);
+        while (!await log.EraseAsync())
+        {
+        }
     }
 
     private static TenantDeletionState Next(TenantDeletionState current, string phase, int erased = 0, DateTimeOffset? sweptAt = null)

@@ -6,7 +6,8 @@ namespace Cluster.Fuzz.Tests.Generators;
 
 /// <summary>
 /// Requests to the operator's admin API: create a tenant, read one, issue and revoke tokens, read the event feed, set,
-/// read, test, redeliver and delete the webhook (issue 12), create, list and revoke OAuth clients and their secrets (issue 13); with the operator key, a wrong key, a tenant's token or none. Writes target the fuzzed tenant or ids that name no tenant, never the other
+/// read, test, redeliver and delete the webhook (issue 12), create, list and revoke OAuth clients and their secrets, list, rename and
+/// suspend tenants and delete unknown ones (issue 13), read the provisioning log and the status (issue 14); with the operator key, a wrong key, a tenant's token or none. Writes target the fuzzed tenant or ids that name no tenant, never the other
 /// tenant, whose state must not change at all; the token revoked is the spare one or an unknown one, never the harness's.
 /// </summary>
 internal sealed class AdminRequests(FuzzWorld world)
@@ -22,6 +23,10 @@ internal sealed class AdminRequests(FuzzWorld world)
         (1, ScimValues.Text));
 
     private static readonly Gen<string> Cursor = G.Pick("0", "1", "-1", "x", "99999999999999999999", "9223372036854775807", "1.5", " 1", "");
+
+    // The provisioning log's filters (issue 14): valid values, case variants and junk.
+    private static readonly Gen<string> Outcome = G.Pick("success", "error", "2xx", "4XX", "5xx", "3xx", "1xx", "6xx", "xx", "fine", "", "error,success");
+    private static readonly Gen<string> LogLimit = G.Pick("1", "50", "200", "201", "0", "-5", "abc", "1e2");
 
     /// <summary>Every admin operation.</summary>
     public Gen<FuzzRequest> All()
@@ -45,7 +50,28 @@ internal sealed class AdminRequests(FuzzWorld world)
             (1, RequestParts.Request("POST", RequestParts.Segment(writable).Select(t => ($"/admin/tenants/{t}/webhook/test", 1L)), Authorization)),
             (1, RequestParts.Request("POST", RequestParts.Segment(writable).Select(t => ($"/admin/tenants/{t}/webhook/redeliver", 1L)), Authorization, BodyMutations.Of(Cursor.Select(c => new JsonObject { ["after"] = c })))),
             (1, RequestParts.Request("DELETE", RequestParts.Segment(writable).Select(t => ($"/admin/tenants/{t}/webhook", 1L)), Authorization)),
-            (4, OAuthClients(writable, readable)));
+            (2, RequestParts.Request("GET", Gen.Select(RequestParts.Segment(readable), RequestParts.Query(("after", RequestParts.Parameter(Cursor)), ("limit", RequestParts.Parameter(LogLimit)), ("outcome", RequestParts.Parameter(Outcome)), ("resourceId", RequestParts.Parameter(G.Weighted((2, Gen.Int[0, 63].Select(i => world.User(i).Id)), (1, ScimValues.Text), (1, UnknownTenant)))))).Select(x => ($"/admin/tenants/{x.Item1}/requests{x.Item2}", 1L)), Authorization)),
+            (1, RequestParts.Request("GET", RequestParts.Segment(readable).Select(t => ($"/admin/tenants/{t}/status", 1L)), Authorization)),
+            (4, OAuthClients(writable, readable)),
+            (4, Lifecycle(writable, name)));
+    }
+
+    // The tenant lifecycle (issue 13): list with cursors, limits and name prefixes; rename the fuzzed tenant and resume it (never
+    // suspend it: the SCIM fuzzing needs it working); delete only ids that name no tenant.
+    private Gen<FuzzRequest> Lifecycle(Gen<string> writable, Gen<string> name)
+    {
+        var listCursor = G.Weighted((2, Cursor), (1, ScimValues.Text), (1, G.Pick("AAAA", "~", "%ZZ", new string('c', 2000))));
+        var patch = G.Weighted(
+            (3, name.Select(n => new JsonObject { ["name"] = n })),
+            (2, name.Select(n => new JsonObject { ["name"] = n, ["suspended"] = false })),
+            (1, Gen.Const(0).Select(_ => new JsonObject { ["suspended"] = false })),
+            (2, G.Pick<JsonNode?>("yes", 1, null, "false", new JsonArray(), new JsonObject()).Select(v => new JsonObject { ["suspended"] = v?.DeepClone() })),
+            (1, G.Pick("tenantId", "createdAt", "Name", "").Select(m => new JsonObject { [m] = "x" })),
+            (1, Gen.Const(0).Select(_ => new JsonObject())));
+        return G.Weighted(
+            (3, RequestParts.Request("GET", RequestParts.Query(("after", RequestParts.Parameter(listCursor)), ("limit", RequestParts.Parameter(LogLimit)), ("q", RequestParts.Parameter(name))).Select(q => ($"/admin/tenants{q}", 1L)), Authorization)),
+            (3, RequestParts.Request("PATCH", RequestParts.Segment(writable).Select(t => ($"/admin/tenants/{t}", 1L)), Authorization, BodyMutations.Of(patch))),
+            (1, RequestParts.Request("DELETE", RequestParts.Segment(UnknownTenant).Select(t => ($"/admin/tenants/{t}", 1L)), Authorization)));
     }
 
     // OAuth clients (issue 13): create, list, add and revoke secrets of the spare client, revoke the spare client; never the

@@ -97,7 +97,7 @@ public sealed class TenantOffboardingTests(ClusterFixture fixture)
     }
 
     // A tenant with what tenants have: users (indexed by userName, externalId and work email), groups with members and a nested
-    // group, events, and a webhook whose receiver never answers (so it retries, holding a reminder).
+    // group, events, a provisioning log, and a webhook whose receiver never answers (so it retries, holding a reminder).
     private async Task<string> SeedAsync(string name)
     {
         var tenantId = GrainKeys.NewTenantId();
@@ -109,6 +109,12 @@ public sealed class TenantOffboardingTests(ClusterFixture fixture)
         var webhook = await Grains.GetGrain<IWebhookGrain>(GrainKeys.Webhook(tenantId)).SetAsync($"http://127.0.0.1:{TestPorts.Free()}/hook", null);
         Assert.Null(webhook.Error);
         await Grains.CreateUserAsync(tenantId, $"late@{name}.test");
+
+        // A provisioning log of more than one page (page rows, the head, a retention reminder).
+        var log = Grains.GetGrain<IRequestLogGrain>(GrainKeys.RequestLog(tenantId));
+        var at = DateTimeOffset.UtcNow;
+        await log.AppendAsync([.. Enumerable.Range(0, 150).Select(i => new RequestLogEntry(0, at.AddMilliseconds(i), "GET", RequestLogOperations.Lookup, "User", users[0], null, i % 9 == 0 ? 404 : 200, null, null, 1.5, false, null))], 0);
+        Assert.NotEmpty((await log.ReadAsync(new RequestLogQuery(null, 10, null, null))).Entries);
         await Eventually.TrueAsync(async () => (await ReminderKeysAsync()).Contains(GrainKeys.Webhook(tenantId)), what: "the webhook retrying");
         return tenantId;
     }

@@ -1,0 +1,140 @@
+using Cluster.Abstractions;
+using Cluster.Gateway.Auth;
+using Cluster.Gateway.Telemetry;
+using Cluster.Grains.RequestLog;
+using Cluster.Scim.Schema;
+using Microsoft.Extensions.Options;
+
+namespace Cluster.Gateway.RequestLog;
+
+/// <summary>
+/// Turns a finished SCIM request into a provisioning log entry (issue 14; docs/architecture.md, "Provisioning log"), called
+/// by <see cref="ScimTelemetryMiddleware"/>, which already knows the request's operation, status and <c>scimType</c>.
+/// </summary>
+/// <remarks>
+/// <list type="bullet">
+/// <item><b>Only requests authenticated as the tenant their route names are logged</b>, whatever their answer (403 for a
+/// suspended tenant, a 429 of the tenant's rate limit, a 503, a 404 of an unknown path included). A 401 — and a 429 of the
+/// failed-lookup limit, which comes before any credential is accepted — names a tenant nobody proved to be: logging it would
+/// let anyone write into any tenant's log. Those are counted by metrics only (<c>scim.auth.failures</c>, <c>scim.limits.rejections</c>).</item>
+/// <item>The entry keeps ids, codes and times, and one attribute value: the userName (users) or displayName (groups) of the
+/// resource the response showed — never anything from the request body, no token, no other attribute. The error detail is
+/// redacted (<see cref="RequestLogRedaction"/>).</item>
+/// <item>The request path only builds the entry and hands it to <see cref="RequestLogBuffer.Add"/>; nothing waits.</item>
+/// </list>
+/// </remarks>
+public sealed partial class RequestLogCapture(IOptions<RequestLogOptions> options, RequestLogBuffer buffer, TimeProvider time, ILogger<RequestLogCapture> logger)
+{
+    private readonly bool _enabled = options.Value.RequestLog;
+
+    // Built on first use: the served schemas (extensions included) are installed at start-up, before any request.
+    private readonly Lazy<RequestLogRedaction> _redaction = new(() => new RequestLogRedaction(ScimSchemas.ResourceTypes));
+
+    /// <summary>The facts a request's response will note, or null when the log is off.</summary>
+    public RequestLogFacts? Begin(HttpContext context) =>
+        _enabled ? new RequestLogFacts { StartedAt = time.GetUtcNow(), RouteId = context.GetRouteValue("id") as string } : null;
+
+    /// <summary>Buffers the entry of a finished request (when the log is on and the request was authenticated as <paramref name="tenantId"/>).</summary>
+    public void End(HttpContext context, ScimResponseOutcome outcome, string operation, string resourceType, string? tenantId, TimeSpan elapsed)
+    {
+        try
+        {
+            Record(context, outcome, operation, resourceType, tenantId, elapsed);
+        }
+        catch (Exception e)
+        {
+            // A diagnostic log never fails the request it describes.
+            LogCaptureFailed(logger, e, operation);
+        }
+    }
+
+    private void Record(HttpContext context, ScimResponseOutcome outcome, string operation, string resourceType, string? tenantId, TimeSpan elapsed)
+    {
+        if (outcome.Log is not { } facts || tenantId is null || !GrainKeys.IsValidId(tenantId)
+            || !string.Equals(context.User.FindFirst(GatewayAuthentication.Claims.Tenant)?.Value, tenantId, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        var status = context.Response.StatusCode;
+        var type = resourceType is "User" or "Group" ? resourceType : null;
+        var id = GrainKeys.IsValidId(facts.RouteId) ? facts.RouteId : type is not null && GrainKeys.IsValidId(facts.Id) ? facts.Id : null;
+        var name = type is null || id is null || (facts.Id is { } shown && shown != id) ? null : type == "User" ? facts.UserName : facts.DisplayName;
+        buffer.Add(tenantId, new RequestLogEntry(
+            0,
+            facts.StartedAt,
+            context.Request.Method,
+            OperationOf(operation, facts.PatchKind, outcome.Active),
+            type,
+            id,
+            name,
+            status,
+            outcome.ScimType,
+            status >= 400 ? _redaction.Value.Redact(facts.Detail, facts.RouteId) : null,
+            Math.Round(elapsed.TotalMilliseconds, 2),
+            IsTestConnection(context, operation, status, facts),
+            context.TraceIdentifier));
+    }
+
+    [LoggerMessage(2403, LogLevel.Warning, "A provisioning log entry of a {Operation} request could not be built; it is not logged.")]
+    private static partial void LogCaptureFailed(ILogger logger, Exception exception, string operation);
+
+    /// <summary>
+    /// The log's operation for a metrics operation name (<see cref="ScimOperations"/>): PATCHes by what they asked
+    /// (<see cref="RequestLogFacts.PatchKind"/>), a change of <c>active</c> by the <c>active</c> the response showed when it
+    /// showed one.
+    /// </summary>
+    public static string OperationOf(string operation, string? patchKind, bool? active)
+    {
+        var verb = operation[(operation.IndexOf('.', StringComparison.Ordinal) + 1)..];
+        return operation switch
+        {
+            "bulk" => RequestLogOperations.Bulk,
+            "search" => RequestLogOperations.Lookup,
+            ScimOperations.Unmatched => RequestLogOperations.Other,
+            _ when operation.StartsWith("discovery.", StringComparison.Ordinal) => RequestLogOperations.Discovery,
+            _ => verb switch
+            {
+                "create" => RequestLogOperations.Create,
+                "replace" => RequestLogOperations.Update,
+                "delete" => RequestLogOperations.Delete,
+                "get" or "list" or "search" => RequestLogOperations.Lookup,
+                "patch" => patchKind switch
+                {
+                    RequestLogOperations.Disable or RequestLogOperations.Enable when active is { } isActive =>
+                        isActive ? RequestLogOperations.Enable : RequestLogOperations.Disable,
+                    null => RequestLogOperations.Update,
+                    _ => patchKind,
+                },
+                _ => RequestLogOperations.Other,
+            },
+        };
+    }
+
+    /// <summary>
+    /// Entra's Test Connection probe (entra-scim.md §2.1): a filter of one <c>eq</c> on a random GUID, on <c>/Users</c> (or
+    /// <c>/Groups</c>), answered 200 with an empty ListResponse. The filter's value is only looked at, never kept.
+    /// </summary>
+    public static bool IsTestConnection(HttpContext context, string operation, int status, RequestLogFacts facts)
+    {
+        if (status != StatusCodes.Status200OK || facts.Found != 0 || operation is not ("users.list" or "groups.list")
+            || context.Request.Query["filter"] is not { Count: 1 } filters || filters[0] is not { } filter)
+        {
+            return false;
+        }
+
+        var eq = filter.LastIndexOf(" eq ", StringComparison.OrdinalIgnoreCase);
+        if (eq <= 0 || filter[..eq].Contains(" and ", StringComparison.OrdinalIgnoreCase) || filter[..eq].Contains(" or ", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        var value = filter[(eq + 4)..].Trim();
+        if (value.Length > 2 && value[0] == '"' && value[^1] == '"')
+        {
+            value = value[1..^1];
+        }
+
+        return Guid.TryParse(value, out _);
+    }
+}

@@ -1,0 +1,131 @@
+using System.Text.RegularExpressions;
+using Cluster.Abstractions;
+using Cluster.Scim;
+using Cluster.Scim.Schema;
+
+namespace Cluster.Gateway.RequestLog;
+
+/// <summary>
+/// Makes a SCIM error's <c>detail</c> safe to keep in a provisioning log: the text the server wrote stays, everything the
+/// client could have sent goes. Our details quote what they echo: string literals (filter values, value-filter paths) in
+/// double quotes, names and tokens in single quotes. So:
+/// <list type="number">
+/// <item>a route id that is not a valid id (the detail of its 404 echoes it unquoted) becomes <c>…</c>;</item>
+/// <item>every double-quoted string becomes <c>"…"</c> (an unterminated one is cut there);</item>
+/// <item>every single-quoted text becomes <c>'…'</c> unless each word in it is the served schemas' vocabulary (attribute
+/// names and paths, schema URNs), a SCIM keyword (<c>eq</c>, <c>add</c>, …) or one of our resource ids: an unknown
+/// attribute name or an unquoted filter value is therefore hidden, and <c>emails[type eq "…"].value</c> stays readable.</item>
+/// </list>
+/// </summary>
+public sealed partial class RequestLogRedaction
+{
+    /// <summary>What stands for a removed value.</summary>
+    public const string Removed = "…";
+
+    private static readonly string[] Keywords =
+    [
+        "eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le", "pr", "and", "or", "not", "true", "false", "null",
+        "add", "replace", "remove", "op", "path", "value", "Operations", "schemas", "filter", "sortBy", "sortOrder",
+        "startIndex", "count", "attributes", "excludedAttributes", "ascending", "descending", "bulkId", "method", "data",
+        "version", "failOnErrors", "type", "$ref", "User", "Group", "members", "display",
+        ScimConstants.PatchOpSchema, ScimConstants.ListResponseSchema, ScimConstants.BulkRequestSchema, ScimConstants.SearchRequestSchema,
+    ];
+
+    private readonly HashSet<string> _vocabulary;
+
+    /// <summary>The vocabulary of <paramref name="resourceTypes"/> (the served schemas, configured extensions included).</summary>
+    public RequestLogRedaction(IEnumerable<ResourceTypeDefinition> resourceTypes)
+    {
+        _vocabulary = new HashSet<string>(Keywords, StringComparer.OrdinalIgnoreCase);
+        foreach (var type in resourceTypes)
+        {
+            _vocabulary.Add(type.Name);
+            _vocabulary.Add(type.Endpoint.TrimStart('/'));
+            foreach (var schema in type.Extensions.Select(e => e.Schema).Prepend(type.Schema))
+            {
+                _vocabulary.Add(schema.Id);
+                foreach (var attribute in schema.Attributes.Concat(schema == type.Schema ? Common : []))
+                {
+                    foreach (var path in Paths(attribute))
+                    {
+                        _vocabulary.Add(path);
+                        _vocabulary.Add($"{schema.Id}:{path}");
+                    }
+                }
+            }
+        }
+    }
+
+    private static IEnumerable<AttributeDefinition> Common =>
+        [CommonAttributes.Id, CommonAttributes.ExternalId, CommonAttributes.Meta, CommonAttributes.Schemas];
+
+    /// <summary>The detail without anything the client sent (see the class); null stays null.</summary>
+    /// <param name="detail">The SCIM error's detail.</param>
+    /// <param name="routeId">The request's <c>{id}</c> route value, if any.</param>
+    public string? Redact(string? detail, string? routeId)
+    {
+        if (string.IsNullOrEmpty(detail))
+        {
+            return detail;
+        }
+
+        var text = detail;
+        if (routeId is { Length: > 0 } && !GrainKeys.IsValidId(routeId))
+        {
+            text = text.Replace(routeId.Length > 64 ? routeId[..64] : routeId, Removed, StringComparison.Ordinal);
+        }
+
+        try
+        {
+            text = DoubleQuoted().Replace(text, "\"" + Removed + "\"");
+            if (text.Count(c => c == '"') % 2 == 1)
+            {
+                // An unterminated string (the pairs were matched from the left, so its quote is the last one): cut there.
+                text = text[..(text.LastIndexOf('"') + 1)] + Removed;
+            }
+
+            return SingleQuoted().Replace(text, m => IsVocabulary(m.Groups[1].Value) ? m.Value : "'" + Removed + "'");
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            return Removed;
+        }
+    }
+
+    private bool IsVocabulary(string quoted)
+    {
+        var words = Word().Matches(quoted);
+        if (words.Count == 0)
+        {
+            return quoted.Trim().Length == 0 || quoted == Removed;
+        }
+
+        foreach (Match word in words)
+        {
+            if (!_vocabulary.Contains(word.Value) && !IsResourceId(word.Value))
+            {
+                return false;
+            }
+        }
+
+        // Nothing but words, value-path punctuation and removed strings.
+        return Word().Replace(quoted, "").Replace("\"" + Removed + "\"", "", StringComparison.Ordinal).All(c => c is ' ' or '[' or ']' or '.' or '(' or ')');
+    }
+
+    // Our resource ids: 32 lowercase hex characters (GrainKeys.NewResourceId).
+    private static bool IsResourceId(string word) => word.Length == 32 && word.All(char.IsAsciiHexDigitLower);
+
+    private static IEnumerable<string> Paths(AttributeDefinition attribute) =>
+        attribute.SubAttributes.Select(s => $"{attribute.Name}.{s.Name}").Prepend(attribute.Name);
+
+    [GeneratedRegex("\"(?:[^\"\\\\]|\\\\.)*\"", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
+    private static partial Regex DoubleQuoted();
+
+    // A quote after a letter or digit is an apostrophe (service's), not an opening quote.
+    [GeneratedRegex("(?<![A-Za-z0-9])'([^']*)'(?![A-Za-z0-9])", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
+    private static partial Regex SingleQuoted();
+
+    // A word of an attribute path or filter: names, dotted sub-attributes, URNs.
+    [GeneratedRegex(@"[A-Za-z0-9_$\-]+(?:[:.][A-Za-z0-9_$\-]+)*", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
+    private static partial Regex Word();
+}

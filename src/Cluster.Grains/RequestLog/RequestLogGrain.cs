@@ -1,0 +1,379 @@
+using Cluster.Grains.State;
+using Microsoft.Extensions.Options;
+
+namespace Cluster.Grains.RequestLog;
+
+/// <summary>
+/// A tenant's provisioning log (issue 14; docs/architecture.md, "Provisioning log"): its recent SCIM requests, appended by the
+/// gateways in batches (one call per tenant per flush, never on a request's path), read newest first by cursor.
+/// </summary>
+/// <remarks>
+/// <para>Storage, as the event log's: the head (this grain's row) holds the counter, the entries of the open page and the
+/// status; every full page of <see cref="PageSize"/> entries is written once to its own row (<see cref="IRequestLogPageGrain"/>),
+/// so a read costs the head and a few page rows however long the log is, and retention drops whole pages.</para>
+/// <para>Retention (<c>Portal:LogRetentionDays</c>): entries older than the window are never returned; pages whose newest entry
+/// is older are erased, and so are old entries of the open page and an old last error. It runs on activation, at most every
+/// tenth of the window (an hour at most) while the log is active, and from a reminder while the log holds anything, so an idle
+/// tenant's entries are erased too.</para>
+/// <para>Reads and the status interleave with appends: they see only what storage acknowledged (<see cref="CommittedState{T}"/>),
+/// and a page erased under a read just reads as empty.</para>
+/// </remarks>
+public sealed partial class RequestLogGrain(
+    [PersistentState("requests", StorageNames.Default)] IPersistentState<RequestLogState> state,
+    IOptions<RequestLogOptions> options,
+    TimeProvider time,
+    ILogger<RequestLogGrain> logger) : Grain, IRequestLogGrain, IRemindable
+{
+    /// <summary>Entries per page row (an entry is at most ~1 KB: name and detail are capped).</summary>
+    public const int PageSize = 64;
+
+    /// <summary>Most page rows one read examines (a filtered read may then return fewer entries than asked, with a cursor).</summary>
+    public const int MaxPagesPerRead = 16;
+
+    /// <summary>Most page rows one <see cref="EraseAsync"/> call erases.</summary>
+    public const int ErasePagesPerCall = 256;
+
+    /// <summary>Longest <see cref="RequestLogEntry.Name"/> kept, in characters.</summary>
+    public const int MaxNameLength = 256;
+
+    /// <summary>Longest <see cref="RequestLogEntry.Detail"/> kept, in characters.</summary>
+    public const int MaxDetailLength = 512;
+
+    private const string ReminderName = "request-log-retention";
+
+    // Retention is checked at most this often while the log is active (a tenth of the window when that is shorter).
+    private static readonly TimeSpan RetentionCheckPeriod = TimeSpan.FromHours(1);
+
+    private readonly CommittedState<RequestLogState> _state = new(state);
+    private string _tenantId = "";
+    private bool _erasing;
+    private IGrainTimer? _retention;
+    private DateTimeOffset _retentionCheckedAt = DateTimeOffset.MinValue;
+
+    private TimeSpan Retention => TimeSpan.FromDays(options.Value.LogRetentionDays);
+
+    private TimeSpan RetentionPeriod => Retention / 10 < RetentionCheckPeriod ? Retention / 10 : RetentionCheckPeriod;
+
+    private DateTimeOffset Cutoff => time.GetUtcNow() - Retention;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _tenantId = GrainKeys.TenantOfKey(this.GetPrimaryKeyString());
+        if (_state.Exists)
+        {
+            ScheduleRetention();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task AppendAsync(RequestLogEntry[] entries, long dropped)
+    {
+        if (_erasing || (entries.Length == 0 && dropped <= 0))
+        {
+            return;
+        }
+
+        var cutoff = Cutoff;
+        var next = Copy(_state.Value);
+        foreach (var entry in entries.Where(e => e.At >= cutoff).OrderBy(e => e.At))
+        {
+            var record = ToRecord(entry, next.Next++);
+            next.Tail.Add(record);
+            next.LastRequestAt = Latest(next.LastRequestAt, record.At);
+            if (record.TestConnection)
+            {
+                next.LastTestConnectionAt = Latest(next.LastTestConnectionAt, record.At);
+            }
+
+            if (record.Status >= 400)
+            {
+                next.LastError = next.LastError is { } last && last.At > record.At ? last : record;
+            }
+            else
+            {
+                next.LastSuccessAt = Latest(next.LastSuccessAt, record.At);
+            }
+        }
+
+        next.Dropped += Math.Max(0, dropped);
+        await SealFullPagesAsync(next);
+        if (!next.Reminder)
+        {
+            // Registered before the head says so: a crash in between leaves a reminder that finds the log and keeps it.
+            await this.RegisterOrUpdateReminder(ReminderName, ReminderPeriod, ReminderPeriod);
+            next.Reminder = true;
+        }
+
+        await _state.CommitAsync(next, this);
+        ScheduleRetention();
+    }
+
+    public async Task<RequestLogPage> ReadAsync(RequestLogQuery query)
+    {
+        var limit = Math.Clamp(query.Limit, 1, RequestLogQuery.MaxLimit);
+        var head = _state.Value;
+        var cutoff = Cutoff;
+        var seq = Math.Min(query.Before ?? head.Next, head.Next) - 1;
+        var found = new List<RequestLogEntry>(Math.Min(limit, PageSize));
+        var lowestExamined = seq + 1;
+        var pagesRead = 0;
+        while (seq >= head.First && found.Count < limit)
+        {
+            var pageStart = (((seq - 1) / PageSize) * PageSize) + 1;
+            IEnumerable<RequestLogRecord> records;
+            if (seq > head.SealedThrough)
+            {
+                records = head.Tail;
+            }
+            else if (pagesRead++ < MaxPagesPerRead)
+            {
+                records = (await Page((seq - 1) / PageSize).ReadAsync()).Select(e => ToRecord(e, e.Sequence));
+            }
+            else
+            {
+                break;
+            }
+
+            var from = Math.Max(pageStart, head.First);
+            foreach (var record in records.Where(r => r.Sequence >= from && r.Sequence <= seq).OrderByDescending(r => r.Sequence))
+            {
+                if (found.Count == limit)
+                {
+                    break;
+                }
+
+                lowestExamined = record.Sequence;
+                if (record.At >= cutoff && RequestLogOutcomes.Matches(query.Outcome, record.Status)
+                    && (query.ResourceId is null || string.Equals(record.ResourceId, query.ResourceId, StringComparison.Ordinal)))
+                {
+                    found.Add(ToEntry(record));
+                }
+            }
+
+            if (found.Count < limit)
+            {
+                lowestExamined = from;
+            }
+
+            seq = pageStart - 1;
+        }
+
+        var hasMore = lowestExamined > head.First;
+        return new RequestLogPage([.. found], hasMore ? lowestExamined : null, hasMore);
+    }
+
+    public Task<RequestLogStatus> GetStatusAsync()
+    {
+        var head = _state.Value;
+        var lastError = head.LastError is { } error && error.At >= Cutoff ? ToEntry(error) : null;
+        return Task.FromResult(new RequestLogStatus(head.LastRequestAt, head.LastTestConnectionAt, head.LastSuccessAt, lastError, head.Dropped));
+    }
+
+    public async Task<bool> EraseAsync()
+    {
+        if (!_erasing)
+        {
+            _erasing = true;
+            _retention?.Dispose();
+            _retention = null;
+            LogErasing(logger, _tenantId);
+        }
+
+        var next = Copy(_state.Value);
+        var last = Math.Min(next.SealedThrough, next.First - 1 + ((long)ErasePagesPerCall * PageSize));
+        var pages = new List<long>();
+        for (var seq = next.First; seq <= last; seq += PageSize)
+        {
+            pages.Add((seq - 1) / PageSize);
+        }
+
+        foreach (var chunk in pages.Chunk(32))
+        {
+            await Task.WhenAll(chunk.Select(p => Page(p).ClearAsync()));
+        }
+
+        if (last < next.SealedThrough)
+        {
+            next.First = last + 1;
+            await _state.CommitAsync(next, this);
+            return false;
+        }
+
+        if (await this.GetReminder(ReminderName) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+
+        if (_state.Exists)
+        {
+            await _state.CommitAsync(new RequestLogState(), this, clear: true);
+        }
+
+        DeactivateOnIdle();
+        return true;
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName == ReminderName && !_erasing)
+        {
+            _retentionCheckedAt = DateTimeOffset.MinValue;
+            await ApplyRetentionAsync();
+        }
+    }
+
+    // Between one minute (Orleans' smallest reminder period) and a day; a quarter of the window when that is shorter.
+    private TimeSpan ReminderPeriod => TimeSpan.FromTicks(Math.Clamp(Retention.Ticks / 4, TimeSpan.FromMinutes(1).Ticks, TimeSpan.FromDays(1).Ticks));
+
+    /// <summary>Runs retention off the caller's turn, once it is due.</summary>
+    private void ScheduleRetention()
+    {
+        if (_retention is null && time.GetUtcNow() - _retentionCheckedAt >= RetentionPeriod)
+        {
+            _retention = this.RegisterGrainTimer(async _ =>
+            {
+                _retention?.Dispose();
+                _retention = null;
+                await ApplyRetentionAsync();
+            }, TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>Erases expired pages, expired entries of the open page and an expired last error; ends the reminder when nothing is left.</summary>
+    private async Task ApplyRetentionAsync()
+    {
+        var now = time.GetUtcNow();
+        if (_erasing || now - _retentionCheckedAt < RetentionPeriod)
+        {
+            return;
+        }
+
+        _retentionCheckedAt = now;
+        var cutoff = now - Retention;
+        var next = Copy(_state.Value);
+        var changed = false;
+        while (next.First <= next.SealedThrough)
+        {
+            var page = (next.First - 1) / PageSize;
+            var entries = await Page(page).ReadAsync();
+            if (entries.Length > 0 && entries.Max(e => e.At) >= cutoff)
+            {
+                break;
+            }
+
+            await Page(page).ClearAsync();
+            next.First = ((page + 1) * PageSize) + 1;
+            changed = true;
+        }
+
+        if (next.First > next.SealedThrough && next.Tail.RemoveAll(r => r.At < cutoff) > 0)
+        {
+            next.First = next.Tail.Count > 0 ? next.Tail.Min(r => r.Sequence) : next.Next;
+            changed = true;
+        }
+
+        if (next.LastError is { } error && error.At < cutoff)
+        {
+            next.LastError = null;
+            changed = true;
+        }
+
+        if (next.Reminder && next.Tail.Count == 0 && next.First > next.SealedThrough && next.LastError is null)
+        {
+            if (await this.GetReminder(ReminderName) is { } reminder)
+            {
+                await this.UnregisterReminder(reminder);
+            }
+
+            next.Reminder = false;
+            changed = true;
+        }
+
+        if (changed)
+        {
+            await _state.CommitAsync(next, this);
+        }
+    }
+
+    private async Task SealFullPagesAsync(RequestLogState head)
+    {
+        var writes = new List<Task>();
+        while (head.SealedThrough + PageSize < head.Next)
+        {
+            var (from, to) = (head.SealedThrough + 1, head.SealedThrough + PageSize);
+            var page = head.Tail.Where(r => r.Sequence >= from && r.Sequence <= to).Select(ToEntry).ToArray();
+            writes.Add(Page((from - 1) / PageSize).WriteAsync(page));
+            head.SealedThrough = to;
+        }
+
+        await Task.WhenAll(writes);
+        head.Tail.RemoveAll(r => r.Sequence <= head.SealedThrough);
+    }
+
+    private IRequestLogPageGrain Page(long page) => GrainFactory.GetGrain<IRequestLogPageGrain>(GrainKeys.RequestLogPage(_tenantId, page));
+
+    private static DateTimeOffset Latest(DateTimeOffset? current, DateTimeOffset at) => current is { } c && c > at ? c : at;
+
+    private static RequestLogState Copy(RequestLogState head) => new()
+    {
+        Next = head.Next,
+        First = head.First,
+        SealedThrough = head.SealedThrough,
+        Tail = [.. head.Tail],
+        LastRequestAt = head.LastRequestAt,
+        LastTestConnectionAt = head.LastTestConnectionAt,
+        LastSuccessAt = head.LastSuccessAt,
+        LastError = head.LastError,
+        Dropped = head.Dropped,
+        Reminder = head.Reminder,
+    };
+
+    /// <summary>The stored form of an entry, with its sequence number; the name and detail capped.</summary>
+    internal static RequestLogRecord ToRecord(RequestLogEntry e, long sequence) => new()
+    {
+        Sequence = sequence,
+        At = e.At,
+        Method = e.Method,
+        Operation = e.Operation,
+        ResourceType = e.ResourceType,
+        ResourceId = e.ResourceId,
+        Name = Cap(e.Name, MaxNameLength),
+        Status = e.Status,
+        ScimType = e.ScimType,
+        Detail = Cap(e.Detail, MaxDetailLength),
+        DurationMs = e.DurationMs,
+        TestConnection = e.TestConnection,
+        RequestId = e.RequestId,
+    };
+
+    internal static RequestLogEntry ToEntry(RequestLogRecord r) =>
+        new(r.Sequence, r.At, r.Method, r.Operation, r.ResourceType, r.ResourceId, r.Name, r.Status, r.ScimType, r.Detail, r.DurationMs, r.TestConnection, r.RequestId);
+
+    private static string? Cap(string? text, int length) => text is { } t && t.Length > length ? t[..(length - 1)] + "…" : text;
+
+    [LoggerMessage(1501, LogLevel.Information, "Tenant {TenantId}: erasing its provisioning log.")]
+    private static partial void LogErasing(ILogger logger, string tenantId);
+}
+
+/// <summary>One page row of a tenant's provisioning log (see <see cref="RequestLogGrain"/>).</summary>
+public sealed class RequestLogPageGrain(
+    [PersistentState("page", StorageNames.Default)] IPersistentState<RequestLogPageState> state) : Grain, IRequestLogPageGrain
+{
+    private readonly CommittedState<RequestLogPageState> _state = new(state);
+
+    public Task WriteAsync(RequestLogEntry[] entries) =>
+        _state.CommitAsync(new RequestLogPageState { Entries = [.. entries.Select(e => RequestLogGrain.ToRecord(e, e.Sequence))] }, this);
+
+    public Task<RequestLogEntry[]> ReadAsync() => Task.FromResult(_state.Value.Entries.Select(RequestLogGrain.ToEntry).ToArray());
+
+    public async Task ClearAsync()
+    {
+        if (_state.Exists)
+        {
+            await _state.CommitAsync(new RequestLogPageState(), this, clear: true);
+        }
+
+        DeactivateOnIdle();
+    }
+}
