@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Http.Json;
@@ -14,7 +15,7 @@ namespace Cluster.Gateway.Tests;
 /// <summary>
 /// Issue 14's provisioning log through the real pipeline: Entra-like traffic appears newest first with its operation, status,
 /// SCIM error and the one name an admin recognises; nothing else the client sent — no body, token or attribute value — is ever
-/// stored; 401s are not logged (a 403 of a suspended tenant is); paging, filters, input checks; the status; drops when the
+/// stored; a 401 only for an existing tenant, at most once a second, never "connecting" it (a 403 of a suspended tenant is logged); paging, filters, input checks; the status; drops when the
 /// buffer is full; the log switched off.
 /// </summary>
 public sealed class RequestLogTests(RequestLogTests.Factory factory) : IClassFixture<RequestLogTests.Factory>
@@ -143,7 +144,7 @@ public sealed class RequestLogTests(RequestLogTests.Factory factory) : IClassFix
             Assert.True((int)response.StatusCode < 500, line);
         }
 
-        // Refused credentials are not logged at all: no token, no tenant anyone proved.
+        // A refused credential of an existing tenant is logged as a bare 401: no token, nothing of the request.
         var wrongToken = "scim_Wrong-Token-Secret-" + new string('q', 30);
         using (var stranger = _gateway.ScimClient(tenant, wrongToken))
         using (var refused = await stranger.GetAsync("Users?filter=userName+eq+%22Unauthorized-Filter-Secret%22"))
@@ -153,7 +154,11 @@ public sealed class RequestLogTests(RequestLogTests.Factory factory) : IClassFix
 
         await FlushAsync();
         var entries = await ReadAllAsync(tenant.TenantId, 200);
-        Assert.Equal(requests.Length + 1, entries.Count);
+        Assert.Equal(requests.Length + 2, entries.Count);
+        var refusal = entries[0];
+        Assert.Equal((401, RequestLogCapture.RefusedDetail), (refusal["status"]!.GetValue<int>(), refusal["detail"].Str()));
+        Assert.Null(refusal["resourceId"]);
+        Assert.Null(refusal["name"]);
 
         // What is stored (the head row and every page row the probe saw written) and what the API shows.
         var stored = JsonSerializer.Serialize(StorageProbe.LastWrittenState(GrainKeys.RequestLog(tenant.TenantId), "requests"))
@@ -181,7 +186,7 @@ public sealed class RequestLogTests(RequestLogTests.Factory factory) : IClassFix
     }
 
     [Fact]
-    public async Task ASuspendedTenantsRefusedCallsAreLoggedAndRefusedCredentialsAreNot()
+    public async Task ASuspendedTenantsRefusedCallsAreLoggedAndRefusedCredentialsAtMostOnceASecondWithoutConnectingIt()
     {
         var tenant = await _gateway.CreateTenantAsync();
         var other = await _gateway.CreateTenantAsync();
@@ -192,10 +197,24 @@ public sealed class RequestLogTests(RequestLogTests.Factory factory) : IClassFix
             Assert.Equal(HttpStatusCode.Unauthorized, (await missing.GetAsync("Users")).StatusCode);
         }
 
+        // Another tenant's token on this tenant's route, ten times in a row: logged at most once a second, and never "connected".
+        var burst = Stopwatch.StartNew();
         using (var othersToken = _gateway.ScimClient(tenant, other.Token))
         {
-            Assert.Equal(HttpStatusCode.Unauthorized, (await othersToken.GetAsync("Users")).StatusCode);
+            for (var i = 0; i < 10; i++)
+            {
+                Assert.Equal(HttpStatusCode.Unauthorized, (await othersToken.GetAsync("Users")).StatusCode);
+            }
         }
+
+        var seconds = (int)Math.Ceiling(burst.Elapsed.TotalSeconds);
+        await FlushAsync();
+        var refusals = await ReadAllAsync(tenant.TenantId, 50);
+        Assert.InRange(refusals.Count, 1, seconds + 1);
+        Assert.All(refusals, e => Assert.Equal((401, RequestLogCapture.RefusedDetail), (e["status"]!.GetValue<int>(), e["detail"].Str())));
+        var unconnected = await StatusAsync(tenant.TenantId);
+        Assert.False(unconnected["connected"]!.GetValue<bool>());
+        Assert.Equal(401, unconnected["lastError"]!["status"]!.GetValue<int>());
 
         var grain = _gateway.Services.GetRequiredService<IGrainFactory>().GetGrain<ITenantGrain>(GrainKeys.Tenant(tenant.TenantId));
         await grain.UpdateAsync(null, suspended: true);
@@ -205,7 +224,8 @@ public sealed class RequestLogTests(RequestLogTests.Factory factory) : IClassFix
         }
 
         await FlushAsync();
-        var entry = Assert.Single(await ReadAllAsync(tenant.TenantId, 50));
+        var entry = (await ReadAllAsync(tenant.TenantId, 50))[0];
+        Assert.Equal(refusals.Count + 1, (await ReadAllAsync(tenant.TenantId, 50)).Count);
         Assert.Equal((403, "lookup"), (entry["status"]!.GetValue<int>(), entry["operation"].Str()));
         Assert.Contains("suspended", entry["detail"].Str(), StringComparison.Ordinal);
         Assert.Empty(await ReadAllAsync(other.TenantId, 50));

@@ -29,11 +29,47 @@ public sealed class ConnectFlowTests(PortalFixture portal)
         var secret = await page.GetByLabel("New Secret Token").InputValueAsync();
         Assert.False(string.IsNullOrEmpty(secret));
 
-        // Entra's Test Connection with the pasted values.
+        // Entra's Test Connection with the pasted values: a filter on a random GUID, as Entra sends it.
         using var http = portal.Http();
-        using var probe = new HttpRequestMessage(HttpMethod.Get, tenantUrl.TrimEnd('/') + "/Users?filter=" + Uri.EscapeDataString("userName eq \"probe@example.com\""));
+        using var probe = new HttpRequestMessage(HttpMethod.Get, tenantUrl.TrimEnd('/') + "/Users?filter=" + Uri.EscapeDataString($"userName eq \"{Guid.NewGuid()}\""));
         probe.Headers.Authorization = new AuthenticationHeaderValue("Bearer", secret);
-        using var answer = await http.SendAsync(probe);
-        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        using (var answer = await http.SendAsync(probe))
+        {
+            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        }
+
+        // The status and the provisioning log show the probe (the gateway writes the log in the background: flush it now).
+        await portal.FlushRequestLogAsync();
+        await Nav(page, "Status").ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status).First).ToContainTextAsync("Connected.");
+        Assert.DoesNotContain("Never", await page.Locator("#last-test-connection").InnerTextAsync(), StringComparison.Ordinal);
+        await Nav(page, "Provisioning log").ClickAsync();
+        var newest = page.Locator("#log tbody tr").First;
+        await Assertions.Expect(newest).ToContainTextAsync("(Test Connection)");
+        await Assertions.Expect(newest.Locator("td").Nth(4)).ToHaveTextAsync("200");
+
+        // Revoke the token: Entra's next request is refused, and the log shows the refusal.
+        await Nav(page, "Connect Entra").ClickAsync();
+        await page.Locator("table button", new() { HasText = "Revoke" }).First.ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status).First).ToContainTextAsync("is revoked");
+        using (var again = new HttpRequestMessage(HttpMethod.Get, tenantUrl.TrimEnd('/') + "/Users?filter=" + Uri.EscapeDataString($"userName eq \"{Guid.NewGuid()}\"")))
+        {
+            again.Headers.Authorization = new AuthenticationHeaderValue("Bearer", secret);
+            using var refused = await http.SendAsync(again);
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        }
+
+        await portal.FlushRequestLogAsync();
+        await Nav(page, "Provisioning log").ClickAsync();
+        newest = page.Locator("#log tbody tr").First;
+        await Assertions.Expect(newest.Locator("td").Nth(4)).ToHaveTextAsync("401");
+        await Assertions.Expect(newest).ToContainTextAsync("not valid for this tenant");
+        await page.GetByLabel("Outcome").SelectOptionAsync("error");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Filter" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#log tbody tr")).ToHaveCountAsync(1);
     }
+
+    // A link of the portal's navigation (pages link to each other in their text too).
+    private static ILocator Nav(IPage page, string name) =>
+        page.GetByRole(AriaRole.Navigation, new() { Name = "Portal" }).GetByRole(AriaRole.Link, new() { Name = name, Exact = true });
 }

@@ -86,6 +86,9 @@ public sealed class PortalFixture : IAsyncLifetime
     /// <summary>An HTTP client of the real server (plain <see cref="HttpClient"/>, no cookies).</summary>
     public HttpClient Http() => new() { BaseAddress = BaseAddress };
 
+    /// <summary>Writes the gateway's buffered provisioning log entries now (it does so every few seconds on its own).</summary>
+    public Task FlushRequestLogAsync() => Gateway.Services.GetRequiredService<Cluster.Gateway.RequestLog.RequestLogWriter>().FlushAsync();
+
     /// <summary>An operator's HTTP client (operator key).</summary>
     public HttpClient Admin()
     {

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Cluster.Abstractions;
-using Cluster.Gateway.Querying;
+using Cluster.Gateway.RequestLog;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Cluster.Gateway.Admin;
@@ -31,30 +31,9 @@ public static class RequestLogEndpoints
 
     private static async Task<IResult> ReadAsync(string tenantId, HttpRequest request, IGrainFactory grains)
     {
-        var query = request.Query;
-        var limit = DefaultLimit;
-        if (!TryGetSingle(query, "limit", out var limitText)
-            || (limitText is not null && (!int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > RequestLogQuery.MaxLimit)))
+        if (!TryParseQuery(request.Query, out var query, out var error))
         {
-            return Invalid("Invalid limit", $"'limit' must be a whole number from 1 to {RequestLogQuery.MaxLimit}.");
-        }
-
-        long cursor = 0;
-        if (!TryGetSingle(query, "after", out var afterText)
-            || (afterText is not null && !long.TryParse(afterText, NumberStyles.None, CultureInfo.InvariantCulture, out cursor)))
-        {
-            return Invalid("Invalid cursor", "'after' must be a cursor returned as 'nextCursor' by an earlier page.");
-        }
-
-        if (!TryGetSingle(query, "outcome", out var outcomeText)
-            || (outcomeText is not null && !RequestLogOutcomes.All.Contains(outcomeText, StringComparer.OrdinalIgnoreCase)))
-        {
-            return Invalid("Invalid outcome", $"'outcome' must be one of {string.Join(", ", RequestLogOutcomes.All)}.");
-        }
-
-        if (!TryGetSingle(query, "resourceId", out var resourceId) || (resourceId is not null && !GrainKeys.IsValidId(resourceId)))
-        {
-            return Invalid("Invalid resourceId", "'resourceId' must be the id of a user or group (1 to 64 characters of A-Z, a-z, 0-9, '-' and '_').");
+            return Invalid(error.Title, error.Detail);
         }
 
         if (!await EventFeedEndpoints.TenantExistsAsync(grains, tenantId))
@@ -62,7 +41,7 @@ public static class RequestLogEndpoints
             return AdminEndpoints.TenantNotFound();
         }
 
-        var page = await grains.GetGrain<IRequestLogGrain>(GrainKeys.RequestLog(tenantId)).ReadAsync(new RequestLogQuery(afterText is null ? null : cursor, limit, outcomeText?.ToLowerInvariant(), resourceId));
+        var page = await grains.GetGrain<IRequestLogGrain>(GrainKeys.RequestLog(tenantId)).ReadAsync(query);
         return TypedResults.Json(new JsonObject
         {
             ["data"] = new JsonArray([.. page.Entries.Select(e => (JsonNode)EntryJson(e))]),
@@ -71,30 +50,66 @@ public static class RequestLogEndpoints
         });
     }
 
-    private static async Task<IResult> StatusAsync(string tenantId, IGrainFactory grains, ResourceQueries queries)
+    /// <summary>
+    /// The log query a request's parameters ask for (<c>after</c>, <c>limit</c>, <c>outcome</c>, <c>resourceId</c>; absent or
+    /// empty ones take their defaults), or the error to answer: the one parser of these parameters, for the admin API and
+    /// the portal's log page.
+    /// </summary>
+    public static bool TryParseQuery(IQueryCollection query, out RequestLogQuery parsed, out (string Title, string Detail) error)
     {
-        if (!await EventFeedEndpoints.TenantExistsAsync(grains, tenantId))
+        parsed = new RequestLogQuery(null, DefaultLimit, null, null);
+        error = default;
+        var limit = DefaultLimit;
+        if (!TryGetSingle(query, "limit", out var limitText)
+            || (limitText is not null && (!int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > RequestLogQuery.MaxLimit)))
+        {
+            error = ("Invalid limit", $"'limit' must be a whole number from 1 to {RequestLogQuery.MaxLimit}.");
+            return false;
+        }
+
+        long cursor = 0;
+        if (!TryGetSingle(query, "after", out var afterText)
+            || (afterText is not null && !long.TryParse(afterText, NumberStyles.None, CultureInfo.InvariantCulture, out cursor)))
+        {
+            error = ("Invalid cursor", "'after' must be a cursor returned as 'nextCursor' by an earlier page.");
+            return false;
+        }
+
+        if (!TryGetSingle(query, "outcome", out var outcomeText)
+            || (outcomeText is not null && !RequestLogOutcomes.All.Contains(outcomeText, StringComparer.OrdinalIgnoreCase)))
+        {
+            error = ("Invalid outcome", $"'outcome' must be one of {string.Join(", ", RequestLogOutcomes.All)}.");
+            return false;
+        }
+
+        if (!TryGetSingle(query, "resourceId", out var resourceId) || (resourceId is not null && !GrainKeys.IsValidId(resourceId)))
+        {
+            error = ("Invalid resourceId", "'resourceId' must be the id of a user or group (1 to 64 characters of A-Z, a-z, 0-9, '-' and '_').");
+            return false;
+        }
+
+        parsed = new RequestLogQuery(afterText is null ? null : cursor, limit, outcomeText?.ToLowerInvariant(), resourceId);
+        return true;
+    }
+
+    private static async Task<IResult> StatusAsync(string tenantId, TenantStatusReader reader)
+    {
+        if (await reader.ReadAsync(tenantId) is not { } status)
         {
             return AdminEndpoints.TenantNotFound();
         }
 
-        var status = grains.GetGrain<IRequestLogGrain>(GrainKeys.RequestLog(tenantId)).GetStatusAsync();
-        var disabled = grains.GetGrain<IDisabledUserCount>(GrainKeys.EventLog(tenantId)).GetDisabledUsersAsync();
-        var users = queries.CountAsync(ResourceKind.User, tenantId);
-        var groups = queries.CountAsync(ResourceKind.Group, tenantId);
-        await Task.WhenAll(status, disabled, users, groups);
-        var log = await status;
-        var disabledUsers = Math.Min(await disabled, await users);
+        var log = status.Log;
         return TypedResults.Json(new JsonObject
         {
             ["tenantId"] = tenantId,
-            ["connected"] = log.LastRequestAt is not null,
+            ["connected"] = status.Connected,
             ["lastRequestAt"] = Time(log.LastRequestAt),
             ["lastTestConnectionAt"] = Time(log.LastTestConnectionAt),
             ["lastSuccessAt"] = Time(log.LastSuccessAt),
             ["lastError"] = log.LastError is { } error ? EntryJson(error) : null,
-            ["users"] = new JsonObject { ["total"] = await users, ["active"] = await users - disabledUsers, ["disabled"] = disabledUsers },
-            ["groups"] = new JsonObject { ["total"] = await groups },
+            ["users"] = new JsonObject { ["total"] = status.Users, ["active"] = status.ActiveUsers, ["disabled"] = status.DisabledUsers },
+            ["groups"] = new JsonObject { ["total"] = status.Groups },
             ["droppedLogEntries"] = log.DroppedEntries,
         });
     }

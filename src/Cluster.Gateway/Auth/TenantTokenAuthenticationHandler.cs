@@ -40,6 +40,11 @@ public sealed class TenantTokenAuthenticationHandler(
         _check = check;
         if (!check.IsValid)
         {
+            if (check.TenantExists)
+            {
+                Context.Items[RequestLog.RequestLogCapture.RefusedTenantKey] = tenantId;
+            }
+
             return AuthenticateResult.Fail(check.RetryAfter is null ? "Invalid token." : "Too many failed authentications.");
         }
 

@@ -61,7 +61,7 @@ public sealed class TenantTokenValidator(TenantCredentialCache credentials, Fail
     }
 
     private static TokenCheck Check(TenantCredentials tenant, string token) =>
-        tenant.Exists && Matches(token, tenant.TokenHashes) ? TokenCheck.Accepted(tenant.Suspended) : TokenCheck.Invalid;
+        !tenant.Exists ? TokenCheck.Invalid : Matches(token, tenant.TokenHashes) ? TokenCheck.Accepted(tenant.Suspended) : TokenCheck.Refused;
 
     private static bool Matches(string token, IReadOnlyList<byte[]> hashes)
     {
@@ -82,9 +82,16 @@ public sealed class TenantTokenValidator(TenantCredentialCache credentials, Fail
 /// The answer to a bearer token: valid (of a tenant that may be suspended), invalid (401), or not looked up because the
 /// client must wait (429).
 /// </summary>
-public readonly record struct TokenCheck(bool IsValid, TimeSpan? RetryAfter, bool Suspended = false)
+/// <param name="IsValid">The credential is the tenant's.</param>
+/// <param name="RetryAfter">Set when the lookup was refused: the client must wait this long (429).</param>
+/// <param name="Suspended">For a valid credential: the tenant is suspended (403).</param>
+/// <param name="TenantExists">For an invalid credential: the tenant the route names exists (the credential was wrong, revoked
+/// or expired), so the provisioning log may note the refusal.</param>
+public readonly record struct TokenCheck(bool IsValid, TimeSpan? RetryAfter, bool Suspended = false, bool TenantExists = false)
 {
     public static TokenCheck Invalid => new(false, null);
+
+    public static TokenCheck Refused => new(false, null, TenantExists: true);
 
     public static TokenCheck Accepted(bool suspended) => new(true, null, suspended);
 

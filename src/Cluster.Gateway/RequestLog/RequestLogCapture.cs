@@ -13,10 +13,13 @@ namespace Cluster.Gateway.RequestLog;
 /// </summary>
 /// <remarks>
 /// <list type="bullet">
-/// <item><b>Only requests authenticated as the tenant their route names are logged</b>, whatever their answer (403 for a
-/// suspended tenant, a 429 of the tenant's rate limit, a 503, a 404 of an unknown path included). A 401 — and a 429 of the
-/// failed-lookup limit, which comes before any credential is accepted — names a tenant nobody proved to be: logging it would
-/// let anyone write into any tenant's log. Those are counted by metrics only (<c>scim.auth.failures</c>, <c>scim.limits.rejections</c>).</item>
+/// <item><b>Requests authenticated as the tenant their route names are logged</b>, whatever their answer (403 for a
+/// suspended tenant, a 429 of the tenant's rate limit, a 503, a 404 of an unknown path included).</item>
+/// <item><b>A 401 is logged only when the tenant exists</b> (the secret token was wrong, revoked or mistyped: what an admin
+/// whose Entra stopped working must see), <b>and at most one a second per tenant and gateway</b>, since nobody proved to be the
+/// tenant: whoever knows a tenant id can add at most that many entries to its log. Such an entry never makes the tenant
+/// "connected" (<see cref="Grains.RequestLog.RequestLogGrain"/>). A 401 for a tenant that does not exist, and a 429 of the
+/// failed-lookup limit, are counted by metrics only (<c>scim.auth.failures</c>, <c>scim.limits.rejections</c>).</item>
 /// <item>The entry keeps ids, codes and times, and one attribute value: the userName (users) or displayName (groups) of the
 /// resource the response showed — never anything from the request body, no token, no other attribute. The error detail is
 /// redacted (<see cref="RequestLogRedaction"/>).</item>
@@ -25,7 +28,16 @@ namespace Cluster.Gateway.RequestLog;
 /// </remarks>
 public sealed partial class RequestLogCapture(IOptions<RequestLogOptions> options, RequestLogBuffer buffer, TimeProvider time, ILogger<RequestLogCapture> logger)
 {
+    /// <summary>The <see cref="HttpContext.Items"/> key under which authentication leaves the id of an existing tenant whose credential it refused.</summary>
+    public const string RefusedTenantKey = "scim.requestlog.refused-tenant";
+
+    /// <summary>The detail of a logged 401 (the token itself is never logged).</summary>
+    public const string RefusedDetail = "The bearer token is not valid for this tenant: revoked, expired or mistyped.";
+
     private readonly bool _enabled = options.Value.RequestLog;
+
+    // Per tenant, when this gateway last logged a refused credential (ticks of the time provider); only existing tenants get here.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _lastRefusal = new(StringComparer.Ordinal);
 
     // Built on first use: the served schemas (extensions included) are installed at start-up, before any request.
     private readonly Lazy<RequestLogRedaction> _redaction = new(() => new RequestLogRedaction(ScimSchemas.ResourceTypes));
@@ -50,13 +62,19 @@ public sealed partial class RequestLogCapture(IOptions<RequestLogOptions> option
 
     private void Record(HttpContext context, ScimResponseOutcome outcome, string operation, string resourceType, string? tenantId, TimeSpan elapsed)
     {
-        if (outcome.Log is not { } facts || tenantId is null || !GrainKeys.IsValidId(tenantId)
-            || !string.Equals(context.User.FindFirst(GatewayAuthentication.Claims.Tenant)?.Value, tenantId, StringComparison.Ordinal))
+        if (outcome.Log is not { } facts || tenantId is null || !GrainKeys.IsValidId(tenantId))
         {
             return;
         }
 
         var status = context.Response.StatusCode;
+        var refused = status == StatusCodes.Status401Unauthorized
+            && context.Items[RefusedTenantKey] is string refusedTenant && string.Equals(refusedTenant, tenantId, StringComparison.Ordinal);
+        if (refused ? !TakeRefusalSlot(tenantId) : !string.Equals(context.User.FindFirst(GatewayAuthentication.Claims.Tenant)?.Value, tenantId, StringComparison.Ordinal))
+        {
+            return;
+        }
+
         var type = resourceType is "User" or "Group" ? resourceType : null;
         var id = GrainKeys.IsValidId(facts.RouteId) ? facts.RouteId : type is not null && GrainKeys.IsValidId(facts.Id) ? facts.Id : null;
         var name = type is null || id is null || (facts.Id is { } shown && shown != id) ? null : type == "User" ? facts.UserName : facts.DisplayName;
@@ -70,10 +88,19 @@ public sealed partial class RequestLogCapture(IOptions<RequestLogOptions> option
             name,
             status,
             outcome.ScimType,
-            status >= 400 ? _redaction.Value.Redact(facts.Detail, facts.RouteId) : null,
+            refused ? RefusedDetail : status >= 400 ? _redaction.Value.Redact(facts.Detail, facts.RouteId) : null,
             Math.Round(elapsed.TotalMilliseconds, 2),
             IsTestConnection(context, operation, status, facts),
             context.TraceIdentifier));
+    }
+
+    // At most one logged refusal a second per tenant on this gateway.
+    private bool TakeRefusalSlot(string tenantId)
+    {
+        var now = time.GetTimestamp();
+        var last = _lastRefusal.GetOrAdd(tenantId, long.MinValue);
+        return (last == long.MinValue || time.GetElapsedTime(last, now) >= TimeSpan.FromSeconds(1))
+            && _lastRefusal.TryUpdate(tenantId, now, last);
     }
 
     [LoggerMessage(2403, LogLevel.Warning, "A provisioning log entry of a {Operation} request could not be built; it is not logged.")]

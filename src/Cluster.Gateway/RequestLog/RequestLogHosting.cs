@@ -14,6 +14,7 @@ public static class RequestLogHosting
         builder.Services.AddSingleton<RequestLogBuffer>();
         builder.Services.AddSingleton<RequestLogInstruments>();
         builder.Services.AddSingleton<RequestLogCapture>();
+        builder.Services.AddSingleton<TenantStatusReader>();
         builder.Services.AddSingleton<RequestLogWriter>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RequestLogWriter>());
         return builder;

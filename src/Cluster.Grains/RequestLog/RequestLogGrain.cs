@@ -80,6 +80,13 @@ public sealed partial class RequestLogGrain(
         {
             var record = ToRecord(entry, next.Next++);
             next.Tail.Add(record);
+            if (record.Status == 401)
+            {
+                // A refused credential: nobody proved to be the tenant, so it is an error to show, not a sign of connection.
+                next.LastError = next.LastError is { } previous && previous.At > record.At ? previous : record;
+                continue;
+            }
+
             next.LastRequestAt = Latest(next.LastRequestAt, record.At);
             if (record.TestConnection)
             {
