@@ -30,11 +30,17 @@ public sealed class AccessibilityTests(PortalFixture portal)
         var page = await portal.OpenPortalAsync(customer, tenant.TenantId);
         await page.GetByRole(AriaRole.Button, new() { Name = "Generate a Secret Token" }).ClickAsync();
         await CheckAsync(page, screen, "connect (with a new token)");
-        foreach (var path in new[] { "/users", "/users?q=adele", "/groups", $"/users/{userId}", $"/groups/{groupId}" })
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create an OAuth client" }).ClickAsync();
+        await CheckAsync(page, screen, "connect (with a new OAuth client)");
+        await portal.FlushRequestLogAsync();
+        foreach (var path in new[] { "/status", "/log", "/log?outcome=error", "/users", "/users?q=adele", "/groups", $"/users/{userId}", $"/groups/{groupId}" })
         {
             Assert.Equal(200, (await page.GotoAsync($"/portal/t/{tenant.TenantId}{path}"))!.Status);
             await CheckAsync(page, screen, path);
         }
+
+        Assert.Equal(400, (await page.GotoAsync($"/portal/t/{tenant.TenantId}/log?outcome=sideways"))!.Status);
+        await CheckAsync(page, screen, "log (bad filter)");
 
         await using var operatorBrowser = await portal.NewBrowserAsync(new ViewportSize { Width = width, Height = height });
         var console = await operatorBrowser.NewPageAsync();
