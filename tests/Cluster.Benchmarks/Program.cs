@@ -269,6 +269,10 @@ await Step("POST /Users (large tenant)", async () =>
 await Step("provisioning log on vs off", async () =>
     results["requestLog"] = await RequestLogScenario.RunAsync(o, wrk, tenantA, idsA, namesA));
 
+// Issue 14: the portal's pages for the large tenant, whose provisioning log now holds its seeding and the writes above.
+await Step("customer portal pages (large tenant)", async () =>
+    results["portal"] = await PortalBench.RunAsync(o, tenantB, usersB));
+
 // A member change of a large group costs the same as one of a small group (issue 3: member partitions, never the whole
 // list): the large tenant's users, but a tenth, go into one group (PATCHes of 200 members, as Entra batches them),
 // then wrk adds and removes the remaining tenth one at a time, as in the small-group scenario.

@@ -194,6 +194,7 @@ public static class Report
         }
 
         RequestLogScenario.Render(sb, r["requestLog"]);
+        PortalBench.Render(sb, r["portal"]);
         if (r["failures"] is JsonArray { Count: > 0 } failures)
         {
             sb.AppendLine("**Failures:**");
