@@ -39,6 +39,9 @@ public static class GrainKeys
     /// </summary>
     public const string SigningKeySet = "~oauth-signing-keys";
 
+    /// <summary>Key of the one <c>IDataProtectionKeyRingGrain</c> of the cluster (the gateways' ASP.NET Core Data Protection keys): cluster-wide.</summary>
+    public const string DataProtectionKeyRing = "~dataprotection-keys";
+
     /// <summary>A new tenant id: 128 random bits as 32 lowercase hex characters.</summary>
     public static string NewTenantId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 

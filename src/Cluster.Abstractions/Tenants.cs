@@ -139,3 +139,20 @@ public sealed record SetupLink(
     [property: Id(0)] string Id,
     [property: Id(1)] string Secret,
     [property: Id(2)] DateTimeOffset ExpiresAt);
+
+/// <summary>
+/// The gateways' shared ASP.NET Core Data Protection key ring (the keys that sign and encrypt portal session cookies and
+/// antiforgery tokens), so that a session opened on one gateway is valid on every other and survives restarts. One grain for
+/// the cluster: <see cref="GrainKeys.DataProtectionKeyRing"/>. The silo stores each key's XML encrypted under its at-rest key.
+/// </summary>
+[Alias("scim.IDataProtectionKeyRingGrain")]
+public interface IDataProtectionKeyRingGrain : IGrainWithStringKey
+{
+    /// <summary>Every stored key element's XML, in the order stored.</summary>
+    [Alias("GetElements"), ReadOnly]
+    Task<IReadOnlyList<string>> GetElementsAsync();
+
+    /// <summary>Stores a key element under its friendly name (a name already stored is kept as it is).</summary>
+    [Alias("StoreElement")]
+    Task StoreElementAsync(string name, string xml);
+}

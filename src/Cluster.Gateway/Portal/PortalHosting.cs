@@ -9,6 +9,8 @@ using Cluster.Gateway.Http;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.Extensions.Options;
 
 namespace Cluster.Gateway.Portal;
@@ -50,6 +52,10 @@ public static class PortalHosting
             options.Conventions.AuthorizeFolder("/Tenant", TenantPolicy);
             options.Conventions.AuthorizeFolder("/Operator", OperatorPolicy);
         });
+        // Session cookies and antiforgery tokens are protected with keys every gateway shares, kept on the cluster.
+        builder.Services.AddDataProtection().SetApplicationName("scim-gateway");
+        builder.Services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(services =>
+            new ConfigureOptions<KeyManagementOptions>(options => options.XmlRepository = new GrainXmlRepository(services.GetRequiredService<IGrainFactory>())));
         builder.Services.AddSingleton<PortalSessions>();
         builder.Services.AddSingleton<PortalTenant>();
         builder.Services.AddSingleton<PortalDirectory>();

@@ -381,3 +381,19 @@ public sealed class SetupLinkRecord
 
     [Id(3)] public DateTimeOffset ExpiresAt { get; set; }
 }
+
+/// <summary>The gateways' Data Protection key ring: each key element's friendly name and its XML, encrypted at rest.</summary>
+[GenerateSerializer, Alias("scim.state.DataProtectionKeyRing")]
+public sealed class DataProtectionKeyRingState
+{
+    [Id(0)] public List<DataProtectionKeyRecord> Elements { get; set; } = [];
+}
+
+/// <summary>One key element of the Data Protection key ring.</summary>
+[GenerateSerializer, Alias("scim.state.DataProtectionKey")]
+public sealed class DataProtectionKeyRecord
+{
+    [Id(0)] public string Name { get; set; } = "";
+
+    [Id(1)] public string ProtectedXml { get; set; } = "";
+}

@@ -28,7 +28,7 @@ public static class TenantData
 
     /// <summary>
     /// Grains with persistent state that are not data under a tenant's prefix: the tenant grain itself (its key is the bare
-    /// tenant id; it erases its own rows last), the cluster-wide registry and the OAuth signing keys (keys starting with <see cref="GrainKeys.ClusterWidePrefix"/>).
+    /// tenant id; it erases its own rows last), the cluster-wide registry, the OAuth signing keys and the gateways' Data Protection keys (keys starting with <see cref="GrainKeys.ClusterWidePrefix"/>).
     /// </summary>
     public static IReadOnlyList<Type> NotTenantData { get; } =
     [
@@ -36,6 +36,7 @@ public static class TenantData
         typeof(ITenantRegistryGrain),
         typeof(ITenantRegistryBucketGrain),
         typeof(ISigningKeySetGrain),
+        typeof(IDataProtectionKeyRingGrain),
     ];
 
     /// <summary>The Orleans grain type implementing <paramref name="grainInterface"/>, as grain ids and storage keys spell it.</summary>
