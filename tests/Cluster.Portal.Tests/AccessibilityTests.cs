@@ -53,6 +53,19 @@ public sealed class AccessibilityTests(PortalFixture portal)
         await console.GotoAsync($"/portal/operator/t/{tenant.TenantId}");
         await console.GetByRole(AriaRole.Button, new() { Name = "Create a setup link" }).ClickAsync();
         await CheckAsync(console, screen, "operator tenant page (with a new link)");
+
+        Assert.Equal(200, (await console.GotoAsync($"/portal/operator?q={Uri.EscapeDataString("Contoso Pharmaceuticals")}"))!.Status);
+        await CheckAsync(console, screen, "operator console (tenant list)");
+        await console.GetByLabel("New tenant's name", new() { Exact = true }).FillAsync("Northwind Traders International Holdings");
+        await console.GetByRole(AriaRole.Button, new() { Name = "Create the tenant" }).ClickAsync();
+        await Assertions.Expect(console.GetByLabel("Secret Token", new() { Exact = true })).ToBeVisibleAsync();
+        await CheckAsync(console, screen, "operator console (a new tenant)");
+        Assert.Equal(200, (await console.GotoAsync($"/portal/operator?delete={tenant.TenantId}"))!.Status);
+        await CheckAsync(console, screen, "operator console (delete confirmation)");
+        await console.GetByLabel("Type the tenant's name or id to confirm").FillAsync("not its name");
+        await console.GetByRole(AriaRole.Button, new() { Name = "Delete the tenant" }).ClickAsync();
+        await Assertions.Expect(console.GetByRole(AriaRole.Alert)).ToContainTextAsync("does not match");
+        await CheckAsync(console, screen, "operator console (delete refused)");
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Cluster.TestInfrastructure;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -131,8 +132,12 @@ public sealed class PortalFixture : IAsyncLifetime
         var page = await browser.NewPageAsync();
         await page.GotoAsync("/portal/signin");
         await page.GetByLabel("Operator key").FillAsync(GatewayFactory.AdminKey);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.WaitForURLAsync("**/portal/operator");
+        // The console's response, then its address (WaitForURLAsync also waits for the "load" event, and now and then timed
+        // out here although the console had been served).
+        await page.RunAndWaitForResponseAsync(
+            () => page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync(),
+            r => r.Request.IsNavigationRequest && r.Request.Method == "GET" && r.Url.EndsWith("/portal/operator", StringComparison.Ordinal));
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("/portal/operator$"));
         return page;
     }
 

@@ -156,6 +156,45 @@ public sealed class RefusalTests(PortalFixture portal)
     }
 
     [Fact]
+    public async Task ACustomerSessionCannotUseTheOperatorConsole()
+    {
+        var tenant = await portal.CreateTenantAsync("Customer");
+        await using var browser = await portal.NewBrowserAsync();
+        var page = await portal.OpenPortalAsync(browser, tenant.TenantId);
+        var response = await page.GotoAsync("/portal/operator");
+        Assert.Equal(403, response!.Status);
+        await Assertions.Expect(page.GetByRole(AriaRole.Main)).ToContainTextAsync("operator's console");
+
+        // The console's forms, posted with the customer's session and a valid antiforgery token of its own portal: refused.
+        await page.GotoAsync($"/portal/t/{tenant.TenantId}");
+        var cookies = await browser.CookiesAsync();
+        var token = await page.Locator("input[name=__RequestVerificationToken]").First.InputValueAsync();
+        foreach (var (handler, fields) in new (string, KeyValuePair<string, string>[])[]
+        {
+            ("Delete", [new("tenantId", tenant.TenantId), new("confirm", tenant.TenantId)]),
+            ("Suspend", [new("tenantId", tenant.TenantId)]),
+            ("Create", [new("name", "Sneaky")]),
+        })
+        {
+            using var http = portal.Http();
+            using var post = new HttpRequestMessage(HttpMethod.Post, $"/portal/operator?handler={handler}")
+            {
+                Content = new FormUrlEncodedContent([new("__RequestVerificationToken", token), .. fields]),
+            };
+            post.Headers.Add("Cookie", string.Join("; ", cookies.Select(c => $"{c.Name}={c.Value}")));
+            using var refused = await http.SendAsync(post);
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        }
+
+        using var admin = portal.Admin();
+        var body = (await admin.GetFromJsonAsync<JsonObject>($"/admin/tenants/{tenant.TenantId}"))!;
+        Assert.False(body["suspended"]!.GetValue<bool>());
+        Assert.Null(body["deleting"]);
+        var sneaky = (await admin.GetFromJsonAsync<JsonObject>("/admin/tenants?q=Sneaky"))!;
+        Assert.Empty(sneaky["data"]!.AsArray());
+    }
+
+    [Fact]
     public async Task AWrongOperatorKeyIsRefused()
     {
         await using var browser = await portal.NewBrowserAsync();

@@ -34,26 +34,21 @@ public static class AdminEndpoints
     }
 
     private static async Task<Results<Created<CreatedTenant>, ProblemHttpResult>> CreateTenantAsync(
-        CreateTenantRequest? body, HttpRequest request, IGrainFactory grains, TenantCredentialCache credentials, IOptions<GatewayOptions> options, ILogger<CreateTenantRequest> logger)
+        CreateTenantRequest? body, HttpRequest request, TenantLifecycleService tenants, IOptions<GatewayOptions> options)
     {
-        if (TenantLifecycleEndpoints.ValidName(body?.Name) is not { } name)
+        if (TenantLifecycleService.ValidName(body?.Name) is not { } name)
         {
             return TenantLifecycleEndpoints.InvalidName();
         }
 
-        var tenantId = GrainKeys.NewTenantId();
-        var token = await grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId)).CreateAsync(name);
-        if (token is null)
+        if (await tenants.CreateAsync(name) is not { } tenant)
         {
             return TypedResults.Problem(statusCode: 409, title: "Tenant id collision", detail: "Retry the request.");
         }
 
-        // This gateway must not keep remembering the new id as unknown. Other gateways can hold such an entry only if
-        // a client asked for this 128-bit random id before it existed; it would expire within Gateway:UnknownTenantCacheSeconds.
-        credentials.Invalidate(tenantId);
-        GatewayLog.TenantCreated(logger, tenantId);
-        var created = new CreatedTenant(tenantId, name, ScimUrls.TenantBase(request, options, tenantId), new TokenSecret(token.Id, token.Secret, token.CreatedAt));
-        return TypedResults.Created($"/admin/tenants/{tenantId}", created);
+        var token = tenant.Token;
+        var created = new CreatedTenant(tenant.TenantId, name, ScimUrls.TenantBase(request, options, tenant.TenantId), new TokenSecret(token.Id, token.Secret, token.CreatedAt));
+        return TypedResults.Created($"/admin/tenants/{tenant.TenantId}", created);
     }
 
     // The tenant with its counts and last request (O(1) each), or the progress of its deletion until it is gone (issue 13).

@@ -2,11 +2,9 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Cluster.Abstractions;
-using Cluster.Gateway.Auth;
 using Cluster.Gateway.Hosting;
 using Cluster.Gateway.Http;
 using Cluster.Gateway.Querying;
-using Cluster.Scim.Resources;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
@@ -17,6 +15,7 @@ namespace Cluster.Gateway.Admin;
 /// cursor (<c>GET /admin/tenants?after=&amp;limit=&amp;q=</c>, a cost proportional to the page), rename, suspend and resume
 /// (<c>PATCH /admin/tenants/{tenantId}</c>), and offboard (<c>DELETE /admin/tenants/{tenantId}</c>: 202, then <c>GET</c> shows
 /// the deletion's progress until the tenant is gone). Every input is validated before anything changes; errors are problem+json.
+/// The work is <see cref="TenantLifecycleService"/>'s, which the operator console shares.
 /// </summary>
 public static class TenantLifecycleEndpoints
 {
@@ -25,9 +24,6 @@ public static class TenantLifecycleEndpoints
 
     /// <summary>Most tenants per page.</summary>
     public const int MaxLimit = 200;
-
-    /// <summary>Longest tenant name (and name prefix searched for).</summary>
-    public const int MaxNameLength = 200;
 
     // A PATCH body is two small members; anything near this is not one.
     private const int MaxPatchBytes = 16 * 1024;
@@ -40,11 +36,7 @@ public static class TenantLifecycleEndpoints
         return admin;
     }
 
-    /// <summary>The tenant name rule, for create and rename: trimmed, 1 to 200 characters, no control characters. Null when invalid.</summary>
-    public static string? ValidName(string? raw) =>
-        raw?.Trim() is { Length: > 0 and <= MaxNameLength } name && !name.Any(char.IsControl) ? name : null;
-
-    /// <summary>The problem for a name that breaks <see cref="ValidName"/>.</summary>
+    /// <summary>The problem for a name that breaks <see cref="TenantLifecycleService.ValidName"/>.</summary>
     public static ProblemHttpResult InvalidName() =>
         TypedResults.Problem(statusCode: 400, title: "Invalid tenant name", detail: "'name' is required: 1 to 200 characters, no control characters.");
 
@@ -85,7 +77,7 @@ public static class TenantLifecycleEndpoints
         ["lastRequestAt"] = summary.LastRequestAt,
     };
 
-    private static async Task<IResult> ListAsync(HttpRequest request, IGrainFactory grains)
+    private static async Task<IResult> ListAsync(HttpRequest request, TenantLifecycleService tenants)
     {
         var query = request.Query;
         var limit = DefaultLimit;
@@ -110,43 +102,21 @@ public static class TenantLifecycleEndpoints
         if (query.TryGetValue("q", out var qText))
         {
             q = qText.Count == 1 ? qText[0] : null;
-            if (q is null || q.Length > MaxNameLength || q.Any(char.IsControl))
+            if (!TenantLifecycleService.IsValidPrefix(q))
             {
-                return TypedResults.Problem(statusCode: 400, title: "Invalid q", detail: $"'q' is a name prefix: at most {MaxNameLength} characters, no control characters.");
+                return TypedResults.Problem(statusCode: 400, title: "Invalid q", detail: $"'q' is a name prefix: at most {TenantLifecycleService.MaxNameLength} characters, no control characters.");
             }
         }
 
-        var prefix = string.IsNullOrEmpty(q) ? null : TenantListingKey.SortName(q);
-        var page = await grains.GetGrain<ITenantRegistryGrain>(GrainKeys.TenantRegistry()).ListAsync(after, prefix, limit);
-        var summaries = await Task.WhenAll(page.Keys.Select(k => grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(k.TenantId)).GetSummaryAsync()));
-        var data = new JsonArray();
-        foreach (var (key, summary) in page.Keys.Zip(summaries))
-        {
-            if (summary is null || summary.Deletion is not null || TenantListingKey.For(key.TenantId, summary.Name) != key)
-            {
-                // A stale key (a create or rename that crashed halfway, a tenant being deleted): the tenant removes it in its turn.
-                _ = grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(key.TenantId)).ReconcileListingAsync(key);
-                continue;
-            }
-
-            // A prefix longer than the sorted part of names is checked on the whole name too.
-            if (q is { Length: > TenantListingKey.MaxNameLength } && !ScimIdentity.Canonical(summary.Name).StartsWith(ScimIdentity.Canonical(q), StringComparison.Ordinal))
-            {
-                continue;
-            }
-
-            data.Add(Item(summary));
-        }
-
+        var page = await tenants.ListAsync(after, q, limit);
         return TypedResults.Json(new JsonObject
         {
-            ["data"] = data,
-            ["nextCursor"] = page.HasMore ? page.Keys[^1].ToCursor() : null,
+            ["data"] = new JsonArray([.. page.Tenants.Select(t => (JsonNode)Item(t))]),
+            ["nextCursor"] = page.NextCursor,
         });
     }
 
-    private static async Task<IResult> PatchAsync(
-        string tenantId, HttpRequest request, IGrainFactory grains, TenantCredentialCache credentials, IOptions<GatewayOptions> options, ILogger<CreateTenantRequest> logger)
+    private static async Task<IResult> PatchAsync(string tenantId, HttpRequest request, TenantLifecycleService tenants, IOptions<GatewayOptions> options)
     {
         if (!GrainKeys.IsValidId(tenantId))
         {
@@ -167,7 +137,7 @@ public static class TenantLifecycleEndpoints
             switch (member)
             {
                 case "name":
-                    if (value?.GetValueKind() != JsonValueKind.String || ValidName(value.GetValue<string>()) is not { } valid)
+                    if (value?.GetValueKind() != JsonValueKind.String || TenantLifecycleService.ValidName(value.GetValue<string>()) is not { } valid)
                     {
                         return InvalidName();
                     }
@@ -187,35 +157,26 @@ public static class TenantLifecycleEndpoints
             }
         }
 
-        var tenant = grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId));
-        if (await tenant.UpdateAsync(name, suspended) is null || await tenant.GetSummaryAsync() is not { Deletion: null } summary)
+        if (await tenants.UpdateAsync(tenantId, name, suspended) is not { } summary)
         {
             return NotFound();
         }
 
-        // A suspension (or a resume) takes effect at once on this gateway; on the others within Gateway:TokenCacheSeconds.
-        credentials.Invalidate(tenantId);
-        GatewayLog.TenantUpdated(logger, tenantId, summary.Suspended);
         return TypedResults.Json(View(summary, ScimUrls.TenantBase(request, options, tenantId)));
     }
 
-    private static async Task<IResult> DeleteAsync(
-        string tenantId, HttpRequest request, IGrainFactory grains, TenantCredentialCache credentials, IOptions<GatewayOptions> options, ILogger<CreateTenantRequest> logger)
+    private static async Task<IResult> DeleteAsync(string tenantId, HttpRequest request, TenantLifecycleService tenants, IOptions<GatewayOptions> options)
     {
         if (!GrainKeys.IsValidId(tenantId))
         {
             return NotFound();
         }
 
-        var tenant = grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId));
-        if (await tenant.DeleteAsync() is null || await tenant.GetSummaryAsync() is not { } summary)
+        if (await tenants.DeleteAsync(tenantId) is not { } summary)
         {
             return NotFound();
         }
 
-        // This gateway refuses the tenant's credentials at once; every other within Gateway:TokenCacheSeconds.
-        credentials.Invalidate(tenantId);
-        GatewayLog.TenantDeleteAccepted(logger, tenantId);
         return TypedResults.Json(View(summary, ScimUrls.TenantBase(request, options, tenantId)), statusCode: StatusCodes.Status202Accepted);
     }
 

@@ -50,6 +50,7 @@ public static class GatewayHostingExtensions
         builder.Services.AddSingleton<TenantCredentialCache>();
         builder.Services.AddSingleton<TenantTokenValidator>();
         builder.Services.AddSingleton<TenantCredentialService>();
+        builder.Services.AddSingleton<TenantLifecycleService>();
 
         // OAuth 2.0 client credentials (issue 13): options validated at start-up, the signing keys, the per-client limit.
         builder.Services.AddOptions<OAuthOptions>().BindConfiguration(OAuthOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();

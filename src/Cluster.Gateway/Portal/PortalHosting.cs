@@ -72,8 +72,9 @@ public static class PortalHosting
             options.Events.OnValidatePrincipal = context => context.HttpContext.RequestServices.GetRequiredService<PortalSessions>().ValidateAsync(context);
             options.Events.OnRedirectToLogin = context => Refuse(context, StatusCodes.Status401Unauthorized,
                 "Your portal session has ended. Open your setup link again, or ask your service provider for a new one.");
-            options.Events.OnRedirectToAccessDenied = context => Refuse(context, StatusCodes.Status403Forbidden,
-                "This page belongs to another organisation's portal.");
+            options.Events.OnRedirectToAccessDenied = context => Refuse(context, StatusCodes.Status403Forbidden, IsOperatorPage(context.HttpContext)
+                ? "This page is the service operator's console: sign in at /portal/signin with the operator key."
+                : "This page belongs to another organisation's portal.");
         });
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(TenantPolicy, policy => policy.AddAuthenticationSchemes(Scheme).RequireAuthenticatedUser().AddRequirements(new PortalTenantRequirement()))
@@ -133,7 +134,7 @@ public static class PortalHosting
     private static async Task Refuse(RedirectContext<CookieAuthenticationOptions> context, int status, string detail)
     {
         // Operators are sent to the sign-in form; a customer's admin can only come back through a setup link.
-        if (status == StatusCodes.Status401Unauthorized && context.HttpContext.GetEndpoint()?.Metadata.GetOrderedMetadata<IAuthorizeData>().Any(a => a.Policy == OperatorPolicy) == true)
+        if (status == StatusCodes.Status401Unauthorized && IsOperatorPage(context.HttpContext))
         {
             context.Response.Redirect(context.RedirectUri);
             return;
@@ -141,6 +142,9 @@ public static class PortalHosting
 
         await SurfaceErrors.Write(context.HttpContext, status, detail).ExecuteAsync(context.HttpContext);
     }
+
+    private static bool IsOperatorPage(HttpContext context) =>
+        context.GetEndpoint()?.Metadata.GetOrderedMetadata<IAuthorizeData>().Any(a => a.Policy == OperatorPolicy) == true;
 
     /// <summary>
     /// Every portal response: nothing inline or third-party may run (the stylesheet and script come from

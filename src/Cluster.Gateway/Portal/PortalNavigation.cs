@@ -35,4 +35,7 @@ public sealed class PortalTenant(IGrainFactory grains, IOptions<GatewayOptions> 
 
         return items;
     }
+
+    /// <summary>The navigation of the operator console's own pages.</summary>
+    public static IReadOnlyList<(string Text, string Href, bool Current)> ConsoleNavigation() => [("All tenants", "/portal/operator", true)];
 }
