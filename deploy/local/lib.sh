@@ -95,26 +95,27 @@ ensure_azurite() {
 }
 
 ensure_chromium() {
-  if [[ -x /usr/bin/chromium ]]; then
+  # The browser tests (the Orleans dashboard, the customer portal) use $CHROMIUM when set, else /usr/bin/chromium.
+  if [[ -n "${CHROMIUM:-}" && -x "$CHROMIUM" ]] || [[ -x /usr/bin/chromium ]]; then
     return 0
   fi
   if ! command -v apt-get >/dev/null 2>&1; then
-    log "WARNING: /usr/bin/chromium is missing and apt-get is not available: the headless dashboard test will fail."
+    log "WARNING: /usr/bin/chromium is missing and apt-get is not available: the browser tests (dashboard, portal) will fail."
     return 0
   fi
   local sudo=""
   if ((EUID != 0)); then
     if command -v sudo >/dev/null 2>&1; then sudo="sudo -n"; else
-      log "WARNING: /usr/bin/chromium is missing and installing it needs root: the headless dashboard test will fail."
+      log "WARNING: /usr/bin/chromium is missing and installing it needs root: the browser tests (dashboard, portal) will fail."
       return 0
     fi
   fi
-  log "Installing chromium with apt-get (for the headless Orleans dashboard test; a few minutes on first run)..."
+  log "Installing chromium with apt-get (for the browser tests of the dashboard and the portal; a few minutes on first run)..."
   local out
   # shellcheck disable=SC2086 # $sudo is empty or "sudo -n"
   if ! out="$($sudo apt-get update -qq 2>&1 && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium 2>&1)"; then
     printf '%s\n' "$out" | tail -n 20 >&2
-    log "WARNING: installing chromium failed (see above): the headless dashboard test will fail."
+    log "WARNING: installing chromium failed (see above): the browser tests (dashboard, portal) will fail."
     return 0
   fi
   [[ -x /usr/bin/chromium ]] || log "WARNING: apt-get installed chromium but /usr/bin/chromium is missing."

@@ -2,7 +2,6 @@ using System.Text;
 using Cluster.Abstractions;
 using Cluster.Gateway.Admin;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.AspNetCore.Mvc.RazorPages;
 
 namespace Cluster.Gateway.Portal.Pages.Operator;
 
@@ -12,7 +11,7 @@ namespace Cluster.Gateway.Portal.Pages.Operator;
 /// delete after typing its name or id. Every change goes through <see cref="TenantLifecycleService"/>, as the admin API's do.
 /// Bad input is answered in the page (400, 404, 409) and changes nothing.
 /// </summary>
-public sealed class IndexModel(TenantLifecycleService tenants, PortalTenant portal) : PageModel
+public sealed class IndexModel(TenantLifecycleService tenants, PortalTenant portal) : ConsolePageModel
 {
     /// <summary>Tenants per page.</summary>
     public const int PageSize = 25;
@@ -47,10 +46,6 @@ public sealed class IndexModel(TenantLifecycleService tenants, PortalTenant port
 
     /// <summary>The name field as typed, kept when it was refused.</summary>
     public string? NameField { get; private set; }
-
-    public string? Message { get; private set; }
-
-    public bool MessageIsError { get; private set; }
 
     /// <summary>The page of the list (with the search shown) after cursor <paramref name="after"/> (null: the first): <c>?q=…&amp;after=…</c>.</summary>
     public string ListHref(string? after)
@@ -192,20 +187,7 @@ public sealed class IndexModel(TenantLifecycleService tenants, PortalTenant port
         return null;
     }
 
-    private async Task<IActionResult> SayAsync(string message)
-    {
-        (Message, MessageIsError) = (message, false);
-        return await RenderAsync();
-    }
-
-    private async Task<IActionResult> RefuseAsync(string message, int status = StatusCodes.Status400BadRequest)
-    {
-        (Message, MessageIsError) = (message, true);
-        Response.StatusCode = status;
-        return await RenderAsync();
-    }
-
-    private async Task<IActionResult> RenderAsync()
+    protected override async Task<IActionResult> RenderAsync()
     {
         // A refused search or cursor lists nothing (the refusal says why).
         if (!_listRefused)

@@ -3,7 +3,6 @@ using Cluster.Abstractions;
 using Cluster.Gateway.Admin;
 using Cluster.Gateway.Hosting;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.Extensions.Options;
 
 namespace Cluster.Gateway.Portal.Pages.Operator;
@@ -12,7 +11,7 @@ namespace Cluster.Gateway.Portal.Pages.Operator;
 /// One tenant in the operator console: its setup links (created and shown once, revoked) and its webhook (settings,
 /// delivery status, test, redelivery, removal), through the same operations as the admin API.
 /// </summary>
-public sealed class TenantModel(PortalTenant portal, IGrainFactory grains, IOptions<GatewayOptions> options, ILogger<TenantModel> logger) : PageModel
+public sealed class TenantModel(PortalTenant portal, IGrainFactory grains, IOptions<GatewayOptions> options, ILogger<TenantModel> logger) : ConsolePageModel
 {
     [FromRoute]
     public string TenantId { get; set; } = "";
@@ -34,10 +33,6 @@ public sealed class TenantModel(PortalTenant portal, IGrainFactory grains, IOpti
 
     /// <summary>The webhook URL field as typed, kept when it was refused.</summary>
     public string? WebhookUrl { get; private set; }
-
-    public string? Message { get; private set; }
-
-    public bool MessageIsError { get; private set; }
 
     public Task<IActionResult> OnGetAsync() => RenderAsync();
 
@@ -163,20 +158,7 @@ public sealed class TenantModel(PortalTenant portal, IGrainFactory grains, IOpti
         },
     };
 
-    private async Task<IActionResult> SayAsync(string message)
-    {
-        (Message, MessageIsError) = (message, false);
-        return await RenderAsync();
-    }
-
-    private async Task<IActionResult> RefuseAsync(string message, int status = StatusCodes.Status400BadRequest)
-    {
-        (Message, MessageIsError) = (message, true);
-        Response.StatusCode = status;
-        return await RenderAsync();
-    }
-
-    private async Task<IActionResult> RenderAsync()
+    protected override async Task<IActionResult> RenderAsync()
     {
         Tenant = await portal.LoadAsync(TenantId);
         if (Tenant is null)
