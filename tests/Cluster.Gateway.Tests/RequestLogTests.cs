@@ -416,6 +416,25 @@ public sealed class RequestLogTests(RequestLogTests.Factory factory) : IClassFix
     public void DetailsKeepTheServersWordsAndSchemaNamesOnly(string detail, string? routeId, string expected) =>
         Assert.Equal(expected, new RequestLogRedaction(Cluster.Scim.Schema.ScimSchemas.ResourceTypes).Redact(detail, routeId));
 
+    [Fact]
+    public async Task AnAccessTokenOfARevokedClientIsLoggedAsARefusal()
+    {
+        var tenant = await _gateway.CreateTenantAsync();
+        var client = await _gateway.CreateOAuthClientAsync(tenant);
+        using var scim = _gateway.ScimClient(tenant, await _gateway.AccessTokenAsync(client));
+        Assert.Equal(HttpStatusCode.OK, (await scim.GetAsync("Users")).StatusCode);
+        using (var admin = _gateway.AdminClient())
+        {
+            Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/admin/tenants/{tenant.TenantId}/oauth-clients/{client.ClientId}")).StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await scim.GetAsync("Users")).StatusCode);
+        await FlushAsync();
+        var entries = await ReadAllAsync(tenant.TenantId, 50);
+        Assert.Equal([401, 200], entries.Select(e => e["status"]!.GetValue<int>()));
+        Assert.Equal(RequestLogCapture.RefusedDetail, entries[0]["detail"].Str());
+    }
+
     private Task FlushAsync() => _gateway.Services.GetRequiredService<RequestLogWriter>().FlushAsync();
 
     private Task<List<JsonObject>> ReadAllAsync(string tenantId, int limit, string filter = "") => ReadAllAsync(_gateway, tenantId, limit, filter);

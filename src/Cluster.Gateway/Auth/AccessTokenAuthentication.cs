@@ -183,6 +183,12 @@ public sealed class AccessTokenAuthentication(
         var tenant = await credentials.GetAsync(tenantId);
         if (!tenant.Exists || !tenant.HasOAuthClient(clientId))
         {
+            if (tenant.Exists)
+            {
+                // A token we issued to this tenant's client, now revoked: the provisioning log may note the refusal.
+                context.Items[RequestLog.RequestLogCapture.RefusedTenantKey] = tenantId;
+            }
+
             return null;
         }
 

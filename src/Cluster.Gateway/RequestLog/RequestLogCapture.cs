@@ -15,7 +15,8 @@ namespace Cluster.Gateway.RequestLog;
 /// <list type="bullet">
 /// <item><b>Requests authenticated as the tenant their route names are logged</b>, whatever their answer (403 for a
 /// suspended tenant, a 429 of the tenant's rate limit, a 503, a 404 of an unknown path included).</item>
-/// <item><b>A 401 is logged only when the tenant exists</b> (the secret token was wrong, revoked or mistyped: what an admin
+/// <item><b>A 401 is logged only when the tenant exists</b> (the secret token was wrong, revoked or mistyped, or the access
+/// token's client was revoked: what an admin
 /// whose Entra stopped working must see), <b>and at most one a second per tenant and gateway</b>, since nobody proved to be the
 /// tenant: whoever knows a tenant id can add at most that many entries to its log. Such an entry never makes the tenant
 /// "connected" (<see cref="Grains.RequestLog.RequestLogGrain"/>). A 401 for a tenant that does not exist, and a 429 of the
