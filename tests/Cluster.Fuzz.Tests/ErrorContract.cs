@@ -21,6 +21,9 @@ public abstract class ErrorContract
     /// <summary>The OAuth surface: RFC 6749 §5.2 errors (JSON <c>error</c> of the known codes, <c>error_description</c>), never cached.</summary>
     public static readonly ErrorContract OAuth = new OAuthErrors();
 
+    /// <summary>The customer portal: every error an HTML page (the refused form shown again, or the portal's error page) with a text.</summary>
+    public static readonly ErrorContract Html = new HtmlErrors();
+
     /// <summary>Why the response breaks the contract, or null when it keeps it.</summary>
     public string? Violation(FuzzRequest request, HttpResponseMessage response, string body)
     {
@@ -190,5 +193,24 @@ internal sealed class OAuthErrors : ErrorContract
             && description.GetValue<string>().All(c => c is >= ' ' and <= '~' && c != '"' && c != '\\')
             ? null
             : $"answered {status} with an error_description that is not printable ASCII without quotes and backslashes";
+    }
+}
+
+/// <summary>The portal: an error is a <c>text/html</c> page with a body (a person reads it), never an empty or JSON answer.</summary>
+internal sealed class HtmlErrors : ErrorContract
+{
+    protected override string? Check(int status, string? mediaType, string body)
+    {
+        if (status < 400)
+        {
+            return null;
+        }
+
+        if (mediaType != "text/html")
+        {
+            return $"answered {status} as '{mediaType}', not text/html";
+        }
+
+        return body.Contains("<html", StringComparison.OrdinalIgnoreCase) ? null : $"answered {status} with an HTML body that is no page";
     }
 }

@@ -29,6 +29,7 @@ public static class FuzzSurfaces
         new("Discovery", 1, ErrorContract.Scim, world => new ScimRequests(world).Discovery()),
         new("Admin", 1, ErrorContract.ProblemDetails, world => new AdminRequests(world).All()),
         new("OAuth", 1, ErrorContract.OAuth, world => new OAuthRequests(world).All()),
+        new("Portal", 1, ErrorContract.Html, world => new PortalRequests(world).All()),
     ];
 
     public static FuzzSurface Named(string name) => All.Single(s => s.Name == name);

@@ -58,6 +58,11 @@ public sealed class FuzzWorld
 
     internal void SetOtherTenantIds(string userId, string groupId) => (OtherUserId, OtherGroupId) = (userId, groupId);
 
+    /// <summary>A customer portal session of <see cref="Tenant"/> (opened with a setup link): its cookies and a form's antiforgery token.</summary>
+    public PortalSession Portal { get; private set; } = new("", "");
+
+    internal void SetPortalSession(PortalSession session) => Portal = session;
+
     /// <summary>
     /// Setup, not fuzzing: when fuzzed deletes have left the target tenant with fewer than 3 users or 2 groups, creates
     /// more (users with a manager, groups with members and a nested group). True when it created anything.
@@ -98,3 +103,6 @@ public sealed class FuzzWorld
     private static ResourceEntry Pick(IReadOnlyList<ResourceEntry>? entries, int i) =>
         entries is { Count: > 0 } ? entries[i % entries.Count] : new ResourceEntry("0123456789abcdef0123456789abcdef", "nobody", 1);
 }
+
+/// <summary>A portal session as a browser holds it: the <c>Cookie</c> header (session and antiforgery cookies) and the token its forms carry.</summary>
+public sealed record PortalSession(string Cookie, string AntiforgeryToken);

@@ -27,6 +27,10 @@ public sealed class BadInputTests(PortalFixture portal)
         { "RevokeClient", ["clientId", new string('c', 5000)], 400, "No such OAuth client." },
         { "RevokeSecret", ["clientId", "", "secretId", ""], 400, "No such OAuth client or secret." },
         { "RevokeSecret", ["clientId", "not-a-client", "secretId", "0123"], 400, "No such OAuth client or secret." },
+
+        // A post naming no form, or one the page does not have (it answered 500 until the fuzz harness found it).
+        { "", ["tokenId", "x"], 400, "This page has no such form." },
+        { "Nope", [], 400, "This page has no such form." },
     };
 
     [Theory]

@@ -51,7 +51,7 @@ public static class PortalHosting
             options.RootDirectory = "/Portal/Pages";
             options.Conventions.AuthorizeFolder("/Tenant", TenantPolicy);
             options.Conventions.AuthorizeFolder("/Operator", OperatorPolicy);
-        });
+        }).AddMvcOptions(options => options.Filters.Add<PortalFormFilter>());
         // Session cookies and antiforgery tokens are protected with keys every gateway shares, kept on the cluster.
         builder.Services.AddDataProtection().SetApplicationName("scim-gateway");
         builder.Services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(services =>
