@@ -54,43 +54,8 @@ public sealed class FuzzCluster : IAsyncLifetime
         var otherUser = await CreateAsync(scim, "Users", UserBody("other.user@fabrikam.com"));
         var otherGroup = await CreateAsync(scim, "Groups", GroupBody("Other group", otherUser));
         world.SetOtherTenantIds(otherUser, otherGroup);
-        world.SetPortalSession(await OpenPortalAsync(admin, tenant.TenantId));
+        world.SetPortalSession(await PortalBrowser.OpenAsync(Gateway, tenant.TenantId));
         return world;
-    }
-
-    // A setup link opened as a browser opens it: the session cookie, then the Connect page's antiforgery cookie and token.
-    private async Task<PortalSession> OpenPortalAsync(HttpClient admin, string tenantId)
-    {
-        using var link = await admin.PostAsync($"/admin/tenants/{tenantId}/setup-links", new StringContent("{}", Encoding.UTF8, "application/json"));
-        var url = new Uri((await ReadAsync(link))["url"]!.GetValue<string>()).PathAndQuery;
-        using var browser = Gateway.CreateClient(new() { HandleCookies = false, AllowAutoRedirect = false });
-        var cookies = new Dictionary<string, string>(StringComparer.Ordinal);
-        using (var opened = await browser.GetAsync(url))
-        {
-            Keep(opened, cookies);
-        }
-
-        using var page = new HttpRequestMessage(HttpMethod.Get, $"/portal/t/{tenantId}");
-        page.Headers.Add("Cookie", string.Join("; ", cookies.Select(c => $"{c.Key}={c.Value}")));
-        using var connect = await browser.SendAsync(page);
-        var html = await connect.Content.ReadAsStringAsync();
-        if (!connect.IsSuccessStatusCode)
-        {
-            throw new InvalidOperationException($"Seeding failed: the portal answered {(int)connect.StatusCode}");
-        }
-
-        Keep(connect, cookies);
-        var token = System.Text.RegularExpressions.Regex.Match(html, "name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"").Groups[1].Value;
-        return new PortalSession(string.Join("; ", cookies.Select(c => $"{c.Key}={c.Value}")), token);
-
-        static void Keep(HttpResponseMessage response, Dictionary<string, string> jar)
-        {
-            foreach (var header in response.Headers.TryGetValues("Set-Cookie", out var values) ? values : [])
-            {
-                var pair = header.Split(';', 2)[0].Split('=', 2);
-                jar[pair[0]] = pair[1];
-            }
-        }
     }
 
     /// <summary>Creates a resource over HTTP (setup, not fuzzing) and returns its id.</summary>

@@ -103,6 +103,3 @@ public sealed class FuzzWorld
     private static ResourceEntry Pick(IReadOnlyList<ResourceEntry>? entries, int i) =>
         entries is { Count: > 0 } ? entries[i % entries.Count] : new ResourceEntry("0123456789abcdef0123456789abcdef", "nobody", 1);
 }
-
-/// <summary>A portal session as a browser holds it: the <c>Cookie</c> header (session and antiforgery cookies) and the token its forms carry.</summary>
-public sealed record PortalSession(string Cookie, string AntiforgeryToken);
