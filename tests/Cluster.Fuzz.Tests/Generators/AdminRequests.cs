@@ -40,18 +40,18 @@ internal sealed class AdminRequests(FuzzWorld world)
         var create = BodyMutations.Of(name.Select(n => new JsonObject { ["name"] = n }));
         return G.Weighted(
             (3, RequestParts.Request("POST", Gen.Const(("/admin/tenants", 1L)), Authorization, create)),
-            (2, RequestParts.Request("GET", RequestParts.Segment(readable).Select(t => ($"/admin/tenants/{t}", 1L)), Authorization)),
+            (2, RequestParts.Request("GET", RequestParts.Segment(readable).Select(t => ($"/admin/tenants/{t}", 1L)), Authorization, safe: true)),
             (2, RequestParts.Request("POST", RequestParts.Segment(writable).Select(t => ($"/admin/tenants/{t}/tokens", 1L)), Authorization)),
             (2, RequestParts.Request("DELETE", Gen.Select(RequestParts.Segment(writable), RequestParts.Segment(tokenId), (t, k) => ($"/admin/tenants/{t}/tokens/{k}", 1L)), Authorization)),
             (1, RequestParts.Request("GET", G.Pick("/admin", "/admin/tenants", "/admin/nothing").Select(p => (p, 1L)), Authorization)),
-            (3, RequestParts.Request("GET", Gen.Select(RequestParts.Segment(readable), RequestParts.Query(("after", RequestParts.Parameter(Cursor)), ("limit", RequestParts.Parameter(G.Pick("1", "100", "1000", "1001", "0", "-5", "abc"))))).Select(x => ($"/admin/tenants/{x.Item1}/events{x.Item2}", 1L)), Authorization)),
+            (3, RequestParts.Request("GET", Gen.Select(RequestParts.Segment(readable), RequestParts.Query(("after", RequestParts.Parameter(Cursor)), ("limit", RequestParts.Parameter(G.Pick("1", "100", "1000", "1001", "0", "-5", "abc"))))).Select(x => ($"/admin/tenants/{x.Item1}/events{x.Item2}", 1L)), Authorization, safe: true)),
             (2, RequestParts.Request("PUT", RequestParts.Segment(writable).Select(t => ($"/admin/tenants/{t}/webhook", 1L)), Authorization, BodyMutations.Of(Gen.Select(WebhookUrl, G.Maybe(G.Pick("whsec_0123456789abcdefghijklmnopqrstuvwxyzABCD", "short", "", new string('s', 300)), absent: 2), (url, secret) => secret is null ? new JsonObject { ["url"] = url } : new JsonObject { ["url"] = url, ["secret"] = secret })))),
-            (2, RequestParts.Request("GET", Gen.Select(RequestParts.Segment(readable), G.Pick("webhook", "webhook/deliveries")).Select(x => ($"/admin/tenants/{x.Item1}/{x.Item2}", 1L)), Authorization)),
+            (2, RequestParts.Request("GET", Gen.Select(RequestParts.Segment(readable), G.Pick("webhook", "webhook/deliveries")).Select(x => ($"/admin/tenants/{x.Item1}/{x.Item2}", 1L)), Authorization, safe: true)),
             (1, RequestParts.Request("POST", RequestParts.Segment(writable).Select(t => ($"/admin/tenants/{t}/webhook/test", 1L)), Authorization)),
             (1, RequestParts.Request("POST", RequestParts.Segment(writable).Select(t => ($"/admin/tenants/{t}/webhook/redeliver", 1L)), Authorization, BodyMutations.Of(Cursor.Select(c => new JsonObject { ["after"] = c })))),
             (1, RequestParts.Request("DELETE", RequestParts.Segment(writable).Select(t => ($"/admin/tenants/{t}/webhook", 1L)), Authorization)),
-            (2, RequestParts.Request("GET", Gen.Select(RequestParts.Segment(readable), RequestParts.Query(("after", RequestParts.Parameter(Cursor)), ("limit", RequestParts.Parameter(LogLimit)), ("outcome", RequestParts.Parameter(Outcome)), ("resourceId", RequestParts.Parameter(G.Weighted((2, Gen.Int[0, 63].Select(i => world.User(i).Id)), (1, ScimValues.Text), (1, UnknownTenant)))))).Select(x => ($"/admin/tenants/{x.Item1}/requests{x.Item2}", 1L)), Authorization)),
-            (1, RequestParts.Request("GET", RequestParts.Segment(readable).Select(t => ($"/admin/tenants/{t}/status", 1L)), Authorization)),
+            (2, RequestParts.Request("GET", Gen.Select(RequestParts.Segment(readable), RequestParts.Query(("after", RequestParts.Parameter(Cursor)), ("limit", RequestParts.Parameter(LogLimit)), ("outcome", RequestParts.Parameter(Outcome)), ("resourceId", RequestParts.Parameter(G.Weighted((2, Gen.Int[0, 63].Select(i => world.User(i).Id)), (1, ScimValues.Text), (1, UnknownTenant)))))).Select(x => ($"/admin/tenants/{x.Item1}/requests{x.Item2}", 1L)), Authorization, safe: true)),
+            (1, RequestParts.Request("GET", RequestParts.Segment(readable).Select(t => ($"/admin/tenants/{t}/status", 1L)), Authorization, safe: true)),
             (4, OAuthClients(writable, readable)),
             (4, Lifecycle(writable, name)));
     }
@@ -88,7 +88,7 @@ internal sealed class AdminRequests(FuzzWorld world)
         return G.Weighted(
             (2, RequestParts.Request("POST", RequestParts.Segment(writable).Select(t => ($"/admin/tenants/{t}/oauth-clients", 1L)), Authorization, lifetime)),
             (1, RequestParts.Request("POST", RequestParts.Segment(writable).Select(t => ($"/admin/tenants/{t}/oauth-clients", 1L)), Authorization)),
-            (2, RequestParts.Request("GET", RequestParts.Segment(readable).Select(t => ($"/admin/tenants/{t}/oauth-clients", 1L)), Authorization)),
+            (2, RequestParts.Request("GET", RequestParts.Segment(readable).Select(t => ($"/admin/tenants/{t}/oauth-clients", 1L)), Authorization, safe: true)),
             (2, RequestParts.Request("POST", Gen.Select(RequestParts.Segment(writable), RequestParts.Segment(clientId), (t, c) => ($"/admin/tenants/{t}/oauth-clients/{c}/secrets", 1L)), Authorization, lifetime)),
             (2, RequestParts.Request("DELETE", Gen.Select(RequestParts.Segment(writable), RequestParts.Segment(clientId), RequestParts.Segment(secretId), (t, c, k) => ($"/admin/tenants/{t}/oauth-clients/{c}/secrets/{k}", 1L)), Authorization)),
             (1, RequestParts.Request("DELETE", Gen.Select(RequestParts.Segment(writable), RequestParts.Segment(clientId), (t, c) => ($"/admin/tenants/{t}/oauth-clients/{c}", 1L)), Authorization)));

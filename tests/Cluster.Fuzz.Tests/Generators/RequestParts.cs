@@ -11,6 +11,9 @@ internal static class RequestParts
 {
     private static readonly string[] Methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "FOO"];
 
+    // Methods that write nothing on any route: what a read of a target that must not change may turn into.
+    private static readonly string[] SafeMethods = ["GET", "HEAD", "OPTIONS", "TRACE", "FOO"];
+
     /// <summary>
     /// Path segments that are already percent-encoded and decode to something odd (bad UTF-8, a slash, dots). Not
     /// <c>%00</c>: Kestrel refuses a path with NUL before the application sees it (and the test server cannot send one).
@@ -20,8 +23,8 @@ internal static class RequestParts
     /// <summary>Raw bytes of bad percent-encoding for a query value, NUL included.</summary>
     public static readonly Gen<string> RawQuery = G.Pick("%00", "%C3%28", "%ED%A0%80", "%FF", "%", "%zz", "&", "=", "%26filter%3D");
 
-    /// <summary><paramref name="valid"/> mostly, else any method.</summary>
-    public static Gen<string> Method(string valid) => G.Weighted((12, Gen.Const(valid)), (1, G.Pick(Methods)));
+    /// <summary><paramref name="valid"/> mostly, else any method (only ones that write nothing when <paramref name="safe"/>).</summary>
+    public static Gen<string> Method(string valid, bool safe = false) => G.Weighted((12, Gen.Const(valid)), (1, G.Pick(safe ? SafeMethods : Methods)));
 
     /// <summary>An id as a path segment: escaped, or a raw odd segment.</summary>
     public static Gen<string> Segment(Gen<string> ids) => G.Weighted((12, ids.Select(Uri.EscapeDataString)), (1, RawSegment));
@@ -32,8 +35,8 @@ internal static class RequestParts
     /// when <paramref name="body"/> is null).
     /// </summary>
     public static Gen<FuzzRequest> Request(
-        string method, Gen<(string Target, long Version)> target, Gen<string?> authorization, Gen<byte[]>? body = null, bool ifMatch = false, string entityTagHeader = "If-Match") =>
-        from m in Method(method)
+        string method, Gen<(string Target, long Version)> target, Gen<string?> authorization, Gen<byte[]>? body = null, bool ifMatch = false, string entityTagHeader = "If-Match", bool safe = false) =>
+        from m in Method(method, safe)
         from t in target
         from auth in authorization
         from tag in ifMatch ? HeaderMutations.EntityTag(t.Version) : Gen.Const((string?)null)
