@@ -1,5 +1,6 @@
 using System.Net;
 using Azure.Data.Tables;
+using Cluster.Abstractions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
@@ -9,6 +10,24 @@ namespace Microsoft.Extensions.Hosting;
 /// <summary>Cluster membership for silos and clients, chosen from configuration (never from the environment name).</summary>
 public static class OrleansHostingExtensions
 {
+    /// <summary>
+    /// The <c>Cluster</c> section, validated (an invalid value stops the process before it starts, naming every problem).
+    /// </summary>
+    public static OrleansClusterOptions GetScimClusterOptions(this IConfiguration configuration) =>
+        OptionsCheck.Validated(
+            configuration.GetSection(OrleansClusterOptions.SectionName).Get<OrleansClusterOptions>() ?? new OrleansClusterOptions(),
+            OrleansClusterOptions.SectionName);
+
+    /// <summary>
+    /// The cluster-client role: this process (a gateway of the split topology) reaches the silos as an Orleans client, with
+    /// trace propagation and the dashboard's client side. Hosts of the silo role never add it (a silo is its own client).
+    /// </summary>
+    public static IHostApplicationBuilder AddScimClusterClient(this IHostApplicationBuilder builder)
+    {
+        builder.UseOrleansClient(client => client.UseScimClustering(builder.Configuration).AddScimOperations());
+        return builder;
+    }
+
     /// <summary>Configures cluster identity, endpoints and membership of a silo from the <c>Cluster</c> and <c>Storage</c> sections.</summary>
     public static ISiloBuilder UseScimClustering(this ISiloBuilder silo, IConfiguration configuration)
     {
@@ -63,15 +82,10 @@ public static class OrleansHostingExtensions
             : client.UseAzureStorageClustering(o => o.TableServiceClient = new TableServiceClient(ConnectionString(configuration)));
     }
 
-    private static OrleansClusterOptions Bind(IConfiguration configuration) =>
-        configuration.GetSection(OrleansClusterOptions.SectionName).Get<OrleansClusterOptions>() ?? new OrleansClusterOptions();
+    private static OrleansClusterOptions Bind(IConfiguration configuration) => configuration.GetScimClusterOptions();
 
-    private static bool IsLocalhost(OrleansClusterOptions options) => options.Membership.ToUpperInvariant() switch
-    {
-        "LOCALHOST" => true,
-        "AZURETABLE" => false,
-        _ => throw new InvalidOperationException($"Unknown Cluster:Membership '{options.Membership}'. Use AzureTable or Localhost."),
-    };
+    // Validated: AzureTable or Localhost.
+    private static bool IsLocalhost(OrleansClusterOptions options) => string.Equals(options.Membership, "Localhost", StringComparison.OrdinalIgnoreCase);
 
     private static string ConnectionString(IConfiguration configuration) =>
         configuration["Storage:ConnectionString"] is { Length: > 0 } connection ? connection : "UseDevelopmentStorage=true";

@@ -1,8 +1,11 @@
+using Cluster.Gateway.Hosting;
 using Cluster.ServiceDefaults.Operations;
 
 var builder = WebApplication.CreateBuilder(args);
-
 builder.AddServiceDefaults();
+
+// The silo role: grains, their storage, clustering, the dashboard's silo side, readiness of the silo.
+var cluster = builder.Configuration.GetScimClusterOptions();
 builder.Services.AddHealthChecks().AddCheck<SiloReadinessCheck>("silo");
 builder.UseOrleans(silo =>
 {
@@ -19,7 +22,25 @@ builder.UseOrleans(silo =>
     }
 });
 
+// The co-hosted topology (Cluster:Topology=cohosted): this silo also serves SCIM, the admin API, OAuth and the portal on its
+// HTTP port, calling grains through the silo itself (no Orleans client). Readiness then also needs a grain call to answer.
+if (cluster.IsCohosted)
+{
+    builder.AddScimGateway();
+}
+
 var app = builder.Build();
 app.MapDefaultEndpoints();
+if (cluster.IsCohosted)
+{
+    app.MapScimGateway();
+}
+
 app.MapOperatorDashboard();
 app.Run();
+
+namespace Cluster.Silo
+{
+    /// <summary>This host's entry point for <c>WebApplicationFactory</c> in the HTTP tests.</summary>
+    public sealed class SiloHostEntry;
+}

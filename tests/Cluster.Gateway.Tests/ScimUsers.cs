@@ -45,7 +45,7 @@ internal static class ScimUsers
     /// A tenant whose id is chosen by the test (so configuration naming it can be given before the gateway starts),
     /// created directly on the co-hosted silo.
     /// </summary>
-    public static async Task<TestTenant> CreateTenantWithIdAsync(WebApplicationFactory<Program> gateway, string tenantId)
+    public static async Task<TestTenant> CreateTenantWithIdAsync(WebApplicationFactory<Cluster.Silo.SiloHostEntry> gateway, string tenantId)
     {
         var grains = gateway.Services.GetRequiredService<IGrainFactory>();
         var token = (await grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId)).CreateAsync("Fixed"))!;

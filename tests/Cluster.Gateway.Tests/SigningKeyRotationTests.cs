@@ -40,7 +40,7 @@ public sealed class SigningKeyRotationTests
             Assert.True(DateTime.UtcNow < deadline, "no new signing key within 60 s");
         }
 
-        foreach (var factory in new[] { gateway, other })
+        foreach (var factory in new IScimTestHost[] { gateway, other })
         {
             foreach (var token in new[] { old, fresh })
             {

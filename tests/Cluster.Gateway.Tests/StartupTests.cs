@@ -3,7 +3,10 @@ using Microsoft.Extensions.Options;
 
 namespace Cluster.Gateway.Tests;
 
-/// <summary>The gateway refuses to start without a usable operator key, instead of serving an unprotected admin API.</summary>
+/// <summary>
+/// A host refuses to start with settings it cannot serve (no usable operator key, invalid OAuth, cluster, storage or limit
+/// settings, a topology its role does not belong to), naming the setting, instead of failing at some later request.
+/// </summary>
 public sealed class StartupTests
 {
     [Theory]
@@ -29,5 +32,34 @@ public sealed class StartupTests
         using var gateway = GatewayFactory.With(new Dictionary<string, string?> { [key] = value });
         var error = Assert.Throws<OptionsValidationException>(() => gateway.CreateClient());
         Assert.Contains(named, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Cluster:Topology", "both", "Cluster:Topology")]
+    [InlineData("Cluster:Membership", "Consul", "Cluster:Membership")]
+    [InlineData("Cluster:SiloPort", "70000", "Cluster:SiloPort")]
+    [InlineData("Cluster:AdvertisedIP", "not-an-ip", "Cluster:AdvertisedIP")]
+    [InlineData("Cluster:ClusterId", "a b", "Cluster:ClusterId")]
+    [InlineData("Cluster:ResponseTimeoutSeconds", "0", "Cluster:ResponseTimeoutSeconds")]
+    [InlineData("Storage:Provider", "Cosmos", "Storage:Provider")]
+    [InlineData("Storage:TableName", "1bad", "Storage:TableName")]
+    [InlineData("RateLimits:Default:PermitsPerSecond", "-1", "RateLimits:Default:PermitsPerSecond")]
+    [InlineData("RateLimits:Default:Burst", "0", "RateLimits:Default:Burst")]
+    [InlineData("RateLimits:MaxConcurrentRequests", "-1", "RateLimits:MaxConcurrentRequests")]
+    [InlineData("RateLimits:Tenants:not.a.tenant:Burst", "5", "not.a.tenant")]
+    [InlineData("RateLimits:Tenants:0123456789abcdef0123456789abcdef:PermitsPerSecond", "-3", "PermitsPerSecond")]
+    public void HostWithInvalidClusterStorageOrLimitSettingsDoesNotStart(string key, string value, string named)
+    {
+        using var gateway = GatewayFactory.With(new Dictionary<string, string?> { [key] = value });
+        var error = Assert.Throws<OptionsValidationException>(() => gateway.CreateClient());
+        Assert.Contains(named, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheSplitTopologysGatewayHostRefusesACohostedCluster()
+    {
+        using var gateway = ClientGatewayFactory.Of(TestPorts.Free(), new Dictionary<string, string?> { ["Cluster:Topology"] = "cohosted" });
+        var error = Assert.Throws<InvalidOperationException>(() => gateway.CreateClient());
+        Assert.Contains("Cluster:Topology", error.Message, StringComparison.Ordinal);
     }
 }

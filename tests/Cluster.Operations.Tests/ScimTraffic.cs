@@ -11,7 +11,7 @@ internal static class ScimTraffic
 {
     public const string UserName = "traffic.user@contoso.example";
 
-    public static async Task<TestTenant> ReplayAsync(GatewayFactory gateway)
+    public static async Task<TestTenant> ReplayAsync(IScimTestHost gateway)
     {
         var tenant = await gateway.CreateTenantAsync();
         using var scim = gateway.ScimClient(tenant);

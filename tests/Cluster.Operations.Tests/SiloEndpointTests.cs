@@ -7,8 +7,8 @@ namespace Cluster.Operations.Tests;
 
 /// <summary>
 /// The silo's HTTP endpoints over the real silo host, started as a process (<see cref="SiloProcess"/>): readiness
-/// once the silo is Active, liveness, Orleans metrics after grain traffic (sent by a gateway in Client mode, an Orleans
-/// client of that silo), and the dashboard behind the operator key.
+/// once the silo is Active, liveness, Orleans metrics after grain traffic (sent by a gateway of the split topology, an
+/// Orleans client of that silo), and the dashboard behind the operator key.
 /// </summary>
 public sealed class SiloEndpointTests(SiloProcess silo) : IClassFixture<SiloProcess>
 {
@@ -29,11 +29,7 @@ public sealed class SiloEndpointTests(SiloProcess silo) : IClassFixture<SiloProc
     public async Task MetricsExportOrleansMetersAfterGrainTraffic()
     {
         await WaitUntilReady();
-        await using (var gateway = GatewayFactory.With(new Dictionary<string, string?>
-        {
-            ["Gateway:Mode"] = "Client",
-            ["Cluster:GatewayPort"] = silo.GatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        }))
+        await using (var gateway = ClientGatewayFactory.Of(silo.GatewayPort))
         {
             await ScimTraffic.ReplayAsync(gateway);
         }

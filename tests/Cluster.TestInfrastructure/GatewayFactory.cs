@@ -9,16 +9,15 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Cluster.TestInfrastructure;
 
 /// <summary>
-/// The real gateway pipeline (<c>Program</c>) in a test server. By default it co-hosts a silo with memory storage
-/// on free loopback ports; <see cref="ConnectTo"/> makes a second gateway that is a pure Orleans client of the
-/// first one's silo, to test behaviour across gateways. Both run with the test extension schemas (<see cref="TestExtension"/>) and <see cref="TestEvents"/>.
+/// The real gateway pipeline in a test server, in the co-hosted topology: the silo host (<c>Cluster.Silo</c> with
+/// <c>Cluster:Topology=cohosted</c>) with memory storage on free loopback ports, serving SCIM, the admin API, OAuth and the
+/// portal itself. <see cref="ConnectTo"/> makes a second gateway of the split topology (<c>Cluster.Gateway.Host</c>, a pure
+/// Orleans client of the first one's silo), to test behaviour across gateways. Both run with the test extension schemas
+/// (<see cref="TestExtension"/>) and <see cref="TestEvents"/>.
 /// </summary>
-public sealed class GatewayFactory : WebApplicationFactory<Program>
+public sealed class GatewayFactory : ScimHostFactory<Cluster.Silo.SiloHostEntry>
 {
-    public const string AdminKey = "test-operator-key-0123456789";
-
-    private readonly Dictionary<string, string?> _settings;
-    private Action<IServiceCollection>? _services;
+    public const string AdminKey = ScimHostSettings.AdminKey;
 
     public GatewayFactory()
         : this(null)
@@ -26,27 +25,18 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
     }
 
     private GatewayFactory(IDictionary<string, string?>? settings)
+        : this(TestPorts.Free(), settings)
     {
-        SiloGatewayPort = TestPorts.Free();
-        _settings = new Dictionary<string, string?>
-        {
-            ["Gateway:Mode"] = "Cohost",
-            ["Cluster:Membership"] = "Localhost",
-            ["Cluster:SiloPort"] = TestPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Cluster:GatewayPort"] = SiloGatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Storage:Provider"] = "Memory",
-            ["Admin:ApiKey"] = AdminKey,
-        };
-        foreach (var (key, value) in TestExtension.Settings.Concat(TestEvents.Settings).Concat(TestTenants.Settings))
-        {
-            _settings[key] = value;
-        }
-
-        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
-        {
-            _settings[key] = value;
-        }
     }
+
+    private GatewayFactory(int siloGatewayPort, IDictionary<string, string?>? settings)
+        : base(ScimHostSettings.Merge(new Dictionary<string, string?>
+        {
+            ["Cluster:Topology"] = "cohosted",
+            ["Cluster:SiloPort"] = TestPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Cluster:GatewayPort"] = siloGatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Storage:Provider"] = "Memory",
+        }, settings)) => SiloGatewayPort = siloGatewayPort;
 
     /// <summary>A gateway with extra settings (configuration keys as in appsettings, e.g. <c>Gateway:MaxBodyBytes</c>).</summary>
     public static GatewayFactory With(IDictionary<string, string?> settings) => new(settings);
@@ -54,12 +44,9 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
     /// <summary>The Orleans gateway port of the co-hosted silo.</summary>
     public int SiloGatewayPort { get; }
 
-    /// <summary>A second gateway: an Orleans client of <paramref name="cohost"/>'s silo.</summary>
-    public static GatewayFactory ConnectTo(GatewayFactory cohost) => With(new Dictionary<string, string?>
-    {
-        ["Gateway:Mode"] = "Client",
-        ["Cluster:GatewayPort"] = cohost.SiloGatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-    });
+    /// <summary>A second gateway, of the split topology: an Orleans client of <paramref name="cohost"/>'s silo.</summary>
+    public static ClientGatewayFactory ConnectTo(GatewayFactory cohost, IDictionary<string, string?>? settings = null) =>
+        ClientGatewayFactory.Of(cohost.SiloGatewayPort, settings);
 
     /// <summary>
     /// Extra service registrations, applied after the gateway's own (e.g. an in-memory trace exporter or a capturing
@@ -67,7 +54,7 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
     /// </summary>
     public GatewayFactory WithServices(Action<IServiceCollection> configure)
     {
-        _services += configure;
+        AddServices(configure);
         return this;
     }
 
@@ -76,10 +63,64 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
     /// Call before the first request.
     /// </summary>
     public GatewayFactory WithStorageProbe() => WithServices(StorageProbe.Install);
+}
+
+/// <summary>
+/// A gateway of the split topology (<c>Cluster.Gateway.Host</c>) in a test server: an Orleans client of the silo whose
+/// Orleans gateway listens on the given port.
+/// </summary>
+public sealed class ClientGatewayFactory : ScimHostFactory<Cluster.Gateway.Host.GatewayHostEntry>
+{
+    private ClientGatewayFactory(IDictionary<string, string?> settings)
+        : base(settings)
+    {
+    }
+
+    /// <summary>A gateway that reaches the silo at <paramref name="siloGatewayPort"/>, with extra settings.</summary>
+    public static ClientGatewayFactory Of(int siloGatewayPort, IDictionary<string, string?>? settings = null) => new(ScimHostSettings.Merge(new Dictionary<string, string?>
+    {
+        ["Cluster:Topology"] = "split",
+        ["Cluster:GatewayPort"] = siloGatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    }, settings));
+}
+
+/// <summary>The settings every test host shares: localhost membership, the operator key and the test schemas, events and tenants.</summary>
+public static class ScimHostSettings
+{
+    public const string AdminKey = "test-operator-key-0123456789";
+
+    /// <summary>The shared settings, then <paramref name="host"/>'s, then <paramref name="extra"/> (later ones win).</summary>
+    public static Dictionary<string, string?> Merge(IDictionary<string, string?> host, IDictionary<string, string?>? extra)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Cluster:Membership"] = "Localhost",
+            ["Admin:ApiKey"] = AdminKey,
+        };
+        foreach (var (key, value) in TestExtension.Settings.Concat(TestEvents.Settings).Concat(TestTenants.Settings).Concat(host).Concat(extra ?? new Dictionary<string, string?>()))
+        {
+            settings[key] = value;
+        }
+
+        return settings;
+    }
+}
+
+/// <summary>
+/// A host of the gateway services in a test server (<typeparamref name="TEntryPoint"/>: the silo host or the gateway host) with
+/// fixed settings, and the helpers the HTTP tests use to call it as an operator or as Entra.
+/// </summary>
+public abstract class ScimHostFactory<TEntryPoint>(IDictionary<string, string?> settings) : WebApplicationFactory<TEntryPoint>, IScimTestHost
+    where TEntryPoint : class
+{
+    private Action<IServiceCollection>? _services;
+
+    /// <summary>Extra service registrations, applied after the host's own.</summary>
+    protected void AddServices(Action<IServiceCollection> configure) => _services += configure;
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        foreach (var (key, value) in _settings)
+        foreach (var (key, value) in settings)
         {
             builder.UseSetting(key, value);
         }
@@ -94,7 +135,7 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
     public HttpClient AdminClient()
     {
         var client = CreateClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ScimHostSettings.AdminKey);
         return client;
     }
 
@@ -123,6 +164,22 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token ?? tenant.Token);
         return client;
     }
+}
+
+/// <summary>A test host of the gateway services, whichever topology: what tests that call several hosts alike need.</summary>
+public interface IScimTestHost
+{
+    /// <summary>A client of the host's test server.</summary>
+    HttpClient CreateClient();
+
+    /// <summary>An HTTP client carrying the operator key.</summary>
+    HttpClient AdminClient();
+
+    /// <summary>Creates a tenant through the admin API.</summary>
+    Task<TestTenant> CreateTenantAsync(string name = "Contoso");
+
+    /// <summary>An HTTP client for a tenant's SCIM endpoint, the way Entra calls it.</summary>
+    HttpClient ScimClient(TestTenant tenant, string? token = null);
 }
 
 /// <summary>A tenant as the admin API returned it: the Tenant URL and Secret Token an admin pastes into Entra.</summary>

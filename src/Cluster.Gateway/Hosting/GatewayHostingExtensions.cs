@@ -1,3 +1,4 @@
+using Cluster.Abstractions;
 using Cluster.Gateway.Admin;
 using Cluster.Gateway.Auth;
 using Cluster.Gateway.Credentials;
@@ -10,7 +11,6 @@ using Cluster.Gateway.Querying;
 using Cluster.Gateway.RequestLog;
 using Cluster.Gateway.Resilience;
 using Cluster.Gateway.Telemetry;
-using Cluster.Grains.Hosting;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -21,8 +21,10 @@ namespace Cluster.Gateway.Hosting;
 public static class GatewayHostingExtensions
 {
     /// <summary>
-    /// Adds the gateway's options (validated at start-up), the Orleans client — or, with <c>Gateway:Mode=Cohost</c>,
-    /// a silo in this process — and the SCIM services.
+    /// The gateway-services role: the gateway's options (validated at start-up), SCIM, the admin API, OAuth, the portal, the
+    /// limits and the provisioning log. It takes no Orleans role: the host adds one first, the cluster client
+    /// (<c>Cluster.Gateway.Host</c>, split topology) or the silo (<c>Cluster.Silo</c> with <c>Cluster:Topology=cohosted</c>);
+    /// either way the services reach grains through <see cref="IGrainFactory"/>.
     /// </summary>
     public static WebApplicationBuilder AddScimGateway(this WebApplicationBuilder builder)
     {
@@ -31,16 +33,7 @@ public static class GatewayHostingExtensions
         builder.Configuration.ConfigureScimSchemas();
         builder.Services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-
         var gateway = builder.Configuration.GetSection(GatewayOptions.SectionName).Get<GatewayOptions>() ?? new GatewayOptions();
-        if (gateway.IsCohost)
-        {
-            builder.UseOrleans(silo => silo.UseScimClustering(builder.Configuration).AddScimGrains(builder.Configuration).AddScimOperations());
-        }
-        else
-        {
-            builder.UseOrleansClient(client => client.UseScimClustering(builder.Configuration).AddScimOperations());
-        }
 
         builder.Services.AddOptions<GrainCallRetryOptions>().BindConfiguration(GrainCallRetryOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<GrainCallRetry>();
@@ -72,8 +65,9 @@ public static class GatewayHostingExtensions
     }
 
     /// <summary>
-    /// Maps the SCIM endpoints under <c>/scim/v2/tenants/{tenantId}</c>, the admin API under <c>/admin</c> and the OAuth
-    /// surface (<c>/oauth2/token</c>, <c>/.well-known/jwks.json</c>).
+    /// Maps the SCIM endpoints under <c>/scim/v2/tenants/{tenantId}</c>, the admin API under <c>/admin</c>, the portal and the
+    /// OAuth surface (<c>/oauth2/token</c>, <c>/.well-known/jwks.json</c>). Not the Orleans dashboard: the host maps it, once per
+    /// process, whatever its roles.
     /// </summary>
     public static WebApplication MapScimGateway(this WebApplication app)
     {
@@ -97,7 +91,6 @@ public static class GatewayHostingExtensions
         app.MapAdmin();
         app.MapScimPortal();
         app.MapOAuth();
-        app.MapOperatorDashboard();
         return app;
     }
 

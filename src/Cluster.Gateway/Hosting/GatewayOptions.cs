@@ -8,13 +8,6 @@ public sealed class GatewayOptions
     public const string SectionName = "Gateway";
 
     /// <summary>
-    /// <c>Client</c> (default: the product topology, an Orleans client of separate silos) or <c>Cohost</c>
-    /// (a silo in the same process: development and tests).
-    /// </summary>
-    [RegularExpression("^(?i)(client|cohost)$")]
-    public string Mode { get; set; } = "Client";
-
-    /// <summary>
     /// Public base URL (e.g. <c>https://scim.example.com</c>) used in <c>scimUrl</c> and <c>meta.location</c>.
     /// Empty: taken from each request's scheme and host.
     /// </summary>
@@ -55,8 +48,6 @@ public sealed class GatewayOptions
     /// <summary>Largest accepted <c>/Bulk</c> request body, in bytes (413 beyond). Advertised in <c>/ServiceProviderConfig</c>.</summary>
     [Range(1024, 64 * 1024 * 1024)]
     public int BulkMaxPayloadSize { get; set; } = 1024 * 1024;
-
-    public bool IsCohost => string.Equals(Mode, "cohost", StringComparison.OrdinalIgnoreCase);
 }
 
 /// <summary>Operator credential for the admin API. Section <c>Admin</c>.</summary>

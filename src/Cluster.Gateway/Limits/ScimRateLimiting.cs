@@ -6,7 +6,7 @@ using Cluster.Gateway.Http;
 using Cluster.Gateway.Querying;
 using Cluster.ServiceDefaults.Telemetry;
 using Microsoft.AspNetCore.RateLimiting;
-using Microsoft.Extensions.Primitives;
+using Microsoft.Extensions.Options;
 
 namespace Cluster.Gateway.Limits;
 
@@ -44,9 +44,10 @@ public static class ScimRateLimiting
 
     public static WebApplicationBuilder AddScimRateLimiting(this WebApplicationBuilder builder)
     {
-        var section = builder.Configuration.GetSection(SectionName);
-        var maxConcurrent = section.GetValue("MaxConcurrentRequests", DefaultMaxConcurrentRequests);
-        var maxQueued = Math.Max(0, section.GetValue("MaxQueuedRequests", DefaultMaxQueuedRequests));
+        builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<RateLimitOptions>, RateLimitOptionsValidator>();
+        var limits = builder.Configuration.GetSection(SectionName).Get<RateLimitOptions>() ?? new RateLimitOptions();
+        var (maxConcurrent, maxQueued) = (limits.MaxConcurrentRequests, limits.MaxQueuedRequests);
         builder.Services.AddSingleton<TenantRateLimitPolicy>();
         builder.Services.AddRateLimiter(options =>
         {
@@ -100,17 +101,17 @@ public static class ScimRateLimiting
 /// </summary>
 public sealed class TenantRateLimitPolicy : IRateLimiterPolicy<string>
 {
-    private readonly IConfiguration _configuration;
+    private readonly IOptionsMonitor<RateLimitOptions> _options;
     private ConcurrentDictionary<string, (double, int)> _limits = new(StringComparer.Ordinal);
 
     // Operations inside /Bulk requests: one more bucket per tenant with the same rate and burst, so Bulk cannot multiply a
     // tenant's write rate by its operation count (at most it doubles it, with the HTTP requests' own bucket).
     private readonly PartitionedRateLimiter<string> _bulkOperations;
 
-    public TenantRateLimitPolicy(IConfiguration configuration)
+    public TenantRateLimitPolicy(IOptionsMonitor<RateLimitOptions> options)
     {
-        _configuration = configuration;
-        ChangeToken.OnChange(configuration.GetReloadToken, () => _limits = new(StringComparer.Ordinal));
+        _options = options;
+        options.OnChange(_ => _limits = new(StringComparer.Ordinal));
         _bulkOperations = PartitionedRateLimiter.Create<string, string>(tenantId => Bucket(tenantId, LimitsOf(tenantId)));
     }
 
@@ -170,11 +171,11 @@ public sealed class TenantRateLimitPolicy : IRateLimiterPolicy<string>
 
     private (double PermitsPerSecond, int Burst) ReadLimits(string tenantId)
     {
-        var defaults = _configuration.GetSection($"{ScimRateLimiting.SectionName}:Default");
-        var tenant = _configuration.GetSection($"{ScimRateLimiting.SectionName}:Tenants:{tenantId}");
-        var rate = tenant.GetValue<double?>("PermitsPerSecond") ?? defaults.GetValue("PermitsPerSecond", ScimRateLimiting.DefaultPermitsPerSecond);
-        var burst = tenant.GetValue<int?>("Burst") ?? defaults.GetValue("Burst", ScimRateLimiting.DefaultBurst);
-        return (rate, Math.Max(1, burst));
+        var options = _options.CurrentValue;
+        var tenant = options.Tenants.GetValueOrDefault(tenantId);
+        var rate = tenant?.PermitsPerSecond ?? options.Default.PermitsPerSecond ?? ScimRateLimiting.DefaultPermitsPerSecond;
+        var burst = tenant?.Burst ?? options.Default.Burst ?? ScimRateLimiting.DefaultBurst;
+        return (rate, burst);
     }
 
     private static async ValueTask OnThrottledAsync(OnRejectedContext context, CancellationToken cancellationToken)

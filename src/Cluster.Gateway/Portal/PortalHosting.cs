@@ -11,6 +11,7 @@ using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.Mvc.ApplicationParts;
 using Microsoft.Extensions.Options;
 
 namespace Cluster.Gateway.Portal;
@@ -41,6 +42,23 @@ public static class PortalHosting
         public const string Operator = "operator_key";
     }
 
+    // The portal's pages are compiled into this library: whichever process hosts it (a gateway, or a silo in the co-hosted
+    // topology), MVC finds them here, once, even when the host's own discovery did not.
+    private static void AddPortalPages(ApplicationPartManager manager)
+    {
+        var assembly = typeof(PortalHosting).Assembly;
+        var name = assembly.GetName().Name;
+        if (manager.ApplicationParts.Any(p => p.Name == name))
+        {
+            return;
+        }
+
+        foreach (var part in ApplicationPartFactory.GetApplicationPartFactory(assembly).GetApplicationParts(assembly))
+        {
+            manager.ApplicationParts.Add(part);
+        }
+    }
+
     /// <summary>How long a session lasts without a request.</summary>
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromMinutes(30);
 
@@ -51,7 +69,7 @@ public static class PortalHosting
             options.RootDirectory = "/Portal/Pages";
             options.Conventions.AuthorizeFolder("/Tenant", TenantPolicy);
             options.Conventions.AuthorizeFolder("/Operator", OperatorPolicy);
-        }).AddMvcOptions(options => options.Filters.Add<PortalFormFilter>());
+        }).AddMvcOptions(options => options.Filters.Add<PortalFormFilter>()).ConfigureApplicationPartManager(AddPortalPages);
         // Session cookies and antiforgery tokens are protected with keys every gateway shares, kept on the cluster.
         builder.Services.AddDataProtection().SetApplicationName("scim-gateway");
         builder.Services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(services =>

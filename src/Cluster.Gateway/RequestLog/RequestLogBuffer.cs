@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Cluster.Abstractions;
-using Cluster.Grains.RequestLog;
 using Microsoft.Extensions.Options;
 
 namespace Cluster.Gateway.RequestLog;

@@ -1,7 +1,6 @@
 using Cluster.Abstractions;
 using Cluster.Gateway.Auth;
 using Cluster.Gateway.Telemetry;
-using Cluster.Grains.RequestLog;
 using Cluster.Scim.Schema;
 using Microsoft.Extensions.Options;
 
@@ -19,7 +18,7 @@ namespace Cluster.Gateway.RequestLog;
 /// token's client was revoked: what an admin
 /// whose Entra stopped working must see), <b>and at most one a second per tenant and gateway</b>, since nobody proved to be the
 /// tenant: whoever knows a tenant id can add at most that many entries to its log. Such an entry never makes the tenant
-/// "connected" (<see cref="Grains.RequestLog.RequestLogGrain"/>). A 401 for a tenant that does not exist, and a 429 of the
+/// "connected" (the tenant's <see cref="IRequestLogGrain"/>). A 401 for a tenant that does not exist, and a 429 of the
 /// failed-lookup limit, are counted by metrics only (<c>scim.auth.failures</c>, <c>scim.limits.rejections</c>).</item>
 /// <item>The entry keeps ids, codes and times, and one attribute value: the userName (users) or displayName (groups) of the
 /// resource the response showed — never anything from the request body, no token, no other attribute. The error detail is

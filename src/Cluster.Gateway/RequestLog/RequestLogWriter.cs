@@ -1,5 +1,4 @@
 using Cluster.Abstractions;
-using Cluster.Grains.RequestLog;
 using Microsoft.Extensions.Options;
 
 namespace Cluster.Gateway.RequestLog;

@@ -24,7 +24,8 @@ public static class ScimSiloBuilderExtensions
 
         // The provisioning log's retention (Portal:LogRetentionDays), validated at start-up.
         silo.Services.AddScimRequestLogOptions(configuration);
-        var options = configuration.GetSection(ScimStorageOptions.SectionName).Get<ScimStorageOptions>() ?? new ScimStorageOptions();
+        var options = OptionsCheck.Validated(
+            configuration.GetSection(ScimStorageOptions.SectionName).Get<ScimStorageOptions>() ?? new ScimStorageOptions(), ScimStorageOptions.SectionName);
         switch (options.Provider.ToUpperInvariant())
         {
             case "MEMORY":

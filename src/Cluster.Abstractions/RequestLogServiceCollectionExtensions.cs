@@ -1,4 +1,4 @@
-using Cluster.Grains.RequestLog;
+using Cluster.Abstractions;
 using Microsoft.Extensions.Configuration;
 
 namespace Microsoft.Extensions.DependencyInjection;

@@ -1,7 +1,7 @@
 using Cluster.Scim.Schema;
 using Microsoft.Extensions.Configuration;
 
-namespace Cluster.Grains.Hosting;
+namespace Cluster.Abstractions;
 
 /// <summary>
 /// Installs the operator-defined extension schemas (<c>Scim:Extensions</c>) as this process's schema set. Both hosts

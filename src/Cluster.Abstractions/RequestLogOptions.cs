@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Cluster.Grains.RequestLog;
+namespace Cluster.Abstractions;
 
 /// <summary>
 /// The provisioning log (issue 14; docs/architecture.md, "Provisioning log"). Section <c>Portal</c>, shared with the customer

@@ -1,0 +1,72 @@
+using System.ComponentModel.DataAnnotations;
+using Cluster.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Cluster.Gateway.Limits;
+
+/// <summary>
+/// The gateway's request limits, section <c>RateLimits</c> (<see cref="ScimRateLimiting"/>), validated at start-up by
+/// <see cref="RateLimitOptionsValidator"/>: a negative rate, a burst below 1 or a per-tenant entry that names no valid tenant
+/// id stops the process instead of surfacing at a tenant's first request. <c>FailedAuthentication</c> and
+/// <c>OAuthClient</c> are their own options classes.
+/// </summary>
+public sealed class RateLimitOptions
+{
+    /// <summary>Most SCIM, admin and OAuth requests a gateway serves at once (default 512); 0 = no limit.</summary>
+    [Range(0, 1_000_000)]
+    public int MaxConcurrentRequests { get; set; } = ScimRateLimiting.DefaultMaxConcurrentRequests;
+
+    /// <summary>Requests that wait for a slot before 503 (default 1024).</summary>
+    [Range(0, 1_000_000)]
+    public int MaxQueuedRequests { get; set; } = ScimRateLimiting.DefaultMaxQueuedRequests;
+
+    /// <summary>Every tenant's token bucket unless <see cref="Tenants"/> overrides it.</summary>
+    public TenantRateLimit Default { get; set; } = new() { PermitsPerSecond = ScimRateLimiting.DefaultPermitsPerSecond, Burst = ScimRateLimiting.DefaultBurst };
+
+    /// <summary>Per-tenant overrides, keyed by tenant id; a value left out is the default's.</summary>
+    public Dictionary<string, TenantRateLimit> Tenants { get; set; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>One tenant's token bucket: a rate (0 = unlimited; below 1 refills one token every 1/rate seconds) and a burst.</summary>
+public sealed class TenantRateLimit
+{
+    /// <summary>Sustained requests per second and gateway.</summary>
+    [Range(0, 1_000_000)]
+    public double? PermitsPerSecond { get; set; }
+
+    /// <summary>Requests a tenant may make at once before the rate applies.</summary>
+    [Range(1, 1_000_000)]
+    public int? Burst { get; set; }
+}
+
+/// <summary>Checks <see cref="RateLimitOptions"/>, including the default and every per-tenant bucket.</summary>
+public sealed class RateLimitOptionsValidator : IValidateOptions<RateLimitOptions>
+{
+    public ValidateOptionsResult Validate(string? name, RateLimitOptions options)
+    {
+        var failures = new List<string>();
+        Check(options, ScimRateLimiting.SectionName, failures);
+        Check(options.Default, $"{ScimRateLimiting.SectionName}:Default", failures);
+        foreach (var (tenantId, limit) in options.Tenants)
+        {
+            var section = $"{ScimRateLimiting.SectionName}:Tenants:{tenantId}";
+            if (!GrainKeys.IsValidId(tenantId))
+            {
+                failures.Add($"{section}: '{tenantId}' is not a tenant id.");
+            }
+
+            Check(limit, section, failures);
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void Check(object value, string section, List<string> failures)
+    {
+        var results = new List<ValidationResult>();
+        if (!Validator.TryValidateObject(value, new ValidationContext(value), results, validateAllProperties: true))
+        {
+            failures.AddRange(results.Select(r => $"{section}:{string.Join(',', r.MemberNames)}: {r.ErrorMessage}"));
+        }
+    }
+}

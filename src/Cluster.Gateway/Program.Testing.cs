@@ -1,2 +1,0 @@
-// Makes Program visible to WebApplicationFactory<Program> in the HTTP tests.
-public partial class Program;
