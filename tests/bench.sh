@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Benchmarks of the SCIM cluster (issue 6). NOT part of the normal test run (tests/run.sh runs only --smoke).
 #
-# Usage: tests/bench.sh [--smoke]
+# Usage: tests/bench.sh [--smoke] [--topology]
 #   (no flag)  full run: every scenario at full size; writes artifacts/bench/<date>/ (results.json, report.md,
-#              logs) and puts the dated report at the top of the results in docs/benchmarks.md.
+#              logs) and puts the dated report at the top of the results in docs/benchmarks.md. The cluster is the
+#              split topology (silos + gateway processes: CPU per role), BENCH_SILOS silos and BENCH_GATEWAYS gateways.
 #   --smoke    tiny sizes, 1 s warm-up / 2 s measurements: checks that every scenario runs, produces numbers
 #              and sees zero errors; no assertion on speed; writes only artifacts/bench/<date>-smoke/.
+#   --topology only the comparison of the two topologies (issue 15): two clusters of BENCH_SILOS (default 1) silos,
+#              split (plus one gateway) and co-hosted, each with its own Azurite, GET and filter alternated with the
+#              bare-Kestrel ceiling; the report goes into docs/benchmarks.md too (with --smoke: tiny, not recorded).
 #
 # It installs wrk from Debian if missing, publishes the hosts and builds tests/Cluster.Benchmarks, starts
 # deploy/local/run.sh on non-default ports with a temp DATA_DIR, runs the tool, and stops everything.
@@ -25,7 +29,8 @@
 #   BENCH_REDELIVER_EVENTS (10000/200)          delivery throughput of one tenant: its last this many events again
 #   BENCH_PORT_BASE (26000)                     ports used (all must be free): +80.. gateway(s), +180/+181 tool
 #                                               baselines, +182 webhook receiver, +200..+202 Azurite, +300.. silos,
-#                                               +400.. silo gateways, +500.. silo HTTP
+#                                               +400.. silo gateways, +500.. silo HTTP; --topology's co-hosted
+#                                               cluster: +90.. its silos' HTTP, +210..+212 its Azurite, +600.. +700..
 #   BENCH_KEEP_DATA (0)                         1 = keep the temp DATA_DIR (Azurite data, logs)
 #   AZURITE_IN_MEMORY (0)                       1 = Azurite keeps its data in memory only (use it for the 100,000
 #                                               sizes: its disk store rewrites its whole file every 5 s)
@@ -38,13 +43,15 @@ set -euo pipefail
 ROOT="$(repo_root)"
 cd "$ROOT"
 
-SMOKE=0
-case "${1:-}" in
-  --smoke) SMOKE=1 ;;
-  "") ;;
-  -h | --help) sed -n '2,34p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-  *) die "unknown argument '$1' (usage: tests/bench.sh [--smoke])" ;;
-esac
+SMOKE=0 TOPOLOGY_ONLY=0
+for arg in "$@"; do
+  case "$arg" in
+    --smoke) SMOKE=1 ;;
+    --topology) TOPOLOGY_ONLY=1 ;;
+    -h | --help) sed -n '2,38p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown argument '$arg' (usage: tests/bench.sh [--smoke] [--topology])" ;;
+  esac
+done
 
 if ((SMOKE)); then d=(1 2 20 50 3 8 2 10 20 100 1); else d=(5 15 1000 100000 200 200 20 50 100000 10000 3); fi
 WARMUP=${BENCH_WARMUP:-${d[0]}} DURATION=${BENCH_DURATION:-${d[1]}}
@@ -57,7 +64,8 @@ if ((SMOKE)); then w=(20 2 200); else w=(100 10 10000); fi
 WEBHOOK_RATE=${BENCH_WEBHOOK_RATE:-${w[0]}} LATENCY_TENANTS=${BENCH_LATENCY_TENANTS:-${w[1]}} REDELIVER=${BENCH_REDELIVER_EVENTS:-${w[2]}}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
 P=${BENCH_PORT_BASE:-26000}
-export SILOS=${BENCH_SILOS:-2} GATEWAYS=${BENCH_GATEWAYS:-1}
+if ((TOPOLOGY_ONLY)); then export SILOS=${BENCH_SILOS:-1} GATEWAYS=1; else export SILOS=${BENCH_SILOS:-2} GATEWAYS=${BENCH_GATEWAYS:-1}; fi
+export TOPOLOGY=split
 export GATEWAY_PORT=$((P + 80)) SILO_PORT=$((P + 300)) SILO_GATEWAY_PORT=$((P + 400)) SILO_HTTP_PORT=$((P + 500))
 export AZURITE_BLOB_PORT=$((P + 200)) AZURITE_QUEUE_PORT=$((P + 201)) AZURITE_TABLE_PORT=$((P + 202))
 for port in $((P + 180)) $((P + 181)) $((P + 182)) $(seq "$GATEWAY_PORT" $((GATEWAY_PORT + GATEWAYS - 1))); do
@@ -73,6 +81,7 @@ fi
 
 STAMP="$(date -u +%Y-%m-%dT%H%M%SZ)"
 OUT="$ROOT/artifacts/bench/$STAMP"
+if ((TOPOLOGY_ONLY)); then OUT+="-topology"; fi
 if ((SMOKE)); then OUT+="-smoke"; fi
 BIN="$ROOT/artifacts/bench/bin"
 mkdir -p "$OUT" "$BIN"
@@ -84,7 +93,7 @@ step() { # step NAME ARGS...
   dotnet "$@" >"$OUT/build-$name.log" 2>&1 || { grep -E 'error' "$OUT/build-$name.log" | sort -u | head -n 40 >&2; die "dotnet $1 $name failed (log: $OUT/build-$name.log)"; }
 }
 step silo publish src/Cluster.Silo/Cluster.Silo.csproj -c Release -o "$BIN/silo" --nologo
-step gateway publish src/Cluster.Gateway/Cluster.Gateway.csproj -c Release -o "$BIN/gateway" --nologo
+step gateway publish src/Cluster.Gateway.Host/Cluster.Gateway.Host.csproj -c Release -o "$BIN/gateway" --nologo
 step tool build tests/Cluster.Benchmarks/Cluster.Benchmarks.csproj -c Release --nologo
 
 DATA_DIR="$(mktemp -d "${TMPDIR:-/tmp}/scim-bench.XXXXXX")"
@@ -93,6 +102,19 @@ ln -s "$BIN" "$DATA_DIR/bin"
 ADMIN_API_KEY="$(head -c 32 /dev/urandom | od -An -v -tx1 | tr -d ' \n')"
 export ADMIN_API_KEY
 RUN_PID=""
+# --topology: the co-hosted cluster, beside the split one.
+COHOSTED_DATA_DIR="" COHOSTED_PID=""
+
+# stop_run PID: SIGTERM to a run.sh, then wait for it (it stops its children in order).
+stop_run() {
+  local pid=$1
+  [[ -n "$pid" ]] && pid_alive "$pid" || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + 90))
+  while pid_alive "$pid" && ((SECONDS < deadline)); do sleep 0.5; done
+  pid_alive "$pid" && { log "run.sh still alive; killing it"; kill -KILL "$pid" 2>/dev/null || true; }
+  wait "$pid" 2>/dev/null || true
+}
 
 # shellcheck disable=SC2317 # invoked by the EXIT trap
 cleanup() {
@@ -103,15 +125,13 @@ cleanup() {
     mapfile -t extra <"$DATA_DIR/bench-extra-pids"
     ((${#extra[@]})) && { log "stopping restarted silo(s): ${extra[*]}"; stop_pids 15 "${extra[@]}"; }
   fi
-  if [[ -n "$RUN_PID" ]] && pid_alive "$RUN_PID"; then
-    kill -TERM "$RUN_PID" 2>/dev/null || true
-    local deadline=$((SECONDS + 90))
-    while pid_alive "$RUN_PID" && ((SECONDS < deadline)); do sleep 0.5; done
-    pid_alive "$RUN_PID" && { log "run.sh still alive; killing it"; kill -KILL "$RUN_PID" 2>/dev/null || true; }
-    wait "$RUN_PID" 2>/dev/null || true
-  fi
+  stop_run "$COHOSTED_PID"
+  stop_run "$RUN_PID"
   mkdir -p "$OUT/logs" && cp -r "$DATA_DIR/logs/." "$OUT/logs/" 2>/dev/null || true
-  if [[ "${BENCH_KEEP_DATA:-0}" != 1 ]]; then rm -rf "$DATA_DIR"; else log "kept $DATA_DIR"; fi
+  if [[ -n "$COHOSTED_DATA_DIR" ]]; then
+    mkdir -p "$OUT/logs/cohosted" && cp -r "$COHOSTED_DATA_DIR/logs/." "$OUT/logs/cohosted/" 2>/dev/null || true
+  fi
+  if [[ "${BENCH_KEEP_DATA:-0}" != 1 ]]; then rm -rf "$DATA_DIR" "$COHOSTED_DATA_DIR"; else log "kept $DATA_DIR $COHOSTED_DATA_DIR"; fi
   exit "$rc"
 }
 trap cleanup EXIT
@@ -137,6 +157,38 @@ for ((i = 0; i < GATEWAYS; i++)); do
   ((status == 0)) || { tail -n 40 "$OUT/run.log" >&2; die "the cluster did not start (see $OUT/run.log)"; }
 done
 log "cluster ready"
+
+if ((TOPOLOGY_ONLY)); then
+  COHOSTED_DATA_DIR="$(mktemp -d "${TMPDIR:-/tmp}/scim-bench-cohosted.XXXXXX")"
+  ln -s "$BIN" "$COHOSTED_DATA_DIR/bin"
+  COHOSTED_PORT=$((P + 90))
+  log "starting the co-hosted cluster: $SILOS silo(s), http://127.0.0.1:$COHOSTED_PORT.., DATA_DIR $COHOSTED_DATA_DIR"
+  env -u GATEWAYS TOPOLOGY=cohosted DATA_DIR="$COHOSTED_DATA_DIR" GATEWAY_PORT="$COHOSTED_PORT" SILO_PORT=$((P + 600)) SILO_GATEWAY_PORT=$((P + 700)) \
+    AZURITE_BLOB_PORT=$((P + 210)) AZURITE_QUEUE_PORT=$((P + 211)) AZURITE_TABLE_PORT=$((P + 212)) \
+    RateLimits__Default__PermitsPerSecond=0 RateLimits__OAuthClient__PermitsPerSecond=0 deploy/local/run.sh >"$OUT/run-cohosted.log" 2>&1 &
+  COHOSTED_PID=$!
+  deadline=$((SECONDS + 300))
+  until grep -q "SCIM cluster is up" "$OUT/run-cohosted.log" 2>/dev/null; do
+    pid_alive "$COHOSTED_PID" || { tail -n 40 "$OUT/run-cohosted.log" >&2; die "the co-hosted run.sh exited (see $OUT/run-cohosted.log)"; }
+    ((SECONDS < deadline)) || die "the co-hosted cluster did not start within 300 s (see $OUT/run-cohosted.log)"
+    sleep 1
+  done
+  log "co-hosted cluster ready"
+  bench_rc=0
+  DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=${THREADPOOL_SPIN_LIMIT:-0} \
+    dotnet tests/Cluster.Benchmarks/bin/Release/net10.0/Cluster.Benchmarks.dll topology --gateway "http://127.0.0.1:$GATEWAY_PORT" \
+    --data-dir "$DATA_DIR" --cohosted "http://127.0.0.1:$COHOSTED_PORT" --cohosted-data-dir "$COHOSTED_DATA_DIR" --admin-key "$ADMIN_API_KEY" \
+    --out "$OUT" --lua-dir "$ROOT/tests/bench" --connections "$CONNECTIONS" --warmup "$WARMUP" --duration "$DURATION" \
+    --small-users "$SMALL" --port-base $((P + 180)) --rounds "$ROUNDS" --topology-silos "$SILOS" 2>&1 | tee "$OUT/bench.log" || bench_rc=$?
+  if ((!SMOKE)) && [[ -f "$OUT/report.md" ]]; then
+    tmp="$(mktemp)"
+    awk -v report="$OUT/report.md" '{ print } /^<!-- bench:results -->$/ { print ""; while ((getline l < report) > 0) print l }' docs/benchmarks.md >"$tmp"
+    mv "$tmp" docs/benchmarks.md
+    log "docs/benchmarks.md updated"
+  fi
+  log "results: $OUT (results.json, report.md)"
+  exit "$bench_rc"
+fi
 
 CONN="$(azurite_connection_string "$AZURITE_BLOB_PORT" "$AZURITE_QUEUE_PORT" "$AZURITE_TABLE_PORT")"
 args=(--gateway "http://127.0.0.1:$GATEWAY_PORT" --admin-key "$ADMIN_API_KEY" --storage "$CONN" --data-dir "$DATA_DIR"

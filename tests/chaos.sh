@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Process-level chaos test of the real topology: deploy/local/run.sh with 3 silos and 2 gateways (own ports, own
-# temporary DATA_DIR, own Azurite), several tenants, an Entra-like load over both gateways (match-then-create,
-# PATCH, disable, delete; every request retried on 5xx/429/connection errors like Entra does), and during the load:
-#   1. SIGTERM to one silo (graceful drain: no request may fail with 5xx), then a restart by hand;
-#   2. kill -9 of another silo and of gateway 1, then a restart of both by hand.
+# Process-level chaos test of the real topology: deploy/local/run.sh with 3 silos (own ports, own temporary DATA_DIR,
+# own Azurite) in the co-hosted topology (CHAOS_TOPOLOGY=cohosted, run.sh's default: silos 0 and 1 are the two HTTP
+# endpoints, "gateway 0" and "gateway 1") or the split one (CHAOS_TOPOLOGY=split: plus 2 gateway processes), several
+# tenants, an Entra-like load over both HTTP endpoints (match-then-create, PATCH, disable, delete; every request retried
+# on 5xx/429/connection errors like Entra does), and during the load:
+#   1. SIGTERM to silo 2 (graceful drain: no request may fail with 5xx), then a restart by hand;
+#   2. kill -9 of silo 1 and of gateway 1 (co-hosted: the same process), then a restart of both by hand.
 # Two groups per tenant; the load adds and removes members through both gateways (Add with several values, Remove
 # with a value list, Remove members[value eq "x"]), before, during and after the kills.
 # Afterwards it checks through the SCIM API: every acknowledged create is readable with its acknowledged content,
@@ -30,6 +32,7 @@
 #   CHAOS_USERS        users per tenant (default 24)      CHAOS_TENANTS   tenants (default 3)
 #   CHAOS_BASE_PORT    base of the port block (default 18000): gateways +80/+81, webhook receiver +90, silo ports +111..,
 #                      silo gateway ports +300.., silo HTTP +700.., Azurite +400/+401/+402
+#   CHAOS_TOPOLOGY     cohosted (default) or split
 #   CHAOS_SKIP_BUILD   1 = reuse src/*/bin/Release (e.g. right after tests/run.sh built the solution); the receiver
 #                      (tests/Cluster.Benchmarks, which `dotnet test` does not build) is still built when missing
 #   CHAOS_KEEP         1 = keep the temporary DATA_DIR (logs) after a pass
@@ -54,6 +57,13 @@ AZ_BLOB=$((BASE + 400))
 AZ_QUEUE=$((BASE + 401))
 AZ_TABLE=$((BASE + 402))
 GATEWAYS=("http://127.0.0.1:$GW_PORT" "http://127.0.0.1:$((GW_PORT + 1))")
+TOPOLOGY=${CHAOS_TOPOLOGY:-cohosted}
+case "$TOPOLOGY" in
+  # Co-hosted: silo i serves HTTP on GW_PORT+i (run.sh), so "gateway 1" is silo 1 and the pids file says silo+gateway.
+  cohosted) SILO_ROLE=silo+gateway SILO_HTTP_BASE=$GW_PORT ;;
+  split) SILO_ROLE=silo ;;
+  *) echo "CHAOS_TOPOLOGY must be cohosted or split" >&2; exit 2 ;;
+esac
 
 require_cmd curl ""
 dotnet_defaults
@@ -134,7 +144,7 @@ trap 'say terminated; exit 143' TERM
 # ---------------------------------------------------------------------------------------------
 # Build and start the cluster.
 
-for port in "$GW_PORT" $((GW_PORT + 1)) "$HOOK_PORT" "$AZ_BLOB" "$AZ_QUEUE" "$AZ_TABLE" \
+for port in "$GW_PORT" $((GW_PORT + 1)) $((GW_PORT + 2)) "$HOOK_PORT" "$AZ_BLOB" "$AZ_QUEUE" "$AZ_TABLE" \
   "$SILO_PORT_BASE" $((SILO_PORT_BASE + 1)) $((SILO_PORT_BASE + 2)) \
   "$SILO_GW_BASE" $((SILO_GW_BASE + 1)) $((SILO_GW_BASE + 2)) \
   "$SILO_HTTP_BASE" $((SILO_HTTP_BASE + 1)) $((SILO_HTTP_BASE + 2)); do
@@ -143,7 +153,7 @@ done
 
 if [[ "${CHAOS_SKIP_BUILD:-0}" != 1 ]]; then
   say "building silo, gateway and the webhook receiver ($CONFIGURATION)"
-  for project in src/Cluster.Silo/Cluster.Silo.csproj src/Cluster.Gateway/Cluster.Gateway.csproj tests/Cluster.Benchmarks/Cluster.Benchmarks.csproj; do
+  for project in src/Cluster.Silo/Cluster.Silo.csproj src/Cluster.Gateway.Host/Cluster.Gateway.Host.csproj tests/Cluster.Benchmarks/Cluster.Benchmarks.csproj; do
     dotnet build "$project" -c "$CONFIGURATION" --nologo -v q >"$WORK/build-$(basename "$project").log" 2>&1 \
       || {
         tail -n 30 "$WORK/build-$(basename "$project").log" >&2
@@ -162,7 +172,7 @@ fi
 # Copies, so that a rebuild of src/ never swaps DLLs under the running processes (run.sh SKIP_BUILD=1 uses these).
 mkdir -p "$DATA/bin"
 cp -R "src/Cluster.Silo/bin/$CONFIGURATION/net10.0" "$DATA/bin/silo"
-cp -R "src/Cluster.Gateway/bin/$CONFIGURATION/net10.0" "$DATA/bin/gateway"
+cp -R "src/Cluster.Gateway.Host/bin/$CONFIGURATION/net10.0" "$DATA/bin/gateway"
 cp -R "tests/Cluster.Benchmarks/bin/$CONFIGURATION/net10.0" "$DATA/bin/receiver"
 
 # The webhook receiver: one line "tenantId eventId" per delivery, in arrival order.
@@ -176,8 +186,9 @@ wait_for_port "$HOOK_PORT" 60 "$HOOK_PID" || {
   die "the webhook receiver did not start"
 }
 
-say "starting 3 silos + 2 gateways (run.sh, DATA_DIR=$DATA)"
-SILOS=3 GATEWAYS=2 GATEWAY_PORT=$GW_PORT SILO_PORT=$SILO_PORT_BASE SILO_GATEWAY_PORT=$SILO_GW_BASE \
+say "starting 3 silos + 2 gateways, $TOPOLOGY (run.sh, DATA_DIR=$DATA)"
+if [[ "$TOPOLOGY" == cohosted ]]; then gateways=(); else gateways=(GATEWAYS=2); fi
+env TOPOLOGY="$TOPOLOGY" "${gateways[@]}" SILOS=3 GATEWAY_PORT=$GW_PORT SILO_PORT=$SILO_PORT_BASE SILO_GATEWAY_PORT=$SILO_GW_BASE \
   SILO_HTTP_PORT=$SILO_HTTP_BASE AZURITE_BLOB_PORT=$AZ_BLOB AZURITE_QUEUE_PORT=$AZ_QUEUE AZURITE_TABLE_PORT=$AZ_TABLE \
   DATA_DIR="$DATA" ADMIN_API_KEY="$ADMIN_KEY" SKIP_BUILD=1 START_TIMEOUT=180 \
   $(_detach_cmd) "$ROOT/deploy/local/run.sh" </dev/null >"$WORK/run.log" 2>&1 &
@@ -447,7 +458,7 @@ restart() {
 
 wait_count '^CREATED' $((TENANTS * 2))
 SILO2_PORT=$((SILO_PORT_BASE + 2))
-SILO2=$(pid_of silo "$SILO2_PORT")
+SILO2=$(pid_of "$SILO_ROLE" "$SILO2_PORT")
 [[ -n "$SILO2" ]] || die "silo on port $SILO2_PORT not in $DATA/pids"
 capture "$SILO2" silo2
 echo drain >"$STATE/phase"
@@ -469,15 +480,15 @@ wait_for_http "http://127.0.0.1:$((SILO_HTTP_BASE + 2))/alive" 180 "$STARTED" ||
 touch "$STATE/go2"
 wait_count '^BATCH1' $((TENANTS * 2))
 wait_count '^CREATED' $((TENANTS * USERS / 2 + TENANTS * 2))
-SILO1=$(pid_of silo $((SILO_PORT_BASE + 1)))
-GW1=$(pid_of gateway $((GW_PORT + 1)))
+SILO1=$(pid_of "$SILO_ROLE" $((SILO_PORT_BASE + 1)))
+if [[ "$TOPOLOGY" == cohosted ]]; then GW1=$SILO1; else GW1=$(pid_of gateway $((GW_PORT + 1))); fi
 [[ -n "$SILO1" && -n "$GW1" ]] || die "silo 1 / gateway 1 not in $DATA/pids"
 capture "$SILO1" silo1
-capture "$GW1" gw1
+[[ "$TOPOLOGY" == cohosted ]] || capture "$GW1" gw1
 echo kill >"$STATE/phase"
 kill_start=$(date +%s.%N)
 say "kill -9 silo 1 (pid $SILO1) and gateway 1 (pid $GW1)"
-kill -KILL "$SILO1" "$GW1"
+kill -KILL "$SILO1" "$GW1" 2>/dev/null
 # Measure how long gateway 0 answers 503 for reads of users that lived on the dead silo: poll a few known users.
 probe_ids=()
 while read -r _ id _; do probe_ids+=("$id"); done < <(cat "$STATE"/acks-0-* | grep '^CREATED' | head -n 20)
@@ -509,8 +520,10 @@ say "clients calling gateway 0 (no client-side retry) saw 5xx for ${FAILOVER} s 
 echo normal >"$STATE/phase"
 restart silo1 silo "$DATA/logs/silo-1-restart.log"
 say "restarted silo 1 by hand (pid $STARTED)"
-restart gw1 gateway "$DATA/logs/gateway-1-restart.log"
-say "restarted gateway 1 by hand (pid $STARTED)"
+if [[ "$TOPOLOGY" == split ]]; then
+  restart gw1 gateway "$DATA/logs/gateway-1-restart.log"
+  say "restarted gateway 1 by hand (pid $STARTED)"
+fi
 wait_for_http "http://127.0.0.1:$((GW_PORT + 1))/health" 180 "$STARTED" || fail "restarted gateway 1 did not become healthy"
 
 # ---------------------------------------------------------------------------------------------

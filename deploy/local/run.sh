@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
-# Runs the SCIM provisioning cluster locally, everything bound to 127.0.0.1:
-#   Azurite (Azure Storage emulator: clustering + grain storage) -> SILOS Orleans silos -> GATEWAYS
-#   HTTP gateways (Orleans clients). Stays in the foreground; Ctrl-C (or SIGTERM to this script)
-#   stops gateways, then silos, then Azurite, and exits 0.
+# Runs the SCIM provisioning cluster locally, everything bound to 127.0.0.1, in one of two topologies
+# (Cluster:Topology; docs/architecture.md, "Topologies"):
+#   cohosted (default): Azurite (Azure Storage emulator: clustering + grain storage) -> SILOS Orleans silos
+#                       that also serve SCIM, the admin API, OAuth and the portal over HTTP;
+#   split:              Azurite -> SILOS Orleans silos -> GATEWAYS HTTP gateways (Orleans clients).
+# Stays in the foreground; Ctrl-C (or SIGTERM to this script) stops gateways, then silos, then Azurite,
+# and exits 0.
 #
 # Usage: deploy/local/run.sh
 #
 # Environment (all optional):
+#   TOPOLOGY            cohosted (default: measured faster on one machine, docs/benchmarks.md) or split
 #   SILOS               number of silos (default 2)
-#   GATEWAYS            number of HTTP gateways (default 1)
-#   GATEWAY_PORT        HTTP port of gateway 0 (default 8080); gateway i listens on GATEWAY_PORT+i
+#   GATEWAYS            split: number of HTTP gateways (default 1); cohosted: ignored (every silo serves HTTP)
+#   GATEWAY_PORT        HTTP port of the first SCIM endpoint (default 8080): split, gateway i listens on
+#                       GATEWAY_PORT+i; cohosted, silo i serves HTTP (SCIM and its /health, /metrics) on GATEWAY_PORT+i
 #   SILO_PORT           Orleans silo-to-silo port of silo 0 (default 11111); silo i uses SILO_PORT+i
 #   SILO_GATEWAY_PORT   Orleans client gateway port of silo 0 (default 30000); silo i uses +i
-#   SILO_HTTP_PORT      HTTP port (health, metrics) of silo 0 (default 7100); silo i uses +i
+#   SILO_HTTP_PORT      split: HTTP port (health, metrics) of silo 0 (default 7100); silo i uses +i
 #   AZURITE_BLOB_PORT / AZURITE_QUEUE_PORT / AZURITE_TABLE_PORT
 #                       Azurite ports (default 10000 / 10001 / 10002)
 #   DATA_DIR            state directory (default <repo>/.data): azurite/ (storage, kept across
@@ -49,8 +54,9 @@
 #
 # Files written while running:
 #   $DATA_DIR/pids      one line "role pid port" per running process: "azurite <pid> <table port>",
-#                       "silo <pid> <silo port>", "gateway <pid> <http port>" (lines of processes
-#                       that exit are removed; the file is removed on shutdown)
+#                       "silo <pid> <silo port>", "gateway <pid> <http port>", and in the co-hosted
+#                       topology "silo+gateway <pid> <silo port>" (a silo that serves HTTP on GATEWAY_PORT+i);
+#                       lines of processes that exit are removed; the file is removed on shutdown
 #   $DATA_DIR/run.pid   pid of this script (`kill $(cat .data/run.pid)` stops the cluster cleanly)
 #
 # A child that exits (e.g. a silo you kill to test fail-over) is logged; the script keeps running
@@ -63,7 +69,9 @@ set -euo pipefail
 ROOT="$(repo_root)"
 cd "$ROOT"
 
+TOPOLOGY=${TOPOLOGY:-cohosted}
 SILOS=${SILOS:-2}
+GATEWAYS_GIVEN=${GATEWAYS:+1}
 GATEWAYS=${GATEWAYS:-1}
 GATEWAY_PORT=${GATEWAY_PORT:-8080}
 SILO_PORT=${SILO_PORT:-11111}
@@ -92,6 +100,18 @@ for var in SILOS GATEWAYS START_TIMEOUT STOP_GRACE GATEWAY_PORT SILO_PORT SILO_G
   [[ "${!var}" =~ ^[0-9]+$ ]] || die "$var must be a non-negative integer (got '${!var}')"
 done
 ((SILOS >= 1)) || die "SILOS must be at least 1"
+case "$TOPOLOGY" in
+  cohosted)
+    # Every silo serves HTTP on GATEWAY_PORT+i: there is no gateway process, and no separate silo HTTP port.
+    if [[ -n "$GATEWAYS_GIVEN" ]]; then log "TOPOLOGY=cohosted: GATEWAYS=$GATEWAYS ignored (every silo serves HTTP)"; fi
+    GATEWAYS=0
+    SILO_ROLE=silo+gateway
+    ;;
+  split) SILO_ROLE=silo ;;
+  *) die "TOPOLOGY must be cohosted or split (got '$TOPOLOGY')" ;;
+esac
+# silo_http_port I: where silo I serves HTTP (cohosted: the SCIM endpoint too).
+silo_http_port() { if [[ "$TOPOLOGY" == cohosted ]]; then echo $((GATEWAY_PORT + $1)); else echo $((SILO_HTTP_PORT + $1)); fi; }
 
 # ---------------------------------------------------------------------------------------------
 # Prerequisites
@@ -158,7 +178,11 @@ check_port_free "$AZURITE_TABLE_PORT" "Azurite table" AZURITE_TABLE_PORT
 for ((i = 0; i < SILOS; i++)); do
   check_port_free $((SILO_PORT + i)) "silo $i silo-to-silo" SILO_PORT
   check_port_free $((SILO_GATEWAY_PORT + i)) "silo $i client gateway" SILO_GATEWAY_PORT
-  check_port_free $((SILO_HTTP_PORT + i)) "silo $i HTTP" SILO_HTTP_PORT
+  if [[ "$TOPOLOGY" == cohosted ]]; then
+    check_port_free "$(silo_http_port "$i")" "silo $i HTTP (SCIM)" GATEWAY_PORT
+  else
+    check_port_free "$(silo_http_port "$i")" "silo $i HTTP" SILO_HTTP_PORT
+  fi
 done
 for ((i = 0; i < GATEWAYS; i++)); do
   check_port_free $((GATEWAY_PORT + i)) "gateway $i HTTP" GATEWAY_PORT
@@ -191,11 +215,11 @@ else
   # Publish into DATA_DIR so a rebuild of src/ never swaps DLLs under running processes.
   rm -rf "$SILO_DIR" "$GATEWAY_DIR"
   dotnet_step silo publish src/Cluster.Silo/Cluster.Silo.csproj -c "$CONFIGURATION" -o "$SILO_DIR" --nologo
-  dotnet_step gateway publish src/Cluster.Gateway/Cluster.Gateway.csproj -c "$CONFIGURATION" -o "$GATEWAY_DIR" --nologo
+  dotnet_step gateway publish src/Cluster.Gateway.Host/Cluster.Gateway.Host.csproj -c "$CONFIGURATION" -o "$GATEWAY_DIR" --nologo
   dotnet_step cli build src/Cluster.Cli/Cluster.Cli.csproj -c "$CONFIGURATION" --nologo
 fi
 [[ -f "$SILO_DIR/Cluster.Silo.dll" ]] || die "$SILO_DIR/Cluster.Silo.dll is missing (build first: drop SKIP_BUILD)"
-[[ -f "$GATEWAY_DIR/Cluster.Gateway.dll" ]] || die "$GATEWAY_DIR/Cluster.Gateway.dll is missing (build first: drop SKIP_BUILD)"
+[[ -f "$GATEWAY_DIR/Cluster.Gateway.Host.dll" ]] || die "$GATEWAY_DIR/Cluster.Gateway.Host.dll is missing (build first: drop SKIP_BUILD)"
 
 ensure_azurite
 
@@ -332,6 +356,7 @@ HOST_ENV=(
   "Cluster__ServiceId=$SERVICE_ID"
   "Cluster__Membership=AzureTable"
   "Cluster__ResponseTimeoutSeconds=$RESPONSE_TIMEOUT_SECONDS"
+  "Cluster__Topology=$TOPOLOGY"
   "Storage__Provider=AzureTable"
   "Storage__ConnectionString=$CONN"
   "Admin__ApiKey=$ADMIN_API_KEY"
@@ -351,24 +376,32 @@ for ((i = 0; i < SILOS; i++)); do
     "Cluster__NumMissedProbesLimit=$MISSED_PROBES_LIMIT" \
     "Cluster__NumVotesForDeathDeclaration=$DEATH_VOTES" \
     "Cluster__TableRefreshSeconds=$TABLE_REFRESH_SECONDS" \
-    "ASPNETCORE_URLS=http://127.0.0.1:$((SILO_HTTP_PORT + i))"
+    "ASPNETCORE_URLS=http://127.0.0.1:$(silo_http_port "$i")"
   SILO_PIDS+=("$STARTED_PID")
-  track silo "$STARTED_PID" $((SILO_PORT + i))
-  log "silo $i: pid $STARTED_PID, silo port $((SILO_PORT + i)), gateway port $((SILO_GATEWAY_PORT + i)), http://127.0.0.1:$((SILO_HTTP_PORT + i)) (log: $LOG_DIR/silo-$i.log)"
+  track "$SILO_ROLE" "$STARTED_PID" $((SILO_PORT + i))
+  log "silo $i ($SILO_ROLE): pid $STARTED_PID, silo port $((SILO_PORT + i)), gateway port $((SILO_GATEWAY_PORT + i)), http://127.0.0.1:$(silo_http_port "$i") (log: $LOG_DIR/silo-$i.log)"
 done
 for ((i = 0; i < SILOS; i++)); do
   status=0
-  wait_for_http "http://127.0.0.1:$((SILO_HTTP_PORT + i))/alive" "$START_TIMEOUT" "${SILO_PIDS[$i]}" || status=$?
+  wait_for_http "http://127.0.0.1:$(silo_http_port "$i")/alive" "$START_TIMEOUT" "${SILO_PIDS[$i]}" || status=$?
   ((status == 0)) || fail_start "silo $i" "${SILO_PIDS[$i]}" "$LOG_DIR/silo-$i.log" "$status"
   log "silo $i is alive"
 done
+# Co-hosted: a silo's SCIM endpoint is ready once /health (silo active, and a grain call answers) says so.
+if [[ "$TOPOLOGY" == cohosted ]]; then
+  for ((i = 0; i < SILOS; i++)); do
+    status=0
+    wait_for_http "http://127.0.0.1:$(silo_http_port "$i")/health" "$START_TIMEOUT" "${SILO_PIDS[$i]}" || status=$?
+    ((status == 0)) || fail_start "silo $i" "${SILO_PIDS[$i]}" "$LOG_DIR/silo-$i.log" "$status"
+    log "silo $i is healthy (serving SCIM)"
+  done
+fi
 
 # ---------------------------------------------------------------------------------------------
 # Gateways (Orleans clients; they only listen once a silo gateway was found)
 
 for ((i = 0; i < GATEWAYS; i++)); do
-  start_host "$LOG_DIR/gateway-$i.log" "$GATEWAY_DIR" Cluster.Gateway.dll "${HOST_ENV[@]}" \
-    "Gateway__Mode=Client" \
+  start_host "$LOG_DIR/gateway-$i.log" "$GATEWAY_DIR" Cluster.Gateway.Host.dll "${HOST_ENV[@]}" \
     "ASPNETCORE_URLS=http://127.0.0.1:$((GATEWAY_PORT + i))"
   GATEWAY_PIDS+=("$STARTED_PID")
   track gateway "$STARTED_PID" $((GATEWAY_PORT + i))
@@ -387,13 +420,20 @@ done
 URL="http://127.0.0.1:$GATEWAY_PORT"
 {
   echo
-  echo "SCIM cluster is up: $SILOS silo(s), $GATEWAYS gateway(s), Azurite. Ctrl-C stops everything."
-  for ((i = 0; i < GATEWAYS; i++)); do
-    echo "  gateway $i:  http://127.0.0.1:$((GATEWAY_PORT + i))"
-  done
-  for ((i = 0; i < SILOS; i++)); do
-    echo "  silo $i:     http://127.0.0.1:$((SILO_HTTP_PORT + i))  (/health, /metrics, /dashboard/)"
-  done
+  if [[ "$TOPOLOGY" == cohosted ]]; then
+    echo "SCIM cluster is up (co-hosted): $SILOS silo(s) serving SCIM, Azurite. Ctrl-C stops everything."
+    for ((i = 0; i < SILOS; i++)); do
+      echo "  silo $i:     http://127.0.0.1:$(silo_http_port "$i")  (SCIM, admin, portal, /health, /metrics, /dashboard/)"
+    done
+  else
+    echo "SCIM cluster is up (split): $SILOS silo(s), $GATEWAYS gateway(s), Azurite. Ctrl-C stops everything."
+    for ((i = 0; i < GATEWAYS; i++)); do
+      echo "  gateway $i:  http://127.0.0.1:$((GATEWAY_PORT + i))"
+    done
+    for ((i = 0; i < SILOS; i++)); do
+      echo "  silo $i:     http://127.0.0.1:$(silo_http_port "$i")  (/health, /metrics, /dashboard/)"
+    done
+  fi
   echo "  admin key:  $ADMIN_API_KEY   (saved in $KEY_FILE unless ADMIN_API_KEY was given)"
   echo "  logs:       $LOG_DIR    pids: $PIDS_FILE"
   echo "  dashboard:  $URL/dashboard/   (browser: any user name, the admin key as password)"

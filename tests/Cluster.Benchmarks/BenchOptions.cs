@@ -40,6 +40,13 @@ public sealed class BenchOptions
     /// <summary>Delivery throughput of one tenant: its last this many events are delivered again.</summary>
     public int RedeliverEvents { get; set; } = 10_000;
 
+    /// <summary>The co-hosted cluster of the topology comparison (<c>tests/bench.sh --topology</c>): its HTTP endpoint and DATA_DIR.</summary>
+    public string CohostedUrl { get; set; } = "";
+    public string CohostedDataDir { get; set; } = "";
+
+    /// <summary>Silos of each cluster in the topology comparison (for the report).</summary>
+    public int TopologySilos { get; set; } = 1;
+
     /// <summary>True when every size is the full default (the report says "full", else "reduced sizes").</summary>
     public bool HasFullSizes
     {
@@ -84,6 +91,9 @@ public sealed class BenchOptions
                 case "--webhook-rate": o.WebhookRate = NextInt(); break;
                 case "--latency-tenants": o.LatencyTenants = NextInt(); break;
                 case "--redeliver-events": o.RedeliverEvents = NextInt(); break;
+                case "--cohosted": o.CohostedUrl = Next(); break;
+                case "--cohosted-data-dir": o.CohostedDataDir = Next(); break;
+                case "--topology-silos": o.TopologySilos = NextInt(); break;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }
         }

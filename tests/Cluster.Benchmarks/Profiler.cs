@@ -22,9 +22,11 @@ public sealed class Profiler(string dataDir)
         var storage = new Dictionary<string, double>();
         foreach (var (role, pid, _) in ClusterProcesses.Read(dataDir))
         {
-            var key = role == "silo" ? "silos" : role;
+            // A co-hosted silo ("silo+gateway") counts as a silo: its gateway work is part of its CPU.
+            var silo = role.StartsWith("silo", StringComparison.Ordinal);
+            var key = silo ? "silos" : role;
             ticks[key] = ticks.GetValueOrDefault(key) + ProcessTicks(pid);
-            if (role == "silo" && MetricsUrl(pid) is { } url)
+            if (silo && MetricsUrl(pid) is { } url)
             {
                 try
                 {
@@ -56,7 +58,7 @@ public sealed class Profiler(string dataDir)
         double bytes = 0;
         foreach (var (role, pid, _) in ClusterProcesses.Read(dataDir))
         {
-            if (role == "silo" && MetricsUrl(pid) is { } url)
+            if (role.StartsWith("silo", StringComparison.Ordinal) && MetricsUrl(pid) is { } url)
             {
                 var text = await _http.GetStringAsync(url);
                 bytes += Sum(text, "dotnet_gc_last_collection_heap_size_bytes") - Sum(text, "dotnet_gc_last_collection_heap_fragmentation_size_bytes");

@@ -14,6 +14,13 @@ if (args is ["receive", "--port", var receivePort, "--out", var receiveFile])
     return await WebhookSink.RunToFileAsync(int.Parse(receivePort, CultureInfo.InvariantCulture), receiveFile);
 }
 
+// `Cluster.Benchmarks topology --gateway SPLIT_URL --data-dir SPLIT_DATA --cohosted URL --cohosted-data-dir DATA ...`: only the
+// comparison of the two topologies (TopologyBench, tests/bench.sh --topology).
+if (args is ["topology", .. var topologyArgs])
+{
+    return await TopologyBench.RunAsync(BenchOptions.Parse(topologyArgs));
+}
+
 var o = BenchOptions.Parse(args);
 Directory.CreateDirectory(o.OutDir);
 var results = new JsonObject();
@@ -74,7 +81,7 @@ async Task Step(string name, Func<Task> step)
     Console.WriteLine($"[bench]    ({sw.Elapsed.TotalSeconds:0.0} s)");
 }
 
-List<int> SiloPids() => [.. ClusterProcesses.Read(o.DataDir).Where(p => p.Role == "silo").Select(p => p.Pid)];
+List<int> SiloPids() => [.. ClusterProcesses.Read(o.DataDir).Where(p => p.Role.StartsWith("silo", StringComparison.Ordinal)).Select(p => p.Pid)];
 JsonObject Rss()
 {
     var json = new JsonObject();
@@ -83,7 +90,7 @@ JsonObject Rss()
     {
         var rss = ClusterProcesses.RssBytes(pid);
         json[$"{role}-{port}-MB"] = Measure.Round(rss / 1048576.0, 1);
-        total += role == "silo" ? rss : 0;
+        total += role.StartsWith("silo", StringComparison.Ordinal) ? rss : 0;
     }
 
     json["silosTotalMB"] = Measure.Round(total / 1048576.0, 1);
