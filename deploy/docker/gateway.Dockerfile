@@ -1,5 +1,7 @@
 # syntax=docker/dockerfile:1
-# Cluster.Gateway container image. Build from the repository root (see docker-compose.yml):
+# Gateway image of the split topology (Cluster.Gateway.Host: an Orleans client of the silos serving SCIM, the admin API,
+# OAuth and the portal). Runs only with Cluster__Topology=split (or unset); the co-hosted topology has no gateway image,
+# its silos serve HTTP. Build from the repository root (see docker-compose.yml, profile "split"):
 #   docker build -f deploy/docker/gateway.Dockerfile -t scim-gateway .
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
@@ -9,7 +11,7 @@ WORKDIR /repo
 COPY Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY src/ src/
 RUN --mount=type=cache,id=nuget,target=/root/.nuget/packages \
-    dotnet publish src/Cluster.Gateway/Cluster.Gateway.csproj -c Release -o /app --nologo \
+    dotnet publish src/Cluster.Gateway.Host/Cluster.Gateway.Host.csproj -c Release -o /app --nologo \
       -p:UseAppHost=false
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
@@ -19,8 +21,8 @@ COPY --from=build /app ./
 ENV ASPNETCORE_URLS=http://0.0.0.0:8080 \
     DOTNET_ENVIRONMENT=Production \
     DOTNET_CLI_TELEMETRY_OPTOUT=1
-# 8080: SCIM + admin HTTP API
+# 8080: SCIM, admin API, OAuth, portal, plus health, metrics and dashboard
 EXPOSE 8080
 # Non-root: APP_UID (1654) is the "app" user defined by the official .NET images.
 USER $APP_UID
-ENTRYPOINT ["dotnet", "Cluster.Gateway.dll"]
+ENTRYPOINT ["dotnet", "Cluster.Gateway.Host.dll"]

@@ -1,5 +1,7 @@
 # syntax=docker/dockerfile:1
-# Cluster.Silo container image. Build from the repository root (see docker-compose.yml):
+# Cluster.Silo container image, for both topologies: always an Orleans silo; with Cluster__Topology=cohosted it also
+# serves SCIM, the admin API, OAuth and the portal. src/ includes the Cluster.Gateway library that serves them.
+# Build from the repository root (see docker-compose.yml):
 #   docker build -f deploy/docker/silo.Dockerfile -t scim-silo .
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
@@ -19,7 +21,8 @@ COPY --from=build /app ./
 ENV ASPNETCORE_URLS=http://0.0.0.0:8080 \
     DOTNET_ENVIRONMENT=Production \
     DOTNET_CLI_TELEMETRY_OPTOUT=1
-# 8080: HTTP (health, metrics, dashboard); 11111: silo-to-silo; 30000: Orleans client gateway
+# 8080: HTTP (health, metrics, dashboard; also SCIM, admin API, OAuth and portal when co-hosted);
+# 11111: silo-to-silo; 30000: Orleans client gateway (the split topology's gateways connect here)
 EXPOSE 8080 11111 30000
 # Non-root: APP_UID (1654) is the "app" user defined by the official .NET images.
 USER $APP_UID
