@@ -253,8 +253,10 @@ public sealed partial class DeploymentManifestTests
     {
         var files = Directory.EnumerateFiles(RepoFiles.Path("deploy"), "*", SearchOption.AllDirectories)
             .Select(f => Path.GetRelativePath(RepoFiles.Root, f).Replace('\\', '/'))
-            .Where(f => !f.Contains("/node_modules/", StringComparison.Ordinal) && !f.StartsWith("deploy/local/", StringComparison.Ordinal))
+            .Where(f => !f.Contains("/node_modules/", StringComparison.Ordinal))
             .Append("docker-compose.yml")
+            .Append("tests/bench.sh")
+            .Append("tests/chaos.sh")
             .ToList();
         Assert.Contains("deploy/k8s-split/gateway.yaml", files);
         foreach (var file in files)
