@@ -178,6 +178,7 @@ if ((TOPOLOGY_ONLY)); then
   DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=${THREADPOOL_SPIN_LIMIT:-0} \
     dotnet tests/Cluster.Benchmarks/bin/Release/net10.0/Cluster.Benchmarks.dll topology --gateway "http://127.0.0.1:$GATEWAY_PORT" \
     --data-dir "$DATA_DIR" --cohosted "http://127.0.0.1:$COHOSTED_PORT" --cohosted-data-dir "$COHOSTED_DATA_DIR" --admin-key "$ADMIN_API_KEY" \
+    --storage "$(azurite_connection_string "$AZURITE_BLOB_PORT" "$AZURITE_QUEUE_PORT" "$AZURITE_TABLE_PORT")" \
     --out "$OUT" --lua-dir "$ROOT/tests/bench" --connections "$CONNECTIONS" --warmup "$WARMUP" --duration "$DURATION" \
     --small-users "$SMALL" --port-base $((P + 180)) --rounds "$ROUNDS" --topology-silos "$SILOS" 2>&1 | tee "$OUT/bench.log" || bench_rc=$?
   if ((!SMOKE)) && [[ -f "$OUT/report.md" ]]; then

@@ -1,5 +1,4 @@
 using System.Net;
-using Azure.Data.Tables;
 using Cluster.Abstractions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -62,7 +61,7 @@ public static class OrleansHostingExtensions
             silo.ConfigureEndpoints(IPAddress.Parse(options.AdvertisedIP), options.SiloPort, options.GatewayPort);
         }
 
-        return silo.UseAzureStorageClustering(o => o.TableServiceClient = new TableServiceClient(ConnectionString(configuration)));
+        return silo.UseAzureStorageClustering(o => o.TableServiceClient = TableStorage.ServiceClient(ConnectionString(configuration)));
     }
 
     /// <summary>Configures how an Orleans client (the gateway) finds the silos.</summary>
@@ -79,7 +78,7 @@ public static class OrleansHostingExtensions
 
         return IsLocalhost(options)
             ? client.UseLocalhostClustering(options.GatewayPort)
-            : client.UseAzureStorageClustering(o => o.TableServiceClient = new TableServiceClient(ConnectionString(configuration)));
+            : client.UseAzureStorageClustering(o => o.TableServiceClient = TableStorage.ServiceClient(ConnectionString(configuration)));
     }
 
     private static OrleansClusterOptions Bind(IConfiguration configuration) => configuration.GetScimClusterOptions();

@@ -58,11 +58,13 @@ public static class Baselines
 
     /// <summary>
     /// Storage limit: <paramref name="concurrency"/> workers doing raw single-entity upserts (one property of
-    /// <paramref name="payloadBytes"/> characters, like a stored user) with Azure.Data.Tables, warm-up then measure.
+    /// <paramref name="payloadBytes"/> characters, like a stored user) with Azure.Data.Tables, warm-up then measure. With
+    /// <paramref name="sas"/> the client is the cluster's (<see cref="TableStorage"/>: a renewed account SAS); without, it signs
+    /// every request with the account key, as the SDK does from a connection string.
     /// </summary>
-    public static async Task<JsonObject> RawTableWritesAsync(string connectionString, string tableName, int concurrency, int payloadBytes, int warmupSeconds, int seconds, Profiler profiler)
+    public static async Task<JsonObject> RawTableWritesAsync(string connectionString, string tableName, int concurrency, int payloadBytes, int warmupSeconds, int seconds, Profiler profiler, bool sas = false)
     {
-        var table = new TableClient(connectionString, tableName);
+        var table = sas ? TableStorage.ServiceClient(connectionString).GetTableClient(tableName) : new TableClient(connectionString, tableName);
         var scratch = tableName == "BenchRawWrites";
         await table.CreateIfNotExistsAsync();
         var payload = new string('x', payloadBytes);
@@ -116,6 +118,8 @@ public static class Baselines
         result["payloadBytes"] = payloadBytes;
         result["idleCores"] = cpu.IdleCoresUntil(CpuSample.Take());
         result["profile"] = Profiler.Diff(before, after, 0);
+        result["client"] = sas ? "account SAS (TableStorage)" : "shared key (connection string)";
+        result["toolCpuMsPerWrite"] = stats.Count == 0 ? null : Measure.Round(Report.Num(result["profile"]!["toolCores"]) * elapsed * 1000 / stats.Count, 3);
         if (scratch)
         {
             await table.DeleteAsync();

@@ -42,7 +42,7 @@ public static class TopologyBench
         };
 
         // One tenant of the same size on each cluster; the ceiling returns the split cluster's JSON of a user.
-        var seeded = new Dictionary<string, (BenchTenant Tenant, string Ids, string Names, Wrk Wrk)>();
+        var seeded = new Dictionary<string, (BenchTenant Tenant, string Ids, string Names, Wrk Wrk, Profiler Profiler)>();
         byte[] userJson = [];
         foreach (var (name, url, dataDir) in clusters)
         {
@@ -64,7 +64,8 @@ public static class TopologyBench
                 userJson = Encoding.UTF8.GetBytes(await driver.GetRawAsync($"{tenant.ScimPath}/Users/{users[0].Id}", tenant.Token));
             }
 
-            seeded[name] = (tenant, ids, names, new Wrk(o, new Profiler(dataDir)));
+            var profiler = new Profiler(dataDir);
+            seeded[name] = (tenant, ids, names, new Wrk(o, profiler), profiler);
             Console.WriteLine($"[bench] {name}: seeded {users.Count} users");
         }
 
@@ -121,6 +122,28 @@ public static class TopologyBench
         }
 
         results["topology"] = table;
+
+        // The storage client (issue 15, item 4): raw upserts from this process into the split cluster's Azurite, signed with the
+        // account key per request (what a connection string gives) or carrying the cluster's shared account SAS, alternated.
+        var storage = new Dictionary<bool, List<JsonObject>> { [false] = [], [true] = [] };
+        for (var round = 1; round <= o.Rounds; round++)
+        {
+            foreach (var sas in round % 2 == 1 ? new[] { false, true } : [true, false])
+            {
+                storage[sas].Add(await Baselines.RawTableWritesAsync(o.Storage, "BenchRawWrites", o.Connections, Math.Max(userJson.Length, 1000), o.WarmupSeconds, o.DurationSeconds, seeded["split"].Profiler, sas));
+            }
+        }
+
+        results["storageClient"] = new JsonObject
+        {
+            ["sharedKey"] = storage[false].MaxBy(x => Report.Num(x["rps"]))!.DeepClone(),
+            ["sas"] = storage[true].MaxBy(x => Report.Num(x["rps"]))!.DeepClone(),
+            ["cpuMsPerWriteRounds"] = new JsonObject
+            {
+                ["sharedKey"] = new JsonArray([.. storage[false].Select(x => x["toolCpuMsPerWrite"]?.DeepClone())]),
+                ["sas"] = new JsonArray([.. storage[true].Select(x => x["toolCpuMsPerWrite"]?.DeepClone())]),
+            },
+        };
         await File.WriteAllTextAsync(Path.Combine(o.OutDir, "results.json"), results.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         var report = Render(results, o);
         await File.WriteAllTextAsync(Path.Combine(o.OutDir, "report.md"), report);
@@ -155,6 +178,13 @@ public static class TopologyBench
         sb.AppendLine();
         sb.AppendLine(CultureInfo.InvariantCulture, $"Co-hosted ÷ split: GET {t["get"]!["cohostedToSplit"]}, filter {t["filter"]!["cohostedToSplit"]}. Targets (issue 15, one silo): GET co-hosted ≥ {GetTarget} × ceiling, filter ≥ {FilterTarget} ×.");
         sb.AppendLine();
+        if (results["storageClient"] is { } sc)
+        {
+            var key = sc["sharedKey"]!;
+            var sas = sc["sas"]!;
+            sb.AppendLine(CultureInfo.InvariantCulture, $"Storage client (raw upserts of {key["payloadBytes"]} bytes at {key["concurrency"]} concurrent from the tool into Azurite, alternated, best round each): shared-key signing {key["rps"]} writes/s at {key["toolCpuMsPerWrite"]} ms of the client's CPU per write (rounds: {sc["cpuMsPerWriteRounds"]!["sharedKey"]!.ToJsonString()}); account SAS {sas["rps"]} writes/s at {sas["toolCpuMsPerWrite"]} ms (rounds: {sc["cpuMsPerWriteRounds"]!["sas"]!.ToJsonString()}).");
+            sb.AppendLine();
+        }
         return sb.ToString();
     }
 }

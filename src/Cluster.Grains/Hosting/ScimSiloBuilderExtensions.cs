@@ -1,4 +1,3 @@
-using Azure.Data.Tables;
 using Cluster.Grains;
 using Cluster.Grains.Hosting;
 using Cluster.Grains.State;
@@ -36,16 +35,16 @@ public static class ScimSiloBuilderExtensions
             case "AZURETABLE":
                 silo.AddAzureTableGrainStorage(StorageNames.Default, o =>
                 {
-                    o.TableServiceClient = new TableServiceClient(options.ConnectionString);
+                    o.TableServiceClient = TableStorage.ServiceClient(options.ConnectionString);
                     o.TableName = options.TableName;
                 });
 
                 // Reminders wake grains whose work outlives a request (large membership changes, deletes) after a crash.
-                silo.UseAzureTableReminderService(o => o.TableServiceClient = new TableServiceClient(options.ConnectionString));
+                silo.UseAzureTableReminderService(o => o.TableServiceClient = TableStorage.ServiceClient(options.ConnectionString));
 
                 // Offboarding's storage sweep reads the grain state table by key prefix (issue 13).
                 silo.Services.AddSingleton<ITenantStorageSweeper>(sp => new AzureTableTenantSweeper(
-                    new TableServiceClient(options.ConnectionString).GetTableClient(options.TableName),
+                    TableStorage.ServiceClient(options.ConnectionString).GetTableClient(options.TableName),
                     sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<Orleans.Configuration.ClusterOptions>>(),
                     sp.GetRequiredService<IGrainFactory>()));
                 break;

@@ -1,4 +1,5 @@
 using Azure.Data.Tables;
+using Cluster.Abstractions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -26,7 +27,7 @@ public sealed class SiloReadinessCheck : IHealthCheck
         if (usesAzure)
         {
             var connection = configuration["Storage:ConnectionString"] is { Length: > 0 } c ? c : "UseDevelopmentStorage=true";
-            _storage = new TableServiceClient(connection, new TableClientOptions { Retry = { MaxRetries = 0, NetworkTimeout = StorageTimeout } });
+            _storage = TableStorage.ServiceClient(connection, new TableClientOptions { Retry = { MaxRetries = 0, NetworkTimeout = StorageTimeout } });
         }
     }
 
