@@ -32,6 +32,9 @@
 #                                               +400.. silo gateways, +500.. silo HTTP; --topology's co-hosted
 #                                               cluster: +90.. its silos' HTTP, +210..+212 its Azurite, +600.. +700..
 #   BENCH_KEEP_DATA (0)                         1 = keep the temp DATA_DIR (Azurite data, logs)
+#   BENCH_ONLY                                  only the steps whose names contain one of these comma-separated words
+#                                               (seeding always runs), e.g. "provisioning log,portal"; the partial report
+#                                               is not put into docs/benchmarks.md
 #   AZURITE_IN_MEMORY (0)                       1 = Azurite keeps its data in memory only (use it for the 100,000
 #                                               sizes: its disk store rewrites its whole file every 5 s)
 #   THREADPOOL_SPIN_LIMIT (0)                   thread-pool spinning of the cluster and of this tool's baselines
@@ -199,12 +202,13 @@ args=(--gateway "http://127.0.0.1:$GATEWAY_PORT" --admin-key "$ADMIN_API_KEY" --
   --port-base $((P + 180)) --rounds "$ROUNDS"
   --webhook-rate "$WEBHOOK_RATE" --latency-tenants "$LATENCY_TENANTS" --redeliver-events "$REDELIVER")
 ((SMOKE)) && args+=(--smoke)
+[[ -n "${BENCH_ONLY:-}" ]] && args+=(--only "$BENCH_ONLY")
 bench_rc=0
 # The baselines (bare Kestrel, bare grain call) run in the tool's process: same thread-pool setting as the cluster.
 DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=${THREADPOOL_SPIN_LIMIT:-0} \
   dotnet tests/Cluster.Benchmarks/bin/Release/net10.0/Cluster.Benchmarks.dll "${args[@]}" 2>&1 | tee "$OUT/bench.log" || bench_rc=$?
 
-if ((!SMOKE)) && [[ -f "$OUT/report.md" ]]; then
+if ((!SMOKE)) && [[ -z "${BENCH_ONLY:-}" && -f "$OUT/report.md" ]]; then
   # Newest run first, right after the marker line.
   tmp="$(mktemp)"
   awk -v report="$OUT/report.md" '{ print } /^<!-- bench:results -->$/ { print ""; while ((getline l < report) > 0) print l }' docs/benchmarks.md >"$tmp"

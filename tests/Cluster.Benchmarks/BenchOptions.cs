@@ -44,6 +44,12 @@ public sealed class BenchOptions
     public string CohostedUrl { get; set; } = "";
     public string CohostedDataDir { get; set; } = "";
 
+    /// <summary>
+    /// Only the steps whose names contain one of these (case-insensitive; the seeding steps always run), e.g.
+    /// <c>--only "provisioning log,portal"</c>; empty = every step. A partial run's report is not put into docs/benchmarks.md.
+    /// </summary>
+    public string[] Only { get; set; } = [];
+
     /// <summary>Silos of each cluster in the topology comparison (for the report).</summary>
     public int TopologySilos { get; set; } = 1;
 
@@ -94,6 +100,7 @@ public sealed class BenchOptions
                 case "--cohosted": o.CohostedUrl = Next(); break;
                 case "--cohosted-data-dir": o.CohostedDataDir = Next(); break;
                 case "--topology-silos": o.TopologySilos = NextInt(); break;
+                case "--only": o.Only = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries); break;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }
         }

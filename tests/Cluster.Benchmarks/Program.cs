@@ -66,6 +66,12 @@ async Task Step(string name, Func<Task> step)
         return;
     }
 
+    if (o.Only.Length > 0 && !name.StartsWith("seed", StringComparison.Ordinal) && !o.Only.Any(x => name.Contains(x, StringComparison.OrdinalIgnoreCase)))
+    {
+        Console.WriteLine($"[bench] -- {name}: skipped (--only)");
+        return;
+    }
+
     Console.WriteLine($"[bench] == {name}");
     var sw = Stopwatch.StartNew();
     try
