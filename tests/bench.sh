@@ -119,6 +119,21 @@ stop_run() {
   wait "$pid" 2>/dev/null || true
 }
 
+# finish: a full (or --topology) run's report goes into docs/benchmarks.md, newest first, right after the marker line;
+# a smoke or partial (BENCH_ONLY) run's does not. Exits with the tool's status.
+SMOKE_OR_PARTIAL=$SMOKE
+finish() {
+  if ((!SMOKE_OR_PARTIAL)) && [[ -f "$OUT/report.md" ]]; then
+    local tmp
+    tmp="$(mktemp)"
+    awk -v report="$OUT/report.md" '{ print } /^<!-- bench:results -->$/ { print ""; while ((getline l < report) > 0) print l }' docs/benchmarks.md >"$tmp"
+    mv "$tmp" docs/benchmarks.md
+    log "docs/benchmarks.md updated"
+  fi
+  log "results: $OUT (results.json, report.md)"
+  exit "$bench_rc"
+}
+
 # shellcheck disable=SC2317 # invoked by the EXIT trap
 cleanup() {
   local rc=$? extra=()
@@ -184,14 +199,7 @@ if ((TOPOLOGY_ONLY)); then
     --storage "$(azurite_connection_string "$AZURITE_BLOB_PORT" "$AZURITE_QUEUE_PORT" "$AZURITE_TABLE_PORT")" \
     --out "$OUT" --lua-dir "$ROOT/tests/bench" --connections "$CONNECTIONS" --warmup "$WARMUP" --duration "$DURATION" \
     --small-users "$SMALL" --port-base $((P + 180)) --rounds "$ROUNDS" --topology-silos "$SILOS" 2>&1 | tee "$OUT/bench.log" || bench_rc=$?
-  if ((!SMOKE)) && [[ -f "$OUT/report.md" ]]; then
-    tmp="$(mktemp)"
-    awk -v report="$OUT/report.md" '{ print } /^<!-- bench:results -->$/ { print ""; while ((getline l < report) > 0) print l }' docs/benchmarks.md >"$tmp"
-    mv "$tmp" docs/benchmarks.md
-    log "docs/benchmarks.md updated"
-  fi
-  log "results: $OUT (results.json, report.md)"
-  exit "$bench_rc"
+  finish
 fi
 
 CONN="$(azurite_connection_string "$AZURITE_BLOB_PORT" "$AZURITE_QUEUE_PORT" "$AZURITE_TABLE_PORT")"
@@ -208,12 +216,5 @@ bench_rc=0
 DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=${THREADPOOL_SPIN_LIMIT:-0} \
   dotnet tests/Cluster.Benchmarks/bin/Release/net10.0/Cluster.Benchmarks.dll "${args[@]}" 2>&1 | tee "$OUT/bench.log" || bench_rc=$?
 
-if ((!SMOKE)) && [[ -z "${BENCH_ONLY:-}" && -f "$OUT/report.md" ]]; then
-  # Newest run first, right after the marker line.
-  tmp="$(mktemp)"
-  awk -v report="$OUT/report.md" '{ print } /^<!-- bench:results -->$/ { print ""; while ((getline l < report) > 0) print l }' docs/benchmarks.md >"$tmp"
-  mv "$tmp" docs/benchmarks.md
-  log "docs/benchmarks.md updated"
-fi
-log "results: $OUT (results.json, report.md)"
-exit "$bench_rc"
+if [[ -n "${BENCH_ONLY:-}" ]]; then SMOKE_OR_PARTIAL=1; fi
+finish

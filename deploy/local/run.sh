@@ -381,21 +381,19 @@ for ((i = 0; i < SILOS; i++)); do
   track "$SILO_ROLE" "$STARTED_PID" $((SILO_PORT + i))
   log "silo $i ($SILO_ROLE): pid $STARTED_PID, silo port $((SILO_PORT + i)), gateway port $((SILO_GATEWAY_PORT + i)), http://127.0.0.1:$(silo_http_port "$i") (log: $LOG_DIR/silo-$i.log)"
 done
-for ((i = 0; i < SILOS; i++)); do
-  status=0
-  wait_for_http "http://127.0.0.1:$(silo_http_port "$i")/alive" "$START_TIMEOUT" "${SILO_PIDS[$i]}" || status=$?
-  ((status == 0)) || fail_start "silo $i" "${SILO_PIDS[$i]}" "$LOG_DIR/silo-$i.log" "$status"
-  log "silo $i is alive"
-done
-# Co-hosted: a silo's SCIM endpoint is ready once /health (silo active, and a grain call answers) says so.
-if [[ "$TOPOLOGY" == cohosted ]]; then
+# wait_silos PATH WHAT: every silo answers GET PATH on its HTTP port (else report it and exit).
+wait_silos() {
+  local path=$1 what=$2 i status
   for ((i = 0; i < SILOS; i++)); do
     status=0
-    wait_for_http "http://127.0.0.1:$(silo_http_port "$i")/health" "$START_TIMEOUT" "${SILO_PIDS[$i]}" || status=$?
+    wait_for_http "http://127.0.0.1:$(silo_http_port "$i")$path" "$START_TIMEOUT" "${SILO_PIDS[$i]}" || status=$?
     ((status == 0)) || fail_start "silo $i" "${SILO_PIDS[$i]}" "$LOG_DIR/silo-$i.log" "$status"
-    log "silo $i is healthy (serving SCIM)"
+    log "silo $i is $what"
   done
-fi
+}
+wait_silos /alive alive
+# Co-hosted: a silo's SCIM endpoint is ready once /health (silo active, and a grain call answers) says so.
+if [[ "$TOPOLOGY" == cohosted ]]; then wait_silos /health "healthy (serving SCIM)"; fi
 
 # ---------------------------------------------------------------------------------------------
 # Gateways (Orleans clients; they only listen once a silo gateway was found)

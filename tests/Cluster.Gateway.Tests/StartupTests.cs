@@ -12,12 +12,7 @@ public sealed class StartupTests
     [Theory]
     [InlineData("")]
     [InlineData("short-key")]
-    public void GatewayWithoutAUsableAdminKeyDoesNotStart(string key)
-    {
-        using var gateway = GatewayFactory.With(new Dictionary<string, string?> { ["Admin:ApiKey"] = key });
-        var error = Assert.Throws<OptionsValidationException>(() => gateway.CreateClient());
-        Assert.Contains("Admin:ApiKey", error.Message, StringComparison.Ordinal);
-    }
+    public void GatewayWithoutAUsableAdminKeyDoesNotStart(string key) => AssertRefusesToStart("Admin:ApiKey", key, "Admin:ApiKey");
 
     [Theory]
     [InlineData("OAuth:AccessTokenMinutes", "59", "AccessTokenMinutes")]
@@ -27,12 +22,7 @@ public sealed class StartupTests
     [InlineData("OAuth:Audience", "", "Audience")]
     [InlineData("OAuth:SigningKeyRotationDays", "0", "SigningKeyRotationDays")]
     [InlineData("RateLimits:OAuthClient:Burst", "0", "Burst")]
-    public void GatewayWithInvalidOAuthSettingsDoesNotStart(string key, string value, string named)
-    {
-        using var gateway = GatewayFactory.With(new Dictionary<string, string?> { [key] = value });
-        var error = Assert.Throws<OptionsValidationException>(() => gateway.CreateClient());
-        Assert.Contains(named, error.Message, StringComparison.Ordinal);
-    }
+    public void GatewayWithInvalidOAuthSettingsDoesNotStart(string key, string value, string named) => AssertRefusesToStart(key, value, named);
 
     [Theory]
     [InlineData("Cluster:Topology", "both", "Cluster:Topology")]
@@ -48,12 +38,7 @@ public sealed class StartupTests
     [InlineData("RateLimits:MaxConcurrentRequests", "-1", "RateLimits:MaxConcurrentRequests")]
     [InlineData("RateLimits:Tenants:not.a.tenant:Burst", "5", "not.a.tenant")]
     [InlineData("RateLimits:Tenants:0123456789abcdef0123456789abcdef:PermitsPerSecond", "-3", "PermitsPerSecond")]
-    public void HostWithInvalidClusterStorageOrLimitSettingsDoesNotStart(string key, string value, string named)
-    {
-        using var gateway = GatewayFactory.With(new Dictionary<string, string?> { [key] = value });
-        var error = Assert.Throws<OptionsValidationException>(() => gateway.CreateClient());
-        Assert.Contains(named, error.Message, StringComparison.Ordinal);
-    }
+    public void HostWithInvalidClusterStorageOrLimitSettingsDoesNotStart(string key, string value, string named) => AssertRefusesToStart(key, value, named);
 
     [Fact]
     public void TheSplitTopologysGatewayHostRefusesACohostedCluster()
@@ -61,5 +46,13 @@ public sealed class StartupTests
         using var gateway = ClientGatewayFactory.Of(TestPorts.Free(), new Dictionary<string, string?> { ["Cluster:Topology"] = "cohosted" });
         var error = Assert.Throws<InvalidOperationException>(() => gateway.CreateClient());
         Assert.Contains("Cluster:Topology", error.Message, StringComparison.Ordinal);
+    }
+
+    // The host does not start with <paramref name="key"/> = <paramref name="value"/>, and its error names <paramref name="named"/>.
+    private static void AssertRefusesToStart(string key, string value, string named)
+    {
+        using var gateway = GatewayFactory.With(new Dictionary<string, string?> { [key] = value });
+        var error = Assert.Throws<OptionsValidationException>(() => gateway.CreateClient());
+        Assert.Contains(named, error.Message, StringComparison.Ordinal);
     }
 }
