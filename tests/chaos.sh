@@ -775,4 +775,4 @@ if ((${#FAILURES[@]})); then
   echo "chaos: FAIL (${#FAILURES[@]} problem(s); first: ${FAILURES[0]})"
   exit 1
 fi
-echo "chaos: PASS ($created creates, $patched patches, $deleted deletes, $member_acks member changes over 3 silos/2 gateways; SIGTERM drain: 0 failed of $drain_total; kill -9: 5xx for ${FAILOVER} s without client retry, no acknowledged write lost; $feed_total events, each acknowledged change told once and delivered)"
+echo "chaos: PASS ($created creates, $patched patches, $deleted deletes, $member_acks member changes over 3 silos/2 gateways, $TOPOLOGY; SIGTERM drain: 0 failed of $drain_total; kill -9: 5xx for ${FAILOVER} s without client retry, no acknowledged write lost; $feed_total events, each acknowledged change told once and delivered)"
