@@ -488,7 +488,7 @@ capture "$SILO1" silo1
 echo kill >"$STATE/phase"
 kill_start=$(date +%s.%N)
 say "kill -9 silo 1 (pid $SILO1) and gateway 1 (pid $GW1)"
-kill -KILL "$SILO1" "$GW1" 2>/dev/null
+if [[ "$SILO1" == "$GW1" ]]; then kill -KILL "$SILO1"; else kill -KILL "$SILO1" "$GW1"; fi
 # Measure how long gateway 0 answers 503 for reads of users that lived on the dead silo: poll a few known users.
 probe_ids=()
 while read -r _ id _; do probe_ids+=("$id"); done < <(cat "$STATE"/acks-0-* | grep '^CREATED' | head -n 20)

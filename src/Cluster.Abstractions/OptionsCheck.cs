@@ -18,13 +18,21 @@ public static class OptionsCheck
     public static T Validated<T>(T options, string section)
         where T : class
     {
-        var results = new List<ValidationResult>();
-        if (Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true))
-        {
-            return options;
-        }
+        var failures = Failures(options, section).ToList();
+        return failures.Count == 0 ? options : throw new OptionsValidationException(section, typeof(T), failures);
+    }
 
-        throw new OptionsValidationException(section, typeof(T), results.Select(r =>
-            $"{section}:{string.Join(',', r.MemberNames)}: {r.ErrorMessage}"));
+    /// <summary>
+    /// The data-annotation failures of <paramref name="value"/>, each as <c>section:Member: message</c>; none when it is valid.
+    /// Also for options validators that check nested settings section by section.
+    /// </summary>
+    /// <param name="value">The bound settings (or a nested part of them).</param>
+    /// <param name="section">The configuration section they came from.</param>
+    public static IEnumerable<string> Failures(object value, string section)
+    {
+        var results = new List<ValidationResult>();
+        return Validator.TryValidateObject(value, new ValidationContext(value), results, validateAllProperties: true)
+            ? []
+            : results.Select(r => $"{section}:{string.Join(',', r.MemberNames)}: {r.ErrorMessage}");
     }
 }

@@ -100,6 +100,18 @@ public sealed class OpStatsSet
 
 public static class Measure
 {
+    /// <summary>
+    /// The best of several rounds of one scenario (foreign load on a shared box only ever slows a run down): its result, with
+    /// every round's req/s (<c>roundsRps</c>) and the errors of all rounds.
+    /// </summary>
+    public static JsonObject BestRound(IReadOnlyCollection<JsonObject> rounds)
+    {
+        var best = rounds.MaxBy(r => Report.Num(r["rps"]))!.DeepClone().AsObject();
+        best["roundsRps"] = new JsonArray([.. rounds.Select(r => (JsonNode)Report.Num(r["rps"]))]);
+        best["errors"] = rounds.Sum(r => Report.Num(r["errors"]));
+        return best;
+    }
+
     public static double Percentile(List<double> values, double p)
     {
         if (values.Count == 0)

@@ -206,9 +206,7 @@ await Step("read scenarios and their baselines", async () =>
 
     foreach (var (key, list) in runs)
     {
-        var best = list.MaxBy(r => Report.Num(r["rps"]))!.DeepClone().AsObject();
-        best["roundsRps"] = new JsonArray([.. list.Select(r => (JsonNode)Report.Num(r["rps"]))]);
-        best["errors"] = list.Sum(r => Report.Num(r["errors"]));
+        var best = Measure.BestRound(list);
         (key is "ceiling" or "grain" ? baselines : scenarios)[key] = best;
     }
 });

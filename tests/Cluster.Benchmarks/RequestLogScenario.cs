@@ -126,9 +126,7 @@ public static class RequestLogScenario
 
     private static JsonObject Best(List<JsonObject> runs)
     {
-        var best = runs.MaxBy(r => Report.Num(r["rps"]))!.DeepClone().AsObject();
-        best["roundsRps"] = new JsonArray([.. runs.Select(r => (JsonNode)Report.Num(r["rps"]))]);
-        best["errors"] = runs.Sum(r => Report.Num(r["errors"]));
+        var best = Measure.BestRound(runs);
         best.Remove("raw");
         return best;
     }

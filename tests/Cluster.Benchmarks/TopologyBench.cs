@@ -95,13 +95,7 @@ public static class TopologyBench
             await ceiling.DisposeAsync();
         }
 
-        var best = runs.ToDictionary(r => r.Key, r =>
-        {
-            var b = r.Value.MaxBy(x => Report.Num(x["rps"]))!.DeepClone().AsObject();
-            b["roundsRps"] = new JsonArray([.. r.Value.Select(x => (JsonNode)Report.Num(x["rps"]))]);
-            b["errors"] = r.Value.Sum(x => Report.Num(x["errors"]));
-            return b;
-        });
+        var best = runs.ToDictionary(r => r.Key, r => Measure.BestRound(r.Value));
         var ceilingRps = Report.Num(best["ceiling"]["rps"]);
         var table = new JsonObject { ["ceiling"] = best["ceiling"] };
         var errors = 0d;

@@ -23,8 +23,8 @@ public sealed class RateLimitOptions
     /// <summary>Every tenant's token bucket unless <see cref="Tenants"/> overrides it.</summary>
     public TenantRateLimit Default { get; set; } = new() { PermitsPerSecond = ScimRateLimiting.DefaultPermitsPerSecond, Burst = ScimRateLimiting.DefaultBurst };
 
-    /// <summary>Per-tenant overrides, keyed by tenant id; a value left out is the default's.</summary>
-    public Dictionary<string, TenantRateLimit> Tenants { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>Per-tenant overrides, keyed by tenant id (matched regardless of case, like configuration keys); a value left out is the default's.</summary>
+    public Dictionary<string, TenantRateLimit> Tenants { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 }
 
 /// <summary>One tenant's token bucket: a rate (0 = unlimited; below 1 refills one token every 1/rate seconds) and a burst.</summary>
@@ -45,8 +45,8 @@ public sealed class RateLimitOptionsValidator : IValidateOptions<RateLimitOption
     public ValidateOptionsResult Validate(string? name, RateLimitOptions options)
     {
         var failures = new List<string>();
-        Check(options, ScimRateLimiting.SectionName, failures);
-        Check(options.Default, $"{ScimRateLimiting.SectionName}:Default", failures);
+        failures.AddRange(OptionsCheck.Failures(options, ScimRateLimiting.SectionName));
+        failures.AddRange(OptionsCheck.Failures(options.Default, $"{ScimRateLimiting.SectionName}:Default"));
         foreach (var (tenantId, limit) in options.Tenants)
         {
             var section = $"{ScimRateLimiting.SectionName}:Tenants:{tenantId}";
@@ -55,18 +55,9 @@ public sealed class RateLimitOptionsValidator : IValidateOptions<RateLimitOption
                 failures.Add($"{section}: '{tenantId}' is not a tenant id.");
             }
 
-            Check(limit, section, failures);
+            failures.AddRange(OptionsCheck.Failures(limit, section));
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
-    }
-
-    private static void Check(object value, string section, List<string> failures)
-    {
-        var results = new List<ValidationResult>();
-        if (!Validator.TryValidateObject(value, new ValidationContext(value), results, validateAllProperties: true))
-        {
-            failures.AddRange(results.Select(r => $"{section}:{string.Join(',', r.MemberNames)}: {r.ErrorMessage}"));
-        }
     }
 }
