@@ -20,8 +20,8 @@ namespace Cluster.Grains.Groups;
 /// <list type="number">
 /// <item>check that every new member exists (a 400 changes nothing); claim new index values;</item>
 /// <item>new members record the group (their lists are a superset of the truth, verified when read);</item>
-/// <item>when the change spans more than one write (several partitions, or attributes and members), write the group
-/// with the change as a journal: from here it is committed and replayed until done;</item>
+/// <item>write the group with its new version and the member change as a journal: from here it is committed (its
+/// events count) and replayed until done;</item>
 /// <item>write the partitions (one write per partition touched);</item>
 /// <item>removed members forget the group; clear the journal; release old index values.</item>
 /// </list>
@@ -432,9 +432,8 @@ public sealed partial class GroupGrain(
     }
 
     // attributes: the group's attributes stamped with the new version (unchanged apart from meta when only members change).
-    // Every change of the group, members included, writes the group record with the new version; a members-only change
-    // in one partition writes it without a journal, before the partition (a crash in between leaves a new version on
-    // unchanged content, which is harmless; never changed content under an old version).
+    // Every change of the group, members included, writes the group record with the new version; a change of members
+    // carries them as a journal, cleared once the partitions are written.
     private async Task<ScimResult> CommitAsync(JsonObject attributes, bool attributesChanged, long version, bool created, MemberValue[] newMembers, MemberRef[] removes)
     {
         // Bad input changes nothing: every new member must be an existing user or group of this tenant before anything is written.
@@ -469,10 +468,11 @@ public sealed partial class GroupGrain(
                 return ScimResult.Ok(_state.Value.Json, _state.Value.Version);
             }
 
-            // 3. The group's write with its new version — a change spanning several writes goes into it as a journal — with the
-            // change's events around it.
-            var partitions = joined.Concat(removes).Select(m => GrainKeys.GroupMemberPartitionOf(m.Id)).Distinct().Count();
-            var journal = partitions > 1 || (attributesChanged && partitions > 0);
+            // 3. The group's write with its new version — with every member change in it as a journal — and the change's
+            // events around it. This write is the commit point: its events count from here, so the partition writes after
+            // it must happen even if this process dies now (the journal's replay does them); without the journal a crash
+            // in between would announce a member the partitions never listed, and the client's retry would announce it again.
+            var journal = joined.Length + removes.Length > 0;
             var context = _events.Context(version);
             var events = ChangeEvents(context, created, attributesChanged, attributes, joined, removes);
             await _events.CommitAsync(context, events, () => _state.CommitAsync(

@@ -128,6 +128,26 @@ public sealed class EventFeedTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task AMemberAddWhosePartitionWriteFailsIsAnnouncedOnceAndItsRetryAddsNothing()
+    {
+        // tests/chaos.sh found this: the group's write landed (its events count), the partition write did not (the process
+        // died), and the client's retry added the member again: two member_added for one add.
+        var tenantId = GrainKeys.NewTenantId();
+        var ann = await Grains.CreateUserAsync(tenantId, "ann@contoso.com");
+        var group = await Grains.CreateGroupAsync(tenantId, "Team");
+        StorageProbe.FailNextWrites(GrainKeys.GroupMembers(tenantId, group, GrainKeys.GroupMemberPartitionOf(ann)));
+
+        await Assert.ThrowsAnyAsync<Exception>(() => Grains.Group(tenantId, group).PatchAsync(Groups.AddMembers(ann)));
+        Assert.Equal(200, (await Grains.Group(tenantId, group).PatchAsync(Groups.AddMembers(ann))).Status);
+        Assert.Equal(200, (await Grains.Group(tenantId, group).PatchAsync(Groups.RemoveMembers(ann))).Status);
+
+        var events = (await WaitForFeedAsync(tenantId, 4)).Where(e => e.ResourceId == group).ToArray();
+        Assert.Equal(
+            [(ScimEventTypes.GroupCreated, null), (ScimEventTypes.GroupMemberAdded, ann), (ScimEventTypes.GroupMemberRemoved, ann)],
+            events.Select(e => (e.Type, MemberOf(e))));
+    }
+
+    [Fact]
     public async Task APreparedCommitWhoseConfirmationIsLostIsResolvedByAskingItsResource()
     {
         var tenantId = GrainKeys.NewTenantId();
