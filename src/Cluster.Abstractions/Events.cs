@@ -114,6 +114,13 @@ public interface IEventLogGrain : IGrainWithStringKey
     [Alias("Confirm")]
     Task ConfirmAsync(EventSource source, bool durable);
 
+    /// <summary>
+    /// Storage refused the commit's write (a conflict: it certainly did not land): its events are discarded, durably, so
+    /// that no later answer from the resource's stored state can confirm them.
+    /// </summary>
+    [Alias("Abort")]
+    Task AbortAsync(EventSource source);
+
     /// <summary>Up to <paramref name="limit"/> events after sequence <paramref name="after"/> (null: from the oldest retained).</summary>
     [Alias("Read"), AlwaysInterleave]
     Task<EventPage> ReadAsync(long? after, int limit);

@@ -23,6 +23,15 @@ public interface IIndexedResourceGrain : IEventSourceGrain
     Task<ScimResult> CreateAsync(string resource);
 
     /// <summary>
+    /// <see cref="CreateAsync"/> under an id the caller has just made up (<see cref="GrainKeys.NewResourceId"/>), on its
+    /// first attempt: nothing can be stored under it yet, so a grain that supports it writes the new resource without
+    /// reading its empty state first (an insert: storage refuses it if a row exists after all). Retries call
+    /// <see cref="CreateAsync"/>.
+    /// </summary>
+    [Alias("CreateNew")]
+    Task<ScimResult> CreateNewAsync(string resource);
+
+    /// <summary>
     /// PUT: replaces the resource (a group's members too) with a normalized one. 200, 400, 404, 409, 412 when
     /// <paramref name="ifMatch"/> does not match the current version (checked in the same turn as the write; a request the
     /// resource already reflects answers 200). 503 while a group applies an earlier change to many members.

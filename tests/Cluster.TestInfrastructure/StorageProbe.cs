@@ -19,8 +19,12 @@ public static class StorageProbe
     private static readonly ConcurrentDictionary<(string Key, string State), object?> Written = new();
     private static readonly ConcurrentDictionary<string, HeldWrite> Holds = new(StringComparer.Ordinal);
 
+    private static long _totalReads;
     private static long _totalWrites;
     private static long _largestWrite;
+
+    /// <summary>State reads of every grain so far.</summary>
+    public static long TotalReads => Interlocked.Read(ref _totalReads);
 
     /// <summary>Writes (and clears) of every grain so far.</summary>
     public static long TotalWrites => Interlocked.Read(ref _totalWrites);
@@ -83,7 +87,11 @@ public static class StorageProbe
         }
     }
 
-    internal static void OnRead(string key, string stateName) => Reads.AddOrUpdate((key, stateName), 1, (_, n) => n + 1);
+    internal static void OnRead(string key, string stateName)
+    {
+        Interlocked.Increment(ref _totalReads);
+        Reads.AddOrUpdate((key, stateName), 1, (_, n) => n + 1);
+    }
 
     internal static void OnWrite(string key)
     {

@@ -43,7 +43,18 @@ internal sealed class ResourceWrites(ResourceKind kind)
     {
         var resource = Normalize(body);
         var id = GrainKeys.NewResourceId();
-        return await call.Retry.ExecuteAsync(CallSafety.Idempotent, () => Grain(call, id).CreateAsync(resource), call.Aborted);
+        var first = true;
+        return await call.Retry.ExecuteAsync(
+            CallSafety.Idempotent,
+            () =>
+            {
+                // The first attempt goes to an id nobody has seen: the grain need not read its (empty) state.
+                var grain = Grain(call, id);
+                var attempt = first ? grain.CreateNewAsync(resource) : grain.CreateAsync(resource);
+                first = false;
+                return attempt;
+            },
+            call.Aborted);
     }
 
     /// <summary>PUT. 200, 400, 404, 409, 412.</summary>

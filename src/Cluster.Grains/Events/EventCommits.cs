@@ -1,3 +1,5 @@
+using Orleans.Storage;
+
 namespace Cluster.Grains.Events;
 
 /// <summary>
@@ -49,6 +51,12 @@ internal sealed class EventCommits(IGrainFactory grains, TimeProvider time, stri
             {
                 await write();
             }
+            catch (InconsistentStateException)
+            {
+                // Refused by storage (ETag mismatch, or the insert of a state assumed absent found a row): it did not land.
+                await AbortAsync(log, context.Source);
+                throw;
+            }
             catch
             {
                 _uncertain = true;
@@ -67,6 +75,20 @@ internal sealed class EventCommits(IGrainFactory grains, TimeProvider time, stri
         finally
         {
             _inFlight = null;
+        }
+    }
+
+    private async Task AbortAsync(IEventLogGrain log, EventSource source)
+    {
+        try
+        {
+            await log.AbortAsync(source);
+        }
+        catch (Exception e)
+        {
+            // The log resolves the commit by asking the next activation, as after any failed write; the caller sees the refusal.
+            _uncertain = true;
+            confirmFailed(e);
         }
     }
 

@@ -142,6 +142,18 @@ public sealed partial class EventLogGrain(
         NotifyWebhook();
     }
 
+    public async Task AbortAsync(EventSource source)
+    {
+        if (_state.Value.Prepared.FirstOrDefault(p => KeyOf(p) == source.ResourceKey && p.Version == source.Version && p.Step == source.Step) is { } prepared
+            && !_confirmed.Contains(ConfirmationKey(prepared)))
+        {
+            var next = Working();
+            Discard(next, next.Prepared.First(p => ConfirmationKey(p) == ConfirmationKey(prepared)));
+            await WriteAsync(next);
+            LogDiscarded(logger, _tenantId, source.ResourceType, source.ResourceId, source.Version);
+        }
+    }
+
     public async Task SubscribeAsync(bool subscribed)
     {
         if (_state.Value.Subscribed != subscribed)

@@ -109,6 +109,9 @@ public sealed partial class GroupGrain(
         return Task.CompletedTask;
     }
 
+    // A group reads its state on activation (its journal and background work must resume), so a new one reads it too.
+    public Task<ScimResult> CreateNewAsync(string resource) => CreateAsync(resource);
+
     public async Task<ScimResult> CreateAsync(string resource) =>
         ClientView.Of(await CreateCoreAsync(resource), Kind.Type);
 

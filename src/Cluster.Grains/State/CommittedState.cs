@@ -1,3 +1,7 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Core;
+using Orleans.Storage;
+
 namespace Cluster.Grains.State;
 
 /// <summary>
@@ -12,20 +16,61 @@ namespace Cluster.Grains.State;
 /// If a write fails, the activation keeps the committed value, is deactivated so the next call reloads from storage (the
 /// write may have reached storage after all: a timeout is not a rejection), and the exception propagates: nothing
 /// unacknowledged is ever served.
+/// <para>
+/// A <em>deferred</em> state (<see cref="DeferredState"/>) is not read when its grain activates: the grain calls
+/// <see cref="LoadAsync"/> before it first looks at it, or <see cref="AssumeAbsent"/> when its caller has just made the
+/// grain's id up (a create's first attempt: nothing can be stored under a new random id), which saves the read of an
+/// empty row. A state assumed absent writes with no ETag, which storage executes as an insert: were a row there after
+/// all, the write fails (Azure Table 409, memory storage an ETag mismatch) like any failed write, and overwrites nothing.
+/// </para>
 /// </remarks>
-internal sealed class CommittedState<T>(IPersistentState<T> storage)
-    where T : class
+internal sealed class CommittedState<T>(IStorage<T> storage, bool deferred = false)
+    where T : class, new()
 {
-    // Until the first write, storage.State is what activation loaded: committed by definition.
+    // Until the first write, storage.State is what activation (or LoadAsync) loaded: committed by definition.
     private T? _value;
     private bool _exists;
     private bool _published;
+    private Task? _loading;
 
     /// <summary>The committed state (the type's empty value when there is no record).</summary>
     public T Value => _published ? _value! : storage.State;
 
     /// <summary>True when storage holds a record for this state.</summary>
     public bool Exists => _published ? _exists : storage.RecordExists;
+
+    /// <summary>True when <see cref="Value"/> may be read: always for a state Orleans loads on activation.</summary>
+    public bool Loaded => !deferred || _published || _loading is { IsCompletedSuccessfully: true };
+
+    /// <summary>
+    /// Reads a deferred state once (concurrent callers share the read; a failed read is tried again by the next caller).
+    /// </summary>
+    public Task LoadAsync()
+    {
+        if (Loaded)
+        {
+            return Task.CompletedTask;
+        }
+
+        if (_loading is { IsFaulted: true } or { IsCanceled: true })
+        {
+            _loading = null;
+        }
+
+        return _loading ??= storage.ReadStateAsync();
+    }
+
+    /// <summary>
+    /// Takes the state as absent without reading it: only for a grain whose id its caller has just made up, before anything
+    /// else loaded it. Its first write is an insert.
+    /// </summary>
+    public void AssumeAbsent()
+    {
+        if (!Loaded && _loading is null)
+        {
+            (_value, _exists, _published) = (new T(), false, true);
+        }
+    }
 
     /// <summary>
     /// Writes <paramref name="value"/> (or, when <paramref name="clear"/>, clears the record and takes
@@ -55,5 +100,19 @@ internal sealed class CommittedState<T>(IPersistentState<T> storage)
         }
 
         (_value, _exists) = (value, !clear);
+    }
+}
+
+/// <summary>
+/// Creates the deferred states of <see cref="CommittedState{T}"/>: Orleans' own state bridge (so its storage metrics and
+/// traces stay), under the same row name as a <c>[PersistentState]</c> of that name, but outside the activation lifecycle.
+/// </summary>
+internal static class DeferredState
+{
+    public static CommittedState<T> Of<T>(IGrainContext grain, string stateName)
+        where T : class, new()
+    {
+        var storage = grain.ActivationServices.GetRequiredKeyedService<IGrainStorage>(StorageNames.Default);
+        return new CommittedState<T>(new StateStorageBridge<T>(StorageRowNames.For(stateName, grain.GrainId), grain, storage), deferred: true);
     }
 }

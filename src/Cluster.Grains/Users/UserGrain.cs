@@ -22,15 +22,17 @@ namespace Cluster.Grains.Users;
 /// A crash after (1) leaves an entry pointing at a user that does not hold the value: lookups check every
 /// candidate against the user, and <see cref="ReconcileAsync"/> removes such entries. A crash after (2) leaves an
 /// old entry behind, handled the same way. No order can leave a stored user without its index entries.
+/// <para>
+/// Its two states (the user, its recorded groups) are deferred: read before the first call runs, in parallel, except when
+/// that call is <see cref="CreateNewAsync"/> — a create's first attempt under a new id — which takes both as absent and so
+/// creates the user without a read (docs/architecture.md, "Storage operations per create").
+/// </para>
 /// </summary>
-public sealed partial class UserGrain(
-    [PersistentState("user", StorageNames.Default)] IPersistentState<ResourceState> state,
-    [PersistentState("groups", StorageNames.Default)] IPersistentState<IdSetState> memberships,
-    TimeProvider time,
-    ILogger<UserGrain> logger) : Grain, IUserGrain
+public sealed partial class UserGrain(TimeProvider time, ILogger<UserGrain> logger) : Grain, IUserGrain, IIncomingGrainCallFilter
 {
-    private readonly CommittedState<ResourceState> _state = new(state);
-    private readonly CommittedState<IdSetState> _memberships = new(memberships);
+    private CommittedState<ResourceState> _state = null!;
+    private CommittedState<IdSetState> _memberships = null!;
+    private Task? _loading;
 
     private static ResourceTypeDefinition ResourceType => ScimSchemas.UserResource;
 
@@ -46,16 +48,58 @@ public sealed partial class UserGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         (_tenantId, _userId) = GrainKeys.ParseResourceKey(this.GetPrimaryKeyString());
+        _state = DeferredState.Of<ResourceState>(GrainContext, "user");
+        _memberships = DeferredState.Of<IdSetState>(GrainContext, "groups");
         _claims = new IndexClaims(GrainFactory, ResourceKind.User, _tenantId, _userId, e => LogCleanupFailed(logger, e, _tenantId, _userId));
         _events = new EventCommits(GrainFactory, time, _tenantId, ResourceType.Name, _userId, e => LogConfirmFailed(logger, e, _tenantId, _userId));
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Every call runs on loaded state: the first one loads it, unless it is a create's first attempt.</summary>
+    public Task Invoke(IIncomingGrainCallContext context)
+    {
+        if (_state.Loaded && _memberships.Loaded)
+        {
+            return context.Invoke();
+        }
+
+        if (_loading is null && context.ImplementationMethod.Name == nameof(CreateNewAsync))
+        {
+            _state.AssumeAbsent();
+            _memberships.AssumeAbsent();
+            return context.Invoke();
+        }
+
+        return LoadThenInvokeAsync(context);
+    }
+
+    private async Task LoadThenInvokeAsync(IIncomingGrainCallContext context)
+    {
+        try
+        {
+            await (_loading ??= LoadAsync());
+        }
+        catch
+        {
+            _loading = null; // the next call reads again
+            throw;
+        }
+
+        await context.Invoke();
+    }
+
+    private async Task LoadAsync()
+    {
+        await Task.WhenAll(_state.LoadAsync(), _memberships.LoadAsync());
         if (_state.Exists && !_state.Value.Deleted)
         {
             _resource = JsonNode.Parse(_state.Value.Json)!.AsObject();
         }
 
         _claims.Load(_resource);
-        return Task.CompletedTask;
     }
+
+    public Task<ScimResult> CreateNewAsync(string resource) => CreateAsync(resource);
 
     public async Task<ScimResult> CreateAsync(string resource)
     {
