@@ -38,7 +38,9 @@ public sealed partial class UserGrain(TimeProvider time, ILogger<UserGrain> logg
 
     private string _tenantId = "";
     private string _userId = "";
-    private JsonObject? _resource;
+    // True while a user is stored (not a tombstone). Its JSON is parsed when a write needs it, never kept parsed: a parsed
+    // tree costs several times its text, for every active user (docs/architecture.md, "Memory per active user").
+    private bool _live;
     private IndexClaims _claims = null!;
     private EventCommits _events = null!;
 
@@ -91,12 +93,8 @@ public sealed partial class UserGrain(TimeProvider time, ILogger<UserGrain> logg
     private async Task LoadAsync()
     {
         await Task.WhenAll(_state.LoadAsync(), _memberships.LoadAsync());
-        if (_state.Exists && !_state.Value.Deleted)
-        {
-            _resource = JsonNode.Parse(_state.Value.Json)!.AsObject();
-        }
-
-        _claims.Load(_resource);
+        _live = _state.Exists && !_state.Value.Deleted;
+        _claims.Load(_live ? Current() : null);
     }
 
     public Task<ScimResult> CreateNewAsync(string resource) => CreateAsync(resource);
@@ -110,32 +108,33 @@ public sealed partial class UserGrain(TimeProvider time, ILogger<UserGrain> logg
             // The gateway picks a new id before the first attempt of a POST, so only a repetition of that same request
             // (a retry after an unknown outcome) reaches an existing user with identical content: answer it as the
             // original create did. Anything else under an existing id is a conflict.
-            return _resource is not null && ScimResource.SameContent(stamped, _resource)
+            return _live && ScimResource.SameContent(stamped, Current())
                 ? ClientView.Of(ScimResult.Created(_state.Value.Json, _state.Value.Version), ResourceType)
                 : ScimResult.Error(409, ScimErrorType.Uniqueness, "A resource with this id already exists.");
         }
 
-        return ClientView.Of(await CommitAsync(stamped, 1, created: true), ResourceType);
+        return ClientView.Of(await CommitAsync(stamped, 1, before: null), ResourceType);
     }
 
     public async Task<ScimResult> GetAsync() =>
-        _resource is null ? NotFound() : await WithGroupsAsync(ScimResult.Ok(_state.Value.Json, _state.Value.Version));
+        !_live ? NotFound() : await WithGroupsAsync(ScimResult.Ok(_state.Value.Json, _state.Value.Version));
 
     public async Task<ScimResult> ReplaceAsync(string resource, ETagCondition? ifMatch = null)
     {
-        if (_resource is null)
+        if (!_live)
         {
             return NotFound();
         }
 
+        var current = Current();
         var replacement = Parse(resource);
-        MutabilityRules.KeepOmittedWriteOnly(_resource, replacement, ResourceType);
-        return await WithGroupsAsync(await UpdateAsync(replacement, ifMatch));
+        MutabilityRules.KeepOmittedWriteOnly(current, replacement, ResourceType);
+        return await WithGroupsAsync(await UpdateAsync(current, replacement, ifMatch));
     }
 
     public async Task<ScimResult> PatchAsync(string patchRequest, ETagCondition? ifMatch = null)
     {
-        if (_resource is null)
+        if (!_live)
         {
             return NotFound();
         }
@@ -143,7 +142,8 @@ public sealed partial class UserGrain(TimeProvider time, ILogger<UserGrain> logg
         try
         {
             var request = PatchRequest.Parse(JsonNode.Parse(patchRequest) ?? throw ScimException.InvalidSyntax("The PATCH body is empty."));
-            return await WithGroupsAsync(await UpdateAsync(PatchApplier.Apply(_resource, request, ResourceType), ifMatch));
+            var current = Current();
+            return await WithGroupsAsync(await UpdateAsync(current, PatchApplier.Apply(current, request, ResourceType), ifMatch));
         }
         catch (ScimException e)
         {
@@ -157,7 +157,7 @@ public sealed partial class UserGrain(TimeProvider time, ILogger<UserGrain> logg
 
     public async Task<ScimResult> DeleteAsync(ETagCondition? ifMatch = null)
     {
-        if (_resource is null)
+        if (!_live)
         {
             return NotFound();
         }
@@ -180,7 +180,7 @@ public sealed partial class UserGrain(TimeProvider time, ILogger<UserGrain> logg
         // good before the tombstone goes.
         var version = _state.Value.Version + 1;
         var context = _events.Context(version);
-        List<ScimEvent> events = [.. ResourceEvents.OfLeaving(context, new MemberRef(_userId, MemberKind.User), _memberships.Value.Ids), .. ResourceEvents.OfChange(context, ResourceType, _resource, null)];
+        List<ScimEvent> events = [.. ResourceEvents.OfLeaving(context, new MemberRef(_userId, MemberKind.User), _memberships.Value.Ids), .. ResourceEvents.OfChange(context, ResourceType, Current(), null)];
         await _events.CommitAsync(context, events, async () =>
         {
             await LeaveAllGroupsAsync();
@@ -193,7 +193,7 @@ public sealed partial class UserGrain(TimeProvider time, ILogger<UserGrain> logg
     private async Task<ScimResult> FinishDeleteAsync()
     {
         var oldHashes = _claims.Held;
-        _resource = null;
+        _live = false;
         _claims.Load(null);
         await _claims.ReleaseAsync(oldHashes);
         await _claims.LeaveDirectoryAsync();
@@ -202,11 +202,11 @@ public sealed partial class UserGrain(TimeProvider time, ILogger<UserGrain> logg
         return ScimResult.NoContent();
     }
 
-    public Task<bool> ExistsAsync() => Task.FromResult(_resource is not null && !_deleting);
+    public Task<bool> ExistsAsync() => Task.FromResult(_live && !_deleting);
 
     public async Task<bool> JoinGroupAsync(string groupId)
     {
-        if (_resource is null || _deleting)
+        if (!_live || _deleting)
         {
             return false;
         }
@@ -229,7 +229,7 @@ public sealed partial class UserGrain(TimeProvider time, ILogger<UserGrain> logg
     }
 
     public Task<bool> IsJoinedAsync(string groupId) =>
-        Task.FromResult(_resource is not null && !_deleting && _memberships.Value.Ids.Contains(groupId));
+        Task.FromResult(_live && !_deleting && _memberships.Value.Ids.Contains(groupId));
 
     public Task<string[]> GetGroupIdsAsync() => Task.FromResult(_memberships.Value.Ids.Order(StringComparer.Ordinal).ToArray());
 
@@ -240,7 +240,7 @@ public sealed partial class UserGrain(TimeProvider time, ILogger<UserGrain> logg
 
     public async Task ReconcileAsync(string? indexName, string? valueHash)
     {
-        if (await _claims.ReconcileAsync(_resource is not null, indexName, valueHash))
+        if (await _claims.ReconcileAsync(_live, indexName, valueHash))
         {
             LogReconciled(logger, _tenantId, _userId, indexName!);
         }
@@ -323,7 +323,7 @@ public sealed partial class UserGrain(TimeProvider time, ILogger<UserGrain> logg
     private ScimResult Failed(ScimException e, ETagCondition? ifMatch) =>
         PreconditionFails(ifMatch) ? ScimResult.PreconditionFailed(_state.Value.Version) : ScimResult.Error(e);
 
-    private async Task<ScimResult> UpdateAsync(JsonObject updated, ETagCondition? ifMatch)
+    private async Task<ScimResult> UpdateAsync(JsonObject current, JsonObject updated, ETagCondition? ifMatch)
     {
         // The precondition comes first (RFC 7232 §5), before anything about the request is looked at: were a request
         // that changes nothing answered 200 under a stale tag, its answer would tell whether a guessed writeOnly value
@@ -333,7 +333,6 @@ public sealed partial class UserGrain(TimeProvider time, ILogger<UserGrain> logg
             return ScimResult.PreconditionFailed(_state.Value.Version);
         }
 
-        var current = _resource!;
         if (MutabilityRules.CheckUpdate(current, updated, ResourceType) is { } violation)
         {
             return ScimResult.Error(violation); // immutable attributes (RFC 7644 §3.5.1): 400 mutability, nothing written
@@ -348,11 +347,13 @@ public sealed partial class UserGrain(TimeProvider time, ILogger<UserGrain> logg
             return ScimResult.Ok(_state.Value.Json, _state.Value.Version);
         }
 
-        return await CommitAsync(stamped, version, created: false);
+        return await CommitAsync(stamped, version, before: current);
     }
 
-    private async Task<ScimResult> CommitAsync(JsonObject resource, long version, bool created)
+    // before: the stored user this write changes, null for a create.
+    private async Task<ScimResult> CommitAsync(JsonObject resource, long version, JsonObject? before)
     {
+        var created = before is null;
         var oldHashes = _claims.Held;
         var newHashes = ResourceIndexing.HashesOf(ResourceKind.User, resource);
         try
@@ -369,10 +370,10 @@ public sealed partial class UserGrain(TimeProvider time, ILogger<UserGrain> logg
             // 2. Write the user — from here on the change is acknowledged — with its events around the write.
             var json = ScimSerializer.Serialize(resource);
             var context = _events.Context(version);
-            var events = ResourceEvents.OfChange(context, ResourceType, created ? null : _resource, resource);
+            var events = ResourceEvents.OfChange(context, ResourceType, before, resource);
             var eventsVersion = events.Count > 0 ? version : _state.Value.EventsVersion;
             await _events.CommitAsync(context, events, () => _state.CommitAsync(new ResourceState { Json = json, Version = version, EventsVersion = eventsVersion }, this));
-            _resource = resource;
+            _live = true;
             _claims.Commit(newHashes);
 
             // 3. Release values no longer held.
@@ -382,11 +383,13 @@ public sealed partial class UserGrain(TimeProvider time, ILogger<UserGrain> logg
         finally
         {
             // Failed before the write: give back what was claimed (stale claims are also repaired lazily).
-            await _claims.AbandonAsync(created, _resource is not null);
+            await _claims.AbandonAsync(created, _live);
         }
     }
 
     private static JsonObject Parse(string json) => JsonNode.Parse(json)!.AsObject();
+
+    private JsonObject Current() => Parse(_state.Value.Json);
 
     private ScimResult NotFound() => ScimResult.NotFound($"User {_userId} not found.");
 
