@@ -23,7 +23,20 @@ public interface IIndexEntryGrain : IGrainWithStringKey
     /// <summary>The ids holding the value (candidates: callers check them against the resources).</summary>
     [Alias("Lookup"), ReadOnly]
     Task<string[]> LookupAsync();
+
+    /// <summary>
+    /// The holders with their resources as each one's <c>GetAsync</c> answers at this moment (candidates too: callers check
+    /// them against the filter): an indexed <c>eq</c> filter in one call from the caller, the entry asking its holders
+    /// (a local call when a holder lives on this entry's silo). Interleaves: a holder in the middle of a write may be
+    /// claiming or releasing this very entry while the entry waits for its answer.
+    /// </summary>
+    [Alias("Find"), AlwaysInterleave]
+    Task<IndexHit[]> FindAsync();
 }
+
+/// <summary>One holder of an index value and its resource as read by <see cref="IIndexEntryGrain.FindAsync"/>.</summary>
+[GenerateSerializer, Immutable, Alias("scim.IndexHit")]
+public sealed record IndexHit([property: Id(0)] string Id, [property: Id(1)] ScimResult Resource);
 
 /// <summary>
 /// One partition of a tenant's directory of resource ids of one type, for listing, scanning and counting.

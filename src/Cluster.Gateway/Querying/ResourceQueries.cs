@@ -10,7 +10,8 @@ namespace Cluster.Gateway.Querying;
 /// Answers <c>GET /Users</c> and <c>GET /Groups</c> for any <see cref="ResourceKind"/>: filters that an index can answer
 /// (<c>eq</c> on <c>id</c> or an indexed attribute — users: <c>userName</c>, <c>externalId</c>,
 /// <c>emails[type eq "work"].value</c>; groups: <c>displayName</c>, <c>externalId</c> — alone or inside <c>and</c>) cost
-/// one index grain call plus one call per candidate, whatever the tenant's size; other filters and plain listing walk
+/// one call to the index entry, which reads its holders itself (<see cref="IIndexEntryGrain.FindAsync"/>; a query that
+/// reads resources its own way asks the entry for the ids and then each candidate), whatever the tenant's size; other filters and plain listing walk
 /// the tenant's directory of that kind in id order, fetching resources in bounded batches. Every candidate is checked
 /// against the whole filter, so an index entry left behind by a crash never shows a client a wrong resource; such
 /// entries are repaired on the way.
@@ -31,7 +32,7 @@ public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instr
     public async Task<(int Total, IReadOnlyList<JsonObject> Page)> QueryAsync(
         ResourceKind kind, string tenantId, FilterNode? filter, int startIndex, int count, Func<string, Task<ScimResult>>? fetch = null)
     {
-        var query = new Query(kind, tenantId, fetch ?? (id => kind.Grain(grains, tenantId, id).GetAsync()));
+        var query = new Query(kind, tenantId, fetch ?? (id => kind.Grain(grains, tenantId, id).GetAsync()), PlainGet: fetch is null);
         if (filter is not null && kind.Plan(filter) is { } probe)
         {
             var matches = await FromIndexAsync(query, probe, r => FilterEvaluator.Matches(filter, r, kind.Type));
@@ -92,7 +93,7 @@ public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instr
                 Func<JsonObject, bool> matches = filter is null
                     ? _ => true
                     : across ? r => FilterEvaluator.MatchesAcross(filter, r, kind.Kind.Type) : r => FilterEvaluator.Matches(filter, r, kind.Kind.Type);
-                sources.Add(new Source(sources.Count, kind, new Query(kind.Kind, tenantId, kind.ScanFetch ?? (id => kind.Kind.Grain(grains, tenantId, id).GetAsync())), matches, keys));
+                sources.Add(new Source(sources.Count, kind, new Query(kind.Kind, tenantId, kind.ScanFetch ?? (id => kind.Kind.Grain(grains, tenantId, id).GetAsync()), PlainGet: kind.ScanFetch is null), matches, keys));
             }
         }
 
@@ -117,7 +118,7 @@ public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instr
         foreach (var group in pageEntries.Select((e, i) => (Entry: e, Index: i)).GroupBy(x => x.Entry.Source))
         {
             var source = sources[group.Key];
-            var pageQuery = source.Query with { Fetch = source.Kind.PageFetch ?? source.Query.Fetch };
+            var pageQuery = source.Kind.PageFetch is { } pageFetch ? source.Query with { Fetch = pageFetch, PlainGet = false } : source.Query;
             var fetched = await FetchAsync(pageQuery, group.Select(x => x.Entry.Id), reconcileMissing: true);
             var i = 0;
             foreach (var (_, index) in group)
@@ -186,18 +187,31 @@ public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instr
     {
         var tenantId = query.TenantId;
         string[] candidates;
+        JsonObject?[] users;
         string? hash = null;
         if (probe.IndexName is null)
         {
             candidates = GrainKeys.IsValidId(probe.Value) ? [probe.Value] : [];
+            users = await FetchAsync(query, candidates, reconcileMissing: true);
         }
         else
         {
             hash = IndexNames.Hash(probe.Value);
-            candidates = await grains.GetGrain<IIndexEntryGrain>(GrainKeys.IndexEntry(tenantId, probe.IndexName, hash)).LookupAsync();
+            var entry = grains.GetGrain<IIndexEntryGrain>(GrainKeys.IndexEntry(tenantId, probe.IndexName, hash));
+            if (query.PlainGet)
+            {
+                // One call: the entry reads its holders (the same GetAsync, at the same moment as a second call would).
+                var hits = await entry.FindAsync();
+                candidates = [.. hits.Select(h => h.Id)];
+                users = [.. hits.Select(h => ParseOrNull(h.Resource))];
+            }
+            else
+            {
+                candidates = await entry.LookupAsync();
+                users = await FetchAsync(query, candidates, reconcileMissing: false);
+            }
         }
 
-        var users = await FetchAsync(query, candidates, reconcileMissing: probe.IndexName is null);
         var found = new List<JsonObject>();
         for (var i = 0; i < candidates.Length; i++)
         {
@@ -247,11 +261,8 @@ public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instr
         var users = new JsonObject?[idList.Length];
         for (var i = 0; i < idList.Length; i++)
         {
-            if (results[i].Resource is { } json)
-            {
-                users[i] = JsonNode.Parse(json)!.AsObject();
-            }
-            else if (reconcileMissing)
+            users[i] = ParseOrNull(results[i]);
+            if (users[i] is null && reconcileMissing)
             {
                 // Listed but gone: a delete that crashed before it left the directory.
                 await query.Kind.Grain(grains, query.TenantId, idList[i]).ReconcileAsync(null, null);
@@ -263,7 +274,10 @@ public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instr
 
     private static string IdOf(JsonObject user) => user["id"]?.GetValue<string>() ?? "";
 
-    private sealed record Query(ResourceKind Kind, string TenantId, Func<string, Task<ScimResult>> Fetch);
+    private static JsonObject? ParseOrNull(ScimResult result) => result.Resource is { } json ? JsonNode.Parse(json)!.AsObject() : null;
+
+    // PlainGet: Fetch is the grain's own GetAsync, which an index entry can call for the caller (IIndexEntryGrain.FindAsync).
+    private sealed record Query(ResourceKind Kind, string TenantId, Func<string, Task<ScimResult>> Fetch, bool PlainGet);
 
     private sealed record Source(int Index, KindQuery Kind, Query Query, Func<JsonObject, bool> Matches, SortKeys? Keys);
 

@@ -62,6 +62,14 @@ public sealed class IndexEntryGrain(
 
     public Task<string[]> LookupAsync() => Task.FromResult(_state.Value.Ids.ToArray());
 
+    public async Task<IndexHit[]> FindAsync()
+    {
+        var ids = _state.Value.Ids.ToArray();
+        var kind = ResourceKind.OfIndex(_indexName);
+        var resources = await Task.WhenAll(ids.Select(id => kind.Grain(GrainFactory, _tenantId, id).GetAsync()));
+        return [.. ids.Select((id, i) => new IndexHit(id, resources[i]))];
+    }
+
     private Task<bool> HolderOwnsValueAsync(string holderId) =>
         ResourceKind.OfIndex(_indexName).Grain(GrainFactory, _tenantId, holderId).OwnsIndexValueAsync(_indexName, _valueHash);
 }
