@@ -65,11 +65,11 @@ public sealed class IndexEntryGrain(
     public async Task<IndexHit[]> FindAsync()
     {
         var ids = _state.Value.Ids.ToArray();
-        var kind = ResourceKind.OfIndex(_indexName);
-        var resources = await Task.WhenAll(ids.Select(id => kind.Grain(GrainFactory, _tenantId, id).GetAsync()));
+        var resources = await Task.WhenAll(ids.Select(id => Holder(id).GetAsync()));
         return [.. ids.Select((id, i) => new IndexHit(id, resources[i]))];
     }
 
-    private Task<bool> HolderOwnsValueAsync(string holderId) =>
-        ResourceKind.OfIndex(_indexName).Grain(GrainFactory, _tenantId, holderId).OwnsIndexValueAsync(_indexName, _valueHash);
+    private Task<bool> HolderOwnsValueAsync(string holderId) => Holder(holderId).OwnsIndexValueAsync(_indexName, _valueHash);
+
+    private IIndexedResourceGrain Holder(string id) => ResourceKind.OfIndex(_indexName).Grain(GrainFactory, _tenantId, id);
 }

@@ -31,7 +31,7 @@ internal sealed class CommittedState<T>(IStorage<T> storage, bool deferred = fal
     private T? _value;
     private bool _exists;
     private bool _published;
-    private Task? _loading;
+    private bool _loaded;
 
     /// <summary>The committed state (the type's empty value when there is no record).</summary>
     public T Value => _published ? _value! : storage.State;
@@ -40,33 +40,25 @@ internal sealed class CommittedState<T>(IStorage<T> storage, bool deferred = fal
     public bool Exists => _published ? _exists : storage.RecordExists;
 
     /// <summary>True when <see cref="Value"/> may be read: always for a state Orleans loads on activation.</summary>
-    public bool Loaded => !deferred || _published || _loading is { IsCompletedSuccessfully: true };
+    public bool Loaded => !deferred || _published || _loaded;
 
-    /// <summary>
-    /// Reads a deferred state once (concurrent callers share the read; a failed read is tried again by the next caller).
-    /// </summary>
-    public Task LoadAsync()
+    /// <summary>Reads a deferred state unless it is loaded. The grain makes sure only one read runs at a time.</summary>
+    public async Task LoadAsync()
     {
-        if (Loaded)
+        if (!Loaded)
         {
-            return Task.CompletedTask;
+            await storage.ReadStateAsync();
+            _loaded = true;
         }
-
-        if (_loading is { IsFaulted: true } or { IsCanceled: true })
-        {
-            _loading = null;
-        }
-
-        return _loading ??= storage.ReadStateAsync();
     }
 
     /// <summary>
-    /// Takes the state as absent without reading it: only for a grain whose id its caller has just made up, before anything
-    /// else loaded it. Its first write is an insert.
+    /// Takes the state as absent without reading it: only for a grain whose id its caller has just made up, and never while
+    /// a read is under way. Its first write is an insert.
     /// </summary>
     public void AssumeAbsent()
     {
-        if (!Loaded && _loading is null)
+        if (!Loaded)
         {
             (_value, _exists, _published) = (new T(), false, true);
         }
