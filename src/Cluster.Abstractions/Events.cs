@@ -105,21 +105,24 @@ public interface IEventLogGrain : IGrainWithStringKey
     /// <summary>
     /// Stores <paramref name="events"/> as prepared (durably) and assigns their sequence numbers. An earlier prepared commit of
     /// the same resource is thereby resolved: committed when it comes before <paramref name="source"/> (the resource has
-    /// moved on from it), discarded when it is the same commit again (its write never happened).
+    /// moved on from it), discarded when it is the same commit again (its write never happened). Returns the sequence number
+    /// of the first event: it names this attempt (a commit prepared again gets new numbers), for <see cref="AbortAsync"/>.
     /// </summary>
     [Alias("Prepare")]
-    Task PrepareAsync(EventSource source, ScimEvent[] events);
+    Task<long> PrepareAsync(EventSource source, ScimEvent[] events);
 
     /// <summary>The commit's write reached storage: its events become part of the feed (<paramref name="durable"/>: only once that is stored).</summary>
     [Alias("Confirm")]
     Task ConfirmAsync(EventSource source, bool durable);
 
     /// <summary>
-    /// Storage refused the commit's write (a conflict: it certainly did not land): its events are discarded, durably, so
-    /// that no later answer from the resource's stored state can confirm them.
+    /// Storage refused the write of the attempt that <see cref="PrepareAsync"/> numbered from <paramref name="first"/> (a
+    /// conflict: it certainly did not land): its events are discarded, durably, so that no later answer from the resource's
+    /// stored state can confirm them. Only that attempt: if the same commit was prepared again since — by another
+    /// activation of the resource, whose write may be the one that landed — that one stands.
     /// </summary>
     [Alias("Abort")]
-    Task AbortAsync(EventSource source);
+    Task AbortAsync(EventSource source, long first);
 
     /// <summary>Up to <paramref name="limit"/> events after sequence <paramref name="after"/> (null: from the oldest retained).</summary>
     [Alias("Read"), AlwaysInterleave]

@@ -46,7 +46,7 @@ internal sealed class EventCommits(IGrainFactory grains, TimeProvider time, stri
         _inFlight = context.Source;
         try
         {
-            await log.PrepareAsync(context.Source, [.. events]);
+            var first = await log.PrepareAsync(context.Source, [.. events]);
             try
             {
                 await write();
@@ -54,7 +54,7 @@ internal sealed class EventCommits(IGrainFactory grains, TimeProvider time, stri
             catch (InconsistentStateException)
             {
                 // Refused by storage (ETag mismatch, or the insert of a state assumed absent found a row): it did not land.
-                await AbortAsync(log, context.Source);
+                await AbortAsync(log, context.Source, first);
                 throw;
             }
             catch
@@ -78,11 +78,11 @@ internal sealed class EventCommits(IGrainFactory grains, TimeProvider time, stri
         }
     }
 
-    private async Task AbortAsync(IEventLogGrain log, EventSource source)
+    private async Task AbortAsync(IEventLogGrain log, EventSource source, long first)
     {
         try
         {
-            await log.AbortAsync(source);
+            await log.AbortAsync(source, first);
         }
         catch (Exception e)
         {

@@ -64,7 +64,7 @@ public sealed partial class EventLogGrain(
         return Task.CompletedTask;
     }
 
-    public async Task PrepareAsync(EventSource source, ScimEvent[] events)
+    public async Task<long> PrepareAsync(EventSource source, ScimEvent[] events)
     {
         var next = Working();
         if (next.Prepared.FirstOrDefault(p => KeyOf(p) == source.ResourceKey) is { } earlier)
@@ -118,6 +118,8 @@ public sealed partial class EventLogGrain(
                 _retention = null;
             }, TimeSpan.Zero, Timeout.InfiniteTimeSpan);
         }
+
+        return from;
     }
 
     private TimeSpan Retention => TimeSpan.FromDays(options.Value.RetentionDays);
@@ -126,8 +128,7 @@ public sealed partial class EventLogGrain(
 
     public async Task ConfirmAsync(EventSource source, bool durable)
     {
-        var prepared = _state.Value.Prepared.FirstOrDefault(p => KeyOf(p) == source.ResourceKey && p.Version == source.Version && p.Step == source.Step);
-        if (prepared is null)
+        if (PreparedOf(_state.Value, source) is not { } prepared)
         {
             // Already resolved (a later prepare of the resource, or a resolution that asked first).
             return;
@@ -142,13 +143,12 @@ public sealed partial class EventLogGrain(
         NotifyWebhook();
     }
 
-    public async Task AbortAsync(EventSource source)
+    public async Task AbortAsync(EventSource source, long first)
     {
-        if (_state.Value.Prepared.FirstOrDefault(p => KeyOf(p) == source.ResourceKey && p.Version == source.Version && p.Step == source.Step) is { } prepared
-            && !_confirmed.Contains(ConfirmationKey(prepared)))
+        if (PreparedOf(_state.Value, source) is { } prepared && prepared.From == first && !_confirmed.Contains(ConfirmationKey(prepared)))
         {
             var next = Working();
-            Discard(next, next.Prepared.First(p => ConfirmationKey(p) == ConfirmationKey(prepared)));
+            Discard(next, PreparedOf(next, source)!);
             await WriteAsync(next);
             LogDiscarded(logger, _tenantId, source.ResourceType, source.ResourceId, source.Version);
         }
@@ -266,7 +266,7 @@ public sealed partial class EventLogGrain(
             foreach (var prepared in discarded)
             {
                 LogDiscarded(logger, _tenantId, prepared.ResourceType, prepared.ResourceId, prepared.Version);
-                Discard(next, next.Prepared.First(p => ConfirmationKey(p) == ConfirmationKey(prepared)));
+                Discard(next, PreparedOf(next, SourceOf(prepared))!);
             }
 
             await WriteAsync(next);
@@ -430,6 +430,9 @@ public sealed partial class EventLogGrain(
     private static bool IsDiscarded(EventLogState head, long sequence) => head.Discarded.Any(r => sequence >= r.From && sequence <= r.To);
 
     private static string KeyOf(PreparedCommit p) => p.ResourceType + "/" + p.ResourceId;
+
+    private static PreparedCommit? PreparedOf(EventLogState state, EventSource source) =>
+        state.Prepared.FirstOrDefault(p => KeyOf(p) == source.ResourceKey && p.Version == source.Version && p.Step == source.Step);
 
     private static string ConfirmationKey(PreparedCommit p) => string.Concat(KeyOf(p), "@", p.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), ".", p.Step.ToString(System.Globalization.CultureInfo.InvariantCulture));
 

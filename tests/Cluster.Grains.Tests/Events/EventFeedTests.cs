@@ -173,6 +173,32 @@ public sealed class EventFeedTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task AnAbortDiscardsOnlyItsOwnAttemptNeverTheSameCommitPreparedAgain()
+    {
+        // Two activations of one user (its silo declared dead while still running) prepare the same commit; the second
+        // attempt's write lands, the first one's is refused by storage. Its abort must not take the landed events with it.
+        var tenantId = GrainKeys.NewTenantId();
+        var id = await Grains.CreateUserAsync(tenantId, "twice@contoso.com");
+        var version = (await Grains.User(tenantId, id).GetAsync()).Version;
+        await WaitForFeedAsync(tenantId, 1);
+        var log = Log(tenantId);
+
+        var source = new EventSource("User", id, version + 1, 0);
+        var refused = await log.PrepareAsync(source, [Event("refused", id)]);
+        var landed = await log.PrepareAsync(source, [Event("landed", id)]);
+        Assert.NotEqual(refused, landed);
+        await log.AbortAsync(source, refused);
+        await log.ConfirmAsync(source, durable: true);
+
+        // An abort of the attempt that is still prepared discards it.
+        var next = new EventSource("User", id, version + 2, 0);
+        await log.AbortAsync(next, await log.PrepareAsync(next, [Event("aborted", id)]));
+
+        var events = await WaitForFeedAsync(tenantId, 2);
+        Assert.Equal(["landed"], events.Skip(1).Select(e => e.Id));
+    }
+
+    [Fact]
     public async Task AChangeOfManyMembersMakesOneEventPerMemberAcrossItsSteps()
     {
         var tenantId = GrainKeys.NewTenantId();
