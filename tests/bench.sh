@@ -4,7 +4,9 @@
 # Usage: tests/bench.sh [--smoke] [--topology]
 #   (no flag)  full run: every scenario at full size; writes artifacts/bench/<date>/ (results.json, report.md,
 #              logs) and puts the dated report at the top of the results in docs/benchmarks.md. The cluster is the
-#              split topology (silos + gateway processes: CPU per role), BENCH_SILOS silos and BENCH_GATEWAYS gateways.
+#              split topology (silos + gateway processes: CPU per role), BENCH_SILOS silos and BENCH_GATEWAYS gateways;
+#              BENCH_TOPOLOGY=cohosted runs the same steps on BENCH_SILOS silos that serve HTTP themselves (the tool
+#              drives silo 0's; the silo-restart step kills the last silo).
 #   --smoke    tiny sizes, 1 s warm-up / 2 s measurements: checks that every scenario runs, produces numbers
 #              and sees zero errors; no assertion on speed; writes only artifacts/bench/<date>-smoke/.
 #   --topology only the comparison of the two topologies (issue 15): two clusters of BENCH_SILOS (default 1) silos,
@@ -16,6 +18,7 @@
 #
 # Environment (all optional; defaults: full / smoke):
 #   BENCH_SILOS (2) BENCH_GATEWAYS (1)          cluster shape
+#   BENCH_TOPOLOGY (split)                      split or cohosted (not with --topology, which runs both)
 #   BENCH_CONNECTIONS (32)                      wrk connections = Entra-cycle and raw-write concurrency
 #   BENCH_WARMUP (5/1) BENCH_DURATION (15/2)    seconds per wrk warm-up / measurement
 #   BENCH_ROUNDS (3/1)                          rounds of the read scenarios + baselines (alternated; best kept)
@@ -51,7 +54,7 @@ for arg in "$@"; do
   case "$arg" in
     --smoke) SMOKE=1 ;;
     --topology) TOPOLOGY_ONLY=1 ;;
-    -h | --help) sed -n '2,38p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,44p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$arg' (usage: tests/bench.sh [--smoke] [--topology])" ;;
   esac
 done
@@ -68,10 +71,15 @@ WEBHOOK_RATE=${BENCH_WEBHOOK_RATE:-${w[0]}} LATENCY_TENANTS=${BENCH_LATENCY_TENA
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
 P=${BENCH_PORT_BASE:-26000}
 if ((TOPOLOGY_ONLY)); then export SILOS=${BENCH_SILOS:-1} GATEWAYS=1; else export SILOS=${BENCH_SILOS:-2} GATEWAYS=${BENCH_GATEWAYS:-1}; fi
-export TOPOLOGY=split
+export TOPOLOGY=${BENCH_TOPOLOGY:-split}
+case "$TOPOLOGY" in
+  split) HTTP_ROLE=gateway HTTP_COUNT=$GATEWAYS ;;
+  cohosted) ((!TOPOLOGY_ONLY)) || die "--topology runs both topologies; unset BENCH_TOPOLOGY"; HTTP_ROLE=silo+gateway HTTP_COUNT=$SILOS ;;
+  *) die "BENCH_TOPOLOGY must be split or cohosted, not '$TOPOLOGY'" ;;
+esac
 export GATEWAY_PORT=$((P + 80)) SILO_PORT=$((P + 300)) SILO_GATEWAY_PORT=$((P + 400)) SILO_HTTP_PORT=$((P + 500))
 export AZURITE_BLOB_PORT=$((P + 200)) AZURITE_QUEUE_PORT=$((P + 201)) AZURITE_TABLE_PORT=$((P + 202))
-for port in $((P + 180)) $((P + 181)) $((P + 182)) $(seq "$GATEWAY_PORT" $((GATEWAY_PORT + GATEWAYS - 1))); do
+for port in $((P + 180)) $((P + 181)) $((P + 182)) $(seq "$GATEWAY_PORT" $((GATEWAY_PORT + HTTP_COUNT - 1))); do
   ! port_in_use "$port" || die "port $port is in use (another run?); choose other ports with BENCH_PORT_BASE"
 done
 
@@ -156,20 +164,20 @@ trap cleanup EXIT
 trap 'log "interrupted"; exit 130' INT
 trap 'log "terminated"; exit 143' TERM
 
-log "starting the cluster: $SILOS silo(s), $GATEWAYS gateway(s), gateway http://127.0.0.1:$GATEWAY_PORT, DATA_DIR $DATA_DIR"
+log "starting the cluster ($TOPOLOGY): $SILOS silo(s), $HTTP_COUNT HTTP endpoint(s) from http://127.0.0.1:$GATEWAY_PORT, DATA_DIR $DATA_DIR"
 # One tenant at tens of thousands of requests per second is the point of the single-endpoint scenarios, so the
 # per-tenant token bucket (a policy, default 200 req/s) is switched off; the limiter still runs in the pipeline. So is
 # the per-client limit of the token endpoint (default 1/s), for its requests-per-second scenario.
 RateLimits__Default__PermitsPerSecond=0 RateLimits__OAuthClient__PermitsPerSecond=0 deploy/local/run.sh >"$OUT/run.log" 2>&1 &
 RUN_PID=$!
-# Ready = run.sh (still alive) has registered every gateway in $DATA_DIR/pids and each answers /health.
+# Ready = run.sh (still alive) has registered every HTTP endpoint's process in $DATA_DIR/pids and each answers /health.
 deadline=$((SECONDS + 300))
-until [[ -f "$DATA_DIR/pids" ]] && (($(grep -c '^gateway ' "$DATA_DIR/pids" || true) == GATEWAYS)); do
+until [[ -f "$DATA_DIR/pids" ]] && (($(grep -c "^$HTTP_ROLE " "$DATA_DIR/pids" || true) == HTTP_COUNT)); do
   pid_alive "$RUN_PID" || { tail -n 40 "$OUT/run.log" >&2; die "deploy/local/run.sh exited (see $OUT/run.log)"; }
   ((SECONDS < deadline)) || die "the cluster did not start within 300 s (see $OUT/run.log)"
   sleep 1
 done
-for ((i = 0; i < GATEWAYS; i++)); do
+for ((i = 0; i < HTTP_COUNT; i++)); do
   status=0
   wait_for_http "http://127.0.0.1:$((GATEWAY_PORT + i))/health" 240 "$RUN_PID" || status=$?
   ((status == 0)) || { tail -n 40 "$OUT/run.log" >&2; die "the cluster did not start (see $OUT/run.log)"; }

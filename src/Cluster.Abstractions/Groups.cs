@@ -74,8 +74,8 @@ public readonly record struct MemberRef([property: Id(0)] string Id, [property: 
 
     /// <summary>The member grain of this member in <paramref name="tenantId"/>.</summary>
     public IGroupMemberGrain Grain(IGrainFactory grains, string tenantId) => Kind == MemberKind.Group
-        ? grains.GetGrain<IGroupGrain>(GrainKeys.Group(tenantId, Id))
-        : grains.GetGrain<IUserGrain>(GrainKeys.User(tenantId, Id));
+        ? grains.Grain<IGroupGrain>(GrainKeys.Group(tenantId, Id))
+        : grains.Grain<IUserGrain>(GrainKeys.User(tenantId, Id));
 }
 
 /// <summary>

@@ -75,11 +75,11 @@ public sealed class ResourceKind
 {
     public static readonly ResourceKind User = new(
         () => ScimSchemas.UserResource, "users", IndexNames.UserIndexes, UserIndexes.ValuesOf, UserIndexes.Plan,
-        (grains, tenantId, id) => grains.GetGrain<IUserGrain>(GrainKeys.User(tenantId, id)));
+        (grains, tenantId, id) => grains.Grain<IUserGrain>(GrainKeys.User(tenantId, id)));
 
     public static readonly ResourceKind Group = new(
         () => ScimSchemas.GroupResource, "groups", IndexNames.GroupIndexes, GroupIndexes.ValuesOf, GroupIndexes.Plan,
-        (grains, tenantId, id) => grains.GetGrain<IGroupGrain>(GrainKeys.Group(tenantId, id)));
+        (grains, tenantId, id) => grains.Grain<IGroupGrain>(GrainKeys.Group(tenantId, id)));
 
     private readonly Func<IGrainFactory, string, string, IIndexedResourceGrain> _grain;
     private readonly Func<ResourceTypeDefinition> _type;
@@ -126,5 +126,5 @@ public sealed class ResourceKind
 
     /// <summary>One partition of this kind's directory of a tenant.</summary>
     public IDirectoryGrain Directory(IGrainFactory grains, string tenantId, int partition) =>
-        grains.GetGrain<IDirectoryGrain>(GrainKeys.Directory(tenantId, DirectoryName, partition));
+        grains.Grain<IDirectoryGrain>(GrainKeys.Directory(tenantId, DirectoryName, partition));
 }

@@ -54,7 +54,7 @@ public static class AdminEndpoints
     // The tenant with its counts and last request (O(1) each), or the progress of its deletion until it is gone (issue 13).
     private static async Task<IResult> GetTenantAsync(string tenantId, HttpRequest request, IGrainFactory grains, IOptions<GatewayOptions> options)
     {
-        if (!GrainKeys.IsValidId(tenantId) || await grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId)).GetSummaryAsync() is not { } summary)
+        if (!GrainKeys.IsValidId(tenantId) || await grains.Grain<ITenantGrain>(GrainKeys.Tenant(tenantId)).GetSummaryAsync() is not { } summary)
         {
             return TenantNotFound();
         }

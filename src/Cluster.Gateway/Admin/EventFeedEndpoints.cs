@@ -54,7 +54,7 @@ public static class EventFeedEndpoints
             return NoTenant();
         }
 
-        var page = await grains.GetGrain<IEventLogGrain>(GrainKeys.EventLog(tenantId)).ReadAsync(after, limit);
+        var page = await grains.Grain<IEventLogGrain>(GrainKeys.EventLog(tenantId)).ReadAsync(after, limit);
         if (page.Expired)
         {
             return TypedResults.Problem(
@@ -171,9 +171,9 @@ public static class EventFeedEndpoints
 
     /// <summary>True when <paramref name="tenantId"/> is a valid id of a tenant that exists.</summary>
     internal static async Task<bool> TenantExistsAsync(IGrainFactory grains, string tenantId) =>
-        GrainKeys.IsValidId(tenantId) && await grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId)).GetInfoAsync() is not null;
+        GrainKeys.IsValidId(tenantId) && await grains.Grain<ITenantGrain>(GrainKeys.Tenant(tenantId)).GetInfoAsync() is not null;
 
-    private static IWebhookGrain Webhook(IGrainFactory grains, string tenantId) => grains.GetGrain<IWebhookGrain>(GrainKeys.Webhook(tenantId));
+    private static IWebhookGrain Webhook(IGrainFactory grains, string tenantId) => grains.Grain<IWebhookGrain>(GrainKeys.Webhook(tenantId));
 
     private static ProblemHttpResult NoTenant() => TypedResults.Problem(statusCode: 404, title: "Not found", detail: "No such tenant.");
 

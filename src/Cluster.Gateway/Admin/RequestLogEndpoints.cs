@@ -41,7 +41,7 @@ public static class RequestLogEndpoints
             return AdminEndpoints.TenantNotFound();
         }
 
-        var page = await grains.GetGrain<IRequestLogGrain>(GrainKeys.RequestLog(tenantId)).ReadAsync(query);
+        var page = await grains.Grain<IRequestLogGrain>(GrainKeys.RequestLog(tenantId)).ReadAsync(query);
         return TypedResults.Json(new JsonObject
         {
             ["data"] = new JsonArray([.. page.Entries.Select(e => (JsonNode)EntryJson(e))]),

@@ -39,7 +39,7 @@ public static class SetupLinkEndpoints
     /// </summary>
     public static async Task<SetupLink?> CreateLinkAsync(IGrainFactory grains, string tenantId, int minutes, ILogger logger)
     {
-        var link = await grains.GetGrain<IPortalAccessGrain>(GrainKeys.PortalAccess(tenantId)).CreateLinkAsync(TimeSpan.FromMinutes(minutes));
+        var link = await grains.Grain<IPortalAccessGrain>(GrainKeys.PortalAccess(tenantId)).CreateLinkAsync(TimeSpan.FromMinutes(minutes));
         if (link is not null)
         {
             GatewayLog.SetupLinkCreated(logger, tenantId, link.Id);
@@ -51,7 +51,7 @@ public static class SetupLinkEndpoints
     /// <summary>Revokes every setup link of the tenant (the one way): their sessions end within seconds.</summary>
     public static async Task<int> RevokeLinksAsync(IGrainFactory grains, string tenantId, ILogger logger)
     {
-        var revoked = await grains.GetGrain<IPortalAccessGrain>(GrainKeys.PortalAccess(tenantId)).RevokeLinksAsync();
+        var revoked = await grains.Grain<IPortalAccessGrain>(GrainKeys.PortalAccess(tenantId)).RevokeLinksAsync();
         GatewayLog.SetupLinksRevoked(logger, tenantId, revoked);
         return revoked;
     }
@@ -67,7 +67,7 @@ public static class SetupLinkEndpoints
             return TypedResults.Problem(statusCode: 400, title: "Invalid lifetime", detail: $"'expiresInMinutes': {error}");
         }
 
-        if (!GrainKeys.IsValidId(tenantId) || await grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId)).GetInfoAsync() is null)
+        if (!GrainKeys.IsValidId(tenantId) || await grains.Grain<ITenantGrain>(GrainKeys.Tenant(tenantId)).GetInfoAsync() is null)
         {
             return TypedResults.Problem(statusCode: 404, title: "Not found", detail: "No such tenant.");
         }
@@ -82,7 +82,7 @@ public static class SetupLinkEndpoints
 
     private static async Task<IResult> RevokeAsync(string tenantId, IGrainFactory grains, ILogger<SetupLinkRequest> logger)
     {
-        if (!GrainKeys.IsValidId(tenantId) || await grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId)).GetInfoAsync() is null)
+        if (!GrainKeys.IsValidId(tenantId) || await grains.Grain<ITenantGrain>(GrainKeys.Tenant(tenantId)).GetInfoAsync() is null)
         {
             return TypedResults.Problem(statusCode: 404, title: "Not found", detail: "No such tenant.");
         }

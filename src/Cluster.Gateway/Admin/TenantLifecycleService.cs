@@ -38,15 +38,15 @@ public sealed class TenantLifecycleService(IGrainFactory grains, TenantCredentia
     public async Task<TenantListing> ListAsync(TenantListingKey? after, string? prefix, int limit)
     {
         var sortPrefix = string.IsNullOrEmpty(prefix) ? null : TenantListingKey.SortName(prefix);
-        var page = await grains.GetGrain<ITenantRegistryGrain>(GrainKeys.TenantRegistry()).ListAsync(after, sortPrefix, limit);
-        var summaries = await Task.WhenAll(page.Keys.Select(k => grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(k.TenantId)).GetSummaryAsync()));
+        var page = await grains.Grain<ITenantRegistryGrain>(GrainKeys.TenantRegistry()).ListAsync(after, sortPrefix, limit);
+        var summaries = await Task.WhenAll(page.Keys.Select(k => grains.Grain<ITenantGrain>(GrainKeys.Tenant(k.TenantId)).GetSummaryAsync()));
         var tenants = new List<TenantSummary>(summaries.Length);
         foreach (var (key, summary) in page.Keys.Zip(summaries))
         {
             if (summary is null || summary.Deletion is not null || TenantListingKey.For(key.TenantId, summary.Name) != key)
             {
                 // A stale key (a create or rename that crashed halfway, a tenant being deleted): the tenant removes it in its turn.
-                _ = grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(key.TenantId)).ReconcileListingAsync(key);
+                _ = grains.Grain<ITenantGrain>(GrainKeys.Tenant(key.TenantId)).ReconcileListingAsync(key);
                 continue;
             }
 
@@ -74,7 +74,7 @@ public sealed class TenantLifecycleService(IGrainFactory grains, TenantCredentia
     {
         RequireValidName(name);
         var tenantId = GrainKeys.NewTenantId();
-        var token = await grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId)).CreateAsync(name);
+        var token = await grains.Grain<ITenantGrain>(GrainKeys.Tenant(tenantId)).CreateAsync(name);
         if (token is null)
         {
             return null;
@@ -127,7 +127,7 @@ public sealed class TenantLifecycleService(IGrainFactory grains, TenantCredentia
         return summary;
     }
 
-    private ITenantGrain? Tenant(string tenantId) => GrainKeys.IsValidId(tenantId) ? grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId)) : null;
+    private ITenantGrain? Tenant(string tenantId) => GrainKeys.IsValidId(tenantId) ? grains.Grain<ITenantGrain>(GrainKeys.Tenant(tenantId)) : null;
 
     private static void RequireValidName(string name)
     {

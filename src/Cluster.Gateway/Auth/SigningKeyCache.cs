@@ -108,7 +108,7 @@ public sealed class SigningKeyCache(IGrainFactory grains, GrainCallRetry retry, 
     private async Task<Snapshot> ReadAsync()
     {
         Interlocked.Increment(ref _reads);
-        var keys = await retry.ExecuteAsync(CallSafety.Read, () => grains.GetGrain<ISigningKeySetGrain>(GrainKeys.SigningKeySet).GetPublicKeysAsync());
+        var keys = await retry.ExecuteAsync(CallSafety.Read, () => grains.Grain<ISigningKeySetGrain>(GrainKeys.SigningKeySet).GetPublicKeysAsync());
         var set = new JsonWebKeySet();
         var configuration = new OpenIdConnectConfiguration();
         foreach (var key in keys)

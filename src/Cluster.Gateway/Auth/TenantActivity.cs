@@ -56,7 +56,7 @@ public sealed partial class TenantActivity(IGrainFactory grains, TimeProvider ti
     {
         try
         {
-            await grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId)).NoteRequestAsync(at);
+            await grains.Grain<ITenantGrain>(GrainKeys.Tenant(tenantId)).NoteRequestAsync(at);
         }
         catch (Exception e)
         {

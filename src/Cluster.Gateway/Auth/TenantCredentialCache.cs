@@ -96,7 +96,7 @@ public sealed class TenantCredentialCache : IDisposable
 
     private async Task<TenantCredentials> ReadAsync(string tenantId)
     {
-        var read = await _retry.ExecuteAsync(CallSafety.Read, () => _grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId)).GetCredentialsAsync());
+        var read = await _retry.ExecuteAsync(CallSafety.Read, () => _grains.Grain<ITenantGrain>(GrainKeys.Tenant(tenantId)).GetCredentialsAsync());
         _cache.Remove(tenantId);
         if (read.Exists)
         {

@@ -119,7 +119,7 @@ public sealed class TenantCredentialService(IGrainFactory grains, TenantCredenti
     public Task<IReadOnlyList<OAuthClientInfo>?> ListOAuthClientsAsync(string tenantId) =>
         Tenant(tenantId)?.GetOAuthClientsAsync() ?? Task.FromResult<IReadOnlyList<OAuthClientInfo>?>(null);
 
-    private ITenantGrain? Tenant(string tenantId) => GrainKeys.IsValidId(tenantId) ? grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId)) : null;
+    private ITenantGrain? Tenant(string tenantId) => GrainKeys.IsValidId(tenantId) ? grains.Grain<ITenantGrain>(GrainKeys.Tenant(tenantId)) : null;
 
     // A client id names its tenant: one named under another tenant's route does not exist there.
     private ITenantGrain? Client(string tenantId, string clientId) =>

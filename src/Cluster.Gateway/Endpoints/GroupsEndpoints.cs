@@ -127,5 +127,5 @@ public static class GroupsEndpoints
 
     private static IResult NotFound(string id) => ResourceHttp.NotFound(Kind, id);
 
-    private static IGroupGrain Group(IGrainFactory grains, string tenantId, string id) => grains.GetGrain<IGroupGrain>(GrainKeys.Group(tenantId, id));
+    private static IGroupGrain Group(IGrainFactory grains, string tenantId, string id) => grains.Grain<IGroupGrain>(GrainKeys.Group(tenantId, id));
 }

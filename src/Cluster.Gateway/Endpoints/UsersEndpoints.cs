@@ -42,7 +42,7 @@ public static class UsersEndpoints
 
     private static async Task<IResult> GetAsync(string tenantId, string id, HttpRequest request, IGrainFactory grains, GrainCallRetry retry, IOptions<GatewayOptions> options) =>
         GrainKeys.IsValidId(id)
-            ? Respond(await retry.ExecuteAsync(CallSafety.Read, () => grains.GetGrain<IUserGrain>(GrainKeys.User(tenantId, id)).GetAsync(), request.HttpContext.RequestAborted), request, options, tenantId)
+            ? Respond(await retry.ExecuteAsync(CallSafety.Read, () => grains.Grain<IUserGrain>(GrainKeys.User(tenantId, id)).GetAsync(), request.HttpContext.RequestAborted), request, options, tenantId)
             : NotFound(id);
 
     private static async Task<IResult> ReplaceAsync(string tenantId, string id, HttpRequest request, IGrainFactory grains, GrainCallRetry retry, IOptions<GatewayOptions> options)

@@ -106,7 +106,7 @@ public sealed class ClusterHealthCheck(IGrainFactory grains) : IHealthCheck
     {
         try
         {
-            await grains.GetGrain<Abstractions.ITenantGrain>("health-probe").GetCredentialsAsync().WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
+            await grains.Grain<Abstractions.ITenantGrain>("health-probe").GetCredentialsAsync().WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
             return HealthCheckResult.Healthy();
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)

@@ -18,5 +18,5 @@ public sealed class GrainXmlRepository(IGrainFactory grains) : IXmlRepository
     public void StoreElement(XElement element, string friendlyName) =>
         KeyRing().StoreElementAsync(friendlyName, element.ToString(SaveOptions.DisableFormatting)).GetAwaiter().GetResult();
 
-    private IDataProtectionKeyRingGrain KeyRing() => grains.GetGrain<IDataProtectionKeyRingGrain>(GrainKeys.DataProtectionKeyRing);
+    private IDataProtectionKeyRingGrain KeyRing() => grains.Grain<IDataProtectionKeyRingGrain>(GrainKeys.DataProtectionKeyRing);
 }

@@ -44,13 +44,13 @@ public sealed class PortalDirectory(ResourceQueries queries, IGrainFactory grain
         }
 
         var result = kind == ResourceKind.Group
-            ? await grains.GetGrain<IGroupGrain>(GrainKeys.Group(tenantId, id)).ReadAsync(null)
+            ? await grains.Grain<IGroupGrain>(GrainKeys.Group(tenantId, id)).ReadAsync(null)
             : await kind.Grain(grains, tenantId, id).GetAsync();
         return result.IsSuccess && result.Resource is { } json ? JsonNode.Parse(json)!.AsObject() : null;
     }
 
     private Func<string, Task<ScimResult>>? Fetch(ResourceKind kind, string tenantId) =>
-        kind == ResourceKind.Group ? id => grains.GetGrain<IGroupGrain>(GrainKeys.Group(tenantId, id)).ReadAsync([]) : null;
+        kind == ResourceKind.Group ? id => grains.Grain<IGroupGrain>(GrainKeys.Group(tenantId, id)).ReadAsync([]) : null;
 
     private static IEnumerable<string> SearchFilters(ResourceKind kind, string term)
     {

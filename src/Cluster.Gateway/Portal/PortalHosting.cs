@@ -138,8 +138,8 @@ public static class PortalHosting
     private static async Task<IResult> OpenSetupLinkAsync(string tenantId, string secret, HttpContext context, IGrainFactory grains)
     {
         if (GrainKeys.IsValidId(tenantId) && secret.Length is > 0 and <= 200
-            && await grains.GetGrain<IPortalAccessGrain>(GrainKeys.PortalAccess(tenantId)).RedeemAsync(secret) is { } linkId
-            && await grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId)).GetInfoAsync() is not null)
+            && await grains.Grain<IPortalAccessGrain>(GrainKeys.PortalAccess(tenantId)).RedeemAsync(secret) is { } linkId
+            && await grains.Grain<ITenantGrain>(GrainKeys.Tenant(tenantId)).GetInfoAsync() is not null)
         {
             var identity = new ClaimsIdentity([new(Claims.Tenant, tenantId), new(Claims.Link, linkId)], Scheme);
             await context.SignInAsync(Scheme, new ClaimsPrincipal(identity), new AuthenticationProperties { IsPersistent = false });
@@ -232,8 +232,8 @@ public sealed class PortalSessions(IGrainFactory grains, IOptions<AdminOptions> 
         }
 
         var active = GrainKeys.IsValidId(tenantId)
-            && await grains.GetGrain<IPortalAccessGrain>(GrainKeys.PortalAccess(tenantId)).IsActiveAsync(linkId)
-            && await grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId)).GetCredentialsAsync() is { Exists: true };
+            && await grains.Grain<IPortalAccessGrain>(GrainKeys.PortalAccess(tenantId)).IsActiveAsync(linkId)
+            && await grains.Grain<ITenantGrain>(GrainKeys.Tenant(tenantId)).GetCredentialsAsync() is { Exists: true };
         if (_links.Count > 10_000)
         {
             _links.Clear();

@@ -11,7 +11,7 @@ public sealed class PortalTenant(IGrainFactory grains, IOptions<GatewayOptions> 
 {
     /// <summary>The tenant's profile, or null when it does not exist (the page then answers 404).</summary>
     public Task<TenantInfo?> LoadAsync(string tenantId) =>
-        GrainKeys.IsValidId(tenantId) ? grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId)).GetInfoAsync() : Task.FromResult<TenantInfo?>(null);
+        GrainKeys.IsValidId(tenantId) ? grains.Grain<ITenantGrain>(GrainKeys.Tenant(tenantId)).GetInfoAsync() : Task.FromResult<TenantInfo?>(null);
 
     /// <summary>The Tenant URL the admin pastes into Entra.</summary>
     public string TenantUrl(PageModel page, string tenantId) => ScimUrls.TenantBase(page.Request, options, tenantId);

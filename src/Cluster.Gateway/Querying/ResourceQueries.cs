@@ -197,7 +197,7 @@ public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instr
         else
         {
             hash = IndexNames.Hash(probe.Value);
-            var entry = grains.GetGrain<IIndexEntryGrain>(GrainKeys.IndexEntry(tenantId, probe.IndexName, hash));
+            var entry = grains.Grain<IIndexEntryGrain>(GrainKeys.IndexEntry(tenantId, probe.IndexName, hash));
             if (query.PlainGet)
             {
                 // One call: the entry reads its holders (the same GetAsync, at the same moment as a second call would).

@@ -83,7 +83,7 @@ public sealed partial class RequestLogWriter(
 
     private async Task WriteAsync(TenantEntries batch, CancellationToken cancellationToken)
     {
-        var log = grains.GetGrain<IRequestLogGrain>(GrainKeys.RequestLog(batch.TenantId));
+        var log = grains.Grain<IRequestLogGrain>(GrainKeys.RequestLog(batch.TenantId));
         var dropped = batch.Dropped;
         foreach (var chunk in batch.Entries.Count == 0 ? [[]] : batch.Entries.Chunk(MaxEntriesPerCall))
         {

@@ -18,9 +18,9 @@ public sealed class TenantStatusReader(IGrainFactory grains)
             return null;
         }
 
-        var summary = grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId)).GetSummaryAsync();
-        var log = grains.GetGrain<IRequestLogGrain>(GrainKeys.RequestLog(tenantId)).GetStatusAsync();
-        var disabled = grains.GetGrain<IDisabledUserCount>(GrainKeys.EventLog(tenantId)).GetDisabledUsersAsync();
+        var summary = grains.Grain<ITenantGrain>(GrainKeys.Tenant(tenantId)).GetSummaryAsync();
+        var log = grains.Grain<IRequestLogGrain>(GrainKeys.RequestLog(tenantId)).GetStatusAsync();
+        var disabled = grains.Grain<IDisabledUserCount>(GrainKeys.EventLog(tenantId)).GetDisabledUsersAsync();
         await Task.WhenAll(summary, log, disabled);
         if (await summary is not { Deletion: null } tenant)
         {

@@ -42,7 +42,7 @@ internal sealed class EventCommits(IGrainFactory grains, TimeProvider time, stri
             return;
         }
 
-        var log = grains.GetGrain<IEventLogGrain>(GrainKeys.EventLog(tenantId));
+        var log = grains.Grain<IEventLogGrain>(GrainKeys.EventLog(tenantId));
         _inFlight = context.Source;
         try
         {
@@ -97,7 +97,7 @@ internal sealed class EventCommits(IGrainFactory grains, TimeProvider time, stri
     /// whose confirmation failed (a retried delete finishing its first attempt). Nothing when the log already resolved it.
     /// </summary>
     public Task ConfirmAsync(long version, int step = 0) =>
-        grains.GetGrain<IEventLogGrain>(GrainKeys.EventLog(tenantId)).ConfirmAsync(new EventSource(resourceType, resourceId, version, step), durable: true);
+        grains.Grain<IEventLogGrain>(GrainKeys.EventLog(tenantId)).ConfirmAsync(new EventSource(resourceType, resourceId, version, step), durable: true);
 
     /// <summary>
     /// The answer to the log about a prepared commit: pending while its write is under way (or after a failed write, until

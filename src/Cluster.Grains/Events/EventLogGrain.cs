@@ -185,7 +185,7 @@ public sealed partial class EventLogGrain(
             var page = (seq - 1) / PageSize;
             var pageEnd = (page + 1) * PageSize;
             var stored = pageEnd <= head.SealedThrough
-                ? await GrainFactory.GetGrain<IEventPageGrain>(GrainKeys.EventPage(_tenantId, page)).ReadAsync()
+                ? await GrainFactory.Grain<IEventPageGrain>(GrainKeys.EventPage(_tenantId, page)).ReadAsync()
                 : [.. head.Tail.Select(Load)];
             foreach (var e in stored.Where(e => e.Sequence >= seq && e.Sequence <= Math.Min(pageEnd, readable)).OrderBy(e => e.Sequence))
             {
@@ -296,7 +296,7 @@ public sealed partial class EventLogGrain(
         while (next.First <= next.SealedThrough)
         {
             var page = (next.First - 1) / PageSize;
-            var grain = GrainFactory.GetGrain<IEventPageGrain>(GrainKeys.EventPage(_tenantId, page));
+            var grain = GrainFactory.Grain<IEventPageGrain>(GrainKeys.EventPage(_tenantId, page));
             var events = await grain.ReadAsync();
             if (events.Length > 0 && events.Max(e => e.OccurredAt) >= cutoff)
             {
@@ -322,7 +322,7 @@ public sealed partial class EventLogGrain(
         {
             var (from, to) = (head.SealedThrough + 1, head.SealedThrough + PageSize);
             var page = head.Tail.Where(e => e.Sequence >= from && e.Sequence <= to).Select(Load).ToArray();
-            writes.Add(GrainFactory.GetGrain<IEventPageGrain>(GrainKeys.EventPage(_tenantId, (from - 1) / PageSize)).WriteAsync(page));
+            writes.Add(GrainFactory.Grain<IEventPageGrain>(GrainKeys.EventPage(_tenantId, (from - 1) / PageSize)).WriteAsync(page));
             head.SealedThrough = to;
         }
 
@@ -393,7 +393,7 @@ public sealed partial class EventLogGrain(
         var readable = Frontier(_state.Value) - 1;
         try
         {
-            await GrainFactory.GetGrain<IWebhookGrain>(GrainKeys.Webhook(_tenantId)).NotifyAsync(readable);
+            await GrainFactory.Grain<IWebhookGrain>(GrainKeys.Webhook(_tenantId)).NotifyAsync(readable);
             _notified = Math.Max(_notified, readable);
         }
         catch (Exception e)

@@ -54,7 +54,7 @@ public sealed partial class WebhookGrain(
     private List<DeliveryRecord> _recent = [];
     private string? _secret;
 
-    private IEventLogGrain Log => GrainFactory.GetGrain<IEventLogGrain>(GrainKeys.EventLog(_tenantId));
+    private IEventLogGrain Log => GrainFactory.Grain<IEventLogGrain>(GrainKeys.EventLog(_tenantId));
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {

@@ -765,7 +765,7 @@ public sealed partial class GroupGrain(
         var changes = adds.Select(m => (Member: m, Add: true)).Concat(removes.Select(m => (Member: m, Add: false)))
             .GroupBy(c => GrainKeys.GroupMemberPartitionOf(c.Member.Id));
         await Task.WhenAll(changes.Select(c => GrainFactory
-            .GetGrain<IGroupMembersGrain>(GrainKeys.GroupMembers(_tenantId, _groupId, c.Key))
+            .Grain<IGroupMembersGrain>(GrainKeys.GroupMembers(_tenantId, _groupId, c.Key))
             .ApplyMembersAsync([.. c.Where(x => x.Add).Select(x => x.Member)], [.. c.Where(x => !x.Add).Select(x => x.Member.Id)])));
 
         // Members that left forget the group; a failure leaves a record that reads verify and repair.
@@ -870,7 +870,7 @@ public sealed partial class GroupGrain(
         try
         {
             await Task.WhenAll(_parents.Value.Ids.Select(p => GrainFactory
-                .GetGrain<IGroupMembersGrain>(GrainKeys.GroupMembers(_tenantId, p, GrainKeys.GroupMemberPartitionOf(_groupId)))
+                .Grain<IGroupMembersGrain>(GrainKeys.GroupMembers(_tenantId, p, GrainKeys.GroupMemberPartitionOf(_groupId)))
                 .ApplyAsync([], [_groupId])));
 
             // Each parent's membership changed: it takes a new version (one-way, as for a deleted user).
@@ -905,7 +905,7 @@ public sealed partial class GroupGrain(
     private async Task<MemberRef[]> AllMembersAsync()
     {
         var partitions = await Task.WhenAll(Enumerable.Range(0, GrainKeys.GroupMemberPartitions)
-            .Select(p => GrainFactory.GetGrain<IGroupMembersGrain>(GrainKeys.GroupMembers(_tenantId, _groupId, p)).ListMembersAsync()));
+            .Select(p => GrainFactory.Grain<IGroupMembersGrain>(GrainKeys.GroupMembers(_tenantId, _groupId, p)).ListMembersAsync()));
         return [.. partitions.SelectMany(p => p)];
     }
 
@@ -913,7 +913,7 @@ public sealed partial class GroupGrain(
     {
         var found = await Task.WhenAll(ids.Where(GrainKeys.IsValidId).Distinct(StringComparer.Ordinal)
             .GroupBy(GrainKeys.GroupMemberPartitionOf)
-            .Select(g => GrainFactory.GetGrain<IGroupMembersGrain>(GrainKeys.GroupMembers(_tenantId, _groupId, g.Key)).FindAsync([.. g])));
+            .Select(g => GrainFactory.Grain<IGroupMembersGrain>(GrainKeys.GroupMembers(_tenantId, _groupId, g.Key)).FindAsync([.. g])));
         return [.. found.SelectMany(f => f)];
     }
 
@@ -983,15 +983,15 @@ public sealed partial class GroupGrain(
 
     private IGroupMemberGrain Member(MemberRef member) => member.Grain(GrainFactory, _tenantId);
 
-    private IGroupGrain Parent(string groupId) => GrainFactory.GetGrain<IGroupGrain>(GrainKeys.Group(_tenantId, groupId));
+    private IGroupGrain Parent(string groupId) => GrainFactory.Grain<IGroupGrain>(GrainKeys.Group(_tenantId, groupId));
 
     private IGroupMembersGrain Partition(string memberId) => Partition(GrainKeys.GroupMemberPartitionOf(memberId));
 
     private IGroupMembersGrain Partition(int partition) =>
-        GrainFactory.GetGrain<IGroupMembersGrain>(GrainKeys.GroupMembers(_tenantId, _groupId, partition));
+        GrainFactory.Grain<IGroupMembersGrain>(GrainKeys.GroupMembers(_tenantId, _groupId, partition));
 
     private IGroupChangeChunkGrain ChangeChunk(int index) =>
-        GrainFactory.GetGrain<IGroupChangeChunkGrain>(GrainKeys.GroupChangeChunk(_tenantId, _groupId, index));
+        GrainFactory.Grain<IGroupChangeChunkGrain>(GrainKeys.GroupChangeChunk(_tenantId, _groupId, index));
 
 
     [LoggerMessage(1101, LogLevel.Information, "Tenant {TenantId}: group {GroupId} lost a uniqueness claim on {IndexName} to {HolderId}.")]

@@ -145,7 +145,7 @@ internal sealed class IndexClaims(IGrainFactory grains, ResourceKind kind, strin
     }
 
     private IIndexEntryGrain Entry(string index, string hash) =>
-        grains.GetGrain<IIndexEntryGrain>(GrainKeys.IndexEntry(tenantId, index, hash));
+        grains.Grain<IIndexEntryGrain>(GrainKeys.IndexEntry(tenantId, index, hash));
 
     private IDirectoryGrain Directory() => kind.Directory(grains, tenantId, GrainKeys.DirectoryPartitionOf(resourceId));
 }

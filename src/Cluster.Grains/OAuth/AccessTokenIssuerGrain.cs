@@ -28,7 +28,7 @@ public sealed class AccessTokenIssuerGrain(WebhookSecretProtector protector, Tim
             return new(ClientCheck.Invalid);
         }
 
-        var check = await GrainFactory.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId)).VerifyClientSecretAsync(request.ClientId, request.SecretHash);
+        var check = await GrainFactory.Grain<ITenantGrain>(GrainKeys.Tenant(tenantId)).VerifyClientSecretAsync(request.ClientId, request.SecretHash);
         if (check != ClientCheck.Valid)
         {
             return new(check);
@@ -64,7 +64,7 @@ public sealed class AccessTokenIssuerGrain(WebhookSecretProtector protector, Tim
             return _signer;
         }
 
-        var material = await GrainFactory.GetGrain<ISigningKeySetGrain>(GrainKeys.SigningKeySet).GetSigningKeyAsync();
+        var material = await GrainFactory.Grain<ISigningKeySetGrain>(GrainKeys.SigningKeySet).GetSigningKeyAsync();
         if (_signer?.Key.KeyId != material.Key.KeyId)
         {
             _signer = SigningKeySetGrain.SigningCredentialsOf(material, protector);

@@ -318,7 +318,7 @@ public sealed partial class RequestLogGrain(
         head.Tail.RemoveAll(r => r.Sequence <= head.SealedThrough);
     }
 
-    private IRequestLogPageGrain Page(long page) => GrainFactory.GetGrain<IRequestLogPageGrain>(GrainKeys.RequestLogPage(_tenantId, page));
+    private IRequestLogPageGrain Page(long page) => GrainFactory.Grain<IRequestLogPageGrain>(GrainKeys.RequestLogPage(_tenantId, page));
 
     private static DateTimeOffset Latest(DateTimeOffset? current, DateTimeOffset at) => current is { } c && c > at ? c : at;
 

@@ -24,7 +24,7 @@ public sealed partial class TenantGrain
     private IGrainTimer? _offboarding;
     private TenantOffboarding? _offboarder;
 
-    private ITenantRegistryGrain Registry => GrainFactory.GetGrain<ITenantRegistryGrain>(GrainKeys.TenantRegistry());
+    private ITenantRegistryGrain Registry => GrainFactory.Grain<ITenantRegistryGrain>(GrainKeys.TenantRegistry());
 
     private DateTimeOffset? LastRequestAt => _lastRequestAt > _lifecycle.Value.LastRequestAt || _lifecycle.Value.LastRequestAt is null
         ? _lastRequestAt
@@ -67,7 +67,7 @@ public sealed partial class TenantGrain
             return null;
         }
 
-        var counts = await GrainFactory.GetGrain<IEventLogGrain>(GrainKeys.EventLog(TenantId)).GetCountsAsync();
+        var counts = await GrainFactory.Grain<IEventLogGrain>(GrainKeys.EventLog(TenantId)).GetCountsAsync();
         var tenant = _state.Value;
         return new TenantSummary(
             TenantId, tenant.Name, tenant.CreatedAt, tenant.Suspended, [.. tenant.Tokens.Select(t => new TokenInfo(t.Id, t.CreatedAt))],

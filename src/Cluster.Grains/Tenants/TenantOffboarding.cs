@@ -36,9 +36,9 @@ internal sealed partial class TenantOffboarding(
                 return now - deletion.StartedAt >= TimeSpan.FromSeconds(options.OffboardingGraceSeconds) ? Next(deletion, TenantDeletionPhases.Stopping) : null;
 
             case TenantDeletionPhases.Stopping:
-                await grains.GetGrain<IWebhookGrain>(GrainKeys.Webhook(tenantId)).DeleteAsync();
+                await grains.Grain<IWebhookGrain>(GrainKeys.Webhook(tenantId)).DeleteAsync();
                 var stopped = await StopReminderHoldersAsync();
-                await grains.GetGrain<IEventLogGrain>(GrainKeys.EventLog(tenantId)).HaltAsync();
+                await grains.Grain<IEventLogGrain>(GrainKeys.EventLog(tenantId)).HaltAsync();
                 await EraseRequestLogAsync(GrainKeys.RequestLog(tenantId));
                 LogStopped(logger, tenantId, stopped);
                 return Next(deletion, TenantDeletionPhases.Erasing, erased: stopped);
@@ -90,11 +90,11 @@ internal sealed partial class TenantOffboarding(
             found++;
             if (reminder.GrainId.Type == _groupType)
             {
-                await grains.GetGrain<IGroupGrain>(key).HaltAsync();
+                await grains.Grain<IGroupGrain>(key).HaltAsync();
             }
             else if (reminder.GrainId.Type == _webhookType)
             {
-                await grains.GetGrain<IWebhookGrain>(key).DeleteAsync();
+                await grains.Grain<IWebhookGrain>(key).DeleteAsync();
             }
             else if (reminder.GrainId.Type == _requestLogType)
             {
@@ -114,7 +114,7 @@ internal sealed partial class TenantOffboarding(
     // The provisioning log erases itself in bounded calls (its pages, its retention timer and reminder, then its head).
     private async Task EraseRequestLogAsync(string key)
     {
-        var log = grains.GetGrain<IRequestLogGrain>(key);
+        var log = grains.Grain<IRequestLogGrain>(key);
         while (!await log.EraseAsync())
         {
         }

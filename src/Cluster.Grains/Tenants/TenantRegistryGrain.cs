@@ -119,7 +119,7 @@ public sealed partial class TenantRegistryGrain(
     private int NextBucket => Math.Max(_state.Value.NextBucket, 1);
 
     private ITenantRegistryBucketGrain Bucket(int id) =>
-        GrainFactory.GetGrain<ITenantRegistryBucketGrain>(GrainKeys.TenantRegistryBucket(this.GetPrimaryKeyString(), id));
+        GrainFactory.Grain<ITenantRegistryBucketGrain>(GrainKeys.TenantRegistryBucket(this.GetPrimaryKeyString(), id));
 
     private static TenantListingKey? LowerOf(RegistryBucketRecord bucket) =>
         bucket.FromName is null ? null : new TenantListingKey(bucket.FromName, bucket.FromTenant ?? "");

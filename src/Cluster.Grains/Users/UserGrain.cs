@@ -300,7 +300,7 @@ public sealed partial class UserGrain(TimeProvider time, ILogger<UserGrain> logg
         try
         {
             await Task.WhenAll(_memberships.Value.Ids.Select(g => GrainFactory
-                .GetGrain<IGroupMembersGrain>(GrainKeys.GroupMembers(_tenantId, g, GrainKeys.GroupMemberPartitionOf(_userId)))
+                .Grain<IGroupMembersGrain>(GrainKeys.GroupMembers(_tenantId, g, GrainKeys.GroupMemberPartitionOf(_userId)))
                 .ApplyAsync([], [_userId])));
 
             // Each group's membership changed: it takes a new version (one-way; the groups stay recorded until here, so a
@@ -315,7 +315,7 @@ public sealed partial class UserGrain(TimeProvider time, ILogger<UserGrain> logg
         }
     }
 
-    private IGroupGrain Group(string groupId) => GrainFactory.GetGrain<IGroupGrain>(GrainKeys.Group(_tenantId, groupId));
+    private IGroupGrain Group(string groupId) => GrainFactory.Grain<IGroupGrain>(GrainKeys.Group(_tenantId, groupId));
 
     private bool PreconditionFails(ETagCondition? ifMatch) => ifMatch is not null && !ifMatch.Matches(_state.Value.Version);
 

@@ -172,5 +172,5 @@ public sealed class TenantModel(PortalTenant portal, IGrainFactory grains, IOpti
         return Page();
     }
 
-    private IWebhookGrain Webhooks() => grains.GetGrain<IWebhookGrain>(GrainKeys.Webhook(TenantId));
+    private IWebhookGrain Webhooks() => grains.Grain<IWebhookGrain>(GrainKeys.Webhook(TenantId));
 }

@@ -39,7 +39,7 @@ public sealed class LogModel(PortalTenant portal, IGrainFactory grains) : PageMo
         }
 
         (Outcome, ResourceId) = (query.Outcome, query.ResourceId);
-        Entries = await grains.GetGrain<IRequestLogGrain>(GrainKeys.RequestLog(TenantId)).ReadAsync(query);
+        Entries = await grains.Grain<IRequestLogGrain>(GrainKeys.RequestLog(TenantId)).ReadAsync(query);
         return Page();
     }
 
