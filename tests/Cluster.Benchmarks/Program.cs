@@ -21,6 +21,12 @@ if (args is ["topology", .. var topologyArgs])
     return await TopologyBench.RunAsync(BenchOptions.Parse(topologyArgs));
 }
 
+// `Cluster.Benchmarks cpu-profile TRACE PID`: the summary of a CPU profile of one process (CpuProfile, tests/profile.sh).
+if (args is ["cpu-profile", var tracePath, var tracedPid])
+{
+    return CpuProfile.Run(tracePath, int.Parse(tracedPid, CultureInfo.InvariantCulture), top: 25);
+}
+
 var o = BenchOptions.Parse(args);
 Directory.CreateDirectory(o.OutDir);
 var results = new JsonObject();

@@ -1,0 +1,100 @@
+using System.Globalization;
+using Microsoft.Diagnostics.Tracing.Etlx;
+
+namespace Cluster.Benchmarks;
+
+/// <summary>
+/// Summarises a CPU profile taken by <c>dotnet-trace collect-linux --profile cpu-sampling</c> (kernel perf samples of every
+/// thread, native frames included) for one process: each sample's stack goes into the first area below that it touches,
+/// then the innermost managed frames on their own. tests/profile.sh takes the traces; docs/benchmarks.md ("CPU profiles")
+/// holds what they said.
+/// </summary>
+public static class CpuProfile
+{
+    private static readonly (string Area, Func<IReadOnlyList<Frame>, bool> Touches)[] Areas =
+    [
+        ("metrics collection (the Orleans dashboard's 1 s exporter; gauges that walk every activation)",
+            f => f.Any(x => x.Method.Contains("MetricReader::Collect", StringComparison.Ordinal))),
+        ("JIT", f => f.Any(x => x.Module.Contains("clrjit", StringComparison.Ordinal))),
+        ("thread pool: waking and parking threads",
+            f => f.Any(x => x.Method.Contains("LowLevelLifoSemaphore", StringComparison.Ordinal) || x.Method.Contains("MaybeAddWorkingWorker", StringComparison.Ordinal))),
+        ("grain reference creation (Orleans' GetGrain)", f => f.Any(x => x.Method.Contains("GrainFactory::GetGrain", StringComparison.Ordinal))),
+        ("storage client (Azure.Data.Tables over HttpClient, and Orleans' table provider)",
+            f => f.Any(x => x.Method.StartsWith("Azure.", StringComparison.Ordinal) || x.Method.StartsWith("System.Net.Http.", StringComparison.Ordinal)
+                || x.Method.Contains("AzureTable", StringComparison.Ordinal))),
+        ("bearer token check (SHA-256 of the presented token)", f => f.Any(x => x.Method.Contains("TenantTokenValidator::Matches", StringComparison.Ordinal))),
+        ("HTTP server: Kestrel, its sockets, middleware, authentication, routing",
+            f => f.Any(x => x.Method.StartsWith("Microsoft.AspNetCore.", StringComparison.Ordinal))
+                && !f.Any(x => x.Method.StartsWith("Cluster.Gateway.Endpoints", StringComparison.Ordinal) || x.Method.StartsWith("Cluster.Grains", StringComparison.Ordinal))),
+        ("SCIM endpoints and grains (this repository's code, JSON)", f => f.Any(x => x.Method.StartsWith("Cluster.", StringComparison.Ordinal))),
+        ("Orleans runtime (messages, scheduling, state storage bridge)", f => f.Any(x => x.Method.StartsWith("Orleans.", StringComparison.Ordinal))),
+        ("sockets not attributed above (epoll)", f => f.Any(x => x.Method.StartsWith("System.Net.Sockets", StringComparison.Ordinal) || x.Module.Contains("native", StringComparison.Ordinal))),
+        ("other managed runtime work (thread pool dispatch, async machinery)", f => f.Any(x => x.IsManaged)),
+        ("native runtime without a managed frame (GC, thread start)", _ => true),
+    ];
+
+    public static int Run(string tracePath, int pid, int top)
+    {
+        using var log = new TraceLog(TraceLog.CreateFromEventPipeDataFile(tracePath));
+        var areas = new Dictionary<string, int>();
+        var innermost = new Dictionary<string, int>();
+        var total = 0;
+        foreach (var e in log.Events)
+        {
+            if (e.ProcessID != pid || !e.EventName.Contains("cpu", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            total++;
+            var frames = new List<Frame>();
+            for (var f = e.CallStack(); f is not null; f = f.Caller)
+            {
+                frames.Add(new Frame(f.CodeAddress.FullMethodName ?? "", f.CodeAddress.ModuleName ?? ""));
+            }
+
+            var area = Areas.First(a => a.Touches(frames)).Area;
+            areas[area] = areas.GetValueOrDefault(area) + 1;
+            if (frames.FirstOrDefault(f => f.IsManaged) is { } managed)
+            {
+                innermost[managed.Name] = innermost.GetValueOrDefault(managed.Name) + 1;
+            }
+        }
+
+        if (total == 0)
+        {
+            Console.Error.WriteLine($"no CPU sample of process {pid} in {tracePath}");
+            return 1;
+        }
+
+        string Share(int n) => (100.0 * n / total).ToString("0.0", CultureInfo.InvariantCulture) + " %";
+        Console.WriteLine($"{total} CPU samples of process {pid}\n\n| area (first one a sample's stack touches) | share of the process's CPU |\n|---|---:|");
+        foreach (var (area, n) in areas.OrderByDescending(a => a.Value))
+        {
+            Console.WriteLine($"| {area} | {Share(n)} |");
+        }
+
+        Console.WriteLine($"\n| innermost managed frame (top {top}) | share |\n|---|---:|");
+        foreach (var (name, n) in innermost.OrderByDescending(a => a.Value).Take(top))
+        {
+            Console.WriteLine($"| `{name}` | {Share(n)} |");
+        }
+
+        return 0;
+    }
+
+    private sealed record Frame(string Method, string Module)
+    {
+        public bool IsManaged => Method.Contains("::", StringComparison.Ordinal);
+
+        public string Name
+        {
+            get
+            {
+                var i = Method.IndexOf('(', StringComparison.Ordinal);
+                var name = i > 0 ? Method[..i] : Method;
+                return name.Length > 120 ? name[..120] : name;
+            }
+        }
+    }
+}

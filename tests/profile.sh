@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# CPU profiles of GET /Users/{id} and POST /Users (issue 15), summarised: where a co-hosted silo's CPU goes.
+# NOT part of tests/run.sh. docs/benchmarks.md ("CPU profiles") holds what the last run said.
+#
+# Usage: tests/profile.sh
+#
+# Starts deploy/local/run.sh (TOPOLOGY=cohosted, 1 silo that serves HTTP, temp DATA_DIR, non-default ports, the
+# per-tenant rate limit off as in tests/bench.sh), creates a tenant, then for POST and then GET: wrk -t1 -c32 warm-up,
+# and while wrk runs again, `dotnet-trace collect-linux --profile cpu-sampling` on the silo process (kernel perf
+# samples of every thread, native frames and the JIT included). Each trace is summarised by
+# `Cluster.Benchmarks cpu-profile` (tests/Cluster.Benchmarks/CpuProfile.cs) into artifacts/profile/<date>/{post,get}.md,
+# beside the .nettrace files and the wrk output. Installs wrk (Debian) and dotnet-trace (as a tool in
+# artifacts/tools) if missing. collect-linux needs root (perf events).
+#
+# Environment (all optional):
+#   PROFILE_WARMUP (30)      seconds of wrk before each trace (the JIT's tiers settle)
+#   PROFILE_SECONDS (20)     seconds traced (wrk runs 10 s longer, around the trace)
+#   PROFILE_PORT_BASE (29000) ports: +80 the silo's HTTP, +200..+202 Azurite, +300 silo, +400 silo gateway
+#   CONFIGURATION (Release)
+set -euo pipefail
+
+# shellcheck source-path=SCRIPTDIR source=../deploy/local/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../deploy/local/lib.sh"
+ROOT="$(repo_root)"
+cd "$ROOT"
+[[ $# -eq 0 ]] || { sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0; }
+
+WARMUP=${PROFILE_WARMUP:-30} SECONDS_TRACED=${PROFILE_SECONDS:-20} P=${PROFILE_PORT_BASE:-29000}
+TRACE_VERSION=10.0.750501
+((EUID == 0)) || die "dotnet-trace collect-linux needs root (perf events); run as root"
+dotnet_defaults
+require_cmd dotnet "Install the .NET SDK 10 (see global.json)."
+if ! command -v wrk >/dev/null 2>&1; then
+  log "installing wrk from Debian"
+  apt-get update -qq && apt-get install -y -qq wrk >/dev/null || die "could not install wrk (apt-get install wrk)"
+fi
+TOOLS="$ROOT/artifacts/tools"
+if [[ ! -x "$TOOLS/dotnet-trace" ]]; then
+  log "installing dotnet-trace $TRACE_VERSION into $TOOLS"
+  dotnet tool install --tool-path "$TOOLS" dotnet-trace --version "$TRACE_VERSION" >/dev/null || die "could not install dotnet-trace"
+fi
+
+OUT="$ROOT/artifacts/profile/$(date -u +%Y-%m-%dT%H%M%SZ)"
+mkdir -p "$OUT"
+log "building tests/Cluster.Benchmarks"
+dotnet build tests/Cluster.Benchmarks/Cluster.Benchmarks.csproj -c "${CONFIGURATION:-Release}" --nologo >"$OUT/build-tool.log" 2>&1 ||
+  die "the build failed (log: $OUT/build-tool.log)"
+
+DATA_DIR="$(mktemp -d "${TMPDIR:-/tmp}/scim-profile.XXXXXX")"
+RUN_PID=""
+# shellcheck disable=SC2317 # invoked by the EXIT trap
+cleanup() {
+  local rc=$?
+  trap - EXIT
+  if [[ -n "$RUN_PID" ]] && pid_alive "$RUN_PID"; then
+    kill -TERM "$RUN_PID" 2>/dev/null || true
+    wait "$RUN_PID" 2>/dev/null || true
+  fi
+  mkdir -p "$OUT/logs" && cp -r "$DATA_DIR/logs/." "$OUT/logs/" 2>/dev/null || true
+  rm -rf "$DATA_DIR"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+URL="http://127.0.0.1:$((P + 80))"
+log "starting a co-hosted silo on $URL (DATA_DIR $DATA_DIR)"
+TOPOLOGY=cohosted SILOS=1 DATA_DIR="$DATA_DIR" GATEWAY_PORT=$((P + 80)) SILO_PORT=$((P + 300)) SILO_GATEWAY_PORT=$((P + 400)) \
+  AZURITE_BLOB_PORT=$((P + 200)) AZURITE_QUEUE_PORT=$((P + 201)) AZURITE_TABLE_PORT=$((P + 202)) \
+  RateLimits__Default__PermitsPerSecond=0 deploy/local/run.sh >"$OUT/run.log" 2>&1 &
+RUN_PID=$!
+wait_for_http "$URL/health" 600 "$RUN_PID" || { tail -n 40 "$OUT/run.log" >&2; die "the silo did not start (see $OUT/run.log)"; }
+SILO_PID="$(awk '$1 == "silo+gateway" { print $2 }' "$DATA_DIR/pids")"
+[[ -n "$SILO_PID" ]] || die "no silo+gateway line in $DATA_DIR/pids"
+
+tenant="$(curl -fsS -X POST "$URL/admin/tenants" -H "Authorization: Bearer $(cat "$DATA_DIR/admin-key")" \
+  -H 'Content-Type: application/json' -d '{"name":"Profile"}')" || die "could not create a tenant"
+TENANT_ID="$(sed -E 's/.*"tenantId":"([^"]+)".*/\1/' <<<"$tenant")"
+export BENCH_LUA_DIR="$ROOT/tests/bench" BENCH_PREFIX="/scim/v2/tenants/$TENANT_ID/Users"
+BENCH_TOKEN="$(sed -E 's/.*"secret":"([^"]+)".*/\1/' <<<"$tenant")"
+export BENCH_TOKEN
+
+# profile NAME SCRIPT: warm-up, then a trace while wrk runs; the summary goes to $OUT/NAME.md.
+profile() {
+  local name=$1 script=$2
+  log "$name: wrk warm-up ${WARMUP}s"
+  BENCH_RUN="warm-$name-$$" wrk -t1 -c32 -d"${WARMUP}s" -s "tests/bench/$script" "$URL" >"$OUT/$name-warmup.txt"
+  log "$name: tracing silo $SILO_PID for ${SECONDS_TRACED}s under wrk"
+  BENCH_RUN="trace-$name-$$" wrk -t1 -c32 -d"$((SECONDS_TRACED + 10))s" -s "tests/bench/$script" "$URL" >"$OUT/$name-wrk.txt" &
+  local wrk_pid=$!
+  sleep 5
+  "$TOOLS/dotnet-trace" collect-linux -p "$SILO_PID" --profile cpu-sampling --duration "00:00:00:$SECONDS_TRACED" \
+    -o "$OUT/$name.nettrace" >"$OUT/$name-trace.log" 2>&1 || die "dotnet-trace failed (see $OUT/$name-trace.log)"
+  wait "$wrk_pid"
+  grep -q '"non2xx3xx":0,\|"non2xx3xx":0}' "$OUT/$name-wrk.txt" || die "$name: wrk saw errors (see $OUT/$name-wrk.txt)"
+  {
+    echo "$name under wrk -c32: $(grep -h 'Requests/sec' "$OUT/$name-wrk.txt" | tr -s ' ') (while traced)"
+    echo
+    dotnet tests/Cluster.Benchmarks/bin/Release/net10.0/Cluster.Benchmarks.dll cpu-profile "$OUT/$name.nettrace" "$SILO_PID"
+  } >"$OUT/$name.md"
+  log "$name: $OUT/$name.md"
+}
+
+profile post post.lua
+# The users POST created are what GET reads: their ids, a page of them.
+curl -fsS -H "Authorization: Bearer $BENCH_TOKEN" "$URL$BENCH_PREFIX?count=500&attributes=userName" |
+  grep -oE '"id":"[^"]+"' | sed -E 's/"id":"([^"]+)"/\1/' >"$OUT/ids.txt"
+[[ -s "$OUT/ids.txt" ]] || die "no user ids to GET"
+BENCH_LINES="$OUT/ids.txt" profile get get.lua
+log "done: $OUT (post.md, get.md)"
