@@ -85,10 +85,7 @@ done
 
 dotnet_defaults
 require_cmd dotnet "Install the .NET SDK 10 (see global.json)."
-if ! command -v wrk >/dev/null 2>&1; then
-  log "installing wrk from Debian"
-  apt-get update -qq && apt-get install -y -qq wrk >/dev/null || die "could not install wrk (apt-get install wrk)"
-fi
+ensure_wrk
 
 STAMP="$(date -u +%Y-%m-%dT%H%M%SZ)"
 OUT="$ROOT/artifacts/bench/$STAMP"

@@ -30,10 +30,7 @@ TRACE_VERSION=10.0.750501
 ((EUID == 0)) || die "dotnet-trace collect-linux needs root (perf events); run as root"
 dotnet_defaults
 require_cmd dotnet "Install the .NET SDK 10 (see global.json)."
-if ! command -v wrk >/dev/null 2>&1; then
-  log "installing wrk from Debian"
-  apt-get update -qq && apt-get install -y -qq wrk >/dev/null || die "could not install wrk (apt-get install wrk)"
-fi
+ensure_wrk
 TOOLS="$ROOT/artifacts/tools"
 if [[ ! -x "$TOOLS/dotnet-trace" ]]; then
   log "installing dotnet-trace $TRACE_VERSION into $TOOLS"

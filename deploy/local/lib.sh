@@ -94,6 +94,13 @@ ensure_azurite() {
     || die "npm ci succeeded but deploy/node_modules/azurite/dist/src/azurite.js is missing."
 }
 
+# ensure_wrk: the HTTP load generator of tests/bench.sh and tests/profile.sh, from Debian if missing.
+ensure_wrk() {
+  command -v wrk >/dev/null 2>&1 && return 0
+  log "installing wrk from Debian"
+  apt-get update -qq && apt-get install -y -qq wrk >/dev/null || die "could not install wrk (apt-get install wrk)"
+}
+
 ensure_chromium() {
   # The browser tests (the Orleans dashboard, the customer portal) use $CHROMIUM when set, else /usr/bin/chromium.
   if [[ -n "${CHROMIUM:-}" && -x "$CHROMIUM" ]] || [[ -x /usr/bin/chromium ]]; then
