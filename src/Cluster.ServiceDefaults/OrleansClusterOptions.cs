@@ -18,6 +18,18 @@ public sealed class OrleansClusterOptions : IValidatableObject
     /// <summary>True when <see cref="Topology"/> is <c>cohosted</c>.</summary>
     public bool IsCohosted => string.Equals(Topology, "cohosted", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// Where a user, group or index entry activates (docs/architecture.md, "Placement"): <c>balanced</c> (default, Orleans'
+    /// own resource-optimized placement: the silo with the most room) or <c>local</c> (Orleans' <c>PreferLocalPlacement</c>:
+    /// the silo whose request first needs it, so a create's calls to its new grains stay in that process). Tenant-wide
+    /// grains (tenant, directory partitions, event log) are placed the default way in both.
+    /// </summary>
+    [RegularExpression("^(?i)(balanced|local)$", ErrorMessage = "must be balanced or local.")]
+    public string Placement { get; set; } = "balanced";
+
+    /// <summary>True when <see cref="Placement"/> is <c>local</c>.</summary>
+    public bool PlacesLocally => string.Equals(Placement, "local", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Cluster id: processes with the same id form one cluster.</summary>
     [Required(AllowEmptyStrings = false)]
     [RegularExpression("^[A-Za-z0-9-]{1,64}$", ErrorMessage = "must be 1–64 letters, digits or dashes.")]

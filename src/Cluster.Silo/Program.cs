@@ -12,6 +12,10 @@ builder.UseOrleans(silo =>
     silo.UseScimClustering(builder.Configuration)
         .AddScimGrains(builder.Configuration)
         .AddScimOperations();
+    if (cluster.PlacesLocally)
+    {
+        silo.PlaceResourceGrainsLocally();
+    }
 
     // In a Kubernetes pod (Cluster:Kubernetes=true, or the API server's variables are present): silo name, address
     // and cluster identity from the pod (downward API), and silos whose pods are gone are declared dead at once.

@@ -69,4 +69,14 @@ public static class ScimSiloBuilderExtensions
             .ValidateDataAnnotations().ValidateOnStart();
         return silo;
     }
+
+    /// <summary>
+    /// Places users, groups and index entries on the silo whose call first needs them (<c>Cluster:Placement=local</c>,
+    /// see <see cref="LocalResourcePlacement"/>) instead of the cluster's default placement.
+    /// </summary>
+    public static ISiloBuilder PlaceResourceGrainsLocally(this ISiloBuilder silo)
+    {
+        silo.Services.AddSingleton<Orleans.Runtime.Placement.IPlacementStrategyResolver, LocalResourcePlacement>();
+        return silo;
+    }
 }
