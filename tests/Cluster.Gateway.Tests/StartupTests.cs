@@ -26,6 +26,7 @@ public sealed class StartupTests
 
     [Theory]
     [InlineData("Cluster:Topology", "both", "Cluster:Topology")]
+    [InlineData("Cluster:Placement", "random", "Cluster:Placement")]
     [InlineData("Cluster:Membership", "Consul", "Cluster:Membership")]
     [InlineData("Cluster:SiloPort", "70000", "Cluster:SiloPort")]
     [InlineData("Cluster:AdvertisedIP", "not-an-ip", "Cluster:AdvertisedIP")]
