@@ -23,7 +23,7 @@ public static class OrleansHostingExtensions
     /// </summary>
     public static IHostApplicationBuilder AddScimClusterClient(this IHostApplicationBuilder builder)
     {
-        builder.UseOrleansClient(client => client.UseScimClustering(builder.Configuration).AddScimOperations());
+        builder.UseOrleansClient(client => client.UseScimClustering(builder.Configuration).AddScimOperations(builder.Configuration));
         return builder;
     }
 

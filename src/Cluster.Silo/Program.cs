@@ -11,7 +11,7 @@ builder.UseOrleans(silo =>
 {
     silo.UseScimClustering(builder.Configuration)
         .AddScimGrains(builder.Configuration)
-        .AddScimOperations();
+        .AddScimOperations(builder.Configuration);
     if (cluster.PlacesLocally)
     {
         silo.PlaceResourceGrainsLocally();

@@ -47,6 +47,21 @@ public sealed class DashboardTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WithTheDashboardTurnedOffNothingIsServedThereAndScimStillWorks()
+    {
+        await using var gateway = GatewayFactory.With(new Dictionary<string, string?> { ["Operations:Dashboard"] = "false" });
+        using var client = gateway.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/dashboard/");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", GatewayFactory.AdminKey);
+        using var response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+
+        await ScimTraffic.ReplayAsync(gateway);
+        using var health = await client.GetAsync("/health");
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+    }
+
+    [Fact]
     public async Task WithTheKeyAsBearerOrBasicPasswordTheDashboardIsServed()
     {
         using var client = _gateway.CreateClient();

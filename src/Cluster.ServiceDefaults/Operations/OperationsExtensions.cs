@@ -1,6 +1,7 @@
 using Cluster.ServiceDefaults.Operations;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.Dashboard;
@@ -16,21 +17,45 @@ public static partial class OperationsExtensions
     private const string Realm = "Basic realm=\"Orleans dashboard\", charset=\"UTF-8\"";
 
     /// <summary>
-    /// Grain calls become child spans of the calling request (W3C trace context carried through the call) and the
-    /// silo feeds the Orleans dashboard.
+    /// <c>Operations:Dashboard</c> (default <c>true</c>): whether this process runs and serves the Orleans dashboard. Every
+    /// second the dashboard's metrics exporter runs Orleans' gauges that walk every activation of a silo (about 3 % of a
+    /// core per 100,000 activations, idle or not; docs/benchmarks.md), so operators of silos with very many activations
+    /// may turn it off; OpenTelemetry metrics and <c>/metrics</c> (Prometheus, Grafana) stay.
     /// </summary>
-    public static ISiloBuilder AddScimOperations(this ISiloBuilder silo) => silo.AddActivityPropagation().AddDashboard();
+    public const string DashboardSetting = "Operations:Dashboard";
 
-    /// <summary>The client side of <see cref="AddScimOperations(ISiloBuilder)"/>: trace context on outgoing grain calls; the dashboard served through this client.</summary>
-    public static IClientBuilder AddScimOperations(this IClientBuilder client) => client.AddActivityPropagation().AddDashboard();
+    /// <summary>Whether <see cref="DashboardSetting"/> turns the dashboard on (a value that is not a boolean fails start-up, naming the key).</summary>
+    public static bool DashboardEnabled(IConfiguration configuration) => configuration.GetValue<bool?>(DashboardSetting) ?? true;
 
     /// <summary>
-    /// Maps the Orleans dashboard at <see cref="DashboardPath"/>. When <c>Admin:ApiKey</c> is set, every dashboard
+    /// Grain calls become child spans of the calling request (W3C trace context carried through the call) and, unless
+    /// <see cref="DashboardSetting"/> is false, the silo feeds the Orleans dashboard.
+    /// </summary>
+    public static ISiloBuilder AddScimOperations(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        silo.AddActivityPropagation();
+        return DashboardEnabled(configuration) ? silo.AddDashboard() : silo;
+    }
+
+    /// <summary>The client side of <see cref="AddScimOperations(ISiloBuilder, IConfiguration)"/>: trace context on outgoing grain calls; the dashboard served through this client.</summary>
+    public static IClientBuilder AddScimOperations(this IClientBuilder client, IConfiguration configuration)
+    {
+        client.AddActivityPropagation();
+        return DashboardEnabled(configuration) ? client.AddDashboard() : client;
+    }
+
+    /// <summary>
+    /// Maps the Orleans dashboard at <see cref="DashboardPath"/> (nothing when <see cref="DashboardSetting"/> is false). When <c>Admin:ApiKey</c> is set, every dashboard
     /// request needs the key: <c>Authorization: Bearer &lt;key&gt;</c>, or HTTP Basic with any user name and the key as
     /// password (so a browser can open it). Without a key (allowed on silos only) it is open and a warning is logged.
     /// </summary>
     public static WebApplication MapOperatorDashboard(this WebApplication app)
     {
+        if (!DashboardEnabled(app.Configuration))
+        {
+            return app;
+        }
+
         var key = new OperatorKey(app.Configuration[OperatorKey.ConfigurationKey]);
         var dashboard = app.MapOrleansDashboard(routePrefix: DashboardPath);
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Cluster.Operations");
