@@ -1,7 +1,7 @@
 namespace Cluster.Abstractions;
 
 /// <summary>
-/// The one way this code gets a grain reference: <c>grains.Grain&lt;IUserGrain&gt;(GrainKeys.User(tenant, id))</c>.
+/// The one way this code gets a reference to a string-keyed grain: <c>grains.Grain&lt;IUserGrain&gt;(GrainKeys.User(tenant, id))</c>.
 /// Orleans' <c>GetGrain&lt;T&gt;(string)</c> resolves the interface's Orleans type on every call (its attributes by
 /// reflection and its formatted type name), which the CPU profiles in docs/benchmarks.md showed at 6 % of a co-hosted
 /// silo's CPU under <c>GET /Users/{id}</c>. Both types are fixed for a given interface, so they are resolved once, by

@@ -62,6 +62,14 @@ public sealed class DashboardTests : IAsyncLifetime
     }
 
     [Fact]
+    public void ADashboardSettingThatIsNotABooleanStopsTheStartNamingTheKey()
+    {
+        using var gateway = GatewayFactory.With(new Dictionary<string, string?> { ["Operations:Dashboard"] = "maybe" });
+        var error = Assert.Throws<InvalidOperationException>(() => gateway.CreateClient());
+        Assert.Contains("Operations:Dashboard", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task WithTheKeyAsBearerOrBasicPasswordTheDashboardIsServed()
     {
         using var client = _gateway.CreateClient();

@@ -207,9 +207,10 @@ public sealed partial class MetricsTests : IAsyncLifetime
 
 /// <summary>
 /// Runs <see cref="MetricsTests"/> alone, after the parallel test classes. OpenTelemetry subscribes to meters by name, and
-/// every host in this test process creates its meters under the same names, so a host's metric stream also carries the
-/// other hosts' instruments; when another test disposes its host mid-way, OpenTelemetry drops the disposed instruments'
-/// stream, and a scrape could miss a count this class's traffic made (seen once in a fresh-clone CI run: one outcome missing).
+/// every host in this test process creates its meters under the same names, so a host's metric stream also sees the other
+/// hosts' instruments, and other tests start and dispose hosts while this class scrapes. A scrape once missed a count this
+/// class's traffic had made (one provisioning outcome, in a fresh-clone CI run; not reproduced in reruns); the likeliest
+/// cause is another host's disposal, so nothing else runs beside this class.
 /// </summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class MetricsCollection
