@@ -38,6 +38,7 @@ public static class CpuProfile
         using var log = new TraceLog(TraceLog.CreateFromEventPipeDataFile(tracePath));
         var areas = new Dictionary<string, int>();
         var innermost = new Dictionary<string, int>();
+        var inclusive = new Dictionary<string, int>();
         var total = 0;
         foreach (var e in log.Events)
         {
@@ -59,6 +60,11 @@ public static class CpuProfile
             {
                 innermost[managed.Name] = innermost.GetValueOrDefault(managed.Name) + 1;
             }
+
+            foreach (var name in frames.Where(f => f.IsManaged).Select(f => f.Name).Distinct())
+            {
+                inclusive[name] = inclusive.GetValueOrDefault(name) + 1;
+            }
         }
 
         if (total == 0)
@@ -76,6 +82,12 @@ public static class CpuProfile
 
         Console.WriteLine($"\n| innermost managed frame (top {top}) | share |\n|---|---:|");
         foreach (var (name, n) in innermost.OrderByDescending(a => a.Value).Take(top))
+        {
+            Console.WriteLine($"| `{name}` | {Share(n)} |");
+        }
+
+        Console.WriteLine($"\n| managed frame on the stack, inclusive (top {top * 2}) | share |\n|---|---:|");
+        foreach (var (name, n) in inclusive.OrderByDescending(a => a.Value).Take(top * 2))
         {
             Console.WriteLine($"| `{name}` | {Share(n)} |");
         }

@@ -1,4 +1,6 @@
 using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
 using Cluster.Abstractions;
 using Cluster.TestInfrastructure;
 
@@ -51,6 +53,48 @@ public sealed class StorageOperationsTests
 
         // The created user reads back as answered.
         Assert.Equal(user.ToJsonString(), (await scim.GetUserAsync(id)).ToJsonString());
+    }
+
+    [Fact]
+    public async Task AGroupCreateWritesTheGroupWithoutReadingItsStates()
+    {
+        await using var gateway = GatewayFactory.With(new Dictionary<string, string?>()).WithStorageProbe();
+        var tenant = await gateway.CreateTenantAsync();
+        using var scim = gateway.ScimClient(tenant);
+        var member = (await scim.CreateUserAsync("member@contoso.com"))["id"]!.GetValue<string>();
+        var memberWrites = StorageProbe.WritesOf(GrainKeys.User(tenant.TenantId, member));
+
+        var body = new JsonObject
+        {
+            ["schemas"] = new JsonArray("urn:ietf:params:scim:schemas:core:2.0:Group"),
+            ["displayName"] = "Counted group",
+            ["externalId"] = "counted-group-ext",
+            ["members"] = new JsonArray(new JsonObject { ["value"] = member }),
+        };
+        using var response = await scim.PostAsync("Groups", new StringContent(body.ToJsonString(), Encoding.UTF8, "application/scim+json"));
+        var group = await response.ExpectScimAsync(HttpStatusCode.Created);
+        var id = group["id"]!.GetValue<string>();
+
+        // The group (its `group` and `parents` states): no read — the gateway's first attempt is CreateNew. It writes the
+        // group with the member change journaled, then clears the journal; `parents` is never written.
+        var key = GrainKeys.Group(tenant.TenantId, id);
+        Assert.Equal(0, StorageProbe.ReadsOf(key));
+        Assert.Equal(2, StorageProbe.WritesOf(key));
+
+        // The member records the group (one write of its `groups` row; it was active); the member's partition of the new
+        // group reads its (empty) row, then writes it.
+        Assert.Equal(memberWrites + 1, StorageProbe.WritesOf(GrainKeys.User(tenant.TenantId, member)));
+        var partition = GrainKeys.GroupMembers(tenant.TenantId, id, GrainKeys.GroupMemberPartitionOf(member));
+        Assert.Equal((1, 1), (StorageProbe.ReadsOf(partition), StorageProbe.WritesOf(partition)));
+
+        // Its index entries: a read of each (empty) row, then its write, as for a user.
+        Assert.All(
+            [Entry(tenant, IndexNames.GroupDisplayName, "Counted group"), Entry(tenant, IndexNames.GroupExternalId, "counted-group-ext")],
+            e => Assert.Equal((1, 1), (StorageProbe.ReadsOf(e), StorageProbe.WritesOf(e))));
+
+        // The created group reads back as answered, member included (NewGroupTests: also from a new activation).
+        using var read = await scim.GetAsync($"Groups/{id}");
+        Assert.Equal(group.ToJsonString(), (await read.ExpectScimAsync(HttpStatusCode.OK)).ToJsonString());
     }
 
     private static string Entry(TestTenant tenant, string indexName, string value) =>

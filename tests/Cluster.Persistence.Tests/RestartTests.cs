@@ -184,6 +184,86 @@ public sealed class RestartTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task FirstAttemptCreatesAreInsertsThatSurviveARestartAndNeverOverwrite()
+    {
+        // CreateNewAsync (the gateway's first attempt of a POST) reads nothing and writes without an ETag: on Azure Table
+        // storage that is an insert. What is inserted must be durable, and an insert under an id that is taken after all
+        // must be refused by storage, leaving the stored row as it was.
+        var connectionString = AzuriteStorage.ConnectionString;
+        await AzuriteProbe.EnsureReachableAsync(connectionString);
+        var run = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+        var tableName = "ScimTest" + run;
+        var serviceId = "scim-persistence-" + run;
+        var tenantId = GrainKeys.NewTenantId();
+        var (userId, groupId, parentId) = (GrainKeys.NewResourceId(), GrainKeys.NewResourceId(), GrainKeys.NewResourceId());
+        var tableClient = new TableServiceClient(connectionString).GetTableClient(tableName);
+        try
+        {
+            ScimResult group, parent, userAfter;
+            var cluster = await StartClusterAsync(connectionString, tableName, serviceId);
+            try
+            {
+                var grains = cluster.Client;
+                Assert.Equal(201, (await grains.GetGrain<IUserGrain>(GrainKeys.User(tenantId, userId)).CreateNewAsync(Resource($"new.zq{run}@contoso.com", "ext-" + run))).Status);
+                group = await grains.GetGrain<IGroupGrain>(GrainKeys.Group(tenantId, groupId)).CreateNewAsync(GroupResource("New group " + run, userId));
+                Assert.Equal(201, group.Status);
+                // A parent group recorded in the new group's `parents` state (never read, so written as an insert).
+                parent = await grains.GetGrain<IGroupGrain>(GrainKeys.Group(tenantId, parentId)).CreateNewAsync(GroupResource("Parent " + run, groupId));
+                Assert.Equal(201, parent.Status);
+            }
+            finally
+            {
+                await cluster.StopAllSilosAsync();
+                await cluster.DisposeAsync();
+            }
+
+            // A new cluster reads back what the inserts stored.
+            cluster = await StartClusterAsync(connectionString, tableName, serviceId);
+            try
+            {
+                var grains = cluster.Client;
+                var newGroup = grains.GetGrain<IGroupGrain>(GrainKeys.Group(tenantId, groupId));
+                Assert.Equal(group.Resource, (await newGroup.GetAsync()).Resource);
+                Assert.Equal([parentId], await newGroup.GetGroupIdsAsync());
+                userAfter = await grains.GetGrain<IUserGrain>(GrainKeys.User(tenantId, userId)).GetAsync();
+                Assert.Equal(200, userAfter.Status);
+                Assert.Equal([groupId], JsonNode.Parse(userAfter.Resource!)!["groups"]!.AsArray().Select(g => g!["value"]!.GetValue<string>()));
+            }
+            finally
+            {
+                await cluster.StopAllSilosAsync();
+                await cluster.DisposeAsync();
+            }
+
+            // Another one, where the first call of each activation is a first attempt under a taken id: storage refuses
+            // the insert (409), the call fails, and the stored rows are as they were.
+            cluster = await StartClusterAsync(connectionString, tableName, serviceId);
+            try
+            {
+                var grains = cluster.Client;
+                var user = grains.GetGrain<IUserGrain>(GrainKeys.User(tenantId, userId));
+                var taken = grains.GetGrain<IGroupGrain>(GrainKeys.Group(tenantId, parentId));
+                await Assert.ThrowsAnyAsync<Exception>(() => user.CreateNewAsync(Resource($"other.zq{run}@contoso.com", null)));
+                await Assert.ThrowsAnyAsync<Exception>(() => taken.CreateNewAsync(GroupResource("Other " + run)));
+
+                var userNow = await user.GetAsync();
+                Assert.Equal((userAfter.Resource, userAfter.Version), (userNow.Resource, userNow.Version));
+                var parentNow = await taken.GetAsync();
+                Assert.Equal((parent.Resource, parent.Version), (parentNow.Resource, parentNow.Version));
+            }
+            finally
+            {
+                await cluster.StopAllSilosAsync();
+                await cluster.DisposeAsync();
+            }
+        }
+        finally
+        {
+            await tableClient.DeleteAsync();
+        }
+    }
+
+    [Fact]
     public async Task UnreachableStorageFailsWithAClearMessage()
     {
         var port = TestPorts.Free();
@@ -219,6 +299,17 @@ public sealed class RestartTests(ITestOutputHelper output)
         }
 
         return ResourceNormalizer.Normalize(body, ScimSchemas.UserResource).ToJsonString();
+    }
+
+    private static string GroupResource(string displayName, params string[] members)
+    {
+        var body = new JsonObject { ["displayName"] = displayName };
+        if (members.Length > 0)
+        {
+            body["members"] = new JsonArray([.. members.Select(m => (JsonNode)new JsonObject { ["value"] = m })]);
+        }
+
+        return ResourceNormalizer.Normalize(body, ScimSchemas.GroupResource).ToJsonString();
     }
 
     // The state column (Orleans writes the serialized state as binary "Data").

@@ -31,14 +31,11 @@ namespace Cluster.Grains.Groups;
 /// on each other, whatever cycles the membership graph has.
 /// </summary>
 [MayInterleave(nameof(MayInterleave))]
-public sealed partial class GroupGrain(
-    [PersistentState("group", StorageNames.Default)] IPersistentState<GroupState> state,
-    [PersistentState("parents", StorageNames.Default)] IPersistentState<IdSetState> parents,
-    TimeProvider time,
-    ILogger<GroupGrain> logger) : Grain, IGroupGrain, IRemindable
+public sealed partial class GroupGrain(TimeProvider time, ILogger<GroupGrain> logger) : Grain, IGroupGrain, IRemindable, IIncomingGrainCallFilter
 {
-    private readonly CommittedState<GroupState> _state = new(state);
-    private readonly CommittedState<IdSetState> _parents = new(parents);
+    private CommittedState<GroupState> _state = null!;
+    private CommittedState<IdSetState> _parents = null!;
+    private DeferredLoad _load = null!;
 
     private const int MemberCallBatch = 256;
 
@@ -80,8 +77,23 @@ public sealed partial class GroupGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         (_tenantId, _groupId) = GrainKeys.ParseResourceKey(this.GetPrimaryKeyString());
+        _state = DeferredState.Of<GroupState>(GrainContext, "group");
+        _parents = DeferredState.Of<IdSetState>(GrainContext, "parents");
+        _load = new DeferredLoad(Resume, _state, _parents);
         _claims = new IndexClaims(GrainFactory, Kind, _tenantId, _groupId, e => LogCleanupFailed(logger, e, _tenantId, _groupId));
         _events = new EventCommits(GrainFactory, time, _tenantId, Kind.Type.Name, _groupId, e => LogConfirmFailed(logger, e, _tenantId, _groupId));
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Every call (reminder ticks included) runs on loaded state: the first one loads it, unless it is a create's first
+    /// attempt, which takes both states as absent and so creates without a read.
+    /// </summary>
+    public Task Invoke(IIncomingGrainCallContext context) => _load.Invoke(context);
+
+    /// <summary>Once the states are known: the group's attributes, its index claims, and whatever work a crash left.</summary>
+    private void Resume()
+    {
         if (_state.Exists && !_state.Value.Deleting && _state.Value.Json.Length > 0)
         {
             _resource = Parse(_state.Value.Json);
@@ -105,11 +117,8 @@ public sealed partial class GroupGrain(
             // Verify the recorded parents once per activation (a crash may have left one whose partition lacks this group).
             this.RegisterGrainTimer(_ => VerifyParentsAsync(), TimeSpan.Zero, Timeout.InfiniteTimeSpan);
         }
-
-        return Task.CompletedTask;
     }
 
-    // A group reads its state on activation (its journal and background work must resume), so a new one reads it too.
     public Task<ScimResult> CreateNewAsync(string resource) => CreateAsync(resource);
 
     public async Task<ScimResult> CreateAsync(string resource) =>
@@ -661,6 +670,7 @@ public sealed partial class GroupGrain(
     /// <summary>The reminder only wakes the grain (after a crash) so that its activation resumes the work.</summary>
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
+        await _load.EnsureLoadedAsync(); // the call filter has loaded them already; a tick must never judge unread state
         if (HasBackgroundWork)
         {
             StartWork();

@@ -24,7 +24,7 @@ namespace Cluster.Grains.State;
 /// all, the write fails (Azure Table 409, memory storage an ETag mismatch) like any failed write, and overwrites nothing.
 /// </para>
 /// </remarks>
-internal sealed class CommittedState<T>(IStorage<T> storage, bool deferred = false)
+internal sealed class CommittedState<T>(IStorage<T> storage, bool deferred = false) : IDeferredState
     where T : class, new()
 {
     // Until the first write, storage.State is what activation (or LoadAsync) loaded: committed by definition.
@@ -106,5 +106,89 @@ internal static class DeferredState
     {
         var storage = grain.ActivationServices.GetRequiredKeyedService<IGrainStorage>(StorageNames.Default);
         return new CommittedState<T>(new StateStorageBridge<T>(StorageRowNames.For(stateName, grain.GrainId), grain, storage), deferred: true);
+    }
+}
+
+/// <summary>What <see cref="DeferredLoad"/> needs of a deferred <see cref="CommittedState{T}"/>.</summary>
+internal interface IDeferredState
+{
+    bool Loaded { get; }
+
+    Task LoadAsync();
+
+    void AssumeAbsent();
+}
+
+/// <summary>
+/// The deferred states of one grain, read together (in parallel) before its first call runs, from the grain's
+/// <see cref="IIncomingGrainCallFilter"/> — except when that call is the grain's <c>CreateNewAsync</c>, a create's first
+/// attempt under an id its caller has just made up, which takes them all as absent (docs/architecture.md, "Storage
+/// operations per create"). Calls that arrive during the read (interleaving ones, or queued behind it) wait for the same
+/// read; a read that fails fails its call, and the next call reads again. <paramref name="loaded"/> runs once, when the
+/// states are known (read or assumed absent), before any call sees them.
+/// </summary>
+internal sealed class DeferredLoad(Action loaded, params IDeferredState[] states)
+{
+    private const string CreateNew = nameof(IIndexedResourceGrain.CreateNewAsync);
+
+    private Task? _loading;
+    private bool _ready;
+
+    public Task Invoke(IIncomingGrainCallContext context)
+    {
+        if (_ready)
+        {
+            return context.Invoke();
+        }
+
+        if (_loading is null && context.ImplementationMethod.Name == CreateNew)
+        {
+            foreach (var state in states)
+            {
+                state.AssumeAbsent();
+            }
+
+            Ready();
+            return context.Invoke();
+        }
+
+        return LoadThenInvokeAsync(context);
+    }
+
+    /// <summary>Completes when the states are known (at once after the first call).</summary>
+    public async Task EnsureLoadedAsync()
+    {
+        if (_ready)
+        {
+            return;
+        }
+
+        try
+        {
+            await (_loading ??= LoadAsync());
+        }
+        catch
+        {
+            _loading = null; // the next call reads again
+            throw;
+        }
+    }
+
+    private async Task LoadThenInvokeAsync(IIncomingGrainCallContext context)
+    {
+        await EnsureLoadedAsync();
+        await context.Invoke();
+    }
+
+    private async Task LoadAsync()
+    {
+        await Task.WhenAll(states.Select(s => s.LoadAsync()));
+        Ready();
+    }
+
+    private void Ready()
+    {
+        loaded();
+        _ready = true;
     }
 }

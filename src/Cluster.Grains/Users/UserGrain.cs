@@ -32,7 +32,7 @@ public sealed partial class UserGrain(TimeProvider time, ILogger<UserGrain> logg
 {
     private CommittedState<ResourceState> _state = null!;
     private CommittedState<IdSetState> _memberships = null!;
-    private Task? _loading;
+    private DeferredLoad _load = null!;
 
     private static ResourceTypeDefinition ResourceType => ScimSchemas.UserResource;
 
@@ -52,47 +52,17 @@ public sealed partial class UserGrain(TimeProvider time, ILogger<UserGrain> logg
         (_tenantId, _userId) = GrainKeys.ParseResourceKey(this.GetPrimaryKeyString());
         _state = DeferredState.Of<ResourceState>(GrainContext, "user");
         _memberships = DeferredState.Of<IdSetState>(GrainContext, "groups");
+        _load = new DeferredLoad(Loaded, _state, _memberships);
         _claims = new IndexClaims(GrainFactory, ResourceKind.User, _tenantId, _userId, e => LogCleanupFailed(logger, e, _tenantId, _userId));
         _events = new EventCommits(GrainFactory, time, _tenantId, ResourceType.Name, _userId, e => LogConfirmFailed(logger, e, _tenantId, _userId));
         return Task.CompletedTask;
     }
 
     /// <summary>Every call runs on loaded state: the first one loads it, unless it is a create's first attempt.</summary>
-    public Task Invoke(IIncomingGrainCallContext context)
+    public Task Invoke(IIncomingGrainCallContext context) => _load.Invoke(context);
+
+    private void Loaded()
     {
-        if (_state.Loaded && _memberships.Loaded)
-        {
-            return context.Invoke();
-        }
-
-        if (_loading is null && context.ImplementationMethod.Name == nameof(CreateNewAsync))
-        {
-            _state.AssumeAbsent();
-            _memberships.AssumeAbsent();
-            return context.Invoke();
-        }
-
-        return LoadThenInvokeAsync(context);
-    }
-
-    private async Task LoadThenInvokeAsync(IIncomingGrainCallContext context)
-    {
-        try
-        {
-            await (_loading ??= LoadAsync());
-        }
-        catch
-        {
-            _loading = null; // the next call reads again
-            throw;
-        }
-
-        await context.Invoke();
-    }
-
-    private async Task LoadAsync()
-    {
-        await Task.WhenAll(_state.LoadAsync(), _memberships.LoadAsync());
         _live = _state.Exists && !_state.Value.Deleted;
         _claims.Load(_live ? Current() : null);
     }
