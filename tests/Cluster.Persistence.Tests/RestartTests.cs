@@ -199,48 +199,32 @@ public sealed class RestartTests(ITestOutputHelper output)
         var tableClient = new TableServiceClient(connectionString).GetTableClient(tableName);
         try
         {
-            ScimResult group, parent, userAfter;
-            var cluster = await StartClusterAsync(connectionString, tableName, serviceId);
-            try
+            ScimResult group = null!, parent = null!, userAfter = null!;
+            await WithClusterAsync(connectionString, tableName, serviceId, async grains =>
             {
-                var grains = cluster.Client;
                 Assert.Equal(201, (await grains.GetGrain<IUserGrain>(GrainKeys.User(tenantId, userId)).CreateNewAsync(Resource($"new.zq{run}@contoso.com", "ext-" + run))).Status);
                 group = await grains.GetGrain<IGroupGrain>(GrainKeys.Group(tenantId, groupId)).CreateNewAsync(GroupResource("New group " + run, userId));
                 Assert.Equal(201, group.Status);
                 // A parent group recorded in the new group's `parents` state (never read, so written as an insert).
                 parent = await grains.GetGrain<IGroupGrain>(GrainKeys.Group(tenantId, parentId)).CreateNewAsync(GroupResource("Parent " + run, groupId));
                 Assert.Equal(201, parent.Status);
-            }
-            finally
-            {
-                await cluster.StopAllSilosAsync();
-                await cluster.DisposeAsync();
-            }
+            });
 
             // A new cluster reads back what the inserts stored.
-            cluster = await StartClusterAsync(connectionString, tableName, serviceId);
-            try
+            await WithClusterAsync(connectionString, tableName, serviceId, async grains =>
             {
-                var grains = cluster.Client;
                 var newGroup = grains.GetGrain<IGroupGrain>(GrainKeys.Group(tenantId, groupId));
                 Assert.Equal(group.Resource, (await newGroup.GetAsync()).Resource);
                 Assert.Equal([parentId], await newGroup.GetGroupIdsAsync());
                 userAfter = await grains.GetGrain<IUserGrain>(GrainKeys.User(tenantId, userId)).GetAsync();
                 Assert.Equal(200, userAfter.Status);
                 Assert.Equal([groupId], JsonNode.Parse(userAfter.Resource!)!["groups"]!.AsArray().Select(g => g!["value"]!.GetValue<string>()));
-            }
-            finally
-            {
-                await cluster.StopAllSilosAsync();
-                await cluster.DisposeAsync();
-            }
+            });
 
             // Another one, where the first call of each activation is a first attempt under a taken id: storage refuses
             // the insert (409), the call fails, and the stored rows are as they were.
-            cluster = await StartClusterAsync(connectionString, tableName, serviceId);
-            try
+            await WithClusterAsync(connectionString, tableName, serviceId, async grains =>
             {
-                var grains = cluster.Client;
                 var user = grains.GetGrain<IUserGrain>(GrainKeys.User(tenantId, userId));
                 var taken = grains.GetGrain<IGroupGrain>(GrainKeys.Group(tenantId, parentId));
                 await Assert.ThrowsAnyAsync<Exception>(() => user.CreateNewAsync(Resource($"other.zq{run}@contoso.com", null)));
@@ -250,12 +234,7 @@ public sealed class RestartTests(ITestOutputHelper output)
                 Assert.Equal((userAfter.Resource, userAfter.Version), (userNow.Resource, userNow.Version));
                 var parentNow = await taken.GetAsync();
                 Assert.Equal((parent.Resource, parent.Version), (parentNow.Resource, parentNow.Version));
-            }
-            finally
-            {
-                await cluster.StopAllSilosAsync();
-                await cluster.DisposeAsync();
-            }
+            });
         }
         finally
         {
@@ -277,6 +256,21 @@ public sealed class RestartTests(ITestOutputHelper output)
         Assert.Contains(AzuriteStorage.EnvironmentVariable, error.Message, StringComparison.Ordinal);
         Assert.Contains($"127.0.0.1:{port}", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("AccountKey", error.Message, StringComparison.Ordinal);
+    }
+
+    // A whole cluster on the table for the length of one step: started, given to the step, then stopped and disposed.
+    private static async Task WithClusterAsync(string connectionString, string tableName, string serviceId, Func<IClusterClient, Task> step)
+    {
+        var cluster = await StartClusterAsync(connectionString, tableName, serviceId);
+        try
+        {
+            await step(cluster.Client);
+        }
+        finally
+        {
+            await cluster.StopAllSilosAsync();
+            await cluster.DisposeAsync();
+        }
     }
 
     private static async Task<InProcessTestCluster> StartClusterAsync(string connectionString, string tableName, string serviceId)
