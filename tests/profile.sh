@@ -12,9 +12,16 @@
 # beside the .nettrace files and the wrk output. Installs wrk (Debian) and dotnet-trace (as a tool in
 # artifacts/tools) if missing. collect-linux needs root (perf events).
 #
+# With PROFILE_LARGE_SECONDS=N (N > 0) it then profiles the userName filter of a large tenant against a small one in
+# the same silo (docs/benchmarks.md, "The 100,000-user filter"): a tenant seeded by N seconds of wrk POSTs and one by
+# 8 seconds, numbered userNames (tests/bench/post.lua with BENCH_NUMBERED=1), then filter-small-1, filter-large-1,
+# filter-small-2, filter-large-2 (.md). For that run the silo keeps idle grains 60 minutes (no collection during the
+# traces) and Azurite keeps no disk store (AZURITE_IN_MEMORY=1), as in the benchmark's full-size runs.
+#
 # Environment (all optional):
 #   PROFILE_WARMUP (30)      seconds of wrk before each trace (the JIT's tiers settle)
 #   PROFILE_SECONDS (20)     seconds traced (wrk runs 10 s longer, around the trace)
+#   PROFILE_LARGE_SECONDS (0) seconds of POSTs that seed the large tenant (540 gave 72,310 users); 0: no filter profiles
 #   PROFILE_PORT_BASE (29000) ports: +80 the silo's HTTP, +200..+202 Azurite, +300 silo, +400 silo gateway
 #   CONFIGURATION (Release)
 set -euo pipefail
@@ -26,6 +33,9 @@ cd "$ROOT"
 [[ $# -eq 0 ]] || { sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0; }
 
 WARMUP=${PROFILE_WARMUP:-30} SECONDS_TRACED=${PROFILE_SECONDS:-20} P=${PROFILE_PORT_BASE:-29000}
+LARGE_SECONDS=${PROFILE_LARGE_SECONDS:-0}
+LARGE_ENV=()
+((LARGE_SECONDS > 0)) && LARGE_ENV=(AZURITE_IN_MEMORY=1 Cluster__CollectionAgeMinutes=60)
 TRACE_VERSION=10.0.750501
 ((EUID == 0)) || die "dotnet-trace collect-linux needs root (perf events); run as root"
 dotnet_defaults
@@ -63,7 +73,7 @@ trap 'exit 143' TERM
 
 URL="http://127.0.0.1:$((P + 80))"
 log "starting a co-hosted silo on $URL (DATA_DIR $DATA_DIR)"
-TOPOLOGY=cohosted SILOS=1 DATA_DIR="$DATA_DIR" GATEWAY_PORT=$((P + 80)) SILO_PORT=$((P + 300)) SILO_GATEWAY_PORT=$((P + 400)) \
+env "${LARGE_ENV[@]}" TOPOLOGY=cohosted SILOS=1 DATA_DIR="$DATA_DIR" GATEWAY_PORT=$((P + 80)) SILO_PORT=$((P + 300)) SILO_GATEWAY_PORT=$((P + 400)) \
   AZURITE_BLOB_PORT=$((P + 200)) AZURITE_QUEUE_PORT=$((P + 201)) AZURITE_TABLE_PORT=$((P + 202)) \
   RateLimits__Default__PermitsPerSecond=0 deploy/local/run.sh >"$OUT/run.log" 2>&1 &
 RUN_PID=$!
@@ -71,12 +81,17 @@ wait_for_http "$URL/health" 600 "$RUN_PID" || { tail -n 40 "$OUT/run.log" >&2; d
 SILO_PID="$(awk '$1 == "silo+gateway" { print $2 }' "$DATA_DIR/pids")"
 [[ -n "$SILO_PID" ]] || die "no silo+gateway line in $DATA_DIR/pids"
 
-tenant="$(curl -fsS -X POST "$URL/admin/tenants" -H "Authorization: Bearer $(cat "$DATA_DIR/admin-key")" \
-  -H 'Content-Type: application/json' -d '{"name":"Profile"}')" || die "could not create a tenant"
-TENANT_ID="$(sed -E 's/.*"tenantId":"([^"]+)".*/\1/' <<<"$tenant")"
-export BENCH_LUA_DIR="$ROOT/tests/bench" BENCH_PREFIX="/scim/v2/tenants/$TENANT_ID/Users"
-BENCH_TOKEN="$(sed -E 's/.*"secret":"([^"]+)".*/\1/' <<<"$tenant")"
-export BENCH_TOKEN
+# use_tenant NAME: creates a tenant and points the wrk scripts at it (BENCH_PREFIX, BENCH_TOKEN).
+use_tenant() {
+  local tenant
+  tenant="$(curl -fsS -X POST "$URL/admin/tenants" -H "Authorization: Bearer $(cat "$DATA_DIR/admin-key")" \
+    -H 'Content-Type: application/json' -d "{\"name\":\"$1\"}")" || die "could not create a tenant"
+  BENCH_PREFIX="/scim/v2/tenants/$(sed -E 's/.*"tenantId":"([^"]+)".*/\1/' <<<"$tenant")/Users"
+  BENCH_TOKEN="$(sed -E 's/.*"secret":"([^"]+)".*/\1/' <<<"$tenant")"
+  export BENCH_PREFIX BENCH_TOKEN
+}
+export BENCH_LUA_DIR="$ROOT/tests/bench"
+use_tenant Profile
 
 # profile NAME SCRIPT: warm-up, then a trace while wrk runs; the summary goes to $OUT/NAME.md.
 profile() {
@@ -105,4 +120,28 @@ curl -fsS -H "Authorization: Bearer $BENCH_TOKEN" "$URL$BENCH_PREFIX?count=500&a
   grep -oE '"id":"[^"]+"' | sed -E 's/"id":"([^"]+)"/\1/' >"$OUT/ids.txt"
 [[ -s "$OUT/ids.txt" ]] || die "no user ids to GET"
 BENCH_LINES="$OUT/ids.txt" profile get get.lua
-log "done: $OUT (post.md, get.md)"
+
+if ((LARGE_SECONDS > 0)); then
+  # seed NAME SECONDS: a tenant of numbered users (NAME-1@bench.example.com ...); its userNames go to $OUT/NAME-names.txt
+  # (all but the last 50 requests', which may still have been in flight when wrk stopped).
+  seed() {
+    local name=$1 seconds=$2 created
+    use_tenant "$name"
+    log "seeding tenant $name: ${seconds}s of POSTs"
+    BENCH_RUN="$name" BENCH_NUMBERED=1 wrk -t1 -c32 -d"${seconds}s" -s tests/bench/post.lua "$URL" >"$OUT/seed-$name.txt"
+    grep -q '"non2xx3xx":0[,}]' "$OUT/seed-$name.txt" || die "seeding $name: wrk saw errors (see $OUT/seed-$name.txt)"
+    created="$(grep -oE '"requests":[0-9]+' "$OUT/seed-$name.txt" | cut -d: -f2)"
+    seq 1 $((created - 50)) | sed "s/^/$name-/; s/\$/@bench.example.com/" >"$OUT/$name-names.txt"
+    log "tenant $name: $created users"
+    declare -g "PREFIX_$name=$BENCH_PREFIX" "TOKEN_$name=$BENCH_TOKEN"
+  }
+  seed small 8
+  seed large "$LARGE_SECONDS"
+  for round in 1 2; do
+    for name in small large; do
+      prefix="PREFIX_$name" token="TOKEN_$name"
+      BENCH_PREFIX="${!prefix}" BENCH_TOKEN="${!token}" BENCH_LINES="$OUT/$name-names.txt" profile "filter-$name-$round" filter.lua
+    done
+  done
+fi
+log "done: $OUT (post.md, get.md$( ((LARGE_SECONDS > 0)) && echo ", filter-{small,large}-{1,2}.md"))"

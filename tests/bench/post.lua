@@ -1,12 +1,14 @@
 -- POST {BENCH_PREFIX} with an Entra-shaped user and a unique userName (userName + externalId + work email:
--- 5 storage writes per create, see docs/architecture.md).
+-- 6 storage writes and 3 reads per create, see docs/architecture.md).
 local c = dofile(os.getenv("BENCH_LUA_DIR") .. "/common.lua")
 local headers = c.headers(true)
 local n = 0
 local thread_tag = tostring(math.random(1, 1000000000))
+local numbered = os.getenv("BENCH_NUMBERED") == "1"
 request = function()
   n = n + 1
-  local u = c.run .. "-" .. thread_tag .. "-" .. n
+  -- BENCH_NUMBERED=1: userNames BENCH_RUN-1, BENCH_RUN-2, ... (tests/profile.sh knows them without listing the tenant).
+  local u = numbered and (c.run .. "-" .. n) or (c.run .. "-" .. thread_tag .. "-" .. n)
   local body = '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],' ..
     '"externalId":"' .. u .. '","userName":"' .. u .. '@bench.example.com","active":true,' ..
     '"displayName":"Bench ' .. u .. '",' ..
