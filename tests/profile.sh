@@ -123,7 +123,9 @@ BENCH_LINES="$OUT/ids.txt" profile get get.lua
 
 if ((LARGE_SECONDS > 0)); then
   # seed NAME SECONDS: a tenant of numbered users (NAME-1@bench.example.com ...); its userNames go to $OUT/NAME-names.txt
-  # (all but the last 50 requests', which may still have been in flight when wrk stopped).
+  # (all but the last 50 requests', which may still have been in flight when wrk stopped), its prefix and token to
+  # PREFIX[NAME] and TOKEN[NAME].
+  declare -A PREFIX TOKEN
   seed() {
     local name=$1 seconds=$2 created
     use_tenant "$name"
@@ -133,14 +135,13 @@ if ((LARGE_SECONDS > 0)); then
     created="$(grep -oE '"requests":[0-9]+' "$OUT/seed-$name.txt" | cut -d: -f2)"
     seq 1 $((created - 50)) | sed "s/^/$name-/; s/\$/@bench.example.com/" >"$OUT/$name-names.txt"
     log "tenant $name: $created users"
-    declare -g "PREFIX_$name=$BENCH_PREFIX" "TOKEN_$name=$BENCH_TOKEN"
+    PREFIX[$name]=$BENCH_PREFIX TOKEN[$name]=$BENCH_TOKEN
   }
   seed small 8
   seed large "$LARGE_SECONDS"
   for round in 1 2; do
     for name in small large; do
-      prefix="PREFIX_$name" token="TOKEN_$name"
-      BENCH_PREFIX="${!prefix}" BENCH_TOKEN="${!token}" BENCH_LINES="$OUT/$name-names.txt" profile "filter-$name-$round" filter.lua
+      BENCH_PREFIX="${PREFIX[$name]}" BENCH_TOKEN="${TOKEN[$name]}" BENCH_LINES="$OUT/$name-names.txt" profile "filter-$name-$round" filter.lua
     done
   done
 fi

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using System.Text.Json.Nodes;
 using Cluster.Abstractions;
 using Cluster.TestInfrastructure;
@@ -71,7 +70,7 @@ public sealed class StorageOperationsTests
             ["externalId"] = "counted-group-ext",
             ["members"] = new JsonArray(new JsonObject { ["value"] = member }),
         };
-        using var response = await scim.PostAsync("Groups", new StringContent(body.ToJsonString(), Encoding.UTF8, "application/scim+json"));
+        using var response = await scim.PostAsync("Groups", ScimTestClient.Body(body.ToJsonString()));
         var group = await response.ExpectScimAsync(HttpStatusCode.Created);
         var id = group["id"]!.GetValue<string>();
 

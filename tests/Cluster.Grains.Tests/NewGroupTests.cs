@@ -62,6 +62,19 @@ public sealed class NewGroupTests(ClusterFixture fixture)
         Assert.Equal(409, (await Grains.Group(tenantId, id).CreateAsync(Groups.Resource("Second"))).Status);
         Assert.DoesNotContain(id, await Grains.IndexEntry(tenantId, IndexNames.GroupDisplayName, "Second").LookupAsync());
         await Grains.AssertMembershipAgreesAsync(tenantId, [id], [user]);
+
+        // The refused insert's events were discarded, not resolved against the stored group: the feed tells one group create.
+        var log = Grains.GetGrain<IEventLogGrain>(GrainKeys.EventLog(tenantId));
+        for (var i = 0; (await log.GetInfoAsync()).OldestUnresolvedAt is not null; i++)
+        {
+            Assert.True(i < 300, "the feed did not resolve");
+            await Task.Delay(100);
+        }
+
+        var feed = await log.ReadAsync(null, 100);
+        var created = Assert.Single(feed.Events, e => e.Type == ScimEventTypes.GroupCreated);
+        Assert.Contains("First", created.Data, StringComparison.Ordinal);
+        Assert.DoesNotContain(feed.Events, e => e.Data.Contains("Second", StringComparison.Ordinal));
     }
 
     [Fact]

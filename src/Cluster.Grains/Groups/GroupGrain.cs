@@ -670,7 +670,7 @@ public sealed partial class GroupGrain(TimeProvider time, ILogger<GroupGrain> lo
     /// <summary>The reminder only wakes the grain (after a crash) so that its activation resumes the work.</summary>
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        await _load.EnsureLoadedAsync(); // the call filter has loaded them already; a tick must never judge unread state
+        await _load.EnsureLoadedAsync(); // a no-op once loaded: a tick must never judge unread state
         if (HasBackgroundWork)
         {
             StartWork();
