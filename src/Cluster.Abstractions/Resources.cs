@@ -52,8 +52,9 @@ public interface IIndexedResourceGrain : IEventSourceGrain
     Task<ScimResult> GetAsync();
 
     /// <summary>
-    /// True when this resource holds, or is in the middle of claiming, the value whose hash is <paramref name="valueHash"/>
-    /// in <paramref name="indexName"/>. Interleaves, so an index may ask while this resource is claiming.
+    /// True when this resource holds the value whose hash is <paramref name="valueHash"/> in <paramref name="indexName"/>.
+    /// Interleaves, so an index may ask while this resource is claiming: the answer then waits for that change to settle
+    /// (true if it wrote the value, false if it failed), or is true if it has not settled within a bound.
     /// </summary>
     [Alias("OwnsIndexValue"), AlwaysInterleave]
     Task<bool> OwnsIndexValueAsync(string indexName, string valueHash);

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Orleans.Configuration;
 
 namespace Cluster.Grains.Indexes;
 
@@ -6,12 +7,18 @@ namespace Cluster.Grains.Indexes;
 /// One resource grain's index values and the claim → write → release protocol around them, shared by
 /// <c>UserGrain</c> and <c>GroupGrain</c>. The grain calls <see cref="ClaimAsync"/> before its state write,
 /// <see cref="Commit"/> after it, <see cref="ReleaseAsync"/> for values no longer held, and <see cref="AbandonAsync"/>
-/// in a <c>finally</c> (it gives back claims of a change that never reached storage). Values being claimed count as
-/// owned (<see cref="Owns"/>), so a unique index entry asking during a claim never hands the value to someone else.
+/// in a <c>finally</c> (it gives back claims of a change that never reached storage). A unique index entry that asks
+/// about a value being claimed (<see cref="OwnsAsync"/>) gets its answer when the change settles — written, or given
+/// back — so the value is never handed to someone else mid-claim, and a claim that fails (its process died, storage
+/// refused the write) never turns another create away with a 409.
 /// </summary>
-internal sealed class IndexClaims(IGrainFactory grains, ResourceKind kind, string tenantId, string resourceId, Action<Exception> cleanupFailed)
+internal sealed class IndexClaims(
+    IGrainFactory grains, ResourceKind kind, string tenantId, string resourceId, ClaimSettling settling, Action<Exception> cleanupFailed)
 {
     private readonly Dictionary<string, HashSet<string>> _claiming = new(StringComparer.Ordinal);
+
+    // Completes when the claims in flight settle (the change is written or given up); null when nothing is being claimed.
+    private TaskCompletionSource? _settled;
 
     /// <summary>The value hashes held by the stored resource, per index.</summary>
     public Dictionary<string, string[]> Held { get; private set; } = new(StringComparer.Ordinal);
@@ -21,8 +28,32 @@ internal sealed class IndexClaims(IGrainFactory grains, ResourceKind kind, strin
 
     /// <summary>True when the resource holds, or is claiming, the value.</summary>
     public bool Owns(string indexName, string valueHash) =>
-        (_claiming.TryGetValue(indexName, out var claiming) && claiming.Contains(valueHash))
-        || (Held.TryGetValue(indexName, out var held) && held.Contains(valueHash));
+        IsClaiming(indexName, valueHash) || (Held.TryGetValue(indexName, out var held) && held.Contains(valueHash));
+
+    /// <summary>
+    /// For a unique index entry deciding between this resource and another claimant: whether the resource holds the value.
+    /// A claim of it in flight is waited for (up to <see cref="ClaimSettling.Wait"/>; the grain call interleaves with the change),
+    /// so the answer is what the change did: held if it was written, not held if it failed. Only a change still unsettled
+    /// after the wait counts as owning the value, which it may still write.
+    /// </summary>
+    public async Task<bool> OwnsAsync(string indexName, string valueHash)
+    {
+        if (IsClaiming(indexName, valueHash) && _settled is { } settled)
+        {
+            try
+            {
+                await settled.Task.WaitAsync(settling.Wait, settling.Time);
+            }
+            catch (TimeoutException)
+            {
+            }
+        }
+
+        return Owns(indexName, valueHash);
+    }
+
+    private bool IsClaiming(string indexName, string valueHash) =>
+        _claiming.TryGetValue(indexName, out var claiming) && claiming.Contains(valueHash);
 
     /// <summary>
     /// Step 1: claims the values of <paramref name="next"/> not held yet — unique ones first, so a conflict leaves
@@ -35,6 +66,11 @@ internal sealed class IndexClaims(IGrainFactory grains, ResourceKind kind, strin
         foreach (var (index, hashes) in added)
         {
             _claiming[index] = [.. hashes];
+        }
+
+        if (added.Count > 0)
+        {
+            _settled ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
 
         foreach (var (index, hashes) in added.Where(a => IndexNames.IsUnique(a.Key)))
@@ -68,7 +104,7 @@ internal sealed class IndexClaims(IGrainFactory grains, ResourceKind kind, strin
             Held = next;
         }
 
-        _claiming.Clear();
+        Settle();
     }
 
     /// <summary>Step 3: releases the values of <paramref name="from"/> not in <see cref="Held"/> (best effort; leftovers are repaired lazily).</summary>
@@ -87,8 +123,10 @@ internal sealed class IndexClaims(IGrainFactory grains, ResourceKind kind, strin
             return;
         }
 
+        // Settled (an entry waiting in OwnsAsync learns the value is free) before the releases: an entry may be waiting on
+        // this very answer, and so could not take the release call until it has it.
         var claimed = _claiming.ToDictionary(c => c.Key, c => c.Value.ToArray(), StringComparer.Ordinal);
-        _claiming.Clear();
+        Settle();
         await ReleaseAsync(claimed);
         if (created && !exists)
         {
@@ -128,6 +166,14 @@ internal sealed class IndexClaims(IGrainFactory grains, ResourceKind kind, strin
         return released;
     }
 
+    // The claims in flight are decided: entries waiting in OwnsAsync get their answer.
+    private void Settle()
+    {
+        _claiming.Clear();
+        _settled?.TrySetResult();
+        _settled = null;
+    }
+
     /// <summary>Removes the resource from its directory partition (best effort).</summary>
     public Task LeaveDirectoryAsync() => BestEffortAsync(() => Directory().RemoveAsync(resourceId));
 
@@ -148,4 +194,15 @@ internal sealed class IndexClaims(IGrainFactory grains, ResourceKind kind, strin
         grains.Grain<IIndexEntryGrain>(GrainKeys.IndexEntry(tenantId, index, hash));
 
     private IDirectoryGrain Directory() => kind.Directory(grains, tenantId, GrainKeys.DirectoryPartitionOf(resourceId));
+}
+
+/// <summary>
+/// How long a unique index entry's question waits for a claim in flight (<see cref="IndexClaims.OwnsAsync"/>): a third of the
+/// silo's grain-call response timeout (<c>Cluster:ResponseTimeoutSeconds</c>), because three calls nest — the claimant's
+/// request to its grain, the grain's claim at the entry, the entry's question to the holder — and the outermost must still
+/// get its answer in time. A claim still unsettled after that counts as owning the value (409 for the other claimant).
+/// </summary>
+internal sealed record ClaimSettling(TimeSpan Wait, TimeProvider Time)
+{
+    public static ClaimSettling Of(SiloMessagingOptions messaging, TimeProvider time) => new(messaging.ResponseTimeout / 3, time);
 }

@@ -8,6 +8,8 @@ using Cluster.Scim.Errors;
 using Cluster.Scim.Patching;
 using Cluster.Scim.Resources;
 using Cluster.Scim.Schema;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 
 namespace Cluster.Grains.Users;
 
@@ -28,7 +30,7 @@ namespace Cluster.Grains.Users;
 /// creates the user without a read (docs/architecture.md, "Storage operations per create").
 /// </para>
 /// </summary>
-public sealed partial class UserGrain(TimeProvider time, ILogger<UserGrain> logger) : Grain, IUserGrain, IIncomingGrainCallFilter
+public sealed partial class UserGrain(TimeProvider time, IOptions<SiloMessagingOptions> messaging, ILogger<UserGrain> logger) : Grain, IUserGrain, IIncomingGrainCallFilter
 {
     private CommittedState<ResourceState> _state = null!;
     private CommittedState<IdSetState> _memberships = null!;
@@ -53,7 +55,7 @@ public sealed partial class UserGrain(TimeProvider time, ILogger<UserGrain> logg
         _state = DeferredState.Of<ResourceState>(GrainContext, "user");
         _memberships = DeferredState.Of<IdSetState>(GrainContext, "groups");
         _load = new DeferredLoad(Loaded, _state, _memberships);
-        _claims = new IndexClaims(GrainFactory, ResourceKind.User, _tenantId, _userId, e => LogCleanupFailed(logger, e, _tenantId, _userId));
+        _claims = new IndexClaims(GrainFactory, ResourceKind.User, _tenantId, _userId, ClaimSettling.Of(messaging.Value, time), e => LogCleanupFailed(logger, e, _tenantId, _userId));
         _events = new EventCommits(GrainFactory, time, _tenantId, ResourceType.Name, _userId, e => LogConfirmFailed(logger, e, _tenantId, _userId));
         return Task.CompletedTask;
     }
@@ -203,7 +205,7 @@ public sealed partial class UserGrain(TimeProvider time, ILogger<UserGrain> logg
 
     public Task<string[]> GetGroupIdsAsync() => Task.FromResult(_memberships.Value.Ids.Order(StringComparer.Ordinal).ToArray());
 
-    public Task<bool> OwnsIndexValueAsync(string indexName, string valueHash) => Task.FromResult(_claims.Owns(indexName, valueHash));
+    public Task<bool> OwnsIndexValueAsync(string indexName, string valueHash) => _claims.OwnsAsync(indexName, valueHash);
 
     public Task<EventResolution> ResolveEventsAsync(long version, int step) =>
         Task.FromResult(_events.Resolve(version, step, _state.Exists ? (_state.Value.EventsVersion, 0) : null));
