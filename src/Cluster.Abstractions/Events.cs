@@ -107,21 +107,22 @@ public interface IEventLogGrain : IGrainWithStringKey
     /// the same resource is thereby resolved: committed when it comes before <paramref name="source"/> (the resource has
     /// moved on from it), discarded when it is the same commit again (its write never happened). Returns the sequence number
     /// of the first event: it names this attempt (a commit prepared again gets new numbers), for <see cref="AbortAsync"/>.
+    /// Interleaves: prepares that arrive while the log is writing are stored together by its next write (group commit).
     /// </summary>
-    [Alias("Prepare")]
+    [Alias("Prepare"), AlwaysInterleave]
     Task<long> PrepareAsync(EventSource source, ScimEvent[] events);
 
-    /// <summary>The commit's write reached storage: its events become part of the feed (<paramref name="durable"/>: only once that is stored).</summary>
-    [Alias("Confirm")]
+    /// <summary>The commit's write reached storage: its events become part of the feed (<paramref name="durable"/>: only once that is stored). Interleaves.</summary>
+    [Alias("Confirm"), AlwaysInterleave]
     Task ConfirmAsync(EventSource source, bool durable);
 
     /// <summary>
     /// Storage refused the write of the attempt that <see cref="PrepareAsync"/> numbered from <paramref name="first"/> (a
     /// conflict: it certainly did not land): its events are discarded, durably, so that no later answer from the resource's
     /// stored state can confirm them. Only that attempt: if the same commit was prepared again since — by another
-    /// activation of the resource, whose write may be the one that landed — that one stands.
+    /// activation of the resource, whose write may be the one that landed — that one stands. Interleaves.
     /// </summary>
-    [Alias("Abort")]
+    [Alias("Abort"), AlwaysInterleave]
     Task AbortAsync(EventSource source, long first);
 
     /// <summary>Up to <paramref name="limit"/> events after sequence <paramref name="after"/> (null: from the oldest retained).</summary>

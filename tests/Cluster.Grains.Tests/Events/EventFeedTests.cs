@@ -214,6 +214,64 @@ public sealed class EventFeedTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task PreparesThatArriveDuringAWriteAreStoredTogetherInArrivalOrder()
+    {
+        // Group commit: the log's head write is held; nine prepares arrive meanwhile and are stored by one write after it.
+        var tenantId = GrainKeys.NewTenantId();
+        var log = Log(tenantId);
+        var ids = Enumerable.Range(0, 10).Select(_ => GrainKeys.NewResourceId()).ToArray();
+        await log.GetInfoAsync(); // activated: its only write from here is the prepares'
+        var headKey = GrainKeys.EventLog(tenantId);
+        var writes = StorageProbe.WritesOf(headKey);
+
+        var held = StorageProbe.HoldNextWrite(headKey);
+        var first = log.PrepareAsync(new EventSource("User", ids[0], 1, 0), [Event("e0", ids[0])]);
+        await held.Started;
+        var rest = ids.Skip(1).Select((id, i) => log.PrepareAsync(new EventSource("User", id, 1, 0), [Event($"e{i + 1}", id)])).ToArray();
+        await log.GetInfoAsync(); // sent after the nine: they have reached the log (one client, one grain: in order)
+        held.Release();
+
+        // Numbered in the order the log took them (Orleans does not promise the order of concurrent calls): the first 1.
+        var firsts = await Task.WhenAll([first, .. rest]);
+        Assert.Equal(Enumerable.Range(1, 10).Select(i => (long)i), firsts.Order());
+        Assert.Equal(1, firsts[0]);
+        // The first write, then the nine in one (a prepare that arrived after that one had started would wait for a third).
+        Assert.InRange(StorageProbe.WritesOf(headKey) - writes, 2, 3);
+
+        // Nothing is readable before its commit is confirmed; then all ten, in the order they were numbered.
+        Assert.Empty((await log.ReadAsync(null, 100)).Events);
+        foreach (var id in ids)
+        {
+            await log.ConfirmAsync(new EventSource("User", id, 1, 0), durable: false);
+        }
+
+        var byNumber = Enumerable.Range(0, 10).OrderBy(i => firsts[i]).Select(i => $"e{i}");
+        Assert.Equal(byNumber, (await log.ReadAsync(null, 100)).Events.Select(e => e.Id));
+    }
+
+    [Fact]
+    public async Task ConcurrentChangesOfOneTenantAreEachToldOnceInOrderAndCounted()
+    {
+        var tenantId = GrainKeys.NewTenantId();
+        var ids = Enumerable.Range(0, 40).Select(_ => GrainKeys.NewResourceId()).ToArray();
+        var created = await Task.WhenAll(ids.Select((id, i) => Grains.User(tenantId, id).CreateNewAsync(
+            i % 2 == 0 ? Users.Resource($"many{i}@contoso.com") : Disabled(Users.Resource($"many{i}@contoso.com")))));
+        Assert.All(created, r => Assert.Equal(201, r.Status));
+        var patched = await Task.WhenAll(ids.Select((id, i) => Grains.User(tenantId, id).PatchAsync(Groups.Ops($$"""{"op":"replace","path":"displayName","value":"D{{i}}"}"""))));
+        Assert.All(patched, r => Assert.Equal(200, r.Status));
+
+        var events = await WaitForFeedAsync(tenantId, 80);
+        Assert.Equal(Enumerable.Range(1, 80).Select(i => (long)i), events.Select(e => e.Sequence));
+        foreach (var id in ids)
+        {
+            Assert.Equal([ScimEventTypes.UserCreated, ScimEventTypes.UserUpdated], events.Where(e => e.ResourceId == id).Select(e => e.Type));
+        }
+
+        Assert.Equal(40, (await Log(tenantId).GetCountsAsync()).Users);
+        Assert.Equal(20, await Grains.GetGrain<IDisabledUserCount>(GrainKeys.EventLog(tenantId)).GetDisabledUsersAsync());
+    }
+
+    [Fact]
     public async Task PagesFollowTheCursorAndEveryEventIsReadOnce()
     {
         var tenantId = GrainKeys.NewTenantId();
@@ -247,6 +305,13 @@ public sealed class EventFeedTests(ClusterFixture fixture)
 
     private static ScimEvent Event(string id, string userId) =>
         new(id, 0, ScimEventTypes.UserUpdated, DateTimeOffset.UtcNow, "User", userId, "{}", ["displayName"]);
+
+    private static string Disabled(string user)
+    {
+        var resource = JsonNode.Parse(user)!.AsObject();
+        resource["active"] = false;
+        return resource.ToJsonString();
+    }
 
     private IEventLogGrain Log(string tenantId) => Grains.GetGrain<IEventLogGrain>(GrainKeys.EventLog(tenantId));
 
