@@ -112,9 +112,14 @@ public interface IEventLogGrain : IGrainWithStringKey
     [Alias("Prepare"), AlwaysInterleave]
     Task<long> PrepareAsync(EventSource source, ScimEvent[] events);
 
-    /// <summary>The commit's write reached storage: its events become part of the feed (<paramref name="durable"/>: only once that is stored). Interleaves.</summary>
+    /// <summary>
+    /// The commit's write reached storage: its events become part of the feed (<paramref name="durable"/>: only once that is
+    /// stored). <paramref name="first"/>: the attempt, as <see cref="PrepareAsync"/> numbered it — the confirmation of an
+    /// earlier attempt never confirms the same commit prepared again; null confirms whichever attempt is prepared (a retried
+    /// delete finishing its first attempt, which it can no longer name). Interleaves.
+    /// </summary>
     [Alias("Confirm"), AlwaysInterleave]
-    Task ConfirmAsync(EventSource source, bool durable);
+    Task ConfirmAsync(EventSource source, long? first, bool durable);
 
     /// <summary>
     /// Storage refused the write of the attempt that <see cref="PrepareAsync"/> numbered from <paramref name="first"/> (a

@@ -15,21 +15,33 @@ public sealed class ClaimInFlightTests(ClusterFixture fixture)
 {
     private IGrainFactory Grains => fixture.Client;
 
+    public enum FirstOutcome
+    {
+        Written,
+        FailedBeforeItsWrite,
+        UnknownWrite,
+    }
+
     [Theory]
-    [InlineData("User", false)]
-    [InlineData("User", true)]
-    [InlineData("Group", false)]
-    [InlineData("Group", true)]
-    public async Task ACreateThatMeetsAClaimInFlightWaitsForItsOutcome(string kindName, bool firstWriteFails)
+    [InlineData("User", FirstOutcome.Written)]
+    [InlineData("User", FirstOutcome.FailedBeforeItsWrite)]
+    [InlineData("User", FirstOutcome.UnknownWrite)]
+    [InlineData("Group", FirstOutcome.Written)]
+    [InlineData("Group", FirstOutcome.FailedBeforeItsWrite)]
+    [InlineData("Group", FirstOutcome.UnknownWrite)]
+    public async Task ACreateThatMeetsAClaimInFlightWaitsForItsOutcome(string kindName, FirstOutcome outcome)
     {
         var user = kindName == "User";
         var kind = user ? ResourceKind.User : ResourceKind.Group;
         var tenantId = GrainKeys.NewTenantId();
-        var (first, second) = (GrainKeys.NewResourceId(), GrainKeys.NewResourceId());
+        var (first, second, third) = (GrainKeys.NewResourceId(), GrainKeys.NewResourceId(), GrainKeys.NewResourceId());
         string Body(string name) => user ? Users.Resource(name) : Groups.Resource(name);
 
-        // The first create has claimed the name and is writing (held back, as a slow or dying write would be).
-        var held = StorageProbe.HoldNextWrite(user ? GrainKeys.User(tenantId, first) : GrainKeys.Group(tenantId, first));
+        // The first create has claimed the name and is held back: at its events' prepare (the tenant's log write, before the
+        // resource's own write), or at its own write, which then fails with an I/O error (it might have landed).
+        var held = StorageProbe.HoldNextWrite(outcome == FirstOutcome.UnknownWrite
+            ? (user ? GrainKeys.User(tenantId, first) : GrainKeys.Group(tenantId, first))
+            : GrainKeys.EventLog(tenantId));
         var firstCreate = kind.Grain(Grains, tenantId, first).CreateNewAsync(Body("race@contoso.com"));
         await held.Started;
 
@@ -39,31 +51,49 @@ public sealed class ClaimInFlightTests(ClusterFixture fixture)
         Assert.NotSame(secondCreate, await Task.WhenAny(secondCreate, Task.Delay(TimeSpan.FromSeconds(1))));
 
         string winner;
-        if (firstWriteFails)
-        {
-            held.Fail();
-            await Assert.ThrowsAnyAsync<Exception>(() => firstCreate);
-            Assert.Equal(201, (await secondCreate).Status);
-            Assert.Equal(404, (await kind.Grain(Grains, tenantId, first).GetAsync()).Status);
-            winner = second;
-        }
-        else
+        if (outcome == FirstOutcome.Written)
         {
             held.Release();
             Assert.Equal(201, (await firstCreate).Status);
             var lost = await secondCreate;
             Assert.Equal((409, "uniqueness"), (lost.Status, lost.ScimType));
-            Assert.Equal(404, (await kind.Grain(Grains, tenantId, second).GetAsync()).Status);
             winner = first;
+        }
+        else if (outcome == FirstOutcome.FailedBeforeItsWrite)
+        {
+            // Nothing of the first create was written: the name is free.
+            held.Fail();
+            await Assert.ThrowsAnyAsync<Exception>(() => firstCreate);
+            Assert.Equal(201, (await secondCreate).Status);
+            winner = second;
+        }
+        else
+        {
+            // The first create's write failed but might have landed: its claim stands (409) until its activation is
+            // replaced; the next one reads storage, finds nothing (this write did not land), and the name is free.
+            held.Fail();
+            await Assert.ThrowsAnyAsync<Exception>(() => firstCreate);
+            var lost = await secondCreate;
+            Assert.Equal((409, "uniqueness"), (lost.Status, lost.ScimType));
+            Assert.Equal(201, (await kind.Grain(Grains, tenantId, third).CreateNewAsync(Body("Race@contoso.com"))).Status);
+            winner = third;
+
+            // Its directory entry was kept as well, until a listing meets it and reconciles it (as after a crash mid-create).
+            await kind.Grain(Grains, tenantId, first).ReconcileAsync(null, null);
         }
 
         // What a client does after the answer: the name's lookup finds exactly the resource that was written.
+        foreach (var id in new[] { first, second, third }.Where(id => id != winner))
+        {
+            Assert.Equal(404, (await kind.Grain(Grains, tenantId, id).GetAsync()).Status);
+        }
+
         var index = user ? IndexNames.UserName : IndexNames.GroupDisplayName;
         var hits = await Grains.IndexEntry(tenantId, index, "Race@Contoso.com").FindAsync();
         Assert.Equal([winner], hits.Where(h => h.Resource.Status == 200).Select(h => h.Id).ToArray());
         if (user)
         {
-            await Invariants.AssertConsistentAsync(Grains, tenantId, [first, second]);
+            await Invariants.AssertConsistentAsync(Grains, tenantId, [first, second, third]);
         }
     }
 }

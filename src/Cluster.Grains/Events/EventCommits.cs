@@ -65,7 +65,7 @@ internal sealed class EventCommits(IGrainFactory grains, TimeProvider time, stri
 
             try
             {
-                await log.ConfirmAsync(context.Source, durable);
+                await log.ConfirmAsync(context.Source, first, durable);
             }
             catch (Exception e) when (!durable)
             {
@@ -97,7 +97,7 @@ internal sealed class EventCommits(IGrainFactory grains, TimeProvider time, stri
     /// whose confirmation failed (a retried delete finishing its first attempt). Nothing when the log already resolved it.
     /// </summary>
     public Task ConfirmAsync(long version, int step = 0) =>
-        grains.Grain<IEventLogGrain>(GrainKeys.EventLog(tenantId)).ConfirmAsync(new EventSource(resourceType, resourceId, version, step), durable: true);
+        grains.Grain<IEventLogGrain>(GrainKeys.EventLog(tenantId)).ConfirmAsync(new EventSource(resourceType, resourceId, version, step), first: null, durable: true);
 
     /// <summary>
     /// The answer to the log about a prepared commit: pending while its write is under way (or after a failed write, until

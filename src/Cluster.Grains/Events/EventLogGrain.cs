@@ -62,6 +62,9 @@ public sealed partial class EventLogGrain(
     private IGrainTimer? _notifier;
     private DateTimeOffset _retentionCheckedAt = DateTimeOffset.MinValue;
 
+    // Set by HaltAsync (the tenant is being erased): no timer is started any more, also not by a batch in flight then.
+    private bool _halted;
+
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _tenantId = GrainKeys.TenantOfKey(this.GetPrimaryKeyString());
@@ -123,15 +126,20 @@ public sealed partial class EventLogGrain(
             return;
         }
 
+        // Stored: every prepare of the batch learns so first, whatever the bookkeeping below does.
         for (var i = 0; i < batch.Count; i++)
         {
-            instruments.Appended(batch[i].Events);
             batch[i].First.TrySetResult(firsts[i]);
+        }
+
+        foreach (var queued in batch)
+        {
+            instruments.Appended(queued.Events);
         }
 
         StartResolver();
         NotifyWebhook();
-        if (now - _retentionCheckedAt >= RetentionPeriod && _retention is null)
+        if (now - _retentionCheckedAt >= RetentionPeriod && _retention is null && !_halted)
         {
             // Off this request's path: the next turn of the grain.
             _retention = this.RegisterGrainTimer(async _ =>
@@ -188,11 +196,11 @@ public sealed partial class EventLogGrain(
 
     private TimeSpan RetentionPeriod => Retention / 10 < RetentionCheckPeriod ? Retention / 10 : RetentionCheckPeriod;
 
-    public async Task ConfirmAsync(EventSource source, bool durable)
+    public async Task ConfirmAsync(EventSource source, long? first, bool durable)
     {
-        if (PreparedOf(_state.Value, source) is not { } prepared)
+        if (PreparedOf(_state.Value, source) is not { } prepared || (first is { } attempt && prepared.From != attempt))
         {
-            // Already resolved (a later prepare of the resource, or a resolution that asked first).
+            // Already resolved (a later prepare of the resource, or a resolution that asked first), or an earlier attempt's.
             return;
         }
 
@@ -289,6 +297,7 @@ public sealed partial class EventLogGrain(
 
     public Task HaltAsync()
     {
+        _halted = true;
         // The head and its pages stay for the sweep (the memory sweep reaches the pages through the head); only nothing may
         // write them on its own any more.
         foreach (var timer in new[] { _resolver, _retention, _notifier })
@@ -495,7 +504,7 @@ public sealed partial class EventLogGrain(
     /// </summary>
     private void NotifyWebhook()
     {
-        if (_notifying || !_state.Value.Subscribed || Frontier(_state.Value) - 1 <= _notified)
+        if (_halted || _notifying || !_state.Value.Subscribed || Frontier(_state.Value) - 1 <= _notified)
         {
             return;
         }
@@ -526,8 +535,13 @@ public sealed partial class EventLogGrain(
         NotifyWebhook();
     }
 
-    private void StartResolver() =>
-        _resolver ??= this.RegisterGrainTimer(_ => ResolveAsync(), new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)) { KeepAlive = true });
+    private void StartResolver()
+    {
+        if (!_halted)
+        {
+            _resolver ??= this.RegisterGrainTimer(_ => ResolveAsync(), new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)) { KeepAlive = true });
+        }
+    }
 
     private PreparedCommit[] Unresolved(EventLogState head) => [.. head.Prepared.Where(p => !_confirmed.Contains(ConfirmationKey(p)))];
 

@@ -519,7 +519,7 @@ public sealed partial class GroupGrain(TimeProvider time, IOptions<SiloMessaging
         finally
         {
             // Failed before the write: give back what was claimed (stale claims are also repaired lazily).
-            await _claims.AbandonAsync(created, _resource is not null);
+            await _claims.AbandonAsync(created, _resource is not null, _state.Uncertain);
         }
     }
 

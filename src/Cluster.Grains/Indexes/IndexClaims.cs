@@ -17,8 +17,15 @@ internal sealed class IndexClaims(
 {
     private readonly Dictionary<string, HashSet<string>> _claiming = new(StringComparer.Ordinal);
 
+    // The unique values whose entry has accepted this resource's claim (only those are worth waiting for: a claim still
+    // queued at its entry may be queued behind the very question being asked).
+    private readonly HashSet<(string Index, string Hash)> _entered = [];
+
     // Completes when the claims in flight settle (the change is written or given up); null when nothing is being claimed.
     private TaskCompletionSource? _settled;
+
+    // When questions about the claims in flight stop waiting: one deadline per change, however many claimants ask.
+    private DateTimeOffset _settleBy;
 
     /// <summary>The value hashes held by the stored resource, per index.</summary>
     public Dictionary<string, string[]> Held { get; private set; } = new(StringComparer.Ordinal);
@@ -32,17 +39,19 @@ internal sealed class IndexClaims(
 
     /// <summary>
     /// For a unique index entry deciding between this resource and another claimant: whether the resource holds the value.
-    /// A claim of it in flight is waited for (up to <see cref="ClaimSettling.Wait"/>; the grain call interleaves with the change),
-    /// so the answer is what the change did: held if it was written, not held if it failed. Only a change still unsettled
-    /// after the wait counts as owning the value, which it may still write.
+    /// A claim of it in flight, once its entry has accepted it, is waited for (the grain call interleaves with the change),
+    /// until <see cref="ClaimSettling.Wait"/> after the claim began — one deadline for every question about it — so the
+    /// answer is what the change did: held if it was written, not held if it failed. A change still unsettled then, a
+    /// claim not yet accepted by its entry, and a write of unknown outcome count as owning the value.
     /// </summary>
     public async Task<bool> OwnsAsync(string indexName, string valueHash)
     {
-        if (IsClaiming(indexName, valueHash) && _settled is { } settled)
+        var left = _settleBy - settling.Time.GetUtcNow();
+        if (_settled is { } settled && _entered.Contains((indexName, valueHash)) && left > TimeSpan.Zero)
         {
             try
             {
-                await settled.Task.WaitAsync(settling.Wait, settling.Time);
+                await settled.Task.WaitAsync(left, settling.Time);
             }
             catch (TimeoutException)
             {
@@ -68,9 +77,10 @@ internal sealed class IndexClaims(
             _claiming[index] = [.. hashes];
         }
 
-        if (added.Count > 0)
+        if (added.Count > 0 && _settled is null)
         {
-            _settled ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _settled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _settleBy = settling.Time.GetUtcNow() + settling.Wait;
         }
 
         foreach (var (index, hashes) in added.Where(a => IndexNames.IsUnique(a.Key)))
@@ -81,6 +91,8 @@ internal sealed class IndexClaims(
                 {
                     return (index, holder);
                 }
+
+                _entered.Add((index, hash));
             }
         }
 
@@ -114,12 +126,21 @@ internal sealed class IndexClaims(
 
     /// <summary>
     /// In a <c>finally</c> after <see cref="ClaimAsync"/>: if the change never reached storage, gives back what it claimed
-    /// (and the directory entry of a resource that was never created).
+    /// (and the directory entry of a resource that was never created). If its write failed with an unknown outcome
+    /// (<paramref name="uncertain"/>: it may have landed), the claims stay and count as owned, nothing is given back: the
+    /// activation is being replaced, and the next one answers from what storage holds (lookups repair what is left).
     /// </summary>
-    public async Task AbandonAsync(bool created, bool exists)
+    public async Task AbandonAsync(bool created, bool exists, bool uncertain)
     {
         if (_claiming.Count == 0)
         {
+            return;
+        }
+
+        if (uncertain)
+        {
+            _settled?.TrySetResult();
+            _settled = null;
             return;
         }
 
@@ -170,6 +191,7 @@ internal sealed class IndexClaims(
     private void Settle()
     {
         _claiming.Clear();
+        _entered.Clear();
         _settled?.TrySetResult();
         _settled = null;
     }
@@ -197,10 +219,11 @@ internal sealed class IndexClaims(
 }
 
 /// <summary>
-/// How long a unique index entry's question waits for a claim in flight (<see cref="IndexClaims.OwnsAsync"/>): a third of the
+/// How long after a claim began questions about it wait for it to settle (<see cref="IndexClaims.OwnsAsync"/>): a third of the
 /// silo's grain-call response timeout (<c>Cluster:ResponseTimeoutSeconds</c>), because three calls nest — the claimant's
 /// request to its grain, the grain's claim at the entry, the entry's question to the holder — and the outermost must still
-/// get its answer in time. A claim still unsettled after that counts as owning the value (409 for the other claimant).
+/// get its answer in time. The deadline is per claim, so claimants queued at one entry do not add their waits up. A claim
+/// still unsettled after that counts as owning the value (409 for the other claimant).
 /// </summary>
 internal sealed record ClaimSettling(TimeSpan Wait, TimeProvider Time)
 {

@@ -39,6 +39,13 @@ internal sealed class CommittedState<T>(IStorage<T> storage, bool deferred = fal
     /// <summary>True when storage holds a record for this state.</summary>
     public bool Exists => _published ? _exists : storage.RecordExists;
 
+    /// <summary>
+    /// True after a write failed other than by a refusal (<see cref="InconsistentStateException"/>: an ETag mismatch or an
+    /// insert that found a row): it may still have reached storage, so until this activation is replaced (the failure
+    /// deactivates it) nobody may act as if it had not.
+    /// </summary>
+    public bool Uncertain { get; private set; }
+
     /// <summary>True when <see cref="Value"/> may be read: always for a state Orleans loads on activation.</summary>
     public bool Loaded => !deferred || _published || _loaded;
 
@@ -84,9 +91,10 @@ internal sealed class CommittedState<T>(IStorage<T> storage, bool deferred = fal
                 await storage.WriteStateAsync();
             }
         }
-        catch
+        catch (Exception e)
         {
             storage.State = committed;
+            Uncertain |= e is not InconsistentStateException;
             grain.DeactivateOnIdle();
             throw;
         }

@@ -355,7 +355,7 @@ public sealed partial class UserGrain(TimeProvider time, IOptions<SiloMessagingO
         finally
         {
             // Failed before the write: give back what was claimed (stale claims are also repaired lazily).
-            await _claims.AbandonAsync(created, _live);
+            await _claims.AbandonAsync(created, _live, _state.Uncertain);
         }
     }
 

@@ -188,7 +188,7 @@ public sealed class EventFeedTests(ClusterFixture fixture)
         var landed = await log.PrepareAsync(source, [Event("landed", id)]);
         Assert.NotEqual(refused, landed);
         await log.AbortAsync(source, refused);
-        await log.ConfirmAsync(source, durable: true);
+        await log.ConfirmAsync(source, landed, durable: true);
 
         // An abort of the attempt that is still prepared discards it.
         var next = new EventSource("User", id, version + 2, 0);
@@ -196,6 +196,30 @@ public sealed class EventFeedTests(ClusterFixture fixture)
 
         var events = await WaitForFeedAsync(tenantId, 2);
         Assert.Equal(["landed"], events.Skip(1).Select(e => e.Id));
+    }
+
+    [Fact]
+    public async Task AnEarlierAttemptsConfirmationNeverConfirmsTheCommitPreparedAgain()
+    {
+        // Two activations of one user again: the first one's write landed but its confirmation is late; the second prepared
+        // the same commit again (discarding the first attempt's numbers), and storage refused its write. The late
+        // confirmation names the first attempt, so it confirms nothing, and the second attempt's abort discards it.
+        var tenantId = GrainKeys.NewTenantId();
+        var id = await Grains.CreateUserAsync(tenantId, "late@contoso.com");
+        var version = (await Grains.User(tenantId, id).GetAsync()).Version;
+        await WaitForFeedAsync(tenantId, 1);
+        var log = Log(tenantId);
+
+        var source = new EventSource("User", id, version + 1, 0);
+        var early = await log.PrepareAsync(source, [Event("early", id)]);
+        var again = await log.PrepareAsync(source, [Event("again", id)]);
+        await log.ConfirmAsync(source, early, durable: false);
+        await log.AbortAsync(source, again);
+
+        var next = new EventSource("User", id, version + 2, 0);
+        await log.ConfirmAsync(next, await log.PrepareAsync(next, [Event("later", id)]), durable: false);
+        var events = await WaitForFeedAsync(tenantId, 2);
+        Assert.Equal(["later"], events.Skip(1).Select(e => e.Id));
     }
 
     [Fact]
@@ -242,7 +266,7 @@ public sealed class EventFeedTests(ClusterFixture fixture)
         Assert.Empty((await log.ReadAsync(null, 100)).Events);
         foreach (var id in ids)
         {
-            await log.ConfirmAsync(new EventSource("User", id, 1, 0), durable: false);
+            await log.ConfirmAsync(new EventSource("User", id, 1, 0), first: null, durable: false);
         }
 
         var byNumber = Enumerable.Range(0, 10).OrderBy(i => firsts[i]).Select(i => $"e{i}");
