@@ -150,14 +150,10 @@ public sealed class EventFeedTests(ClusterFixture fixture)
     [Fact]
     public async Task APreparedCommitWhoseConfirmationIsLostIsResolvedByAskingItsResource()
     {
-        var tenantId = GrainKeys.NewTenantId();
-        var id = await Grains.CreateUserAsync(tenantId, "asked@contoso.com");
-        var version = (await Grains.User(tenantId, id).GetAsync()).Version;
-        await WaitForFeedAsync(tenantId, 1);
+        var (tenantId, id, version, log) = await UserWithItsCreateEventAsync("asked@contoso.com");
 
         // As if the user's process died after its write (version 1 is stored) but before the confirmation reached the log,
         // then again for a version it never wrote.
-        var log = Log(tenantId);
         await log.PrepareAsync(new EventSource("User", id, version, 0), [Event("landed", id)]);
         var stuck = await log.ReadAsync(null, 100);
         Assert.Single(stuck.Events); // nothing after the unresolved commit is readable yet
@@ -177,11 +173,7 @@ public sealed class EventFeedTests(ClusterFixture fixture)
     {
         // Two activations of one user (its silo declared dead while still running) prepare the same commit; the second
         // attempt's write lands, the first one's is refused by storage. Its abort must not take the landed events with it.
-        var tenantId = GrainKeys.NewTenantId();
-        var id = await Grains.CreateUserAsync(tenantId, "twice@contoso.com");
-        var version = (await Grains.User(tenantId, id).GetAsync()).Version;
-        await WaitForFeedAsync(tenantId, 1);
-        var log = Log(tenantId);
+        var (tenantId, id, version, log) = await UserWithItsCreateEventAsync("twice@contoso.com");
 
         var source = new EventSource("User", id, version + 1, 0);
         var refused = await log.PrepareAsync(source, [Event("refused", id)]);
@@ -204,11 +196,7 @@ public sealed class EventFeedTests(ClusterFixture fixture)
         // Two activations of one user again: the first one's write landed but its confirmation is late; the second prepared
         // the same commit again (discarding the first attempt's numbers), and storage refused its write. The late
         // confirmation names the first attempt, so it confirms nothing, and the second attempt's abort discards it.
-        var tenantId = GrainKeys.NewTenantId();
-        var id = await Grains.CreateUserAsync(tenantId, "late@contoso.com");
-        var version = (await Grains.User(tenantId, id).GetAsync()).Version;
-        await WaitForFeedAsync(tenantId, 1);
-        var log = Log(tenantId);
+        var (tenantId, id, version, log) = await UserWithItsCreateEventAsync("late@contoso.com");
 
         var source = new EventSource("User", id, version + 1, 0);
         var early = await log.PrepareAsync(source, [Event("early", id)]);
@@ -329,6 +317,16 @@ public sealed class EventFeedTests(ClusterFixture fixture)
 
     private static ScimEvent Event(string id, string userId) =>
         new(id, 0, ScimEventTypes.UserUpdated, DateTimeOffset.UtcNow, "User", userId, "{}", ["displayName"]);
+
+    // A new tenant with one user whose create event is readable: the set-up of the tests that drive the log by hand.
+    private async Task<(string TenantId, string Id, long Version, IEventLogGrain Log)> UserWithItsCreateEventAsync(string userName)
+    {
+        var tenantId = GrainKeys.NewTenantId();
+        var id = await Grains.CreateUserAsync(tenantId, userName);
+        var version = (await Grains.User(tenantId, id).GetAsync()).Version;
+        await WaitForFeedAsync(tenantId, 1);
+        return (tenantId, id, version, Log(tenantId));
+    }
 
     private static string Disabled(string user)
     {
