@@ -44,11 +44,14 @@ public sealed partial class MetricsTests : IAsyncLifetime
 
         await receiver.WaitForAsync(1, TimeSpan.FromSeconds(30));
         // Observable instruments (scim_tenants_active) are read at collection time, which may race the end of the last
-        // request: scrape until they appear (bounded; no timing is asserted).
-        for (var attempt = 0; attempt < 50; attempt++)
+        // request, and the webhook grain counts a delivery only once the receiver's answer is back, after the receiver has
+        // seen it: scrape until both appear (bounded; no timing is asserted).
+        for (var attempt = 0; attempt < 300; attempt++)
         {
             _samples = PrometheusText.Parse(await client.GetStringAsync("/metrics"));
-            if (_samples.Any(s => s.Name == "scim_tenants_active" && s.Value >= 1) && _samples.Any(s => s.Name == "scim_webhook_deliveries_total"))
+            if (_samples.Any(s => s.Name == "scim_tenants_active" && s.Value >= 1)
+                && _samples.Any(s => s.Name == "scim_webhook_deliveries_total" && s.Labels.GetValueOrDefault("outcome") == "delivered")
+                && _samples.Any(s => s.Name == "scim_webhook_delivery_lag_seconds_count" && s.Value >= 1))
             {
                 break;
             }
