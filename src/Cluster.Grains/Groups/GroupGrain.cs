@@ -7,9 +7,7 @@ using Cluster.Scim;
 using Cluster.Scim.Errors;
 using Cluster.Scim.Patching;
 using Cluster.Scim.Resources;
-using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
-using Orleans.Configuration;
 using Orleans.Serialization.Invocation;
 
 namespace Cluster.Grains.Groups;
@@ -33,7 +31,7 @@ namespace Cluster.Grains.Groups;
 /// on each other, whatever cycles the membership graph has.
 /// </summary>
 [MayInterleave(nameof(MayInterleave))]
-public sealed partial class GroupGrain(TimeProvider time, IOptions<SiloMessagingOptions> messaging, ILogger<GroupGrain> logger) : Grain, IGroupGrain, IRemindable, IIncomingGrainCallFilter
+public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling, ILogger<GroupGrain> logger) : Grain, IGroupGrain, IRemindable, IIncomingGrainCallFilter
 {
     private CommittedState<GroupState> _state = null!;
     private CommittedState<IdSetState> _parents = null!;
@@ -82,7 +80,7 @@ public sealed partial class GroupGrain(TimeProvider time, IOptions<SiloMessaging
         _state = DeferredState.Of<GroupState>(GrainContext, "group");
         _parents = DeferredState.Of<IdSetState>(GrainContext, "parents");
         _load = new DeferredLoad(Resume, _state, _parents);
-        _claims = new IndexClaims(GrainFactory, Kind, _tenantId, _groupId, ClaimSettling.Of(messaging.Value, time), e => LogCleanupFailed(logger, e, _tenantId, _groupId));
+        _claims = new IndexClaims(GrainFactory, Kind, _tenantId, _groupId, settling, e => LogCleanupFailed(logger, e, _tenantId, _groupId));
         _events = new EventCommits(GrainFactory, time, _tenantId, Kind.Type.Name, _groupId, e => LogConfirmFailed(logger, e, _tenantId, _groupId));
         return Task.CompletedTask;
     }

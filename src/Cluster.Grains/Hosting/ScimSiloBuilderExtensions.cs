@@ -62,6 +62,8 @@ public static class ScimSiloBuilderExtensions
         silo.Services.RemoveAll<IPersistentStateFactory>();
         silo.Services.AddSingleton<IPersistentStateFactory, KeyedRowPersistentStateFactory>();
         silo.Services.TryAddSingleton(TimeProvider.System);
+        silo.Services.AddSingleton(sp => Cluster.Grains.Indexes.ClaimSettling.Of(
+            sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<Orleans.Configuration.SiloMessagingOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         silo.Services.AddScimEvents(configuration);
 
         // Access-token signing keys (issue 13): the rotation period, validated at start-up.

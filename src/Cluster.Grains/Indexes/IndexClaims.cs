@@ -18,8 +18,8 @@ internal sealed class IndexClaims(
     private readonly Dictionary<string, HashSet<string>> _claiming = new(StringComparer.Ordinal);
 
     // The unique values whose entry has accepted this resource's claim (only those are worth waiting for: a claim still
-    // queued at its entry may be queued behind the very question being asked).
-    private readonly HashSet<(string Index, string Hash)> _entered = [];
+    // queued at its entry may be queued behind the very question being asked). Allocated by the first change that claims.
+    private HashSet<(string Index, string Hash)>? _entered;
 
     // Completes when the claims in flight settle (the change is written or given up); null when nothing is being claimed.
     private TaskCompletionSource? _settled;
@@ -47,7 +47,7 @@ internal sealed class IndexClaims(
     public async Task<bool> OwnsAsync(string indexName, string valueHash)
     {
         var left = _settleBy - settling.Time.GetUtcNow();
-        if (_settled is { } settled && _entered.Contains((indexName, valueHash)) && left > TimeSpan.Zero)
+        if (_settled is { } settled && _entered?.Contains((indexName, valueHash)) == true && left > TimeSpan.Zero)
         {
             try
             {
@@ -92,7 +92,7 @@ internal sealed class IndexClaims(
                     return (index, holder);
                 }
 
-                _entered.Add((index, hash));
+                (_entered ??= []).Add((index, hash));
             }
         }
 
@@ -139,8 +139,7 @@ internal sealed class IndexClaims(
 
         if (uncertain)
         {
-            _settled?.TrySetResult();
-            _settled = null;
+            Answer();
             return;
         }
 
@@ -187,11 +186,17 @@ internal sealed class IndexClaims(
         return released;
     }
 
-    // The claims in flight are decided: entries waiting in OwnsAsync get their answer.
+    // The claims in flight are decided (written or given back): entries waiting in OwnsAsync get their answer.
     private void Settle()
     {
         _claiming.Clear();
-        _entered.Clear();
+        _entered?.Clear();
+        Answer();
+    }
+
+    // Entries waiting in OwnsAsync answer from what is claimed and held now.
+    private void Answer()
+    {
         _settled?.TrySetResult();
         _settled = null;
     }
@@ -223,9 +228,10 @@ internal sealed class IndexClaims(
 /// silo's grain-call response timeout (<c>Cluster:ResponseTimeoutSeconds</c>), because three calls nest — the claimant's
 /// request to its grain, the grain's claim at the entry, the entry's question to the holder — and the outermost must still
 /// get its answer in time. The deadline is per claim, so claimants queued at one entry do not add their waits up. A claim
-/// still unsettled after that counts as owning the value (409 for the other claimant).
+/// still unsettled after that counts as owning the value (409 for the other claimant). One per silo (registered by
+/// <c>AddScimGrains</c>), shared by every user and group activation.
 /// </summary>
-internal sealed record ClaimSettling(TimeSpan Wait, TimeProvider Time)
+public sealed record ClaimSettling(TimeSpan Wait, TimeProvider Time)
 {
     public static ClaimSettling Of(SiloMessagingOptions messaging, TimeProvider time) => new(messaging.ResponseTimeout / 3, time);
 }

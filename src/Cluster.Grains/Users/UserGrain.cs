@@ -8,8 +8,6 @@ using Cluster.Scim.Errors;
 using Cluster.Scim.Patching;
 using Cluster.Scim.Resources;
 using Cluster.Scim.Schema;
-using Microsoft.Extensions.Options;
-using Orleans.Configuration;
 
 namespace Cluster.Grains.Users;
 
@@ -30,7 +28,7 @@ namespace Cluster.Grains.Users;
 /// creates the user without a read (docs/architecture.md, "Storage operations per create").
 /// </para>
 /// </summary>
-public sealed partial class UserGrain(TimeProvider time, IOptions<SiloMessagingOptions> messaging, ILogger<UserGrain> logger) : Grain, IUserGrain, IIncomingGrainCallFilter
+public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling, ILogger<UserGrain> logger) : Grain, IUserGrain, IIncomingGrainCallFilter
 {
     private CommittedState<ResourceState> _state = null!;
     private CommittedState<IdSetState> _memberships = null!;
@@ -55,7 +53,7 @@ public sealed partial class UserGrain(TimeProvider time, IOptions<SiloMessagingO
         _state = DeferredState.Of<ResourceState>(GrainContext, "user");
         _memberships = DeferredState.Of<IdSetState>(GrainContext, "groups");
         _load = new DeferredLoad(Loaded, _state, _memberships);
-        _claims = new IndexClaims(GrainFactory, ResourceKind.User, _tenantId, _userId, ClaimSettling.Of(messaging.Value, time), e => LogCleanupFailed(logger, e, _tenantId, _userId));
+        _claims = new IndexClaims(GrainFactory, ResourceKind.User, _tenantId, _userId, settling, e => LogCleanupFailed(logger, e, _tenantId, _userId));
         _events = new EventCommits(GrainFactory, time, _tenantId, ResourceType.Name, _userId, e => LogConfirmFailed(logger, e, _tenantId, _userId));
         return Task.CompletedTask;
     }
