@@ -1,4 +1,5 @@
 using Cluster.Abstractions;
+using Cluster.Grains.Tests.Tenants;
 using Cluster.TestInfrastructure;
 
 namespace Cluster.Grains.Tests;
@@ -87,6 +88,55 @@ public sealed class GroupCrashRepairTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task AnAppliedJournalIsClearedByTheNextWriteOrOnDeactivationAndItsReplayChangesNothing()
+    {
+        // A membership change writes the group's record once: the commit point, carrying the change as its journal. Once
+        // applied, the journal is cleared by the record's next write or when the activation goes, not by a write of its own.
+        var tenantId = GrainKeys.NewTenantId();
+        var (first, second) = await TwoUsersInDifferentPartitionsAsync(tenantId);
+        var group = await Grains.CreateGroupAsync(tenantId, "Cleared later", first);
+        var key = GrainKeys.Group(tenantId, group);
+        var writes = StorageProbe.WritesOf(key);
+
+        Assert.Equal(200, (await Grains.Group(tenantId, group).PatchAsync(Groups.AddMembers(second))).Status);
+        Assert.Equal(writes + 1, StorageProbe.WritesOf(key));
+        Assert.Equal((second, ""), Journal(key));
+        await Grains.AssertMembershipAgreesAsync(tenantId, [group], [first, second]);
+
+        // The next change's write replaces it; deactivation clears the applied one (one write), and the next activation
+        // has nothing to replay: it writes nothing, and neither do the members.
+        Assert.Equal(200, (await Grains.Group(tenantId, group).PatchAsync(Groups.RemoveMembers(first))).Status);
+        Assert.Equal(("", first), Journal(key));
+        await fixture.Cluster.DeactivateAsync(Grains.Group(tenantId, group));
+        Assert.Equal(writes + 3, StorageProbe.WritesOf(key));
+        Assert.Equal(("", ""), Journal(key));
+        var memberWrites = (StorageProbe.WritesOf(GrainKeys.User(tenantId, first)), StorageProbe.WritesOf(GrainKeys.User(tenantId, second)));
+        Assert.Equal([second], await Grains.MembersAsync(tenantId, group));
+        Assert.Equal(writes + 3, StorageProbe.WritesOf(key));
+        Assert.Equal(memberWrites, (StorageProbe.WritesOf(GrainKeys.User(tenantId, first)), StorageProbe.WritesOf(GrainKeys.User(tenantId, second))));
+
+        // The clearing is lost (as in a crash): the next activation replays the applied journal, which changes nothing that
+        // is done, and a later deactivation clears it.
+        Assert.Equal(200, (await Grains.Group(tenantId, group).PatchAsync(Groups.AddMembers(first))).Status);
+        StorageProbe.FailNextWrites(key);
+        await fixture.Cluster.DeactivateAsync(Grains.Group(tenantId, group));
+        Assert.Equal((first, ""), Journal(key));
+        Assert.Equal(new[] { first, second }.Order(StringComparer.Ordinal), await Grains.MembersAsync(tenantId, group));
+        await Grains.AssertMembershipAgreesAsync(tenantId, [group], [first, second]);
+        await fixture.Cluster.DeactivateAsync(Grains.Group(tenantId, group));
+        Assert.Equal(("", ""), Journal(key));
+
+        // Each change was told once: the replay adds no event.
+        var log = Grains.GetGrain<IEventLogGrain>(GrainKeys.EventLog(tenantId));
+        await Eventually.TrueAsync(async () => (await log.GetInfoAsync()).OldestUnresolvedAt is null, what: "the feed resolved");
+        var feed = await log.ReadAsync(null, 100);
+        Assert.Equal(
+            [ScimEventTypes.GroupMemberAdded, ScimEventTypes.GroupMemberAdded, ScimEventTypes.GroupMemberRemoved, ScimEventTypes.GroupMemberAdded],
+            feed.Events.Where(e => e.Type.StartsWith("group.member", StringComparison.Ordinal)).Select(e => e.Type));
+        await Grains.AssertMembershipAgreesAsync(tenantId, [group], [first, second]);
+    }
+
+    [Fact]
     public async Task UserDeleteFailingMidwayLeavesAConsistentUserThatARetryDeletes()
     {
         var tenantId = GrainKeys.NewTenantId();
@@ -138,6 +188,13 @@ public sealed class GroupCrashRepairTests(ClusterFixture fixture)
 
         Assert.Equal([user], rejected);
         Assert.Empty(await Grains.MembersAsync(tenantId, group));
+    }
+
+    // The journal the group's last written record carries: the ids to add and to remove.
+    private static (string Add, string Remove) Journal(string groupKey)
+    {
+        var stored = Assert.IsType<State.GroupState>(StorageProbe.LastWrittenState(groupKey, "group"));
+        return (string.Join(',', stored.PendingAdd), string.Join(',', stored.PendingRemove));
     }
 
     private IGroupMembersGrain Partition(string tenantId, string groupId, string memberId) =>

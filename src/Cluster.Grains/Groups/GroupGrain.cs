@@ -23,7 +23,8 @@ namespace Cluster.Grains.Groups;
 /// <item>write the group with its new version and the member change as a journal: from here it is committed (its
 /// events count) and replayed until done;</item>
 /// <item>write the partitions (one write per partition touched);</item>
-/// <item>removed members forget the group; clear the journal; release old index values.</item>
+/// <item>removed members forget the group; release old index values. The applied journal is dropped by the record's next
+/// write, or on deactivation.</item>
 /// </list>
 /// A member is a user or another group of the tenant; the partitions store which. A group is thus also a member
 /// (<see cref="IGroupMemberGrain"/>): it records the groups it belongs to in its own <c>parents</c> state, written by
@@ -70,6 +71,12 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
     // Runs the steps of a large membership change or of a delete after the request that started it (one step per tick).
     private IGrainTimer? _work;
 
+    // The version whose journal this activation has applied (joins, partitions, leaves done). The record keeps that journal
+    // until its next write (Revised drops it) or this activation's deactivation: clearing it at once cost every membership
+    // change a second write of the record. Were the clearing lost (a crash), the next activation replays the journal,
+    // which is idempotent.
+    private long _journalAppliedAt = -1;
+
     /// <summary>Joins and leaves of parent groups interleave: they only touch the <c>parents</c> state, in turns (<see cref="InParentsTurnAsync"/>).</summary>
     public static bool MayInterleave(IInvokable request) =>
         request.GetMethodName() is nameof(IGroupMemberGrain.JoinGroupAsync) or nameof(IGroupMemberGrain.LeaveGroupAsync);
@@ -83,6 +90,25 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
         _claims = new IndexClaims(GrainFactory, Kind, _tenantId, _groupId, settling, e => LogCleanupFailed(logger, e, _tenantId, _groupId));
         _events = new EventCommits(GrainFactory, time, _tenantId, Kind.Type.Name, _groupId, e => LogConfirmFailed(logger, e, _tenantId, _groupId));
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Clears a journal this activation applied but the record still carries, so the next activation has nothing to replay.
+    /// Best effort: were this write lost, the next activation replays the journal, which changes nothing that is done.
+    /// </summary>
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_state is { Loaded: true, Failed: false } && StoresJournal && !HasJournal)
+        {
+            try
+            {
+                await _state.CommitAsync(Revised(_ => { }), this);
+            }
+            catch (Exception e)
+            {
+                LogJournalNotCleared(logger, e, _tenantId, _groupId);
+            }
+        }
     }
 
     /// <summary>
@@ -282,12 +308,12 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
         }
 
         // A journaled change is committed: answer as if it were done.
-        if (_state.Value.PendingRemove.Contains(memberId))
+        if (HasJournal && _state.Value.PendingRemove.Contains(memberId))
         {
             return null;
         }
 
-        if (_state.Value.PendingAdd.Contains(memberId))
+        if (HasJournal && _state.Value.PendingAdd.Contains(memberId))
         {
             return name;
         }
@@ -402,7 +428,11 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
         }
     }
 
-    private bool HasJournal => _state.Value.PendingAdd.Count > 0 || _state.Value.PendingRemove.Count > 0;
+    // The record carries a journal (applied or not).
+    private bool StoresJournal => _state.Value.PendingAdd.Count > 0 || _state.Value.PendingRemove.Count > 0;
+
+    // The record carries a journal this activation has not applied yet: every non-interleaved call replays it first.
+    private bool HasJournal => StoresJournal && _journalAppliedAt != _state.Value.Version;
 
     private bool HasBackgroundWork => _state.Value.Deleting || _state.Value.Change is not null;
 
@@ -445,7 +475,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
 
     // attributes: the group's attributes stamped with the new version (unchanged apart from meta when only members change).
     // Every change of the group, members included, writes the group record with the new version; a change of members
-    // carries them as a journal, cleared once the partitions are written.
+    // carries them as a journal, dropped by a later write once applied.
     private async Task<ScimResult> CommitAsync(JsonObject attributes, bool attributesChanged, long version, bool created, MemberValue[] newMembers, MemberRef[] removes)
     {
         // Bad input changes nothing: every new member must be an existing user or group of this tenant before anything is written.
@@ -502,13 +532,9 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
             _resource = attributes;
             _claims.Commit(attributesChanged ? newHashes : null);
 
-            // 4.–5. Partitions, members that left, journal done, old index values.
+            // 4.–5. Partitions, members that left, journal done (cleared by the record's next write), old index values.
             await ApplyMembersAsync(joined, removes);
-            if (journal)
-            {
-                await _state.CommitAsync(Revised(WithoutJournal), this);
-            }
-
+            JournalApplied();
             await _claims.ReleaseAsync(oldHashes);
             return created
                 ? ScimResult.Created(Render(_resource!, joined), version)
@@ -703,8 +729,10 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
         MemberRef Journaled(string id) => new(id, groups.Contains(id) ? MemberKind.Group : MemberKind.User);
         var joined = await JoinAsync([.. _state.Value.PendingAdd.Select(Journaled)]);
         await ApplyMembersAsync(joined, [.. _state.Value.PendingRemove.Select(Journaled)]);
-        await _state.CommitAsync(Revised(WithoutJournal), this);
+        JournalApplied();
     }
+
+    private void JournalApplied() => _journalAppliedAt = _state.Value.Version;
 
     /// <summary>
     /// After the tombstone: releases the group's index values and directory entry, then makes every member forget the group
@@ -936,31 +964,26 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
         return events;
     }
 
-    // The group's committed record with a change applied (every field carried over unless the change sets it).
+    // The group's committed record with a change applied (every field carried over unless the change sets it; a journal
+    // already applied is dropped).
     private GroupState Revised(Action<GroupState> change)
     {
         var c = _state.Value;
+        var journal = HasJournal;
         var next = new GroupState
         {
             Json = c.Json,
             Version = c.Version,
             Deleting = c.Deleting,
-            PendingAdd = [.. c.PendingAdd],
-            PendingRemove = [.. c.PendingRemove],
-            PendingGroups = c.PendingGroups is null ? null : [.. c.PendingGroups],
+            PendingAdd = journal ? [.. c.PendingAdd] : [],
+            PendingRemove = journal ? [.. c.PendingRemove] : [],
+            PendingGroups = journal && c.PendingGroups is not null ? [.. c.PendingGroups] : null,
             Change = c.Change,
             EventsVersion = c.EventsVersion,
             EventsStep = c.EventsStep,
         };
         change(next);
         return next;
-    }
-
-    private static void WithoutJournal(GroupState state)
-    {
-        state.PendingAdd = [];
-        state.PendingRemove = [];
-        state.PendingGroups = null;
     }
 
     private static List<string>? GroupIdsOf(IEnumerable<MemberRef> members) =>
@@ -1018,6 +1041,9 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
 
     [LoggerMessage(1104, LogLevel.Warning, "Tenant {TenantId}: group {GroupId} finished a membership change a crash interrupted.")]
     private static partial void LogReplayed(ILogger logger, string tenantId, string groupId);
+
+    [LoggerMessage(1108, LogLevel.Warning, "Tenant {TenantId}: group {GroupId} could not clear its finished membership journal on deactivation; the next activation replays it.")]
+    private static partial void LogJournalNotCleared(ILogger logger, Exception exception, string tenantId, string groupId);
 
     [LoggerMessage(1105, LogLevel.Warning, "Tenant {TenantId}: group {GroupId} repaired the group list of member {MemberId}.")]
     private static partial void LogMemberRepaired(ILogger logger, string tenantId, string groupId, string memberId);

@@ -46,6 +46,9 @@ internal sealed class CommittedState<T>(IStorage<T> storage, bool deferred = fal
     /// </summary>
     public bool Uncertain { get; private set; }
 
+    /// <summary>True after a write of this activation failed in any way: the failure deactivates it, and it writes nothing more.</summary>
+    public bool Failed { get; private set; }
+
     /// <summary>True when <see cref="Value"/> may be read: always for a state Orleans loads on activation.</summary>
     public bool Loaded => !deferred || _published || _loaded;
 
@@ -94,6 +97,7 @@ internal sealed class CommittedState<T>(IStorage<T> storage, bool deferred = fal
         catch (Exception e)
         {
             storage.State = committed;
+            Failed = true;
             Uncertain |= e is not InconsistentStateException;
             grain.DeactivateOnIdle();
             throw;
