@@ -101,6 +101,14 @@ public interface IGroupMembersGrain : IGrainWithStringKey
     [Alias("ApplyMembers")]
     Task<string[]> ApplyMembersAsync(MemberRef[] add, string[] remove);
 
+    /// <summary>
+    /// <see cref="ApplyMembersAsync"/> with nothing to remove, for a partition its group knows has no row (never written):
+    /// as the activation's first call it reads nothing, and its write is an insert, which a row there after all refuses
+    /// (overwriting nothing).
+    /// </summary>
+    [Alias("AddToNew")]
+    Task<string[]> AddToNewAsync(MemberRef[] add);
+
     /// <summary>The given ids that are members.</summary>
     [Alias("Contains"), ReadOnly]
     Task<string[]> ContainsAsync(string[] memberIds);

@@ -78,6 +78,57 @@ public sealed class NewGroupTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task APartitionIsWrittenWithoutAReadTheFirstTimeAndReadersSkipThoseNeverWritten()
+    {
+        // Entra creates a group without members, then adds them by PATCH: each partition's first write is an insert of a
+        // row its group knows is absent. Partitions never written are not asked by reads of every member.
+        var tenantId = GrainKeys.NewTenantId();
+        var id = GrainKeys.NewResourceId();
+        Assert.Equal(201, (await Grains.Group(tenantId, id).CreateNewAsync(Groups.Resource("Grown by PATCH"))).Status);
+        var (first, second) = await UsersInPartitionsAsync(tenantId, same: false);
+        var third = await UserInPartitionOfAsync(tenantId, first);
+
+        Assert.Equal(200, (await Grains.Group(tenantId, id).PatchAsync(Groups.AddMembers(first))).Status);
+        Assert.Equal(200, (await Grains.Group(tenantId, id).PatchAsync(Groups.AddMembers(second))).Status);
+        Assert.Equal((0, 1), Counted(tenantId, id, first));
+        Assert.Equal((0, 1), Counted(tenantId, id, second));
+
+        // A partition written before is read as before (here by a new activation).
+        await fixture.Cluster.DeactivateAsync(Grains.GetGrain<IGroupMembersGrain>(PartitionKey(tenantId, id, first)));
+        Assert.Equal(200, (await Grains.Group(tenantId, id).PatchAsync(Groups.AddMembers(third))).Status);
+        Assert.Equal((1, 2), Counted(tenantId, id, first));
+
+        // Durable, and a new activation of the group reads only the two partitions that have rows.
+        await fixture.Cluster.DeactivateAsync(Grains.Group(tenantId, id));
+        Assert.Equal(new[] { first, second, third }.Order(StringComparer.Ordinal), await Grains.MembersAsync(tenantId, id));
+        var used = new[] { first, second }.Select(GrainKeys.GroupMemberPartitionOf).ToHashSet();
+        Assert.All(
+            Enumerable.Range(0, GrainKeys.GroupMemberPartitions).Where(p => !used.Contains(p)),
+            p => Assert.Equal(0, StorageProbe.ReadsOf(GrainKeys.GroupMembers(tenantId, id, p))));
+        await Grains.AssertMembershipAgreesAsync(tenantId, [id], [first, second, third]);
+    }
+
+    [Fact]
+    public async Task AFirstPartitionWriteThatFindsARowAfterAllOverwritesNothingAndTheChangeIsFinishedByReading()
+    {
+        // Cannot happen while only the group writes its partitions; if it did, the insert fails, nothing is overwritten, and
+        // the committed change is finished by its journal's replay, which reads the row.
+        var tenantId = GrainKeys.NewTenantId();
+        var id = await Grains.CreateGroupAsync(tenantId, "Row behind its back");
+        var (planted, added) = await UsersInPartitionsAsync(tenantId, same: true);
+        var partition = Grains.GetGrain<IGroupMembersGrain>(PartitionKey(tenantId, id, planted));
+        Assert.True(await Grains.User(tenantId, planted).JoinGroupAsync(id));
+        Assert.Empty(await partition.ApplyMembersAsync([new MemberRef(planted, MemberKind.User)], []));
+        await fixture.Cluster.DeactivateAsync(partition);
+
+        await Assert.ThrowsAnyAsync<Exception>(() => Grains.Group(tenantId, id).PatchAsync(Groups.AddMembers(added)));
+
+        Assert.Equal(new[] { planted, added }.Order(StringComparer.Ordinal), await Grains.MembersAsync(tenantId, id));
+        Assert.Equal(new[] { planted, added }.Order(StringComparer.Ordinal), (await partition.ListAsync()).Order(StringComparer.Ordinal));
+        await Grains.AssertMembershipAgreesAsync(tenantId, [id], [planted, added]);
+    }
+
+    [Fact]
     public async Task ACallThatArrivesFirstLoadsTheStateForACreateBehindIt()
     {
         // Another call activated the grain first (a group asking whether the id exists): the create then reads, as before.
@@ -87,5 +138,30 @@ public sealed class NewGroupTests(ClusterFixture fixture)
         Assert.Equal(201, (await Grains.Group(tenantId, id).CreateNewAsync(Groups.Resource("Second call"))).Status);
         Assert.Equal(1, StorageProbe.ReadsOf(GrainKeys.Group(tenantId, id)));
         Assert.Equal(200, (await Grains.Group(tenantId, id).GetAsync()).Status);
+    }
+
+    private static string PartitionKey(string tenantId, string groupId, string memberId) =>
+        GrainKeys.GroupMembers(tenantId, groupId, GrainKeys.GroupMemberPartitionOf(memberId));
+
+    // Reads and writes of the partition of the group that holds this member.
+    private static (int Reads, int Writes) Counted(string tenantId, string groupId, string memberId) =>
+        (StorageProbe.ReadsOf(PartitionKey(tenantId, groupId, memberId)), StorageProbe.WritesOf(PartitionKey(tenantId, groupId, memberId)));
+
+    private async Task<(string First, string Second)> UsersInPartitionsAsync(string tenantId, bool same)
+    {
+        var first = await Grains.CreateUserAsync(tenantId, "partition-first@contoso.com");
+        return (first, same ? await UserInPartitionOfAsync(tenantId, first) : await UserInPartitionOfAsync(tenantId, first, other: true));
+    }
+
+    private async Task<string> UserInPartitionOfAsync(string tenantId, string memberId, bool other = false)
+    {
+        while (true)
+        {
+            var user = await Grains.CreateUserAsync(tenantId, $"partition-{Guid.NewGuid():N}@contoso.com");
+            if ((GrainKeys.GroupMemberPartitionOf(user) == GrainKeys.GroupMemberPartitionOf(memberId)) != other)
+            {
+                return user;
+            }
+        }
     }
 }

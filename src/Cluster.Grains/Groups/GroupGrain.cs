@@ -86,7 +86,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
         (_tenantId, _groupId) = GrainKeys.ParseResourceKey(this.GetPrimaryKeyString());
         _state = DeferredState.Of<GroupState>(GrainContext, "group");
         _parents = DeferredState.Of<IdSetState>(GrainContext, "parents");
-        _load = new DeferredLoad(Resume, _state, _parents);
+        _load = new DeferredLoad(Resume, nameof(CreateNewAsync), _state, _parents);
         _claims = new IndexClaims(GrainFactory, Kind, _tenantId, _groupId, settling, e => LogCleanupFailed(logger, e, _tenantId, _groupId));
         _events = new EventCommits(GrainFactory, time, _tenantId, Kind.Type.Name, _groupId, e => LogConfirmFailed(logger, e, _tenantId, _groupId));
         return Task.CompletedTask;
@@ -397,7 +397,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
         var held = _claims.Held;
         _claims.Load(null);
         await _claims.ReleaseAsync(held);
-        await Task.WhenAll(Enumerable.Range(0, GrainKeys.GroupMemberPartitions).Select(p => Partition(p).ClearAsync()));
+        await Task.WhenAll(PartitionsWithRows.Select(p => Partition(p).ClearAsync()));
         if (_state.Exists)
         {
             await _state.CommitAsync(new GroupState(), this, clear: true);
@@ -517,6 +517,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
             var journal = joined.Length + removes.Length > 0;
             var context = _events.Context(version);
             var events = ChangeEvents(context, created, attributesChanged, attributes, joined, removes);
+            var (partitions, fresh) = PartitionsAfter(created, joined.Concat(removes));
             await _events.CommitAsync(context, events, () => _state.CommitAsync(
                 new GroupState
                 {
@@ -527,13 +528,15 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
                     PendingGroups = journal ? GroupIdsOf(joined.Concat(removes)) : null,
                     EventsVersion = events.Count > 0 ? version : _state.Value.EventsVersion,
                     EventsStep = events.Count > 0 ? 0 : _state.Value.EventsStep,
+                    Partitions = partitions,
                 },
                 this));
             _resource = attributes;
             _claims.Commit(attributesChanged ? newHashes : null);
 
-            // 4.–5. Partitions, members that left, journal done (cleared by the record's next write), old index values.
-            await ApplyMembersAsync(joined, removes);
+            // 4.–5. Partitions (those written for the first time without a read), members that left, journal done (cleared
+            // by the record's next write), old index values.
+            await ApplyMembersAsync(joined, removes, fresh);
             JournalApplied();
             await _claims.ReleaseAsync(oldHashes);
             return created
@@ -581,6 +584,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
                 Change = new GroupChangeState { Version = version, Chunks = changes.Length },
                 EventsVersion = events.Count > 0 ? version : _state.Value.EventsVersion,
                 EventsStep = events.Count > 0 ? 0 : _state.Value.EventsStep,
+                Partitions = PartitionsAfter(created, adds.Concat(removes)).Partitions,
             },
             this));
         _resource = attributes;
@@ -777,7 +781,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
         }
 
         // Every member forgets the group before it leaves its partition (a crash in between repeats this, idempotently).
-        var partitions = await Task.WhenAll(Enumerable.Range(0, GrainKeys.GroupMemberPartitions).Select(async p => (Index: p, Members: await Partition(p).ListMembersAsync())));
+        var partitions = await Task.WhenAll(PartitionsWithRows.Select(async p => (Index: p, Members: await Partition(p).ListMembersAsync())));
         var batch = partitions.SelectMany(p => p.Members.Select(m => (Partition: p.Index, Member: m))).Take(StepSize).ToArray();
         await InBatchesAsync(batch, async x =>
         {
@@ -798,13 +802,15 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
         return [.. members.Where((_, i) => joined[i])];
     }
 
-    private async Task ApplyMembersAsync(MemberRef[] adds, MemberRef[] removes)
+    // fresh: the partitions known to have no row (their bits were clear before this change's commit): written without a
+    // read, and only their adds matter (nobody is a member there to remove).
+    private async Task ApplyMembersAsync(MemberRef[] adds, MemberRef[] removes, ulong fresh = 0)
     {
         var changes = adds.Select(m => (Member: m, Add: true)).Concat(removes.Select(m => (Member: m, Add: false)))
             .GroupBy(c => GrainKeys.GroupMemberPartitionOf(c.Member.Id));
-        await Task.WhenAll(changes.Select(c => GrainFactory
-            .Grain<IGroupMembersGrain>(GrainKeys.GroupMembers(_tenantId, _groupId, c.Key))
-            .ApplyMembersAsync([.. c.Where(x => x.Add).Select(x => x.Member)], [.. c.Where(x => !x.Add).Select(x => x.Member.Id)])));
+        await Task.WhenAll(changes.Select(c => IsSet(fresh, c.Key)
+            ? Partition(c.Key).AddToNewAsync([.. c.Where(x => x.Add).Select(x => x.Member)])
+            : Partition(c.Key).ApplyMembersAsync([.. c.Where(x => x.Add).Select(x => x.Member)], [.. c.Where(x => !x.Add).Select(x => x.Member.Id)])));
 
         // Members that left forget the group; a failure leaves a record that reads verify and repair.
         await InBatchesAsync(removes, async m =>
@@ -942,8 +948,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
 
     private async Task<MemberRef[]> AllMembersAsync()
     {
-        var partitions = await Task.WhenAll(Enumerable.Range(0, GrainKeys.GroupMemberPartitions)
-            .Select(p => GrainFactory.Grain<IGroupMembersGrain>(GrainKeys.GroupMembers(_tenantId, _groupId, p)).ListMembersAsync()));
+        var partitions = await Task.WhenAll(PartitionsWithRows.Select(p => Partition(p).ListMembersAsync()));
         return [.. partitions.SelectMany(p => p)];
     }
 
@@ -951,7 +956,8 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
     {
         var found = await Task.WhenAll(ids.Where(GrainKeys.IsValidId).Distinct(StringComparer.Ordinal)
             .GroupBy(GrainKeys.GroupMemberPartitionOf)
-            .Select(g => GrainFactory.Grain<IGroupMembersGrain>(GrainKeys.GroupMembers(_tenantId, _groupId, g.Key)).FindAsync([.. g])));
+            .Where(g => MayHaveRow(g.Key))
+            .Select(g => Partition(g.Key).FindAsync([.. g])));
         return [.. found.SelectMany(f => f)];
     }
 
@@ -981,10 +987,32 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
             Change = c.Change,
             EventsVersion = c.EventsVersion,
             EventsStep = c.EventsStep,
+            Partitions = c.Partitions,
         };
         change(next);
         return next;
     }
+
+    /// <summary>
+    /// The partition bits of the record that commits a change touching <paramref name="members"/>, and which of those
+    /// partitions have no row yet (so are written without a read). A new group starts with none; a group stored before the
+    /// bits existed keeps them unknown (null: every partition may have a row, none is fresh).
+    /// </summary>
+    private (ulong? Partitions, ulong Fresh) PartitionsAfter(bool created, IEnumerable<MemberRef> members)
+    {
+        var touched = members.Aggregate(0UL, (bits, m) => bits | Bit(GrainKeys.GroupMemberPartitionOf(m.Id)));
+        ulong? before = created ? 0 : _state.Value.Partitions;
+        return before is { } known ? (known | touched, touched & ~known) : (null, 0);
+    }
+
+    // The partitions that may have a row: all of them when the record does not say (stored before the bits existed).
+    private IEnumerable<int> PartitionsWithRows => Enumerable.Range(0, GrainKeys.GroupMemberPartitions).Where(MayHaveRow);
+
+    private bool MayHaveRow(int partition) => _state.Value.Partitions is not { } bits || IsSet(bits, partition);
+
+    private static ulong Bit(int partition) => 1UL << partition;
+
+    private static bool IsSet(ulong bits, int partition) => (bits & Bit(partition)) != 0;
 
     private static List<string>? GroupIdsOf(IEnumerable<MemberRef> members) =>
         members.Where(m => m.Kind == MemberKind.Group).Select(m => m.Id).ToList() is { Count: > 0 } ids ? ids : null;

@@ -7,12 +7,13 @@ namespace Cluster.Grains.Indexes;
 /// this partition. A member is a user or a group; the partition stores which (<see cref="IdSetState.GroupIds"/>; a
 /// member without that mark is a user, as every member was before nested groups). An added member is asked (an
 /// interleaving call) whether it still has the group in its list, so a member deleted while the group was adding it
-/// never becomes a dangling member.
+/// never becomes a dangling member. Its row is read before the first call, unless that call is
+/// <see cref="AddToNewAsync"/>: the group knows the partition has no row, so it is written as an insert without a read.
 /// </summary>
-public sealed class GroupMembersGrain(
-    [PersistentState("members", StorageNames.Default)] IPersistentState<IdSetState> state) : Grain, IGroupMembersGrain
+public sealed class GroupMembersGrain : Grain, IGroupMembersGrain, IIncomingGrainCallFilter
 {
-    private readonly CommittedState<IdSetState> _state = new(state);
+    private CommittedState<IdSetState> _state = null!;
+    private DeferredLoad _load = null!;
 
     private string _tenantId = "";
     private string _groupId = "";
@@ -20,8 +21,14 @@ public sealed class GroupMembersGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         (_tenantId, _groupId) = GrainKeys.ParseGroupMembersKey(this.GetPrimaryKeyString());
+        _state = DeferredState.Of<IdSetState>(GrainContext, "members");
+        _load = new DeferredLoad(() => { }, nameof(AddToNewAsync), _state);
         return Task.CompletedTask;
     }
+
+    public Task Invoke(IIncomingGrainCallContext context) => _load.Invoke(context);
+
+    public Task<string[]> AddToNewAsync(MemberRef[] add) => ApplyMembersAsync(add, []);
 
     public Task<string[]> ApplyAsync(string[] add, string[] remove) =>
         ApplyMembersAsync([.. add.Select(id => new MemberRef(id, MemberKind.User))], remove);

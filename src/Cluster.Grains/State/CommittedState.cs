@@ -133,16 +133,15 @@ internal interface IDeferredState
 
 /// <summary>
 /// The deferred states of one grain, read together (in parallel) before its first call runs, from the grain's
-/// <see cref="IIncomingGrainCallFilter"/> — except when that call is the grain's <c>CreateNewAsync</c>, a create's first
-/// attempt under an id its caller has just made up, which takes them all as absent (docs/architecture.md, "Storage
+/// <see cref="IIncomingGrainCallFilter"/> — except when that call is the grain's <paramref name="createNew"/> method (a
+/// resource's <c>CreateNewAsync</c>: a create's first attempt under an id its caller has just made up; a member partition's
+/// <c>AddToNewAsync</c>: its group knows it has no row), which takes them all as absent (docs/architecture.md, "Storage
 /// operations per create"). Calls that arrive during the read (interleaving ones, or queued behind it) wait for the same
 /// read; a read that fails fails its call, and the next call reads again. <paramref name="loaded"/> runs once, when the
 /// states are known (read or assumed absent), before any call sees them.
 /// </summary>
-internal sealed class DeferredLoad(Action loaded, params IDeferredState[] states)
+internal sealed class DeferredLoad(Action loaded, string createNew, params IDeferredState[] states)
 {
-    private const string CreateNew = nameof(IIndexedResourceGrain.CreateNewAsync);
-
     private Task? _loading;
     private bool _ready;
 
@@ -153,7 +152,7 @@ internal sealed class DeferredLoad(Action loaded, params IDeferredState[] states
             return context.Invoke();
         }
 
-        if (_loading is null && context.ImplementationMethod.Name == CreateNew)
+        if (_loading is null && context.ImplementationMethod.Name == createNew)
         {
             foreach (var state in states)
             {

@@ -113,6 +113,15 @@ public sealed class GroupState
 
     [Id(8), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public int EventsStep { get; set; }
+
+    /// <summary>
+    /// The member partitions that may have a row, one bit per partition (<see cref="GrainKeys.GroupMemberPartitions"/> = 64):
+    /// a bit is set by the write that commits a change touching that partition, before the partition is written, and never
+    /// cleared. A partition whose bit is clear has no row, so its first write is an insert without a read, and readers of
+    /// every member skip it. Null (and not written) for groups stored before this field: any partition may have a row.
+    /// </summary>
+    [Id(9), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ulong? Partitions { get; set; }
 }
 
 /// <summary>

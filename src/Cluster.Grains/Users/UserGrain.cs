@@ -52,7 +52,7 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
         (_tenantId, _userId) = GrainKeys.ParseResourceKey(this.GetPrimaryKeyString());
         _state = DeferredState.Of<ResourceState>(GrainContext, "user");
         _memberships = DeferredState.Of<IdSetState>(GrainContext, "groups");
-        _load = new DeferredLoad(Loaded, _state, _memberships);
+        _load = new DeferredLoad(Loaded, nameof(CreateNewAsync), _state, _memberships);
         _claims = new IndexClaims(GrainFactory, ResourceKind.User, _tenantId, _userId, settling, e => LogCleanupFailed(logger, e, _tenantId, _userId));
         _events = new EventCommits(GrainFactory, time, _tenantId, ResourceType.Name, _userId, e => LogConfirmFailed(logger, e, _tenantId, _userId));
         return Task.CompletedTask;
