@@ -318,7 +318,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
             return name;
         }
 
-        return (await Partition(memberId).ContainsAsync([memberId])).Length > 0 ? name : null;
+        return await IsListedAsync(memberId) ? name : null;
     }
 
     public Task RepairMemberAsync(string memberId) => RepairAsync(new MemberRef(memberId, MemberKind.User));
@@ -728,7 +728,11 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
             return;
         }
 
+        // First rewrite the record as it is (a write checked against its ETag): a second activation of this group that
+        // loaded an older record (a silo declared dead while still running) fails here instead of replaying a change that a
+        // later one, committed by the other activation, has superseded.
         LogReplayed(logger, _tenantId, _groupId);
+        await _state.CommitAsync(Revised(_ => { }), this);
         var groups = _state.Value.PendingGroups ?? [];
         MemberRef Journaled(string id) => new(id, groups.Contains(id) ? MemberKind.Group : MemberKind.User);
         var joined = await JoinAsync([.. _state.Value.PendingAdd.Select(Journaled)]);
@@ -874,7 +878,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
         }
 
         await SettleAsync();
-        if (_resource is not null && (await Partition(member.Id).ContainsAsync([member.Id])).Length > 0)
+        if (_resource is not null && await IsListedAsync(member.Id))
         {
             return;
         }
@@ -1010,6 +1014,10 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
 
     private bool MayHaveRow(int partition) => _state.Value.Partitions is not { } bits || IsSet(bits, partition);
 
+    // Whether the member's partition lists it (a partition without a row lists nobody, and is not asked).
+    private async Task<bool> IsListedAsync(string memberId) =>
+        MayHaveRow(GrainKeys.GroupMemberPartitionOf(memberId)) && (await Partition(memberId).ContainsAsync([memberId])).Length > 0;
+
     private static ulong Bit(int partition) => 1UL << partition;
 
     private static bool IsSet(ulong bits, int partition) => (bits & Bit(partition)) != 0;
@@ -1067,7 +1075,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
     [LoggerMessage(1106, LogLevel.Warning, "Tenant {TenantId}: confirming the events of group {GroupId} failed; the event log will resolve them by asking.")]
     private static partial void LogConfirmFailed(ILogger logger, Exception exception, string tenantId, string groupId);
 
-    [LoggerMessage(1104, LogLevel.Warning, "Tenant {TenantId}: group {GroupId} finished a membership change a crash interrupted.")]
+    [LoggerMessage(1104, LogLevel.Warning, "Tenant {TenantId}: group {GroupId} replayed the membership change its record still held (a crash interrupted the change or the clearing of its journal).")]
     private static partial void LogReplayed(ILogger logger, string tenantId, string groupId);
 
     [LoggerMessage(1108, LogLevel.Warning, "Tenant {TenantId}: group {GroupId} could not clear its finished membership journal on deactivation; the next activation replays it.")]
