@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# CPU profiles of GET /Users/{id} and POST /Users (issue 15), summarised: where a co-hosted silo's CPU goes.
+# CPU profiles of POST /Users, GET /Users/{id} and PATCH /Users/{id} (issue 15), summarised: where a co-hosted silo's CPU goes.
 # NOT part of tests/run.sh. docs/benchmarks.md ("CPU profiles") holds what the last run said.
 #
 # Usage: tests/profile.sh
 #
 # Starts deploy/local/run.sh (TOPOLOGY=cohosted, 1 silo that serves HTTP, temp DATA_DIR, non-default ports, the
-# per-tenant rate limit off as in tests/bench.sh), creates a tenant, then for POST and then GET: wrk -t1 -c32 warm-up,
+# per-tenant rate limit off as in tests/bench.sh), creates a tenant, then for POST, GET and PATCH: wrk -t1 -c32 warm-up,
 # and while wrk runs again, `dotnet-trace collect-linux --profile cpu-sampling` on the silo process (kernel perf
 # samples of every thread, native frames and the JIT included). Each trace is summarised by
-# `Cluster.Benchmarks cpu-profile` (tests/Cluster.Benchmarks/CpuProfile.cs) into artifacts/profile/<date>/{post,get}.md,
+# `Cluster.Benchmarks cpu-profile` (tests/Cluster.Benchmarks/CpuProfile.cs) into artifacts/profile/<date>/{post,get,patch}.md,
 # beside the .nettrace files and the wrk output. Installs wrk (Debian) and dotnet-trace (as a tool in
 # artifacts/tools) if missing. collect-linux needs root (perf events).
 #
@@ -120,6 +120,7 @@ curl -fsS -H "Authorization: Bearer $BENCH_TOKEN" "$URL$BENCH_PREFIX?count=500&a
   grep -oE '"id":"[^"]+"' | sed -E 's/"id":"([^"]+)"/\1/' >"$OUT/ids.txt"
 [[ -s "$OUT/ids.txt" ]] || die "no user ids to GET"
 BENCH_LINES="$OUT/ids.txt" profile get get.lua
+BENCH_LINES="$OUT/ids.txt" profile patch patch.lua
 
 if ((LARGE_SECONDS > 0)); then
   # seed NAME SECONDS: a tenant of numbered users (NAME-1@bench.example.com ...); its userNames go to $OUT/NAME-names.txt
@@ -145,4 +146,4 @@ if ((LARGE_SECONDS > 0)); then
     done
   done
 fi
-log "done: $OUT (post.md, get.md$( ((LARGE_SECONDS > 0)) && echo ", filter-{small,large}-{1,2}.md"))"
+log "done: $OUT (post.md, get.md, patch.md$( ((LARGE_SECONDS > 0)) && echo ", filter-{small,large}-{1,2}.md"))"
