@@ -20,8 +20,13 @@ public interface IIndexEntryGrain : IGrainWithStringKey
     [Alias("Release")]
     Task ReleaseAsync(string resourceId);
 
-    /// <summary>The ids holding the value (candidates: callers check them against the resources).</summary>
-    [Alias("Lookup"), ReadOnly]
+    /// <summary>
+    /// The ids holding the value (candidates: callers check them against the resources). Interleaves, like
+    /// <see cref="FindAsync"/>: it answers from the committed holders even while a claim waits for a holder's answer or
+    /// for its own write, instead of queueing behind it (a claimant is acknowledged only by its resource's write, after its
+    /// claims, so a filter answered meanwhile misses nothing acknowledged).
+    /// </summary>
+    [Alias("Lookup"), AlwaysInterleave]
     Task<string[]> LookupAsync();
 
     /// <summary>
