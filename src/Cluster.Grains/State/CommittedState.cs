@@ -46,7 +46,10 @@ internal sealed class CommittedState<T>(IStorage<T> storage, bool deferred = fal
     /// </summary>
     public bool Uncertain { get; private set; }
 
-    /// <summary>True after a write of this activation failed in any way: the failure deactivates it, and it writes nothing more.</summary>
+    /// <summary>
+    /// True after a write of this activation failed in any way (the failure deactivates it): work the grain would start on its
+    /// own, such as a write on deactivation, must not run any more.
+    /// </summary>
     public bool Failed { get; private set; }
 
     /// <summary>True when <see cref="Value"/> may be read: always for a state Orleans loads on activation.</summary>
