@@ -33,12 +33,17 @@ public static class CpuProfile
         ("native runtime without a managed frame (GC, thread start)", _ => true),
     ];
 
-    public static int Run(string tracePath, int pid, int top)
+    /// <param name="tracePath">The .nettrace file.</param>
+    /// <param name="pid">The traced process.</param>
+    /// <param name="top">How many frames each table lists.</param>
+    /// <param name="focus">When set, also lists the managed callers (the nearest few frames above it) of every frame whose name contains it.</param>
+    public static int Run(string tracePath, int pid, int top, string? focus = null)
     {
         using var log = new TraceLog(TraceLog.CreateFromEventPipeDataFile(tracePath));
         var areas = new Dictionary<string, int>();
         var innermost = new Dictionary<string, int>();
         var inclusive = new Dictionary<string, int>();
+        var callers = new Dictionary<string, int>();
         var total = 0;
         foreach (var e in log.Events)
         {
@@ -65,6 +70,12 @@ public static class CpuProfile
             {
                 inclusive[name] = inclusive.GetValueOrDefault(name) + 1;
             }
+
+            if (focus is not null && frames.FindIndex(f => f.IsManaged && f.Name.Contains(focus, StringComparison.Ordinal)) is var at and >= 0)
+            {
+                var chain = string.Join(" ← ", frames.Skip(at).Where(f => f.IsManaged).Select(f => f.Name).Distinct().Take(5));
+                callers[chain] = callers.GetValueOrDefault(chain) + 1;
+            }
         }
 
         if (total == 0)
@@ -90,6 +101,15 @@ public static class CpuProfile
         foreach (var (name, n) in inclusive.OrderByDescending(a => a.Value).Take(top * 2))
         {
             Console.WriteLine($"| `{name}` | {Share(n)} |");
+        }
+
+        if (focus is not null)
+        {
+            Console.WriteLine($"\n| stacks through `{focus}`: it and its nearest managed callers (top {top}) | share |\n|---|---:|");
+            foreach (var (chain, n) in callers.OrderByDescending(a => a.Value).Take(top))
+            {
+                Console.WriteLine($"| `{chain}` | {Share(n)} |");
+            }
         }
 
         return 0;

@@ -21,10 +21,11 @@ if (args is ["topology", .. var topologyArgs])
     return await TopologyBench.RunAsync(BenchOptions.Parse(topologyArgs));
 }
 
-// `Cluster.Benchmarks cpu-profile TRACE PID`: the summary of a CPU profile of one process (CpuProfile, tests/profile.sh).
-if (args is ["cpu-profile", var tracePath, var tracedPid])
+// `Cluster.Benchmarks cpu-profile TRACE PID [FRAME]`: the summary of a CPU profile of one process (CpuProfile,
+// tests/profile.sh); with FRAME, also the callers of the managed frames whose names contain it.
+if (args is ["cpu-profile", var tracePath, var tracedPid, .. var rest] && rest.Length <= 1)
 {
-    return CpuProfile.Run(tracePath, int.Parse(tracedPid, CultureInfo.InvariantCulture), top: 25);
+    return CpuProfile.Run(tracePath, int.Parse(tracedPid, CultureInfo.InvariantCulture), top: 25, focus: rest.FirstOrDefault());
 }
 
 var o = BenchOptions.Parse(args);

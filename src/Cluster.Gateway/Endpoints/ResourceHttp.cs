@@ -12,9 +12,19 @@ namespace Cluster.Gateway.Endpoints;
 /// <summary>What the <c>/Users</c> and <c>/Groups</c> endpoints share: reading bodies, rendering resources and list responses.</summary>
 internal static class ResourceHttp
 {
-    /// <summary>A ListResponse (RFC 7644 §3.4.2) of one page.</summary>
-    public static IResult List<T>(int total, IEnumerable<T> page, int startIndex, Func<T, JsonObject> render)
+    /// <summary>
+    /// A ListResponse (RFC 7644 §3.4.2) of one page. With <paramref name="renderText"/> (a list without <c>attributes</c>
+    /// or <c>excludedAttributes</c>), each resource it renders as text is sent as such, the others through
+    /// <paramref name="render"/>, and the list is written as text around them (<see cref="ScimHttp.ListText"/>): the same
+    /// bytes as the parsed rendering (tested), without parsing, projecting and serializing a plain user again.
+    /// </summary>
+    public static IResult List<T>(int total, IReadOnlyList<T> page, int startIndex, Func<T, JsonObject> render, Func<T, string?>? renderText = null)
     {
+        if (renderText is not null)
+        {
+            return ScimHttp.ListText(total, [.. page.Select(r => renderText(r) ?? ScimSerializer.Serialize(render(r)))], startIndex);
+        }
+
         var resources = new JsonArray([.. page.Select(r => (JsonNode)render(r))]);
         return ScimHttp.Json(200, new JsonObject
         {
@@ -25,6 +35,14 @@ internal static class ResourceHttp
             ["itemsPerPage"] = resources.Count,
         });
     }
+
+    /// <summary>
+    /// A resource's text as a plain GET of it sends it (the grain's text with <c>meta.location</c> spliced in), or null when
+    /// only the parsed rendering is right: not a user, a schema with <c>returned: request</c> attributes, no plain text, or
+    /// text of another shape.
+    /// </summary>
+    public static string? PlainText(ResourceKind kind, string? text, string baseUrl, string id) =>
+        kind == ResourceKind.User && !kind.Type.HasRequestOnlyAttributes && text is not null ? ScimResource.WithLocation(text, Location(kind, baseUrl, id)) : null;
 
     /// <summary>
     /// Maps a grain outcome to HTTP, rendering the resource with the request's projection; a GET honours
@@ -39,13 +57,13 @@ internal static class ResourceHttp
         var (attributes, excluded) = ScimQuery.Projection(request);
         var isGet = HttpMethods.IsGet(request.Method);
         var id = request.RouteValues["id"] as string;
-        var plain = isGet && id is not null && attributes is null && excluded is null && kind == ResourceKind.User && !kind.Type.HasRequestOnlyAttributes;
+        var plain = isGet && id is not null && attributes is null && excluded is null;
         return ScimHttp.From(
             result,
             json => Render(kind, JsonNode.Parse(json)!.AsObject(), baseUrl, attributes, excluded),
             body => Location(kind, baseUrl, body["id"]!.GetValue<string>()),
             isGet ? ScimHttp.IfNoneMatch(request) : null,
-            plain ? json => ScimResource.WithLocation(json, Location(kind, baseUrl, id!)) : null);
+            plain ? json => PlainText(kind, json, baseUrl, id!) : null);
     }
 
     /// <summary>

@@ -52,7 +52,14 @@ public static class SearchEndpoints
             () => queries.QueryAsync(tenantId, kinds, query.Filter, query.Sort, query.StartIndex, query.Count),
             request.HttpContext.RequestAborted);
         var baseUrl = ScimUrls.TenantBase(request, options, tenantId);
-        return ResourceHttp.List(total, page, query.StartIndex, r => ResourceHttp.Render(r.Kind, r.Resource, baseUrl, query.Attributes, query.ExcludedAttributes));
+        return ResourceHttp.List(
+            total,
+            page,
+            query.StartIndex,
+            r => ResourceHttp.Render(r.Kind, r.Resource.Json, baseUrl, query.Attributes, query.ExcludedAttributes),
+            query.Attributes is null && query.ExcludedAttributes is null
+                ? r => ResourceHttp.PlainText(r.Kind, r.Resource.Text, baseUrl, r.Resource.Json["id"]?.GetValue<string>() ?? "")
+                : null);
     }
 
     private static async Task<IResult> SearchAsync(

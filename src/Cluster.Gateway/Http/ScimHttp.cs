@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using Cluster.Abstractions;
@@ -15,6 +16,10 @@ namespace Cluster.Gateway.Http;
 /// </summary>
 public static class ScimHttp
 {
+    // A ListResponse's text up to the value of totalResults, as ScimSerializer writes it.
+    private static readonly string ListPrefix =
+        "{\"schemas\":[" + ScimSerializer.Serialize(JsonValue.Create(ScimConstants.ListResponseSchema)) + "],\"totalResults\":";
+
     /// <summary>A SCIM error response.</summary>
     public static IResult Error(int status, string? scimType, string? detail, Action<HttpResponse>? headers = null) =>
         new ScimJsonResult(status, ScimSerializer.Serialize(ScimError.ToJson(status, scimType, detail)), headers, scimType, detail: detail);
@@ -22,6 +27,25 @@ public static class ScimHttp
     /// <summary>A SCIM JSON body (resource, list response, discovery document).</summary>
     public static IResult Json(int status, JsonNode body, Action<HttpResponse>? headers = null) =>
         new ScimJsonResult(status, ScimSerializer.Serialize(body), headers, body: body);
+
+    /// <summary>
+    /// A ListResponse written as text around its resources' texts (each exactly as <see cref="Json"/> would serialize it):
+    /// byte for byte what <see cref="Json"/> sends for the same list as a <see cref="JsonObject"/>.
+    /// </summary>
+    public static IResult ListText(int total, IReadOnlyList<string> resources, int startIndex)
+    {
+        var json = string.Concat(
+            ListPrefix,
+            total.ToString(CultureInfo.InvariantCulture),
+            ",\"Resources\":[",
+            string.Join(',', resources),
+            "],\"startIndex\":",
+            startIndex.ToString(CultureInfo.InvariantCulture),
+            ",\"itemsPerPage\":",
+            resources.Count.ToString(CultureInfo.InvariantCulture),
+            "}");
+        return new ScimJsonResult(200, json, headers: null, resourceText: resources.Count == 1 ? resources[0] : null, found: total);
+    }
 
     /// <summary>The request's <c>If-Match</c> tags (RFC 7644 §3.14), or null.</summary>
     public static ETagCondition? IfMatch(HttpRequest request) => ETagCondition.Parse(request.Headers.IfMatch.ToString());
@@ -182,7 +206,7 @@ public static class ScimHttp
     /// was serialized from.
     /// </summary>
     private sealed class ScimJsonResult(
-        int status, string json, Action<HttpResponse>? headers, string? scimType = null, bool? active = null, string? detail = null, JsonNode? body = null, string? resourceText = null)
+        int status, string json, Action<HttpResponse>? headers, string? scimType = null, bool? active = null, string? detail = null, JsonNode? body = null, string? resourceText = null, int? found = null)
         : IResult, IStatusCodeHttpResult
     {
         public int? StatusCode => status;
@@ -195,7 +219,7 @@ public static class ScimHttp
             headers?.Invoke(response);
             ScimResponseOutcome.Note(httpContext, scimType, active);
             RequestLogFacts.NoteBody(httpContext, detail, body);
-            RequestLogFacts.NoteResourceText(httpContext, resourceText);
+            RequestLogFacts.NoteResourceText(httpContext, resourceText, found);
             return response.WriteAsync(json, Encoding.UTF8);
         }
     }

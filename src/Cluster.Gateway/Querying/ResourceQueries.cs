@@ -32,6 +32,14 @@ public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instr
     public async Task<(int Total, IReadOnlyList<JsonObject> Page)> QueryAsync(
         ResourceKind kind, string tenantId, FilterNode? filter, int startIndex, int count, Func<string, Task<ScimResult>>? fetch = null)
     {
+        var (total, page) = await QueryStoredAsync(kind, tenantId, filter, startIndex, count, fetch);
+        return (total, page.Select(r => r.Json).ToList());
+    }
+
+    // QueryAsync with each resource's text as the grain answered it beside its parsed form.
+    private async Task<(int Total, IReadOnlyList<StoredResource> Page)> QueryStoredAsync(
+        ResourceKind kind, string tenantId, FilterNode? filter, int startIndex, int count, Func<string, Task<ScimResult>>? fetch)
+    {
         var query = new Query(kind, tenantId, fetch ?? (id => kind.Grain(grains, tenantId, id).GetAsync()), PlainGet: fetch is null);
         if (filter is not null && kind.Plan(filter) is { } probe)
         {
@@ -45,16 +53,16 @@ public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instr
             // A listed id whose resource is gone (a crash between its delete's writes) is repaired on the way and not
             // counted: the total is exact whenever the page covers every ghost.
             var page = await FetchAsync(query, ids.Skip(startIndex - 1).Take(count), reconcileMissing: true);
-            return (ids.Count - page.Count(u => u is null), page.Where(u => u is not null).Select(u => u!).ToList());
+            return (ids.Count - page.Count(u => u is null), page.Where(u => u is not null).Select(u => u!.Value).ToList());
         }
 
         var total = 0;
-        var pageItems = new List<JsonObject>();
+        var pageItems = new List<StoredResource>();
         foreach (var batch in ids.Chunk(FetchBatch))
         {
-            foreach (var user in await FetchAsync(query, batch, reconcileMissing: true))
+            foreach (var stored in await FetchAsync(query, batch, reconcileMissing: true))
             {
-                if (user is not null && FilterEvaluator.Matches(filter, user, kind.Type))
+                if (stored is { } user && FilterEvaluator.Matches(filter, user.Json, kind.Type))
                 {
                     total++;
                     if (total >= startIndex && pageItems.Count < count)
@@ -73,13 +81,13 @@ public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instr
     /// resource with its kind. With one kind and no sort this is <see cref="QueryAsync(ResourceKind, string, FilterNode?, int, int, Func{string, Task{ScimResult}}?)"/>.
     /// Over several kinds an attribute a kind lacks matches nothing there (<see cref="FilterEvaluator.MatchesAcross"/>).
     /// </summary>
-    public async Task<(int Total, IReadOnlyList<(ResourceKind Kind, JsonObject Resource)> Page)> QueryAsync(
+    public async Task<(int Total, IReadOnlyList<(ResourceKind Kind, StoredResource Resource)> Page)> QueryAsync(
         string tenantId, IReadOnlyList<KindQuery> kinds, FilterNode? filter, ScimSort? sort, int startIndex, int count)
     {
         if (kinds.Count == 1 && sort is null)
         {
             var only = kinds[0];
-            var (total, page) = await QueryAsync(only.Kind, tenantId, filter, startIndex, count, only.PageFetch);
+            var (total, page) = await QueryStoredAsync(only.Kind, tenantId, filter, startIndex, count, only.PageFetch);
             return (total, page.Select(r => (only.Kind, r)).ToList());
         }
 
@@ -114,7 +122,7 @@ public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instr
             return order != 0 ? order : a.Source.CompareTo(b.Source);
         });
         var pageEntries = entries.Skip(startIndex - 1).Take(count).ToList();
-        var resources = new JsonObject?[pageEntries.Count];
+        var resources = new StoredResource?[pageEntries.Count];
         foreach (var group in pageEntries.Select((e, i) => (Entry: e, Index: i)).GroupBy(x => x.Entry.Source))
         {
             var source = sources[group.Key];
@@ -124,11 +132,11 @@ public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instr
             foreach (var (_, index) in group)
             {
                 // A resource deleted, or changed so that it no longer matches, since phase 1 is left out of the page.
-                resources[index] = fetched[i++] is { } r && source.Matches(r) ? r : null;
+                resources[index] = fetched[i++] is { } r && source.Matches(r.Json) ? r : null;
             }
         }
 
-        var result = new List<(ResourceKind, JsonObject)>();
+        var result = new List<(ResourceKind, StoredResource)>();
         for (var i = 0; i < pageEntries.Count; i++)
         {
             if (resources[i] is { } resource)
@@ -147,7 +155,7 @@ public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instr
         {
             foreach (var match in await FromIndexAsync(source.Query, probe, source.Matches))
             {
-                entries.Add(new Entry(source.Keys?.KeyOf(match), IdOf(match), source.Index));
+                entries.Add(new Entry(source.Keys?.KeyOf(match.Json), IdOf(match.Json), source.Index));
             }
 
             return;
@@ -167,9 +175,9 @@ public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instr
             for (var i = 0; i < batch.Length; i++)
             {
                 // The id string of the directory list, already in memory, not a copy from the resource.
-                if (resources[i] is { } resource && source.Matches(resource))
+                if (resources[i] is { } resource && source.Matches(resource.Json))
                 {
-                    entries.Add(new Entry(source.Keys?.KeyOf(resource), batch[i], source.Index));
+                    entries.Add(new Entry(source.Keys?.KeyOf(resource.Json), batch[i], source.Index));
                 }
             }
         }
@@ -183,11 +191,11 @@ public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instr
         return counts.Sum();
     }
 
-    private async Task<List<JsonObject>> FromIndexAsync(Query query, IndexProbe probe, Func<JsonObject, bool> matches)
+    private async Task<List<StoredResource>> FromIndexAsync(Query query, IndexProbe probe, Func<JsonObject, bool> matches)
     {
         var tenantId = query.TenantId;
         string[] candidates;
-        JsonObject?[] users;
+        StoredResource?[] users;
         string? hash = null;
         if (probe.IndexName is null)
         {
@@ -203,7 +211,7 @@ public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instr
                 // One call: the entry reads its holders (the same GetAsync, at the same moment as a second call would).
                 var hits = await entry.FindAsync();
                 candidates = [.. hits.Select(h => h.Id)];
-                users = [.. hits.Select(h => ParseOrNull(h.Resource))];
+                users = [.. hits.Select(h => ParseOrNull(h.Resource, plain: true))];
             }
             else
             {
@@ -212,11 +220,11 @@ public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instr
             }
         }
 
-        var found = new List<JsonObject>();
+        var found = new List<StoredResource>();
         for (var i = 0; i < candidates.Length; i++)
         {
             var user = users[i];
-            if (probe.IndexName is not null && !HoldsValue(query.Kind, user, probe))
+            if (probe.IndexName is not null && !HoldsValue(query.Kind, user?.Json, probe))
             {
                 // The entry points at a resource that no longer holds the value: a crash between two writes.
                 await query.Kind.Grain(grains, tenantId, candidates[i]).ReconcileAsync(probe.IndexName, hash);
@@ -224,18 +232,18 @@ public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instr
                 continue;
             }
 
-            if (user is not null && matches(user))
+            if (user is { } stored && matches(stored.Json))
             {
-                found.Add(user);
+                found.Add(stored);
             }
         }
 
         if (probe.IndexName is not null)
         {
-            instruments?.IndexLookup(probe.IndexName, users.Any(u => HoldsValue(query.Kind, u, probe)) ? ScimInstruments.LookupResults.Hit : ScimInstruments.LookupResults.Miss);
+            instruments?.IndexLookup(probe.IndexName, users.Any(u => HoldsValue(query.Kind, u?.Json, probe)) ? ScimInstruments.LookupResults.Hit : ScimInstruments.LookupResults.Miss);
         }
 
-        found.Sort((a, b) => string.CompareOrdinal(IdOf(a), IdOf(b)));
+        found.Sort((a, b) => string.CompareOrdinal(IdOf(a.Json), IdOf(b.Json)));
         return found;
     }
 
@@ -254,14 +262,14 @@ public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instr
         return ids;
     }
 
-    private async Task<JsonObject?[]> FetchAsync(Query query, IEnumerable<string> ids, bool reconcileMissing)
+    private async Task<StoredResource?[]> FetchAsync(Query query, IEnumerable<string> ids, bool reconcileMissing)
     {
         var idList = ids.ToArray();
         var results = await Task.WhenAll(idList.Select(query.Fetch));
-        var users = new JsonObject?[idList.Length];
+        var users = new StoredResource?[idList.Length];
         for (var i = 0; i < idList.Length; i++)
         {
-            users[i] = ParseOrNull(results[i]);
+            users[i] = ParseOrNull(results[i], query.PlainGet);
             if (users[i] is null && reconcileMissing)
             {
                 // Listed but gone: a delete that crashed before it left the directory.
@@ -274,7 +282,8 @@ public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instr
 
     private static string IdOf(JsonObject user) => user["id"]?.GetValue<string>() ?? "";
 
-    private static JsonObject? ParseOrNull(ScimResult result) => result.Resource is { } json ? JsonNode.Parse(json)!.AsObject() : null;
+    private static StoredResource? ParseOrNull(ScimResult result, bool plain) =>
+        result.Resource is { } json ? new StoredResource(JsonNode.Parse(json)!.AsObject(), plain ? json : null) : null;
 
     // PlainGet: Fetch is the grain's own GetAsync, which an index entry can call for the caller (IIndexEntryGrain.FindAsync).
     private sealed record Query(ResourceKind Kind, string TenantId, Func<string, Task<ScimResult>> Fetch, bool PlainGet);
@@ -284,6 +293,13 @@ public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instr
     // What a sorted or multi-kind query keeps per match: the sort key (null: none, or unsorted), the id, the source.
     private readonly record struct Entry(string? Key, string Id, int Source);
 }
+
+/// <summary>
+/// A resource a query found: parsed (<paramref name="Json"/>, what filters, sorting and rendering look at) and, when it
+/// was read by the grain's own <c>GetAsync</c>, that answer's text (<paramref name="Text"/>, which a list without
+/// <c>attributes</c> or <c>excludedAttributes</c> sends on as a plain GET does; null when it was read another way).
+/// </summary>
+public readonly record struct StoredResource(JsonObject Json, string? Text);
 
 /// <summary>
 /// One kind's part of a query: how to read a resource while collecting matches (<paramref name="ScanFetch"/>) and for

@@ -67,10 +67,19 @@ public sealed class RequestLogFacts
         facts.DisplayName = Text(json["displayName"]);
     }
 
-    /// <summary>Notes a resource the response stands for as JSON text (a plain GET's text, or the group a 204 PATCH changed).</summary>
-    public static void NoteResourceText(HttpContext context, string? resource)
+    /// <summary>
+    /// Notes a resource the response stands for as JSON text (a plain GET's text, the group a 204 PATCH changed, or the only
+    /// resource of a ListResponse sent as text) and, for a ListResponse, its <c>totalResults</c> (<paramref name="found"/>).
+    /// </summary>
+    public static void NoteResourceText(HttpContext context, string? resource, int? found = null)
     {
-        if (Of(context) is not { } facts || resource is null)
+        if (Of(context) is not { } facts)
+        {
+            return;
+        }
+
+        facts.Found = found ?? facts.Found;
+        if (resource is null)
         {
             return;
         }
