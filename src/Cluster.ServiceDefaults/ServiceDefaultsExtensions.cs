@@ -25,12 +25,12 @@ public static class ServiceDefaultsExtensions
 
     /// <summary>
     /// Adds OpenTelemetry metrics (Prometheus scrape endpoint; OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set), traces
-    /// when something consumes them (see <see cref="TracingEnabled"/>), and health checks.
+    /// when something consumes them (see <see cref="TracingEnabled(IConfiguration, bool)"/>), and health checks.
     /// </summary>
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
     {
-        var otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        var otlp = OtlpConfigured(builder.Configuration);
         var otel = builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(builder.Environment.ApplicationName))
             .WithMetrics(metrics => metrics
@@ -65,6 +65,11 @@ public static class ServiceDefaultsExtensions
     /// </summary>
     public static bool TracingEnabled(IConfiguration configuration, bool otlpConfigured) =>
         bool.TryParse(configuration["Telemetry:Tracing"], out var tracing) ? tracing : otlpConfigured;
+
+    /// <summary>Whether spans are recorded in a process of this configuration (<see cref="TracingEnabled(IConfiguration, bool)"/>).</summary>
+    public static bool TracingEnabled(IConfiguration configuration) => TracingEnabled(configuration, OtlpConfigured(configuration));
+
+    private static bool OtlpConfigured(IConfiguration configuration) => !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
 
     /// <summary>Maps <c>/health</c> (ready: every check), <c>/alive</c> (the process answers) and <c>/metrics</c> (Prometheus).</summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)

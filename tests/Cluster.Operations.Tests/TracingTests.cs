@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Cluster.Gateway.Telemetry;
 using Cluster.TestInfrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Trace;
 
 namespace Cluster.Operations.Tests;
@@ -49,6 +50,10 @@ public sealed class TracingTests : IAsyncLifetime
         Assert.Contains(grainSpans, s => s.Source.Name == "Microsoft.Orleans.Application" && s.Kind == ActivityKind.Server && s.DisplayName.StartsWith("IIndexedResourceGrain/Create", StringComparison.Ordinal));
         Assert.Contains(grainSpans, s => s.DisplayName.StartsWith("IIndexEntryGrain/", StringComparison.Ordinal));
         AssertNoSecretsOrPersonalData();
+
+        // What carries the trace context through grain calls (absent without tracing: UntracedGrainCallsTests).
+        Assert.Contains(_gateway.Services.GetServices<IOutgoingGrainCallFilter>(), f => f.GetType().Name.StartsWith("ActivityPropagation", StringComparison.Ordinal));
+        Assert.Contains(_gateway.Services.GetServices<IIncomingGrainCallFilter>(), f => f.GetType().Name.StartsWith("ActivityPropagation", StringComparison.Ordinal));
     }
 
     [Fact]

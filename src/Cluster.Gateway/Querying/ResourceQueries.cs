@@ -221,6 +221,7 @@ public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instr
         }
 
         var found = new List<StoredResource>();
+        var anyHolds = false;
         for (var i = 0; i < candidates.Length; i++)
         {
             var user = users[i];
@@ -232,6 +233,7 @@ public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instr
                 continue;
             }
 
+            anyHolds |= user is not null;
             if (user is { } stored && matches(stored.Json))
             {
                 found.Add(stored);
@@ -240,7 +242,7 @@ public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instr
 
         if (probe.IndexName is not null)
         {
-            instruments?.IndexLookup(probe.IndexName, users.Any(u => HoldsValue(query.Kind, u?.Json, probe)) ? ScimInstruments.LookupResults.Hit : ScimInstruments.LookupResults.Miss);
+            instruments?.IndexLookup(probe.IndexName, anyHolds ? ScimInstruments.LookupResults.Hit : ScimInstruments.LookupResults.Miss);
         }
 
         found.Sort((a, b) => string.CompareOrdinal(IdOf(a.Json), IdOf(b.Json)));

@@ -28,19 +28,29 @@ public static partial class OperationsExtensions
     public static bool DashboardEnabled(IConfiguration configuration) => configuration.GetValue<bool?>(DashboardSetting) ?? true;
 
     /// <summary>
-    /// Grain calls become child spans of the calling request (W3C trace context carried through the call) and, unless
-    /// <see cref="DashboardSetting"/> is false, the silo feeds the Orleans dashboard.
+    /// When spans are recorded (<see cref="ServiceDefaultsExtensions.TracingEnabled(IConfiguration)"/>), grain calls become
+    /// child spans of the calling request (W3C trace context carried through the call); when they are not, no call carries
+    /// a trace context that nothing would read (two grain-call filters and a request-context entry per call, measured in
+    /// docs/benchmarks.md). Unless <see cref="DashboardSetting"/> is false, the silo feeds the Orleans dashboard.
     /// </summary>
     public static ISiloBuilder AddScimOperations(this ISiloBuilder silo, IConfiguration configuration)
     {
-        silo.AddActivityPropagation();
+        if (ServiceDefaultsExtensions.TracingEnabled(configuration))
+        {
+            silo.AddActivityPropagation();
+        }
+
         return DashboardEnabled(configuration) ? silo.AddDashboard() : silo;
     }
 
-    /// <summary>The client side of <see cref="AddScimOperations(ISiloBuilder, IConfiguration)"/>: trace context on outgoing grain calls; the dashboard served through this client.</summary>
+    /// <summary>The client side of <see cref="AddScimOperations(ISiloBuilder, IConfiguration)"/>: trace context on outgoing grain calls when spans are recorded; the dashboard served through this client.</summary>
     public static IClientBuilder AddScimOperations(this IClientBuilder client, IConfiguration configuration)
     {
-        client.AddActivityPropagation();
+        if (ServiceDefaultsExtensions.TracingEnabled(configuration))
+        {
+            client.AddActivityPropagation();
+        }
+
         return DashboardEnabled(configuration) ? client.AddDashboard() : client;
     }
 

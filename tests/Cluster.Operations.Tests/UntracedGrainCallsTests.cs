@@ -1,0 +1,64 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using Cluster.TestInfrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Cluster.Operations.Tests;
+
+/// <summary>
+/// Without a consumer of spans (no OTLP endpoint, <c>Telemetry:Tracing</c> unset), grain calls carry no trace context:
+/// Orleans' activity-propagation filters are not installed, so even a listener on Orleans' activity sources sees no
+/// grain-call span of a request that arrives with a W3C <c>traceparent</c>. <see cref="TracingTests"/> shows the other side
+/// (with tracing on, the filters are there and every grain call is a span under the request).
+/// </summary>
+public sealed class UntracedGrainCallsTests : IAsyncLifetime
+{
+    private static readonly string[] OrleansSources = ["Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application"];
+
+    private readonly ConcurrentBag<Activity> _started = [];
+    private GatewayFactory _gateway = null!;
+    private ActivityListener _listener = null!;
+
+    public Task InitializeAsync()
+    {
+        // Process-wide: other test classes' silos may start Orleans spans too; only this request's trace is looked at.
+        _listener = new ActivityListener
+        {
+            ShouldListenTo = source => OrleansSources.Contains(source.Name),
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStarted = _started.Add,
+        };
+        ActivitySource.AddActivityListener(_listener);
+        _gateway = new GatewayFactory();
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        _listener.Dispose();
+        await _gateway.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task WithoutTracingGrainCallsCarryNoTraceContext()
+    {
+        var tenant = await _gateway.CreateTenantAsync();
+        using var scim = _gateway.ScimClient(tenant);
+        var traceId = ActivityTraceId.CreateRandom();
+        foreach (var path in new[] { "Users?filter=userName+eq+%22nobody%40contoso.example%22", "Users?count=1" })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            request.Headers.Add("traceparent", $"00-{traceId.ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+            using var response = await scim.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        Assert.DoesNotContain(_started, a => a.TraceId == traceId);
+        var filters = _gateway.Services.GetServices<IOutgoingGrainCallFilter>().Cast<object>()
+            .Concat(_gateway.Services.GetServices<IIncomingGrainCallFilter>())
+            .Select(f => f.GetType().Name)
+            .ToList();
+        Assert.DoesNotContain(filters, name => name.StartsWith("ActivityPropagation", StringComparison.Ordinal));
+    }
+}
