@@ -30,8 +30,8 @@ public static partial class OperationsExtensions
     /// <summary>
     /// When spans are recorded (<see cref="ServiceDefaultsExtensions.TracingEnabled(IConfiguration)"/>), grain calls become
     /// child spans of the calling request (W3C trace context carried through the call); when they are not, no call carries
-    /// a trace context that nothing would read (two grain-call filters and a request-context entry per call, measured in
-    /// docs/benchmarks.md). Unless <see cref="DashboardSetting"/> is false, the silo feeds the Orleans dashboard.
+    /// a trace context that nothing would read (two grain-call filters and a request-context entry per call; too small to
+    /// show in docs/benchmarks.md's runs, but work for nothing). Unless <see cref="DashboardSetting"/> is false, the silo feeds the Orleans dashboard.
     /// </summary>
     public static ISiloBuilder AddScimOperations(this ISiloBuilder silo, IConfiguration configuration)
     {
