@@ -52,6 +52,43 @@ public static class ScimProjection
     public static JsonObject WithoutHidden(JsonObject resource, ResourceTypeDefinition type) =>
         Project(resource, null, null, type, keepRequestOnly: true);
 
+    /// <summary>
+    /// True when <see cref="WithoutHidden"/> may change a resource stored as <paramref name="json"/>: the type has stored
+    /// values that are never returned, or the text holds a member named by a URN that no configured extension of the type
+    /// names (the data of an extension an operator removed from <c>Scim:Extensions</c>, which may hold writeOnly values).
+    /// Scans the text without parsing it; it may answer true when nothing would change (then the projection runs for
+    /// nothing), never false when something would.
+    /// </summary>
+    public static bool MayHideValues(string json, ResourceTypeDefinition type)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        ArgumentNullException.ThrowIfNull(type);
+        if (type.HasHiddenStoredAttributes)
+        {
+            return true;
+        }
+
+        // Extension URNs hold no quote or backslash (validated), so a member name "urn:…" ends at the next quote and is
+        // followed by a colon; a URN in a string value (the "schemas" list) is followed by a comma or a bracket, and a
+        // quote escaped inside a string value is preceded by a backslash, which never precedes a member name.
+        const string Open = "\"urn:";
+        for (var at = json.IndexOf(Open, StringComparison.OrdinalIgnoreCase); at >= 0; at = json.IndexOf(Open, at + 1, StringComparison.OrdinalIgnoreCase))
+        {
+            if (at > 0 && json[at - 1] == '\\')
+            {
+                continue;
+            }
+
+            var end = json.IndexOf('"', at + 1);
+            if (end < 0 || (end + 1 < json.Length && json[end + 1] == ':' && type.FindExtension(json[(at + 1)..end]) is null))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private static JsonObject Project(
         JsonObject resource,
         IReadOnlyCollection<string>? attributes,

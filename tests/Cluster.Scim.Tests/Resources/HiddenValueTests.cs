@@ -82,6 +82,42 @@ public sealed class HiddenValueTests
     }
 
     [Fact]
+    public void OnlyTextThatMayHoldHiddenValuesIsProjectedByTheGrain()
+    {
+        // A configuration without writeOnly attributes: only the data of an extension no longer configured is hidden.
+        var plain = ScimSchemas.Build([]).User;
+        Assert.False(plain.HasHiddenStoredAttributes);
+        const string Enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+        const string Gone = "urn:ietf:params:scim:schemas:extension:gone:2.0:User";
+        string[] shown =
+        [
+            """{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"a@b.c","meta":{}}""",
+            $$$"""{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","{{{Enterprise}}}"],"userName":"a@b.c","{{{Enterprise}}}":{"department":"R&D"}}""",
+            $$$"""{"schemas":["{{{Enterprise.ToUpperInvariant()}}}"],"userName":"a@b.c","{{{Enterprise.ToUpperInvariant()}}}":{"department":"x"}}""",
+            """{"userName":"a@b.c","title":"a \"urn:x:y\": in a value"}""",
+        ];
+        foreach (var json in shown)
+        {
+            Assert.False(ScimProjection.MayHideValues(json, plain), json);
+            Assert.Equal(JsonNode.Parse(json)!.ToJsonString(), ScimProjection.WithoutHidden(JsonNode.Parse(json)!.AsObject(), plain).ToJsonString());
+        }
+
+        string[] hidden =
+        [
+            $$$"""{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","{{{Gone}}}"],"userName":"a@b.c","{{{Gone}}}":{"pin":"9"}}""",
+            $$$"""{"userName":"a@b.c","{{{Enterprise}}}":{"department":"R&D"},"{{{Gone.ToUpperInvariant()}}}":{"pin":"9"}}""",
+        ];
+        foreach (var json in hidden)
+        {
+            Assert.True(ScimProjection.MayHideValues(json, plain), json);
+            Assert.DoesNotContain("\"pin\"", ScimProjection.WithoutHidden(JsonNode.Parse(json)!.AsObject(), plain).ToJsonString(), StringComparison.Ordinal);
+        }
+
+        // With a writeOnly attribute configured, every text is projected.
+        Assert.True(ScimProjection.MayHideValues(shown[0], User));
+    }
+
+    [Fact]
     public void PutKeepsOmittedWriteOnlyValues()
     {
         var replacement = JsonNode.Parse("""{"userName":"a@b.c"}""")!.AsObject();
