@@ -82,6 +82,9 @@ public sealed class PlainListTests(GatewayFactory gateway) : IClassFixture<Gatew
         var text = Encoding.UTF8.GetString(await response.Content.ReadAsByteArrayAsync());
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode} {text}");
         Assert.Equal("application/scim+json", response.Content.Headers.ContentType?.MediaType);
+
+        // Written as text, yet exactly what serializing the parsed list gives.
+        Assert.Equal(JsonNode.Parse(text)!.ToJsonString(Cluster.Scim.ScimSerializer.Options), text);
         return text;
     }
 }

@@ -13,28 +13,13 @@ namespace Cluster.Gateway.Endpoints;
 internal static class ResourceHttp
 {
     /// <summary>
-    /// A ListResponse (RFC 7644 §3.4.2) of one page. With <paramref name="renderText"/> (a list without <c>attributes</c>
-    /// or <c>excludedAttributes</c>), each resource it renders as text is sent as such, the others through
-    /// <paramref name="render"/>, and the list is written as text around them (<see cref="ScimHttp.ListText"/>): the same
-    /// bytes as the parsed rendering (tested), without parsing, projecting and serializing a plain user again.
+    /// A ListResponse (RFC 7644 §3.4.2) of one page, written by <see cref="ScimHttp.ListText"/> around each resource's text:
+    /// <paramref name="renderText"/>'s where given and not null (a list without <c>attributes</c> or
+    /// <c>excludedAttributes</c>: a plain user's text as the grain answered it, without parsing, projecting and serializing
+    /// it again), otherwise <paramref name="render"/>'s, serialized. Both give the same bytes (tested).
     /// </summary>
-    public static IResult List<T>(int total, IReadOnlyList<T> page, int startIndex, Func<T, JsonObject> render, Func<T, string?>? renderText = null)
-    {
-        if (renderText is not null)
-        {
-            return ScimHttp.ListText(total, [.. page.Select(r => renderText(r) ?? ScimSerializer.Serialize(render(r)))], startIndex);
-        }
-
-        var resources = new JsonArray([.. page.Select(r => (JsonNode)render(r))]);
-        return ScimHttp.Json(200, new JsonObject
-        {
-            ["schemas"] = new JsonArray(ScimConstants.ListResponseSchema),
-            ["totalResults"] = total,
-            ["Resources"] = resources,
-            ["startIndex"] = startIndex,
-            ["itemsPerPage"] = resources.Count,
-        });
-    }
+    public static IResult List<T>(int total, IReadOnlyList<T> page, int startIndex, Func<T, JsonObject> render, Func<T, string?>? renderText = null) =>
+        ScimHttp.ListText(total, [.. page.Select(r => renderText?.Invoke(r) ?? ScimSerializer.Serialize(render(r)))], startIndex);
 
     /// <summary>
     /// A resource's text as a plain GET of it sends it (the grain's text with <c>meta.location</c> spliced in), or null when

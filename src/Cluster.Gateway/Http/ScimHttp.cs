@@ -29,8 +29,9 @@ public static class ScimHttp
         new ScimJsonResult(status, ScimSerializer.Serialize(body), headers, body: body);
 
     /// <summary>
-    /// A ListResponse written as text around its resources' texts (each exactly as <see cref="Json"/> would serialize it):
-    /// byte for byte what <see cref="Json"/> sends for the same list as a <see cref="JsonObject"/>.
+    /// The one writer of a resource ListResponse: text around its resources' texts (each as <see cref="ScimSerializer"/>
+    /// writes it), byte for byte what serializing the same list as a <see cref="JsonObject"/> gives. The provisioning log
+    /// notes <c>totalResults</c> and, for a one-item list, that resource's id and name.
     /// </summary>
     public static IResult ListText(int total, IReadOnlyList<string> resources, int startIndex)
     {
