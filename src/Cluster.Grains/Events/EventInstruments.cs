@@ -71,9 +71,18 @@ public sealed class EventInstruments
         }
     }
 
+    // Called on the exporter's thread while grains add and remove backlogs: one pass over the dictionary's enumerator,
+    // which never throws on concurrent change (an emptiness check followed by Max could see the last entry go and throw,
+    // and the exporter then drops the whole gauge from that scrape).
     private double OldestUndeliveredAge()
     {
         var now = _time.GetUtcNow();
-        return _backlog.IsEmpty ? 0 : _backlog.Values.Max(since => Math.Max(0, (now - since).TotalSeconds));
+        var age = 0.0;
+        foreach (var (_, since) in _backlog)
+        {
+            age = Math.Max(age, (now - since).TotalSeconds);
+        }
+
+        return age;
     }
 }
