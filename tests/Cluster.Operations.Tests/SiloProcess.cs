@@ -9,14 +9,29 @@ namespace Cluster.Operations.Tests;
 /// <summary>
 /// The real silo host (<c>src/Cluster.Silo</c>, built with this test project) started as its own process on free
 /// loopback ports — HTTP, silo and Orleans gateway — with localhost membership and memory grain storage, the operator
-/// key set. Killed (with any child) when disposed, whatever happened.
+/// key set. Killed (with any child) when disposed, whatever happened. <see cref="With"/> gives it other settings, e.g. a
+/// configuration this test process cannot host itself (the SCIM schema set is one per process).
 /// </summary>
 public sealed class SiloProcess : IAsyncLifetime
 {
     public const string OperatorKey = "silo-operator-key-0123456789";
 
     private readonly ConcurrentQueue<string> _output = new();
+    private readonly IReadOnlyDictionary<string, string?> _settings;
     private Process? _process;
+
+    public SiloProcess()
+        : this(new Dictionary<string, string?>())
+    {
+    }
+
+    private SiloProcess(IReadOnlyDictionary<string, string?> settings) => _settings = settings;
+
+    /// <summary>
+    /// A silo process with extra settings (configuration keys as in appsettings, e.g. <c>Storage:Provider</c>), applied
+    /// after the defaults above; a null value removes the setting.
+    /// </summary>
+    public static SiloProcess With(IReadOnlyDictionary<string, string?> settings) => new(settings);
 
     public int HttpPort { get; } = TestPorts.Free();
 
@@ -51,9 +66,17 @@ public sealed class SiloProcess : IAsyncLifetime
         environment["Cluster__GatewayPort"] = GatewayPort.ToString(CultureInfo.InvariantCulture);
         environment["Storage__Provider"] = "Memory";
         environment["Admin__ApiKey"] = OperatorKey;
-        foreach (var (key, value) in TestEvents.Settings)
+        foreach (var (key, value) in TestEvents.Settings.Concat(_settings))
         {
-            environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+            var name = key.Replace(":", "__", StringComparison.Ordinal);
+            if (value is null)
+            {
+                environment.Remove(name);
+            }
+            else
+            {
+                environment[name] = value;
+            }
         }
 
         _process = new Process { StartInfo = start };

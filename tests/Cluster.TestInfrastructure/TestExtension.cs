@@ -17,6 +17,14 @@ public static class TestExtension
     /// <summary>The configuration keys and values, as an operator would write them (environment form: <c>Scim__Extensions__0__Schema</c>).</summary>
     public static IReadOnlyDictionary<string, string?> Settings { get; } = Build();
 
+    /// <summary>
+    /// <see cref="Settings"/> without the User extension: the configuration of a host whose operator removed it from
+    /// <c>Scim:Extensions</c>. The Group extension stays. (The schema set is one per process, so such a host runs in a
+    /// process of its own.)
+    /// </summary>
+    public static IReadOnlyDictionary<string, string?> WithoutUserExtension { get; } =
+        Settings.Where(s => !s.Key.StartsWith("Scim:Extensions:0:", StringComparison.Ordinal)).ToDictionary();
+
     private static Dictionary<string, string?> Build()
     {
         var settings = new Dictionary<string, string?>();

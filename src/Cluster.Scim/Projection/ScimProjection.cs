@@ -18,8 +18,9 @@ namespace Cluster.Scim.Projection;
 /// <item><c>excludedAttributes</c> removes the listed attributes / sub-attributes, never those with <c>returned: always</c>.</item>
 /// <item><c>returned: never</c> attributes (<c>password</c>) are always removed; <c>returned: request</c> ones only appear when listed in <c>attributes</c>.</item>
 /// <item>Unknown or malformed names are ignored (no error), as is whitespace around names.</item>
-/// <item>An extension object left empty is removed; <c>schemas</c> is not rewritten. Keys not in any schema are kept
-/// without <c>attributes</c> and dropped with it, except URN keys of extensions no longer configured, which are always dropped.</item>
+/// <item>An extension object left empty is removed; <c>schemas</c> is not rewritten for it. Keys not in any schema are kept
+/// without <c>attributes</c> and dropped with it, except URN keys of extensions no longer configured, which are always
+/// dropped, and their URNs in <c>schemas</c> with them.</item>
 /// </list>
 /// The input is never mutated.
 /// </remarks>
@@ -135,6 +136,12 @@ public static class ScimProjection
                 continue;
             }
 
+            if (attribute == CommonAttributes.Schemas && value is JsonArray listed)
+            {
+                result[key] = KnownSchemas(listed, type);
+                continue;
+            }
+
             if (ProjectAttribute(value, attribute, type.Schema, include, exclude, wholeSelected: false, keepRequestOnly) is { } kept)
             {
                 result[key] = kept;
@@ -142,6 +149,25 @@ public static class ScimProjection
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// <c>schemas</c> without the URN of an extension no longer configured: its member is dropped (above), and a client
+    /// must not be told of a schema <c>/Schemas</c> does not list.
+    /// </summary>
+    private static JsonArray KnownSchemas(JsonArray listed, ResourceTypeDefinition type)
+    {
+        var known = new JsonArray();
+        foreach (var urn in listed)
+        {
+            if (urn is not JsonValue value || !value.TryGetValue<string>(out var id)
+                || string.Equals(id, type.Schema.Id, StringComparison.OrdinalIgnoreCase) || type.FindExtension(id) is not null)
+            {
+                known.Add(urn?.DeepClone());
+            }
+        }
+
+        return known;
     }
 
     private static JsonObject ProjectContainer(JsonObject container, SchemaDefinition schema, Selection? include, Selection? exclude, bool wholeSelected, bool keepRequestOnly)

@@ -79,6 +79,17 @@ public sealed class HiddenValueTests
         var stored = JsonNode.Parse("""{"userName":"a@b.c","urn:ietf:params:scim:schemas:extension:gone:2.0:User":{"pin":"9"}}""")!.AsObject();
         Assert.Equal("""{"userName":"a@b.c"}""", ScimProjection.WithoutHidden(stored, User).ToJsonString());
         Assert.Equal("""{"userName":"a@b.c"}""", ScimProjection.Apply(stored, null, null, User).ToJsonString());
+
+        // Its URN leaves "schemas" with it (in any case); the core schema and configured extensions stay, in their order.
+        var listed = JsonNode.Parse($$$"""
+            {"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","URN:IETF:PARAMS:SCIM:SCHEMAS:EXTENSION:GONE:2.0:USER","{{{Urn}}}"],
+             "userName":"a@b.c","{{{Urn}}}":{"key":{"kind":"k"}},"urn:ietf:params:scim:schemas:extension:gone:2.0:User":{"pin":"9"}}
+            """)!.AsObject();
+        var kept = $$$"""{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","{{{Urn}}}"],"userName":"a@b.c","{{{Urn}}}":{"key":{"kind":"k"} } }""".Replace(" ", "", StringComparison.Ordinal);
+        Assert.Equal(kept, ScimProjection.WithoutHidden(listed, User).ToJsonString());
+        Assert.Equal(kept, ScimProjection.Apply(listed, null, ["emails"], User).ToJsonString());
+        Assert.Equal("""{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:vault:2.0:User"]}""",
+            ScimProjection.Apply(listed, ["id"], null, User).ToJsonString());
     }
 
     [Fact]
