@@ -252,14 +252,16 @@ public sealed class EventRetentionTests
         var tenant = await gateway.CreateTenantAsync();
         using var scim = gateway.ScimClient(tenant);
         using var admin = gateway.AdminClient();
-        for (var i = 0; i < 40; i++)
-        {
-            await scim.CreateUserAsync($"old{i}@contoso.com");
-        }
-
+        await scim.CreateUserAsync("old0@contoso.com");
         using (var fresh = await admin.GetAsync($"/admin/tenants/{tenant.TenantId}/events?after=0"))
         {
+            // Checked at once: the creates below may take longer than the window on a loaded machine.
             Assert.Equal(HttpStatusCode.OK, fresh.StatusCode);
+        }
+
+        for (var i = 1; i < 40; i++)
+        {
+            await scim.CreateUserAsync($"old{i}@contoso.com");
         }
 
         await Task.Delay(TimeSpan.FromSeconds(10));

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Cluster.Abstractions;
 using Cluster.Scim.Resources;
@@ -98,7 +99,7 @@ internal static class Groups
     public static async Task AssertRecordedGroupsSettleAsync(this IGrainFactory grains, string tenantId, string userId, params string[] expected)
     {
         string[] recorded = [];
-        for (var i = 0; i < 500; i++)
+        for (var clock = Stopwatch.StartNew(); clock.Elapsed < TimeSpan.FromSeconds(30);)
         {
             recorded = await grains.User(tenantId, userId).GetGroupIdsAsync();
             if (recorded.SequenceEqual(expected.Order(StringComparer.Ordinal)))

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Cluster.Abstractions;
 using Cluster.Grains.RequestLog;
 using Cluster.Grains.State;
@@ -245,7 +246,7 @@ public sealed class RequestLogRetentionTests
 
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
-        for (var i = 0; i < 100 && !condition(); i++)
+        for (var clock = Stopwatch.StartNew(); clock.Elapsed < TimeSpan.FromSeconds(30) && !condition();)
         {
             await Task.Delay(100);
         }

@@ -22,7 +22,7 @@ public sealed class TracingTests : IAsyncLifetime
 
     private static readonly string[] OrleansSources = ["Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application"];
 
-    private readonly List<Activity> _spans = [];
+    private readonly ExportedSpans _spans = [];
     private GatewayFactory _gateway = null!;
     private TestTenant _tenant = null!;
 
@@ -138,8 +138,7 @@ public sealed class TracingTests : IAsyncLifetime
     private IEnumerable<Activity> Server() =>
         Snapshot().Where(s => s.Kind == ActivityKind.Server && s.Source.Name == "Microsoft.AspNetCore" && s.GetTagItem(ScimTelemetryMiddleware.TenantTag) as string == _tenant.TenantId);
 
-    // Spans are added by the exporter as they end (on other threads); ToArray never throws on a concurrent add.
-    private Activity[] Snapshot() => _spans.ToArray();
+    private Activity[] Snapshot() => _spans.Snapshot();
 
     private static async Task Eventually(Func<bool> condition)
     {
@@ -150,4 +149,29 @@ public sealed class TracingTests : IAsyncLifetime
     }
 
     private static StringContent Scim(string json) => new(json, Encoding.UTF8, "application/scim+json");
+
+    /// <summary>
+    /// What the in-memory exporter adds spans to, as they end, on other threads: a list read only under its lock (a
+    /// <see cref="List{T}"/> copied while another thread adds may throw or hold a null).
+    /// </summary>
+    private sealed class ExportedSpans : System.Collections.ObjectModel.Collection<Activity>
+    {
+        private readonly Lock _gate = new();
+
+        public Activity[] Snapshot()
+        {
+            lock (_gate)
+            {
+                return [.. Items];
+            }
+        }
+
+        protected override void InsertItem(int index, Activity item)
+        {
+            lock (_gate)
+            {
+                base.InsertItem(index, item);
+            }
+        }
+    }
 }

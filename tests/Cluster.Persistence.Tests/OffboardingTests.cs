@@ -134,14 +134,15 @@ public sealed class OffboardingTests(ITestOutputHelper output)
         // the gateway's retry policy; null = unknown outcome (a failure outlasting the retries, or the call met the killed silo).
         async Task<int?> RequestAsync(string tenantId, Func<Task<ScimResult>> call)
         {
-            if (!await validator.AcceptsAsync(tenantId, tokens[tenantId]))
-            {
-                refused.AddOrUpdate(tenantId, 1, (_, c) => c + 1);
-                return 0;
-            }
-
             try
             {
+                // The credential check reads the tenant grain too (every TokenCacheSeconds), which may meet the killed silo.
+                if (!await validator.AcceptsAsync(tenantId, tokens[tenantId]))
+                {
+                    refused.AddOrUpdate(tenantId, 1, (_, c) => c + 1);
+                    return 0;
+                }
+
                 var status = (await retry.ExecuteAsync(CallSafety.Idempotent, call)).Status;
                 lastAcknowledged[tenantId] = clock.Elapsed;
                 return status;

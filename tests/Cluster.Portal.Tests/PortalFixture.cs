@@ -52,6 +52,9 @@ public sealed class PortalFixture : IAsyncLifetime
         var address = Gateway.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         BaseAddress = new Uri(address.TrimEnd('/') + "/");
 
+        // Expect(...) waits 5 s by default; a page that follows a form post doing grain and storage work can take longer
+        // with Chromium, Kestrel and Orleans sharing two busy cores. Actions already wait 30 s.
+        Assertions.SetDefaultExpectTimeout(20_000);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
