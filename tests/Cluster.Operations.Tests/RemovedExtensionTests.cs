@@ -56,11 +56,7 @@ public sealed class RemovedExtensionTests
             await removed.InitializeAsync();
             try
             {
-                await removed.WaitUntilAsync("/health = 200", async client =>
-                {
-                    using var response = await client.GetAsync("/health");
-                    return response.StatusCode == HttpStatusCode.OK;
-                });
+                await removed.WaitUntilHealthyAsync();
                 using var scim = removed.Client();
                 scim.BaseAddress = new Uri(removed.BaseAddress, new Uri(tenant.ScimUrl).AbsolutePath.TrimEnd('/') + "/");
                 scim.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", tenant.Token);

@@ -77,11 +77,7 @@ public sealed class SiloEndpointTests(SiloProcess silo) : IClassFixture<SiloProc
         Assert.Equal("application/json", counters.Content.Headers.ContentType?.MediaType);
     }
 
-    private Task WaitUntilReady() => silo.WaitUntilAsync("/health = 200", async client =>
-    {
-        using var response = await client.GetAsync("/health");
-        return response.StatusCode == HttpStatusCode.OK;
-    });
+    private Task WaitUntilReady() => silo.WaitUntilHealthyAsync();
 
     private static async Task<HttpResponseMessage> Get(HttpClient client, string path, AuthenticationHeaderValue auth)
     {

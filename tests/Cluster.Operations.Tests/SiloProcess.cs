@@ -114,6 +114,13 @@ public sealed class SiloProcess : IAsyncLifetime
     /// <summary>An HTTP client for the silo's HTTP port.</summary>
     public HttpClient Client() => new() { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
 
+    /// <summary>Waits until the silo's <c>/health</c> answers 200 (ready: an active member whose storage answers).</summary>
+    public Task WaitUntilHealthyAsync() => WaitUntilAsync("/health = 200", async client =>
+    {
+        using var response = await client.GetAsync("/health");
+        return response.StatusCode == System.Net.HttpStatusCode.OK;
+    });
+
     /// <summary>Polls (bounded, about two minutes on a loaded machine) until <paramref name="condition"/> holds; fails with the silo's output otherwise.</summary>
     public Task WaitUntilAsync(string what, Func<HttpClient, Task<bool>> condition) => WaitUntilAsync(what, () => "", condition);
 
