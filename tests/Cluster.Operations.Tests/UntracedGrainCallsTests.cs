@@ -41,10 +41,22 @@ public sealed class UntracedGrainCallsTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task WithoutTracingGrainCallsCarryNoTraceContext()
+    public async Task WithoutTracingGrainCallsCarryNoTraceContext() => await AssertUntracedAsync(_gateway, _gateway.Services);
+
+    [Fact]
+    public async Task ASplitGatewaysGrainCallsCarryNoTraceContextEither()
     {
-        var tenant = await _gateway.CreateTenantAsync();
-        using var scim = _gateway.ScimClient(tenant);
+        // The split gateway is a pure Orleans client (AddScimOperations(IClientBuilder, ...)): its outgoing calls are the ones
+        // that would carry the context to the silo.
+        _gateway.StartServer(); // the silo the split gateway connects to
+        await using var split = GatewayFactory.ConnectTo(_gateway);
+        await AssertUntracedAsync(split, split.Services);
+    }
+
+    private async Task AssertUntracedAsync(IScimTestHost host, IServiceProvider services)
+    {
+        var tenant = await host.CreateTenantAsync();
+        using var scim = host.ScimClient(tenant);
         var traceId = ActivityTraceId.CreateRandom();
         foreach (var path in new[] { "Users?filter=userName+eq+%22nobody%40contoso.example%22", "Users?count=1" })
         {
@@ -55,8 +67,8 @@ public sealed class UntracedGrainCallsTests : IAsyncLifetime
         }
 
         Assert.DoesNotContain(_started, a => a.TraceId == traceId);
-        var filters = _gateway.Services.GetServices<IOutgoingGrainCallFilter>().Cast<object>()
-            .Concat(_gateway.Services.GetServices<IIncomingGrainCallFilter>())
+        var filters = services.GetServices<IOutgoingGrainCallFilter>().Cast<object>()
+            .Concat(services.GetServices<IIncomingGrainCallFilter>())
             .Select(f => f.GetType().Name)
             .ToList();
         Assert.DoesNotContain(filters, name => name.StartsWith("ActivityPropagation", StringComparison.Ordinal));
