@@ -25,11 +25,13 @@ public sealed class RemovedExtensionTests
         var connectionString = AzuriteStorage.ConnectionString;
         var run = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
         var tableName = "ScimExtension" + run;
+        var serviceId = "scim-extension-" + run;
         var storage = new Dictionary<string, string?>
         {
             ["Storage:Provider"] = "AzureTable",
             ["Storage:ConnectionString"] = connectionString,
             ["Storage:TableName"] = tableName,
+            ["Cluster:ServiceId"] = serviceId, // its own reminder rows, removed below
         };
         var userName = $"removed.zq{run}@contoso.com";
 
@@ -116,7 +118,20 @@ public sealed class RemovedExtensionTests
         }
         finally
         {
-            await new TableServiceClient(connectionString).GetTableClient(tableName).DeleteAsync();
+            var tables = new TableServiceClient(connectionString);
+            await tables.GetTableClient(tableName).DeleteAsync();
+            var reminders = tables.GetTableClient("OrleansReminders");
+            try
+            {
+                await foreach (var row in reminders.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey ge {serviceId + "_"} and PartitionKey lt {serviceId + "`"}")))
+                {
+                    await reminders.DeleteEntityAsync(row);
+                }
+            }
+            catch (Azure.RequestFailedException e) when (e.Status == 404)
+            {
+                // No reminder table: nothing registered one.
+            }
         }
     }
 

@@ -58,7 +58,9 @@ public static class ScimProjection
     /// values that are never returned, or the text holds a member named by a URN that no configured extension of the type
     /// names (the data of an extension an operator removed from <c>Scim:Extensions</c>, which may hold writeOnly values).
     /// Scans the text without parsing it; it may answer true when nothing would change (then the projection runs for
-    /// nothing), never false when something would.
+    /// nothing), never false when something in text the grains stored would change (<see cref="ScimResource.Stamp"/> lists an
+    /// extension in <c>schemas</c> only with its member, so a URN the projection drops from <c>schemas</c> always comes
+    /// with a member this scan finds).
     /// </summary>
     public static bool MayHideValues(string json, ResourceTypeDefinition type)
     {
