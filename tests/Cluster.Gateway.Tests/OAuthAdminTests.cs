@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -156,11 +155,13 @@ public sealed class OAuthAdminTests(GatewayFactory gateway) : IClassFixture<Gate
             // SCIM, tenant A's URL.
             using (var scim = gateway.ScimClient(tenantA, bearer))
             {
-                await EventuallyAsync(async () =>
-                {
-                    using var response = await scim.GetAsync("Users");
-                    return response.StatusCode == (scimOk ? HttpStatusCode.OK : HttpStatusCode.Unauthorized);
-                }, $"SCIM with {name}");
+                await Eventually.TrueAsync(
+                    async () =>
+                    {
+                        using var response = await scim.GetAsync("Users");
+                        return response.StatusCode == (scimOk ? HttpStatusCode.OK : HttpStatusCode.Unauthorized);
+                    },
+                    what: $"SCIM with {name} answers as expected");
             }
 
             // Admin.
@@ -179,21 +180,6 @@ public sealed class OAuthAdminTests(GatewayFactory gateway) : IClassFixture<Gate
                 await response.ExpectOAuthErrorAsync(HttpStatusCode.Unauthorized, "invalid_client");
             }
         }
-    }
-
-    private static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
-    {
-        for (var clock = Stopwatch.StartNew(); clock.Elapsed < TimeSpan.FromSeconds(30);)
-        {
-            if (await condition())
-            {
-                return;
-            }
-
-            await Task.Delay(100);
-        }
-
-        Assert.Fail($"{what}: not as expected within 30 s");
     }
 
     private static string Describe(IReadOnlyList<OAuthClientInfo>? clients) =>

@@ -1,5 +1,4 @@
 using Cluster.Abstractions;
-using Cluster.Grains.Tests.Tenants;
 using Cluster.TestInfrastructure;
 
 namespace Cluster.Grains.Tests;

@@ -1,8 +1,8 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Cluster.Abstractions;
 using Cluster.Scim.Resources;
 using Cluster.Scim.Schema;
+using Cluster.TestInfrastructure;
 
 namespace Cluster.Grains.Tests;
 
@@ -98,19 +98,12 @@ internal static class Groups
     /// <summary>Waits (bounded, polling) until a user's recorded group ids equal <paramref name="expected"/>.</summary>
     public static async Task AssertRecordedGroupsSettleAsync(this IGrainFactory grains, string tenantId, string userId, params string[] expected)
     {
+        // The repair is a one-way message the user's read sends to the group: give it a moment.
+        var ordered = expected.Order(StringComparer.Ordinal).ToArray();
         string[] recorded = [];
-        for (var clock = Stopwatch.StartNew(); clock.Elapsed < TimeSpan.FromSeconds(30);)
-        {
-            recorded = await grains.User(tenantId, userId).GetGroupIdsAsync();
-            if (recorded.SequenceEqual(expected.Order(StringComparer.Ordinal)))
-            {
-                return;
-            }
-
-            // The repair is a one-way message the user's read sends to the group: give it a moment.
-            await Task.Delay(10);
-        }
-
-        Assert.Equal(expected.Order(StringComparer.Ordinal), recorded);
+        await Eventually.TrueAsync(
+            async () => (recorded = await grains.User(tenantId, userId).GetGroupIdsAsync()).SequenceEqual(ordered),
+            what: $"user {userId} records the groups [{string.Join(", ", ordered)}]");
+        Assert.Equal(ordered, recorded);
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Cluster.Abstractions;
 using Cluster.Grains.State;
@@ -327,20 +326,13 @@ public sealed class NestedGroupTests(ClusterFixture fixture)
 
     private async Task AssertParentsSettleAsync(string tenantId, string groupId, params string[] expected)
     {
+        // The repair is a one-way message to the parent: give it a moment.
+        var ordered = expected.Order(StringComparer.Ordinal).ToArray();
         string[] recorded = [];
-        for (var clock = Stopwatch.StartNew(); clock.Elapsed < TimeSpan.FromSeconds(30);)
-        {
-            recorded = await Grains.Group(tenantId, groupId).GetGroupIdsAsync();
-            if (recorded.SequenceEqual(expected.Order(StringComparer.Ordinal)))
-            {
-                return;
-            }
-
-            // The repair is a one-way message to the parent: give it a moment.
-            await Task.Delay(10);
-        }
-
-        Assert.Equal(expected.Order(StringComparer.Ordinal), recorded);
+        await Eventually.TrueAsync(
+            async () => (recorded = await Grains.Group(tenantId, groupId).GetGroupIdsAsync()).SequenceEqual(ordered),
+            what: $"group {groupId} records the parents [{string.Join(", ", ordered)}]");
+        Assert.Equal(ordered, recorded);
     }
 
     private async Task<(string Id, string Type)[]> MembersWithTypesAsync(string tenantId, string groupId)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Cluster.Abstractions;
 using Cluster.Grains.RequestLog;
 using Cluster.Grains.State;
@@ -246,11 +245,7 @@ public sealed class RequestLogRetentionTests
 
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
-        for (var clock = Stopwatch.StartNew(); clock.Elapsed < TimeSpan.FromSeconds(30) && !condition();)
-        {
-            await Task.Delay(100);
-        }
-
+        await Eventually.TrueAsync(() => Task.FromResult(condition()), what: "retention ran");
         Assert.True(condition(), "retention did not run");
     }
 

@@ -10,7 +10,7 @@ namespace Cluster.Operations.Tests;
 /// <summary>
 /// An operator removes an extension from <c>Scim:Extensions</c> and restarts the cluster: users stored with its data
 /// (a writeOnly value included) keep it in storage until their next write, and no answer shows it meanwhile, on
-/// any read path (plain GET, the match query, listings, searches, projections). The next write drops it: configured
+/// any SCIM read path (plain GET, the match query, listings, searches, projections). The next write drops it: configured
 /// again, the extension shows nothing. Azure Table storage on Azurite. The hosts with the extension run in this process
 /// (<see cref="GatewayFactory"/>); the one without it is the real silo host in a process of its own
 /// (<see cref="SiloProcess"/>, co-hosted topology), since a process serves one schema set.

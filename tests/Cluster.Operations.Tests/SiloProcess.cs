@@ -29,7 +29,7 @@ public sealed class SiloProcess : IAsyncLifetime
 
     /// <summary>
     /// A silo process with extra settings (configuration keys as in appsettings, e.g. <c>Storage:Provider</c>), applied
-    /// after the defaults above; a null value removes the setting.
+    /// after the defaults above.
     /// </summary>
     public static SiloProcess With(IReadOnlyDictionary<string, string?> settings) => new(settings);
 
@@ -68,15 +68,7 @@ public sealed class SiloProcess : IAsyncLifetime
         environment["Admin__ApiKey"] = OperatorKey;
         foreach (var (key, value) in TestEvents.Settings.Concat(_settings))
         {
-            var name = key.Replace(":", "__", StringComparison.Ordinal);
-            if (value is null)
-            {
-                environment.Remove(name);
-            }
-            else
-            {
-                environment[name] = value;
-            }
+            environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
 
         _process = new Process { StartInfo = start };

@@ -162,8 +162,7 @@ public static class ScimProjection
         var known = new JsonArray();
         foreach (var urn in listed)
         {
-            if (urn is not JsonValue value || !value.TryGetValue<string>(out var id)
-                || string.Equals(id, type.Schema.Id, StringComparison.OrdinalIgnoreCase) || type.FindExtension(id) is not null)
+            if (urn is not JsonValue value || !value.TryGetValue<string>(out var id) || type.FindSchema(id) is not null)
             {
                 known.Add(urn?.DeepClone());
             }

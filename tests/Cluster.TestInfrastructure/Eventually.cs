@@ -1,7 +1,12 @@
-namespace Cluster.Grains.Tests.Tenants;
+using Xunit;
 
-/// <summary>Polls a condition that one-way calls or background steps make true shortly.</summary>
-internal static class Eventually
+namespace Cluster.TestInfrastructure;
+
+/// <summary>
+/// Polls a condition that one-way calls or background steps make true shortly, against a wall-clock bound (busy
+/// machines stall a loop of counted attempts); fails with <c>what</c> when the bound passes.
+/// </summary>
+public static class Eventually
 {
     public static async Task TrueAsync(Func<Task<bool>> condition, int seconds = 30, string? what = null)
     {
