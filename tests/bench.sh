@@ -21,6 +21,8 @@
 #   BENCH_TOPOLOGY (split)                      split or cohosted (not with --topology, which runs both)
 #   BENCH_CONNECTIONS (32)                      wrk connections = Entra-cycle and raw-write concurrency
 #   BENCH_WARMUP (5/1) BENCH_DURATION (15/2)    seconds per wrk warm-up / measurement
+#   BENCH_WARMUP_MAX (90/1)                     longest warm-up: it goes on in BENCH_WARMUP steps until two in a row
+#                                               find the cluster's processes spending at most 2 % of a core in the JIT
 #   BENCH_ROUNDS (3/1)                          rounds of the read scenarios + baselines (alternated; best kept)
 #   BENCH_SMALL_USERS (1000/20)                 users of the small tenant (GET, filter, PATCH, POST)
 #   BENCH_LARGE_USERS (100000/50)               users of the large tenant (tenant-size flatness)
@@ -54,13 +56,13 @@ for arg in "$@"; do
   case "$arg" in
     --smoke) SMOKE=1 ;;
     --topology) TOPOLOGY_ONLY=1 ;;
-    -h | --help) sed -n '2,44p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,46p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$arg' (usage: tests/bench.sh [--smoke] [--topology])" ;;
   esac
 done
 
-if ((SMOKE)); then d=(1 2 20 50 3 8 2 10 20 100 1); else d=(5 15 1000 100000 200 200 20 50 100000 10000 3); fi
-WARMUP=${BENCH_WARMUP:-${d[0]}} DURATION=${BENCH_DURATION:-${d[1]}}
+if ((SMOKE)); then d=(1 2 20 50 3 8 2 10 20 100 1 1); else d=(5 15 1000 100000 200 200 20 50 100000 10000 3 90); fi
+WARMUP=${BENCH_WARMUP:-${d[0]}} DURATION=${BENCH_DURATION:-${d[1]}} WARMUP_MAX=${BENCH_WARMUP_MAX:-${d[11]}}
 SMALL=${BENCH_SMALL_USERS:-${d[2]}} LARGE=${BENCH_LARGE_USERS:-${d[3]}}
 ENTRA_T=${BENCH_ENTRA_TENANTS:-${d[4]}} ENTRA_U=${BENCH_ENTRA_USERS:-${d[5]}}
 RESTART_T=${BENCH_RESTART_TENANTS:-${d[6]}} RESTART_U=${BENCH_RESTART_USERS:-${d[7]}}
@@ -202,14 +204,14 @@ if ((TOPOLOGY_ONLY)); then
     dotnet tests/Cluster.Benchmarks/bin/Release/net10.0/Cluster.Benchmarks.dll topology --gateway "http://127.0.0.1:$GATEWAY_PORT" \
     --data-dir "$DATA_DIR" --cohosted "http://127.0.0.1:$COHOSTED_PORT" --cohosted-data-dir "$COHOSTED_DATA_DIR" --admin-key "$ADMIN_API_KEY" \
     --storage "$(azurite_connection_string "$AZURITE_BLOB_PORT" "$AZURITE_QUEUE_PORT" "$AZURITE_TABLE_PORT")" \
-    --out "$OUT" --lua-dir "$ROOT/tests/bench" --connections "$CONNECTIONS" --warmup "$WARMUP" --duration "$DURATION" \
+    --out "$OUT" --lua-dir "$ROOT/tests/bench" --connections "$CONNECTIONS" --warmup "$WARMUP" --duration "$DURATION" --max-warmup "$WARMUP_MAX" \
     --small-users "$SMALL" --port-base $((P + 180)) --rounds "$ROUNDS" --topology-silos "$SILOS" 2>&1 | tee "$OUT/bench.log" || bench_rc=$?
   finish
 fi
 
 CONN="$(azurite_connection_string "$AZURITE_BLOB_PORT" "$AZURITE_QUEUE_PORT" "$AZURITE_TABLE_PORT")"
 args=(--gateway "http://127.0.0.1:$GATEWAY_PORT" --admin-key "$ADMIN_API_KEY" --storage "$CONN" --data-dir "$DATA_DIR"
-  --out "$OUT" --lua-dir "$ROOT/tests/bench" --connections "$CONNECTIONS" --warmup "$WARMUP" --duration "$DURATION"
+  --out "$OUT" --lua-dir "$ROOT/tests/bench" --connections "$CONNECTIONS" --warmup "$WARMUP" --duration "$DURATION" --max-warmup "$WARMUP_MAX"
   --small-users "$SMALL" --large-users "$LARGE" --entra-tenants "$ENTRA_T" --entra-users "$ENTRA_U"
   --restart-tenants "$RESTART_T" --restart-users "$RESTART_U" --tenants "$TENANTS" --active-users "$ACTIVE"
   --port-base $((P + 180)) --rounds "$ROUNDS"

@@ -20,6 +20,9 @@ public sealed class BenchOptions
     public bool Smoke { get; set; }
     public int Connections { get; set; } = 32;
     public int WarmupSeconds { get; set; } = 5;
+
+    /// <summary>The longest warm-up of one wrk measurement: it goes on in warm-up-long steps while the cluster is still compiling (<see cref="Wrk"/>).</summary>
+    public int MaxWarmupSeconds { get; set; } = 90;
     public int DurationSeconds { get; set; } = 15;
     public int SmallUsers { get; set; } = 1000;
     public int LargeUsers { get; set; } = 100_000;
@@ -83,6 +86,7 @@ public sealed class BenchOptions
                 case "--connections": o.Connections = NextInt(); break;
                 case "--warmup": o.WarmupSeconds = NextInt(); break;
                 case "--duration": o.DurationSeconds = NextInt(); break;
+                case "--max-warmup": o.MaxWarmupSeconds = NextInt(); break;
                 case "--small-users": o.SmallUsers = NextInt(); break;
                 case "--large-users": o.LargeUsers = NextInt(); break;
                 case "--entra-tenants": o.EntraTenants = NextInt(); break;

@@ -36,7 +36,8 @@ public static class CpuProfile
     /// <param name="tracePath">The .nettrace file.</param>
     /// <param name="pid">The traced process.</param>
     /// <param name="top">How many frames each table lists.</param>
-    /// <param name="focus">When set, also lists the managed callers (the nearest few frames above it) of every frame whose name contains it.</param>
+    /// <param name="focus">When set, also lists the managed callers (the nearest few frames above it) of every managed frame whose
+    /// name contains it, or of every native frame whose module's name does (<c>clrjit</c>: what the JIT compiles for).</param>
     public static int Run(string tracePath, int pid, int top, string? focus = null)
     {
         using var log = new TraceLog(TraceLog.CreateFromEventPipeDataFile(tracePath));
@@ -71,7 +72,7 @@ public static class CpuProfile
                 inclusive[name] = inclusive.GetValueOrDefault(name) + 1;
             }
 
-            if (focus is not null && frames.FindIndex(f => f.IsManaged && f.Name.Contains(focus, StringComparison.Ordinal)) is var at and >= 0)
+            if (focus is not null && frames.FindIndex(f => f.IsManaged ? f.Name.Contains(focus, StringComparison.Ordinal) : f.Module.Contains(focus, StringComparison.Ordinal)) is var at and >= 0)
             {
                 var chain = string.Join(" ← ", frames.Skip(at).Where(f => f.IsManaged).Select(f => f.Name).Distinct().Take(5));
                 callers[chain] = callers.GetValueOrDefault(chain) + 1;

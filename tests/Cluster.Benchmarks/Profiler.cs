@@ -5,8 +5,9 @@ namespace Cluster.Benchmarks;
 
 /// <summary>
 /// Where the time goes during a measurement: CPU of each cluster process and of this tool (from /proc/&lt;pid&gt;/stat),
-/// the machine's busy CPU (/proc/stat; the rest is wrk plus foreign load), and the silos' storage operations
-/// (Orleans' <c>orleans_storage_read/write_latency</c> histograms from each silo's <c>/metrics</c>).
+/// the machine's busy CPU (/proc/stat; the rest is wrk plus foreign load), the silos' storage operations
+/// (Orleans' <c>orleans_storage_read/write_latency</c> histograms from each silo's <c>/metrics</c>) and the time every
+/// cluster process spent in the JIT (the runtime's <c>dotnet_jit_compilation_time_seconds_total</c>).
 /// </summary>
 public sealed class Profiler(string dataDir)
 {
@@ -14,38 +15,48 @@ public sealed class Profiler(string dataDir)
 
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
 
-    public sealed record Snapshot(DateTime At, Dictionary<string, long> Ticks, long MachineBusy, long MachineTotal, Dictionary<string, double> Storage);
+    /// <summary>The runtime's counter of time spent compiling methods (every tier), in seconds since the process started.</summary>
+    private const string JitSeconds = "dotnet_jit_compilation_time_seconds_total";
+
+    public sealed record Snapshot(DateTime At, Dictionary<string, long> Ticks, long MachineBusy, long MachineTotal, Dictionary<string, double> Storage, double JitSeconds);
 
     public async Task<Snapshot> TakeAsync()
     {
         var ticks = new Dictionary<string, long>();
         var storage = new Dictionary<string, double>();
+        double jit = 0;
         foreach (var (role, pid, _) in ClusterProcesses.Read(dataDir))
         {
             // A co-hosted silo ("silo+gateway") counts as a silo: its gateway work is part of its CPU.
             var silo = role.StartsWith("silo", StringComparison.Ordinal);
             var key = silo ? "silos" : role;
             ticks[key] = ticks.GetValueOrDefault(key) + ProcessTicks(pid);
-            if (silo && MetricsUrl(pid) is { } url)
+            if (MetricsUrl(pid) is not { } url)
             {
-                try
+                continue;
+            }
+
+            try
+            {
+                var text = await _http.GetStringAsync(url);
+                jit += Sum(text, JitSeconds);
+                if (silo)
                 {
-                    var text = await _http.GetStringAsync(url);
                     foreach (var metric in new[] { "orleans_storage_read_latency_milliseconds_count", "orleans_storage_write_latency_milliseconds_count", "orleans_storage_write_latency_milliseconds_sum", "orleans_storage_read_latency_milliseconds_sum" })
                     {
                         storage[metric] = storage.GetValueOrDefault(metric) + Sum(text, metric);
                     }
                 }
-                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-                {
-                }
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
             }
         }
 
         ticks["tool"] = ProcessTicks(Environment.ProcessId);
         var cpu = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Take(8).Select(s => long.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         var total = cpu.Sum();
-        return new Snapshot(DateTime.UtcNow, ticks, total - cpu[3] - cpu[4], total, storage);
+        return new Snapshot(DateTime.UtcNow, ticks, total - cpu[3] - cpu[4], total, storage, jit);
     }
 
     /// <summary>
@@ -68,6 +79,9 @@ public sealed class Profiler(string dataDir)
         return Measure.Round(bytes / 1048576.0, 1);
     }
 
+    /// <summary>Cores the cluster's processes spent in the JIT between two snapshots.</summary>
+    public static double JitCores(Snapshot a, Snapshot b) => (b.JitSeconds - a.JitSeconds) / Math.Max(0.001, (b.At - a.At).TotalSeconds);
+
     public static JsonObject Diff(Snapshot a, Snapshot b, double requests)
     {
         var seconds = (b.At - a.At).TotalSeconds;
@@ -84,6 +98,7 @@ public sealed class Profiler(string dataDir)
         var busyCores = totalCores <= 0 ? 0 : (double)(b.MachineBusy - a.MachineBusy) / totalCores * Environment.ProcessorCount;
         json["machineBusyCores"] = Measure.Round(busyCores);
         json["wrkAndForeignCores"] = Measure.Round(Math.Max(0, busyCores - known));
+        json["jitCores"] = Measure.Round(JitCores(a, b), 3);
         double D(Snapshot s, string m) => s.Storage.GetValueOrDefault(m);
         var reads = D(b, "orleans_storage_read_latency_milliseconds_count") - D(a, "orleans_storage_read_latency_milliseconds_count");
         var writes = D(b, "orleans_storage_write_latency_milliseconds_count") - D(a, "orleans_storage_write_latency_milliseconds_count");
@@ -95,6 +110,7 @@ public sealed class Profiler(string dataDir)
             json["storageWritesPerRequest"] = Measure.Round(writes / requests);
             json["silosCpuMsPerRequest"] = Measure.Round(json["silosCores"]?.GetValue<double>() * seconds * 1000 / requests ?? 0, 3);
             json["gatewayCpuMsPerRequest"] = Measure.Round(json["gatewayCores"]?.GetValue<double>() * seconds * 1000 / requests ?? 0, 3);
+            json["jitMsPerRequest"] = Measure.Round((b.JitSeconds - a.JitSeconds) * 1000 / requests, 3);
         }
 
         json["storageWriteAvgMs"] = writes > 0 ? Measure.Round(writeMs / writes) : null;

@@ -75,7 +75,7 @@ public static class Report
         sb.AppendLine(CultureInfo.InvariantCulture, $"### Run {ctx["startedUtc"]} ({ctx["mode"]})");
         sb.AppendLine();
         sb.AppendLine(CultureInfo.InvariantCulture, $"Machine: {ctx["cores"]} cores ({ctx["cpuModel"]}), shared with other builds. Idle cores before the run: **{ctx["idleCoresBefore"]}**, after: **{ctx["idleCoresAfter"]}** (from /proc/stat over 2 s); load average before `{ctx["loadAvgBefore"]}`, after `{ctx["loadAvgAfter"]}`. " +
-            $"wrk -t1 -c{opts["Connections"]}, warm-up {opts["WarmupSeconds"]} s, measure {opts["DurationSeconds"]} s. Sizes: small tenant {opts["SmallUsers"]} users, large tenant {opts["LargeUsers"]}, Entra {opts["EntraTenants"]} × {opts["EntraUsers"]}, restart run {opts["RestartTenants"]} × {opts["RestartUsers"]}, {opts["ManyTenants"]} tenants, {opts["ActiveUsers"]} active users. " +
+            $"wrk -t1 -c{opts["Connections"]}, warm-up {opts["WarmupSeconds"]} s (repeated until two in a row find the cluster spending at most 2 % of a core in the JIT, up to {opts["MaxWarmupSeconds"]} s), measure {opts["DurationSeconds"]} s. Sizes: small tenant {opts["SmallUsers"]} users, large tenant {opts["LargeUsers"]}, Entra {opts["EntraTenants"]} × {opts["EntraUsers"]}, restart run {opts["RestartTenants"]} × {opts["RestartUsers"]}, {opts["ManyTenants"]} tenants, {opts["ActiveUsers"]} active users. " +
             $"User JSON: {r["userJsonBytes"]} bytes. Total {ctx["totalSeconds"]} s.");
         sb.AppendLine();
         sb.AppendLine("| scenario | req/s | p50 ms | p99 ms | errors | idle cores | ratio | target |");
@@ -128,10 +128,10 @@ public static class Report
         sb.AppendLine(CultureInfo.InvariantCulture, $"POST bodies are Entra-shaped (userName + externalId + work email): **{WritesPerCreate} storage writes per create** (and 3 reads: the new index entries'). PATCH changes displayName (not indexed): 1 write.");
         sb.AppendLine();
 
-        sb.AppendLine("Where the time goes during each measurement (CPU cores used, of " + ctx["cores"] + "; \"wrk + foreign\" = machine busy minus the processes listed; storage operations from the silos' Orleans metrics):");
+        sb.AppendLine("Where the time goes during each measurement (CPU cores used, of " + ctx["cores"] + "; \"wrk + foreign\" = machine busy minus the processes listed; storage operations from the silos' Orleans metrics; JIT: time the cluster's processes spent compiling during the measurement, part of their CPU; warm-up: seconds of the same load before it):");
         sb.AppendLine();
-        sb.AppendLine("| scenario | gateway | silos | Azurite | tool | wrk + foreign | machine busy | storage reads/req | writes/req | avg write ms | gateway CPU ms/req | silos CPU ms/req |");
-        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        sb.AppendLine("| scenario | gateway | silos | Azurite | tool | wrk + foreign | machine busy | storage reads/req | writes/req | avg write ms | gateway CPU ms/req | silos CPU ms/req | JIT ms/req | warm-up s |");
+        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var n in new[] { b["ceiling"], b["grain"], b["storage"], b["storageStateTable"], s["get"], s["filterSmall"], s["filterLarge"], s["postSmall"], s["postLarge"], s["patch"], s["postWebhook"], s["patchWebhook"], s["groupPatch"], s["groupPatchLarge"] })
         {
             if (n?["profile"] is not { } p)
@@ -139,7 +139,7 @@ public static class Report
                 continue;
             }
 
-            sb.AppendLine(CultureInfo.InvariantCulture, $"| {n["name"]} | {p["gatewayCores"]} | {p["silosCores"]} | {p["azuriteCores"]} | {p["toolCores"]} | {p["wrkAndForeignCores"]} | {p["machineBusyCores"]} | {p["storageReadsPerRequest"]} | {p["storageWritesPerRequest"]} | {p["storageWriteAvgMs"]} | {p["gatewayCpuMsPerRequest"]} | {p["silosCpuMsPerRequest"]} |");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"| {n["name"]} | {p["gatewayCores"]} | {p["silosCores"]} | {p["azuriteCores"]} | {p["toolCores"]} | {p["wrkAndForeignCores"]} | {p["machineBusyCores"]} | {p["storageReadsPerRequest"]} | {p["storageWritesPerRequest"]} | {p["storageWriteAvgMs"]} | {p["gatewayCpuMsPerRequest"]} | {p["silosCpuMsPerRequest"]} | {p["jitMsPerRequest"]} | {n["warmupSeconds"]} |");
         }
 
         sb.AppendLine();
