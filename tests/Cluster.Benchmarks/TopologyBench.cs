@@ -152,7 +152,7 @@ public static class TopologyBench
         var c = results["context"]!;
         sb.AppendLine(CultureInfo.InvariantCulture, $"### Topologies, {c["startedUtc"]} ({c["cores"]} cores; load before: {c["loadAvgBefore"]})");
         sb.AppendLine();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"`tests/bench.sh --topology`: deploy/local/run.sh twice with {o.TopologySilos} silo(s) each, split (plus one gateway process) and co-hosted (the silos serve HTTP), each with its own Azurite; a tenant of {o.SmallUsers} users on each; wrk with {o.Connections} connections, {o.WarmupSeconds} s warm-up, {o.DurationSeconds} s measured, {o.Rounds} round(s) alternated with the bare-Kestrel ceiling, best round each. CPU per request is every process of the cluster (gateway plus silos), in ms.");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"`tests/bench.sh --topology`: deploy/local/run.sh twice with {o.TopologySilos} silo(s) each, split (plus one gateway process) and co-hosted (the silos serve HTTP), each with its own Azurite; a tenant of {o.SmallUsers} users on each; wrk with {o.Connections} connections, {o.WarmupSeconds} s warm-up (repeated until two in a row find the cluster at most 2 % of a core in the JIT, up to {o.MaxWarmupSeconds} s), {o.DurationSeconds} s measured, {o.Rounds} round(s) alternated with the bare-Kestrel ceiling, best round each. CPU per request is every process of the cluster (gateway plus silos), in ms.");
         sb.AppendLine();
         sb.AppendLine("| scenario | topology | req/s | × ceiling | p50 ms | p99 ms | CPU ms/request (silos + gateway) | errors | rounds (req/s) |");
         sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---|");
