@@ -66,21 +66,20 @@ public sealed class Wrk(BenchOptions options, Profiler profiler)
     {
         var step = Math.Max(1, options.WarmupSeconds);
         var spent = 0;
-        var settled = 0;
-        while (settled < SettledSteps && (spent == 0 || spent + step <= options.MaxWarmupSeconds))
+        for (var settled = 0; ;)
         {
             var before = await profiler.TakeAsync();
             await ExecAsync(script, baseUrl, step, env);
             var jit = Profiler.JitCores(before, await profiler.TakeAsync());
             spent += step;
             settled = jit <= SettledJitCores ? settled + 1 : 0;
-            if (settled < SettledSteps && spent + step <= options.MaxWarmupSeconds)
+            if (settled == SettledSteps || spent + step > options.MaxWarmupSeconds)
             {
-                Console.WriteLine($"[bench]   JIT {Measure.Round(jit, 3)} cores in the last {step}s: warming up {step}s more");
+                return spent;
             }
-        }
 
-        return spent;
+            Console.WriteLine($"[bench]   JIT {Measure.Round(jit, 3)} cores in the last {step}s: warming up {step}s more");
+        }
     }
 
     /// <summary>The cluster's JIT time below which a warm-up step counts as settled: 2 % of a core.</summary>

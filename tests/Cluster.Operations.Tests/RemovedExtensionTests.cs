@@ -118,20 +118,8 @@ public sealed class RemovedExtensionTests
         }
         finally
         {
-            var tables = new TableServiceClient(connectionString);
-            await tables.GetTableClient(tableName).DeleteAsync();
-            var reminders = tables.GetTableClient("OrleansReminders");
-            try
-            {
-                await foreach (var row in reminders.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey ge {serviceId + "_"} and PartitionKey lt {serviceId + "`"}")))
-                {
-                    await reminders.DeleteEntityAsync(row);
-                }
-            }
-            catch (Azure.RequestFailedException e) when (e.Status == 404)
-            {
-                // No reminder table: nothing registered one.
-            }
+            await new TableServiceClient(connectionString).GetTableClient(tableName).DeleteAsync();
+            await AzuriteStorage.DeleteRemindersAsync(serviceId);
         }
     }
 

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
-using Azure;
 using Azure.Data.Tables;
 using Cluster.Abstractions;
 using Cluster.Gateway.Querying;
@@ -29,8 +28,6 @@ namespace Cluster.Persistence.Tests;
 /// </summary>
 public sealed class OffboardingTests(ITestOutputHelper output)
 {
-    private const string ReminderTable = "OrleansReminders";
-
     [Fact]
     public async Task OffboardingErasesEveryRowOfTheTenantAndNoRowOfAnother()
     {
@@ -363,24 +360,8 @@ public sealed class OffboardingTests(ITestOutputHelper output)
         }
 
         /// <summary>This service's reminder rows that name the tenant.</summary>
-        public async Task<int> RemindersAsync(string tenantId)
-        {
-            var count = 0;
-            try
-            {
-                var filter = TableClient.CreateQueryFilter($"PartitionKey ge {ServiceId + "_"} and PartitionKey lt {ServiceId + "`"}");
-                await foreach (var row in new TableServiceClient(ConnectionString).GetTableClient(ReminderTable).QueryAsync<TableEntity>(filter))
-                {
-                    count += row.RowKey.Contains(tenantId, StringComparison.Ordinal) ? 1 : 0;
-                }
-            }
-            catch (RequestFailedException e) when (e.Status == 404)
-            {
-                // No reminder was ever registered: no table.
-            }
-
-            return count;
-        }
+        public async Task<int> RemindersAsync(string tenantId) =>
+            (await AzuriteStorage.RemindersAsync(ServiceId)).Count(row => row.RowKey.Contains(tenantId, StringComparison.Ordinal));
 
         public async ValueTask DisposeAsync()
         {
