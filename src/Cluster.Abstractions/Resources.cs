@@ -75,11 +75,11 @@ public interface IIndexedResourceGrain : IEventSourceGrain
 public sealed class ResourceKind
 {
     public static readonly ResourceKind User = new(
-        () => ScimSchemas.UserResource, "users", IndexNames.UserIndexes, UserIndexes.ValuesOf, UserIndexes.Plan,
+        () => ScimSchemas.UserResource, "users", IndexNames.UserIndexes, UserIndexes.ValuesOf, UserIndexes.ValuesIn, UserIndexes.Plan,
         (grains, tenantId, id) => grains.Grain<IUserGrain>(GrainKeys.User(tenantId, id)));
 
     public static readonly ResourceKind Group = new(
-        () => ScimSchemas.GroupResource, "groups", IndexNames.GroupIndexes, GroupIndexes.ValuesOf, GroupIndexes.Plan,
+        () => ScimSchemas.GroupResource, "groups", IndexNames.GroupIndexes, GroupIndexes.ValuesOf, GroupIndexes.ValuesIn, GroupIndexes.Plan,
         (grains, tenantId, id) => grains.Grain<IGroupGrain>(GrainKeys.Group(tenantId, id)));
 
     private readonly Func<IGrainFactory, string, string, IIndexedResourceGrain> _grain;
@@ -90,6 +90,7 @@ public sealed class ResourceKind
         string directoryName,
         IReadOnlyList<string> indexes,
         Func<System.Text.Json.Nodes.JsonObject?, Dictionary<string, string[]>> valuesOf,
+        Func<System.Text.Json.Nodes.JsonObject?, string, string[]> valuesIn,
         Func<FilterNode, IndexProbe?> plan,
         Func<IGrainFactory, string, string, IIndexedResourceGrain> grain)
     {
@@ -97,6 +98,7 @@ public sealed class ResourceKind
         DirectoryName = directoryName;
         Indexes = indexes;
         ValuesOf = valuesOf;
+        ValuesIn = valuesIn;
         Plan = plan;
         _grain = grain;
     }
@@ -112,6 +114,9 @@ public sealed class ResourceKind
 
     /// <summary>The values of a resource in each index (raw, not normalized).</summary>
     public Func<System.Text.Json.Nodes.JsonObject?, Dictionary<string, string[]>> ValuesOf { get; }
+
+    /// <summary>The values of a resource in one of this kind's indexes (raw, not normalized): <see cref="ValuesOf"/> for one index.</summary>
+    public Func<System.Text.Json.Nodes.JsonObject?, string, string[]> ValuesIn { get; }
 
     /// <summary>The index probe that answers a filter, or null when it needs a scan.</summary>
     public Func<FilterNode, IndexProbe?> Plan { get; }

@@ -45,6 +45,8 @@ public static class CpuProfile
         var innermost = new Dictionary<string, int>();
         var inclusive = new Dictionary<string, int>();
         var callers = new Dictionary<string, int>();
+        var callees = new Dictionary<string, int>();
+        var focused = 0;
         var total = 0;
         foreach (var e in log.Events)
         {
@@ -76,6 +78,11 @@ public static class CpuProfile
             {
                 var chain = string.Join(" ← ", frames.Skip(at).Where(f => f.IsManaged).Select(f => f.Name).Distinct().Take(5));
                 callers[chain] = callers.GetValueOrDefault(chain) + 1;
+                focused++;
+                foreach (var name in frames.Take(at).Where(f => f.IsManaged).Select(f => f.Name).Distinct())
+                {
+                    callees[name] = callees.GetValueOrDefault(name) + 1;
+                }
             }
         }
 
@@ -110,6 +117,12 @@ public static class CpuProfile
             foreach (var (chain, n) in callers.OrderByDescending(a => a.Value).Take(top))
             {
                 Console.WriteLine($"| `{chain}` | {Share(n)} |");
+            }
+
+            Console.WriteLine($"\n| managed frames under `{focus}` ({Share(focused)} of the samples), inclusive (top {top * 2}) | share |\n|---|---:|");
+            foreach (var (name, n) in callees.OrderByDescending(a => a.Value).Take(top * 2))
+            {
+                Console.WriteLine($"| `{name}` | {Share(n)} |");
             }
         }
 

@@ -8,7 +8,7 @@ namespace Cluster.Grains.Tests;
 /// <summary>
 /// Property test of index planning (invariants 5 and 8): when <see cref="UserIndexes.Plan"/> answers a filter with an
 /// index probe, the gateway only looks at the users the probe finds, so every user the filter matches must be found by
-/// it — the id itself, or an index value equal after <see cref="IndexNames.Normalize"/>. Random filters around the eq
+/// it — the id itself, or a value of the probed index (<see cref="ResourceKind.ValuesIn"/>, what the gateway checks) equal after <see cref="IndexNames.Normalize"/>. Random filters around the eq
 /// lookups Entra makes (userName, externalId, id, the work email in both forms) are checked against a fixed population.
 /// </summary>
 public sealed class IndexPlanPropertyTests
@@ -40,7 +40,7 @@ public sealed class IndexPlanPropertyTests
                     hits++;
                     var found = probe.IndexName is null
                         ? string.Equals(user.Id, probe.Value, StringComparison.Ordinal)
-                        : UserIndexes.ValuesOf(user.Json)[probe.IndexName].Any(v => IndexNames.Normalize(v) == IndexNames.Normalize(probe.Value));
+                        : ResourceKind.User.ValuesIn(user.Json, probe.IndexName).Any(v => IndexNames.Normalize(v) == IndexNames.Normalize(probe.Value));
                     if (!found)
                     {
                         Assert.Fail($"seed {seed}, filter {i}: {text}\nprobe {probe} misses matching user {user.Json.ToJsonString()}");

@@ -17,21 +17,16 @@ public static class GroupIndexes
     };
 
     /// <summary>The values of <paramref name="group"/> (canonical JSON) in each group index, raw (not normalized).</summary>
-    public static Dictionary<string, string[]> ValuesOf(JsonObject? group)
+    public static Dictionary<string, string[]> ValuesOf(JsonObject? group) =>
+        IndexNames.GroupIndexes.ToDictionary(index => index, index => ValuesIn(group, index), StringComparer.Ordinal);
+
+    /// <summary>The values of <paramref name="group"/> in one group index, raw (not normalized).</summary>
+    public static string[] ValuesIn(JsonObject? group, string index) => index switch
     {
-        var result = IndexNames.GroupIndexes.ToDictionary(i => i, _ => Array.Empty<string>(), StringComparer.Ordinal);
-        if (group?["displayName"] is JsonValue displayName && displayName.TryGetValue<string>(out var name))
-        {
-            result[IndexNames.GroupDisplayName] = [name];
-        }
-
-        if (group?["externalId"] is JsonValue externalId && externalId.TryGetValue<string>(out var external))
-        {
-            result[IndexNames.GroupExternalId] = [external];
-        }
-
-        return result;
-    }
+        IndexNames.GroupDisplayName => IndexNames.StringAt(group, "displayName"),
+        IndexNames.GroupExternalId => IndexNames.StringAt(group, "externalId"),
+        _ => throw new ArgumentOutOfRangeException(nameof(index), index, "Not a group index."),
+    };
 
     /// <summary>The index probe for a group filter (see <see cref="UserIndexes.Plan"/>), or null when it needs a scan.</summary>
     public static IndexProbe? Plan(FilterNode filter) => IndexPlanner.Plan(filter, Cluster.Scim.ScimConstants.GroupSchema, EqIndexes);

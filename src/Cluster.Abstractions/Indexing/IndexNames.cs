@@ -33,6 +33,10 @@ public static class IndexNames
     /// </summary>
     public static string Normalize(string value) => Cluster.Scim.Resources.ScimIdentity.Canonical(value);
 
+    /// <summary>The string value of a top-level attribute of a resource as a one-value array, or empty when absent or not a string.</summary>
+    internal static string[] StringAt(System.Text.Json.Nodes.JsonObject? resource, string attribute) =>
+        resource?[attribute] is System.Text.Json.Nodes.JsonValue value && value.TryGetValue<string>(out var text) ? [text] : [];
+
     /// <summary>The hash that stands for a value in index keys: SHA-256 of the normalized value.</summary>
     public static string Hash(string value) => GrainKeys.HashValue(Normalize(value));
 }

@@ -11,40 +11,42 @@ namespace Cluster.Abstractions;
 public static class UserIndexes
 {
     /// <summary>The values of <paramref name="user"/> (canonical JSON) in each user index, raw (not normalized).</summary>
-    public static Dictionary<string, string[]> ValuesOf(JsonObject? user)
+    public static Dictionary<string, string[]> ValuesOf(JsonObject? user) =>
+        IndexNames.UserIndexes.ToDictionary(index => index, index => ValuesIn(user, index), StringComparer.Ordinal);
+
+    /// <summary>The values of <paramref name="user"/> in one user index, raw (not normalized): what a lookup checks a candidate against.</summary>
+    public static string[] ValuesIn(JsonObject? user, string index) => index switch
     {
-        var result = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        foreach (var index in IndexNames.UserIndexes)
+        IndexNames.UserName => IndexNames.StringAt(user, "userName"),
+        IndexNames.UserExternalId => IndexNames.StringAt(user, "externalId"),
+        IndexNames.UserWorkEmail => WorkEmails(user),
+        _ => throw new ArgumentOutOfRangeException(nameof(index), index, "Not a user index."),
+    };
+
+    private static string[] WorkEmails(JsonObject? user)
+    {
+        if (user?["emails"] is not JsonArray emails)
         {
-            result[index] = [];
+            return [];
         }
 
-        if (user is null)
+        List<string>? values = null;
+        foreach (var email in emails)
         {
-            return result;
+            if (email is JsonObject e
+                && e["type"] is JsonValue t && t.TryGetValue<string>(out var type) && string.Equals(type, "work", StringComparison.OrdinalIgnoreCase)
+                && e["value"] is JsonValue v && v.TryGetValue<string>(out var value))
+            {
+                (values ??= []).Add(value);
+            }
         }
 
-        if (user["userName"] is JsonValue userName && userName.TryGetValue<string>(out var name))
+        return values switch
         {
-            result[IndexNames.UserName] = [name];
-        }
-
-        if (user["externalId"] is JsonValue externalId && externalId.TryGetValue<string>(out var external))
-        {
-            result[IndexNames.UserExternalId] = [external];
-        }
-
-        if (user["emails"] is JsonArray emails)
-        {
-            result[IndexNames.UserWorkEmail] = [.. emails
-                .OfType<JsonObject>()
-                .Where(e => e["type"] is JsonValue t && t.TryGetValue<string>(out var type) && string.Equals(type, "work", StringComparison.OrdinalIgnoreCase))
-                .Select(e => e["value"] is JsonValue v && v.TryGetValue<string>(out var value) ? value : null)
-                .OfType<string>()
-                .DistinctBy(IndexNames.Normalize)];
-        }
-
-        return result;
+            null => [],
+            [var one] => [one],
+            _ => [.. values.DistinctBy(IndexNames.Normalize)],
+        };
     }
 
     /// <summary>

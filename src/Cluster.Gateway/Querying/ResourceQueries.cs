@@ -252,7 +252,7 @@ public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instr
     private static bool HoldsValue(ResourceKind kind, JsonObject? resource, IndexProbe probe)
     {
         var normalized = IndexNames.Normalize(probe.Value);
-        return resource is not null && kind.ValuesOf(resource)[probe.IndexName!].Any(v => IndexNames.Normalize(v) == normalized);
+        return resource is not null && kind.ValuesIn(resource, probe.IndexName!).Any(v => IndexNames.Normalize(v) == normalized);
     }
 
     private async Task<List<string>> ListIdsAsync(ResourceKind kind, string tenantId)
