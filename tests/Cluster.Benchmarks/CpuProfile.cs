@@ -37,7 +37,8 @@ public static class CpuProfile
     /// <param name="pid">The traced process.</param>
     /// <param name="top">How many frames each table lists.</param>
     /// <param name="focus">When set, also lists the managed callers (the nearest few frames above it) of every managed frame whose
-    /// name contains it, or of every native frame whose module's name does (<c>clrjit</c>: what the JIT compiles for).</param>
+    /// name contains it, or of every native frame whose module's name does (<c>clrjit</c>: what the JIT compiles for); and the
+    /// managed frames below it on those stacks, by inclusive share (what it spends its time in).</param>
     public static int Run(string tracePath, int pid, int top, string? focus = null)
     {
         using var log = new TraceLog(TraceLog.CreateFromEventPipeDataFile(tracePath));

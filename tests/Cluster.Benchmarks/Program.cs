@@ -23,7 +23,7 @@ if (args is ["topology", .. var topologyArgs])
 
 // `Cluster.Benchmarks cpu-profile TRACE PID [FRAME]`: the summary of a CPU profile of one process (CpuProfile,
 // tests/profile.sh); with FRAME, also the callers of the managed frames whose names contain it, or of the native frames
-// whose module's name does (clrjit: what the JIT works for).
+// whose module's name does (clrjit: what the JIT works for), and the managed frames under it (what it spends its time in).
 if (args is ["cpu-profile", var tracePath, var tracedPid, .. var rest] && rest.Length <= 1)
 {
     return CpuProfile.Run(tracePath, int.Parse(tracedPid, CultureInfo.InvariantCulture), top: 25, focus: rest.FirstOrDefault());
