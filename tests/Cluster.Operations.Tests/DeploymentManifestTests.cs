@@ -264,6 +264,18 @@ public sealed partial class DeploymentManifestTests
             Assert.DoesNotContain("Gateway__Mode", RepoFiles.Read(file), StringComparison.Ordinal);
             Assert.DoesNotContain("Gateway:Mode", RepoFiles.Read(file), StringComparison.Ordinal);
         }
+
+        // The settings files the hosts ship with: a key no option binds any more is a setting that silently does nothing.
+        var settings = Directory.EnumerateFiles(RepoFiles.Path("src"), "appsettings*.json", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(RepoFiles.Root, f).Replace('\\', '/'))
+            .Where(f => !f.Contains("/bin/", StringComparison.Ordinal) && !f.Contains("/obj/", StringComparison.Ordinal))
+            .ToList();
+        Assert.Contains("src/Cluster.Gateway.Host/appsettings.json", settings);
+        foreach (var file in settings)
+        {
+            var json = System.Text.Json.Nodes.JsonNode.Parse(RepoFiles.Read(file), documentOptions: new System.Text.Json.JsonDocumentOptions { CommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            Assert.False(json?["Gateway"] is System.Text.Json.Nodes.JsonObject gateway && gateway.ContainsKey("Mode"), $"{file} sets Gateway:Mode, which no option reads any more");
+        }
     }
 
     [Fact]
