@@ -292,6 +292,7 @@ public sealed class ExtensionSchemaTests(GatewayFactory gateway) : IClassFixture
         var (scim, _) = await TenantAsync();
         var schemas = (await scim.GetJsonAsync("Schemas"))["Resources"]!.AsArray().ToDictionary(s => s!["id"].Str(), s => s!.AsObject());
         var types = (await scim.GetJsonAsync("ResourceTypes"))["Resources"]!.AsArray().Select(t => t!.AsObject()).ToList();
+        Assert.Equal(["Group", "User"], types.Select(t => t["name"].Str()).Order(StringComparer.Ordinal));
         var member = (await scim.CreateUserAsync(Name()))["id"].Str();
 
         foreach (var type in types)

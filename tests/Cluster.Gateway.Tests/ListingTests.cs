@@ -104,6 +104,7 @@ public sealed class ListingTests : IClassFixture<GatewayFactory>
         {
             var onlyNames = await ListAsync(scim, "Users?attributes=userName&count=3");
             Assert.Equal(12, onlyNames["totalResults"]!.GetValue<int>());
+            Assert.Equal(3, onlyNames["Resources"]!.AsArray().Count);
             foreach (var user in onlyNames["Resources"]!.AsArray().Select(r => r!.AsObject()))
             {
                 Assert.Contains(user["id"].Str(), ids);
@@ -116,6 +117,7 @@ public sealed class ListingTests : IClassFixture<GatewayFactory>
             }
 
             var noEmails = await ListAsync(scim, "Users?excludedAttributes=emails&count=3");
+            Assert.Equal(3, noEmails["Resources"]!.AsArray().Count);
             foreach (var user in noEmails["Resources"]!.AsArray().Select(r => r!.AsObject()))
             {
                 Assert.Null(user["emails"]);

@@ -76,6 +76,7 @@ public sealed class NestedGroupsTests(GatewayFactory gateway) : IClassFixture<Ga
             {"displayName":"Typed parent","members":[{"value":"{{child}}","type":"Group"},{"value":"{{other}}","$ref":"{{tenant.ScimUrl}}/Groups/{{other}}"}]}
             """);
         var body = await created.ExpectScimAsync(HttpStatusCode.Created);
+        Assert.Equal(new[] { child, other }.Order(StringComparer.Ordinal), body["members"]!.AsArray().Select(m => m!["value"]!.GetValue<string>()).Order(StringComparer.Ordinal));
         Assert.All(body["members"]!.AsArray(), m =>
         {
             Assert.Equal("Group", m!["type"]!.GetValue<string>());

@@ -134,6 +134,7 @@ public sealed class SortingAndPagingTests(SeededDirectory directory)
     public async Task SortedPagesApplyTheProjection()
     {
         var page = await ListAsync("Users?sortBy=userName&count=5&attributes=userName");
+        Assert.Equal(5, page["Resources"]!.AsArray().Count);
         foreach (var user in page["Resources"]!.AsArray())
         {
             Assert.Equal(["id", "schemas", "userName"], user!.AsObject().Select(p => p.Key).Order(StringComparer.Ordinal));

@@ -38,15 +38,18 @@ public sealed class IndexFindTests(ClusterFixture fixture)
         await held.Started;
 
         var find = Grains.IndexEntry(tenantId, IndexNames.UserName, "before@contoso.com").FindAsync();
-        await Task.Delay(200); // lets the find reach the entry first (if it does not, there is nothing to deadlock on)
+        await Task.Delay(500); // lets the find reach the entry first (if it did not, there would be nothing to deadlock on: checked below)
         held.Release();
 
         // A deadlock would hold both until Orleans' 30 s response timeout.
         Assert.Equal(200, (await rename.WaitAsync(TimeSpan.FromSeconds(20))).Status);
         var hits = await find.WaitAsync(TimeSpan.FromSeconds(20));
 
-        // The entry listed the holder when asked; the holder answered after its rename, which a caller checks against the filter.
-        Assert.All(hits, hit => Assert.Equal("after@contoso.com", JsonNode.Parse(hit.Resource.Resource!)!["userName"]!.GetValue<string>()));
+        // The entry listed the holder when asked (so the find did wait on the holder's turn); the holder answered after its
+        // rename, which a caller checks against the filter.
+        var hit = Assert.Single(hits);
+        Assert.Equal(id, hit.Id);
+        Assert.Equal("after@contoso.com", JsonNode.Parse(hit.Resource.Resource!)!["userName"]!.GetValue<string>());
         Assert.Empty(await Grains.IndexEntry(tenantId, IndexNames.UserName, "before@contoso.com").FindAsync());
     }
 }

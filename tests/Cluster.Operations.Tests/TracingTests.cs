@@ -75,7 +75,7 @@ public sealed class TracingTests : IAsyncLifetime
         using var intruder = _gateway.ScimClient(_tenant, token: "scim_trace-not-a-token");
         using var refused = await intruder.GetAsync("Users");
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
-        await Eventually(() => Server().Any(s => s.GetTagItem("http.response.status_code") is 401));
+        await Eventually.TrueAsync(() => Task.FromResult(Server().Any(s => s.GetTagItem("http.response.status_code") is 401)), what: "the refused request's server span");
         AssertNoSecretsOrPersonalData("scim_trace-not-a-token");
     }
 
@@ -87,15 +87,12 @@ public sealed class TracingTests : IAsyncLifetime
     {
         Activity? request = null;
         List<Activity> grainSpans = [];
-        await Eventually(() =>
+        await Eventually.TrueAsync(() =>
         {
             request = Server().SingleOrDefault(s => s.GetTagItem("http.request.method") as string == method);
             grainSpans = request is null ? [] : Snapshot().Where(s => s.TraceId == request.TraceId && OrleansSources.Contains(s.Source.Name)).ToList();
-            return request is not null && grainSpans.Count > 0;
-        });
-
-        Assert.True(request is not null && grainSpans.Count > 0,
-            $"No {method} SCIM server span with Orleans spans in its trace. Exported: " + string.Join("; ", Snapshot().Select(s => $"{s.Source.Name}:{s.DisplayName}:{s.TraceId}")));
+            return Task.FromResult(request is not null && grainSpans.Count > 0);
+        }, what: $"a {method} SCIM server span with Orleans spans in its trace");
         var byId = Snapshot().GroupBy(s => s.SpanId).ToDictionary(g => g.Key, g => g.First());
         foreach (var span in grainSpans)
         {
@@ -139,14 +136,6 @@ public sealed class TracingTests : IAsyncLifetime
         Snapshot().Where(s => s.Kind == ActivityKind.Server && s.Source.Name == "Microsoft.AspNetCore" && s.GetTagItem(ScimTelemetryMiddleware.TenantTag) as string == _tenant.TenantId);
 
     private Activity[] Snapshot() => _spans.Snapshot();
-
-    private static async Task Eventually(Func<bool> condition)
-    {
-        for (var attempt = 0; attempt < 100 && !condition(); attempt++)
-        {
-            await Task.Delay(100);
-        }
-    }
 
     private static StringContent Scim(string json) => new(json, Encoding.UTF8, "application/scim+json");
 

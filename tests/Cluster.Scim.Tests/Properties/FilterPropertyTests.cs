@@ -151,25 +151,35 @@ public sealed class FilterPropertyTests
             "emails[type eq \"work\"].value", "name.givenName", "members[value eq \"u1\"]",
             "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value", "addresses[type eq \"work\" and primary eq true].locality",
         ];
+        var (parsed, rejected) = (0, 0);
         var paths = Choices.Generator(g => g.Chance(0.3) ? TokenSoup(g) : Mutate(g, g.Pick(valid)));
         paths.Sample(
             text =>
             {
+                PatchPath path;
                 try
                 {
-                    var path = PatchPath.Parse(text);
-                    PatchPath.Parse(path.ToString()); // a parsed path prints as a path
+                    path = PatchPath.Parse(text);
                 }
                 catch (ScimException ex) when (ex.Status == 400 && ex.ScimType == ScimErrorType.InvalidPath)
                 {
+                    Interlocked.Increment(ref rejected);
+                    return;
                 }
                 catch (Exception ex)
                 {
                     Assert.Fail($"path {JsonSerializer.Serialize(text)} threw {ex.GetType().Name} ({(ex as ScimException)?.ScimType}): {ex.Message}");
+                    return;
                 }
+
+                // Outside the try: a parsed path prints as a path that parses to the same path.
+                Interlocked.Increment(ref parsed);
+                Assert.Equal(path.ToString(), PatchPath.Parse(path.ToString()).ToString());
             },
             iter: 2_000,
             print: text => JsonSerializer.Serialize(text));
+
+        Assert.True(parsed > 200 && rejected > 200, $"parsed {parsed}, rejected {rejected}: the fuzzing is not exploring both sides");
     }
 
     /// <summary>True when the text parsed. Parsing, formatting and evaluating may only ever fail with invalidFilter.</summary>
