@@ -75,11 +75,11 @@ public interface IIndexedResourceGrain : IEventSourceGrain
 public sealed class ResourceKind
 {
     public static readonly ResourceKind User = new(
-        () => ScimSchemas.UserResource, "users", IndexNames.UserIndexes, UserIndexes.ValuesOf, UserIndexes.ValuesIn, UserIndexes.Plan,
+        () => ScimSchemas.UserResource, "users", IndexNames.UserIndexes, UserIndexes.ValuesIn, UserIndexes.Plan,
         (grains, tenantId, id) => grains.Grain<IUserGrain>(GrainKeys.User(tenantId, id)));
 
     public static readonly ResourceKind Group = new(
-        () => ScimSchemas.GroupResource, "groups", IndexNames.GroupIndexes, GroupIndexes.ValuesOf, GroupIndexes.ValuesIn, GroupIndexes.Plan,
+        () => ScimSchemas.GroupResource, "groups", IndexNames.GroupIndexes, GroupIndexes.ValuesIn, GroupIndexes.Plan,
         (grains, tenantId, id) => grains.Grain<IGroupGrain>(GrainKeys.Group(tenantId, id)));
 
     private readonly Func<IGrainFactory, string, string, IIndexedResourceGrain> _grain;
@@ -89,7 +89,6 @@ public sealed class ResourceKind
         Func<ResourceTypeDefinition> type,
         string directoryName,
         IReadOnlyList<string> indexes,
-        Func<System.Text.Json.Nodes.JsonObject?, Dictionary<string, string[]>> valuesOf,
         Func<System.Text.Json.Nodes.JsonObject?, string, string[]> valuesIn,
         Func<FilterNode, IndexProbe?> plan,
         Func<IGrainFactory, string, string, IIndexedResourceGrain> grain)
@@ -97,7 +96,6 @@ public sealed class ResourceKind
         _type = type;
         DirectoryName = directoryName;
         Indexes = indexes;
-        ValuesOf = valuesOf;
         ValuesIn = valuesIn;
         Plan = plan;
         _grain = grain;
@@ -113,7 +111,8 @@ public sealed class ResourceKind
     public IReadOnlyList<string> Indexes { get; }
 
     /// <summary>The values of a resource in each index (raw, not normalized).</summary>
-    public Func<System.Text.Json.Nodes.JsonObject?, Dictionary<string, string[]>> ValuesOf { get; }
+    public Dictionary<string, string[]> ValuesOf(System.Text.Json.Nodes.JsonObject? resource) =>
+        Indexes.ToDictionary(index => index, index => ValuesIn(resource, index), StringComparer.Ordinal);
 
     /// <summary>The values of a resource in one of this kind's indexes (raw, not normalized): <see cref="ValuesOf"/> for one index.</summary>
     public Func<System.Text.Json.Nodes.JsonObject?, string, string[]> ValuesIn { get; }

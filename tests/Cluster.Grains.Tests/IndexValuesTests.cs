@@ -5,8 +5,8 @@ namespace Cluster.Grains.Tests;
 
 /// <summary>
 /// What each index holds for a resource: <see cref="ResourceKind.ValuesIn"/> (one index, what a filter's lookup checks a
-/// candidate against) gives exactly what <see cref="ResourceKind.ValuesOf"/> (every index, what a write claims) gives for
-/// that index, so a lookup never disagrees with the entries a write made.
+/// candidate against) gives exactly what <see cref="ResourceKind.ValuesOf"/> (every index of the kind, what a write claims)
+/// gives for that index, so a lookup never disagrees with the entries a write made; and what each mapping holds.
 /// </summary>
 public sealed class IndexValuesTests
 {

@@ -33,7 +33,7 @@ internal static class Invariants
         var values = new HashSet<(string Index, string Normalized)>(alsoCheck.Select(v => (v.Index, IndexNames.Normalize(v.Value))));
         foreach (var (id, user) in users)
         {
-            foreach (var (index, held) in UserIndexes.ValuesOf(user))
+            foreach (var (index, held) in ResourceKind.User.ValuesOf(user))
             {
                 foreach (var value in held)
                 {
@@ -52,7 +52,7 @@ internal static class Invariants
             foreach (var id in await grains.IndexEntry(tenantId, index, normalized).LookupAsync())
             {
                 Assert.True(users.TryGetValue(id, out var user), $"{index} entry for '{normalized}' holds {id}, which is not an existing user");
-                Assert.Contains(normalized, UserIndexes.ValuesOf(user)[index].Select(IndexNames.Normalize));
+                Assert.Contains(normalized, ResourceKind.User.ValuesOf(user)[index].Select(IndexNames.Normalize));
             }
         }
     }

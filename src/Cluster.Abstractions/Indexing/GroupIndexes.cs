@@ -16,10 +16,6 @@ public static class GroupIndexes
         ["EXTERNALID"] = IndexNames.GroupExternalId,
     };
 
-    /// <summary>The values of <paramref name="group"/> (canonical JSON) in each group index, raw (not normalized).</summary>
-    public static Dictionary<string, string[]> ValuesOf(JsonObject? group) =>
-        IndexNames.GroupIndexes.ToDictionary(index => index, index => ValuesIn(group, index), StringComparer.Ordinal);
-
     /// <summary>The values of <paramref name="group"/> in one group index, raw (not normalized).</summary>
     public static string[] ValuesIn(JsonObject? group, string index) => index switch
     {

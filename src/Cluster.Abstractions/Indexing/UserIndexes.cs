@@ -5,15 +5,11 @@ namespace Cluster.Abstractions;
 
 /// <summary>
 /// What the user indexes hold, and which filters they answer. The one place that ties index names to
-/// SCIM attributes: the user grain writes what <see cref="ValuesOf"/> returns, and the gateway asks
+/// SCIM attributes: the user grain writes what <see cref="ValuesIn"/> returns for each index, and the gateway asks
 /// <see cref="Plan"/> which index (if any) can answer a filter.
 /// </summary>
 public static class UserIndexes
 {
-    /// <summary>The values of <paramref name="user"/> (canonical JSON) in each user index, raw (not normalized).</summary>
-    public static Dictionary<string, string[]> ValuesOf(JsonObject? user) =>
-        IndexNames.UserIndexes.ToDictionary(index => index, index => ValuesIn(user, index), StringComparer.Ordinal);
-
     /// <summary>The values of <paramref name="user"/> in one user index, raw (not normalized): what a lookup checks a candidate against.</summary>
     public static string[] ValuesIn(JsonObject? user, string index) => index switch
     {
