@@ -18,23 +18,30 @@ namespace Cluster.Persistence.Tests;
 /// <summary>
 /// The cluster of the failover tests: three in-process silos on Azure Table storage (Azurite, so state outlives a silo),
 /// a table and ServiceId of their own per run, failure detection in about two seconds, and calls made through the
-/// gateway's retry policy (<see cref="TryAsync"/>). Disposing it stops the silos and deletes the table.
+/// gateway's retry policy (<see cref="TryAsync"/>). Disposing it stops the silos and deletes the table. A twin
+/// (<see cref="StartTwinAsync"/>) is a second cluster of its own on the same table and ServiceId: each has its own activation
+/// of every grain, as a silo declared dead while still running has beside the ones that replaced it.
 /// </summary>
 internal sealed class FailoverCluster : IAsyncDisposable
 {
     private readonly ITestOutputHelper _output;
     private readonly string _connectionString;
     private readonly string _tableName;
+    private readonly string _serviceId;
+    private readonly bool _ownsTable;
     private readonly GrainCallRetry _retry;
     private int _retried;
     private bool _killStarted;
+    private bool _stopped;
 
-    private FailoverCluster(InProcessTestCluster cluster, string run, string connectionString, string tableName, ITestOutputHelper output)
+    private FailoverCluster(InProcessTestCluster cluster, string run, string connectionString, string tableName, string serviceId, bool ownsTable, ITestOutputHelper output)
     {
         Cluster = cluster;
         Run = run;
         _connectionString = connectionString;
         _tableName = tableName;
+        _serviceId = serviceId;
+        _ownsTable = ownsTable;
         _output = output;
         _retry = new GrainCallRetry(
             Options.Create(new GrainCallRetryOptions { MaxAttempts = 8, InitialDelayMilliseconds = 200, MaxDelayMilliseconds = 2000 }),
@@ -55,16 +62,39 @@ internal sealed class FailoverCluster : IAsyncDisposable
     /// <summary>True once <see cref="RunKillingAsync"/> has begun.</summary>
     public bool KillStarted => Volatile.Read(ref _killStarted);
 
-    /// <summary>Starts three silos on a new table <paramref name="tablePrefix"/>{run}, ServiceId <paramref name="servicePrefix"/>{run}.</summary>
-    public static async Task<FailoverCluster> StartAsync(string tablePrefix, string servicePrefix, ITestOutputHelper output)
+    /// <summary>Starts <paramref name="silos"/> silos on a new table <paramref name="tablePrefix"/>{run}, ServiceId <paramref name="servicePrefix"/>{run}.</summary>
+    public static async Task<FailoverCluster> StartAsync(string tablePrefix, string servicePrefix, ITestOutputHelper output, short silos = 3)
     {
         var connectionString = AzuriteStorage.ConnectionString;
         await AzuriteProbe.EnsureReachableAsync(connectionString);
         var run = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
-        var tableName = tablePrefix + run;
+        var cluster = await DeployAsync(connectionString, tablePrefix + run, servicePrefix + run, silos);
+        return new FailoverCluster(cluster, run, connectionString, tablePrefix + run, servicePrefix + run, ownsTable: true, output);
+    }
+
+    /// <summary>
+    /// Starts another cluster of <paramref name="silos"/> silos on this one's table and ServiceId, with a membership of its
+    /// own: the two never hear of each other, so each activates every grain it is asked for. Disposing it leaves the table.
+    /// </summary>
+    public async Task<FailoverCluster> StartTwinAsync(short silos = 1) =>
+        new(await DeployAsync(_connectionString, _tableName, _serviceId, silos), Run, _connectionString, _tableName, _serviceId, ownsTable: false, _output);
+
+    /// <summary>Stops the silos (their activations with them); the table stays. Idempotent.</summary>
+    public async Task StopAsync()
+    {
+        if (!_stopped)
+        {
+            _stopped = true;
+            await Cluster.StopAllSilosAsync();
+            await Cluster.DisposeAsync();
+        }
+    }
+
+    private static async Task<InProcessTestCluster> DeployAsync(string connectionString, string tableName, string serviceId, short silos)
+    {
         var configuration = StorageConfiguration(connectionString, tableName);
-        var builder = new InProcessTestClusterBuilder(initialSilosCount: 3);
-        builder.Options.ServiceId = servicePrefix + run;
+        var builder = new InProcessTestClusterBuilder(initialSilosCount: silos);
+        builder.Options.ServiceId = serviceId;
         builder.ConfigureSilo((_, silo) =>
         {
             silo.AddScimGrains(configuration);
@@ -76,7 +106,7 @@ internal sealed class FailoverCluster : IAsyncDisposable
         });
         var cluster = builder.Build();
         await cluster.DeployAsync();
-        return new FailoverCluster(cluster, run, connectionString, tableName, output);
+        return cluster;
     }
 
     /// <summary>Silo configuration for grain state in <paramref name="tableName"/> of Azure Table storage, with the test extension schemas and <see cref="TestEvents"/>.</summary>
@@ -158,9 +188,11 @@ internal sealed class FailoverCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await Cluster.StopAllSilosAsync();
-        await Cluster.DisposeAsync();
-        await new TableServiceClient(_connectionString).GetTableClient(_tableName).DeleteAsync();
+        await StopAsync();
+        if (_ownsTable)
+        {
+            await new TableServiceClient(_connectionString).GetTableClient(_tableName).DeleteAsync();
+        }
     }
 }
 

@@ -13,8 +13,14 @@ namespace Cluster.Grains.Events;
 /// </summary>
 /// <remarks>
 /// Storage: the head (this grain's row) holds the counter, the prepared commits and the events of the open page; every full
-/// page of <see cref="PageSize"/> sequence numbers is written once to its own row (<see cref="IEventPageGrain"/>), so reading
+/// page of <see cref="PageSize"/> sequence numbers is written to its own row (<see cref="IEventPageGrain"/>), so reading
 /// a page costs one row whatever the feed's length, and retention drops whole pages.
+/// <para>
+/// The head is the commit point: events reach storage in a head write first, and a page is written only from a head that
+/// storage has accepted (<see cref="WritePagesAsync"/>); the next head write records it and drops its events from the head.
+/// So an activation working on an outdated head — two activations of this grain while a silo that was declared dead still
+/// runs — never writes a page: storage refuses its head write (ETag) first, and the activation is replaced.
+/// </para>
 /// <para>
 /// Group commit: prepares interleave, and those that arrive while the head is being written are stored together by the next
 /// write, in the order they arrived — one head write per batch instead of one per change, so a tenant's write rate is not
@@ -35,6 +41,10 @@ public sealed partial class EventLogGrain(
     /// <summary>Most events one read returns.</summary>
     public const int MaxReadLimit = 1000;
 
+    // Most bytes of events one head write takes from the queue (at least one prepare, whatever its size), so that the head
+    // row, which holds a batch's events until their pages are written, stays well inside an Azure Table entity (1 MiB).
+    private const int MaxBatchBytes = 256 * 1024;
+
     // A prepared commit is asked about once it is this old (its confirmation normally follows within milliseconds).
     private static readonly TimeSpan ResolveAfter = TimeSpan.FromSeconds(3);
 
@@ -51,6 +61,9 @@ public sealed partial class EventLogGrain(
 
     // Prepared commits confirmed since the head was last written: readable now, dropped from the head by its next write.
     private readonly HashSet<string> _confirmed = new(StringComparer.Ordinal);
+
+    // Pages written from the committed head that it does not record yet: the next head write records them (SealedThrough).
+    private long _pagesWrittenThrough;
 
     private string _tenantId = "";
     private IGrainTimer? _resolver;
@@ -88,8 +101,9 @@ public sealed partial class EventLogGrain(
         await _writer.WaitAsync();
         try
         {
-            // Unless the write that just finished took this prepare along, this one writes every prepare queued so far.
-            if (!queued.First.Task.IsCompleted)
+            // Unless a write that finished took this prepare along, this one writes the prepares queued so far, a batch at a
+            // time, until its own is stored (or failed).
+            while (!queued.First.Task.IsCompleted)
             {
                 await WriteQueuedAsync();
             }
@@ -102,18 +116,17 @@ public sealed partial class EventLogGrain(
         return await queued.First.Task;
     }
 
-    // Under _writer: stores every queued prepare with one write of the head; each learns its first sequence number, or the failure.
+    // Under _writer: stores the queued prepares (up to MaxBatchBytes of events, in arrival order) with one write of the head;
+    // each learns its first sequence number, or the failure. Then writes the pages that head filled.
     private async Task WriteQueuedAsync()
     {
-        var batch = _queued;
-        _queued = [];
+        var batch = TakeBatch();
         var now = time.GetUtcNow();
         long[] firsts;
         try
         {
             var next = Working();
             firsts = [.. batch.Select(q => Append(next, q.Source, q.Events, now))];
-            await SealFullPagesAsync(next);
             await WriteAsync(next);
         }
         catch (Exception e)
@@ -137,6 +150,7 @@ public sealed partial class EventLogGrain(
             instruments.Appended(queued.Events);
         }
 
+        await WritePagesAsync();
         StartResolver();
         NotifyWebhook();
         if (now - _retentionCheckedAt >= RetentionPeriod && _retention is null && !_halted)
@@ -149,6 +163,19 @@ public sealed partial class EventLogGrain(
                 _retention = null;
             }, TimeSpan.Zero, Timeout.InfiniteTimeSpan);
         }
+    }
+
+    private List<QueuedPrepare> TakeBatch()
+    {
+        var (taken, bytes) = (0, 0L);
+        while (taken < _queued.Count && (taken == 0 || bytes + _queued[taken].Bytes <= MaxBatchBytes))
+        {
+            bytes += _queued[taken++].Bytes;
+        }
+
+        var batch = _queued[..taken];
+        _queued.RemoveRange(0, taken);
+        return batch;
     }
 
     // Adds one prepared commit to the next head; returns the sequence number of its first event.
@@ -413,19 +440,34 @@ public sealed partial class EventLogGrain(
         }
     }
 
-    private async Task SealFullPagesAsync(EventLogState head)
+    /// <summary>
+    /// Under <see cref="_writer"/>, after a head write: writes every page that the committed head has filled to its own row,
+    /// from that head's events; the next head write records them and drops their events from the head. Only a head storage
+    /// accepted is ever paged, so every write of a page holds the events the feed holds in its range (less any discarded
+    /// since, which readers skip by the head's discarded ranges): writing it again, after a crash before the head recorded
+    /// it, changes nothing a reader sees. A failure leaves the events in the head; the next batch writes the pages again.
+    /// </summary>
+    private async Task WritePagesAsync()
     {
+        var head = _state.Value;
+        var through = Math.Max(head.SealedThrough, _pagesWrittenThrough);
         var writes = new List<Task>();
-        while (head.SealedThrough + PageSize < head.Next)
+        for (; through + PageSize < head.Next; through += PageSize)
         {
-            var (from, to) = (head.SealedThrough + 1, head.SealedThrough + PageSize);
+            var (from, to) = (through + 1, through + PageSize);
             var page = head.Tail.Where(e => e.Sequence >= from && e.Sequence <= to).Select(Load).ToArray();
             writes.Add(GrainFactory.Grain<IEventPageGrain>(GrainKeys.EventPage(_tenantId, (from - 1) / PageSize)).WriteAsync(page));
-            head.SealedThrough = to;
         }
 
-        await Task.WhenAll(writes);
-        head.Tail.RemoveAll(e => e.Sequence <= head.SealedThrough);
+        try
+        {
+            await Task.WhenAll(writes);
+            _pagesWrittenThrough = through;
+        }
+        catch (Exception e)
+        {
+            LogPagesFailed(logger, e, _tenantId);
+        }
     }
 
     // Under _writer: replaces the head. Confirmations of commits the written head no longer lists are done with (Working
@@ -463,17 +505,19 @@ public sealed partial class EventLogGrain(
         }
     }
 
-    // A copy of the head to change: the confirmed commits are dropped from it and their counts added (the next write persists that).
+    // A copy of the head to change: the confirmed commits are dropped from it and their counts added, and the pages written
+    // since are recorded and their events dropped (the next write persists that).
     private EventLogState Working()
     {
         var head = _state.Value;
         var (users, groups) = Counts(head);
+        var sealedThrough = Math.Max(head.SealedThrough, _pagesWrittenThrough);
         return new EventLogState
         {
             Next = head.Next,
             First = head.First,
-            SealedThrough = head.SealedThrough,
-            Tail = [.. head.Tail],
+            SealedThrough = sealedThrough,
+            Tail = [.. head.Tail.Where(e => e.Sequence > sealedThrough)],
             Prepared = [.. head.Prepared.Where(p => !_confirmed.Contains(ConfirmationKey(p)))],
             Discarded = [.. head.Discarded],
             Subscribed = head.Subscribed,
@@ -585,6 +629,9 @@ public sealed partial class EventLogGrain(
 
     internal static ScimEvent Load(StoredEvent e) => new(e.Id, e.Sequence, e.Type, e.OccurredAt, e.ResourceType, e.ResourceId, e.Data, e.Changed);
 
+    [LoggerMessage(1303, LogLevel.Warning, "Tenant {TenantId}: writing full pages of the event feed failed; their events stay in the head and are written again with the next change.")]
+    private static partial void LogPagesFailed(ILogger logger, Exception exception, string tenantId);
+
     [LoggerMessage(1302, LogLevel.Warning, "Tenant {TenantId}: telling the webhook about new events failed; retrying.")]
     private static partial void LogNotifyFailed(ILogger logger, Exception exception, string tenantId);
 
@@ -620,6 +667,9 @@ internal sealed class QueuedPrepare(EventSource source, ScimEvent[] events)
     public EventSource Source => source;
 
     public ScimEvent[] Events => events;
+
+    /// <summary>About what its events take in the head row.</summary>
+    public long Bytes { get; } = events.Sum(e => 256L + e.Data.Length + (e.Changed?.Sum(c => c.Length) ?? 0));
 
     /// <summary>The sequence number of its first event, once stored; the write's failure otherwise.</summary>
     public TaskCompletionSource<long> First { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
