@@ -60,11 +60,40 @@ public sealed record EventSource(
     [property: Id(2)] long Version,
     [property: Id(3)] int Step)
 {
-    /// <summary>The resource, as one string (the log keeps at most one unresolved commit per resource).</summary>
+    /// <summary>
+    /// On a prepare: the resource's last commit with events as its stored state records it (<see cref="EventAttempt.None"/>
+    /// when it has none), which resolves the log's earlier attempts of this resource exactly. Null when the state does not say
+    /// which attempt landed (stored before attempts were recorded): the log then infers it from the versions.
+    /// </summary>
+    [Id(4)]
+    public EventAttempt? Committed { get; init; }
+
+    /// <summary>The resource, as one string.</summary>
     public string ResourceKey => ResourceType + "/" + ResourceId;
 
     /// <summary>True when this commit comes after <paramref name="other"/> of the same resource.</summary>
     public bool IsAfter(EventSource other) => Version > other.Version || (Version == other.Version && Step > other.Step);
+}
+
+/// <summary>
+/// One attempt of one commit of a resource: the commit's (<see cref="Version"/>, <see cref="Step"/>) and the sequence number
+/// the log gave the attempt's first event (<see cref="From"/>), which tells attempts of the same commit apart: two
+/// activations of a resource (a silo declared dead while still running) may both prepare it; storage lets one write land.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("scim.EventAttempt")]
+public sealed record EventAttempt(
+    [property: Id(0)] long Version,
+    [property: Id(1)] int Step,
+    [property: Id(2)] long From)
+{
+    /// <summary>No commit with events yet.</summary>
+    public static readonly EventAttempt None = new(0, 0, 0);
+
+    /// <summary>True when the attempt that landed is known: none yet, or one with its first sequence number recorded.</summary>
+    public bool IsKnown => From > 0 || Version == 0;
+
+    /// <summary>True when this commit is (<paramref name="version"/>, <paramref name="step"/>) or comes after it.</summary>
+    public bool IsAtOrAfter(long version, int step) => Version > version || (Version == version && Step >= step);
 }
 
 /// <summary>What a resource says of one of its commits the event log holds as prepared.</summary>
@@ -85,11 +114,12 @@ public enum EventResolution
 public interface IEventSourceGrain : IGrainWithStringKey
 {
     /// <summary>
-    /// Whether the commit (<paramref name="version"/>, <paramref name="step"/>) of this resource reached storage. Interleaves,
-    /// so it is answered while the resource waits on the log.
+    /// Whether the attempt of this resource's commit (<paramref name="version"/>, <paramref name="step"/>) whose events the
+    /// log numbered from <paramref name="from"/> reached storage. Interleaves, so it is answered while the resource waits on
+    /// the log. Storage decides what the answering activation has not seen itself.
     /// </summary>
     [Alias("ResolveEvents"), AlwaysInterleave]
-    Task<EventResolution> ResolveEventsAsync(long version, int step);
+    Task<EventResolution> ResolveEventsAsync(long version, int step, long from);
 }
 
 /// <summary>
@@ -103,10 +133,12 @@ public interface IEventSourceGrain : IGrainWithStringKey
 public interface IEventLogGrain : IGrainWithStringKey
 {
     /// <summary>
-    /// Stores <paramref name="events"/> as prepared (durably) and assigns their sequence numbers. An earlier prepared commit of
-    /// the same resource is thereby resolved: committed when it comes before <paramref name="source"/> (the resource has
-    /// moved on from it), discarded when it is the same commit again (its write never happened). Returns the sequence number
-    /// of the first event: it names this attempt (a commit prepared again gets new numbers), for <see cref="AbortAsync"/>.
+    /// Stores <paramref name="events"/> as prepared (durably) and assigns their sequence numbers. The resource's earlier
+    /// prepared attempts are thereby resolved by what <paramref name="source"/> says its stored state holds
+    /// (<see cref="EventSource.Committed"/>): the attempt named there is committed; every other one at or before that commit
+    /// is discarded (its write never landed); one after it stays prepared (another activation's, still unknown). Without
+    /// that record: committed when it comes before <paramref name="source"/>, discarded when it is the same commit again.
+    /// Returns the sequence number of the first event: it names this attempt (a commit prepared again gets new numbers).
     /// Interleaves: prepares that arrive while the log is writing are stored together by its next write (group commit).
     /// </summary>
     [Alias("Prepare"), AlwaysInterleave]

@@ -15,7 +15,8 @@ namespace Cluster.Persistence.Tests;
 /// receiver on 127.0.0.1), and concurrently, through the gateway's retry policy, two writers per tenant racing to create
 /// each userName, then the winner's PATCHes (displayName, <c>active</c> False and True) and deletes. The silo killed in
 /// the middle is the one holding the most tenants' event logs (and webhooks), so a log dies with prepared commits in it.
-/// Afterwards, once every log has resolved its prepared commits and every webhook has caught up:
+/// The same writers run once more against two clusters on the same storage, so every grain (user, index entry, event log,
+/// webhook) has two activations at once. Afterwards, once every log has resolved its prepared commits and every webhook has caught up:
 /// <list type="number">
 /// <item>every acknowledged change has exactly one matching event (type, resource and content), in the resource's write
 /// order; a change whose outcome the client never learned has at most one;</item>
@@ -37,15 +38,65 @@ public sealed class EventFailoverTests(ITestOutputHelper output)
     [Fact]
     public async Task EveryAcknowledgedChangeIsInTheFeedOnceAndDeliveredAfterASiloKilledDuringConcurrentWrites()
     {
+        var seed = Seed();
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var failover = await FailoverCluster.StartAsync("ScimEventFailover", "scim-event-failover-", output);
+        var (tenants, secrets) = await TenantsWithWebhooksAsync(failover.Client, receiver);
+        var writers = new Writers(seed, failover.Run, tenants);
+
+        await failover.RunKillingAsync(
+            writers.Start((_, _) => failover),
+            writers.ThirdOfTheCreatesAcknowledged,
+            async () =>
+            {
+                var (victim, hosted) = await VictimAsync(failover.Cluster, failover.Client, tenants);
+                return (victim, $"after {writers.AcknowledgedCreates} acknowledged creates; it hosts {hosted}");
+            });
+
+        await CheckAsync(seed, failover.Client, tenants, secrets, writers, receiver, $"answered after a retry: {failover.Retried}");
+    }
+
+    /// <summary>
+    /// The same writers and checks with two activations of every grain at once instead of a kill: two clusters that never
+    /// hear of each other on one table and ServiceId (what a silo declared dead while it still runs amounts to, for as long as
+    /// it runs), each call sent to either of them at random. Only storage's ETags stand between the activations: a write
+    /// made on an older state is refused, and the gateway's retry runs it again on a fresh activation. Checked on a third
+    /// cluster started on the same storage after both stopped, so what is checked is what storage holds.
+    /// </summary>
+    [Fact]
+    public async Task EveryAcknowledgedChangeIsInTheFeedOnceAndDeliveredWhileTwoClustersWriteTheSameStorage()
+    {
+        var seed = Seed();
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var first = await FailoverCluster.StartAsync("ScimSplitBrain", "scim-split-brain-", output, silos: 1);
+        await using var second = await first.StartTwinAsync();
+        var (tenants, secrets) = await TenantsWithWebhooksAsync(first.Client, receiver);
+        var writers = new Writers(seed, first.Run, tenants);
+
+        await Task.WhenAll(writers.Start((tenant, writer) =>
+        {
+            var random = new Random(unchecked((seed * 17) + (tenant * 2) + writer));
+            return () => random.Next(2) == 0 ? first : second;
+        }));
+        var retried = $"answered after a retry: {first.Retried} through the first cluster, {second.Retried} through the second";
+        await first.StopAsync();
+        await second.StopAsync();
+
+        await using var after = await first.StartTwinAsync();
+        await CheckAsync(seed, after.Client, tenants, secrets, writers, receiver, retried);
+    }
+
+    private int Seed()
+    {
         var seed = Environment.GetEnvironmentVariable("EVENT_FAILOVER_SEED") is { Length: > 0 } given
             ? int.Parse(given, CultureInfo.InvariantCulture)
             : Random.Shared.Next();
         output.WriteLine($"seed {seed} (EVENT_FAILOVER_SEED={seed} replays the plan)");
+        return seed;
+    }
 
-        await using var receiver = await WebhookReceiver.StartAsync();
-        await using var failover = await FailoverCluster.StartAsync("ScimEventFailover", "scim-event-failover-", output);
-        var grains = failover.Client;
-        var run = failover.Run;
+    private static async Task<(string[] Tenants, Dictionary<string, string> Secrets)> TenantsWithWebhooksAsync(IGrainFactory grains, WebhookReceiver receiver)
+    {
         var tenants = Enumerable.Range(0, Tenants).Select(_ => GrainKeys.NewTenantId()).ToArray();
         var secrets = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var tenantId in tenants)
@@ -55,59 +106,14 @@ public sealed class EventFailoverTests(ITestOutputHelper output)
             secrets[tenantId] = set.GeneratedSecret!;
         }
 
-        var ledger = new ConcurrentQueue<Op>();
-        var acknowledgedCreates = 0;
-        var killAt = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return (tenants, secrets);
+    }
 
-        async Task WriterAsync(int tenant, int writer)
-        {
-            var tenantId = tenants[tenant];
-            for (var n = 0; n < NamesPerTenant; n++)
-            {
-                var name = $"user{n}.zq{run}@contoso.com";
-                var id = GrainKeys.NewResourceId();
-                var user = grains.GetGrain<IUserGrain>(GrainKeys.User(tenantId, id));
-                var value = $"w{writer} v0";
-                var (ack, status, attempts) = await TryAsync(() => user.CreateAsync(FailoverCluster.UserResource(name, $"ext-{n}", value)));
-                ledger.Enqueue(new Op(tenantId, id, name, OpKind.Create, value, ack, status, attempts));
-                if (ack != Ack.Yes)
-                {
-                    continue;
-                }
-
-                if (Interlocked.Increment(ref acknowledgedCreates) == Tenants * NamesPerTenant / 3)
-                {
-                    killAt.TrySetResult();
-                }
-
-                // The same plan for a name whichever writer wins it.
-                foreach (var (kind, next) in Plan(seed, tenant, n, writer))
-                {
-                    (ack, status, attempts) = await TryAsync(() => kind switch
-                    {
-                        OpKind.Rename => user.PatchAsync(Patch("Replace", "displayName", next!)),
-                        OpKind.Deactivate => user.PatchAsync(Patch("Replace", "active", "False")),
-                        OpKind.Reactivate => user.PatchAsync(Patch("Replace", "active", "True")),
-                        _ => user.DeleteAsync(),
-                    });
-                    ledger.Enqueue(new Op(tenantId, id, name, kind, next, ack, status, attempts));
-                }
-            }
-        }
-
-        Task<CallOutcome> TryAsync(Func<Task<ScimResult>> call) => failover.TryAsync(CallSafety.Idempotent, call);
-
-        await failover.RunKillingAsync(
-            [.. Enumerable.Range(0, Tenants).SelectMany(t => new[] { WriterAsync(t, 0), WriterAsync(t, 1) })],
-            killAt.Task,
-            async () =>
-            {
-                var (victim, hosted) = await VictimAsync(failover.Cluster, grains, tenants);
-                return (victim, $"after {Volatile.Read(ref acknowledgedCreates)} acknowledged creates; it hosts {hosted}");
-            });
-
-        var ops = ledger.ToArray();
-        output.WriteLine($"{ops.Length} operations: " + string.Join(", ", ops.GroupBy(o => $"{o.Kind} {o.Ack}").OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key}: {g.Count()}")) + $"; answered after a retry: {failover.Retried}");
+    /// <summary>Every check of the class summary, on <paramref name="grains"/> once its logs have resolved and its webhooks caught up.</summary>
+    private async Task CheckAsync(int seed, IGrainFactory grains, string[] tenants, Dictionary<string, string> secrets, Writers writers, WebhookReceiver receiver, string retried)
+    {
+        var ops = writers.Ops;
+        output.WriteLine($"{ops.Length} operations: " + string.Join(", ", ops.GroupBy(o => $"{o.Kind} {o.Ack}").OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key}: {g.Count()}")) + $"; {retried}");
         Assert.Contains(ops, o => o.Kind == OpKind.Create && o.Ack == Ack.Yes);
 
         var failures = new List<string>();
@@ -123,6 +129,70 @@ public sealed class EventFailoverTests(ITestOutputHelper output)
         }
 
         Assert.True(failures.Count == 0, $"seed {seed}: {failures.Count} violation(s):\n" + string.Join("\n", failures));
+    }
+
+    /// <summary>
+    /// Two writers per tenant racing to create each userName, then the winner's plan for it (<see cref="Plan"/>), every call
+    /// through a cluster's retry policy, each call's outcome in the ledger (<see cref="Ops"/>).
+    /// </summary>
+    private sealed class Writers(int seed, string run, string[] tenants)
+    {
+        private readonly ConcurrentQueue<Op> _ledger = new();
+        private readonly TaskCompletionSource _third = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _acknowledgedCreates;
+
+        public Op[] Ops => [.. _ledger];
+
+        public int AcknowledgedCreates => Volatile.Read(ref _acknowledgedCreates);
+
+        /// <summary>Completes when a third of all names have an acknowledged create.</summary>
+        public Task ThirdOfTheCreatesAcknowledged => _third.Task;
+
+        /// <summary>Starts both writers of every tenant; <paramref name="route"/> gives each (tenant, writer) the chooser of the cluster for its next call.</summary>
+        public List<Task> Start(Func<int, int, Func<FailoverCluster>> route) =>
+            [.. Enumerable.Range(0, tenants.Length).SelectMany(t => new[] { WriteAsync(t, 0, route(t, 0)), WriteAsync(t, 1, route(t, 1)) })];
+
+        /// <summary>Starts every writer on one cluster.</summary>
+        public List<Task> Start(Func<int, int, FailoverCluster> cluster) => Start((t, w) => () => cluster(t, w));
+
+        private async Task WriteAsync(int tenant, int writer, Func<FailoverCluster> next)
+        {
+            var tenantId = tenants[tenant];
+            for (var n = 0; n < NamesPerTenant; n++)
+            {
+                var name = $"user{n}.zq{run}@contoso.com";
+                var id = GrainKeys.NewResourceId();
+                var key = GrainKeys.User(tenantId, id);
+                var value = $"w{writer} v0";
+                var (ack, status, attempts) = await TryAsync(next(), u => u.CreateAsync(FailoverCluster.UserResource(name, $"ext-{n}", value)));
+                _ledger.Enqueue(new Op(tenantId, id, name, OpKind.Create, value, ack, status, attempts));
+                if (ack != Ack.Yes)
+                {
+                    continue;
+                }
+
+                if (Interlocked.Increment(ref _acknowledgedCreates) == tenants.Length * NamesPerTenant / 3)
+                {
+                    _third.TrySetResult();
+                }
+
+                // The same plan for a name whichever writer wins it.
+                foreach (var (kind, step) in Plan(seed, tenant, n, writer))
+                {
+                    (ack, status, attempts) = await TryAsync(next(), user => kind switch
+                    {
+                        OpKind.Rename => user.PatchAsync(Patch("Replace", "displayName", step!)),
+                        OpKind.Deactivate => user.PatchAsync(Patch("Replace", "active", "False")),
+                        OpKind.Reactivate => user.PatchAsync(Patch("Replace", "active", "True")),
+                        _ => user.DeleteAsync(),
+                    });
+                    _ledger.Enqueue(new Op(tenantId, id, name, kind, step, ack, status, attempts));
+                }
+
+                Task<CallOutcome> TryAsync(FailoverCluster cluster, Func<IUserGrain, Task<ScimResult>> call) =>
+                    cluster.TryAsync(CallSafety.Idempotent, () => call(cluster.Client.GetGrain<IUserGrain>(key)));
+            }
+        }
     }
 
     /// <summary>

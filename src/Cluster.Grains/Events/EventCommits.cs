@@ -6,14 +6,24 @@ namespace Cluster.Grains.Events;
 /// The one commit path for events, shared by users and groups: a resource's write that makes a change is wrapped as
 /// prepare (the tenant's log stores the events durably, not yet readable) → the resource's own storage write (the commit
 /// point, after which the client is answered) → confirm (the events become readable). The resource answers the log's
-/// questions about commits it prepared and never confirmed (<see cref="Resolve"/>). See docs/architecture.md, "Events".
+/// questions about commits it prepared and never confirmed (<see cref="ResolveAsync"/>). <c>committed</c> gives the resource's
+/// last commit with events as this activation knows it (<see cref="EventAttempt.None"/> without one); <c>stored</c> the same,
+/// read afresh from storage, not through the activation's state. See docs/architecture.md, "Events".
 /// </summary>
 /// <remarks>
 /// Why the events are prepared before the write and not written into the resource's row as an outbox: the log then never has
 /// to recognise a re-sent outbox (it would need to remember every commit of every resource to do so), and a deleted
 /// resource needs no row to carry its events — only a tombstone until its delete is confirmed durably.
 /// </remarks>
-internal sealed class EventCommits(IGrainFactory grains, TimeProvider time, string tenantId, string resourceType, string resourceId, Action<Exception> confirmFailed)
+internal sealed class EventCommits(
+    IGrainFactory grains,
+    TimeProvider time,
+    string tenantId,
+    string resourceType,
+    string resourceId,
+    Func<EventAttempt> committed,
+    Func<Task<EventAttempt>> stored,
+    Action<Exception> confirmFailed)
 {
     // The commit whose write is under way (the log may ask while the resource waits on it).
     private EventSource? _inFlight;
@@ -31,14 +41,16 @@ internal sealed class EventCommits(IGrainFactory grains, TimeProvider time, stri
     /// <summary>
     /// Runs <paramref name="write"/> — the commit point — between the events' prepare and their confirmation. Without events,
     /// just the write. A failed prepare fails the commit before anything is written; a failed confirmation does not (the log
-    /// resolves the commit by asking, <see cref="Resolve"/>) unless <paramref name="durable"/> asks for it to be stored before
-    /// this returns (a delete, whose tombstone goes once the log has its events for good).
+    /// resolves the commit by asking, <see cref="ResolveAsync"/>) unless <paramref name="durable"/> asks for it to be stored
+    /// before this returns (a delete, whose tombstone goes once the log has its events for good). <paramref name="write"/> is
+    /// given the last commit with events as the state it writes must record it: this attempt, or without events the one
+    /// recorded so far.
     /// </summary>
-    public async Task CommitAsync(EventContext context, IReadOnlyCollection<ScimEvent> events, Func<Task> write, bool durable = false)
+    public async Task CommitAsync(EventContext context, IReadOnlyCollection<ScimEvent> events, Func<EventAttempt, Task> write, bool durable = false)
     {
         if (events.Count == 0)
         {
-            await write();
+            await write(committed());
             return;
         }
 
@@ -46,10 +58,11 @@ internal sealed class EventCommits(IGrainFactory grains, TimeProvider time, stri
         _inFlight = context.Source;
         try
         {
-            var first = await log.PrepareAsync(context.Source, [.. events]);
+            var known = committed();
+            var first = await log.PrepareAsync(context.Source with { Committed = known.IsKnown ? known : null }, [.. events]);
             try
             {
-                await write();
+                await write(new EventAttempt(context.Source.Version, context.Source.Step, first));
             }
             catch (InconsistentStateException)
             {
@@ -93,26 +106,48 @@ internal sealed class EventCommits(IGrainFactory grains, TimeProvider time, stri
     }
 
     /// <summary>
-    /// Stores for good the confirmation of this resource's commit at <paramref name="version"/>, whose write succeeded but
-    /// whose confirmation failed (a retried delete finishing its first attempt). Nothing when the log already resolved it.
+    /// Stores for good the confirmation of this resource's last commit with events, whose write succeeded but whose
+    /// confirmation failed (a retried delete finishing its first attempt). Nothing when the log already resolved it.
     /// </summary>
-    public Task ConfirmAsync(long version, int step = 0) =>
-        grains.Grain<IEventLogGrain>(GrainKeys.EventLog(tenantId)).ConfirmAsync(new EventSource(resourceType, resourceId, version, step), first: null, durable: true);
+    public Task ConfirmLastAsync()
+    {
+        var last = committed();
+        return grains.Grain<IEventLogGrain>(GrainKeys.EventLog(tenantId))
+            .ConfirmAsync(new EventSource(resourceType, resourceId, last.Version, last.Step), last.From > 0 ? last.From : null, durable: true);
+    }
 
     /// <summary>
-    /// The answer to the log about a prepared commit: pending while its write is under way (or after a failed write, until
-    /// this activation is replaced), else committed when the resource's stored state has reached it
-    /// (<paramref name="committedThrough"/>: the last commit with events the stored state reflects, null without a record).
+    /// The answer to the log about a prepared attempt: pending while its write is under way (or after a failed write, until
+    /// this activation is replaced); else what the resource's last commit with events says (<see cref="Answer"/>), as this
+    /// activation knows it, and where that does not tell, as storage holds it now: this activation may be an older one
+    /// beside a newer one (a silo declared dead while still running) that wrote since.
     /// </summary>
-    public EventResolution Resolve(long version, int step, (long Version, int Step)? committedThrough)
+    public async Task<EventResolution> ResolveAsync(long version, int step, long from)
     {
         if (_uncertain || (_inFlight is { } inFlight && inFlight.Version == version && inFlight.Step == step))
         {
             return EventResolution.Pending;
         }
 
-        return committedThrough is { } done && (done.Version > version || (done.Version == version && done.Step >= step))
-            ? EventResolution.Committed
-            : EventResolution.Aborted;
+        var asked = new EventAttempt(version, step, from);
+        return Answer(committed(), asked) ?? Answer(await stored(), asked) ?? EventResolution.Aborted;
+    }
+
+    /// <summary>
+    /// What the last commit with events (<paramref name="last"/>) says of the attempt <paramref name="asked"/>: committed
+    /// when it is that attempt; aborted when it is another attempt at or after that commit (storage lets one attempt of a
+    /// commit land, and a later commit's prepare names the one before it, which resolves it); null when it comes before.
+    /// Records without attempts (stored before they were recorded) answer by version alone, as before.
+    /// </summary>
+    private static EventResolution? Answer(EventAttempt last, EventAttempt asked)
+    {
+        if (!last.IsKnown)
+        {
+            return last.IsAtOrAfter(asked.Version, asked.Step) ? EventResolution.Committed : null;
+        }
+
+        return last == asked ? EventResolution.Committed
+            : last.IsAtOrAfter(asked.Version, asked.Step) ? EventResolution.Aborted
+            : null;
     }
 }

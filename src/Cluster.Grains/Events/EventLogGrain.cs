@@ -178,21 +178,21 @@ public sealed partial class EventLogGrain(
         return batch;
     }
 
-    // Adds one prepared commit to the next head; returns the sequence number of its first event.
+    // Adds one prepared commit to the next head, resolving the resource's earlier attempts by what its prepare says it has
+    // stored (IEventLogGrain.PrepareAsync); returns the sequence number of its first event.
     private static long Append(EventLogState next, EventSource source, ScimEvent[] events, DateTimeOffset now)
     {
-        if (next.Prepared.FirstOrDefault(p => KeyOf(p) == source.ResourceKey) is { } earlier)
+        foreach (var earlier in next.Prepared.Where(p => KeyOf(p) == source.ResourceKey).ToArray())
         {
-            if (source.IsAfter(SourceOf(earlier)))
+            switch (FateOf(earlier, source))
             {
-                // The resource moved on: the earlier commit reached its storage.
-                next.Prepared.Remove(earlier);
-                (next.Users, next.Groups) = (next.Users + earlier.Users, next.Groups + earlier.Groups);
-            }
-            else
-            {
-                // The same commit prepared again: its first write never reached storage.
-                Discard(next, earlier);
+                case EventResolution.Committed:
+                    next.Prepared.Remove(earlier);
+                    (next.Users, next.Groups) = (next.Users + earlier.Users, next.Groups + earlier.Groups);
+                    break;
+                case EventResolution.Aborted:
+                    Discard(next, earlier);
+                    break;
             }
         }
 
@@ -219,13 +219,30 @@ public sealed partial class EventLogGrain(
         return from;
     }
 
+    // What a resource's new prepare says of one of its earlier attempts. With the resource's last commit with events as stored
+    // (source.Committed): that attempt landed; any other at or before that commit did not (one attempt of a commit lands, and
+    // the prepare after a landed attempt names it); one after it is another activation's, still unknown (Pending: it stays).
+    // Without (a record stored before attempts were): the resource moved on from an earlier commit, so it landed; the same
+    // commit prepared again means its earlier write never did.
+    private static EventResolution FateOf(PreparedCommit earlier, EventSource source)
+    {
+        if (source.Committed is { IsKnown: true } committed)
+        {
+            return committed == AttemptOf(earlier) ? EventResolution.Committed
+                : committed.IsAtOrAfter(earlier.Version, earlier.Step) ? EventResolution.Aborted
+                : EventResolution.Pending;
+        }
+
+        return source.IsAfter(SourceOf(earlier)) ? EventResolution.Committed : EventResolution.Aborted;
+    }
+
     private TimeSpan Retention => TimeSpan.FromDays(options.Value.RetentionDays);
 
     private TimeSpan RetentionPeriod => Retention / 10 < RetentionCheckPeriod ? Retention / 10 : RetentionCheckPeriod;
 
     public async Task ConfirmAsync(EventSource source, long? first, bool durable)
     {
-        if (PreparedOf(_state.Value, source) is not { } prepared || (first is { } attempt && prepared.From != attempt))
+        if (PreparedOf(_state.Value, source, first) is not { } prepared)
         {
             // Already resolved (a later prepare of the resource, or a resolution that asked first), or an earlier attempt's.
             return;
@@ -244,7 +261,7 @@ public sealed partial class EventLogGrain(
     {
         var discarded = await ChangeAsync(next =>
         {
-            if (PreparedOf(next, source) is not { } prepared || prepared.From != first || _confirmed.Contains(ConfirmationKey(prepared)))
+            if (PreparedOf(next, source, first) is not { } prepared || _confirmed.Contains(ConfirmationKey(prepared)))
             {
                 return false;
             }
@@ -354,7 +371,7 @@ public sealed partial class EventLogGrain(
         {
             var answer = await ResourceKind.OfName(prepared.ResourceType)
                 .Grain(GrainFactory, _tenantId, prepared.ResourceId)
-                .ResolveEventsAsync(prepared.Version, prepared.Step);
+                .ResolveEventsAsync(prepared.Version, prepared.Step, prepared.From);
             if (answer == EventResolution.Committed)
             {
                 _confirmed.Add(ConfirmationKey(prepared));
@@ -372,7 +389,7 @@ public sealed partial class EventLogGrain(
                 // A prepare of the same resource may have passed or replaced it while the resources were asked: then it is gone.
                 foreach (var prepared in discarded)
                 {
-                    if (PreparedOf(next, SourceOf(prepared)) is { } still && still.From == prepared.From)
+                    if (PreparedOf(next, SourceOf(prepared), prepared.From) is { } still)
                     {
                         LogDiscarded(logger, _tenantId, prepared.ResourceType, prepared.ResourceId, prepared.Version);
                         Discard(next, still);
@@ -606,8 +623,11 @@ public sealed partial class EventLogGrain(
 
     private static string KeyOf(PreparedCommit p) => p.ResourceType + "/" + p.ResourceId;
 
-    private static PreparedCommit? PreparedOf(EventLogState state, EventSource source) =>
-        state.Prepared.FirstOrDefault(p => KeyOf(p) == source.ResourceKey && p.Version == source.Version && p.Step == source.Step);
+    // The prepared attempt of the source's commit numbered from first (null: the only one there is, or the first).
+    private static PreparedCommit? PreparedOf(EventLogState state, EventSource source, long? first) =>
+        state.Prepared.FirstOrDefault(p => KeyOf(p) == source.ResourceKey && p.Version == source.Version && p.Step == source.Step && (first is null || p.From == first));
+
+    private static EventAttempt AttemptOf(PreparedCommit p) => new(p.Version, p.Step, p.From);
 
     // One attempt of one commit: a commit prepared again (new numbers) is not confirmed by the earlier attempt's confirmation.
     private static string ConfirmationKey(PreparedCommit p) => string.Create(

@@ -88,7 +88,15 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
         _parents = DeferredState.Of<IdSetState>(GrainContext, "parents");
         _load = new DeferredLoad(Resume, nameof(CreateNewAsync), _state, _parents);
         _claims = new IndexClaims(GrainFactory, Kind, _tenantId, _groupId, settling, e => LogCleanupFailed(logger, e, _tenantId, _groupId));
-        _events = new EventCommits(GrainFactory, time, _tenantId, Kind.Type.Name, _groupId, e => LogConfirmFailed(logger, e, _tenantId, _groupId));
+        _events = new EventCommits(
+            GrainFactory,
+            time,
+            _tenantId,
+            Kind.Type.Name,
+            _groupId,
+            () => _state.Exists ? _state.Value.EventsAttempt : EventAttempt.None,
+            async () => await DeferredState.ReadAsync<GroupState>(GrainContext, "group") is { } stored ? stored.EventsAttempt : EventAttempt.None,
+            e => LogConfirmFailed(logger, e, _tenantId, _groupId));
         return Task.CompletedTask;
     }
 
@@ -290,10 +298,10 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
         var version = _state.Value.Version + 1;
         var context = _events.Context(version);
         List<ScimEvent> events = [.. ResourceEvents.OfLeaving(context, new MemberRef(_groupId, MemberKind.Group), _parents.Value.Ids), .. ResourceEvents.OfChange(context, Kind.Type, _resource, null)];
-        await _events.CommitAsync(context, events, async () =>
+        await _events.CommitAsync(context, events, async attempt =>
         {
             await LeaveAllParentsAsync();
-            await _state.CommitAsync(Revised(s => (s.Version, s.Deleting, s.EventsVersion, s.EventsStep) = (version, true, version, 0)), this);
+            await _state.CommitAsync(Revised(s => (s.Version, s.Deleting, s.EventsAttempt) = (version, true, attempt)), this);
         }, durable: true);
         _resource = null;
         await BeginDeleteAsync();
@@ -416,8 +424,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
         DeactivateOnIdle();
     }
 
-    public Task<EventResolution> ResolveEventsAsync(long version, int step) =>
-        Task.FromResult(_events.Resolve(version, step, _state.Exists ? (_state.Value.EventsVersion, _state.Value.EventsStep) : null));
+    public Task<EventResolution> ResolveEventsAsync(long version, int step, long from) => _events.ResolveAsync(version, step, from);
 
     public async Task ReconcileAsync(string? indexName, string? valueHash)
     {
@@ -518,7 +525,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
             var context = _events.Context(version);
             var events = ChangeEvents(context, created, attributesChanged, attributes, joined, removes);
             var (partitions, fresh) = PartitionsAfter(created, joined.Concat(removes));
-            await _events.CommitAsync(context, events, () => _state.CommitAsync(
+            await _events.CommitAsync(context, events, attempt => _state.CommitAsync(
                 new GroupState
                 {
                     Json = ScimSerializer.Serialize(attributes),
@@ -526,8 +533,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
                     PendingAdd = journal ? [.. joined.Select(m => m.Id)] : [],
                     PendingRemove = journal ? [.. removes.Select(m => m.Id)] : [],
                     PendingGroups = journal ? GroupIdsOf(joined.Concat(removes)) : null,
-                    EventsVersion = events.Count > 0 ? version : _state.Value.EventsVersion,
-                    EventsStep = events.Count > 0 ? 0 : _state.Value.EventsStep,
+                    EventsAttempt = attempt,
                     Partitions = partitions,
                 },
                 this));
@@ -576,14 +582,13 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
         // The commit point carries the attribute events; each step then carries the member events of its chunk.
         var context = _events.Context(version);
         var events = ChangeEvents(context, created, attributesChanged: newHashes is not null, attributes, [], []);
-        await _events.CommitAsync(context, events, () => _state.CommitAsync(
+        await _events.CommitAsync(context, events, attempt => _state.CommitAsync(
             new GroupState
             {
                 Json = ScimSerializer.Serialize(attributes),
                 Version = version,
                 Change = new GroupChangeState { Version = version, Chunks = changes.Length },
-                EventsVersion = events.Count > 0 ? version : _state.Value.EventsVersion,
-                EventsStep = events.Count > 0 ? 0 : _state.Value.EventsStep,
+                EventsAttempt = attempt,
                 Partitions = PartitionsAfter(created, adds.Concat(removes)).Partitions,
             },
             this));
@@ -644,14 +649,11 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
             var next = change.Next + 1;
             var context = _events.Context(change.Version, next);
             var events = ChangeEvents(context, false, false, _resource!, joined, removed);
-            await _events.CommitAsync(context, events, () => _state.CommitAsync(
+            await _events.CommitAsync(context, events, attempt => _state.CommitAsync(
                 Revised(s =>
                 {
                     s.Change = next < change.Chunks ? new GroupChangeState { Version = change.Version, Chunks = change.Chunks, Next = next } : null;
-                    if (events.Count > 0)
-                    {
-                        (s.EventsVersion, s.EventsStep) = (change.Version, next);
-                    }
+                    s.EventsAttempt = attempt;
                 }),
                 this));
             if (next >= change.Chunks)
@@ -989,8 +991,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
             PendingRemove = journal ? [.. c.PendingRemove] : [],
             PendingGroups = journal && c.PendingGroups is not null ? [.. c.PendingGroups] : null,
             Change = c.Change,
-            EventsVersion = c.EventsVersion,
-            EventsStep = c.EventsStep,
+            EventsAttempt = c.EventsAttempt,
             Partitions = c.Partitions,
         };
         change(next);

@@ -122,6 +122,18 @@ internal static class DeferredState
         var storage = grain.ActivationServices.GetRequiredKeyedService<IGrainStorage>(StorageNames.Default);
         return new CommittedState<T>(new StateStorageBridge<T>(StorageRowNames.For(stateName, grain.GrainId), grain, storage), deferred: true);
     }
+
+    /// <summary>
+    /// The state row <paramref name="stateName"/> of <paramref name="grain"/> as storage holds it now (null without a record),
+    /// read through a bridge of its own: the activation's own state is not touched, so this may run beside its writes.
+    /// </summary>
+    public static async Task<T?> ReadAsync<T>(IGrainContext grain, string stateName)
+        where T : class, new()
+    {
+        var state = Of<T>(grain, stateName);
+        await state.LoadAsync();
+        return state.Exists ? state.Value : null;
+    }
 }
 
 /// <summary>What <see cref="DeferredLoad"/> needs of a deferred <see cref="CommittedState{T}"/>.</summary>

@@ -54,6 +54,21 @@ public sealed class ResourceState
     /// </summary>
     [Id(3), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public long EventsVersion { get; set; }
+
+    /// <summary>
+    /// Which attempt of that commit landed: the sequence number the event log gave its first event (0 in records stored
+    /// before attempts were recorded).
+    /// </summary>
+    [Id(4), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public long EventsFrom { get; set; }
+
+    /// <summary>The last commit with events, as recorded.</summary>
+    [JsonIgnore]
+    public EventAttempt EventsAttempt
+    {
+        get => new(EventsVersion, 0, EventsFrom);
+        set => (EventsVersion, EventsFrom) = (value.Version, value.From);
+    }
 }
 
 /// <summary>A set of resource ids (an index entry, a directory partition, a group member partition, a member's groups).</summary>
@@ -113,6 +128,21 @@ public sealed class GroupState
 
     [Id(8), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public int EventsStep { get; set; }
+
+    /// <summary>
+    /// Which attempt of that commit landed: the sequence number the event log gave its first event (0 in records stored
+    /// before attempts were recorded).
+    /// </summary>
+    [Id(10), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public long EventsFrom { get; set; }
+
+    /// <summary>The last commit with events, as recorded.</summary>
+    [JsonIgnore]
+    public EventAttempt EventsAttempt
+    {
+        get => new(EventsVersion, EventsStep, EventsFrom);
+        set => (EventsVersion, EventsStep, EventsFrom) = (value.Version, value.Step, value.From);
+    }
 
     /// <summary>
     /// The member partitions that may have a row, one bit per partition (<see cref="GrainKeys.GroupMemberPartitions"/> = 64):

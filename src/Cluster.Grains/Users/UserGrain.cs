@@ -54,7 +54,15 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
         _memberships = DeferredState.Of<IdSetState>(GrainContext, "groups");
         _load = new DeferredLoad(Loaded, nameof(CreateNewAsync), _state, _memberships);
         _claims = new IndexClaims(GrainFactory, ResourceKind.User, _tenantId, _userId, settling, e => LogCleanupFailed(logger, e, _tenantId, _userId));
-        _events = new EventCommits(GrainFactory, time, _tenantId, ResourceType.Name, _userId, e => LogConfirmFailed(logger, e, _tenantId, _userId));
+        _events = new EventCommits(
+            GrainFactory,
+            time,
+            _tenantId,
+            ResourceType.Name,
+            _userId,
+            () => _state.Exists ? _state.Value.EventsAttempt : EventAttempt.None,
+            async () => await DeferredState.ReadAsync<ResourceState>(GrainContext, "user") is { } stored ? stored.EventsAttempt : EventAttempt.None,
+            e => LogConfirmFailed(logger, e, _tenantId, _userId));
         return Task.CompletedTask;
     }
 
@@ -136,7 +144,7 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
         {
             // An earlier attempt wrote the tombstone, then failed to store its events' confirmation (the log's silo died):
             // this retry finishes that delete — its events stored for good — instead of telling it a second time.
-            await _events.ConfirmAsync(_state.Value.EventsVersion);
+            await _events.ConfirmLastAsync();
             return await FinishDeleteAsync();
         }
 
@@ -151,10 +159,10 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
         var version = _state.Value.Version + 1;
         var context = _events.Context(version);
         List<ScimEvent> events = [.. ResourceEvents.OfLeaving(context, new MemberRef(_userId, MemberKind.User), _memberships.Value.Ids), .. ResourceEvents.OfChange(context, ResourceType, Current(), null)];
-        await _events.CommitAsync(context, events, async () =>
+        await _events.CommitAsync(context, events, async attempt =>
         {
             await LeaveAllGroupsAsync();
-            await _state.CommitAsync(new ResourceState { Json = _state.Value.Json, Version = version, Deleted = true, EventsVersion = version }, this);
+            await _state.CommitAsync(new ResourceState { Json = _state.Value.Json, Version = version, Deleted = true, EventsAttempt = attempt }, this);
         }, durable: true);
         return await FinishDeleteAsync();
     }
@@ -205,8 +213,7 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
 
     public Task<bool> OwnsIndexValueAsync(string indexName, string valueHash) => _claims.OwnsAsync(indexName, valueHash);
 
-    public Task<EventResolution> ResolveEventsAsync(long version, int step) =>
-        Task.FromResult(_events.Resolve(version, step, _state.Exists ? (_state.Value.EventsVersion, 0) : null));
+    public Task<EventResolution> ResolveEventsAsync(long version, int step, long from) => _events.ResolveAsync(version, step, from);
 
     public async Task ReconcileAsync(string? indexName, string? valueHash)
     {
@@ -341,8 +348,7 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
             var json = ScimSerializer.Serialize(resource);
             var context = _events.Context(version);
             var events = ResourceEvents.OfChange(context, ResourceType, before, resource);
-            var eventsVersion = events.Count > 0 ? version : _state.Value.EventsVersion;
-            await _events.CommitAsync(context, events, () => _state.CommitAsync(new ResourceState { Json = json, Version = version, EventsVersion = eventsVersion }, this));
+            await _events.CommitAsync(context, events, attempt => _state.CommitAsync(new ResourceState { Json = json, Version = version, EventsAttempt = attempt }, this));
             _live = true;
             _claims.Commit(newHashes);
 

@@ -150,21 +150,21 @@ public sealed class EventFeedTests(ClusterFixture fixture)
     [Fact]
     public async Task APreparedCommitWhoseConfirmationIsLostIsResolvedByAskingItsResource()
     {
-        var (tenantId, id, version, log) = await UserWithItsCreateEventAsync("asked@contoso.com");
+        var (tenantId, id, created, log) = await UserWithItsCreateEventAsync("asked@contoso.com");
 
-        // As if the user's process died after its write (version 1 is stored) but before the confirmation reached the log,
-        // then again for a version it never wrote.
-        await log.PrepareAsync(new EventSource("User", id, version, 0), [Event("landed", id)]);
-        var stuck = await log.ReadAsync(null, 100);
-        Assert.Single(stuck.Events); // nothing after the unresolved commit is readable yet
-        var landed = await WaitForFeedAsync(tenantId, 2);
-        Assert.Equal("landed", landed[1].Id);
+        // The create's confirmation is held in the log's memory until its next write: a new activation has lost it, so
+        // the create is unresolved (nothing is readable) until the user, asked, names that very attempt as stored.
+        await fixture.Cluster.DeactivateAsync(log);
+        Assert.Empty((await log.ReadAsync(null, 100)).Events);
+        var resolved = await WaitForFeedAsync(tenantId, 1);
+        Assert.Equal((ScimEventTypes.UserCreated, created.From), (resolved[0].Type, resolved[0].Sequence));
 
-        await log.PrepareAsync(new EventSource("User", id, version + 1, 0), [Event("never", id)]);
-        await log.PrepareAsync(new EventSource("User", GrainKeys.NewResourceId(), 1, 0), [Event("nobody", id)]);
+        // A commit the user never wrote, and one of a user that does not exist: asked, both are discarded.
+        await log.PrepareAsync(new EventSource("User", id, created.Version + 1, 0) { Committed = created }, [Event("never", id)]);
+        await log.PrepareAsync(new EventSource("User", GrainKeys.NewResourceId(), 1, 0) { Committed = EventAttempt.None }, [Event("nobody", id)]);
         await Patch(Grains.User(tenantId, id), """{"op":"replace","path":"displayName","value":"Later"}""");
-        var events = await WaitForFeedAsync(tenantId, 3);
-        Assert.Equal(["landed", "updated"], events.Skip(1).Select(e => e.Id == "landed" ? "landed" : "updated"));
+        var events = await WaitForFeedAsync(tenantId, 2);
+        Assert.Equal([ScimEventTypes.UserCreated, ScimEventTypes.UserUpdated], events.Select(e => e.Type));
         Assert.DoesNotContain(events, e => e.Id is "never" or "nobody");
     }
 
@@ -173,9 +173,9 @@ public sealed class EventFeedTests(ClusterFixture fixture)
     {
         // Two activations of one user (its silo declared dead while still running) prepare the same commit; the second
         // attempt's write lands, the first one's is refused by storage. Its abort must not take the landed events with it.
-        var (tenantId, id, version, log) = await UserWithItsCreateEventAsync("twice@contoso.com");
+        var (tenantId, id, created, log) = await UserWithItsCreateEventAsync("twice@contoso.com");
 
-        var source = new EventSource("User", id, version + 1, 0);
+        var source = new EventSource("User", id, created.Version + 1, 0) { Committed = created };
         var refused = await log.PrepareAsync(source, [Event("refused", id)]);
         var landed = await log.PrepareAsync(source, [Event("landed", id)]);
         Assert.NotEqual(refused, landed);
@@ -183,7 +183,7 @@ public sealed class EventFeedTests(ClusterFixture fixture)
         await log.ConfirmAsync(source, landed, durable: true);
 
         // An abort of the attempt that is still prepared discards it.
-        var next = new EventSource("User", id, version + 2, 0);
+        var next = new EventSource("User", id, created.Version + 2, 0) { Committed = new EventAttempt(source.Version, 0, landed) };
         await log.AbortAsync(next, await log.PrepareAsync(next, [Event("aborted", id)]));
 
         var events = await WaitForFeedAsync(tenantId, 2);
@@ -191,23 +191,59 @@ public sealed class EventFeedTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task AnEarlierAttemptsConfirmationNeverConfirmsTheCommitPreparedAgain()
+    public async Task ALateConfirmationOfTheAttemptThatLandedConfirmsItAfterTheSameCommitWasPreparedAgain()
     {
-        // Two activations of one user again: the first one's write landed but its confirmation is late; the second prepared
-        // the same commit again (discarding the first attempt's numbers), and storage refused its write. The late
-        // confirmation names the first attempt, so it confirms nothing, and the second attempt's abort discards it.
-        var (tenantId, id, version, log) = await UserWithItsCreateEventAsync("late@contoso.com");
+        // Two activations of one user again: the first one's write landed but its confirmation is late; the second, on the
+        // state before that write, prepared the same commit again, and storage refused its write. Both attempts stay
+        // prepared until each is settled: the late confirmation names the first, the refusal's abort the second.
+        var (tenantId, id, created, log) = await UserWithItsCreateEventAsync("late@contoso.com");
 
-        var source = new EventSource("User", id, version + 1, 0);
+        var source = new EventSource("User", id, created.Version + 1, 0) { Committed = created };
         var early = await log.PrepareAsync(source, [Event("early", id)]);
         var again = await log.PrepareAsync(source, [Event("again", id)]);
         await log.ConfirmAsync(source, early, durable: false);
         await log.AbortAsync(source, again);
 
-        var next = new EventSource("User", id, version + 2, 0);
+        var next = new EventSource("User", id, created.Version + 2, 0) { Committed = new EventAttempt(source.Version, 0, early) };
         await log.ConfirmAsync(next, await log.PrepareAsync(next, [Event("later", id)]), durable: false);
-        var events = await WaitForFeedAsync(tenantId, 2);
-        Assert.Equal(["later"], events.Skip(1).Select(e => e.Id));
+        var events = await WaitForFeedAsync(tenantId, 3);
+        Assert.Equal(["early", "later"], events.Skip(1).Select(e => e.Id));
+    }
+
+    [Fact]
+    public async Task APrepareNamingTheAttemptThatLandedCommitsItAndDiscardsTheOtherAttempts()
+    {
+        // Neither attempt of the same commit was settled (both activations died); the user's next commit names the attempt
+        // its stored state holds, which settles both: that one is part of the feed, the other never appears.
+        var (tenantId, id, created, log) = await UserWithItsCreateEventAsync("named@contoso.com");
+
+        var source = new EventSource("User", id, created.Version + 1, 0) { Committed = created };
+        await log.PrepareAsync(source, [Event("refused", id)]);
+        var landed = await log.PrepareAsync(source, [Event("landed", id)]);
+
+        var next = new EventSource("User", id, created.Version + 2, 0) { Committed = new EventAttempt(source.Version, 0, landed) };
+        await log.ConfirmAsync(next, await log.PrepareAsync(next, [Event("next", id)]), durable: false);
+        var events = await WaitForFeedAsync(tenantId, 3);
+        Assert.Equal(["landed", "next"], events.Skip(1).Select(e => e.Id));
+    }
+
+    [Fact]
+    public async Task ARecordThatDoesNotNameItsAttemptResolvesByVersionAsBefore()
+    {
+        // Rows stored before attempts were recorded: a prepare without Committed. The same commit prepared again means the
+        // earlier write never landed, so the first attempt is discarded and its late confirmation confirms nothing.
+        var (tenantId, id, created, log) = await UserWithItsCreateEventAsync("legacy@contoso.com");
+
+        var source = new EventSource("User", id, created.Version + 1, 0);
+        var early = await log.PrepareAsync(source, [Event("early", id)]);
+        var again = await log.PrepareAsync(source, [Event("again", id)]);
+        await log.ConfirmAsync(source, early, durable: false);
+        await log.ConfirmAsync(source, again, durable: false);
+
+        var next = new EventSource("User", id, created.Version + 2, 0);
+        await log.ConfirmAsync(next, await log.PrepareAsync(next, [Event("later", id)]), durable: false);
+        var events = await WaitForFeedAsync(tenantId, 3);
+        Assert.Equal(["again", "later"], events.Skip(1).Select(e => e.Id));
     }
 
     [Fact]
@@ -319,13 +355,14 @@ public sealed class EventFeedTests(ClusterFixture fixture)
         new(id, 0, ScimEventTypes.UserUpdated, DateTimeOffset.UtcNow, "User", userId, "{}", ["displayName"]);
 
     // A new tenant with one user whose create event is readable: the set-up of the tests that drive the log by hand.
-    private async Task<(string TenantId, string Id, long Version, IEventLogGrain Log)> UserWithItsCreateEventAsync(string userName)
+    // Created: the create's attempt, as the user's state records it (its version and the sequence number of its event).
+    private async Task<(string TenantId, string Id, EventAttempt Created, IEventLogGrain Log)> UserWithItsCreateEventAsync(string userName)
     {
         var tenantId = GrainKeys.NewTenantId();
         var id = await Grains.CreateUserAsync(tenantId, userName);
         var version = (await Grains.User(tenantId, id).GetAsync()).Version;
-        await WaitForFeedAsync(tenantId, 1);
-        return (tenantId, id, version, Log(tenantId));
+        var created = await WaitForFeedAsync(tenantId, 1);
+        return (tenantId, id, new EventAttempt(version, 0, created[0].Sequence), Log(tenantId));
     }
 
     private static string Disabled(string user)
