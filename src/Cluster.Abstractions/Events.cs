@@ -210,12 +210,14 @@ public sealed record EventPage(
 /// <param name="Readable">Every event up to this sequence is readable (it is one less than the first unresolved commit).</param>
 /// <param name="Next">The next sequence to assign.</param>
 /// <param name="OldestUnresolvedAt">When the oldest unresolved commit was prepared, or null.</param>
+/// <param name="Waiting">Prepares that have reached the log and wait for its next write (group commit).</param>
 [GenerateSerializer, Immutable, Alias("scim.EventLogInfo")]
 public sealed record EventLogInfo(
     [property: Id(0)] long First,
     [property: Id(1)] long Readable,
     [property: Id(2)] long Next,
-    [property: Id(3)] DateTimeOffset? OldestUnresolvedAt);
+    [property: Id(3)] DateTimeOffset? OldestUnresolvedAt,
+    [property: Id(4)] int Waiting = 0);
 
 /// <summary>A tenant's user and group counts (<see cref="IEventLogGrain.GetCountsAsync"/>).</summary>
 [GenerateSerializer, Immutable, Alias("scim.ResourceCounts")]

@@ -358,7 +358,7 @@ public sealed partial class EventLogGrain(
     {
         var head = _state.Value;
         var unresolved = Unresolved(head).Select(p => (DateTimeOffset?)p.PreparedAt).Min();
-        return Task.FromResult(new EventLogInfo(head.First, Frontier(head) - 1, head.Next, unresolved));
+        return Task.FromResult(new EventLogInfo(head.First, Frontier(head) - 1, head.Next, unresolved, _queued.Count));
     }
 
     /// <summary>Asks the resources about commits prepared a while ago and never confirmed.</summary>

@@ -276,7 +276,9 @@ public sealed class EventFeedTests(ClusterFixture fixture)
         var first = log.PrepareAsync(new EventSource("User", ids[0], 1, 0), [Event("e0", ids[0])]);
         await held.Started;
         var rest = ids.Skip(1).Select((id, i) => log.PrepareAsync(new EventSource("User", id, 1, 0), [Event($"e{i + 1}", id)])).ToArray();
-        await log.GetInfoAsync(); // sent after the nine: they have reached the log (one client, one grain: in order)
+        // Orleans does not promise that a later call arrives later (a client may send through several gateways): wait until
+        // the log holds the nine.
+        await Eventually.TrueAsync(async () => (await log.GetInfoAsync()).Waiting == 9, what: "the nine prepares waiting for the held write");
         held.Release();
 
         // Numbered in the order the log took them (Orleans does not promise the order of concurrent calls): the first 1.
