@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
 using Cluster.Abstractions;
+using Cluster.Gateway.Resilience;
 using Cluster.Grains.Events;
 using Cluster.TestInfrastructure;
 using Orleans.Storage;
@@ -81,5 +83,56 @@ public sealed class SplitBrainTests(ITestOutputHelper output)
         Assert.Empty(ids.Except(attempted));
         Assert.Equal(ids.Count, ids.Distinct().Count());
         Assert.Equal(feed.Select(e => e.Sequence).Order(), feed.Select(e => e.Sequence));
+    }
+
+    /// <summary>
+    /// Writes that store nothing are checked against storage too. The second cluster's activation of a user still holds it
+    /// active while the first cluster deactivates, reactivates and deactivates it: asked to make it active, which its
+    /// outdated state already is, it must not answer "done" without a write. And an activation made before a user existed
+    /// must not answer a delete with 404 once the user has been created through the other cluster.
+    /// </summary>
+    [Fact]
+    public async Task AWriteThatAnOutdatedActivationFindsAlreadyMadeIsCheckedAgainstStorage()
+    {
+        await using var first = await FailoverCluster.StartAsync("ScimSplitNoop", "scim-split-noop-", output, silos: 1);
+        await using var second = await first.StartTwinAsync();
+        var tenantId = GrainKeys.NewTenantId();
+        IUserGrain User(FailoverCluster cluster, string id) => cluster.Client.GetGrain<IUserGrain>(GrainKeys.User(tenantId, id));
+        static string Active(bool active) =>
+            $$"""{"schemas":["{{EntraPayloads.PatchOpSchema}}"],"Operations":[{"op":"Replace","path":"active","value":"{{(active ? "True" : "False")}}"}]}""";
+
+        // Every write goes through the gateway's retry policy, as in production: each cluster's activation of the tenant's
+        // event log is outdated whenever the other one has written since, and storage refuses it once.
+        async Task WriteAsync(FailoverCluster cluster, int status, Func<Task<ScimResult>> write)
+        {
+            var outcome = await cluster.TryAsync(CallSafety.Idempotent, write);
+            Assert.Equal((Ack.Yes, (int?)status), (outcome.Ack, outcome.Status));
+        }
+
+        var kept = GrainKeys.NewResourceId();
+        await WriteAsync(first, 201, () => User(first, kept).CreateAsync(FailoverCluster.UserResource($"kept.zq{first.Run}@contoso.com", "ext-kept")));
+        await WriteAsync(first, 200, () => User(first, kept).PatchAsync(Active(true)));
+        Assert.Equal(200, (await User(second, kept).GetAsync()).Status); // the second cluster's activation: active true
+        foreach (var active in new[] { false, true, false })
+        {
+            await WriteAsync(first, 200, () => User(first, kept).PatchAsync(Active(active)));
+        }
+
+        var reactivated = await second.TryAsync(CallSafety.Idempotent, () => User(second, kept).PatchAsync(Active(true)));
+        Assert.Equal((Ack.Yes, (int?)200), (reactivated.Ack, reactivated.Status));
+        Assert.True(reactivated.Attempts > 1, "the outdated activation answered without checking storage");
+
+        var late = GrainKeys.NewResourceId();
+        Assert.Equal(404, (await User(second, late).GetAsync()).Status); // activated before the user exists
+        await WriteAsync(first, 201, () => User(first, late).CreateAsync(FailoverCluster.UserResource($"late.zq{first.Run}@contoso.com", "ext-late")));
+        var deleted = await second.TryAsync(CallSafety.Idempotent, () => User(second, late).DeleteAsync());
+        Assert.Equal((Ack.Yes, (int?)204), (deleted.Ack, deleted.Status));
+
+        await first.StopAsync();
+        await second.StopAsync();
+        await using var after = await first.StartTwinAsync();
+        var stored = await User(after, kept).GetAsync();
+        Assert.True(JsonNode.Parse(stored.Resource!)!["active"]!.GetValue<bool>(), "the user is not active: the acknowledged change is lost");
+        Assert.Equal(404, (await User(after, late).GetAsync()).Status);
     }
 }

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Cluster.Grains.Events;
 using Cluster.Grains.Indexes;
 using Cluster.Grains.State;
+using Orleans.Storage;
 using Cluster.Scim;
 using Cluster.Scim.Errors;
 using Cluster.Scim.Patching;
@@ -101,7 +102,7 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
     {
         if (!_live)
         {
-            return NotFound();
+            return await NotFoundForWriteAsync();
         }
 
         var current = Current();
@@ -114,7 +115,7 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
     {
         if (!_live)
         {
-            return NotFound();
+            return await NotFoundForWriteAsync();
         }
 
         try
@@ -137,7 +138,7 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
     {
         if (!_live)
         {
-            return NotFound();
+            return await NotFoundForWriteAsync();
         }
 
         if (_state.Value.Deleted)
@@ -318,9 +319,10 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
         var version = _state.Value.Version + 1;
         var stamped = ScimResource.Stamp(updated, ResourceType, _userId, ScimResource.CreatedOf(current), time.GetUtcNow(), version);
 
-        // A request that changes nothing (Entra re-sends the same PATCH after a timeout) writes nothing.
+        // A request that changes nothing (Entra re-sends the same PATCH after a timeout) writes nothing, once storage agrees.
         if (ScimResource.SameContent(stamped, current))
         {
+            await EnsureCurrentAsync();
             return ScimResult.Ok(_state.Value.Json, _state.Value.Version);
         }
 
@@ -368,6 +370,29 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
     private JsonObject Current() => Parse(_state.Value.Json);
 
     private ScimResult NotFound() => ScimResult.NotFound($"User {_userId} not found.");
+
+    // A write that finds no user answers 404 once storage agrees (EnsureCurrentAsync): this activation may predate the create.
+    private async Task<ScimResult> NotFoundForWriteAsync()
+    {
+        await EnsureCurrentAsync();
+        return NotFound();
+    }
+
+    /// <summary>
+    /// For a write that would store nothing (a change already made, a user not found), whose answer no ETag checks: confirms
+    /// that this activation holds what storage holds. Otherwise it is an outdated activation beside a newer one that has
+    /// written since (a silo declared dead while still running): it is replaced, and the call fails as a refused write does
+    /// (<see cref="InconsistentStateException"/>; the gateway runs it again, on a fresh activation). One read, only then.
+    /// </summary>
+    private async Task EnsureCurrentAsync()
+    {
+        var stored = await DeferredState.ReadAsync<ResourceState>(GrainContext, "user");
+        if ((stored?.Version ?? 0) != (_state.Exists ? _state.Value.Version : 0))
+        {
+            DeactivateOnIdle();
+            throw new InconsistentStateException($"User {_userId}: this activation is behind storage and is replaced.");
+        }
+    }
 
     [LoggerMessage(1001, LogLevel.Information, "Tenant {TenantId}: user {UserId} lost a uniqueness claim on {IndexName} to {HolderId}.")]
     private static partial void LogUniquenessConflict(ILogger logger, string tenantId, string userId, string indexName, string holderId);
