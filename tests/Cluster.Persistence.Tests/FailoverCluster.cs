@@ -90,7 +90,8 @@ internal sealed class FailoverCluster : IAsyncDisposable
         }
     }
 
-    private static async Task<InProcessTestCluster> DeployAsync(string connectionString, string tableName, string serviceId, short silos)
+    /// <summary>Starts <paramref name="silos"/> silos on <paramref name="tableName"/> with ServiceId <paramref name="serviceId"/>, failure detection in about two seconds.</summary>
+    public static async Task<InProcessTestCluster> DeployAsync(string connectionString, string tableName, string serviceId, short silos)
     {
         var configuration = StorageConfiguration(connectionString, tableName);
         var builder = new InProcessTestClusterBuilder(initialSilosCount: silos);

@@ -10,7 +10,6 @@ using Cluster.Scim.Resources;
 using Cluster.Scim.Schema;
 using Cluster.TestInfrastructure;
 using Microsoft.Extensions.Configuration;
-using Orleans.TestingHost;
 using Xunit.Abstractions;
 
 namespace Cluster.Persistence.Tests;
@@ -44,7 +43,7 @@ public sealed class RestartTests(ITestOutputHelper output)
             IssuedToken revoked;
             ScimResult before;
             ScimResult? lastWritten = null;
-            var cluster = await StartClusterAsync(connectionString, tableName, serviceId);
+            var cluster = await FailoverCluster.DeployAsync(connectionString, tableName, serviceId, silos: 1);
             try
             {
                 var grains = cluster.Client;
@@ -77,7 +76,7 @@ public sealed class RestartTests(ITestOutputHelper output)
             }
 
             // A new cluster: nothing in memory survives, only what is in the table.
-            cluster = await StartClusterAsync(connectionString, tableName, serviceId);
+            cluster = await FailoverCluster.DeployAsync(connectionString, tableName, serviceId, silos: 1);
             try
             {
                 var grains = cluster.Client;
@@ -261,7 +260,7 @@ public sealed class RestartTests(ITestOutputHelper output)
     // A whole cluster on the table for the length of one step: started, given to the step, then stopped and disposed.
     private static async Task WithClusterAsync(string connectionString, string tableName, string serviceId, Func<IClusterClient, Task> step)
     {
-        var cluster = await StartClusterAsync(connectionString, tableName, serviceId);
+        var cluster = await FailoverCluster.DeployAsync(connectionString, tableName, serviceId, silos: 1);
         try
         {
             await step(cluster.Client);
@@ -271,17 +270,6 @@ public sealed class RestartTests(ITestOutputHelper output)
             await cluster.StopAllSilosAsync();
             await cluster.DisposeAsync();
         }
-    }
-
-    private static async Task<InProcessTestCluster> StartClusterAsync(string connectionString, string tableName, string serviceId)
-    {
-        var configuration = FailoverCluster.StorageConfiguration(connectionString, tableName);
-        var builder = new InProcessTestClusterBuilder(initialSilosCount: 1);
-        builder.Options.ServiceId = serviceId;
-        builder.ConfigureSilo((_, silo) => silo.AddScimGrains(configuration));
-        var cluster = builder.Build();
-        await cluster.DeployAsync();
-        return cluster;
     }
 
     private static string Resource(string userName, string? externalId)

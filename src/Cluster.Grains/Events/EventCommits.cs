@@ -1,3 +1,4 @@
+using Cluster.Grains.State;
 using Orleans.Storage;
 
 namespace Cluster.Grains.Events;
@@ -6,24 +7,25 @@ namespace Cluster.Grains.Events;
 /// The one commit path for events, shared by users and groups: a resource's write that makes a change is wrapped as
 /// prepare (the tenant's log stores the events durably, not yet readable) → the resource's own storage write (the commit
 /// point, after which the client is answered) → confirm (the events become readable). The resource answers the log's
-/// questions about commits it prepared and never confirmed (<see cref="ResolveAsync"/>). <c>committed</c> gives the resource's
-/// last commit with events as this activation knows it (<see cref="EventAttempt.None"/> without one); <c>stored</c> the same,
-/// read afresh from storage, not through the activation's state. See docs/architecture.md, "Events".
+/// questions about commits it prepared and never confirmed (<see cref="ResolveAsync"/>), from its record
+/// (<c>state</c>), which says which attempt of its last commit with events landed. See docs/architecture.md,
+/// "Events".
 /// </summary>
 /// <remarks>
 /// Why the events are prepared before the write and not written into the resource's row as an outbox: the log then never has
 /// to recognise a re-sent outbox (it would need to remember every commit of every resource to do so), and a deleted
 /// resource needs no row to carry its events — only a tombstone until its delete is confirmed durably.
 /// </remarks>
-internal sealed class EventCommits(
+/// <typeparam name="T">The resource's record.</typeparam>
+internal sealed class EventCommits<T>(
     IGrainFactory grains,
     TimeProvider time,
     string tenantId,
     string resourceType,
     string resourceId,
-    Func<EventAttempt> committed,
-    Func<Task<EventAttempt>> stored,
+    CommittedState<T> state,
     Action<Exception> confirmFailed)
+    where T : class, IRecordsEvents, new()
 {
     // The commit whose write is under way (the log may ask while the resource waits on it).
     private EventSource? _inFlight;
@@ -50,7 +52,7 @@ internal sealed class EventCommits(
     {
         if (events.Count == 0)
         {
-            await write(committed());
+            await write(Committed());
             return;
         }
 
@@ -58,7 +60,7 @@ internal sealed class EventCommits(
         _inFlight = context.Source;
         try
         {
-            var known = committed();
+            var known = Committed();
             var first = await log.PrepareAsync(context.Source with { Committed = known.IsKnown ? known : null }, [.. events]);
             try
             {
@@ -111,7 +113,7 @@ internal sealed class EventCommits(
     /// </summary>
     public Task ConfirmLastAsync()
     {
-        var last = committed();
+        var last = Committed();
         return grains.Grain<IEventLogGrain>(GrainKeys.EventLog(tenantId))
             .ConfirmAsync(new EventSource(resourceType, resourceId, last.Version, last.Step), last.From > 0 ? last.From : null, durable: true);
     }
@@ -130,8 +132,11 @@ internal sealed class EventCommits(
         }
 
         var asked = new EventAttempt(version, step, from);
-        return Answer(committed(), asked) ?? Answer(await stored(), asked) ?? EventResolution.Aborted;
+        return Answer(Committed(), asked) ?? Answer((await state.ReadStoredAsync())?.EventsAttempt ?? EventAttempt.None, asked) ?? EventResolution.Aborted;
     }
+
+    // The last commit with events as this activation knows it.
+    private EventAttempt Committed() => state.Exists ? state.Value.EventsAttempt : EventAttempt.None;
 
     /// <summary>
     /// What the last commit with events (<paramref name="last"/>) says of the attempt <paramref name="asked"/>: committed

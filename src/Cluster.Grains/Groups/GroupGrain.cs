@@ -59,7 +59,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
     // The group's attributes (no members); null when it does not exist or is being deleted.
     private JsonObject? _resource;
     private IndexClaims _claims = null!;
-    private EventCommits _events = null!;
+    private EventCommits<GroupState> _events = null!;
 
     // The member side: changes of the parents state (joins, leaves, a delete leaving every parent) take turns through
     // this chain, as they may interleave with each other and with this group's own calls.
@@ -88,15 +88,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
         _parents = DeferredState.Of<IdSetState>(GrainContext, "parents");
         _load = new DeferredLoad(Resume, nameof(CreateNewAsync), _state, _parents);
         _claims = new IndexClaims(GrainFactory, Kind, _tenantId, _groupId, settling, e => LogCleanupFailed(logger, e, _tenantId, _groupId));
-        _events = new EventCommits(
-            GrainFactory,
-            time,
-            _tenantId,
-            Kind.Type.Name,
-            _groupId,
-            () => _state.Exists ? _state.Value.EventsAttempt : EventAttempt.None,
-            async () => await DeferredState.ReadAsync<GroupState>(GrainContext, "group") is { } stored ? stored.EventsAttempt : EventAttempt.None,
-            e => LogConfirmFailed(logger, e, _tenantId, _groupId));
+        _events = new EventCommits<GroupState>(GrainFactory, time, _tenantId, Kind.Type.Name, _groupId, _state, e => LogConfirmFailed(logger, e, _tenantId, _groupId));
         return Task.CompletedTask;
     }
 

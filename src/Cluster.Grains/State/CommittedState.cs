@@ -24,7 +24,10 @@ namespace Cluster.Grains.State;
 /// all, the write fails (Azure Table 409, memory storage an ETag mismatch) like any failed write, and overwrites nothing.
 /// </para>
 /// </remarks>
-internal sealed class CommittedState<T>(IStorage<T> storage, bool deferred = false) : IDeferredState
+/// <param name="storage">The activation's storage bridge of this state.</param>
+/// <param name="deferred">Whether Orleans does not read it on activation (<see cref="DeferredState"/>).</param>
+/// <param name="fresh">Makes another bridge to the same row, for <see cref="ReadStoredAsync"/>.</param>
+internal sealed class CommittedState<T>(IStorage<T> storage, bool deferred = false, Func<IStorage<T>>? fresh = null) : IDeferredState
     where T : class, new()
 {
     // Until the first write, storage.State is what activation (or LoadAsync) loaded: committed by definition.
@@ -63,6 +66,18 @@ internal sealed class CommittedState<T>(IStorage<T> storage, bool deferred = fal
             await storage.ReadStateAsync();
             _loaded = true;
         }
+    }
+
+    /// <summary>
+    /// The record as storage holds it now (null without one), read through a bridge of its own: this state is not touched, so
+    /// the read may run beside its writes. For an answer no ETag checks: the activation may be an outdated one beside a newer
+    /// one that has written since (a silo declared dead while still running). Only states made by <see cref="DeferredState"/>.
+    /// </summary>
+    public async Task<T?> ReadStoredAsync()
+    {
+        var row = (fresh ?? throw new InvalidOperationException("This state cannot be read afresh."))();
+        await row.ReadStateAsync();
+        return row.RecordExists ? row.State : null;
     }
 
     /// <summary>
@@ -120,19 +135,9 @@ internal static class DeferredState
         where T : class, new()
     {
         var storage = grain.ActivationServices.GetRequiredKeyedService<IGrainStorage>(StorageNames.Default);
-        return new CommittedState<T>(new StateStorageBridge<T>(StorageRowNames.For(stateName, grain.GrainId), grain, storage), deferred: true);
-    }
-
-    /// <summary>
-    /// The state row <paramref name="stateName"/> of <paramref name="grain"/> as storage holds it now (null without a record),
-    /// read through a bridge of its own: the activation's own state is not touched, so this may run beside its writes.
-    /// </summary>
-    public static async Task<T?> ReadAsync<T>(IGrainContext grain, string stateName)
-        where T : class, new()
-    {
-        var state = Of<T>(grain, stateName);
-        await state.LoadAsync();
-        return state.Exists ? state.Value : null;
+        var row = StorageRowNames.For(stateName, grain.GrainId);
+        IStorage<T> Bridge() => new StateStorageBridge<T>(row, grain, storage);
+        return new CommittedState<T>(Bridge(), deferred: true, fresh: Bridge);
     }
 }
 

@@ -35,7 +35,7 @@ public sealed class TokenRecord
 
 /// <summary>A SCIM resource: its canonical JSON (with id, meta and schemas) and its version.</summary>
 [GenerateSerializer, Alias("scim.state.Resource")]
-public sealed class ResourceState
+public sealed class ResourceState : IRecordsEvents
 {
     [Id(0)] public string Json { get; set; } = "";
 
@@ -90,7 +90,7 @@ public sealed class IdSetState
 /// change in flight when it spans several writes (replayed until done), or a delete in progress.
 /// </summary>
 [GenerateSerializer, Alias("scim.state.Group")]
-public sealed class GroupState
+public sealed class GroupState : IRecordsEvents
 {
     [Id(0)] public string Json { get; set; } = "";
 
@@ -435,4 +435,11 @@ public sealed class DataProtectionKeyRecord
     [Id(0)] public string Name { get; set; } = "";
 
     [Id(1)] public string ProtectedXml { get; set; } = "";
+}
+
+/// <summary>A resource's record that says which attempt of its last commit with events landed (see <see cref="EventAttempt"/>).</summary>
+public interface IRecordsEvents
+{
+    /// <summary>The last commit with events, as recorded (<see cref="EventAttempt.None"/>: none yet).</summary>
+    EventAttempt EventsAttempt { get; }
 }

@@ -3,12 +3,12 @@ using System.Text.Json.Nodes;
 using Cluster.Grains.Events;
 using Cluster.Grains.Indexes;
 using Cluster.Grains.State;
-using Orleans.Storage;
 using Cluster.Scim;
 using Cluster.Scim.Errors;
 using Cluster.Scim.Patching;
 using Cluster.Scim.Resources;
 using Cluster.Scim.Schema;
+using Orleans.Storage;
 
 namespace Cluster.Grains.Users;
 
@@ -43,7 +43,7 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
     // tree costs several times its text, for every active user (docs/architecture.md, "Memory per active user").
     private bool _live;
     private IndexClaims _claims = null!;
-    private EventCommits _events = null!;
+    private EventCommits<ResourceState> _events = null!;
 
     // Set while a delete removes the user from its groups: no group may add it any more.
     private bool _deleting;
@@ -55,15 +55,7 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
         _memberships = DeferredState.Of<IdSetState>(GrainContext, "groups");
         _load = new DeferredLoad(Loaded, nameof(CreateNewAsync), _state, _memberships);
         _claims = new IndexClaims(GrainFactory, ResourceKind.User, _tenantId, _userId, settling, e => LogCleanupFailed(logger, e, _tenantId, _userId));
-        _events = new EventCommits(
-            GrainFactory,
-            time,
-            _tenantId,
-            ResourceType.Name,
-            _userId,
-            () => _state.Exists ? _state.Value.EventsAttempt : EventAttempt.None,
-            async () => await DeferredState.ReadAsync<ResourceState>(GrainContext, "user") is { } stored ? stored.EventsAttempt : EventAttempt.None,
-            e => LogConfirmFailed(logger, e, _tenantId, _userId));
+        _events = new EventCommits<ResourceState>(GrainFactory, time, _tenantId, ResourceType.Name, _userId, _state, e => LogConfirmFailed(logger, e, _tenantId, _userId));
         return Task.CompletedTask;
     }
 
@@ -386,7 +378,7 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
     /// </summary>
     private async Task EnsureCurrentAsync()
     {
-        var stored = await DeferredState.ReadAsync<ResourceState>(GrainContext, "user");
+        var stored = await _state.ReadStoredAsync();
         if ((stored?.Version ?? 0) != (_state.Exists ? _state.Value.Version : 0))
         {
             DeactivateOnIdle();
