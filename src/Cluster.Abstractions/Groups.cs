@@ -82,6 +82,12 @@ public readonly record struct MemberRef([property: Id(0)] string Id, [property: 
 /// One partition of a group's members (by hash of member id, <see cref="GrainKeys.GroupMemberPartitionOf"/>): the source of
 /// truth of membership. A change of one member rewrites one partition, whatever the group's size.
 /// Key: <see cref="GrainKeys.GroupMembers"/>.
+/// <para>
+/// Its group passes stamps: each write of the group's own carries the stamp of the group's commit it applies, stored with
+/// the row; each of the group's reads carries the stamp the group's record holds for the partition, and an activation
+/// holding an older row reads it again before it answers (an outdated activation beside a newer one that has written
+/// since). 0 asks for no stamp: other callers, and rows or records stored before stamps.
+/// </para>
 /// </summary>
 [Alias("scim.IGroupMembersGrain")]
 public interface IGroupMembersGrain : IGrainWithStringKey
@@ -96,10 +102,11 @@ public interface IGroupMembersGrain : IGrainWithStringKey
     /// <summary>
     /// Removes <paramref name="remove"/> and adds <paramref name="add"/> (users or groups, the kind is stored) in one write.
     /// Each added member is asked whether it still has the group in its groups (it may have been deleted meanwhile); those
-    /// that do not are not added and their ids are returned.
+    /// that do not are not added and their ids are returned. The row is written with <paramref name="stamp"/> (when later than
+    /// its own) even if its members do not change, so a replayed change is checked against storage's ETag too.
     /// </summary>
     [Alias("ApplyMembers")]
-    Task<string[]> ApplyMembersAsync(MemberRef[] add, string[] remove);
+    Task<string[]> ApplyMembersAsync(MemberRef[] add, string[] remove, long stamp = 0);
 
     /// <summary>
     /// <see cref="ApplyMembersAsync"/> with nothing to remove, for a partition its group knows has no row (never written):
@@ -107,23 +114,23 @@ public interface IGroupMembersGrain : IGrainWithStringKey
     /// (overwriting nothing).
     /// </summary>
     [Alias("AddToNew")]
-    Task<string[]> AddToNewAsync(MemberRef[] add);
+    Task<string[]> AddToNewAsync(MemberRef[] add, long stamp = 0);
 
-    /// <summary>The given ids that are members.</summary>
+    /// <summary>The given ids that are members, as of at least <paramref name="atLeast"/>.</summary>
     [Alias("Contains"), ReadOnly]
-    Task<string[]> ContainsAsync(string[] memberIds);
+    Task<string[]> ContainsAsync(string[] memberIds, long atLeast = 0);
 
-    /// <summary>The members among the given ids, with their kinds.</summary>
+    /// <summary>The members among the given ids, with their kinds, as of at least <paramref name="atLeast"/>.</summary>
     [Alias("Find"), ReadOnly]
-    Task<MemberRef[]> FindAsync(string[] memberIds);
+    Task<MemberRef[]> FindAsync(string[] memberIds, long atLeast = 0);
 
     /// <summary>The member ids (every kind).</summary>
     [Alias("List"), ReadOnly]
     Task<string[]> ListAsync();
 
-    /// <summary>The members with their kinds.</summary>
+    /// <summary>The members with their kinds, as of at least <paramref name="atLeast"/>.</summary>
     [Alias("ListMembers"), ReadOnly]
-    Task<MemberRef[]> ListMembersAsync();
+    Task<MemberRef[]> ListMembersAsync(long atLeast = 0);
 
     [Alias("Clear")]
     Task ClearAsync();

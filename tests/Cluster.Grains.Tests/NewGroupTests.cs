@@ -140,6 +140,30 @@ public sealed class NewGroupTests(ClusterFixture fixture)
         Assert.Equal(200, (await Grains.Group(tenantId, id).GetAsync()).Status);
     }
 
+    /// <summary>
+    /// A partition the group's change empties keeps its row, with the stamp of that change (GroupMembersGrain): its next
+    /// activation reads it once, as before stamps, where a missing row would be read twice (it cannot say how recent it is).
+    /// The group's delete removes it.
+    /// </summary>
+    [Fact]
+    public async Task AnEmptiedPartitionIsReadOnceByItsNextActivationAndGoesWithItsGroup()
+    {
+        var tenantId = GrainKeys.NewTenantId();
+        var user = await Grains.CreateUserAsync(tenantId, "leaves-a-row@contoso.com");
+        var id = await Grains.CreateGroupAsync(tenantId, "Emptied partition", user);
+        var key = PartitionKey(tenantId, id, user);
+        Assert.Equal(200, (await Grains.Group(tenantId, id).PatchAsync(Groups.RemoveMembers(user))).Status);
+        Assert.NotNull(StorageProbe.LastWrittenState(key, "members"));
+
+        await fixture.Cluster.DeactivateAsync(Grains.GetGrain<IGroupMembersGrain>(key));
+        var reads = StorageProbe.ReadsOf(key);
+        Assert.Empty(await Grains.MembersAsync(tenantId, id));
+        Assert.Equal(reads + 1, StorageProbe.ReadsOf(key));
+
+        Assert.Equal(204, (await Grains.Group(tenantId, id).DeleteAsync()).Status);
+        Assert.Null(StorageProbe.LastWrittenState(key, "members"));
+    }
+
     private static string PartitionKey(string tenantId, string groupId, string memberId) =>
         GrainKeys.GroupMembers(tenantId, groupId, GrainKeys.GroupMemberPartitionOf(memberId));
 

@@ -65,19 +65,7 @@ public sealed class SplitBrainTests(ITestOutputHelper output)
         await second.StopAsync();
 
         await using var after = await first.StartTwinAsync();
-        var log = after.Client.GetGrain<IEventLogGrain>(GrainKeys.EventLog(tenantId));
-        await Eventually.TrueAsync(async () => (await log.GetInfoAsync()).OldestUnresolvedAt is null, what: "every prepared commit resolved");
-        var feed = new List<ScimEvent>();
-        long? cursor = null;
-        EventPage page;
-        do
-        {
-            page = await log.ReadAsync(cursor, EventLogGrain.MaxReadLimit);
-            feed.AddRange(page.Events);
-            cursor = page.Cursor;
-        }
-        while (page.HasMore);
-
+        var feed = await FeedAsync(after, tenantId);
         var ids = feed.Select(e => e.Id).ToList();
         Assert.Empty(acknowledged.Except(ids).Order(StringComparer.Ordinal));
         Assert.Empty(ids.Except(attempted));
@@ -97,17 +85,9 @@ public sealed class SplitBrainTests(ITestOutputHelper output)
         await using var first = await FailoverCluster.StartAsync("ScimSplitNoop", "scim-split-noop-", output, silos: 1);
         await using var second = await first.StartTwinAsync();
         var tenantId = GrainKeys.NewTenantId();
-        IUserGrain User(FailoverCluster cluster, string id) => cluster.Client.GetGrain<IUserGrain>(GrainKeys.User(tenantId, id));
+        IUserGrain User(FailoverCluster cluster, string id) => SplitBrainTests.User(cluster, tenantId, id);
         static string Active(bool active) =>
             $$"""{"schemas":["{{EntraPayloads.PatchOpSchema}}"],"Operations":[{"op":"Replace","path":"active","value":"{{(active ? "True" : "False")}}"}]}""";
-
-        // Every write goes through the gateway's retry policy, as in production: each cluster's activation of the tenant's
-        // event log is outdated whenever the other one has written since, and storage refuses it once.
-        async Task WriteAsync(FailoverCluster cluster, int status, Func<Task<ScimResult>> write)
-        {
-            var outcome = await cluster.TryAsync(CallSafety.Idempotent, write);
-            Assert.Equal((Ack.Yes, (int?)status), (outcome.Ack, outcome.Status));
-        }
 
         var kept = GrainKeys.NewResourceId();
         await WriteAsync(first, 201, () => User(first, kept).CreateAsync(FailoverCluster.UserResource($"kept.zq{first.Run}@contoso.com", "ext-kept")));
@@ -134,5 +114,194 @@ public sealed class SplitBrainTests(ITestOutputHelper output)
         var stored = await User(after, kept).GetAsync();
         Assert.True(JsonNode.Parse(stored.Resource!)!["active"]!.GetValue<bool>(), "the user is not active: the acknowledged change is lost");
         Assert.Equal(404, (await User(after, late).GetAsync()).Status);
+    }
+
+    /// <summary>
+    /// A group's member partitions are grains of their own, with outdated activations of their own: a member change is
+    /// checked against the partition rows the group's record says are current (their stamps), and a change that finds
+    /// nothing to do against the group's row. The second cluster's activations of two groups and of their partition see
+    /// the members as they were; the first cluster then adds a member to one group and removes one from the other. The
+    /// second cluster, asked to undo each change, must not answer from what it holds ("already not a member", "already a
+    /// member") without a write. Before stamps, both answers were 200 with no write, and both changes were lost.
+    /// </summary>
+    [Fact]
+    public async Task AMemberChangeThatAnOutdatedActivationFindsAlreadyMadeIsCheckedAgainstStorage()
+    {
+        await using var first = await FailoverCluster.StartAsync("ScimSplitMember", "scim-split-member-", output, silos: 1);
+        await using var second = await first.StartTwinAsync();
+        var tenantId = GrainKeys.NewTenantId();
+        var x = GrainKeys.NewResourceId();
+        var y = SamePartition(x);
+        foreach (var user in new[] { x, y })
+        {
+            await WriteAsync(first, 201, () => User(first, tenantId, user).CreateAsync(FailoverCluster.UserResource($"{user}.zq{first.Run}@contoso.com", $"ext-{user}")));
+        }
+
+        var joining = GrainKeys.NewResourceId();
+        var leaving = GrainKeys.NewResourceId();
+        foreach (var group in new[] { joining, leaving })
+        {
+            await WriteAsync(first, 201, () => Group(first, tenantId, group).CreateAsync(GroupResource($"{group} {first.Run}", x)));
+            // The second cluster's activations see members [x]. The read may replay the journal the first cluster's write left
+            // in the record, which writes through the second cluster's outdated activation of x: through the retry policy too.
+            var read = await second.TryAsync(CallSafety.Read, () => Group(second, tenantId, group).GetAsync());
+            Assert.Equal((Ack.Yes, (int?)200), (read.Ack, read.Status));
+        }
+
+        await WriteAsync(first, 200, () => Group(first, tenantId, joining).PatchAsync(AddMember(y)));
+        await WriteAsync(first, 200, () => Group(first, tenantId, leaving).PatchAsync(RemoveMember(x)));
+
+        var removed = await second.TryAsync(CallSafety.Idempotent, () => Group(second, tenantId, joining).PatchAsync(RemoveMember(y)));
+        Assert.Equal((Ack.Yes, (int?)200, true), (removed.Ack, removed.Status, removed.Attempts > 1));
+        var added = await second.TryAsync(CallSafety.Idempotent, () => Group(second, tenantId, leaving).PatchAsync(AddMember(x)));
+        Assert.Equal((Ack.Yes, (int?)200, true), (added.Ack, added.Status, added.Attempts > 1));
+
+        await first.StopAsync();
+        await second.StopAsync();
+        await using var after = await first.StartTwinAsync();
+        Assert.Equal([x], await MembersAsync(after, tenantId, joining));
+        Assert.Equal([x], await MembersAsync(after, tenantId, leaving));
+        var feed = await FeedAsync(after, tenantId);
+        Assert.Equal([ScimEventTypes.GroupMemberAdded, ScimEventTypes.GroupMemberRemoved], MemberEvents(feed, joining, y));
+        Assert.Equal([ScimEventTypes.GroupMemberAdded, ScimEventTypes.GroupMemberRemoved, ScimEventTypes.GroupMemberAdded], MemberEvents(feed, leaving, x)); // the first: the create
+    }
+
+    /// <summary>
+    /// Members toggled in and out of one group through both clusters at once, each member's changes one after another: for
+    /// every member, the group lists it afterwards exactly when its last acknowledged change added it, and the feed holds
+    /// its changes alternating (never two adds or two removes in a row), ending as the group does. Before stamps, most
+    /// members ended listed after an acknowledged remove.
+    /// </summary>
+    [Fact]
+    public async Task EveryAcknowledgedMemberChangeHoldsWhenTwoActivationsOfTheGroupWriteAtOnce()
+    {
+        const int Members = 12;
+        const int TogglesPerMember = 8;
+        await using var first = await FailoverCluster.StartAsync("ScimSplitToggle", "scim-split-toggle-", output, silos: 1);
+        await using var second = await first.StartTwinAsync();
+        var tenantId = GrainKeys.NewTenantId();
+        var users = Enumerable.Range(0, Members).Select(_ => GrainKeys.NewResourceId()).ToArray();
+        foreach (var user in users)
+        {
+            await WriteAsync(first, 201, () => User(first, tenantId, user).CreateAsync(FailoverCluster.UserResource($"{user}.zq{first.Run}@contoso.com", $"ext-{user}")));
+        }
+
+        var group = GrainKeys.NewResourceId();
+        await WriteAsync(first, 201, () => Group(first, tenantId, group).CreateAsync(GroupResource($"toggled {first.Run}")));
+        var expected = new ConcurrentDictionary<string, bool?>();
+        await Task.WhenAll(users.Select((user, u) => Task.Run(async () =>
+        {
+            var random = new Random(u);
+            bool? listed = false;
+            for (var i = 0; i < TogglesPerMember; i++)
+            {
+                var cluster = random.Next(2) == 0 ? first : second;
+                var add = listed != true;
+                var outcome = await cluster.TryAsync(CallSafety.Idempotent, () => Group(cluster, tenantId, group).PatchAsync(add ? AddMember(user) : RemoveMember(user)));
+                listed = (outcome.Ack, outcome.Status) == (Ack.Yes, 200) ? add : null; // an unknown outcome leaves it unknown
+            }
+
+            expected[user] = listed;
+        })));
+
+        output.WriteLine($"calls answered after a retry: {first.Retried} through the first cluster, {second.Retried} through the second");
+        Assert.True(first.Retried + second.Retried > 0, "the two clusters' activations never met: nothing was retried");
+        await first.StopAsync();
+        await second.StopAsync();
+        await using var after = await first.StartTwinAsync();
+        var members = (await MembersAsync(after, tenantId, group)).ToHashSet();
+        var feed = await FeedAsync(after, tenantId);
+        var violations = new List<string>();
+        foreach (var user in users)
+        {
+            var events = MemberEvents(feed, group, user);
+            if (expected[user] is { } listed && listed != members.Contains(user))
+            {
+                violations.Add($"{user}: last acknowledged change {(listed ? "added" : "removed")} it, the group {(listed ? "does not list" : "lists")} it");
+            }
+
+            if (events.Zip(events.Skip(1)).Any(pair => pair.First == pair.Second) || (events.Count > 0 && events[0] != ScimEventTypes.GroupMemberAdded))
+            {
+                violations.Add($"{user}: the feed's changes do not alternate: {string.Join(", ", events)}");
+            }
+
+            if ((events.Count > 0 && events[^1] == ScimEventTypes.GroupMemberAdded) != members.Contains(user))
+            {
+                violations.Add($"{user}: the feed ends with {(events.Count > 0 ? events[^1] : "nothing")} but the group {(members.Contains(user) ? "lists" : "does not list")} it");
+            }
+        }
+
+        Assert.Empty(violations);
+    }
+
+    private static IUserGrain User(FailoverCluster cluster, string tenantId, string id) =>
+        cluster.Client.GetGrain<IUserGrain>(GrainKeys.User(tenantId, id));
+
+    private static IGroupGrain Group(FailoverCluster cluster, string tenantId, string id) =>
+        cluster.Client.GetGrain<IGroupGrain>(GrainKeys.Group(tenantId, id));
+
+    private static string GroupResource(string displayName, params string[] members) =>
+        new JsonObject
+        {
+            ["schemas"] = new JsonArray("urn:ietf:params:scim:schemas:core:2.0:Group"),
+            ["displayName"] = displayName,
+            ["members"] = new JsonArray([.. members.Select(m => new JsonObject { ["value"] = m })]),
+        }.ToJsonString();
+
+    private static string AddMember(string id) => EntraPayloads.Patch($$"""{"op":"Add","path":"members","value":[{"value":"{{id}}"}]}""");
+
+    private static string RemoveMember(string id) => EntraPayloads.Patch($$"""{"op":"Remove","path":"members[value eq \"{{id}}\"]"}""");
+
+    // A new id whose member partition is that of the given one.
+    private static string SamePartition(string id)
+    {
+        while (true)
+        {
+            var other = GrainKeys.NewResourceId();
+            if (GrainKeys.GroupMemberPartitionOf(other) == GrainKeys.GroupMemberPartitionOf(id))
+            {
+                return other;
+            }
+        }
+    }
+
+    // A write through the gateway's retry policy, as in production: a cluster's activation is outdated whenever the other
+    // cluster has written since, and storage refuses it once.
+    private static async Task WriteAsync(FailoverCluster cluster, int status, Func<Task<ScimResult>> write)
+    {
+        var outcome = await cluster.TryAsync(CallSafety.Idempotent, write);
+        Assert.Equal((Ack.Yes, (int?)status), (outcome.Ack, outcome.Status));
+    }
+
+    private static async Task<string[]> MembersAsync(FailoverCluster cluster, string tenantId, string groupId)
+    {
+        var group = await Group(cluster, tenantId, groupId).GetAsync();
+        Assert.Equal(200, group.Status);
+        return [.. (JsonNode.Parse(group.Resource!)!["members"]?.AsArray() ?? []).Select(m => m!["value"]!.GetValue<string>()).Order(StringComparer.Ordinal)];
+    }
+
+    // The group's member events of one member, in feed order.
+    private static List<string> MemberEvents(List<ScimEvent> feed, string groupId, string userId) =>
+        [.. feed.Where(e => e.Type is ScimEventTypes.GroupMemberAdded or ScimEventTypes.GroupMemberRemoved
+                && JsonNode.Parse(e.Data) is { } data && data["groupId"]?.GetValue<string>() == groupId && data["userId"]?.GetValue<string>() == userId)
+            .Select(e => e.Type)];
+
+    // The tenant's whole feed, once every prepared commit is resolved.
+    private static async Task<List<ScimEvent>> FeedAsync(FailoverCluster cluster, string tenantId)
+    {
+        var log = cluster.Client.GetGrain<IEventLogGrain>(GrainKeys.EventLog(tenantId));
+        await Eventually.TrueAsync(async () => (await log.GetInfoAsync()).OldestUnresolvedAt is null, what: "every prepared commit resolved");
+        var feed = new List<ScimEvent>();
+        long? cursor = null;
+        EventPage page;
+        do
+        {
+            page = await log.ReadAsync(cursor, EventLogGrain.MaxReadLimit);
+            feed.AddRange(page.Events);
+            cursor = page.Cursor;
+        }
+        while (page.HasMore);
+
+        return feed;
     }
 }

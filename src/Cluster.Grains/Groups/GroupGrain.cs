@@ -204,7 +204,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
         await SettleAsync();
         if (_resource is null)
         {
-            return NotFound();
+            return await NotFoundForWriteAsync();
         }
 
         if (await WaitForEarlierChangeAsync() is { } busy)
@@ -233,7 +233,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
         await SettleAsync();
         if (_resource is null)
         {
-            return NotFound();
+            return await NotFoundForWriteAsync();
         }
 
         if (await WaitForEarlierChangeAsync() is { } busy)
@@ -274,7 +274,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
         await SettleAsync();
         if (_resource is null)
         {
-            return NotFound();
+            return await NotFoundForWriteAsync();
         }
 
         if (PreconditionFails(ifMatch))
@@ -463,9 +463,10 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
         var stamped = ScimResource.Stamp(updated, Kind.Type, _groupId, ScimResource.CreatedOf(current), time.GetUtcNow(), version);
         var attributesChanged = !ScimResource.SameContent(stamped, current);
 
-        // A request the group already reflects writes nothing.
+        // A request the group already reflects writes nothing, once storage agrees.
         if (!attributesChanged && adds.Length == 0 && removes.Length == 0)
         {
+            await EnsureCurrentAsync();
             return ScimResult.Ok(_state.Value.Json, _state.Value.Version);
         }
 
@@ -503,9 +504,10 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
             // 2. New members record the group (a member deleted meanwhile is skipped: added, then removed by its delete).
             var joined = await JoinAsync(adds);
 
-            // Every member to add was deleted meanwhile and none is removed: nothing changes.
+            // Every member to add was deleted meanwhile and none is removed: nothing changes, once storage agrees.
             if (!attributesChanged && joined.Length == 0 && removes.Length == 0)
             {
+                await EnsureCurrentAsync();
                 return ScimResult.Ok(_state.Value.Json, _state.Value.Version);
             }
 
@@ -517,6 +519,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
             var context = _events.Context(version);
             var events = ChangeEvents(context, created, attributesChanged, attributes, joined, removes);
             var (partitions, fresh) = PartitionsAfter(created, joined.Concat(removes));
+            var stamps = StampsAfter(created, joined.Concat(removes), Stamp(version, 0));
             await _events.CommitAsync(context, events, attempt => _state.CommitAsync(
                 new GroupState
                 {
@@ -527,6 +530,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
                     PendingGroups = journal ? GroupIdsOf(joined.Concat(removes)) : null,
                     EventsAttempt = attempt,
                     Partitions = partitions,
+                    PartitionStamps = stamps,
                 },
                 this));
             _resource = attributes;
@@ -582,6 +586,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
                 Change = new GroupChangeState { Version = version, Chunks = changes.Length },
                 EventsAttempt = attempt,
                 Partitions = PartitionsAfter(created, adds.Concat(removes)).Partitions,
+                PartitionStamps = StampsAfter(created, [], 0),
             },
             this));
         _resource = attributes;
@@ -628,17 +633,19 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
         }
         else if (_state.Value.Change is { } change)
         {
+            // Step i of the change is commit step i + 1 (step 0 was the change itself).
+            var next = change.Next + 1;
+            var stamp = Stamp(change.Version, next);
             var chunk = await ChangeChunk(change.Next).ReadAsync();
             MemberRef[] joined = [], removed = [];
             if (chunk is not null && chunk.Version == change.Version)
             {
                 joined = await JoinAsync(chunk.Add);
                 removed = chunk.Remove;
-                await ApplyMembersAsync(joined, removed);
+                await ApplyMembersAsync(joined, removed, stamp: stamp);
             }
 
-            // The step's progress is its commit point (step i of the change is commit step i + 1: step 0 was the change itself).
-            var next = change.Next + 1;
+            // The step's progress is its commit point: from here readers ask its partitions for its stamp.
             var context = _events.Context(change.Version, next);
             var events = ChangeEvents(context, false, false, _resource!, joined, removed);
             await _events.CommitAsync(context, events, attempt => _state.CommitAsync(
@@ -646,6 +653,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
                 {
                     s.Change = next < change.Chunks ? new GroupChangeState { Version = change.Version, Chunks = change.Chunks, Next = next } : null;
                     s.EventsAttempt = attempt;
+                    s.PartitionStamps = StampsAfter(false, joined.Concat(removed), stamp);
                 }),
                 this));
             if (next >= change.Chunks)
@@ -779,7 +787,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
         }
 
         // Every member forgets the group before it leaves its partition (a crash in between repeats this, idempotently).
-        var partitions = await Task.WhenAll(PartitionsWithRows.Select(async p => (Index: p, Members: await Partition(p).ListMembersAsync())));
+        var partitions = await Task.WhenAll(PartitionsWithRows.Select(async p => (Index: p, Members: await Partition(p).ListMembersAsync(StampOf(p)))));
         var batch = partitions.SelectMany(p => p.Members.Select(m => (Partition: p.Index, Member: m))).Take(StepSize).ToArray();
         await InBatchesAsync(batch, async x =>
         {
@@ -789,6 +797,8 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
         await Task.WhenAll(batch.GroupBy(x => x.Partition).Select(g => Partition(g.Key).ApplyMembersAsync([], [.. g.Select(x => x.Member.Id)])));
         if (partitions.Sum(p => p.Members.Length) <= batch.Length)
         {
+            // Rows that the group's changes emptied keep their stamps (GroupMembersGrain): they go with the group.
+            await Task.WhenAll(partitions.Select(p => Partition(p.Index).ClearAsync()));
             await _state.CommitAsync(new GroupState(), this, clear: true);
             DeactivateOnIdle();
         }
@@ -801,14 +811,15 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
     }
 
     // fresh: the partitions known to have no row (their bits were clear before this change's commit): written without a
-    // read, and only their adds matter (nobody is a member there to remove).
-    private async Task ApplyMembersAsync(MemberRef[] adds, MemberRef[] removes, ulong fresh = 0)
+    // read, and only their adds matter (nobody is a member there to remove). stamp: the commit applied, when the record does
+    // not say it yet (a large change's step); by default each partition's stamp in the record.
+    private async Task ApplyMembersAsync(MemberRef[] adds, MemberRef[] removes, ulong fresh = 0, long? stamp = null)
     {
         var changes = adds.Select(m => (Member: m, Add: true)).Concat(removes.Select(m => (Member: m, Add: false)))
             .GroupBy(c => GrainKeys.GroupMemberPartitionOf(c.Member.Id));
         await Task.WhenAll(changes.Select(c => IsSet(fresh, c.Key)
-            ? Partition(c.Key).AddToNewAsync([.. c.Where(x => x.Add).Select(x => x.Member)])
-            : Partition(c.Key).ApplyMembersAsync([.. c.Where(x => x.Add).Select(x => x.Member)], [.. c.Where(x => !x.Add).Select(x => x.Member.Id)])));
+            ? Partition(c.Key).AddToNewAsync([.. c.Where(x => x.Add).Select(x => x.Member)], stamp ?? StampOf(c.Key))
+            : Partition(c.Key).ApplyMembersAsync([.. c.Where(x => x.Add).Select(x => x.Member)], [.. c.Where(x => !x.Add).Select(x => x.Member.Id)], stamp ?? StampOf(c.Key))));
 
         // Members that left forget the group; a failure leaves a record that reads verify and repair.
         await InBatchesAsync(removes, async m =>
@@ -946,7 +957,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
 
     private async Task<MemberRef[]> AllMembersAsync()
     {
-        var partitions = await Task.WhenAll(PartitionsWithRows.Select(p => Partition(p).ListMembersAsync()));
+        var partitions = await Task.WhenAll(PartitionsWithRows.Select(p => Partition(p).ListMembersAsync(StampOf(p))));
         return [.. partitions.SelectMany(p => p)];
     }
 
@@ -955,7 +966,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
         var found = await Task.WhenAll(ids.Where(GrainKeys.IsValidId).Distinct(StringComparer.Ordinal)
             .GroupBy(GrainKeys.GroupMemberPartitionOf)
             .Where(g => MayHaveRow(g.Key))
-            .Select(g => Partition(g.Key).FindAsync([.. g])));
+            .Select(g => Partition(g.Key).FindAsync([.. g], StampOf(g.Key))));
         return [.. found.SelectMany(f => f)];
     }
 
@@ -985,6 +996,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
             Change = c.Change,
             EventsAttempt = c.EventsAttempt,
             Partitions = c.Partitions,
+            PartitionStamps = c.PartitionStamps is null ? null : new(c.PartitionStamps),
         };
         change(next);
         return next;
@@ -1002,6 +1014,27 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
         return before is { } known ? (known | touched, touched & ~known) : (null, 0);
     }
 
+    /// <summary>
+    /// The stamp of a commit (GroupState.PartitionStamps): its version, then its step (a large change's steps), in one number
+    /// that orders commits as they happen.
+    /// </summary>
+    private static long Stamp(long version, int step) => (version << 20) | (uint)step;
+
+    // The stamp of the last commit that changed the partition's members, as the record says (0: not recorded).
+    private long StampOf(int partition) => _state.Value.PartitionStamps?.GetValueOrDefault(partition) ?? 0;
+
+    // The partition stamps of the record that commits a change touching members at stamp.
+    private Dictionary<int, long>? StampsAfter(bool created, IEnumerable<MemberRef> members, long stamp)
+    {
+        var stamps = created || _state.Value.PartitionStamps is null ? [] : new Dictionary<int, long>(_state.Value.PartitionStamps);
+        foreach (var member in members)
+        {
+            stamps[GrainKeys.GroupMemberPartitionOf(member.Id)] = stamp;
+        }
+
+        return stamps.Count > 0 ? stamps : null;
+    }
+
     // The partitions that may have a row: all of them when the record does not say (stored before the bits existed).
     private IEnumerable<int> PartitionsWithRows => Enumerable.Range(0, GrainKeys.GroupMemberPartitions).Where(MayHaveRow);
 
@@ -1009,7 +1042,8 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
 
     // Whether the member's partition lists it (a partition without a row lists nobody, and is not asked).
     private async Task<bool> IsListedAsync(string memberId) =>
-        MayHaveRow(GrainKeys.GroupMemberPartitionOf(memberId)) && (await Partition(memberId).ContainsAsync([memberId])).Length > 0;
+        MayHaveRow(GrainKeys.GroupMemberPartitionOf(memberId))
+        && (await Partition(memberId).ContainsAsync([memberId], StampOf(GrainKeys.GroupMemberPartitionOf(memberId)))).Length > 0;
 
     private static ulong Bit(int partition) => 1UL << partition;
 
@@ -1042,6 +1076,17 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
     private static JsonObject Parse(string json) => JsonNode.Parse(json)!.AsObject();
 
     private ScimResult NotFound() => ScimResult.NotFound($"Group {_groupId} not found.");
+
+    // A write that finds no group answers 404 once storage agrees (EnsureCurrentAsync): this activation may predate the create.
+    private async Task<ScimResult> NotFoundForWriteAsync()
+    {
+        await EnsureCurrentAsync();
+        return NotFound();
+    }
+
+    // A write that stores nothing is checked against storage (ResourceStates.EnsureCurrentAsync); its member partitions
+    // are checked by their stamps.
+    private Task EnsureCurrentAsync() => _state.EnsureCurrentAsync(this, $"Group {_groupId}");
 
     private IGroupMemberGrain Member(MemberRef member) => member.Grain(GrainFactory, _tenantId);
 

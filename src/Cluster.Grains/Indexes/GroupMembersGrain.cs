@@ -1,4 +1,5 @@
 using Cluster.Grains.State;
+using Orleans.Storage;
 
 namespace Cluster.Grains.Indexes;
 
@@ -9,6 +10,12 @@ namespace Cluster.Grains.Indexes;
 /// interleaving call) whether it still has the group in its list, so a member deleted while the group was adding it
 /// never becomes a dangling member. Its row is read before the first call, unless that call is
 /// <see cref="AddToNewAsync"/>: the group knows the partition has no row, so it is written as an insert without a read.
+/// <para>
+/// Stamps (<see cref="IGroupMembersGrain"/>): an activation asked for a row at least as recent as the group's record says
+/// reads its row again when it holds an older one, once; a row that is gone (its last member left) is current. Storage
+/// holding an older row than the record says cannot happen once the group has applied its journal, so it fails the call
+/// (<see cref="InconsistentStateException"/>, which the gateway retries) rather than answer from it.
+/// </para>
 /// </summary>
 public sealed class GroupMembersGrain : Grain, IGroupMembersGrain, IIncomingGrainCallFilter
 {
@@ -17,6 +24,10 @@ public sealed class GroupMembersGrain : Grain, IGroupMembersGrain, IIncomingGrai
 
     private string _tenantId = "";
     private string _groupId = "";
+
+    // The latest stamp this activation's row is known to satisfy beyond its own (a reload that found no row).
+    private long _currentAt;
+    private Task? _reloading;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -28,13 +39,23 @@ public sealed class GroupMembersGrain : Grain, IGroupMembersGrain, IIncomingGrai
 
     public Task Invoke(IIncomingGrainCallContext context) => _load.Invoke(context);
 
-    public Task<string[]> AddToNewAsync(MemberRef[] add) => ApplyMembersAsync(add, []);
+    public Task<string[]> AddToNewAsync(MemberRef[] add, long stamp = 0) => ApplyCoreAsync(add, [], stamp, fresh: true);
 
     public Task<string[]> ApplyAsync(string[] add, string[] remove) =>
         ApplyMembersAsync([.. add.Select(id => new MemberRef(id, MemberKind.User))], remove);
 
-    public async Task<string[]> ApplyMembersAsync(MemberRef[] add, string[] remove)
+    public Task<string[]> ApplyMembersAsync(MemberRef[] add, string[] remove, long stamp = 0) => ApplyCoreAsync(add, remove, stamp, fresh: false);
+
+    // fresh: the group knows the partition has no row (its write is an insert).
+    private async Task<string[]> ApplyCoreAsync(MemberRef[] add, string[] remove, long stamp, bool fresh)
     {
+        // A row that is gone may have been written since by another activation: a stamped change reads it first, so that
+        // a change this activation would find already made is checked against storage too (a stamped write with a row is).
+        if (!fresh && stamp > Stamp && !_state.Exists)
+        {
+            await ReloadAsync();
+        }
+
         var ids = new HashSet<string>(_state.Value.Ids, StringComparer.Ordinal);
         var groups = new HashSet<string>(_state.Value.GroupIds ?? [], StringComparer.Ordinal);
         var changed = false;
@@ -63,29 +84,85 @@ public sealed class GroupMembersGrain : Grain, IGroupMembersGrain, IIncomingGrai
             }
         }
 
-        if (changed)
+        // A later stamp is written even when no member changes (a change replayed after another activation applied it):
+        // the write is checked against the row's ETag, and the row then says it holds that commit. The group's own changes
+        // keep an emptied row, with its stamp, so that its next activation need not read it twice (once to load it, once
+        // more because a missing row cannot say how recent it is); others (a member's delete, the group's) remove it.
+        var stamped = Math.Max(_state.Value.Stamp, stamp);
+        if (changed || (stamped > _state.Value.Stamp && _state.Exists))
         {
-            await _state.CommitAsync(new IdSetState { Ids = ids, GroupIds = groups.Count > 0 ? groups : null }, this, clear: ids.Count == 0);
+            var value = new IdSetState { Ids = ids, GroupIds = groups.Count > 0 ? groups : null, Stamp = stamped };
+            await _state.CommitAsync(value, this, clear: ids.Count == 0 && stamp == 0);
         }
 
         return [.. rejected];
     }
 
-    public Task<string[]> ContainsAsync(string[] memberIds) =>
-        Task.FromResult(memberIds.Where(_state.Value.Ids.Contains).ToArray());
+    public async Task<string[]> ContainsAsync(string[] memberIds, long atLeast = 0)
+    {
+        await AtLeastAsync(atLeast);
+        return [.. memberIds.Where(_state.Value.Ids.Contains)];
+    }
 
-    public Task<MemberRef[]> FindAsync(string[] memberIds) =>
-        Task.FromResult(memberIds.Where(_state.Value.Ids.Contains).Select(Ref).ToArray());
+    public async Task<MemberRef[]> FindAsync(string[] memberIds, long atLeast = 0)
+    {
+        await AtLeastAsync(atLeast);
+        return [.. memberIds.Where(_state.Value.Ids.Contains).Select(Ref)];
+    }
 
     public Task<string[]> ListAsync() => Task.FromResult(_state.Value.Ids.ToArray());
 
-    public Task<MemberRef[]> ListMembersAsync() => Task.FromResult(_state.Value.Ids.Select(Ref).ToArray());
+    public async Task<MemberRef[]> ListMembersAsync(long atLeast = 0)
+    {
+        await AtLeastAsync(atLeast);
+        return [.. _state.Value.Ids.Select(Ref)];
+    }
 
     public async Task ClearAsync()
     {
         if (_state.Exists || _state.Value.Ids.Count > 0)
         {
             await _state.CommitAsync(new IdSetState(), this, clear: true);
+        }
+    }
+
+    // The stamp this activation's row is known to satisfy.
+    private long Stamp => Math.Max(_state.Value.Stamp, _currentAt);
+
+    /// <summary>Before an answer: a row older than <paramref name="stamp"/> is read again (once, however many reads ask).</summary>
+    private async Task AtLeastAsync(long stamp)
+    {
+        if (Stamp >= stamp)
+        {
+            return;
+        }
+
+        await ReloadAsync();
+        if (!_state.Exists)
+        {
+            _currentAt = Math.Max(_currentAt, stamp); // no row: its last member has left since
+        }
+        else if (_state.Value.Stamp < stamp)
+        {
+            DeactivateOnIdle();
+            throw new InconsistentStateException($"A member partition of group {_groupId} holds an older row than the group's record says.");
+        }
+    }
+
+    // Reads can interleave with each other (never with a write): they share one read of the row.
+    private async Task ReloadAsync()
+    {
+        var reload = _reloading ??= _state.ReloadAsync();
+        try
+        {
+            await reload;
+        }
+        finally
+        {
+            if (_reloading == reload)
+            {
+                _reloading = null;
+            }
         }
     }
 

@@ -81,6 +81,17 @@ internal sealed class CommittedState<T>(IStorage<T> storage, bool deferred = fal
     }
 
     /// <summary>
+    /// Reads the record again, as storage holds it now, and serves that from here on: for an activation that has learnt it
+    /// holds an outdated record (a newer activation beside it has written since). Never while a write is under way; the
+    /// grain makes sure only one read runs at a time.
+    /// </summary>
+    public async Task ReloadAsync()
+    {
+        await storage.ReadStateAsync();
+        (_published, _loaded) = (false, true);
+    }
+
+    /// <summary>
     /// Takes the state as absent without reading it: only for a grain whose id its caller has just made up, and never while
     /// a read is under way. Its first write is an insert.
     /// </summary>
@@ -122,6 +133,27 @@ internal sealed class CommittedState<T>(IStorage<T> storage, bool deferred = fal
         }
 
         (_value, _exists) = (value, !clear);
+    }
+}
+
+/// <summary>Checks of a resource's <see cref="CommittedState{T}"/> against storage.</summary>
+internal static class ResourceStates
+{
+    /// <summary>
+    /// For a write that would store nothing (a change already made, a resource not found), whose answer no ETag checks:
+    /// confirms that the activation holds the version storage holds. Otherwise it is an outdated activation beside a newer one
+    /// that has written since (a silo declared dead while still running): it is replaced, and the call fails as a refused
+    /// write does (<see cref="InconsistentStateException"/>; the gateway runs it again, on a fresh activation). One read.
+    /// </summary>
+    public static async Task EnsureCurrentAsync<T>(this CommittedState<T> state, IGrainBase grain, string resource)
+        where T : class, IRecordsEvents, new()
+    {
+        var stored = await state.ReadStoredAsync();
+        if ((stored?.Version ?? 0) != (state.Exists ? state.Value.Version : 0))
+        {
+            grain.DeactivateOnIdle();
+            throw new InconsistentStateException($"{resource}: this activation is behind storage and is replaced.");
+        }
     }
 }
 

@@ -83,6 +83,13 @@ public sealed class IdSetState
     /// </summary>
     [Id(1), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public HashSet<string>? GroupIds { get; set; }
+
+    /// <summary>
+    /// Group member partitions only: the last commit of the group (<see cref="GroupState.PartitionStamps"/>) whose member
+    /// changes this row holds. 0 (and not written) in rows stored before stamps, and in every other kind of set.
+    /// </summary>
+    [Id(2), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public long Stamp { get; set; }
 }
 
 /// <summary>
@@ -152,6 +159,16 @@ public sealed class GroupState : IRecordsEvents
     /// </summary>
     [Id(9), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public ulong? Partitions { get; set; }
+
+    /// <summary>
+    /// For each member partition, the stamp of the last commit that changed its members (<c>GroupGrain.Stamp</c>: the
+    /// version and step of the commit). A partition's row carries the stamp it was written with (<see cref="IdSetState.Stamp"/>),
+    /// so a partition activation that holds an older row than this record says (an outdated one, beside a newer one that has
+    /// written since) reads its row again before it answers. Null (and not written) until a change touches a partition;
+    /// a partition missing here (written before stamps) is taken as it is.
+    /// </summary>
+    [Id(11), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Dictionary<int, long>? PartitionStamps { get; set; }
 }
 
 /// <summary>
@@ -437,9 +454,12 @@ public sealed class DataProtectionKeyRecord
     [Id(1)] public string ProtectedXml { get; set; } = "";
 }
 
-/// <summary>A resource's record that says which attempt of its last commit with events landed (see <see cref="EventAttempt"/>).</summary>
+/// <summary>A resource's record: its version, and which attempt of its last commit with events landed (see <see cref="EventAttempt"/>).</summary>
 public interface IRecordsEvents
 {
+    /// <summary>The resource's version: every write of its record takes a new one.</summary>
+    long Version { get; }
+
     /// <summary>The last commit with events, as recorded (<see cref="EventAttempt.None"/>: none yet).</summary>
     EventAttempt EventsAttempt { get; }
 }

@@ -8,7 +8,6 @@ using Cluster.Scim.Errors;
 using Cluster.Scim.Patching;
 using Cluster.Scim.Resources;
 using Cluster.Scim.Schema;
-using Orleans.Storage;
 
 namespace Cluster.Grains.Users;
 
@@ -370,21 +369,7 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
         return NotFound();
     }
 
-    /// <summary>
-    /// For a write that would store nothing (a change already made, a user not found), whose answer no ETag checks: confirms
-    /// that this activation holds what storage holds. Otherwise it is an outdated activation beside a newer one that has
-    /// written since (a silo declared dead while still running): it is replaced, and the call fails as a refused write does
-    /// (<see cref="InconsistentStateException"/>; the gateway runs it again, on a fresh activation). One read, only then.
-    /// </summary>
-    private async Task EnsureCurrentAsync()
-    {
-        var stored = await _state.ReadStoredAsync();
-        if ((stored?.Version ?? 0) != (_state.Exists ? _state.Value.Version : 0))
-        {
-            DeactivateOnIdle();
-            throw new InconsistentStateException($"User {_userId}: this activation is behind storage and is replaced.");
-        }
-    }
+    private Task EnsureCurrentAsync() => _state.EnsureCurrentAsync(this, $"User {_userId}");
 
     [LoggerMessage(1001, LogLevel.Information, "Tenant {TenantId}: user {UserId} lost a uniqueness claim on {IndexName} to {HolderId}.")]
     private static partial void LogUniquenessConflict(ILogger logger, string tenantId, string userId, string indexName, string holderId);
