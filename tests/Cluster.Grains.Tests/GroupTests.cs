@@ -24,6 +24,40 @@ public sealed class GroupTests(ClusterFixture fixture)
         Assert.Equal([winner], await Grains.IndexEntry(tenantId, IndexNames.GroupDisplayName, "sales team").LookupAsync());
     }
 
+    /// <summary>
+    /// A user's read asks each of its groups whether it lists the user (<c>DescribeMember</c>, which interleaves with the
+    /// group's own work). Asked between a membership change's record write and its partition write, when the partition is
+    /// behind the record's stamp by design, the group answers from its journal and the partition as it is, without a stamp:
+    /// no read fails, and the partition (inserted by the group's create, never read) is not read again.
+    /// </summary>
+    [Fact]
+    public async Task AUserReadWhileItsGroupChangesOtherMembersOfItsPartitionNeitherFailsNorRereadsThePartition()
+    {
+        var tenantId = GrainKeys.NewTenantId();
+        var user = await Grains.CreateUserAsync(tenantId, "steady-member@contoso.com");
+        var toggled = await Grains.CreateUserInPartitionOfAsync(tenantId, user);
+        var id = await Grains.CreateGroupAsync(tenantId, "Busy partition", user);
+        var changing = Task.Run(async () =>
+        {
+            for (var i = 0; i < 40; i++)
+            {
+                var change = i % 2 == 0 ? Groups.AddMembers(toggled) : Groups.RemoveMembers(toggled);
+                Assert.Equal(200, (await Grains.Group(tenantId, id).PatchAsync(change)).Status);
+            }
+        });
+
+        var reads = 0;
+        while (!changing.IsCompleted)
+        {
+            Assert.Equal([id], await Grains.GroupsOfAsync(tenantId, user));
+            reads++;
+        }
+
+        await changing;
+        Assert.True(reads > 1, $"only {reads} read(s) ran beside the changes");
+        Assert.Equal(0, StorageProbe.ReadsOf(GrainKeys.GroupMembers(tenantId, id, GrainKeys.GroupMemberPartitionOf(user))));
+    }
+
     [Fact]
     public async Task EveryChangeOfAGroupIncludingMembersGivesItANewVersionAndIfMatchIsCheckedInTheGrain()
     {

@@ -45,6 +45,22 @@ internal static class Groups
         return id;
     }
 
+    /// <summary>
+    /// A new user whose member partition (in any group) is that of <paramref name="memberId"/>, or with
+    /// <paramref name="other"/> one whose partition is another.
+    /// </summary>
+    public static async Task<string> CreateUserInPartitionOfAsync(this IGrainFactory grains, string tenantId, string memberId, bool other = false)
+    {
+        while (true)
+        {
+            var user = await grains.CreateUserAsync(tenantId, $"partition-{Guid.NewGuid():N}@contoso.com");
+            if ((GrainKeys.GroupMemberPartitionOf(user) == GrainKeys.GroupMemberPartitionOf(memberId)) != other)
+            {
+                return user;
+            }
+        }
+    }
+
     /// <summary>The group's member ids (all partitions, read through the group).</summary>
     public static async Task<string[]> MembersAsync(this IGrainFactory grains, string tenantId, string groupId)
     {

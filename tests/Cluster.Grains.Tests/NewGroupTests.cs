@@ -86,7 +86,7 @@ public sealed class NewGroupTests(ClusterFixture fixture)
         var id = GrainKeys.NewResourceId();
         Assert.Equal(201, (await Grains.Group(tenantId, id).CreateNewAsync(Groups.Resource("Grown by PATCH"))).Status);
         var (first, second) = await UsersInPartitionsAsync(tenantId, same: false);
-        var third = await UserInPartitionOfAsync(tenantId, first);
+        var third = await Grains.CreateUserInPartitionOfAsync(tenantId, first);
 
         Assert.Equal(200, (await Grains.Group(tenantId, id).PatchAsync(Groups.AddMembers(first))).Status);
         Assert.Equal(200, (await Grains.Group(tenantId, id).PatchAsync(Groups.AddMembers(second))).Status);
@@ -174,18 +174,6 @@ public sealed class NewGroupTests(ClusterFixture fixture)
     private async Task<(string First, string Second)> UsersInPartitionsAsync(string tenantId, bool same)
     {
         var first = await Grains.CreateUserAsync(tenantId, "partition-first@contoso.com");
-        return (first, same ? await UserInPartitionOfAsync(tenantId, first) : await UserInPartitionOfAsync(tenantId, first, other: true));
-    }
-
-    private async Task<string> UserInPartitionOfAsync(string tenantId, string memberId, bool other = false)
-    {
-        while (true)
-        {
-            var user = await Grains.CreateUserAsync(tenantId, $"partition-{Guid.NewGuid():N}@contoso.com");
-            if ((GrainKeys.GroupMemberPartitionOf(user) == GrainKeys.GroupMemberPartitionOf(memberId)) != other)
-            {
-                return user;
-            }
-        }
+        return (first, same ? await Grains.CreateUserInPartitionOfAsync(tenantId, first) : await Grains.CreateUserInPartitionOfAsync(tenantId, first, other: true));
     }
 }

@@ -1040,10 +1040,14 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
 
     private bool MayHaveRow(int partition) => _state.Value.Partitions is not { } bits || IsSet(bits, partition);
 
-    // Whether the member's partition lists it (a partition without a row lists nobody, and is not asked).
-    private async Task<bool> IsListedAsync(string memberId) =>
-        MayHaveRow(GrainKeys.GroupMemberPartitionOf(memberId))
-        && (await Partition(memberId).ContainsAsync([memberId], StampOf(GrainKeys.GroupMemberPartitionOf(memberId)))).Length > 0;
+    // Whether the member's partition lists it (a partition without a row lists nobody, and is not asked). While the record
+    // holds a journal this activation has not applied (DescribeMember interleaves between the record's write and the
+    // partitions'), the partitions are behind the record's stamps by design: they are asked without one.
+    private async Task<bool> IsListedAsync(string memberId)
+    {
+        var partition = GrainKeys.GroupMemberPartitionOf(memberId);
+        return MayHaveRow(partition) && (await Partition(partition).ContainsAsync([memberId], HasJournal ? 0 : StampOf(partition))).Length > 0;
+    }
 
     private static ulong Bit(int partition) => 1UL << partition;
 

@@ -1,5 +1,4 @@
 using Cluster.Grains.State;
-using Orleans.Storage;
 
 namespace Cluster.Grains.Indexes;
 
@@ -12,9 +11,9 @@ namespace Cluster.Grains.Indexes;
 /// <see cref="AddToNewAsync"/>: the group knows the partition has no row, so it is written as an insert without a read.
 /// <para>
 /// Stamps (<see cref="IGroupMembersGrain"/>): an activation asked for a row at least as recent as the group's record says
-/// reads its row again when it holds an older one, once; a row that is gone (its last member left) is current. Storage
-/// holding an older row than the record says cannot happen once the group has applied its journal, so it fails the call
-/// (<see cref="InconsistentStateException"/>, which the gateway retries) rather than answer from it.
+/// reads its row again when it holds an older one, once, and answers from what storage holds: the best answer there is,
+/// even when that row cannot say it is as recent (a row that is gone because its last member left; one that a silo of the
+/// previous version wrote without a stamp).
 /// </para>
 /// </summary>
 public sealed class GroupMembersGrain : Grain, IGroupMembersGrain, IIncomingGrainCallFilter
@@ -25,7 +24,7 @@ public sealed class GroupMembersGrain : Grain, IGroupMembersGrain, IIncomingGrai
     private string _tenantId = "";
     private string _groupId = "";
 
-    // The latest stamp this activation's row is known to satisfy beyond its own (a reload that found no row).
+    // The latest stamp this activation's row is known to satisfy beyond its own (a reload that found an older row, or none).
     private long _currentAt;
     private Task? _reloading;
 
@@ -132,20 +131,10 @@ public sealed class GroupMembersGrain : Grain, IGroupMembersGrain, IIncomingGrai
     /// <summary>Before an answer: a row older than <paramref name="stamp"/> is read again (once, however many reads ask).</summary>
     private async Task AtLeastAsync(long stamp)
     {
-        if (Stamp >= stamp)
+        if (Stamp < stamp)
         {
-            return;
-        }
-
-        await ReloadAsync();
-        if (!_state.Exists)
-        {
-            _currentAt = Math.Max(_currentAt, stamp); // no row: its last member has left since
-        }
-        else if (_state.Value.Stamp < stamp)
-        {
-            DeactivateOnIdle();
-            throw new InconsistentStateException($"A member partition of group {_groupId} holds an older row than the group's record says.");
+            await ReloadAsync();
+            _currentAt = Math.Max(_currentAt, stamp);
         }
     }
 
