@@ -145,6 +145,12 @@ public sealed record RequestLogStatus(
 public interface IRequestLogGrain : IGrainWithStringKey
 {
     /// <summary>
+    /// Most entries one append stores in one write (its head row holds them until their pages are written): gateways send
+    /// at most this many per call, so every call is stored whole or not at all; a larger batch is stored in several writes.
+    /// </summary>
+    public const int MaxEntriesPerAppend = 256;
+
+    /// <summary>
     /// Appends a gateway's batch of this tenant's entries (their <see cref="RequestLogEntry.Sequence"/> is assigned here) and
     /// counts <paramref name="dropped"/> entries that gateway lost since its last batch. Ignored while the log is being erased.
     /// </summary>

@@ -29,9 +29,10 @@ public sealed class RequestLogGrainTests(ClusterFixture fixture)
             await log.AppendAsync([.. Enumerable.Range(batch * 50, 50).Select(i => Entry(start.AddMilliseconds(i), i % 7 == 0 ? 404 : 200, $"r{i % 5}"))], 0);
         }
 
-        // 300 entries: four full page rows of 64, the remaining 44 in the head.
+        // 300 entries: four full page rows of 64, each written once, after a write of the head that holds its entries. The
+        // head records the pages written after its last write at its next one: it still holds the fourth page and 44 more.
         var head = Assert.IsType<RequestLogState>(StorageProbe.LastWrittenState(GrainKeys.RequestLog(tenantId), "requests"));
-        Assert.Equal((301L, 256L, 44), (head.Next, head.SealedThrough, head.Tail.Count));
+        Assert.Equal((301L, 192L, 108), (head.Next, head.SealedThrough, head.Tail.Count));
         for (var page = 0; page < 4; page++)
         {
             var row = Assert.IsType<RequestLogPageState>(StorageProbe.LastWrittenState(GrainKeys.RequestLogPage(tenantId, page), "page"));
@@ -62,6 +63,43 @@ public sealed class RequestLogGrainTests(ClusterFixture fixture)
         Assert.Equal((start.AddMilliseconds(299), start.AddMilliseconds(294), 295L), (status.LastRequestAt, status.LastError!.At, status.LastError.Sequence));
     }
 
+    /// <summary>
+    /// The head is the commit point, the pages follow it: a page write that fails loses nothing (the head holds the page's
+    /// entries), is written again (by the retention pass the append scheduled, or before the next write of the head), and
+    /// fails that append if it fails again, so the head never holds more than an open page and one append's pages.
+    /// </summary>
+    [Fact]
+    public async Task APageThatFailsToWriteIsWrittenAgainBeforeTheNextAppendAndNothingIsLost()
+    {
+        var tenantId = GrainKeys.NewTenantId();
+        var log = Grains.GetGrain<IRequestLogGrain>(GrainKeys.RequestLog(tenantId));
+        var start = DateTimeOffset.UtcNow;
+        RequestLogEntry At(int i, string? resourceId = null) => Entry(start.AddMilliseconds(i), 200, resourceId);
+        var (first, second) = (GrainKeys.RequestLogPage(tenantId, 0), GrainKeys.RequestLogPage(tenantId, 1));
+
+        // The first page's write fails once: its 64 entries stay in the head, and the retention pass writes the page.
+        StorageProbe.FailNextWrites(first);
+        await log.AppendAsync([.. Enumerable.Range(0, 70).Select(i => At(i))], 0);
+        Assert.Equal(70, (await log.ReadAsync(new RequestLogQuery(null, 200, null, null))).Entries.Length);
+        await Eventually.TrueAsync(
+            () => Task.FromResult(StorageProbe.LastWrittenState(first, "page") is RequestLogPageState { Entries.Count: 64 }), what: "the first page written");
+
+        // The second page's write fails twice: after its append, and again before the next one, which fails.
+        StorageProbe.FailNextWrites(second, times: 2);
+        await log.AppendAsync([.. Enumerable.Range(70, 60).Select(i => At(i))], 0);
+        await Assert.ThrowsAnyAsync<Exception>(() => log.AppendAsync([At(130, "refused")], 0));
+        var head = Assert.IsType<RequestLogState>(StorageProbe.LastWrittenState(GrainKeys.RequestLog(tenantId), "requests"));
+        Assert.Equal((131L, 64L, 66), (head.Next, head.SealedThrough, head.Tail.Count));
+
+        await log.AppendAsync([At(131, "stored")], 0);
+        Assert.Equal(64, Assert.IsType<RequestLogPageState>(StorageProbe.LastWrittenState(second, "page")).Entries.Count);
+        head = Assert.IsType<RequestLogState>(StorageProbe.LastWrittenState(GrainKeys.RequestLog(tenantId), "requests"));
+        Assert.Equal((132L, 128L, 3), (head.Next, head.SealedThrough, head.Tail.Count));
+        var all = (await log.ReadAsync(new RequestLogQuery(null, 200, null, null))).Entries;
+        Assert.Equal(Enumerable.Range(1, 131).Reverse().Select(i => (long)i), all.Select(e => e.Sequence));
+        Assert.DoesNotContain(all, e => e.ResourceId == "refused");
+    }
+
     [Fact]
     public async Task AFilteredReadExaminesABoundedNumberOfPagesAndGoesOnFromItsCursor()
     {
@@ -84,8 +122,10 @@ public sealed class RequestLogGrainTests(ClusterFixture fixture)
             found.AddRange(page.Entries);
             if (page.HasMore)
             {
-                // Each read examines at most the head and MaxPagesPerRead page rows, then hands back where it stopped.
-                Assert.True((cursor ?? 2001) - page.NextCursor <= (RequestLogGrain.MaxPagesPerRead + 1) * RequestLogGrain.PageSize);
+                // Each read examines at most the head (an open page, and the pages of its last append until its next write
+                // records them as written) and MaxPagesPerRead page rows, then hands back where it stopped.
+                var head = RequestLogGrain.PageSize + IRequestLogGrain.MaxEntriesPerAppend;
+                Assert.True((cursor ?? 2001) - page.NextCursor <= (RequestLogGrain.MaxPagesPerRead * RequestLogGrain.PageSize) + head);
             }
 
             cursor = page.NextCursor;

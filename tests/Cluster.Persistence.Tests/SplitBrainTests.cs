@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Cluster.Abstractions;
 using Cluster.Gateway.Resilience;
 using Cluster.Grains.Events;
+using Cluster.Grains.RequestLog;
 using Cluster.TestInfrastructure;
 using Orleans.Storage;
 using Xunit.Abstractions;
@@ -33,32 +34,18 @@ public sealed class SplitBrainTests(ITestOutputHelper output)
         var tenantId = GrainKeys.NewTenantId();
         var acknowledged = new ConcurrentBag<string>();
         var attempted = new ConcurrentBag<string>();
-        var refused = 0;
-
-        await Task.WhenAll(Enumerable.Range(0, Writers).Select(async writer =>
+        var refused = await WriteThroughBothAsync(first, second, Writers, CommitsPerWriter, async (cluster, writer, i) =>
         {
-            var random = new Random(writer);
-            for (var i = 0; i < CommitsPerWriter; i++)
-            {
-                var log = (random.Next(2) == 0 ? first : second).Client.GetGrain<IEventLogGrain>(GrainKeys.EventLog(tenantId));
-                var id = $"w{writer}-{i}";
-                var source = new EventSource("User", GrainKeys.NewResourceId(), 1, 0);
-                attempted.Add(id);
-                try
-                {
-                    var from = await log.PrepareAsync(source, [new ScimEvent(id, 0, ScimEventTypes.UserUpdated, DateTimeOffset.UtcNow, "User", source.ResourceId, "{}", ["displayName"])]);
-                    await log.ConfirmAsync(source, from, durable: true);
-                    acknowledged.Add(id);
-                }
-                catch (Exception e) when (e is InconsistentStateException || e.InnerException is InconsistentStateException)
-                {
-                    // Refused by storage: the other activation wrote the head since this one read it.
-                    Interlocked.Increment(ref refused);
-                }
-            }
-        }));
+            var log = cluster.Client.GetGrain<IEventLogGrain>(GrainKeys.EventLog(tenantId));
+            var id = $"w{writer}-{i}";
+            var source = new EventSource("User", GrainKeys.NewResourceId(), 1, 0);
+            attempted.Add(id);
+            var from = await log.PrepareAsync(source, [new ScimEvent(id, 0, ScimEventTypes.UserUpdated, DateTimeOffset.UtcNow, "User", source.ResourceId, "{}", ["displayName"])]);
+            await log.ConfirmAsync(source, from, durable: true);
+            acknowledged.Add(id);
+        });
 
-        output.WriteLine($"{acknowledged.Count} acknowledged, {refused} refused by storage");
+        output.WriteLine($"{acknowledged.Count} acknowledged, {refused} not");
         Assert.True(refused > 0, "the two activations never met: nothing was refused");
         Assert.True(acknowledged.Count > EventLogGrain.PageSize * 4, $"only {acknowledged.Count} commits acknowledged: too few to fill pages");
         await first.StopAsync();
@@ -71,6 +58,63 @@ public sealed class SplitBrainTests(ITestOutputHelper output)
         Assert.Empty(ids.Except(attempted));
         Assert.Equal(ids.Count, ids.Distinct().Count());
         Assert.Equal(feed.Select(e => e.Sequence).Order(), feed.Select(e => e.Sequence));
+    }
+
+    /// <summary>
+    /// A tenant's provisioning log appended to through both activations at once, long enough for pages to fill: every
+    /// entry of an append that was answered is read back afterwards, once, and no entry of a refused append is. Before the
+    /// head became the commit point, an activation on an outdated head wrote the pages it filled before storage refused
+    /// its head, and so replaced page rows of stored entries with entries that were never stored.
+    /// </summary>
+    [Fact]
+    public async Task EveryAnsweredAppendIsInTheProvisioningLogWhenTwoActivationsOfItWriteAtOnce()
+    {
+        const int Writers = 8;
+        const int AppendsPerWriter = 20;
+        const int EntriesPerAppend = 10;
+        await using var first = await FailoverCluster.StartAsync("ScimSplitRequests", "scim-split-requests-", output, silos: 1);
+        await using var second = await first.StartTwinAsync();
+        var tenantId = GrainKeys.NewTenantId();
+        var acknowledged = new ConcurrentBag<string>();
+        var attempted = new ConcurrentBag<string>();
+        var refused = await WriteThroughBothAsync(first, second, Writers, AppendsPerWriter, async (cluster, writer, i) =>
+        {
+            var log = cluster.Client.GetGrain<IRequestLogGrain>(GrainKeys.RequestLog(tenantId));
+            string[] names = [.. Enumerable.Range(0, EntriesPerAppend).Select(k => $"w{writer}-{i}-{k}")];
+            foreach (var name in names)
+            {
+                attempted.Add(name);
+            }
+
+            await log.AppendAsync([.. names.Select(n => new RequestLogEntry(0, DateTimeOffset.UtcNow, "PATCH", RequestLogOperations.Update, "User", "u", n, 200, null, null, 1, false, null))], 0);
+            foreach (var name in names)
+            {
+                acknowledged.Add(name);
+            }
+        });
+
+        output.WriteLine($"{acknowledged.Count / EntriesPerAppend} appends answered, {refused} not");
+        Assert.True(refused > 0, "the two activations never met: nothing was refused");
+        Assert.True(acknowledged.Count > RequestLogGrain.PageSize * 4, $"only {acknowledged.Count} entries stored: too few to fill pages");
+        await first.StopAsync();
+        await second.StopAsync();
+
+        await using var after = await first.StartTwinAsync();
+        var read = new List<string>();
+        var requests = after.Client.GetGrain<IRequestLogGrain>(GrainKeys.RequestLog(tenantId));
+        RequestLogPage page;
+        long? cursor = null;
+        do
+        {
+            page = await requests.ReadAsync(new RequestLogQuery(cursor, RequestLogQuery.MaxLimit, null, null));
+            read.AddRange(page.Entries.Select(e => e.Name!));
+            cursor = page.NextCursor;
+        }
+        while (page.HasMore);
+
+        Assert.Empty(acknowledged.Except(read).Order(StringComparer.Ordinal));
+        Assert.Empty(read.Except(attempted));
+        Assert.Equal(read.Count, read.Distinct().Count());
     }
 
     /// <summary>
@@ -232,6 +276,34 @@ public sealed class SplitBrainTests(ITestOutputHelper output)
         }
 
         Assert.Empty(violations);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="writers"/> writers, each calling <paramref name="write"/> (cluster, writer, call) <paramref name="calls"/>
+    /// times through either cluster at random (seeded by the writer), one call after another. Returns how many calls were not
+    /// answered: refused by storage (the other activation wrote since this one read), or sent to an activation being
+    /// replaced after such a refusal.
+    /// </summary>
+    private static async Task<int> WriteThroughBothAsync(FailoverCluster first, FailoverCluster second, int writers, int calls, Func<FailoverCluster, int, int, Task> write)
+    {
+        var refused = 0;
+        await Task.WhenAll(Enumerable.Range(0, writers).Select(async writer =>
+        {
+            var random = new Random(writer);
+            for (var i = 0; i < calls; i++)
+            {
+                try
+                {
+                    await write(random.Next(2) == 0 ? first : second, writer, i);
+                }
+                catch (Exception e) when (GrainCallRetry.IsTransient(e) || e.InnerException is InconsistentStateException)
+                {
+                    Interlocked.Increment(ref refused);
+                }
+            }
+        }));
+
+        return refused;
     }
 
     private static IUserGrain User(FailoverCluster cluster, string tenantId, string id) =>

@@ -20,9 +20,6 @@ public sealed partial class RequestLogWriter(
     TimeProvider time,
     ILogger<RequestLogWriter> logger) : BackgroundService
 {
-    /// <summary>Most entries in one grain call (a larger batch of one tenant takes several).</summary>
-    public const int MaxEntriesPerCall = 1000;
-
     // Tenants written at once, and how long one call may take before its entries count as lost.
     private const int Parallelism = 8;
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(10);
@@ -85,7 +82,7 @@ public sealed partial class RequestLogWriter(
     {
         var log = grains.Grain<IRequestLogGrain>(GrainKeys.RequestLog(batch.TenantId));
         var dropped = batch.Dropped;
-        foreach (var chunk in batch.Entries.Count == 0 ? [[]] : batch.Entries.Chunk(MaxEntriesPerCall))
+        foreach (var chunk in batch.Entries.Count == 0 ? [[]] : batch.Entries.Chunk(IRequestLogGrain.MaxEntriesPerAppend))
         {
             try
             {

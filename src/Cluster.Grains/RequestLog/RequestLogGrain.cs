@@ -9,8 +9,10 @@ namespace Cluster.Grains.RequestLog;
 /// </summary>
 /// <remarks>
 /// <para>Storage, as the event log's: the head (this grain's row) holds the counter, the entries of the open page and the
-/// status; every full page of <see cref="PageSize"/> entries is written once to its own row (<see cref="IRequestLogPageGrain"/>),
-/// so a read costs the head and a few page rows however long the log is, and retention drops whole pages.</para>
+/// status; every full page of <see cref="PageSize"/> entries is written to its own row (<see cref="IRequestLogPageGrain"/>)
+/// after the head that holds them, from it, and the head's next write records it; so a read costs the head and a few page
+/// rows however long the log is, retention drops whole pages, and an outdated activation's refused head write never
+/// reaches a page row.</para>
 /// <para>Retention (<c>Portal:LogRetentionDays</c>): entries older than the window are never returned; pages whose newest entry
 /// is older are erased, and so are old entries of the open page and an old last error. It runs on activation, at most every
 /// tenth of the window (an hour at most) while the log is active, and from a reminder while the log holds anything, so an idle
@@ -50,6 +52,9 @@ public sealed partial class RequestLogGrain(
     private IGrainTimer? _retention;
     private DateTimeOffset _retentionCheckedAt = DateTimeOffset.MinValue;
 
+    // The pages this activation has written from the committed head beyond what the head records: its next write records them.
+    private long _pagesWrittenThrough;
+
     private TimeSpan Retention => TimeSpan.FromDays(options.Value.LogRetentionDays);
 
     private TimeSpan RetentionPeriod => Retention / 10 < RetentionCheckPeriod ? Retention / 10 : RetentionCheckPeriod;
@@ -74,9 +79,43 @@ public sealed partial class RequestLogGrain(
             return;
         }
 
+        // The head is the commit point: the entries are stored once it is written. The pages it fills are written after
+        // it, from it (WritePagesAsync), so an outdated activation (a silo declared dead while still running), whose head
+        // storage refuses, never replaces a page row with entries nobody stored. A batch larger than a head write takes
+        // (gateways send none) is stored in several.
         var cutoff = Cutoff;
-        var next = Copy(_state.Value);
-        foreach (var entry in entries.Where(e => e.At >= cutoff).OrderBy(e => e.At))
+        var kept = entries.Where(e => e.At >= cutoff).OrderBy(e => e.At).ToArray();
+        RequestLogEntry[][] chunks = kept.Length > 0 ? [.. kept.Chunk(IRequestLogGrain.MaxEntriesPerAppend)] : [[]];
+        for (var i = 0; i < chunks.Length; i++)
+        {
+            // Pages that a failed write (or a crash) left unwritten go first, or the append fails: the head never holds
+            // more than an open page and one append's pages.
+            await WritePagesAsync(orFail: true);
+            var next = Working();
+            Add(next, chunks[i]);
+            if (i == 0)
+            {
+                next.Dropped += Math.Max(0, dropped);
+            }
+
+            if (!next.Reminder)
+            {
+                // Registered before the head says so: a crash in between leaves a reminder that finds the log and keeps it.
+                await this.RegisterOrUpdateReminder(ReminderName, ReminderPeriod, ReminderPeriod);
+                next.Reminder = true;
+            }
+
+            await _state.CommitAsync(next, this);
+            await WritePagesAsync();
+        }
+
+        ScheduleRetention();
+    }
+
+    // Appends entries to the head's open page, with the log's sequence numbers, and updates the status they change.
+    private static void Add(RequestLogState next, RequestLogEntry[] entries)
+    {
+        foreach (var entry in entries)
         {
             var record = ToRecord(entry, next.Next++);
             next.Tail.Add(record);
@@ -102,18 +141,6 @@ public sealed partial class RequestLogGrain(
                 next.LastSuccessAt = Latest(next.LastSuccessAt, record.At);
             }
         }
-
-        next.Dropped += Math.Max(0, dropped);
-        await SealFullPagesAsync(next);
-        if (!next.Reminder)
-        {
-            // Registered before the head says so: a crash in between leaves a reminder that finds the log and keeps it.
-            await this.RegisterOrUpdateReminder(ReminderName, ReminderPeriod, ReminderPeriod);
-            next.Reminder = true;
-        }
-
-        await _state.CommitAsync(next, this);
-        ScheduleRetention();
     }
 
     public async Task<RequestLogPage> ReadAsync(RequestLogQuery query)
@@ -187,8 +214,10 @@ public sealed partial class RequestLogGrain(
             LogErasing(logger, _tenantId);
         }
 
-        var next = Copy(_state.Value);
-        var last = Math.Min(next.SealedThrough, next.First - 1 + ((long)ErasePagesPerCall * PageSize));
+        // Every page the head has filled may have a row (written, not yet recorded by the head).
+        var next = Working();
+        var filled = next.SealedThrough + ((next.Next - 1 - next.SealedThrough) / PageSize * PageSize);
+        var last = Math.Min(filled, next.First - 1 + ((long)ErasePagesPerCall * PageSize));
         var pages = new List<long>();
         for (var seq = next.First; seq <= last; seq += PageSize)
         {
@@ -200,7 +229,7 @@ public sealed partial class RequestLogGrain(
             await Task.WhenAll(chunk.Select(p => Page(p).ClearAsync()));
         }
 
-        if (last < next.SealedThrough)
+        if (last < filled)
         {
             next.First = last + 1;
             await _state.CommitAsync(next, this);
@@ -258,7 +287,8 @@ public sealed partial class RequestLogGrain(
 
         _retentionCheckedAt = now;
         var cutoff = now - Retention;
-        var next = Copy(_state.Value);
+        await WritePagesAsync(); // every full page a row (a crash may have left some unwritten), so expired ones are erased as rows
+        var next = Working();
         var changed = false;
         while (next.First <= next.SealedThrough)
         {
@@ -303,19 +333,50 @@ public sealed partial class RequestLogGrain(
         }
     }
 
-    private async Task SealFullPagesAsync(RequestLogState head)
+    /// <summary>
+    /// Writes the full pages of the committed head that it does not record as written, from the committed head: any page row
+    /// then holds only stored entries, whichever activation writes it. The head's next write records them
+    /// (<see cref="Working"/>). A failure is logged, unless <paramref name="orFail"/>, and the pages are written again before
+    /// the next write of the head, which holds their entries meanwhile.
+    /// </summary>
+    private async Task WritePagesAsync(bool orFail = false)
     {
+        var head = _state.Value;
+        var through = Math.Max(head.SealedThrough, _pagesWrittenThrough);
         var writes = new List<Task>();
-        while (head.SealedThrough + PageSize < head.Next)
+        for (; through + PageSize < head.Next; through += PageSize)
         {
-            var (from, to) = (head.SealedThrough + 1, head.SealedThrough + PageSize);
-            var page = head.Tail.Where(r => r.Sequence >= from && r.Sequence <= to).Select(ToEntry).ToArray();
-            writes.Add(Page((from - 1) / PageSize).WriteAsync(page));
-            head.SealedThrough = to;
+            var (from, to) = (through + 1, through + PageSize);
+            writes.Add(Page((from - 1) / PageSize).WriteAsync([.. head.Tail.Where(r => r.Sequence >= from && r.Sequence <= to).Select(ToEntry)]));
         }
 
-        await Task.WhenAll(writes);
-        head.Tail.RemoveAll(r => r.Sequence <= head.SealedThrough);
+        if (writes.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await Task.WhenAll(writes);
+            _pagesWrittenThrough = through;
+        }
+        catch (Exception e) when (!orFail)
+        {
+            LogPagesNotWritten(logger, e, _tenantId);
+        }
+    }
+
+    // The committed head as the next write starts from: the pages written since its last write recorded, their entries dropped.
+    private RequestLogState Working()
+    {
+        var next = Copy(_state.Value);
+        if (_pagesWrittenThrough > next.SealedThrough)
+        {
+            next.SealedThrough = _pagesWrittenThrough;
+            next.Tail.RemoveAll(r => r.Sequence <= next.SealedThrough);
+        }
+
+        return next;
     }
 
     private IRequestLogPageGrain Page(long page) => GrainFactory.Grain<IRequestLogPageGrain>(GrainKeys.RequestLogPage(_tenantId, page));
@@ -361,6 +422,9 @@ public sealed partial class RequestLogGrain(
 
     [LoggerMessage(1501, LogLevel.Information, "Tenant {TenantId}: erasing its provisioning log.")]
     private static partial void LogErasing(ILogger logger, string tenantId);
+
+    [LoggerMessage(1502, LogLevel.Warning, "Tenant {TenantId}: writing full pages of the provisioning log failed; the head keeps their entries and they are written again before its next write.")]
+    private static partial void LogPagesNotWritten(ILogger logger, Exception exception, string tenantId);
 }
 
 /// <summary>One page row of a tenant's provisioning log (see <see cref="RequestLogGrain"/>).</summary>
