@@ -19,10 +19,8 @@ public sealed class DashboardTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _port = TestPorts.Free();
-        _gateway = GatewayFactory.With(new Dictionary<string, string?> { ["urls"] = $"http://127.0.0.1:{_port}" });
-        _gateway.UseKestrel(_port);
-        _gateway.StartServer();
+        _gateway = new GatewayFactory();
+        _port = _gateway.StartOnLoopback().Port;
         await ScimTraffic.ReplayAsync(_gateway);
     }
 

@@ -3,8 +3,6 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Cluster.TestInfrastructure;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
@@ -47,10 +45,7 @@ public sealed class PortalFixture : IAsyncLifetime
     {
         Assert.True(File.Exists(ChromiumPath),
             $"Chromium is not installed ({ChromiumPath} is missing). tests/run.sh installs it (ensure_chromium in deploy/local/lib.sh: apt-get install -y chromium); or set CHROMIUM to a Chromium binary.");
-        Gateway.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        Gateway.StartServer();
-        var address = Gateway.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        BaseAddress = new Uri(address.TrimEnd('/') + "/");
+        BaseAddress = Gateway.StartOnLoopback();
 
         // Expect(...) waits 5 s by default; a page that follows a form post doing grain and storage work can take longer
         // with Chromium, Kestrel and Orleans sharing two busy cores. Actions already wait 30 s.

@@ -1,7 +1,10 @@
+using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
@@ -63,6 +66,19 @@ public sealed class GatewayFactory : ScimHostFactory<Cluster.Silo.SiloHostEntry>
     /// Call before the first request.
     /// </summary>
     public GatewayFactory WithStorageProbe() => WithServices(StorageProbe.Install);
+
+    /// <summary>
+    /// Starts the gateway on a real Kestrel listener on 127.0.0.1 (for a browser or another process) and returns its root,
+    /// e.g. <c>http://127.0.0.1:41234/</c>. Kestrel picks the port as it binds, so no other process can take it between
+    /// choosing and binding.
+    /// </summary>
+    public Uri StartOnLoopback()
+    {
+        UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        StartServer();
+        var address = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        return new Uri(address.TrimEnd('/') + "/");
+    }
 }
 
 /// <summary>
