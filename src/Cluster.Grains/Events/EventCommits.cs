@@ -30,12 +30,6 @@ internal sealed class EventCommits<T>(
     // The commit whose write is under way (the log may ask while the resource waits on it).
     private EventSource? _inFlight;
 
-    /// <summary>
-    /// True after a write failed: it may still have reached storage (a timeout is not a rejection), so until the activation
-    /// is replaced (the failed write deactivates it) the outcome of any prepared commit is unknown.
-    /// </summary>
-    private bool _uncertain;
-
     /// <summary>The events of a commit of this resource at (<paramref name="version"/>, <paramref name="step"/>), to fill with <see cref="EventContext.Event"/>.</summary>
     public EventContext Context(long version, int step = 0) =>
         new(tenantId, resourceType, resourceId, new EventSource(resourceType, resourceId, version, step), time.GetUtcNow());
@@ -46,7 +40,8 @@ internal sealed class EventCommits<T>(
     /// resolves the commit by asking, <see cref="ResolveAsync"/>) unless <paramref name="durable"/> asks for it to be stored
     /// before this returns (a delete, whose tombstone goes once the log has its events for good). <paramref name="write"/> is
     /// given the last commit with events as the state it writes must record it: this attempt, or without events the one
-    /// recorded so far.
+    /// recorded so far. Its last step is the write of the record (<c>state</c>), so a failure before that step stored nothing
+    /// of the commit: its events are dropped at once, as after a refusal.
     /// </summary>
     public async Task CommitAsync(EventContext context, IReadOnlyCollection<ScimEvent> events, Func<EventAttempt, Task> write, bool durable = false)
     {
@@ -66,15 +61,13 @@ internal sealed class EventCommits<T>(
             {
                 await write(new EventAttempt(context.Source.Version, context.Source.Step, first));
             }
-            catch (InconsistentStateException)
+            catch (Exception e) when (e is InconsistentStateException || !state.Uncertain)
             {
-                // Refused by storage (ETag mismatch, or the insert of a state assumed absent found a row): it did not land.
+                // It did not land: refused by storage (ETag mismatch, or the insert of a state assumed absent found a row), or
+                // failed before the record's write, the last step of every write (a delete's leaving its groups). Otherwise
+                // the record's write failed and may have landed: the state is uncertain and its activation is replaced, and
+                // the log asks the next one.
                 await AbortAsync(log, context.Source, first);
-                throw;
-            }
-            catch
-            {
-                _uncertain = true;
                 throw;
             }
 
@@ -101,8 +94,7 @@ internal sealed class EventCommits<T>(
         }
         catch (Exception e)
         {
-            // The log resolves the commit by asking the next activation, as after any failed write; the caller sees the refusal.
-            _uncertain = true;
+            // The log resolves the commit by asking, as after any failed write; the caller sees the failure.
             confirmFailed(e);
         }
     }
@@ -119,14 +111,14 @@ internal sealed class EventCommits<T>(
     }
 
     /// <summary>
-    /// The answer to the log about a prepared attempt: pending while its write is under way (or after a failed write, until
-    /// this activation is replaced); else what the resource's last commit with events says (<see cref="Answer"/>), as this
+    /// The answer to the log about a prepared attempt: pending while its write is under way (or after a write of the record
+    /// whose outcome is unknown, until this activation is replaced); else what the resource's last commit with events says (<see cref="Answer"/>), as this
     /// activation knows it, and where that does not tell, as storage holds it now: this activation may be an older one
     /// beside a newer one (a silo declared dead while still running) that wrote since.
     /// </summary>
     public async Task<EventResolution> ResolveAsync(long version, int step, long from)
     {
-        if (_uncertain || (_inFlight is { } inFlight && inFlight.Version == version && inFlight.Step == step))
+        if (state.Uncertain || (_inFlight is { } inFlight && inFlight.Version == version && inFlight.Step == step))
         {
             return EventResolution.Pending;
         }
