@@ -291,6 +291,7 @@ public static class PatchApplier
                 {
                     array.Add(item!.DeepClone());
                     ClearOtherPrimaries(array, array[^1]);
+                    ScimJson.CheckLength(array, attribute.Name);
                 }
             }
 

@@ -17,6 +17,21 @@ public class PatchApplierUserTests
 
     private const string Minimal = """{"id":"u-1","userName":"bjensen@example.com","meta":{"resourceType":"User"}}""";
 
+    [Fact]
+    public void AddsThatGrowAnAttributePastItsLimitAreRefusedAsTheyAreApplied()
+    {
+        // Seventy adds of 1,000 addresses each (no "value": compared pairwise) would grow the array to 70,000 elements,
+        // billions of comparisons, before the final check; the limit now stops them at the first add past it.
+        var adds = Enumerable.Range(0, 70).Select(op =>
+            $$"""{"op":"add","path":"addresses","value":[{{string.Join(",", Enumerable.Range(0, 1000).Select(i => $$"""{"country":"c{{op}}-{{i}}"}"""))}}]}""");
+        var error = AssertScimError(400, "invalidValue", () => PatchUser(Minimal, Ops([.. adds])));
+        Assert.Contains("1000", error.Message, StringComparison.Ordinal);
+
+        // At the limit is fine.
+        var fits = PatchUser(Minimal, Ops($$"""{"op":"add","path":"addresses","value":[{{string.Join(",", Enumerable.Range(0, 1000).Select(i => $$"""{"country":"c{{i}}"}"""))}}]}"""));
+        Assert.Equal(1000, fits["addresses"]!.AsArray().Count);
+    }
+
     // ---- §2.5.1 default dialect ----
 
     [Fact]
