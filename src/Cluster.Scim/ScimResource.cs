@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json.Nodes;
 
 namespace Cluster.Scim;
@@ -72,6 +73,22 @@ public static class ScimResource
         var property = "\"location\":" + ScimSerializer.Serialize(System.Text.Json.Nodes.JsonValue.Create(location));
         var separator = json[json.Length - 3] == '{' ? "" : ",";
         return string.Concat(json.AsSpan(0, json.Length - 2), separator, property, "}}");
+    }
+
+    /// <summary>
+    /// Largest resource stored, in UTF-8 bytes of its JSON as <see cref="ScimSerializer"/> writes it (an Entra user takes 1–3
+    /// KB). A resource, and the data of its events, are stored as strings inside JSON rows, where escaping takes at most twice
+    /// this; the bound keeps the tenant's event log row (its open page's events plus a batch) inside Azure Table's entity
+    /// limit (docs/architecture.md, "Storage of the feed").
+    /// </summary>
+    public const int MaxStoredBytes = 16 * 1024;
+
+    /// <summary>413 when the stamped resource <paramref name="json"/> is larger than <see cref="MaxStoredBytes"/>; null otherwise.</summary>
+    public static Errors.ScimException? CheckSize(string json, Schema.ResourceTypeDefinition resourceType)
+    {
+        var bytes = Encoding.UTF8.GetByteCount(json);
+        return bytes <= MaxStoredBytes ? null : new Errors.ScimException(413, null, string.Create(CultureInfo.InvariantCulture,
+            $"The {resourceType.Name} would take {bytes} bytes of JSON; at most {MaxStoredBytes} are stored. Nothing was changed."));
     }
 
     /// <summary>True when two stamped resources differ at most in <c>meta</c> (an update that would change nothing).</summary>

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using Cluster.TestInfrastructure;
@@ -202,6 +203,47 @@ public sealed class HostileInputTests : IClassFixture<GatewayFactory>
         var all = await (await scim.GetAsync("Users")).ExpectScimAsync(HttpStatusCode.OK);
         Assert.Equal(2, all["totalResults"]!.GetValue<int>());
         Assert.Equal(fitting["id"].Str(), (await scim.FilterAsync("userName eq \"fits@contoso.com\"")).Ids().Single());
+    }
+
+    [Fact]
+    public async Task AResourceLargerThanWhatOneResourceMayTakeIs413AndChangesNothing()
+    {
+        var tenant = await _gateway.CreateTenantAsync();
+        using var scim = _gateway.ScimClient(tenant);
+        using var admin = _gateway.AdminClient();
+        var user = await scim.CreateUserAsync("grows@contoso.com");
+        var id = user["id"].Str();
+
+        // Far under the body limit (1 MiB), over what one resource may take: 3 bytes of UTF-8 per character.
+        var huge = new string('‹', (Cluster.Scim.ScimResource.MaxStoredBytes / 3) + 1);
+        var limit = Cluster.Scim.ScimResource.MaxStoredBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        using (var response = await scim.PostAsync("Users", ScimTestClient.Body($$"""{"userName":"huge@contoso.com","title":"{{huge}}"}""")))
+        {
+            Assert.Contains(limit, (await response.ExpectScimErrorAsync(HttpStatusCode.RequestEntityTooLarge))["detail"].Str(), StringComparison.Ordinal);
+        }
+
+        using (var response = await scim.PatchUserAsync(id, EntraPayloads.Patch($$"""{"op":"Replace","path":"title","value":"{{huge}}"}""")))
+        {
+            await response.ExpectScimErrorAsync(HttpStatusCode.RequestEntityTooLarge);
+        }
+
+        using (var response = await scim.PostAsync("Groups", ScimTestClient.Body($$"""{"displayName":"{{huge}}"}""")))
+        {
+            await response.ExpectScimErrorAsync(HttpStatusCode.RequestEntityTooLarge);
+        }
+
+        // Just under it is stored, and read back whole.
+        var fits = new string('‹', (Cluster.Scim.ScimResource.MaxStoredBytes - 1024) / 3);
+        using (var response = await scim.PatchUserAsync(id, EntraPayloads.Patch($$"""{"op":"Replace","path":"title","value":"{{fits}}"}""")))
+        {
+            Assert.Equal(fits, (await response.ExpectScimAsync(HttpStatusCode.OK))["title"].Str());
+        }
+
+        ScimTestClient.AssertEmptyList(await scim.FilterAsync("userName eq \"huge@contoso.com\""));
+        var groups = await (await scim.GetAsync("Groups")).ExpectScimAsync(HttpStatusCode.OK);
+        Assert.Equal(0, groups["totalResults"]!.GetValue<int>());
+        var feed = await admin.GetFromJsonAsync<JsonObject>($"/admin/tenants/{tenant.TenantId}/events");
+        Assert.Equal(["user.created", "user.updated"], feed!["data"]!.AsArray().Select(e => e!["type"].Str()));
     }
 
     private async Task<(HttpClient Scim, JsonObject User)> ArrangeAsync()

@@ -1,3 +1,4 @@
+using System.Text;
 using Cluster.Grains.State;
 
 namespace Cluster.Grains.Events;
@@ -41,8 +42,10 @@ public sealed partial class EventLogGrain(
     /// <summary>Most events one read returns.</summary>
     public const int MaxReadLimit = 1000;
 
-    // Most bytes of events one head write takes from the queue (at least one prepare, whatever its size), so that the head
-    // row, which holds a batch's events until their pages are written, stays well inside an Azure Table entity (1 MiB).
+    // Most bytes of events one head write takes from the queue (at least one prepare, whatever its size), as stored
+    // (QueuedPrepare.Bytes), so that the head row, which also holds the open page's events (at most 15, each at most twice
+    // ScimResource.MaxStoredBytes), stays inside what Orleans' table storage writes (960 KiB): 15 × 32 KiB + 256 KiB + one
+    // prepare beyond the bound.
     private const int MaxBatchBytes = 256 * 1024;
 
     // A prepared commit is asked about once it is this old (its confirmation normally follows within milliseconds).
@@ -688,8 +691,11 @@ internal sealed class QueuedPrepare(EventSource source, ScimEvent[] events)
 
     public ScimEvent[] Events => events;
 
-    /// <summary>About what its events take in the head row.</summary>
-    public long Bytes { get; } = events.Sum(e => 256L + e.Data.Length + (e.Changed?.Sum(c => c.Length) ?? 0));
+    /// <summary>
+    /// At most what its events take in the head row: each string is stored escaped inside the row's JSON, at most twice its
+    /// UTF-8 bytes (quotes and backslashes; the storage serializer writes other characters as they are).
+    /// </summary>
+    public long Bytes { get; } = events.Sum(e => 256L + 2L * (Encoding.UTF8.GetByteCount(e.Data) + (e.Changed?.Sum(c => Encoding.UTF8.GetByteCount(c) + 3) ?? 0)));
 
     /// <summary>The sequence number of its first event, once stored; the write's failure otherwise.</summary>
     public TaskCompletionSource<long> First { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);

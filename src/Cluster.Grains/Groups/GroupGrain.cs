@@ -478,6 +478,11 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
     // carries them as a journal, dropped by a later write once applied.
     private async Task<ScimResult> CommitAsync(JsonObject attributes, bool attributesChanged, long version, bool created, MemberValue[] newMembers, MemberRef[] removes)
     {
+        if (attributesChanged && ScimResource.CheckSize(ScimSerializer.Serialize(attributes), Kind.Type) is { } tooLarge)
+        {
+            return ScimResult.Error(tooLarge);
+        }
+
         // Bad input changes nothing: every new member must be an existing user or group of this tenant before anything is written.
         var (adds, invalid) = await ResolveAsync(newMembers);
         if (invalid is not null)

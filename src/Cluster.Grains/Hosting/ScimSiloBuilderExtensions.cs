@@ -58,6 +58,11 @@ public static class ScimSiloBuilderExtensions
 #pragma warning disable ORLEANSEXP006 // System.Text.Json storage serializer is marked experimental.
         silo.UseSystemTextJsonGrainStorageSerializer();
 #pragma warning restore ORLEANSEXP006
+        // Strings (a resource's JSON, an event's data) are written as they are, escaping only quotes, backslashes and
+        // control characters: the default encoder writes every quote and non-ASCII character as \uXXXX, up to six times
+        // the bytes. Rows are never rendered in HTML; rows written with either encoder read the same.
+        silo.Services.Configure<Orleans.Serialization.SystemTextJsonGrainStorageSerializerOptions>(
+            o => o.JsonSerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping);
         // Each grain state's row is named after its grain (StorageRowNames): Azurite scans rows that share a name.
         silo.Services.RemoveAll<IPersistentStateFactory>();
         silo.Services.AddSingleton<IPersistentStateFactory, KeyedRowPersistentStateFactory>();

@@ -324,6 +324,12 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
     private async Task<ScimResult> CommitAsync(JsonObject resource, long version, JsonObject? before)
     {
         var created = before is null;
+        var json = ScimSerializer.Serialize(resource);
+        if (ScimResource.CheckSize(json, ResourceType) is { } tooLarge)
+        {
+            return ScimResult.Error(tooLarge);
+        }
+
         var oldHashes = _claims.Held;
         var newHashes = ResourceIndexing.HashesOf(ResourceKind.User, resource);
         try
@@ -338,7 +344,6 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
             }
 
             // 2. Write the user — from here on the change is acknowledged — with its events around the write.
-            var json = ScimSerializer.Serialize(resource);
             var context = _events.Context(version);
             var events = ResourceEvents.OfChange(context, ResourceType, before, resource);
             await _events.CommitAsync(context, events, attempt => _state.CommitAsync(new ResourceState { Json = json, Version = version, EventsAttempt = attempt }, this));
