@@ -105,10 +105,20 @@ public sealed class DiscoveryTests : IClassFixture<GatewayFactory>
         // Every attribute Entra maps by default (entra-scim.md §3.1) is discoverable.
         var user = schemas[EntraPayloads.CoreUserSchema]["attributes"]!.AsArray();
         var names = user.Select(a => a!["name"].Str()).ToHashSet();
-        foreach (var name in new[] { "userName", "name", "displayName", "nickName", "title", "preferredLanguage", "active", "emails", "phoneNumbers", "addresses", "roles" })
+        foreach (var name in new[] { "userName", "externalId", "name", "displayName", "nickName", "title", "preferredLanguage", "active", "emails", "phoneNumbers", "addresses", "roles" })
         {
             Assert.Contains(name, names);
         }
+
+        // externalId, common to all resources, is listed in both core schemas (Entra's validator looks for it there), as it
+        // behaves: read-write, compared case-insensitively.
+        foreach (var core in new[] { EntraPayloads.CoreUserSchema, "urn:ietf:params:scim:schemas:core:2.0:Group" })
+        {
+            var externalId = schemas[core]["attributes"]!.AsArray().Single(a => a!["name"].Str() == "externalId")!;
+            Assert.Equal(("string", "readWrite", false, false), (externalId["type"].Str(), externalId["mutability"].Str(), externalId["caseExact"]!.GetValue<bool>(), externalId["multiValued"]!.GetValue<bool>()));
+        }
+
+        Assert.DoesNotContain(schemas[EntraPayloads.EnterpriseUserSchema]["attributes"]!.AsArray(), a => a!["name"].Str() == "externalId");
 
         var userName = user.Single(a => a!["name"].Str() == "userName")!;
         Assert.True(userName["required"]!.GetValue<bool>());

@@ -77,14 +77,19 @@ public static class DiscoveryDocuments
         };
     }
 
-    /// <summary>A <c>/Schemas/{urn}</c> document.</summary>
+    // externalId is common to every resource (RFC 7643 §3.1), so the RFC's schemas leave it out; Entra's validator
+    // (Schema_Discoverability_Test) wants every attribute the app maps, externalId included by default (entra-scim.md §3.1,
+    // §7.2), in the resource's core schema. Listed there as it behaves: filters compare it case-insensitively.
+    private static readonly AttributeDefinition DiscoverableExternalId = CommonAttributes.ExternalId with { CaseExact = false };
+
+    /// <summary>A <c>/Schemas/{urn}</c> document; the core User and Group schemas list <c>externalId</c> too.</summary>
     public static JsonObject Schema(SchemaDefinition schema, string baseUrl) => new()
     {
         ["schemas"] = new JsonArray(ScimConstants.SchemaSchema),
         ["id"] = schema.Id,
         ["name"] = schema.Name,
         ["description"] = schema.Description,
-        ["attributes"] = Attributes(schema.Attributes),
+        ["attributes"] = Attributes(ScimSchemas.ResourceTypes.Any(type => ReferenceEquals(type.Schema, schema)) ? [DiscoverableExternalId, .. schema.Attributes] : schema.Attributes),
         ["meta"] = new JsonObject
         {
             ["resourceType"] = "Schema",
