@@ -1,6 +1,8 @@
 using Cluster.ServiceDefaults.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -23,6 +25,16 @@ public static class ServiceDefaultsExtensions
 
     private const string LiveTag = "live";
 
+    // A route parameter named "secret" (a portal setup link: /portal/setup/{tenantId}/{secret}) is never traced: the span's
+    // url.path becomes the route's template.
+    private static void RedactSecretPath(System.Diagnostics.Activity activity, HttpResponse response)
+    {
+        if (response.HttpContext.GetEndpoint() is RouteEndpoint { RoutePattern: var pattern } && pattern.GetParameter("secret") is not null)
+        {
+            activity.SetTag("url.path", pattern.RawText);
+        }
+    }
+
     /// <summary>
     /// Adds OpenTelemetry metrics (Prometheus scrape endpoint; OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set), traces
     /// when something consumes them (see <see cref="TracingEnabled(IConfiguration, bool)"/>), and health checks.
@@ -44,8 +56,11 @@ public static class ServiceDefaultsExtensions
         {
             otel.WithTracing(tracing => tracing
                 .AddSource(ActivitySources)
-                .AddAspNetCoreInstrumentation(o => o.Filter = context =>
-                    !context.Request.Path.StartsWithSegments("/metrics") && !context.Request.Path.StartsWithSegments("/alive")));
+                .AddAspNetCoreInstrumentation(o =>
+                {
+                    o.Filter = context => !context.Request.Path.StartsWithSegments("/metrics") && !context.Request.Path.StartsWithSegments("/alive");
+                    o.EnrichWithHttpResponse = RedactSecretPath;
+                }));
         }
 
         if (otlp)

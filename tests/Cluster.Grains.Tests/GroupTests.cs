@@ -11,6 +11,43 @@ public sealed class GroupTests(ClusterFixture fixture)
     private IGrainFactory Grains => fixture.Client;
 
     [Fact]
+    public async Task AChangeNamingThousandsOfMadeUpMembersIsRefusedAfterLookingUpOneBatchOfThem()
+    {
+        var tenantId = GrainKeys.NewTenantId();
+        var user = await Grains.CreateUserAsync(tenantId, "real.member@contoso.com");
+        var id = await Grains.CreateGroupAsync(tenantId, "Made Up");
+        var madeUp = Enumerable.Range(0, 3000).Select(_ => GrainKeys.NewResourceId()).ToArray();
+
+        var result = await Grains.Group(tenantId, id).PatchAsync(Groups.AddMembers([user, .. madeUp]));
+
+        Assert.Equal((400, "invalidValue"), (result.Status, result.ScimType));
+        Assert.Contains(madeUp[0], result.Detail, StringComparison.Ordinal);
+        var lookedUp = madeUp.Count(m => StorageProbe.ReadsOf(GrainKeys.User(tenantId, m)) > 0);
+        Assert.True(lookedUp < 256, $"{lookedUp} of the 3,000 made-up ids were looked up (each an activation and a read)");
+        Assert.Empty(await Grains.MembersAsync(tenantId, id));
+        Assert.Empty(await Grains.User(tenantId, user).GetGroupIdsAsync());
+    }
+
+    [Theory]
+    [InlineData(" members")]
+    [InlineData("Members ")]
+    [InlineData("urn:ietf:params:scim:schemas:core:2.0:Group:members")]
+    public async Task APathlessReplaceOfMembersUnderAnySpellingThePatchEngineReadsReplacesEveryMember(string key)
+    {
+        // The PATCH engine reads the key as a path (blanks around it included); which members the grain loads for it must
+        // agree, or the replace would run on no members and keep every existing one.
+        var tenantId = GrainKeys.NewTenantId();
+        var (a, b, c) = (await Grains.CreateUserAsync(tenantId, "spelled.a@contoso.com"), await Grains.CreateUserAsync(tenantId, "spelled.b@contoso.com"), await Grains.CreateUserAsync(tenantId, "spelled.c@contoso.com"));
+        var id = await Grains.CreateGroupAsync(tenantId, "Spelled", a, b);
+
+        var patch = new JsonObject { ["Operations"] = new JsonArray(new JsonObject { ["op"] = "replace", ["value"] = new JsonObject { [key] = new JsonArray(new JsonObject { ["value"] = c }) } }) };
+        Assert.Equal(200, (await Grains.Group(tenantId, id).PatchAsync(patch.ToJsonString())).Status);
+
+        Assert.Equal([c], await Grains.MembersAsync(tenantId, id));
+        await Grains.AssertMembershipAgreesAsync(tenantId, [id], [a, b, c]);
+    }
+
+    [Fact]
     public async Task FiftyConcurrentCreatesOfOneDisplayNameGiveExactlyOneWinner()
     {
         var tenantId = GrainKeys.NewTenantId();

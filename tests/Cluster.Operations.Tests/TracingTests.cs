@@ -115,6 +115,24 @@ public sealed class TracingTests : IAsyncLifetime
         return false;
     }
 
+    [Fact]
+    public async Task ASetupLinksSecretIsNotTraced()
+    {
+        string path;
+        using (var admin = _gateway.AdminClient())
+        using (var link = await admin.PostAsJsonAsync($"/admin/tenants/{_tenant.TenantId}/setup-links", new { }))
+        {
+            link.EnsureSuccessStatusCode();
+            path = new Uri((await link.Content.ReadFromJsonAsync<JsonObject>())!["url"]!.GetValue<string>()).AbsolutePath;
+        }
+
+        using var browser = _gateway.CreateClient(new() { AllowAutoRedirect = false });
+        using var opened = await browser.GetAsync(path);
+        Assert.Equal(HttpStatusCode.Redirect, opened.StatusCode);
+        await Eventually.TrueAsync(() => Task.FromResult(Snapshot().Any(s => s.Kind == ActivityKind.Server && s.GetTagItem("url.path") as string == "/portal/setup/{tenantId}/{secret}")), what: "the setup link's span");
+        AssertNoSecretsOrPersonalData(path.Split('/')[^1]);
+    }
+
     private void AssertNoSecretsOrPersonalData(params string[] more)
     {
         string[] forbidden = [UserName, Uri.EscapeDataString(UserName), Email, "trace.person", "trace.mail", _tenant.Token, .. more];

@@ -841,39 +841,42 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
     /// </summary>
     private async Task<(MemberRef[] Members, string? Invalid)> ResolveAsync(MemberValue[] members)
     {
-        string[] asUser = [.. members.Where(m => m.StatedKind != MemberKind.Group).Select(m => m.Id)];
-        var userExists = await InBatchesAsync(asUser, id => Member(new MemberRef(id, MemberKind.User)).ExistsAsync());
-        var users = asUser.Where((_, i) => userExists[i]).ToHashSet(StringComparer.Ordinal);
-
-        var asGroupCandidates = members.Where(m => m.StatedKind != MemberKind.User && !users.Contains(m.Id)).ToArray();
-        if (asGroupCandidates.Any(m => m.Id == _groupId))
-        {
-            return ([], "A group cannot be a member of itself.");
-        }
-
-        string[] asGroup = [.. asGroupCandidates.Select(m => m.Id)];
-        var groupExists = await InBatchesAsync(asGroup, id => Member(new MemberRef(id, MemberKind.Group)).ExistsAsync());
-        var groups = asGroup.Where((_, i) => groupExists[i]).ToHashSet(StringComparer.Ordinal);
-
+        // Batch by batch, stopping at the first member that is neither: a request naming thousands of made-up ids activates
+        // (and reads) the grains of one batch, not of every id it names.
         var resolved = new List<MemberRef>(members.Length);
-        foreach (var m in members)
+        foreach (var batch in members.Chunk(MemberCallBatch))
         {
-            if (users.Contains(m.Id))
+            var isUser = await Task.WhenAll(batch.Select(m => m.StatedKind == MemberKind.Group
+                ? Task.FromResult(false)
+                : Member(new MemberRef(m.Id, MemberKind.User)).ExistsAsync()));
+            var asGroup = batch.Where((m, i) => !isUser[i] && m.StatedKind != MemberKind.User).ToArray();
+            if (asGroup.Any(m => m.Id == _groupId))
             {
-                resolved.Add(new MemberRef(m.Id, MemberKind.User));
+                return ([], "A group cannot be a member of itself.");
             }
-            else if (groups.Contains(m.Id))
+
+            var groupExists = await Task.WhenAll(asGroup.Select(m => Member(new MemberRef(m.Id, MemberKind.Group)).ExistsAsync()));
+            var groups = asGroup.Where((_, i) => groupExists[i]).Select(m => m.Id).ToHashSet(StringComparer.Ordinal);
+            for (var i = 0; i < batch.Length; i++)
             {
-                resolved.Add(new MemberRef(m.Id, MemberKind.Group));
-            }
-            else
-            {
-                return ([], m.StatedKind switch
+                var m = batch[i];
+                if (isUser[i])
                 {
-                    MemberKind.User => $"Member '{m.Id}' is not a user of this tenant.",
-                    MemberKind.Group => $"Member '{m.Id}' is not a group of this tenant.",
-                    _ => $"Member '{m.Id}' is not a user or group of this tenant.",
-                });
+                    resolved.Add(new MemberRef(m.Id, MemberKind.User));
+                }
+                else if (groups.Contains(m.Id))
+                {
+                    resolved.Add(new MemberRef(m.Id, MemberKind.Group));
+                }
+                else
+                {
+                    return ([], m.StatedKind switch
+                    {
+                        MemberKind.User => $"Member '{m.Id}' is not a user of this tenant.",
+                        MemberKind.Group => $"Member '{m.Id}' is not a group of this tenant.",
+                        _ => $"Member '{m.Id}' is not a user or group of this tenant.",
+                    });
+                }
             }
         }
 

@@ -27,7 +27,7 @@ internal static class MemberPatches
             {
                 foreach (var (key, value) in values)
                 {
-                    if (IsMembers(key))
+                    if (MembersPathOf(key) is { ValueFilter: null, SubAttribute: null, Attribute.SubAttributeName: null })
                     {
                         CheckMemberValues(value);
                     }
@@ -45,7 +45,7 @@ internal static class MemberPatches
         {
             if (op.Path is null)
             {
-                if (op.Value is JsonObject pathless && pathless.Any(kv => IsMembers(kv.Key)))
+                if (op.Value is JsonObject pathless && pathless.Any(kv => MembersPathOf(kv.Key) is not null))
                 {
                     return null;
                 }
@@ -195,6 +195,20 @@ internal static class MemberPatches
     private static string? ValueOf(JsonObject member) => StringOf(member, "value");
 
     private static bool HasValues(JsonNode? value) => value is JsonArray or JsonObject;
+
+    // A pathless value's key that names members as the PATCH engine reads such a key (PatchPath: "members", " Members",
+    // "members[type eq \"User\"]", "members.value", with or without the Group schema's URN); null for any other key.
+    private static PatchPath? MembersPathOf(string key)
+    {
+        try
+        {
+            return PatchPath.Parse(key) is var path && IsMembersAttribute(path.Attribute.SchemaUrn, path.Attribute.AttributeName) ? path : null;
+        }
+        catch (ScimException)
+        {
+            return null;
+        }
+    }
 
     private static bool IsMembers(string key)
     {

@@ -26,7 +26,10 @@ namespace Cluster.Scim.Projection;
 /// </remarks>
 public static class ScimProjection
 {
-    /// <summary>Splits a comma-separated query value; returns null for null/blank input. Empty items are skipped.</summary>
+    /// <summary>
+    /// Splits a comma-separated query value; returns null for null/blank input. Empty items and repeats are skipped; more than
+    /// <see cref="MaxListLength"/> names are 400 <c>invalidValue</c>.
+    /// </summary>
     public static IReadOnlyCollection<string>? ParseList(string? csv)
     {
         if (string.IsNullOrWhiteSpace(csv))
@@ -34,9 +37,19 @@ public static class ScimProjection
             return null;
         }
 
-        var items = csv.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        // Each name is resolved for every resource rendered: repeats count once, and a list longer than any resource type's
+        // attributes (a SearchRequest body may carry a megabyte of them) is refused.
+        var items = csv.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
+        if (items.Length > MaxListLength)
+        {
+            throw Errors.ScimException.InvalidValue($"At most {MaxListLength} attribute names may be listed.");
+        }
+
         return items.Length == 0 ? null : items;
     }
+
+    /// <summary>Most distinct names an <c>attributes</c> or <c>excludedAttributes</c> list may hold.</summary>
+    public const int MaxListLength = 1000;
 
     /// <summary>Returns a projected copy of <paramref name="resource"/>. See the type remarks.</summary>
     public static JsonObject Apply(

@@ -129,6 +129,15 @@ public class ScimProjectionTests
     }
 
     [Fact]
+    public void ParseList_CountsRepeatsOnceAndRefusesMoreNamesThanAnyResourceHas()
+    {
+        // Each name is resolved for every resource rendered: half a million of them in a SearchRequest cost seconds per page.
+        Assert.Equal(["userName", "id"], ScimProjection.ParseList(string.Join(',', Enumerable.Repeat("userName,USERNAME,id", 100_000))));
+        Assert.Equal(ScimProjection.MaxListLength, ScimProjection.ParseList(string.Join(',', Enumerable.Range(0, ScimProjection.MaxListLength).Select(i => $"a{i}")))!.Count);
+        AssertScimError(400, "invalidValue", () => ScimProjection.ParseList(string.Join(',', Enumerable.Range(0, ScimProjection.MaxListLength + 1).Select(i => $"a{i}"))));
+    }
+
+    [Fact]
     public void DoesNotMutateInput()
     {
         var input = Obj(User);
