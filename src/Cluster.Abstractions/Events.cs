@@ -198,12 +198,15 @@ public interface IEventLogGrain : IGrainWithStringKey
 /// <param name="Cursor">Where the next read starts (<c>after</c>): the last event's sequence, or the given cursor when none.</param>
 /// <param name="HasMore">True when more events are already readable after this page.</param>
 /// <param name="Expired">True when the given cursor is older than the retention window (the events after it are gone).</param>
+/// <param name="Beyond">True when the given cursor is past every sequence the feed has assigned: no read gave it, and
+/// reading on from it would skip the events told until the feed reaches it.</param>
 [GenerateSerializer, Immutable, Alias("scim.EventPage")]
 public sealed record EventPage(
     [property: Id(0)] ScimEvent[] Events,
     [property: Id(1)] long Cursor,
     [property: Id(2)] bool HasMore,
-    [property: Id(3)] bool Expired);
+    [property: Id(3)] bool Expired,
+    [property: Id(4)] bool Beyond = false);
 
 /// <summary>The bounds of a tenant's feed.</summary>
 /// <param name="First">The oldest retained sequence.</param>

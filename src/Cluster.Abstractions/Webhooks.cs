@@ -128,4 +128,7 @@ public enum RedeliverResult
 
     /// <summary>The cursor is older than the feed's retention window.</summary>
     Expired = 2,
+
+    /// <summary>The cursor is past every sequence the feed has assigned (<see cref="EventPage.Beyond"/>).</summary>
+    Beyond = 3,
 }

@@ -76,6 +76,8 @@ public sealed class EventFeedHttpTests : IClassFixture<EventFeedHttpTests.Factor
         { "events?after=-1", 400 },
         { "events?after=abc", 400 },
         { "events?after=99999999999999999999999", 400 },
+        { "events?after=1", 400 }, // past the end of an empty feed: reading on from it would skip the first event
+        { "events?after=9223372036854775807", 400 },
         { "webhook/deliveries", 404 },
         { "webhook", 404 },
     };
@@ -218,6 +220,13 @@ public sealed class EventFeedHttpTests : IClassFixture<EventFeedHttpTests.Factor
 
         using var bad = await admin.PostAsJsonAsync($"/admin/tenants/{tenant.TenantId}/webhook/redeliver", new { after = "x" });
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+
+        // A cursor past the end of the feed would silence the webhook until the feed reached it: refused, nothing changes.
+        using var beyond = await admin.PostAsJsonAsync($"/admin/tenants/{tenant.TenantId}/webhook/redeliver", new { after = "999" });
+        Assert.Equal(HttpStatusCode.BadRequest, beyond.StatusCode);
+        Assert.Contains("past the end", await beyond.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        await scim.CreateUserAsync("three@contoso.com");
+        Assert.Equal(4, (await receiver.WaitForAsync(4, TimeSpan.FromSeconds(30))).Count);
     }
 
     private static async Task<string> SetWebhookAsync(HttpClient admin, TestTenant tenant, WebhookReceiver receiver)
@@ -293,5 +302,33 @@ public sealed class EventRetentionTests
         var page = await admin.GetFromJsonAsync<JsonObject>($"/admin/tenants/{tenant.TenantId}/events?limit=1000");
         Assert.Contains(page!["data"]!.AsArray(), e => e!["data"]!["userName"].Str().StartsWith("new", StringComparison.Ordinal));
         Assert.DoesNotContain(page["data"]!.AsArray(), e => e!["data"]!["userName"].Str() == "old0@contoso.com");
+    }
+
+    [Fact]
+    public async Task ABacklogOfExpiredPagesIsErasedInShortPassesThatGoOnWithoutFurtherWrites()
+    {
+        using var gateway = GatewayFactory.With(new Dictionary<string, string?> { ["Events:RetentionDays"] = "0.0001" });
+        var tenant = await gateway.CreateTenantAsync();
+        using var scim = gateway.ScimClient(tenant);
+        using var admin = gateway.AdminClient();
+
+        // 21 pages of events (16 a page): more than one pass erases (16 pages, so that no prepare waits on more).
+        foreach (var batch in Enumerable.Range(0, 21 * 16).Chunk(32))
+        {
+            await Task.WhenAll(batch.Select(i => scim.CreateUserAsync($"old{i}@contoso.com")));
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(10));
+
+        // One write starts retention; the passes after the first go on by themselves.
+        await scim.CreateUserAsync("new@contoso.com");
+        await Eventually.TrueAsync(async () =>
+        {
+            var page = await admin.GetFromJsonAsync<JsonObject>($"/admin/tenants/{tenant.TenantId}/events?limit=1000");
+            return page!["data"]!.AsArray().Count <= 16; // the open page, the new event's, is never erased
+        }, seconds: 60, what: "every expired page erased");
+
+        var left = await admin.GetFromJsonAsync<JsonObject>($"/admin/tenants/{tenant.TenantId}/events?limit=1000");
+        Assert.Contains("new@contoso.com", left!["data"]!.AsArray().Select(e => e!["data"]!["userName"].Str()));
     }
 }

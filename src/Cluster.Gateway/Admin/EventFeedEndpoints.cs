@@ -55,6 +55,11 @@ public static class EventFeedEndpoints
         }
 
         var page = await grains.Grain<IEventLogGrain>(GrainKeys.EventLog(tenantId)).ReadAsync(after, limit);
+        if (page.Beyond)
+        {
+            return BeyondTheFeed();
+        }
+
         if (page.Expired)
         {
             return TypedResults.Problem(
@@ -140,9 +145,13 @@ public static class EventFeedEndpoints
         {
             RedeliverResult.Started => TypedResults.Accepted((string?)null),
             RedeliverResult.Expired => TypedResults.Problem(statusCode: 410, title: "Cursor expired", detail: "The events after this cursor are older than the retention window and were erased."),
+            RedeliverResult.Beyond => BeyondTheFeed(),
             _ => NoWebhook(),
         };
     }
+
+    private static ProblemHttpResult BeyondTheFeed() => TypedResults.Problem(
+        statusCode: 400, title: "Invalid cursor", detail: "The cursor is past the end of the feed: use a 'nextCursor' returned by an earlier page, or \"0\" for the oldest retained event.");
 
     private static JsonObject WebhookJson(WebhookInfo webhook) => new()
     {

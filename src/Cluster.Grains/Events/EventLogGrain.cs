@@ -54,6 +54,11 @@ public sealed partial class EventLogGrain(
     // Retention is checked on activation and then at most this often (a tenth of the window when that is shorter).
     private static readonly TimeSpan RetentionCheckPeriod = TimeSpan.FromHours(1);
 
+    // Most pages one retention pass erases while it holds the writer (each a read and a clear, with every prepare of the
+    // tenant waiting): a backlog of expired pages — a month after a tenant's first sync of 100,000 users, thousands — is
+    // erased in passes a second apart, so no SCIM write waits on more than one pass.
+    private const int MaxPagesPerRetentionPass = 16;
+
     private readonly CommittedState<EventLogState> _state = new(state);
 
     // One head write at a time: prepares interleave with each other and with every other call.
@@ -84,7 +89,7 @@ public sealed partial class EventLogGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _tenantId = GrainKeys.TenantOfKey(this.GetPrimaryKeyString());
-        this.RegisterGrainTimer(_ => ApplyRetentionAsync(), TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+        ScheduleRetention(TimeSpan.Zero);
         if (_state.Value.Prepared.Count > 0)
         {
             // Confirmations held only in memory by the previous activation are gone: ask the resources.
@@ -156,16 +161,26 @@ public sealed partial class EventLogGrain(
         await WritePagesAsync();
         StartResolver();
         NotifyWebhook();
-        if (now - _retentionCheckedAt >= RetentionPeriod && _retention is null && !_halted)
+        if (now - _retentionCheckedAt >= RetentionPeriod)
         {
             // Off this request's path: the next turn of the grain.
-            _retention = this.RegisterGrainTimer(async _ =>
-            {
-                await ApplyRetentionAsync();
-                _retention?.Dispose();
-                _retention = null;
-            }, TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+            ScheduleRetention(TimeSpan.Zero);
         }
+    }
+
+    private void ScheduleRetention(TimeSpan due)
+    {
+        if (_retention is not null || _halted)
+        {
+            return;
+        }
+
+        _retention = this.RegisterGrainTimer(async _ =>
+        {
+            _retention?.Dispose();
+            _retention = null;
+            await ApplyRetentionAsync();
+        }, due, Timeout.InfiniteTimeSpan);
     }
 
     private List<QueuedPrepare> TakeBatch()
@@ -295,6 +310,11 @@ public sealed partial class EventLogGrain(
     {
         limit = Math.Clamp(limit, 1, MaxReadLimit);
         var head = _state.Value;
+        if (after is { } beyond && beyond >= head.Next)
+        {
+            return new EventPage([], beyond, false, Expired: false, Beyond: true);
+        }
+
         if (after is { } cursor && cursor + 1 < head.First)
         {
             return new EventPage([], cursor, false, Expired: true);
@@ -422,24 +442,37 @@ public sealed partial class EventLogGrain(
 
         _retentionCheckedAt = now;
         var cutoff = now - Retention;
+        bool more;
         await _writer.WaitAsync();
         try
         {
-            await DropExpiredPagesAsync(cutoff);
+            more = await DropExpiredPagesAsync(cutoff);
         }
         finally
         {
             _writer.Release();
         }
+
+        if (more)
+        {
+            _retentionCheckedAt = DateTimeOffset.MinValue;
+            ScheduleRetention(TimeSpan.FromSeconds(1));
+        }
     }
 
-    // Under _writer.
-    private async Task DropExpiredPagesAsync(DateTimeOffset cutoff)
+    // Under _writer. True when it stopped at MaxPagesPerRetentionPass with more pages to examine.
+    private async Task<bool> DropExpiredPagesAsync(DateTimeOffset cutoff)
     {
         var next = Working();
-        var dropped = false;
+        var dropped = 0;
         while (next.First <= next.SealedThrough)
         {
+            if (dropped == MaxPagesPerRetentionPass)
+            {
+                await WriteAsync(next);
+                return true;
+            }
+
             var page = (next.First - 1) / PageSize;
             var grain = GrainFactory.Grain<IEventPageGrain>(GrainKeys.EventPage(_tenantId, page));
             var events = await grain.ReadAsync();
@@ -451,13 +484,15 @@ public sealed partial class EventLogGrain(
             await grain.ClearAsync();
             next.First = ((page + 1) * PageSize) + 1;
             next.Discarded.RemoveAll(r => r.To < next.First);
-            dropped = true;
+            dropped++;
         }
 
-        if (dropped)
+        if (dropped > 0)
         {
             await WriteAsync(next);
         }
+
+        return false;
     }
 
     /// <summary>

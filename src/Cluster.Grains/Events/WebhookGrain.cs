@@ -37,6 +37,10 @@ public sealed partial class WebhookGrain(
 
     private const string ReminderName = "webhook-delivery";
 
+    // How long one round sends before it lets the calls waiting on the grain run (it finishes the send under way): a
+    // receiver that takes seconds to answer 2xx would otherwise hold them for a batch of timeouts (32 × 10 s).
+    private static readonly TimeSpan RoundBudget = TimeSpan.FromSeconds(2);
+
     private readonly CommittedState<WebhookState> _state = new(state);
     private readonly Random _jitter = new();
 
@@ -144,7 +148,13 @@ public sealed partial class WebhookGrain(
             return RedeliverResult.NoWebhook;
         }
 
-        if (after + 1 < (await Log.GetInfoAsync()).First)
+        var feed = await Log.GetInfoAsync();
+        if (after >= feed.Next)
+        {
+            return RedeliverResult.Beyond;
+        }
+
+        if (after + 1 < feed.First)
         {
             return RedeliverResult.Expired;
         }
@@ -234,8 +244,16 @@ public sealed partial class WebhookGrain(
         }
 
         instruments.Backlog(_tenantId, page.Events[0].OccurredAt);
+        var round = time.GetTimestamp();
         foreach (var e in page.Events)
         {
+            if (time.GetElapsedTime(round) >= RoundBudget)
+            {
+                // A slow receiver that still answers: the calls waiting on this grain (set, delete, test, redeliver, and
+                // offboarding's delete) take their turn before the next round reads on from the cursor.
+                break;
+            }
+
             var attempt = await SendAsync(e, cancellation);
             Remember(attempt);
             if (attempt.Delivered)

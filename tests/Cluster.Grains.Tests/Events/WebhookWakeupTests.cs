@@ -46,4 +46,29 @@ public sealed class WebhookWakeupTests(ClusterFixture fixture)
         var requests = await receiver.WaitForAsync(2, left);
         Assert.Equal(["user.created", "user.created"], requests.Select(r => r.EventType));
     }
+
+    [Fact]
+    public async Task AReceiverThatAnswersSlowlyDoesNotHoldTheWebhooksOtherCallsForAWholeBatch()
+    {
+        // Twelve events readable at once, a receiver that takes 1.5 s to answer 200 each: a round used to send its whole
+        // page (up to 32 × the timeout) while a delete, a new URL or offboarding waited on the grain.
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var tenantId = GrainKeys.NewTenantId();
+        for (var i = 0; i < 12; i++)
+        {
+            await Grains.CreateUserAsync(tenantId, $"slow{i}@contoso.com");
+        }
+
+        var webhook = Grains.GetGrain<IWebhookGrain>(GrainKeys.Webhook(tenantId));
+        Assert.NotNull((await webhook.SetAsync(receiver.Url.ToString(), null)).Webhook);
+        receiver.RespondWith(new WebhookResponse { Delay = TimeSpan.FromSeconds(1.5) });
+        Assert.Equal(RedeliverResult.Started, await webhook.RedeliverAsync(0));
+        await receiver.WaitForAsync(1, TimeSpan.FromSeconds(30));
+
+        Assert.True(await webhook.DeleteAsync());
+        var sent = receiver.Requests.Count;
+        Assert.True(sent < 6, $"{sent} of the 12 events were sent before the delete ran");
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.Equal(sent, receiver.Requests.Count);
+    }
 }

@@ -124,6 +124,7 @@ public sealed class TenantModel(PortalTenant portal, IGrainFactory grains, IOpti
         {
             RedeliverResult.Started => await SayAsync($"Redelivery started: every event after {cursor} is delivered again, in order."),
             RedeliverResult.Expired => await RefuseAsync("The events after that cursor are older than the retention window and were erased.", StatusCodes.Status410Gone),
+            RedeliverResult.Beyond => await RefuseAsync("That cursor is past the end of the feed: no event has that sequence yet."),
             _ => await RefuseAsync("This tenant has no webhook."),
         };
     }
