@@ -83,11 +83,20 @@ public static class ScimResource
     /// </summary>
     public const int MaxStoredBytes = 16 * 1024;
 
-    /// <summary>413 when the stamped resource <paramref name="json"/> is larger than <see cref="MaxStoredBytes"/>; null otherwise.</summary>
-    public static Errors.ScimException? CheckSize(string json, Schema.ResourceTypeDefinition resourceType)
+    /// <summary>
+    /// 413 when the stamped resource <paramref name="json"/> is larger than <see cref="MaxStoredBytes"/>; null otherwise. A
+    /// resource stored larger before the bound (<paramref name="stored"/>, null for a create) may still change by less than
+    /// 1 KiB of growth, so that it can be disabled or corrected, not only deleted.
+    /// </summary>
+    public static Errors.ScimException? CheckSize(string json, string? stored, Schema.ResourceTypeDefinition resourceType)
     {
         var bytes = Encoding.UTF8.GetByteCount(json);
-        return bytes <= MaxStoredBytes ? null : new Errors.ScimException(413, null, string.Create(CultureInfo.InvariantCulture,
+        if (bytes <= MaxStoredBytes || (stored is not null && bytes < Encoding.UTF8.GetByteCount(stored) + 1024))
+        {
+            return null;
+        }
+
+        return new Errors.ScimException(413, null, string.Create(CultureInfo.InvariantCulture,
             $"The {resourceType.Name} would take {bytes} bytes of JSON; at most {MaxStoredBytes} are stored. Nothing was changed."));
     }
 

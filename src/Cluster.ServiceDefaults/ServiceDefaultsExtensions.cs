@@ -2,7 +2,6 @@ using Cluster.ServiceDefaults.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -25,15 +24,9 @@ public static class ServiceDefaultsExtensions
 
     private const string LiveTag = "live";
 
-    // A route parameter named "secret" (a portal setup link: /portal/setup/{tenantId}/{secret}) is never traced: the span's
-    // url.path becomes the route's template.
-    private static void RedactSecretPath(System.Diagnostics.Activity activity, HttpResponse response)
-    {
-        if (response.HttpContext.GetEndpoint() is RouteEndpoint { RoutePattern: var pattern } && pattern.GetParameter("secret") is not null)
-        {
-            activity.SetTag("url.path", pattern.RawText);
-        }
-    }
+    // A route that holds a secret is traced by its template (RequestRoutes), after an exception too.
+    private static void RedactSecretPath(System.Diagnostics.Activity activity, HttpResponse response) =>
+        activity.SetTag("url.path", RequestRoutes.LoggablePath(response.HttpContext));
 
     /// <summary>
     /// Adds OpenTelemetry metrics (Prometheus scrape endpoint; OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set), traces

@@ -246,6 +246,29 @@ public sealed class HostileInputTests : IClassFixture<GatewayFactory>
         Assert.Equal(["user.created", "user.updated"], feed!["data"]!.AsArray().Select(e => e!["type"].Str()));
     }
 
+    [Fact]
+    public async Task AProjectionListThatIsRefusedIsRefusedBeforeTheWriteNotAfterIt()
+    {
+        // A write's response is rendered with attributes/excludedAttributes after the grain stored it: a list refused then
+        // answered 400 for a write that had happened (and a retry 409).
+        var tenant = await _gateway.CreateTenantAsync();
+        using var scim = _gateway.ScimClient(tenant);
+        var names = "?attributes=" + string.Join(',', Enumerable.Range(0, Cluster.Scim.Projection.ScimProjection.MaxListLength + 1).Select(i => $"a{i}"));
+        using (var response = await scim.PostAsync("Users" + names, ScimTestClient.Body("""{"userName":"projected@contoso.com"}""")))
+        {
+            await response.ExpectScimErrorAsync(HttpStatusCode.BadRequest, "invalidValue");
+        }
+
+        ScimTestClient.AssertEmptyList(await scim.FilterAsync("userName eq \"projected@contoso.com\""));
+        var user = await scim.CreateUserAsync("projected@contoso.com");
+        using (var response = await scim.PatchAsync($"Users/{user["id"].Str()}" + names, ScimTestClient.Body(EntraPayloads.Patch("""{"op":"Replace","path":"displayName","value":"Changed"}"""))))
+        {
+            await response.ExpectScimErrorAsync(HttpStatusCode.BadRequest, "invalidValue");
+        }
+
+        Assert.True(JsonNode.DeepEquals(user, await scim.GetUserAsync(user["id"].Str())));
+    }
+
     private async Task<(HttpClient Scim, JsonObject User)> ArrangeAsync()
     {
         var tenant = await _gateway.CreateTenantAsync();

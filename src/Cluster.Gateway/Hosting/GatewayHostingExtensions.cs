@@ -86,12 +86,25 @@ public static class GatewayHostingExtensions
         var scim = app.MapGroup(ScimUrls.TenantRoutePrefix)
             .WithMetadata(new SurfaceMetadata(Surface.Scim))
             .RequireAuthorization(GatewayAuthentication.TenantPolicy)
-            .RequireRateLimiting(ScimRateLimiting.TenantPolicy);
+            .RequireRateLimiting(ScimRateLimiting.TenantPolicy)
+            .AddEndpointFilter(CheckProjectionFirst);
         scim.MapUsers().MapGroups().MapSearch().MapBulk().MapDiscovery();
         app.MapAdmin();
         app.MapScimPortal();
         app.MapOAuth();
         return app;
+    }
+
+    // A write's response is rendered with the request's attributes/excludedAttributes after the grain has stored it: a list
+    // that is refused (ScimProjection.ParseList, 400) is refused before anything is written, not after.
+    private static ValueTask<object?> CheckProjectionFirst(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        if (context.HttpContext.Request.QueryString.HasValue)
+        {
+            _ = ScimQuery.Projection(context.HttpContext.Request);
+        }
+
+        return next(context);
     }
 
     // Errors produced without a body: in the format of the request's surface.

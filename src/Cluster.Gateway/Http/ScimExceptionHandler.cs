@@ -1,4 +1,5 @@
 using Cluster.Gateway.Resilience;
+using Cluster.ServiceDefaults.Telemetry;
 using Cluster.Scim.Errors;
 using Microsoft.AspNetCore.Diagnostics;
 
@@ -18,11 +19,11 @@ public sealed class ScimExceptionHandler(ILogger<ScimExceptionHandler> logger) :
         {
             if (retryAfter)
             {
-                GatewayLog.ClusterUnavailable(logger, exception, httpContext.Request.Method, LoggedPath(httpContext));
+                GatewayLog.ClusterUnavailable(logger, exception, httpContext.Request.Method, RequestRoutes.LoggablePath(httpContext));
             }
             else
             {
-                GatewayLog.Unhandled(logger, exception, httpContext.Request.Method, LoggedPath(httpContext));
+                GatewayLog.Unhandled(logger, exception, httpContext.Request.Method, RequestRoutes.LoggablePath(httpContext));
             }
         }
 
@@ -30,12 +31,6 @@ public sealed class ScimExceptionHandler(ILogger<ScimExceptionHandler> logger) :
         await SurfaceErrors.Write(httpContext, status, detail, scimType, headers).ExecuteAsync(httpContext);
         return true;
     }
-
-    // The matched route's template, not the path: a setup link's path holds its secret (/portal/setup/{tenantId}/{secret}).
-    // Before routing (no endpoint yet), only the path's first segment.
-    private static string LoggedPath(HttpContext context) =>
-        (context.Features.Get<IExceptionHandlerFeature>()?.Endpoint as RouteEndpoint)?.RoutePattern.RawText
-        ?? "/" + (context.Request.Path.Value ?? "").TrimStart('/').Split('/')[0] + "/…";
 
     private static (int Status, string? ScimType, string Detail, bool RetryAfter) Classify(Exception exception) => exception switch
     {

@@ -727,10 +727,11 @@ internal sealed class QueuedPrepare(EventSource source, ScimEvent[] events)
     public ScimEvent[] Events => events;
 
     /// <summary>
-    /// At most what its events take in the head row: each string is stored escaped inside the row's JSON, at most twice its
-    /// UTF-8 bytes (quotes and backslashes; the storage serializer writes other characters as they are).
+    /// At most what it takes in the head row: its prepared commit's entry, and its events, each string stored escaped inside
+    /// the row's JSON, at most twice its UTF-8 bytes (quotes and backslashes; the storage serializer writes other characters
+    /// as they are).
     /// </summary>
-    public long Bytes { get; } = events.Sum(e => 256L + 2L * (Encoding.UTF8.GetByteCount(e.Data) + (e.Changed?.Sum(c => Encoding.UTF8.GetByteCount(c) + 3) ?? 0)));
+    public long Bytes { get; } = 512L + events.Sum(e => 256L + 2L * (Encoding.UTF8.GetByteCount(e.Data) + (e.Changed?.Sum(c => Encoding.UTF8.GetByteCount(c) + 3) ?? 0)));
 
     /// <summary>The sequence number of its first event, once stored; the write's failure otherwise.</summary>
     public TaskCompletionSource<long> First { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);

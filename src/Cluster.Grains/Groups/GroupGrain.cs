@@ -478,7 +478,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
     // carries them as a journal, dropped by a later write once applied.
     private async Task<ScimResult> CommitAsync(JsonObject attributes, bool attributesChanged, long version, bool created, MemberValue[] newMembers, MemberRef[] removes)
     {
-        if (attributesChanged && ScimResource.CheckSize(ScimSerializer.Serialize(attributes), Kind.Type) is { } tooLarge)
+        if (attributesChanged && ScimResource.CheckSize(ScimSerializer.Serialize(attributes), created ? null : _state.Value.Json, Kind.Type) is { } tooLarge)
         {
             return ScimResult.Error(tooLarge);
         }

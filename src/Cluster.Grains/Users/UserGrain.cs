@@ -325,7 +325,7 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
     {
         var created = before is null;
         var json = ScimSerializer.Serialize(resource);
-        if (ScimResource.CheckSize(json, ResourceType) is { } tooLarge)
+        if (ScimResource.CheckSize(json, created ? null : _state.Value.Json, ResourceType) is { } tooLarge)
         {
             return ScimResult.Error(tooLarge);
         }

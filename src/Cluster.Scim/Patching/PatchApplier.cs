@@ -49,6 +49,13 @@ public static class PatchApplier
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(type);
 
+        // An add compares each new element with those present (pairwise when it has no string "value"): whatever its
+        // operations, a request adds at most MaxArrayLength elements to attributes other than members.
+        if (request.Operations.Where(o => o.Op == PatchOperationType.Add).Sum(ElementsAdded) > ScimJson.MaxArrayLength)
+        {
+            throw ScimException.InvalidValue($"A PATCH request may add at most {ScimJson.MaxArrayLength} elements to multi-valued attributes other than members.");
+        }
+
         var working = (JsonObject)resource.DeepClone();
         foreach (var operation in request.Operations)
         {
@@ -67,6 +74,20 @@ public static class PatchApplier
         }
 
         return result;
+    }
+
+    // The array elements an add operation carries, members excepted: in its value (with a path), or in the values of a
+    // pathless value's keys and of its extension objects' keys.
+    private static int ElementsAdded(PatchOperation operation)
+    {
+        static int In(JsonObject values, int depth) => values.Sum(p => ScimJson.IsMembersKey(p.Key) ? 0
+            : p.Value is JsonArray array ? array.Count
+            : p.Value is JsonObject nested && depth == 0 ? In(nested, 1)
+            : 0);
+
+        return operation.Path is { } path
+            ? ScimJson.IsMembersKey(path.Attribute.AttributeName) ? 0 : (operation.Value as JsonArray)?.Count ?? 0
+            : operation.Value is JsonObject pathless ? In(pathless, 0) : 0;
     }
 
     private static void ApplyOperation(JsonObject working, PatchOperation operation, ResourceTypeDefinition type)

@@ -216,7 +216,7 @@ internal static class ScimJson
     }
 
     // "members", "Members", "urn:…:Group:members" (a PATCH path "members" too, but not "members[…]" or "members.value").
-    private static bool IsMembersKey(string key)
+    internal static bool IsMembersKey(string key)
     {
         var name = key.LastIndexOf(':') is var colon and >= 0 ? key[(colon + 1)..] : key;
         return string.Equals(name.Trim(), "members", StringComparison.OrdinalIgnoreCase);

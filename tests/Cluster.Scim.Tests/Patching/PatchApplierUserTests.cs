@@ -27,6 +27,11 @@ public class PatchApplierUserTests
         var error = AssertScimError(400, "invalidValue", () => PatchUser(Minimal, Ops([.. adds])));
         Assert.Contains("1000", error.Message, StringComparison.Ordinal);
 
+        // Adding the same elements again and again never grows the array, but each add still compares every element given
+        // with every element present: a request adds at most 1,000 elements in all.
+        var same = $$"""{"op":"add","path":"addresses","value":[{{string.Join(",", Enumerable.Range(0, 600).Select(i => $$"""{"country":"c{{i}}"}"""))}}]}""";
+        AssertScimError(400, "invalidValue", () => PatchUser(Minimal, Ops(same, same)));
+
         // At the limit is fine.
         var fits = PatchUser(Minimal, Ops($$"""{"op":"add","path":"addresses","value":[{{string.Join(",", Enumerable.Range(0, 1000).Select(i => $$"""{"country":"c{{i}}"}"""))}}]}"""));
         Assert.Equal(1000, fits["addresses"]!.AsArray().Count);

@@ -1,0 +1,36 @@
+using Cluster.Scim.Schema;
+
+namespace Cluster.Scim.Tests.Resources;
+
+/// <summary>
+/// The bound on a stored resource (<see cref="ScimResource.MaxStoredBytes"/>), in UTF-8 bytes: a write past it is 413, except
+/// that a resource stored larger before the bound existed may still change without growing by a kilobyte or more.
+/// </summary>
+public class ResourceSizeTests
+{
+    private static string Json(int bytes) => $$"""{"userName":"{{new string('x', bytes - 15)}}"}""";
+
+    [Fact]
+    public void UpToTheBoundIsStoredAndPastItIs413CountingUtf8Bytes()
+    {
+        Assert.Null(ScimResource.CheckSize(Json(ScimResource.MaxStoredBytes), null, ScimSchemas.UserResource));
+        var error = ScimResource.CheckSize(Json(ScimResource.MaxStoredBytes + 1), null, ScimSchemas.UserResource);
+        Assert.Equal((413, null), (error!.Status, error.ScimType));
+        Assert.Contains("User", error.Message, StringComparison.Ordinal);
+
+        // 'é' is one character and two bytes.
+        var accents = $$"""{"userName":"{{new string('é', ScimResource.MaxStoredBytes / 2)}}"}""";
+        Assert.NotNull(ScimResource.CheckSize(accents, null, ScimSchemas.UserResource));
+        Assert.True(accents.Length < ScimResource.MaxStoredBytes);
+    }
+
+    [Fact]
+    public void AResourceStoredLargerBeforeTheBoundMayChangeButNotGrowByAKilobyte()
+    {
+        var stored = Json(ScimResource.MaxStoredBytes * 2);
+        Assert.Null(ScimResource.CheckSize(Json((ScimResource.MaxStoredBytes * 2) + 1), stored, ScimSchemas.UserResource)); // "active": false
+        Assert.Null(ScimResource.CheckSize(Json(ScimResource.MaxStoredBytes + 10), stored, ScimSchemas.UserResource));
+        Assert.NotNull(ScimResource.CheckSize(Json((ScimResource.MaxStoredBytes * 2) + 1024), stored, ScimSchemas.UserResource));
+        Assert.NotNull(ScimResource.CheckSize(Json(ScimResource.MaxStoredBytes + 1), Json(100), ScimSchemas.UserResource));
+    }
+}
