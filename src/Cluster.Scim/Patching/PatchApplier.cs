@@ -312,7 +312,6 @@ public static class PatchApplier
                 {
                     array.Add(item!.DeepClone());
                     ClearOtherPrimaries(array, array[^1]);
-                    ScimJson.CheckLength(array, attribute.Name);
                 }
             }
 

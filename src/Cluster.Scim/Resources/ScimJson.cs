@@ -202,19 +202,6 @@ internal static class ScimJson
         }
     }
 
-    /// <summary>
-    /// Throws as <see cref="CheckLimits(JsonNode?)"/> does when <paramref name="array"/>, the value of the attribute
-    /// <paramref name="name"/>, has grown past its limit (a PATCH's adds, checked as they are applied, not only at the end).
-    /// </summary>
-    public static void CheckLength(JsonArray array, string name)
-    {
-        var limit = IsMembersKey(name) ? MaxMembersLength : MaxArrayLength;
-        if (array.Count > limit)
-        {
-            throw ScimException.InvalidValue($"An array has more than {limit} elements.");
-        }
-    }
-
     // "members", "Members", "urn:…:Group:members" (a PATCH path "members" too, but not "members[…]" or "members.value").
     internal static bool IsMembersKey(string key)
     {

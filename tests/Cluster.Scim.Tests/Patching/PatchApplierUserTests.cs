@@ -18,10 +18,11 @@ public class PatchApplierUserTests
     private const string Minimal = """{"id":"u-1","userName":"bjensen@example.com","meta":{"resourceType":"User"}}""";
 
     [Fact]
-    public void AddsThatGrowAnAttributePastItsLimitAreRefusedAsTheyAreApplied()
+    public void AddsThatWouldGrowAnAttributePastItsLimitAreRefusedBeforeAnyIsApplied()
     {
         // Seventy adds of 1,000 addresses each (no "value": compared pairwise) would grow the array to 70,000 elements,
-        // billions of comparisons, before the final check; the limit now stops them at the first add past it.
+        // billions of comparisons, before the final check; a request now adds at most 1,000 elements in all, checked
+        // before any is applied.
         var adds = Enumerable.Range(0, 70).Select(op =>
             $$"""{"op":"add","path":"addresses","value":[{{string.Join(",", Enumerable.Range(0, 1000).Select(i => $$"""{"country":"c{{op}}-{{i}}"}"""))}}]}""");
         var error = AssertScimError(400, "invalidValue", () => PatchUser(Minimal, Ops([.. adds])));
