@@ -292,6 +292,45 @@ public sealed class OAuthTokenEndpointTests(GatewayFactory gateway) : IClassFixt
     }
 
     [Fact]
+    public async Task WrongSecretsFromOneAddressDoNotDenyTheClientItsTokensFromAnother()
+    {
+        // A client id is no secret (it is in Entra and in logs). Someone who knows it sends wrong secrets until the
+        // client's bucket is spent; Entra, asking from its own address with the right secret, must still get its token.
+        // The addresses come from X-Forwarded-For, as behind the operator's proxy.
+        await using var limited = GatewayFactory.With(new Dictionary<string, string?>
+        {
+            ["FORWARDEDHEADERS_ENABLED"] = "true",
+            ["RateLimits:OAuthClient:PermitsPerSecond"] = "0.01",
+            ["RateLimits:OAuthClient:Burst"] = "3",
+        });
+        var client = await limited.CreateOAuthClientAsync(await limited.CreateTenantAsync());
+        using var attacker = limited.CreateClient();
+        attacker.DefaultRequestHeaders.Add("X-Forwarded-For", "203.0.113.7");
+        using var entra = limited.CreateClient();
+        entra.DefaultRequestHeaders.Add("X-Forwarded-For", "198.51.100.9");
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var refused = await attacker.RequestTokenAsync(client, secret: client.Secret + "x");
+            await refused.ExpectOAuthErrorAsync(HttpStatusCode.Unauthorized, "invalid_client");
+        }
+
+        using (var throttled = await attacker.RequestTokenAsync(client, secret: client.Secret + "x"))
+        {
+            await throttled.ExpectOAuthErrorAsync(HttpStatusCode.TooManyRequests, "temporarily_unavailable");
+        }
+
+        using (var issued = await entra.RequestTokenAsync(client))
+        {
+            await issued.ExpectTokenAsync();
+        }
+
+        // The limit still holds where the guesses came from, right secret or not.
+        using var stillThrottled = await attacker.RequestTokenAsync(client);
+        await stillThrottled.ExpectOAuthErrorAsync(HttpStatusCode.TooManyRequests, "temporarily_unavailable");
+    }
+
+    [Fact]
     public async Task AnOversizedBodyIsRefusedInTheOAuthFormat()
     {
         using var http = gateway.CreateClient();

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using Cluster.Abstractions;
 using Cluster.TestInfrastructure;
 
 namespace Cluster.Gateway.Tests;
@@ -279,6 +280,52 @@ public sealed class TenantLifecycleHttpTests(GatewayFactory gateway) : IClassFix
         using var served = await otherScim.GetAsync("Users");
         Assert.Equal(HttpStatusCode.OK, served.StatusCode);
         Assert.Single(await ListAllAsync($"q=staying {run}", 10));
+    }
+
+    [Fact]
+    public async Task ADeleteWhoseRevokingFailedStopsTheCredentialsAndARepeatedDeleteRevokesBeforeItsAnswer()
+    {
+        await using var probed = new GatewayFactory().WithStorageProbe();
+        var tenant = await probed.CreateTenantAsync("Half deleted");
+        var client = await probed.CreateOAuthClientAsync(tenant);
+        using var admin = probed.AdminClient();
+        using var scim = probed.ScimClient(tenant);
+        using var http = probed.CreateClient();
+        using (var warm = await scim.GetAsync("Users"))
+        {
+            Assert.Equal(HttpStatusCode.OK, warm.StatusCode);
+        }
+
+        // The deletion is recorded, then clearing the tenant's row (its credentials) fails: the operator gets an error.
+        StorageProbe.FailNextWrites(GrainKeys.Tenant(tenant.TenantId), "tenant");
+        using (var failed = await admin.DeleteAsync($"/admin/tenants/{tenant.TenantId}"))
+        {
+            Assert.True((int)failed.StatusCode >= 500, $"{failed.StatusCode}");
+        }
+
+        // A recorded deletion already stops the credentials, though the row is still there.
+        using (var refused = await scim.GetAsync("Users"))
+        {
+            await refused.ExpectScimErrorAsync(HttpStatusCode.Unauthorized);
+        }
+
+        using (var noToken = await http.RequestTokenAsync(client))
+        {
+            await noToken.ExpectOAuthErrorAsync(HttpStatusCode.Unauthorized, "invalid_client");
+        }
+
+        // The operator repeats the delete: accepted, and answered once the row is cleared (past "revoking").
+        using (var again = await admin.DeleteAsync($"/admin/tenants/{tenant.TenantId}"))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, again.StatusCode);
+            Assert.NotEqual("revoking", (await again.ReadJsonAsync())["deleting"]!["phase"].Str());
+        }
+
+        Assert.Null(StorageProbe.LastWrittenState(GrainKeys.Tenant(tenant.TenantId), "tenant"));
+        using (var stillRefused = await scim.GetAsync("Users"))
+        {
+            await stillRefused.ExpectScimErrorAsync(HttpStatusCode.Unauthorized);
+        }
     }
 
     [Fact]

@@ -69,6 +69,28 @@ public sealed class ConnectFlowTests(PortalFixture portal)
         await Assertions.Expect(page.Locator("#log tbody tr")).ToHaveCountAsync(1);
     }
 
+    [Fact]
+    public async Task ASetupLinkClickedOnAnotherSiteOpensThePortalAtTheFirstClick()
+    {
+        // The operator mails the link; the admin clicks it in webmail, a page of another site. The link's answer signs in
+        // and redirects to the portal: that redirect is part of a navigation another site started, so a session cookie
+        // kept off cross-site requests (SameSite=Strict) would not come with it.
+        var tenant = await portal.CreateTenantAsync("Northwind");
+        var link = await portal.SetupLinkAsync(tenant.TenantId);
+        await using var browser = await portal.NewBrowserAsync();
+        var page = await browser.NewPageAsync();
+        await page.RouteAsync("http://mail.example.test/**", route => route.FulfillAsync(new RouteFulfillOptions
+        {
+            ContentType = "text/html",
+            Body = $"<!doctype html><title>Inbox</title><p><a id=\"setup\" href=\"{WebUtility.HtmlEncode(link)}\">Open your setup link</a></p>",
+        }));
+        await page.GotoAsync("http://mail.example.test/inbox");
+
+        await page.Locator("#setup").ClickAsync();
+        await page.WaitForURLAsync($"**/portal/t/{tenant.TenantId}");
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToContainTextAsync("Northwind");
+    }
+
     // A link of the portal's navigation (pages link to each other in their text too).
     private static ILocator Nav(IPage page, string name) =>
         page.GetByRole(AriaRole.Navigation, new() { Name = "Portal" }).GetByRole(AriaRole.Link, new() { Name = name, Exact = true });

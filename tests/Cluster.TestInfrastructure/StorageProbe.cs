@@ -16,6 +16,7 @@ public static class StorageProbe
     private static readonly ConcurrentDictionary<(string Key, string State), int> Reads = new();
     private static readonly ConcurrentDictionary<string, int> Writes = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, int> Failures = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<(string Key, string State), int> StateFailures = new();
     private static readonly ConcurrentDictionary<(string Key, string State), object?> Written = new();
     private static readonly ConcurrentDictionary<string, HeldWrite> Holds = new(StringComparer.Ordinal);
 
@@ -61,6 +62,9 @@ public static class StorageProbe
     /// <summary>The next <paramref name="times"/> writes of the grain with this primary key throw.</summary>
     public static void FailNextWrites(string key, int times = 1) => Failures[key] = times;
 
+    /// <summary>The next <paramref name="times"/> writes (or clears) of state <paramref name="state"/> of the grain with this primary key throw.</summary>
+    public static void FailNextWrites(string key, string state, int times = 1) => StateFailures[(key, state)] = times;
+
     /// <summary>
     /// Holds back the next write of the grain with this primary key: it reaches storage (or fails) only when the returned
     /// <see cref="HeldWrite"/> is released — a slow or failing storage write, for tests of what interleaving readers see.
@@ -93,15 +97,19 @@ public static class StorageProbe
         Reads.AddOrUpdate((key, stateName), 1, (_, n) => n + 1);
     }
 
-    internal static void OnWrite(string key)
+    internal static void OnWrite(string key, string state)
     {
         Interlocked.Increment(ref _totalWrites);
         Writes.AddOrUpdate(key, 1, (_, n) => n + 1);
-        if (Failures.TryGetValue(key, out var left) && left > 0 && Failures.TryUpdate(key, left - 1, left))
+        if (Spend(Failures, key) || Spend(StateFailures, (key, state)))
         {
             throw new IOException($"Injected storage failure for {key}.");
         }
     }
+
+    private static bool Spend<TKey>(ConcurrentDictionary<TKey, int> failures, TKey key)
+        where TKey : notnull =>
+        failures.TryGetValue(key, out var left) && left > 0 && failures.TryUpdate(key, left - 1, left);
 }
 
 /// <summary>A storage write held back by <see cref="StorageProbe.HoldNextWrite"/>.</summary>
@@ -139,7 +147,7 @@ internal sealed class ProbedGrainStorage(IGrainStorage inner) : IGrainStorage
     {
         var key = grainId.Key.ToString()!;
         await StorageProbe.WaitIfHeldAsync(key);
-        StorageProbe.OnWrite(key);
+        StorageProbe.OnWrite(key, StorageRowNames.StateNameOf(stateName));
         StorageProbe.Remember(key, StorageRowNames.StateNameOf(stateName), grainState.State);
         await inner.WriteStateAsync(stateName, grainId, grainState);
     }
@@ -148,7 +156,7 @@ internal sealed class ProbedGrainStorage(IGrainStorage inner) : IGrainStorage
     {
         var key = grainId.Key.ToString()!;
         await StorageProbe.WaitIfHeldAsync(key);
-        StorageProbe.OnWrite(key);
+        StorageProbe.OnWrite(key, StorageRowNames.StateNameOf(stateName));
         StorageProbe.Remember(key, StorageRowNames.StateNameOf(stateName), null);
         await inner.ClearStateAsync(stateName, grainId, grainState);
     }

@@ -116,13 +116,28 @@ public sealed class TenantLifecycleService(IGrainFactory grains, TenantCredentia
     /// </summary>
     public async Task<TenantSummary?> DeleteAsync(string tenantId)
     {
-        if (Tenant(tenantId) is not { } tenant || await tenant.DeleteAsync() is null || await tenant.GetSummaryAsync() is not { } summary)
+        if (Tenant(tenantId) is not { } tenant)
         {
             return null;
         }
 
-        // This gateway refuses the tenant's credentials at once; every other within Gateway:TokenCacheSeconds.
-        credentials.Invalidate(tenantId);
+        TenantSummary? summary;
+        try
+        {
+            summary = await tenant.DeleteAsync() is null ? null : await tenant.GetSummaryAsync();
+        }
+        finally
+        {
+            // This gateway refuses the tenant's credentials at once; every other within Gateway:TokenCacheSeconds. Also when
+            // the delete failed midway: a deletion it recorded already stops the credentials (the grain refuses them).
+            credentials.Invalidate(tenantId);
+        }
+
+        if (summary is null)
+        {
+            return null;
+        }
+
         GatewayLog.TenantDeleteAccepted(logger, tenantId);
         return summary;
     }

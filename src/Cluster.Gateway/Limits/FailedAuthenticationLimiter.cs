@@ -71,7 +71,7 @@ public sealed class FailedAuthenticationLimiter : IDisposable
             return new CostlyLookup(null, 0, null, null);
         }
 
-        var partition = PartitionOf(client);
+        var partition = AddressPartition(client);
         var slot = _lookups.AttemptAcquire(partition);
         var underWay = _burst - (_lookups.GetStatistics(partition)?.CurrentAvailablePermits ?? 0);
 
@@ -94,7 +94,11 @@ public sealed class FailedAuthenticationLimiter : IDisposable
         _lookups?.Dispose();
     }
 
-    private static int PartitionOf(IPAddress? client)
+    /// <summary>
+    /// Which of <see cref="MaxPartitions"/> partitions a client address counts in: IPv6 per /64, a missing address as one
+    /// client, by a hash seeded per process (so nobody can choose which addresses share a partition).
+    /// </summary>
+    public static int AddressPartition(IPAddress? client)
     {
         Span<byte> bytes = stackalloc byte[16];
         var length = 0;

@@ -17,7 +17,7 @@ namespace Cluster.Gateway.OAuth;
 /// tokens are signed with. Errors are RFC 6749 §5.2 bodies (<see cref="SurfaceErrors.OAuthError"/>), every answer
 /// <c>Cache-Control: no-store</c>. What a token request costs: the checks of its form are in memory; the client id must name
 /// an active client of its tenant in the gateway's credential cache (a tenant the gateway knows nothing about is looked up
-/// under the client address's budget of failed lookups, like a bearer token); then a per-client token bucket; only then
+/// under the client address's budget of failed lookups, like a bearer token); then a token bucket per client and address; only then
 /// one grain call, which checks the secret with the tenant grain (a revoked secret fails at once) and signs the token.
 /// </summary>
 public static class TokenEndpoint
@@ -114,7 +114,7 @@ public static class TokenEndpoint
             return InvalidClient("Client authentication failed.");
         }
 
-        if (limiter.TryAcquire(clientId) is { } clientWait)
+        if (limiter.TryAcquire(clientId, context.Connection.RemoteIpAddress) is { } clientWait)
         {
             return TooMany("Too many token requests for this client.", clientWait);
         }

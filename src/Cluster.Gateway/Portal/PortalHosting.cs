@@ -20,7 +20,7 @@ namespace Cluster.Gateway.Portal;
 /// The customer portal (issue 14; docs/architecture.md, "Customer portal"): server-rendered Razor Pages under
 /// <c>/portal</c>, on the portal surface. A customer's admin enters through a setup link (one tenant; the session lasts
 /// while the link is active); an operator signs in with the operator key (any tenant, plus the console). Both get a session
-/// cookie: HttpOnly, SameSite=Strict, Secure over HTTPS, with idle expiry; plain HTTP is refused except on loopback. Every
+/// cookie: HttpOnly, SameSite=Lax, Secure over HTTPS, with idle expiry; plain HTTP is refused except on loopback. Every
 /// form carries an antiforgery token.
 /// </summary>
 public static class PortalHosting
@@ -81,7 +81,11 @@ public static class PortalHosting
         {
             options.Cookie.Name = "scim-portal";
             options.Cookie.HttpOnly = true;
-            options.Cookie.SameSite = SameSiteMode.Strict;
+            // Lax, not Strict: an admin opens the setup link from webmail or a chat, another site, and the link's redirect to
+            // the portal belongs to that cross-site navigation, which a Strict cookie would not join (a 401 at the first
+            // click). Lax still keeps it off cross-site posts; every form also carries an antiforgery token, and GETs change
+            // nothing.
+            options.Cookie.SameSite = SameSiteMode.Lax;
             options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             options.Cookie.Path = "/portal";
             options.ExpireTimeSpan = IdleTimeout;

@@ -76,6 +76,13 @@ public sealed partial class TenantGrain
 
     public async Task<TenantDeletion?> DeleteAsync()
     {
+        if (_lifecycle.Value.Deletion is { Phase: TenantDeletionPhases.Revoking })
+        {
+            // A deletion recorded whose revoking failed (a storage error, answered 503): revoke now, as the first delete
+            // would have, so that this answer too means the credentials are gone everywhere.
+            await StepAsync(CancellationToken.None);
+        }
+
         if (_lifecycle.Value.Deletion is { } running)
         {
             StartOffboarding();

@@ -67,9 +67,13 @@ public sealed partial class TenantGrain(
     }
 
     public Task<TenantCredentials> GetCredentialsAsync() => Task.FromResult(
-        _state.Exists
+        HasCredentials
             ? new TenantCredentials(true, [.. _state.Value.Tokens.Select(t => t.Hash)], _state.Value.Suspended, OAuthClientIds())
             : new TenantCredentials(false, []));
+
+    // A tenant whose deletion is recorded has no credentials from that moment, whether or not its row is cleared yet (the
+    // clear is the deletion's first step, and may fail and be retried): an acknowledged delete must never leave them valid.
+    private bool HasCredentials => _state.Exists && _lifecycle.Value.Deletion is null;
 
     /// <summary>The hash under which a secret is stored and compared.</summary>
     public static byte[] HashSecret(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
@@ -182,7 +186,7 @@ public sealed partial class TenantGrain(
 
     public Task<ClientCheck> VerifyClientSecretAsync(string clientId, byte[] secretHash)
     {
-        var client = _state.Exists ? _state.Value.OAuthClients?.Find(c => c.ClientId == clientId) : null;
+        var client = HasCredentials ? _state.Value.OAuthClients?.Find(c => c.ClientId == clientId) : null;
         var check = !OAuthClientBook.Verify(client, secretHash, time.GetUtcNow()) ? ClientCheck.Invalid
             : _state.Value.Suspended ? ClientCheck.Suspended
             : ClientCheck.Valid;
