@@ -271,6 +271,15 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
 
     public async Task<ScimResult> DeleteAsync(ETagCondition? ifMatch = null)
     {
+        if (_state.Exists && _state.Value.Deleting)
+        {
+            // An earlier attempt wrote the tombstone, then failed to store its events' confirmation, or its silo died before
+            // it finished: this retry finishes that delete — its events stored for good — instead of telling it again.
+            await _events.ConfirmLastAsync();
+            await BeginDeleteAsync();
+            return ScimResult.NoContent();
+        }
+
         await SettleAsync();
         if (_resource is null)
         {
@@ -294,8 +303,11 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
         {
             await LeaveAllParentsAsync();
             await _state.CommitAsync(Revised(s => (s.Version, s.Deleting, s.EventsAttempt) = (version, true, attempt)), this);
+
+            // The commit point: the group is gone for every reader and writer from here, even if its events' confirmation
+            // fails below (a retried DELETE finishes it).
+            _resource = null;
         }, durable: true);
-        _resource = null;
         await BeginDeleteAsync();
         return ScimResult.NoContent();
     }
@@ -802,8 +814,11 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
         await Task.WhenAll(batch.GroupBy(x => x.Partition).Select(g => Partition(g.Key).ApplyMembersAsync([], [.. g.Select(x => x.Member.Id)])));
         if (partitions.Sum(p => p.Members.Length) <= batch.Length)
         {
-            // Rows that the group's changes emptied keep their stamps (GroupMembersGrain): they go with the group.
+            // Rows that the group's changes emptied keep their stamps (GroupMembersGrain): they go with the group. The
+            // delete's events are stored for good before the tombstone goes: once it is gone, the log could no longer learn
+            // from it that the delete was committed (a delete whose confirmation failed, or whose silo died, finishing here).
             await Task.WhenAll(partitions.Select(p => Partition(p.Index).ClearAsync()));
+            await _events.ConfirmLastAsync();
             await _state.CommitAsync(new GroupState(), this, clear: true);
             DeactivateOnIdle();
         }

@@ -127,17 +127,19 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
 
     public async Task<ScimResult> DeleteAsync(ETagCondition? ifMatch = null)
     {
+        if (_state.Exists && _state.Value.Deleted)
+        {
+            // An earlier attempt wrote the tombstone, then failed to store its events' confirmation (the log's silo died), or
+            // its silo died before it finished: this retry finishes that delete — its events stored for good — instead of
+            // telling it a second time.
+            await _events.ConfirmLastAsync();
+            _claims.Load(Current());
+            return await FinishDeleteAsync();
+        }
+
         if (!_live)
         {
             return await NotFoundForWriteAsync();
-        }
-
-        if (_state.Value.Deleted)
-        {
-            // An earlier attempt wrote the tombstone, then failed to store its events' confirmation (the log's silo died):
-            // this retry finishes that delete — its events stored for good — instead of telling it a second time.
-            await _events.ConfirmLastAsync();
-            return await FinishDeleteAsync();
         }
 
         if (PreconditionFails(ifMatch))
@@ -155,6 +157,10 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
         {
             await LeaveAllGroupsAsync();
             await _state.CommitAsync(new ResourceState { Json = _state.Value.Json, Version = version, Deleted = true, EventsAttempt = attempt }, this);
+
+            // The commit point: the user is gone for every reader and writer from here, even if its events' confirmation
+            // fails below (a retried DELETE finishes it).
+            _live = false;
         }, durable: true);
         return await FinishDeleteAsync();
     }

@@ -39,9 +39,49 @@ public sealed class RetriedDeleteTests(ClusterFixture fixture)
         Assert.Single(deleted);
     }
 
+    [Fact]
+    public async Task AUserWhoseDeleteFailedAfterItsTombstoneIsGoneForEveryoneUntilTheRetryFinishesIt()
+    {
+        var tenantId = GrainKeys.NewTenantId();
+        var id = await Grains.CreateUserAsync(tenantId, "tombstoned@contoso.com");
+        var group = await Grains.CreateGroupAsync(tenantId, "Joinable");
+        await FailDeleteAfterTombstoneAsync(tenantId, GrainKeys.User(tenantId, id), () => Grains.User(tenantId, id).DeleteAsync());
+
+        // The tombstone is the commit point: the same activation must not serve, change or let a group add the user.
+        Assert.Equal(404, (await Grains.User(tenantId, id).GetAsync()).Status);
+        Assert.Equal(404, (await Grains.User(tenantId, id).PatchAsync(Users.RenamePatch("back@contoso.com"))).Status);
+        Assert.Equal(400, (await Grains.Group(tenantId, group).PatchAsync(Groups.AddMembers(id))).Status);
+
+        Assert.Equal(204, (await Grains.User(tenantId, id).DeleteAsync()).Status);
+        await ResolvedAsync(tenantId);
+        Assert.Empty(await Grains.MembersAsync(tenantId, group));
+        Assert.Single(await FeedAsync(tenantId), e => e.Type == ScimEventTypes.UserDeleted);
+
+        // The retry released the user's index values: its userName is free again.
+        await Grains.CreateUserAsync(tenantId, "tombstoned@contoso.com");
+    }
+
+    [Fact]
+    public async Task AGroupWhoseDeleteFailedAfterItsTombstoneIsGoneForEveryoneAndItsDeleteIsToldOnce()
+    {
+        var tenantId = GrainKeys.NewTenantId();
+        var member = await Grains.CreateUserAsync(tenantId, "member@contoso.com");
+        var id = await Grains.CreateGroupAsync(tenantId, "Tombstoned", member);
+        await FailDeleteAfterTombstoneAsync(tenantId, GrainKeys.Group(tenantId, id), () => Grains.Group(tenantId, id).DeleteAsync());
+
+        Assert.Equal(404, (await Grains.Group(tenantId, id).PatchAsync(Groups.AddMembers(member))).Status);
+        Assert.Equal(404, (await Grains.Group(tenantId, id).GetAsync()).Status);
+
+        var retried = await Grains.Group(tenantId, id).DeleteAsync();
+        Assert.True(retried.Status is 204 or 404, $"the retried delete answered {retried.Status}");
+        await ResolvedAsync(tenantId);
+        Assert.Single(await FeedAsync(tenantId), e => e.Type == ScimEventTypes.GroupDeleted);
+        Assert.Equal(404, (await Grains.Group(tenantId, id).GetAsync()).Status);
+    }
+
     // The delete's tombstone write is held; meanwhile the log's next write (the durable confirmation) is set to fail; the
-    // delete fails after its tombstone reached storage, and is retried as the gateway retries a failed DELETE.
-    private async Task DeleteWithFailedConfirmationAsync(string tenantId, string resourceKey, Func<Task<ScimResult>> delete)
+    // delete fails after its tombstone reached storage.
+    private static async Task FailDeleteAfterTombstoneAsync(string tenantId, string resourceKey, Func<Task<ScimResult>> delete)
     {
         var held = StorageProbe.HoldNextWrite(resourceKey);
         var first = delete();
@@ -49,11 +89,20 @@ public sealed class RetriedDeleteTests(ClusterFixture fixture)
         StorageProbe.FailNextWrites(GrainKeys.EventLog(tenantId));
         held.Release();
         await Assert.ThrowsAnyAsync<Exception>(() => first);
+    }
 
+    // The delete fails after its tombstone reached storage, and is retried as the gateway retries a failed DELETE.
+    private async Task DeleteWithFailedConfirmationAsync(string tenantId, string resourceKey, Func<Task<ScimResult>> delete)
+    {
+        await FailDeleteAfterTombstoneAsync(tenantId, resourceKey, delete);
         var retried = await delete();
         Assert.True(retried.Status is 204 or 404, $"the retried delete answered {retried.Status}");
+        await ResolvedAsync(tenantId);
+    }
 
-        // Until every prepared commit is resolved (a few seconds: the log asks the resource).
+    // Until every prepared commit is resolved (a few seconds: the log asks the resource).
+    private async Task ResolvedAsync(string tenantId)
+    {
         var log = Grains.GetGrain<IEventLogGrain>(GrainKeys.EventLog(tenantId));
         for (var i = 0; (await log.GetInfoAsync()).OldestUnresolvedAt is not null; i++)
         {
