@@ -157,7 +157,7 @@ done < <(find "$RESULTS_DIR" -maxdepth 1 -name "${TRX_PREFIX}*.trx" -print0)
 # Skipped with --filter (a partial run) or CHAOS=0.
 chaos_status=skipped
 if [[ -z "$filter" && "${CHAOS:-1}" != 0 && "$test_rc" == 0 ]]; then
-  log "tests/chaos.sh (3 silos, 2 gateways, SIGTERM and kill -9 under load)"
+  log "tests/chaos.sh (3 silos$([[ "${CHAOS_TOPOLOGY:-cohosted}" == split ]] && echo ', 2 gateways'), ${CHAOS_TOPOLOGY:-cohosted}; SIGTERM and kill -9 under load)"
   if CHAOS_SKIP_BUILD=1 "$ROOT/tests/chaos.sh"; then
     chaos_status=passed
     passed=$((passed + 1))

@@ -8,6 +8,7 @@
 #   die MSG...                            log MSG and exit 1
 #   require_cmd CMD HINT                  exit with HINT if CMD is not on PATH
 #   ensure_azurite                        npm ci deploy/ if deploy/node_modules/.bin/azurite is missing
+#   ensure_wrk                            apt-get install wrk if it is missing (exits if it cannot)
 #   ensure_chromium                       apt-get install Debian's chromium if /usr/bin/chromium is missing
 #                                         (the dashboard browser test drives it headless); warns if it can't
 #   start_azurite DIR BLOB QUEUE TABLE    start Azurite (127.0.0.1, data in DIR, log DIR/azurite.log);
@@ -18,7 +19,7 @@
 #   wait_for_port PORT TIMEOUT_S [PID]    wait until 127.0.0.1:PORT accepts connections
 #   wait_for_http URL TIMEOUT_S [PID]     wait until `curl -fsS URL` succeeds
 #                                         (both give up early, status 2, if PID is given and dies)
-#   pid_alive PID                         true if PID exists and is not a zombie
+#   pid_alive PID                         true if PID exists and is not a zombie (reads its state with ps)
 #   stop_pid PID [GRACE_S]                SIGTERM, wait up to GRACE_S (default 10) s, then SIGKILL
 #   stop_group PGID [GRACE_S]             the same for a whole process group (a child started with setsid)
 #   stop_pids GRACE_S PID...              stop_pid for several processes in parallel
@@ -76,6 +77,11 @@ _detach_cmd() {
   if command -v setsid >/dev/null 2>&1; then echo setsid; fi
 }
 
+# pid_alive and group_alive tell a running process from an exited one by its state in ps (kill -0 also succeeds on a
+# zombie: a child that exited and was not reaped yet). Every script that sources this file uses one of them; without
+# ps they would take every process for exited.
+require_cmd ps "Install procps (ps tells running processes from exited ones)."
+
 ensure_azurite() {
   local root
   root="$(repo_root)"
@@ -94,11 +100,24 @@ ensure_azurite() {
     || die "npm ci succeeded but deploy/node_modules/azurite/dist/src/azurite.js is missing."
 }
 
-# ensure_wrk: the HTTP load generator of tests/bench.sh and tests/profile.sh, from Debian if missing.
+# ensure_wrk: the HTTP load generator of tests/bench.sh and tests/profile.sh, from Debian if missing; as root, or
+# through `sudo -n` (never a password prompt). Both scripts need it, so it exits when wrk cannot be installed.
 ensure_wrk() {
   command -v wrk >/dev/null 2>&1 && return 0
-  log "installing wrk from Debian"
-  apt-get update -qq && apt-get install -y -qq wrk >/dev/null || die "could not install wrk (apt-get install wrk)"
+  command -v apt-get >/dev/null 2>&1 || die "'wrk' was not found on PATH and apt-get is not available: install wrk."
+  local sudo=""
+  if ((EUID != 0)); then
+    command -v sudo >/dev/null 2>&1 || die "'wrk' was not found on PATH and installing it needs root: install wrk."
+    sudo="sudo -n"
+  fi
+  log "Installing wrk with apt-get..."
+  local out
+  # shellcheck disable=SC2086 # $sudo is empty or "sudo -n"
+  if ! out="$($sudo apt-get update -qq 2>&1 && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends wrk 2>&1)"; then
+    printf '%s\n' "$out" | tail -n 20 >&2
+    die "installing wrk failed (see above): install wrk."
+  fi
+  command -v wrk >/dev/null 2>&1 || die "apt-get installed wrk but it is not on PATH."
 }
 
 ensure_chromium() {

@@ -32,7 +32,8 @@
 #   CONFIGURATION       build configuration (default Release)
 #   SKIP_BUILD          1 = do not build/publish, reuse $DATA_DIR/bin and the CLI build (default 0)
 #   START_TIMEOUT       seconds to wait for each silo's GET /alive and gateway's GET /health (120)
-#   STOP_GRACE          seconds between SIGTERM and SIGKILL when stopping silos/gateways (15)
+#   STOP_GRACE          seconds between SIGTERM and SIGKILL when stopping silos/gateways (35: more than their drain
+#                       time, Cluster:ShutdownTimeoutSeconds, 30 by default)
 #   PROBE_TIMEOUT_SECONDS / MISSED_PROBES_LIMIT / DEATH_VOTES / TABLE_REFRESH_SECONDS
 #                       silo failure detection (Cluster:ProbeTimeoutSeconds, NumMissedProbesLimit,
 #                       NumVotesForDeathDeclaration, TableRefreshSeconds); faster than the production
@@ -93,7 +94,7 @@ TABLE_REFRESH_SECONDS=${TABLE_REFRESH_SECONDS:-10}
 RESPONSE_TIMEOUT_SECONDS=${RESPONSE_TIMEOUT_SECONDS:-10}
 THREADPOOL_SPIN_LIMIT=${THREADPOOL_SPIN_LIMIT:-0}
 START_TIMEOUT=${START_TIMEOUT:-120} # seconds, per silo / gateway
-STOP_GRACE=${STOP_GRACE:-15}        # seconds between SIGTERM and SIGKILL
+STOP_GRACE=${STOP_GRACE:-35}        # seconds between SIGTERM and SIGKILL (> Cluster:ShutdownTimeoutSeconds, 30)
 
 for var in SILOS GATEWAYS START_TIMEOUT STOP_GRACE GATEWAY_PORT SILO_PORT SILO_GATEWAY_PORT SILO_HTTP_PORT \
   AZURITE_BLOB_PORT AZURITE_QUEUE_PORT AZURITE_TABLE_PORT THREADPOOL_SPIN_LIMIT; do
@@ -262,7 +263,7 @@ shutdown() {
   local rc=$1 pids
   ((STOPPING)) && return 0
   STOPPING=1
-  trap '' INT TERM HUP # a second Ctrl-C must not cut the ordered shutdown short (bounded: ~35 s)
+  trap '' INT TERM HUP # a second Ctrl-C must not cut the ordered shutdown short (at most about 2 x STOP_GRACE + 10 s)
   if [[ -n "$SLEEP_PID" ]]; then kill "$SLEEP_PID" 2>/dev/null || true; wait "$SLEEP_PID" 2>/dev/null || true; fi
   # Gateways, then silos (while their storage is still up), then Azurite.
   read -r -a pids <<<"$(alive_of "${GATEWAY_PIDS[@]}")"
@@ -350,7 +351,9 @@ log "Azurite pid $AZURITE_PID on 127.0.0.1:$AZURITE_BLOB_PORT/$AZURITE_QUEUE_POR
 # ---------------------------------------------------------------------------------------------
 # Silos (all started at once, then each awaited on GET /alive)
 
-# What every silo and gateway gets: cluster identity, membership, storage, operator key, environment.
+# What every silo and gateway gets: cluster identity, membership, storage, operator key, environment. The silos also get
+# Cluster__Kubernetes=false: unless told, the silo host turns on Orleans' Kubernetes hosting (silo identity from the pod,
+# Orleans ports on every address) whenever KUBERNETES_SERVICE_HOST is set, as in any pod (a CI runner's too).
 HOST_ENV=(
   "Cluster__ClusterId=$CLUSTER_ID"
   "Cluster__ServiceId=$SERVICE_ID"
@@ -371,6 +374,7 @@ for ((i = 0; i < SILOS; i++)); do
     "Cluster__SiloPort=$((SILO_PORT + i))" \
     "Cluster__GatewayPort=$((SILO_GATEWAY_PORT + i))" \
     "Cluster__AdvertisedIP=127.0.0.1" \
+    "Cluster__Kubernetes=false" \
     "Events__SecretKey=$EVENTS_SECRET_KEY" \
     "Cluster__ProbeTimeoutSeconds=$PROBE_TIMEOUT_SECONDS" \
     "Cluster__NumMissedProbesLimit=$MISSED_PROBES_LIMIT" \
