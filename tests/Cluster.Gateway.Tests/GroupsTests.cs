@@ -2,7 +2,9 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
+using Cluster.Abstractions;
 using Cluster.TestInfrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Cluster.Gateway.Tests;
 
@@ -216,6 +218,49 @@ public sealed class GroupsTests(GatewayFactory gateway) : IClassFixture<GatewayF
     {
         var group = await GetJsonAsync(scim, $"Groups/{id}");
         return [.. group["members"]!.AsArray().Select(m => m!["value"]!.GetValue<string>()).Order(StringComparer.Ordinal)];
+    }
+
+    [Fact]
+    public async Task AFilterThatScansGroupsReadsTheMembersOfThoseOnThePageOnly()
+    {
+        // Invariant 8: a general filter walks the tenant's groups in bounded batches. While it matches, a group's members are
+        // read only as far as the filter needs them (here: none); only the page's groups are read with all their members.
+        await using var probed = new GatewayFactory().WithStorageProbe();
+        var tenant = await probed.CreateTenantAsync();
+        using var scim = probed.ScimClient(tenant);
+        var members = new List<string>();
+        for (var i = 0; i < 40; i++)
+        {
+            members.Add(await CreateUserAsync(scim, $"m{i}@contoso.com"));
+        }
+
+        var values = string.Join(",", members.Select(m => $$"""{"value":"{{m}}"}"""));
+        string big;
+        using (var created = await SendAsync(scim, HttpMethod.Post, "Groups", $$"""{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Big","members":[{{values}}]}"""))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            big = (await created.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+        }
+
+        foreach (var name in new[] { "G1", "G2" })
+        {
+            using var created = await SendAsync(scim, HttpMethod.Post, "Groups", $$"""{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"{{name}}","members":[{"value":"{{members[0]}}"}]}""");
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        // Every activation goes, so what the query reads shows in storage.
+        await probed.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        int BigPartitionReads() => Enumerable.Range(0, GrainKeys.GroupMemberPartitions).Sum(p => StorageProbe.ReadsOf(GrainKeys.GroupMembers(tenant.TenantId, big, p)));
+        var before = BigPartitionReads();
+
+        var found = await GetJsonAsync(scim, "Groups?filter=" + Uri.EscapeDataString("displayName sw \"G\""));
+        Assert.Equal(2, found["totalResults"]!.GetValue<int>());
+        Assert.All(found["Resources"]!.AsArray(), g => Assert.Equal(members[0], g!["members"]![0]!["value"]!.GetValue<string>()));
+        Assert.Equal(before, BigPartitionReads());
+
+        // Big on the page: now its members are read, and shown.
+        var shown = await GetJsonAsync(scim, "Groups?filter=" + Uri.EscapeDataString("displayName sw \"B\""));
+        Assert.Equal(40, shown["Resources"]![0]!["members"]!.AsArray().Count);
     }
 
     private static async Task<string> CreateUserAsync(HttpClient scim, string userName)

@@ -46,7 +46,7 @@ public static class GroupsEndpoints
         var asked = MemberFilter.ReferencedIds(query.Filter);
         var scanMembers = asked is null || query.Sort?.For(Kind.Type)?.IsAttribute("members") == true ? null : asked;
         var pageMembers = ShowsMembers(query.Attributes, query.ExcludedAttributes) ? null : scanMembers;
-        return new KindQuery(Kind, id => Group(grains, tenantId, id).ReadAsync(scanMembers), id => Group(grains, tenantId, id).ReadAsync(pageMembers));
+        return new KindQuery(Kind, id => Group(grains, tenantId, id).ReadAsync(scanMembers), pageMembers == scanMembers ? null : id => Group(grains, tenantId, id).ReadAsync(pageMembers));
     }
 
     private static async Task<IResult> CreateAsync(string tenantId, HttpRequest request, IGrainFactory grains, GrainCallRetry retry, IOptions<GatewayOptions> options)

@@ -36,29 +36,48 @@ public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instr
         return (total, page.Select(r => r.Json).ToList());
     }
 
-    // QueryAsync with each resource's text as the grain answered it beside its parsed form.
+    // QueryAsync with each resource's text as the grain answered it beside its parsed form. pageFetch, when given, reads the
+    // page's resources as they are shown, after fetch found the matches (a group's members: only those the filter asks
+    // about while matching, all of them for the page); a resource gone or no longer matching by then is left out.
     private async Task<(int Total, IReadOnlyList<StoredResource> Page)> QueryStoredAsync(
-        ResourceKind kind, string tenantId, FilterNode? filter, int startIndex, int count, Func<string, Task<ScimResult>>? fetch)
+        ResourceKind kind, string tenantId, FilterNode? filter, int startIndex, int count, Func<string, Task<ScimResult>>? fetch,
+        Func<string, Task<ScimResult>>? pageFetch = null)
     {
         var query = new Query(kind, tenantId, fetch ?? (id => kind.Grain(grains, tenantId, id).GetAsync()), PlainGet: fetch is null);
-        if (filter is not null && kind.Plan(filter) is { } probe)
+        var pageQuery = pageFetch is null ? query : query with { Fetch = pageFetch, PlainGet = false };
+        if (filter is null)
+        {
+            // A listed id whose resource is gone (a crash between its delete's writes) is repaired on the way and not
+            // counted: the total is exact whenever the page covers every ghost.
+            var ids = await ListIdsAsync(kind, tenantId);
+            var page = await FetchAsync(pageQuery, ids.Skip(startIndex - 1).Take(count), reconcileMissing: true);
+            return (ids.Count - page.Count(u => u is null), page.Where(u => u is not null).Select(u => u!.Value).ToList());
+        }
+
+        var (total, matched) = await MatchAsync(query, filter, startIndex, count);
+        if (pageFetch is null || matched.Count == 0)
+        {
+            return (total, matched);
+        }
+
+        var reread = await FetchAsync(pageQuery, matched.Select(r => IdOf(r.Json)), reconcileMissing: false);
+        var shown = reread.Where(r => r is { } resource && FilterEvaluator.Matches(filter, resource.Json, kind.Type)).Select(r => r!.Value).ToList();
+        return (total - (matched.Count - shown.Count), shown);
+    }
+
+    // The matches of a filter (their number, and the page of them), read with the query's fetch.
+    private async Task<(int Total, List<StoredResource> Page)> MatchAsync(Query query, FilterNode filter, int startIndex, int count)
+    {
+        var kind = query.Kind;
+        if (kind.Plan(filter) is { } probe)
         {
             var matches = await FromIndexAsync(query, probe, r => FilterEvaluator.Matches(filter, r, kind.Type));
             return (matches.Count, matches.Skip(startIndex - 1).Take(count).ToList());
         }
 
-        var ids = await ListIdsAsync(kind, tenantId);
-        if (filter is null)
-        {
-            // A listed id whose resource is gone (a crash between its delete's writes) is repaired on the way and not
-            // counted: the total is exact whenever the page covers every ghost.
-            var page = await FetchAsync(query, ids.Skip(startIndex - 1).Take(count), reconcileMissing: true);
-            return (ids.Count - page.Count(u => u is null), page.Where(u => u is not null).Select(u => u!.Value).ToList());
-        }
-
         var total = 0;
         var pageItems = new List<StoredResource>();
-        foreach (var batch in ids.Chunk(FetchBatch))
+        foreach (var batch in (await ListIdsAsync(kind, query.TenantId)).Chunk(FetchBatch))
         {
             foreach (var stored in await FetchAsync(query, batch, reconcileMissing: true))
             {
@@ -87,7 +106,7 @@ public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instr
         if (kinds.Count == 1 && sort is null)
         {
             var only = kinds[0];
-            var (total, page) = await QueryStoredAsync(only.Kind, tenantId, filter, startIndex, count, only.PageFetch);
+            var (total, page) = await QueryStoredAsync(only.Kind, tenantId, filter, startIndex, count, only.ScanFetch, only.PageFetch);
             return (total, page.Select(r => (only.Kind, r)).ToList());
         }
 
@@ -304,8 +323,8 @@ public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instr
 public readonly record struct StoredResource(JsonObject Json, string? Text);
 
 /// <summary>
-/// One kind's part of a query: how to read a resource while collecting matches (<paramref name="ScanFetch"/>) and for
-/// the page (<paramref name="PageFetch"/>); null means the grain's <c>GetAsync</c>. Groups read fewer members while
-/// scanning than the page may show.
+/// One kind's part of a query: how to read a resource while collecting matches (<paramref name="ScanFetch"/>, null: the
+/// grain's <c>GetAsync</c>) and for the page (<paramref name="PageFetch"/>, null: as while collecting). Groups read fewer
+/// members while collecting than the page may show.
 /// </summary>
 public sealed record KindQuery(ResourceKind Kind, Func<string, Task<ScimResult>>? ScanFetch = null, Func<string, Task<ScimResult>>? PageFetch = null);

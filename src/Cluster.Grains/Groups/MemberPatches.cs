@@ -70,7 +70,10 @@ internal static class MemberPatches
                     && string.Equals(path.AttributeName, "value", StringComparison.OrdinalIgnoreCase)
                     && value.TryGetValue<string>(out var id))
                 {
+                    // The element the filter selects, and those its value puts there (a replace of u1 by u2 must know
+                    // whether u2 is a member already, or it would be told as added).
                     ids.Add(id);
+                    AddValueIds(op.Value, ids);
                     continue;
                 }
 
@@ -82,17 +85,22 @@ internal static class MemberPatches
                 return null;
             }
 
-            IEnumerable<JsonNode?> values = op.Value is JsonArray array ? array : new[] { op.Value }; // not [..]: see CheckMemberValues
-            foreach (var item in values)
-            {
-                if (item is JsonObject member && ValueOf(member) is { } memberId)
-                {
-                    ids.Add(memberId);
-                }
-            }
+            AddValueIds(op.Value, ids);
         }
 
         return [.. ids];
+    }
+
+    private static void AddValueIds(JsonNode? value, HashSet<string> ids)
+    {
+        IEnumerable<JsonNode?> values = value is JsonArray array ? array : new[] { value }; // not [..]: see CheckMemberValues
+        foreach (var item in values)
+        {
+            if (item is JsonObject member && ValueOf(member) is { } memberId)
+            {
+                ids.Add(memberId);
+            }
+        }
     }
 
     /// <summary>

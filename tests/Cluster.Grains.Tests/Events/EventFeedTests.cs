@@ -93,6 +93,24 @@ public sealed class EventFeedTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task ReplacingOneMemberByAnotherWhoIsAlreadyAMemberTellsOnlyTheRemoval()
+    {
+        // members[value eq "ann"] replaced by bob, who is a member already: ann leaves, bob stays; nothing is added.
+        var tenantId = GrainKeys.NewTenantId();
+        var ann = await Grains.CreateUserAsync(tenantId, "ann@contoso.com");
+        var bob = await Grains.CreateUserAsync(tenantId, "bob@contoso.com");
+        var group = await Grains.CreateGroupAsync(tenantId, "Pair", ann, bob);
+        var after = (await FeedAsync(tenantId)).Max(e => e.Sequence);
+
+        Assert.Equal(200, (await Grains.Group(tenantId, group).PatchAsync(Groups.Ops(
+            $$$"""{"op":"replace","path":"members[value eq \"{{{ann}}}\"]","value":{"value":"{{{bob}}}"}}"""))).Status);
+
+        Assert.Equal([bob], await Grains.MembersAsync(tenantId, group));
+        var events = (await FeedAsync(tenantId)).Where(e => e.Sequence > after).ToArray();
+        Assert.Equal([(ScimEventTypes.GroupMemberRemoved, group, ann)], events.Select(e => (e.Type, e.ResourceId, MemberOf(e))));
+    }
+
+    [Fact]
     public async Task AGroupCreatedWithMembersAndARetriedCreateMakeTheirEventsOnce()
     {
         var tenantId = GrainKeys.NewTenantId();
