@@ -124,6 +124,11 @@ public sealed partial class MetricsTests : IAsyncLifetime
         Assert.Contains(_samples, s => s.Name == "scim_webhook_deliveries_total" && s.Labels["outcome"] == "delivered" && s.Value >= 1);
         Assert.Contains(_samples, s => s.Name == "scim_webhook_delivery_lag_seconds_count" && s.Value >= 1);
         Assert.Contains(_samples, s => s.Name == "scim_webhook_oldest_undelivered_age_seconds");
+
+        // Boundaries in seconds, for what they measure (the SDK's default ones are for milliseconds: 0, 5, 10, …).
+        Assert.Contains(_samples, s => s.Name == "scim_webhook_delivery_lag_seconds_bucket" && s.Labels["le"] == "0.5");
+        Assert.Contains(_samples, s => s.Name == "scim_webhook_delivery_lag_seconds_bucket" && s.Labels["le"] == "3600");
+        Assert.Contains(_samples, s => s.Name == "scim_webhook_attempt_duration_seconds_bucket" && s.Labels["le"] == "0.05");
         Assert.All(_samples.Where(s => s.Name.StartsWith("scim_events_", StringComparison.Ordinal) || s.Name.StartsWith("scim_webhook_", StringComparison.Ordinal)),
             s => Assert.True(s.Labels.Keys.All(k => k is "type" or "outcome" or "le" or "otel_scope_name" or "otel_scope_version" or "job" or "instance"), string.Join(",", s.Labels.Keys)));
     }

@@ -160,8 +160,12 @@ public sealed class AccessTokenAuthentication(
 
         if (context.SecurityToken is JsonWebToken jwt && OperatorKey.Bearer(context.Request) is { Length: > 0 } token)
         {
+            // Removed, then added, never replaced in place (two first requests with one token both get here): the
+            // MemoryCache of this runtime can miscount a replaced entry (TenantCredentialCache's remarks).
+            var key = Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+            _validated.Remove(key);
             _validated.Set(
-                Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(token))),
+                key,
                 new Validated(tenantId, clientId, jwt.Issuer, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero)),
                 new MemoryCacheEntryOptions { Size = 1, AbsoluteExpiration = new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero) });
         }

@@ -44,7 +44,7 @@ public sealed class TenantCredentialService(IGrainFactory grains, TenantCredenti
     /// <summary>Revokes a secret token: it fails on every gateway within <c>Gateway:TokenCacheSeconds</c>.</summary>
     public async Task<bool> RevokeTokenAsync(string tenantId, string tokenId)
     {
-        if (Tenant(tenantId) is not { } tenant || !await tenant.RevokeTokenAsync(tokenId))
+        if (Tenant(tenantId) is not { } tenant || !IsCredentialId(tokenId) || !await tenant.RevokeTokenAsync(tokenId))
         {
             return false;
         }
@@ -93,7 +93,7 @@ public sealed class TenantCredentialService(IGrainFactory grains, TenantCredenti
     /// <summary>Revokes one client secret: it yields no new access token from now on (tokens already issued keep working).</summary>
     public async Task<bool> RevokeClientSecretAsync(string tenantId, string clientId, string secretId)
     {
-        if (Client(tenantId, clientId) is not { } tenant || !IsSecretId(secretId) || !await tenant.RevokeClientSecretAsync(clientId, secretId))
+        if (Client(tenantId, clientId) is not { } tenant || !IsCredentialId(secretId) || !await tenant.RevokeClientSecretAsync(clientId, secretId))
         {
             return false;
         }
@@ -125,7 +125,8 @@ public sealed class TenantCredentialService(IGrainFactory grains, TenantCredenti
     private ITenantGrain? Client(string tenantId, string clientId) =>
         OAuthClientIds.TryParseTenant(clientId, out var owner) && owner == tenantId ? Tenant(tenantId) : null;
 
-    private static bool IsSecretId(string secretId) => secretId.Length is > 0 and <= 32 && secretId.All(char.IsAsciiHexDigitLower);
+    // A secret token's or a client secret's id (lowercase hex, as issued): anything else names nothing, and reaches no grain.
+    private static bool IsCredentialId(string id) => id.Length is > 0 and <= 32 && id.All(char.IsAsciiHexDigitLower);
 
     private static Issued<IssuedClientSecret> Map(OAuthClientResult result) => result.Outcome switch
     {

@@ -28,14 +28,23 @@ public sealed class EventInstruments
     private readonly Histogram<double> _lag;
     private readonly TimeProvider _time;
 
+    // An attempt: a receiver's answer, up to its 10 s timeout. The lag: a fraction of a second when caught up, up to hours
+    // while a receiver is down and its events wait for retries.
+    private static readonly double[] AttemptBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+    private static readonly double[] LagBuckets = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14400];
+
     public EventInstruments(IMeterFactory meterFactory, TimeProvider time)
     {
         _time = time;
         var meter = meterFactory.Create(MeterName);
         _appended = meter.CreateCounter<long>("scim.events.appended", "{event}", "Events added to tenants' feeds, by type (counted when prepared).");
         _deliveries = meter.CreateCounter<long>("scim.webhook.deliveries", "{attempt}", "Webhook delivery attempts, by outcome (delivered, failed, parked).");
-        _attemptDuration = meter.CreateHistogram<double>("scim.webhook.attempt.duration", "s", "How long one webhook delivery attempt took.");
-        _lag = meter.CreateHistogram<double>("scim.webhook.delivery.lag", "s", "From an event's change to its delivery to the webhook.");
+        // In seconds, with boundaries for seconds: without advice the SDK's default boundaries (0, 5, 10, 25, … 10,000) are
+        // made for milliseconds, and every delivery under 5 s would fall in one bucket.
+        _attemptDuration = meter.CreateHistogram<double>("scim.webhook.attempt.duration", "s", "How long one webhook delivery attempt took.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = AttemptBuckets });
+        _lag = meter.CreateHistogram<double>("scim.webhook.delivery.lag", "s", "From an event's change to its delivery to the webhook.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LagBuckets });
         meter.CreateObservableGauge("scim.webhook.oldest_undelivered.age", OldestUndeliveredAge, "s", "Age of the oldest event not yet delivered to its webhook, the maximum over this silo's tenants.");
     }
 
