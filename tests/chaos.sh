@@ -186,7 +186,7 @@ wait_for_port "$HOOK_PORT" 60 "$HOOK_PID" || {
   die "the webhook receiver did not start"
 }
 
-say "starting 3 silos + 2 gateways, $TOPOLOGY (run.sh, DATA_DIR=$DATA)"
+say "starting 3 silos, $TOPOLOGY: 2 HTTP endpoints ($([[ "$TOPOLOGY" == cohosted ]] && echo "silos 0 and 1" || echo "2 gateway processes")) (run.sh, DATA_DIR=$DATA)"
 if [[ "$TOPOLOGY" == cohosted ]]; then gateways=(); else gateways=(GATEWAYS=2); fi
 env TOPOLOGY="$TOPOLOGY" "${gateways[@]}" SILOS=3 GATEWAY_PORT=$GW_PORT SILO_PORT=$SILO_PORT_BASE SILO_GATEWAY_PORT=$SILO_GW_BASE \
   SILO_HTTP_PORT=$SILO_HTTP_BASE AZURITE_BLOB_PORT=$AZ_BLOB AZURITE_QUEUE_PORT=$AZ_QUEUE AZURITE_TABLE_PORT=$AZ_TABLE \
@@ -425,7 +425,7 @@ for ((t = 0; t < TENANTS; t++)); do
     WORKERS+=($!)
   done
 done
-say "load started: $TENANTS tenants x $USERS users over 2 gateways ($((TENANTS * 2)) workers)"
+say "load started: $TENANTS tenants x $USERS users over 2 HTTP endpoints ($((TENANTS * 2)) workers)"
 
 wait_count() { # wait_count PATTERN N: until N ack lines match PATTERN (bounded)
   local deadline=$((SECONDS + 300))
@@ -775,4 +775,4 @@ if ((${#FAILURES[@]})); then
   echo "chaos: FAIL (${#FAILURES[@]} problem(s); first: ${FAILURES[0]})"
   exit 1
 fi
-echo "chaos: PASS ($created creates, $patched patches, $deleted deletes, $member_acks member changes over 3 silos/2 gateways, $TOPOLOGY; SIGTERM drain: 0 failed of $drain_total; kill -9: 5xx for ${FAILOVER} s without client retry, no acknowledged write lost; $feed_total events, each acknowledged change told once and delivered)"
+echo "chaos: PASS ($created creates, $patched patches, $deleted deletes, $member_acks member changes over 3 silos and 2 HTTP endpoints, $TOPOLOGY; SIGTERM drain: 0 failed of $drain_total; kill -9: 5xx for ${FAILOVER} s without client retry, no acknowledged write lost; $feed_total events, each acknowledged change told once and delivered)"

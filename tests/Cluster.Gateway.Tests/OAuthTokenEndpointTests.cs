@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using Cluster.Abstractions;
 using Cluster.Gateway.Auth;
+using Cluster.Gateway.Limits;
 using Cluster.TestInfrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -307,7 +308,11 @@ public sealed class OAuthTokenEndpointTests(GatewayFactory gateway) : IClassFixt
         using var attacker = limited.CreateClient();
         attacker.DefaultRequestHeaders.Add("X-Forwarded-For", "203.0.113.7");
         using var entra = limited.CreateClient();
-        entra.DefaultRequestHeaders.Add("X-Forwarded-For", "198.51.100.9");
+
+        // Addresses count in hashed partitions (seeded per process, this one): take one that is not the guesser's.
+        var guesserPartition = FailedAuthenticationLimiter.AddressPartition(IPAddress.Parse("203.0.113.7"));
+        entra.DefaultRequestHeaders.Add("X-Forwarded-For", Enumerable.Range(1, 254).Select(i => $"198.51.100.{i}")
+            .First(a => FailedAuthenticationLimiter.AddressPartition(IPAddress.Parse(a)) != guesserPartition));
 
         for (var i = 0; i < 3; i++)
         {

@@ -314,6 +314,17 @@ public sealed class TenantLifecycleHttpTests(GatewayFactory gateway) : IClassFix
             await noToken.ExpectOAuthErrorAsync(HttpStatusCode.Unauthorized, "invalid_client");
         }
 
+        // Nor does it take new ones: a token or a client issued now would never work.
+        using (var issued = await admin.PostAsync($"/admin/tenants/{tenant.TenantId}/tokens", null))
+        {
+            await ExpectProblemAsync(issued, HttpStatusCode.NotFound);
+        }
+
+        using (var newClient = await admin.PostAsync($"/admin/tenants/{tenant.TenantId}/oauth-clients", null))
+        {
+            await ExpectProblemAsync(newClient, HttpStatusCode.NotFound);
+        }
+
         // The operator repeats the delete: accepted, and answered once the row is cleared (past "revoking").
         using (var again = await admin.DeleteAsync($"/admin/tenants/{tenant.TenantId}"))
         {

@@ -160,8 +160,9 @@ public sealed class AccessTokenAuthentication(
 
         if (context.SecurityToken is JsonWebToken jwt && OperatorKey.Bearer(context.Request) is { Length: > 0 } token)
         {
-            // Removed, then added, never replaced in place (two first requests with one token both get here): the
-            // MemoryCache of this runtime can miscount a replaced entry (TenantCredentialCache's remarks).
+            // Removed, then added, as TenantCredentialCache does: the MemoryCache of this runtime can miscount an entry
+            // replaced in place (its remarks). Two first requests with one token may still interleave here; this narrows
+            // that to them, it does not rule it out.
             var key = Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
             _validated.Remove(key);
             _validated.Set(

@@ -92,57 +92,26 @@ internal static class TenantChallenges
 
 /// <summary>
 /// The operator key scheme of the admin surface: <c>Authorization: Bearer &lt;Admin:ApiKey&gt;</c>, compared in constant time
-/// (<see cref="OperatorKey"/>). A refusal is a problem+json 401. A wrong key spends the client address's budget of failed
-/// authentications (<see cref="FailedAuthenticationLimiter"/>), as the portal's sign-in does: beyond it, every key from that
-/// address gets 429 until the budget refills, so the key cannot be guessed here faster than there.
+/// (<see cref="OperatorKey"/>). A refusal is a problem+json 401.
 /// </summary>
 public sealed class OperatorKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
-    IOptions<AdminOptions> admin,
-    FailedAuthenticationLimiter failures) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
+    IOptions<AdminOptions> admin) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     private readonly OperatorKey _key = new(admin.Value.ApiKey);
 
-    // Set when the client address is over its budget, for the challenge.
-    private TimeSpan? _retryAfter;
-
-    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
-    {
-        if (OperatorKey.Bearer(Request).Length == 0)
-        {
-            return Task.FromResult(AuthenticateResult.NoResult());
-        }
-
-        using var attempt = failures.Begin(Context.Connection.RemoteIpAddress);
-        if (attempt.RetryAfter is { } wait)
-        {
-            _retryAfter = wait;
-            return Task.FromResult(AuthenticateResult.Fail("Too many failed authentications."));
-        }
-
-        if (!_key.Authorizes(Request, allowBasic: false))
-        {
-            attempt.Failed();
-            return Task.FromResult(AuthenticateResult.NoResult());
-        }
-
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(
-            new System.Security.Claims.ClaimsPrincipal(new System.Security.Claims.ClaimsIdentity([new(GatewayAuthentication.Claims.Credential, "operator")], Scheme.Name)),
-            Scheme.Name)));
-    }
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync() => Task.FromResult(
+        _key.Authorizes(Request, allowBasic: false)
+            ? AuthenticateResult.Success(new AuthenticationTicket(
+                new System.Security.Claims.ClaimsPrincipal(new System.Security.Claims.ClaimsIdentity([new(GatewayAuthentication.Claims.Credential, "operator")], Scheme.Name)),
+                Scheme.Name))
+            : AuthenticateResult.NoResult());
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         GatewayLog.AdminUnauthorized(Logger);
-        if (_retryAfter is { } wait)
-        {
-            var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return SurfaceErrors.Write(Context, StatusCodes.Status429TooManyRequests, $"Too many failed authentications from this client address. Retry after {seconds} seconds.",
-                headers: response => response.Headers.RetryAfter = seconds).ExecuteAsync(Context);
-        }
-
         return SurfaceErrors.Write(Context, StatusCodes.Status401Unauthorized, "A valid operator key is required (Authorization: Bearer <Admin:ApiKey>).",
             headers: response => response.Headers.WWWAuthenticate = "Bearer").ExecuteAsync(Context);
     }

@@ -304,9 +304,10 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
             await LeaveAllParentsAsync();
             await _state.CommitAsync(Revised(s => (s.Version, s.Deleting, s.EventsAttempt) = (version, true, attempt)), this);
 
-            // The commit point: the group is gone for every reader and writer from here, even if its events' confirmation
-            // fails below (a retried DELETE finishes it).
+            // The commit point: the group is gone for every reader and writer from here, and holds none of its values (a
+            // new group may take them), even if its events' confirmation fails below (a retried DELETE finishes it).
             _resource = null;
+            _claims.Load(null);
         }, durable: true);
         await BeginDeleteAsync();
         return ScimResult.NoContent();

@@ -39,13 +39,13 @@ public sealed partial class TenantGrain(
     }
 
     public Task<TenantInfo?> GetInfoAsync() => Task.FromResult(
-        _state.Exists
+        IsLive
             ? Info()
             : null);
 
     public async Task<IssuedToken?> IssueTokenAsync()
     {
-        if (!_state.Exists || _state.Value.Tokens.Count >= MaxTokens)
+        if (!IsLive || _state.Value.Tokens.Count >= MaxTokens)
         {
             return null;
         }
@@ -57,7 +57,7 @@ public sealed partial class TenantGrain(
 
     public async Task<bool> RevokeTokenAsync(string tokenId)
     {
-        if (!_state.Exists || !_state.Value.Tokens.Any(t => t.Id == tokenId))
+        if (!IsLive || !_state.Value.Tokens.Any(t => t.Id == tokenId))
         {
             return false;
         }
@@ -67,13 +67,14 @@ public sealed partial class TenantGrain(
     }
 
     public Task<TenantCredentials> GetCredentialsAsync() => Task.FromResult(
-        HasCredentials
+        IsLive
             ? new TenantCredentials(true, [.. _state.Value.Tokens.Select(t => t.Hash)], _state.Value.Suspended, OAuthClientIds())
             : new TenantCredentials(false, []));
 
-    // A tenant whose deletion is recorded has no credentials from that moment, whether or not its row is cleared yet (the
-    // clear is the deletion's first step, and may fail and be retried): an acknowledged delete must never leave them valid.
-    private bool HasCredentials => _state.Exists && _lifecycle.Value.Deletion is null;
+    // The tenant exists and no deletion is recorded. From the moment its deletion is recorded it has no credentials, and
+    // takes no new ones, whether or not its row is cleared yet (the clear is the deletion's first step, and may fail and be
+    // retried): an acknowledged delete must never leave them valid.
+    private bool IsLive => _state.Exists && _lifecycle.Value.Deletion is null;
 
     /// <summary>The hash under which a secret is stored and compared.</summary>
     public static byte[] HashSecret(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
@@ -93,7 +94,7 @@ public sealed partial class TenantGrain(
 
     public async Task<TenantInfo?> UpdateAsync(string? name, bool? suspended)
     {
-        if (!_state.Exists)
+        if (!IsLive)
         {
             return null;
         }
@@ -117,7 +118,7 @@ public sealed partial class TenantGrain(
 
     public async Task<OAuthClientResult> CreateOAuthClientAsync(TimeSpan secretLifetime)
     {
-        if (!_state.Exists)
+        if (!IsLive)
         {
             return new(OAuthClientOutcome.NotFound);
         }
@@ -137,7 +138,7 @@ public sealed partial class TenantGrain(
     public async Task<OAuthClientResult> AddClientSecretAsync(string clientId, TimeSpan secretLifetime)
     {
         var now = time.GetUtcNow();
-        var clients = OAuthClientBook.Live(_state.Exists ? _state.Value.OAuthClients : null, now);
+        var clients = OAuthClientBook.Live(IsLive ? _state.Value.OAuthClients : null, now);
         if (clients.Find(c => c.ClientId == clientId) is not { } client)
         {
             return new(OAuthClientOutcome.NotFound);
@@ -155,7 +156,7 @@ public sealed partial class TenantGrain(
 
     public async Task<bool> RevokeClientSecretAsync(string clientId, string secretId)
     {
-        var clients = OAuthClientBook.Live(_state.Exists ? _state.Value.OAuthClients : null, time.GetUtcNow());
+        var clients = OAuthClientBook.Live(IsLive ? _state.Value.OAuthClients : null, time.GetUtcNow());
         if (clients.Find(c => c.ClientId == clientId) is not { } client || client.Secrets.RemoveAll(s => s.Id == secretId) == 0)
         {
             return false;
@@ -167,7 +168,7 @@ public sealed partial class TenantGrain(
 
     public async Task<bool> RevokeOAuthClientAsync(string clientId)
     {
-        var clients = OAuthClientBook.Live(_state.Exists ? _state.Value.OAuthClients : null, time.GetUtcNow());
+        var clients = OAuthClientBook.Live(IsLive ? _state.Value.OAuthClients : null, time.GetUtcNow());
         if (clients.RemoveAll(c => c.ClientId == clientId) == 0)
         {
             return false;
@@ -181,12 +182,12 @@ public sealed partial class TenantGrain(
     {
         var now = time.GetUtcNow();
         return Task.FromResult<IReadOnlyList<OAuthClientInfo>?>(
-            _state.Exists ? [.. (_state.Value.OAuthClients ?? []).Select(c => OAuthClientBook.Info(c, now))] : null);
+            IsLive ? [.. (_state.Value.OAuthClients ?? []).Select(c => OAuthClientBook.Info(c, now))] : null);
     }
 
     public Task<ClientCheck> VerifyClientSecretAsync(string clientId, byte[] secretHash)
     {
-        var client = HasCredentials ? _state.Value.OAuthClients?.Find(c => c.ClientId == clientId) : null;
+        var client = IsLive ? _state.Value.OAuthClients?.Find(c => c.ClientId == clientId) : null;
         var check = !OAuthClientBook.Verify(client, secretHash, time.GetUtcNow()) ? ClientCheck.Invalid
             : _state.Value.Suspended ? ClientCheck.Suspended
             : ClientCheck.Valid;

@@ -133,8 +133,7 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
             // its silo died before it finished: this retry finishes that delete — its events stored for good — instead of
             // telling it a second time.
             await _events.ConfirmLastAsync();
-            _claims.Load(Current());
-            return await FinishDeleteAsync();
+            return await FinishDeleteAsync(ResourceIndexing.HashesOf(ResourceKind.User, Current()));
         }
 
         if (!_live)
@@ -153,25 +152,27 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
         var version = _state.Value.Version + 1;
         var context = _events.Context(version);
         List<ScimEvent> events = [.. ResourceEvents.OfLeaving(context, new MemberRef(_userId, MemberKind.User), _memberships.Value.Ids), .. ResourceEvents.OfChange(context, ResourceType, Current(), null)];
+        var held = _claims.Held;
         await _events.CommitAsync(context, events, async attempt =>
         {
             await LeaveAllGroupsAsync();
             await _state.CommitAsync(new ResourceState { Json = _state.Value.Json, Version = version, Deleted = true, EventsAttempt = attempt }, this);
 
-            // The commit point: the user is gone for every reader and writer from here, even if its events' confirmation
-            // fails below (a retried DELETE finishes it).
+            // The commit point: the user is gone for every reader and writer from here, and holds none of its values (a new
+            // user may take them), even if its events' confirmation fails below (a retried DELETE finishes it).
             _live = false;
+            _claims.Load(null);
         }, durable: true);
-        return await FinishDeleteAsync();
+        return await FinishDeleteAsync(held);
     }
 
-    // After the tombstone and its durably confirmed events: the user's index values and directory entry go, then the tombstone.
-    private async Task<ScimResult> FinishDeleteAsync()
+    // After the tombstone and its durably confirmed events: the user's index values (held: their hashes) and directory entry
+    // go, then the tombstone.
+    private async Task<ScimResult> FinishDeleteAsync(Dictionary<string, string[]> held)
     {
-        var oldHashes = _claims.Held;
         _live = false;
         _claims.Load(null);
-        await _claims.ReleaseAsync(oldHashes);
+        await _claims.ReleaseAsync(held);
         await _claims.LeaveDirectoryAsync();
         await _state.CommitAsync(new ResourceState(), this, clear: true);
         _deleting = false;

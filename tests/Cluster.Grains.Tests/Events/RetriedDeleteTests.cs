@@ -52,13 +52,16 @@ public sealed class RetriedDeleteTests(ClusterFixture fixture)
         Assert.Equal(404, (await Grains.User(tenantId, id).PatchAsync(Users.RenamePatch("back@contoso.com"))).Status);
         Assert.Equal(400, (await Grains.Group(tenantId, group).PatchAsync(Groups.AddMembers(id))).Status);
 
+        // Nor does it hold its userName: Entra, finding no such user, may create another one under that name.
+        var successor = await Grains.CreateUserAsync(tenantId, "tombstoned@contoso.com");
+
         Assert.Equal(204, (await Grains.User(tenantId, id).DeleteAsync()).Status);
         await ResolvedAsync(tenantId);
         Assert.Empty(await Grains.MembersAsync(tenantId, group));
         Assert.Single(await FeedAsync(tenantId), e => e.Type == ScimEventTypes.UserDeleted);
 
-        // The retry released the user's index values: its userName is free again.
-        await Grains.CreateUserAsync(tenantId, "tombstoned@contoso.com");
+        // The retry released the deleted user's index values, not its successor's.
+        Assert.Equal([successor], await Grains.IndexEntry(tenantId, IndexNames.UserName, "tombstoned@contoso.com").LookupAsync());
     }
 
     [Fact]
