@@ -34,8 +34,24 @@ public sealed record RequestLogEntry(
     [property: Id(11)] bool TestConnection,
     [property: Id(12)] string? RequestId)
 {
+    /// <summary>Longest <see cref="Name"/> kept, in characters.</summary>
+    public const int MaxNameLength = 256;
+
+    /// <summary>Longest <see cref="Detail"/> kept, in characters.</summary>
+    public const int MaxDetailLength = 512;
+
     /// <summary>True for a 4xx or 5xx answer.</summary>
     public bool IsError => Status >= 400;
+
+    /// <summary>
+    /// This entry with its name and detail cut to <see cref="MaxNameLength"/> and <see cref="MaxDetailLength"/> (an ellipsis
+    /// marks the cut): as the gateway buffers it, and as the log stores it.
+    /// </summary>
+    public RequestLogEntry Capped() => Name?.Length > MaxNameLength || Detail?.Length > MaxDetailLength
+        ? this with { Name = Cap(Name, MaxNameLength), Detail = Cap(Detail, MaxDetailLength) }
+        : this;
+
+    private static string? Cap(string? text, int length) => text is { } t && t.Length > length ? t[..(length - 1)] + "…" : text;
 }
 
 /// <summary>The <see cref="RequestLogEntry.Operation"/> values: what a request did, as an admin reads it.</summary>

@@ -62,6 +62,11 @@ internal sealed class AdminApi : IDisposable
         {
             throw new CommandFailedException($"Cannot reach the gateway at {_http.BaseAddress}: {e.Message}");
         }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // HttpClient's timeout, not the user's Ctrl-C: say so (else the command would end with status 1 and no word).
+            throw new CommandFailedException($"{method} /{path}: the gateway at {_http.BaseAddress} did not answer within {_http.Timeout.TotalSeconds:0} s.");
+        }
 
         using (response)
         {

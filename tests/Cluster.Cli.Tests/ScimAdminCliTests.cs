@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.Json.Nodes;
 using Cluster.TestInfrastructure;
 
@@ -55,7 +56,7 @@ public sealed class ScimAdminCliTests(GatewayFactory gateway)
         using (var scim = gateway.ScimClient(new TestTenant(tenantId, tenantUrl, "", secret)))
         using (var users = await scim.GetAsync("Users"))
         {
-            Assert.Equal(System.Net.HttpStatusCode.OK, users.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, users.StatusCode);
         }
 
         var issued = await _cli.TableAsync("tokens", "create", tenantId);
@@ -188,6 +189,34 @@ public sealed class ScimAdminCliTests(GatewayFactory gateway)
         var result = await ScimAdmin.RunAsync(["--url", "http://127.0.0.1:1/", "--key", "k", "tenants", "show", "abc"], handler: null);
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("Cannot reach the gateway at http://127.0.0.1:1/", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AGatewayThatDoesNotAnswerInTimeExitsWithOneAndSaysSo()
+    {
+        // What HttpClient throws when its timeout passes (the user did not cancel).
+        using var handler = new AnswerHandler(_ => throw new TaskCanceledException("timed out", new TimeoutException()));
+        var result = await ScimAdmin.RunAsync(["--url", "http://127.0.0.1:9/", "--key", "k", "tenants", "show", "abc"], handler);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("did not answer within", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ATailWhosePollFailsSaysWhereItHadGotTo()
+    {
+        var calls = 0;
+        using var handler = new AnswerHandler(_ => Interlocked.Increment(ref calls) == 1
+            ? new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("""{"data":[],"nextCursor":"41","hasMore":true}""", System.Text.Encoding.UTF8, "application/json") }
+            : new HttpResponseMessage(HttpStatusCode.ServiceUnavailable) { Content = new StringContent("""{"title":"Busy","status":503}""", System.Text.Encoding.UTF8, "application/problem+json") });
+        var result = await ScimAdmin.RunAsync(["--url", "http://127.0.0.1:9/", "--key", "k", "events", "tail", "0123456789abcdef0123456789abcdef"], handler);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("--after 41", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("503", result.Stderr, StringComparison.Ordinal);
+    }
+
+    private sealed class AnswerHandler(Func<HttpRequestMessage, HttpResponseMessage> answer) : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) => Task.FromResult(answer(request));
     }
 
     private static string[] Words(string text) => text.Split([' ', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries);

@@ -378,6 +378,28 @@ public sealed class RequestLogTests(RequestLogTests.Factory factory) : IClassFix
     }
 
     [Fact]
+    public async Task TheBufferHoldsEntriesOfBoundedSizeWhateverTheClientSends()
+    {
+        // The buffer's bound is a number of entries; each must stay small however long the texts a client makes us echo:
+        // a 100,000-character PATCH op (its detail quotes it, and redaction keeps words of the vocabulary) and a long userName.
+        await using var gateway = GatewayFactory.With(new Dictionary<string, string?> { ["Portal:RequestLogFlushSeconds"] = "60" });
+        var tenant = await gateway.CreateTenantAsync();
+        using var scim = gateway.ScimClient(tenant);
+        var user = await scim.CreateUserAsync(new string('n', 5_000) + "@contoso.test");
+        var op = string.Join(' ', Enumerable.Repeat("add", 25_000));
+        using (var refused = await scim.PatchAsync($"Users/{user["id"].Str()}", ScimTestClient.Body(
+            $$"""{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"{{op}}","path":"title","value":"x"}]}""")))
+        {
+            await refused.ExpectScimErrorAsync(HttpStatusCode.BadRequest);
+        }
+
+        var entries = gateway.Services.GetRequiredService<RequestLogBuffer>().Drain().Single(t => t.TenantId == tenant.TenantId).Entries;
+        Assert.Contains(entries, e => e.Status == 201 && e.Name?.Length == RequestLogEntry.MaxNameLength);
+        Assert.Contains(entries, e => e.Status == 400 && e.Detail?.Length == RequestLogEntry.MaxDetailLength);
+        Assert.All(entries, e => Assert.True((e.Name?.Length ?? 0) <= RequestLogEntry.MaxNameLength && (e.Detail?.Length ?? 0) <= RequestLogEntry.MaxDetailLength));
+    }
+
+    [Fact]
     public async Task WithTheLogOffNothingIsRecorded()
     {
         await using var gateway = GatewayFactory.With(new Dictionary<string, string?> { ["Portal:RequestLog"] = "false" });

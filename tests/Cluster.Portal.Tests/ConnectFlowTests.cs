@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
+using Cluster.Abstractions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
 namespace Cluster.Portal.Tests;
@@ -89,6 +91,30 @@ public sealed class ConnectFlowTests(PortalFixture portal)
         await page.Locator("#setup").ClickAsync();
         await page.WaitForURLAsync($"**/portal/t/{tenant.TenantId}");
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToContainTextAsync("Northwind");
+    }
+
+    [Fact]
+    public async Task AFilteredLogWithNoMatchAmongTheLatestRequestsStillLeadsToOlderOnes()
+    {
+        // One error, then a sync cycle's worth of successes: a filtered read looks at a bounded number of entries (about
+        // 1,100), so the first page of errors is empty, and must still lead to the older error (the Status page links here).
+        var tenant = await portal.CreateTenantAsync("Litware");
+        var log = portal.Gateway.Services.GetRequiredService<IGrainFactory>().GetGrain<IRequestLogGrain>(GrainKeys.RequestLog(tenant.TenantId));
+        var start = portal.Clock.GetUtcNow().AddMinutes(-30);
+        RequestLogEntry Entry(int i, int status) => new(0, start.AddMilliseconds(i), "GET", RequestLogOperations.Lookup, null, null, null, status,
+            status >= 400 ? "invalidFilter" : null, status >= 400 ? "The filter is not valid." : null, 1.5, false, "req");
+        await log.AppendAsync([Entry(0, 400)], 0);
+        foreach (var chunk in Enumerable.Range(1, 1_300).Chunk(IRequestLogGrain.MaxEntriesPerAppend))
+        {
+            await log.AppendAsync([.. chunk.Select(i => Entry(i, 200))], 0);
+        }
+
+        await using var browser = await portal.NewBrowserAsync();
+        var page = await portal.OpenPortalAsync(browser, tenant.TenantId);
+        await page.GotoAsync($"/portal/t/{tenant.TenantId}/log?outcome=error");
+        await Assertions.Expect(page.Locator("#log-empty")).ToContainTextAsync("older requests may");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Older requests" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#log tbody tr").Filter(new() { HasText = "invalidFilter" })).ToHaveCountAsync(1);
     }
 
     // A link of the portal's navigation (pages link to each other in their text too).

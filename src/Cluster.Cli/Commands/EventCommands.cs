@@ -75,6 +75,12 @@ internal static class EventCommands
             {
                 await context.Error.WriteLineAsync(cursor is null ? "Stopped." : $"Stopped. To go on from here: --after {cursor}");
             }
+            catch (CommandFailedException) when (cursor is not null)
+            {
+                // A failed poll (a gateway restarting) ends the command; say where it had got to, then the failure.
+                await context.Error.WriteLineAsync($"To go on from here: --after {cursor}");
+                throw;
+            }
         });
     }
 

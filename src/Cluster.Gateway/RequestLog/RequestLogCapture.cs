@@ -91,7 +91,7 @@ public sealed partial class RequestLogCapture(IOptions<RequestLogOptions> option
             refused ? RefusedDetail : status >= 400 ? _redaction.Value.Redact(facts.Detail, facts.RouteId) : null,
             Math.Round(elapsed.TotalMilliseconds, 2),
             IsTestConnection(context, operation, status, facts),
-            context.TraceIdentifier));
+            context.TraceIdentifier).Capped()); // capped here too: the buffer's bound is in entries, and a client chooses its texts' size
     }
 
     // At most one logged refusal a second per tenant on this gateway.

@@ -35,12 +35,6 @@ public sealed partial class RequestLogGrain(
     /// <summary>Most page rows one <see cref="EraseAsync"/> call erases.</summary>
     public const int ErasePagesPerCall = 256;
 
-    /// <summary>Longest <see cref="RequestLogEntry.Name"/> kept, in characters.</summary>
-    public const int MaxNameLength = 256;
-
-    /// <summary>Longest <see cref="RequestLogEntry.Detail"/> kept, in characters.</summary>
-    public const int MaxDetailLength = 512;
-
     private const string ReminderName = "request-log-retention";
 
     // Retention is checked at most this often while the log is active (a tenth of the window when that is shorter).
@@ -398,27 +392,29 @@ public sealed partial class RequestLogGrain(
     };
 
     /// <summary>The stored form of an entry, with its sequence number; the name and detail capped.</summary>
-    internal static RequestLogRecord ToRecord(RequestLogEntry e, long sequence) => new()
+    internal static RequestLogRecord ToRecord(RequestLogEntry entry, long sequence)
     {
-        Sequence = sequence,
-        At = e.At,
-        Method = e.Method,
-        Operation = e.Operation,
-        ResourceType = e.ResourceType,
-        ResourceId = e.ResourceId,
-        Name = Cap(e.Name, MaxNameLength),
-        Status = e.Status,
-        ScimType = e.ScimType,
-        Detail = Cap(e.Detail, MaxDetailLength),
-        DurationMs = e.DurationMs,
-        TestConnection = e.TestConnection,
-        RequestId = e.RequestId,
-    };
+        var e = entry.Capped();
+        return new()
+        {
+            Sequence = sequence,
+            At = e.At,
+            Method = e.Method,
+            Operation = e.Operation,
+            ResourceType = e.ResourceType,
+            ResourceId = e.ResourceId,
+            Name = e.Name,
+            Status = e.Status,
+            ScimType = e.ScimType,
+            Detail = e.Detail,
+            DurationMs = e.DurationMs,
+            TestConnection = e.TestConnection,
+            RequestId = e.RequestId,
+        };
+    }
 
     internal static RequestLogEntry ToEntry(RequestLogRecord r) =>
         new(r.Sequence, r.At, r.Method, r.Operation, r.ResourceType, r.ResourceId, r.Name, r.Status, r.ScimType, r.Detail, r.DurationMs, r.TestConnection, r.RequestId);
-
-    private static string? Cap(string? text, int length) => text is { } t && t.Length > length ? t[..(length - 1)] + "…" : text;
 
     [LoggerMessage(1501, LogLevel.Information, "Tenant {TenantId}: erasing its provisioning log.")]
     private static partial void LogErasing(ILogger logger, string tenantId);

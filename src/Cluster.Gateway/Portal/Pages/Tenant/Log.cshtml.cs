@@ -23,6 +23,9 @@ public sealed class LogModel(PortalTenant portal, IGrainFactory grains) : PageMo
 
     public string? Error { get; private set; }
 
+    // The page size the request asked for, kept by the link to the next page (null: the default).
+    private int? Limit { get; set; }
+
     public async Task<IActionResult> OnGetAsync()
     {
         if (await portal.LoadAsync(TenantId) is null)
@@ -38,7 +41,7 @@ public sealed class LogModel(PortalTenant portal, IGrainFactory grains) : PageMo
             return Page();
         }
 
-        (Outcome, ResourceId) = (query.Outcome, query.ResourceId);
+        (Outcome, ResourceId, Limit) = (query.Outcome, query.ResourceId, Request.Query.ContainsKey("limit") ? query.Limit : null);
         Entries = await grains.Grain<IRequestLogGrain>(GrainKeys.RequestLog(TenantId)).ReadAsync(query);
         return Page();
     }
@@ -49,5 +52,6 @@ public sealed class LogModel(PortalTenant portal, IGrainFactory grains) : PageMo
         ["after"] = Entries.NextCursor?.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["outcome"] = Outcome,
         ["resourceId"] = ResourceId,
+        ["limit"] = Limit?.ToString(System.Globalization.CultureInfo.InvariantCulture),
     }.Where(p => p.Value is not null)).ToString();
 }
