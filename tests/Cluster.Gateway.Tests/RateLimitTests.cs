@@ -225,6 +225,54 @@ public sealed class RateLimitTests
         Assert.Equal(1, (await ScimUsers.BodyAsync(after))["totalResults"]!.GetValue<int>());
     }
 
+    [Fact]
+    public async Task ATenantWithAllItsSlotsInUseGets429AndOtherTenantsAreServed()
+    {
+        // One tenant's request holds its only slot (a slow body); its next request is 429 at once, and takes none of the
+        // gateway's slots, so another tenant is served as usual.
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var configured = GatewayFactory.With(new Dictionary<string, string?>
+        {
+            ["RateLimits:MaxConcurrentRequestsPerTenant"] = "1",
+            ["RateLimits:MaxQueuedRequestsPerTenant"] = "0",
+            ["RateLimits:MaxConcurrentRequests"] = "2",
+            ["RateLimits:MaxQueuedRequests"] = "0",
+        });
+        await using var gateway = configured.WithWebHostBuilder(b => b.ConfigureServices(s =>
+            s.AddSingleton<IStartupFilter>(new HoldFirstBodyRead(entered, release))));
+        var busy = await ScimUsers.CreateTenantWithIdAsync(gateway, GrainKeys.NewTenantId());
+        var other = await ScimUsers.CreateTenantWithIdAsync(gateway, GrainKeys.NewTenantId());
+        using var scim = ScimUsers.Authorized(gateway.CreateClient(), busy);
+        using var again = ScimUsers.Authorized(gateway.CreateClient(), busy);
+        using var neighbour = ScimUsers.Authorized(gateway.CreateClient(), other);
+
+        var held = scim.PostAsync("Users", ScimUsers.NewUser("slow@contoso.com"));
+        await entered.Task.WaitAsync(TimeSpan.FromSeconds(60));
+
+        using (var refused = await again.GetAsync(ScimUsers.Filter("x@contoso.com")))
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+            Assert.NotNull(refused.Headers.RetryAfter);
+            Assert.Equal(ScimUsers.ScimJson, refused.Content.Headers.ContentType?.MediaType);
+            Assert.Equal("429", (await ScimUsers.BodyAsync(refused))["status"]!.GetValue<string>());
+        }
+
+        using (var served = await neighbour.GetAsync(ScimUsers.Filter("x@contoso.com")))
+        {
+            Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+        }
+
+        release.SetResult();
+        using (var first = await held)
+        {
+            Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        }
+
+        using var after = await again.GetAsync(ScimUsers.Filter("slow@contoso.com"));
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+    }
+
     /// <summary>Makes the first request body read of the process wait (after signalling) until released.</summary>
     private sealed class HoldFirstBodyRead(TaskCompletionSource entered, TaskCompletionSource release) : IStartupFilter
     {

@@ -37,6 +37,8 @@ public sealed class StartupTests
     [InlineData("RateLimits:Default:PermitsPerSecond", "-1", "RateLimits:Default:PermitsPerSecond")]
     [InlineData("RateLimits:Default:Burst", "0", "RateLimits:Default:Burst")]
     [InlineData("RateLimits:MaxConcurrentRequests", "-1", "RateLimits:MaxConcurrentRequests")]
+    [InlineData("RateLimits:MaxConcurrentRequestsPerTenant", "-1", "RateLimits:MaxConcurrentRequestsPerTenant")]
+    [InlineData("RateLimits:MaxQueuedRequestsPerTenant", "-1", "RateLimits:MaxQueuedRequestsPerTenant")]
     [InlineData("RateLimits:Tenants:not.a.tenant:Burst", "5", "not.a.tenant")]
     [InlineData("RateLimits:Tenants:0123456789abcdef0123456789abcdef:PermitsPerSecond", "-3", "PermitsPerSecond")]
     public void HostWithInvalidClusterStorageOrLimitSettingsDoesNotStart(string key, string value, string named) => AssertRefusesToStart(key, value, named);

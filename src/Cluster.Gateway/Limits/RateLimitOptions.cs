@@ -20,6 +20,14 @@ public sealed class RateLimitOptions
     [Range(0, 1_000_000)]
     public int MaxQueuedRequests { get; set; } = ScimRateLimiting.DefaultMaxQueuedRequests;
 
+    /// <summary>SCIM requests one tenant may have in progress at once on a gateway (default 64); 0 = no limit.</summary>
+    [Range(0, 1_000_000)]
+    public int MaxConcurrentRequestsPerTenant { get; set; } = ScimRateLimiting.DefaultMaxConcurrentRequestsPerTenant;
+
+    /// <summary>A tenant's requests that wait for one of its slots before 429 (default 256).</summary>
+    [Range(0, 1_000_000)]
+    public int MaxQueuedRequestsPerTenant { get; set; } = ScimRateLimiting.DefaultMaxQueuedRequestsPerTenant;
+
     /// <summary>Every tenant's token bucket unless <see cref="Tenants"/> overrides it.</summary>
     public TenantRateLimit Default { get; set; } = new() { PermitsPerSecond = ScimRateLimiting.DefaultPermitsPerSecond, Burst = ScimRateLimiting.DefaultBurst };
 

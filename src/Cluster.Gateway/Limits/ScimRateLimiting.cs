@@ -18,6 +18,10 @@ namespace Cluster.Gateway.Limits;
 /// body, and no other tenant notices;</item>
 /// <item>per client address, failed authentications that would cost a grain call (<see cref="FailedAuthenticationLimiter"/>,
 /// <c>RateLimits:FailedAuthentication:…</c>), checked by the authentication middleware before that call; 429 too;</item>
+/// <item>per tenant, the SCIM requests it may have in progress at once (<c>RateLimits:MaxConcurrentRequestsPerTenant</c>,
+/// with a queue of <c>RateLimits:MaxQueuedRequestsPerTenant</c>), checked before the gateway's own slots: one tenant's slow
+/// requests (scans, slow bodies) cannot take every slot and make other tenants wait, and its requests waiting for one of its
+/// own slots take none of the gateway's; beyond the queue, 429 with <c>Retry-After</c>;</item>
 /// <item>one concurrency limit for all SCIM, admin and OAuth requests of this gateway (health, liveness and metrics stay reachable when it is saturated) (<c>RateLimits:MaxConcurrentRequests</c>,
 /// with a queue of <c>RateLimits:MaxQueuedRequests</c>) that protects the silos; beyond it, 503 with <c>Retry-After</c>.</item>
 /// </list>
@@ -42,17 +46,36 @@ public static class ScimRateLimiting
     /// <summary>Default number of requests that wait for a slot before 503.</summary>
     public const int DefaultMaxQueuedRequests = 1024;
 
+    /// <summary>Default number of SCIM requests one tenant may have in progress at once on a gateway (Entra has a few).</summary>
+    public const int DefaultMaxConcurrentRequestsPerTenant = 64;
+
+    /// <summary>Default number of a tenant's requests that wait for one of its slots before 429 (a burst waits, not refused).</summary>
+    public const int DefaultMaxQueuedRequestsPerTenant = 256;
+
     public static WebApplicationBuilder AddScimRateLimiting(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(SectionName).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<RateLimitOptions>, RateLimitOptionsValidator>();
         var limits = builder.Configuration.GetSection(SectionName).Get<RateLimitOptions>() ?? new RateLimitOptions();
         var (maxConcurrent, maxQueued) = (limits.MaxConcurrentRequests, limits.MaxQueuedRequests);
+        var (perTenant, perTenantQueued) = (limits.MaxConcurrentRequestsPerTenant, limits.MaxQueuedRequestsPerTenant);
         builder.Services.AddSingleton<TenantRateLimitPolicy>();
         builder.Services.AddRateLimiter(options =>
         {
             options.AddPolicy<string, TenantRateLimitPolicy>(TenantPolicy);
-            options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+
+            // A tenant's slots first: a request waiting for (or refused) one of them holds none of the gateway's. Keyed by the
+            // tenant the route names, after authorization, so only tenants with valid credentials get one; idle ones are dropped.
+            var tenantSlots = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+                perTenant > 0 && Surfaces.Of(context) == Surface.Scim && TenantOf(context) is { } tenantId
+                    ? RateLimitPartition.GetConcurrencyLimiter(tenantId, _ => new ConcurrencyLimiterOptions
+                    {
+                        PermitLimit = perTenant,
+                        QueueLimit = perTenantQueued,
+                        QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+                    })
+                    : RateLimitPartition.GetNoLimiter(""));
+            var gatewaySlots = PartitionedRateLimiter.Create<HttpContext, string>(context =>
                 maxConcurrent > 0 && Surfaces.Of(context) is Surface.Scim or Surface.Admin or Surface.OAuth
                     ? RateLimitPartition.GetConcurrencyLimiter("gateway", _ => new ConcurrencyLimiterOptions
                     {
@@ -61,10 +84,16 @@ public static class ScimRateLimiting
                         QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
                     })
                     : RateLimitPartition.GetNoLimiter("unlimited"));
-            options.OnRejected = OnOverloadedAsync;
+            options.GlobalLimiter = PartitionedRateLimiter.CreateChained(tenantSlots, gatewaySlots);
+            options.OnRejected = (context, cancellationToken) => tenantSlots.GetStatistics(context.HttpContext)?.CurrentAvailablePermits == 0
+                ? OnTenantBusyAsync(context)
+                : OnOverloadedAsync(context, cancellationToken);
         });
         return builder;
     }
+
+    private static string? TenantOf(HttpContext context) =>
+        context.Request.RouteValues[ScimUrls.TenantRouteValue] is string tenantId && GrainKeys.IsValidId(tenantId) ? tenantId : null;
 
     /// <summary>
     /// A token bucket of <paramref name="burst"/> tokens refilled at <paramref name="permitsPerSecond"/> (at least one token
@@ -84,6 +113,13 @@ public static class ScimRateLimiting
     {
         var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
         return ScimHttp.Error(429, null, $"{reason} Retry after {seconds} seconds.", r => r.Headers.RetryAfter = seconds);
+    }
+
+    private static async ValueTask OnTenantBusyAsync(OnRejectedContext context)
+    {
+        var http = context.HttpContext;
+        http.RequestServices.GetService<ScimInstruments>()?.LimitRejected(ScimInstruments.LimitReasons.TenantConcurrency, TenantOf(http));
+        await TooManyRequests("Too many requests in progress for this tenant.", TimeSpan.FromSeconds(1)).ExecuteAsync(http);
     }
 
     private static async ValueTask OnOverloadedAsync(OnRejectedContext context, CancellationToken cancellationToken)

@@ -57,6 +57,9 @@ public sealed class ScimInstruments
         /// <summary>A tenant over its request rate (429).</summary>
         public const string TenantRate = "tenant-rate";
 
+        /// <summary>A tenant with as many SCIM requests in progress as it may have at once (429).</summary>
+        public const string TenantConcurrency = "tenant-concurrency";
+
         /// <summary>A client address over its budget of failed authentications that need a grain call (429).</summary>
         public const string FailedAuthentication = "failed-auth";
 
