@@ -5,6 +5,7 @@ using Cluster.TestInfrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Cluster.Gateway.Tests;
@@ -181,23 +182,13 @@ public sealed class RateLimitTests
     [Fact]
     public async Task RequestsBeyondTheConcurrencyLimitGet503WithRetryAfter()
     {
-        // The gateway's handler blocks on its first read of a request body until the test releases it: the request
-        // then certainly holds the only concurrency slot (the limiter runs before any handler).
-        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var configured = GatewayFactory.With(new Dictionary<string, string?>
+        // The request certainly holds the only concurrency slot (the limiter runs before any handler).
+        await using var held = await HeldPost.StartAsync(new Dictionary<string, string?>
         {
             ["RateLimits:MaxConcurrentRequests"] = "1",
             ["RateLimits:MaxQueuedRequests"] = "0",
-        });
-        await using var gateway = configured.WithWebHostBuilder(b => b.ConfigureServices(s =>
-            s.AddSingleton<IStartupFilter>(new HoldFirstBodyRead(entered, release))));
-        var tenant = await ScimUsers.CreateTenantWithIdAsync(gateway, GrainKeys.NewTenantId());
-        using var scim = ScimUsers.Authorized(gateway.CreateClient(), tenant);
-        using var second = ScimUsers.Authorized(gateway.CreateClient(), tenant);
-
-        var held = scim.PostAsync("Users", ScimUsers.NewUser("held@contoso.com"));
-        await entered.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        }, "held@contoso.com");
+        using var second = ScimUsers.Authorized(held.Gateway.CreateClient(), held.Tenant);
 
         using (var rejected = await second.GetAsync(ScimUsers.Filter("x@contoso.com")))
         {
@@ -208,13 +199,12 @@ public sealed class RateLimitTests
         }
 
         // Health stays outside the limit.
-        using (var health = await gateway.CreateClient().GetAsync("/alive"))
+        using (var health = await held.Gateway.CreateClient().GetAsync("/alive"))
         {
             Assert.Equal(HttpStatusCode.OK, health.StatusCode);
         }
 
-        release.SetResult();
-        using (var first = await held)
+        using (var first = await held.ReleaseAsync())
         {
             Assert.Equal(HttpStatusCode.Created, first.StatusCode);
         }
@@ -230,25 +220,16 @@ public sealed class RateLimitTests
     {
         // One tenant's request holds its only slot (a slow body); its next request is 429 at once, and takes none of the
         // gateway's slots, so another tenant is served as usual.
-        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var configured = GatewayFactory.With(new Dictionary<string, string?>
+        await using var held = await HeldPost.StartAsync(new Dictionary<string, string?>
         {
             ["RateLimits:MaxConcurrentRequestsPerTenant"] = "1",
             ["RateLimits:MaxQueuedRequestsPerTenant"] = "0",
             ["RateLimits:MaxConcurrentRequests"] = "2",
             ["RateLimits:MaxQueuedRequests"] = "0",
-        });
-        await using var gateway = configured.WithWebHostBuilder(b => b.ConfigureServices(s =>
-            s.AddSingleton<IStartupFilter>(new HoldFirstBodyRead(entered, release))));
-        var busy = await ScimUsers.CreateTenantWithIdAsync(gateway, GrainKeys.NewTenantId());
-        var other = await ScimUsers.CreateTenantWithIdAsync(gateway, GrainKeys.NewTenantId());
-        using var scim = ScimUsers.Authorized(gateway.CreateClient(), busy);
-        using var again = ScimUsers.Authorized(gateway.CreateClient(), busy);
-        using var neighbour = ScimUsers.Authorized(gateway.CreateClient(), other);
-
-        var held = scim.PostAsync("Users", ScimUsers.NewUser("slow@contoso.com"));
-        await entered.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        }, "slow@contoso.com");
+        var other = await ScimUsers.CreateTenantWithIdAsync(held.Gateway, GrainKeys.NewTenantId());
+        using var again = ScimUsers.Authorized(held.Gateway.CreateClient(), held.Tenant);
+        using var neighbour = ScimUsers.Authorized(held.Gateway.CreateClient(), other);
 
         using (var refused = await again.GetAsync(ScimUsers.Filter("x@contoso.com")))
         {
@@ -263,14 +244,57 @@ public sealed class RateLimitTests
             Assert.Equal(HttpStatusCode.OK, served.StatusCode);
         }
 
-        release.SetResult();
-        using (var first = await held)
+        using (var first = await held.ReleaseAsync())
         {
             Assert.Equal(HttpStatusCode.Created, first.StatusCode);
         }
 
         using var after = await again.GetAsync(ScimUsers.Filter("slow@contoso.com"));
         Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+    }
+
+    /// <summary>
+    /// A gateway with <c>settings</c> and one tenant, whose POST of a user is held in progress: the gateway's handler blocks
+    /// on its first read of the body (<see cref="HoldFirstBodyRead"/>) until <see cref="ReleaseAsync"/>.
+    /// </summary>
+    private sealed class HeldPost : IAsyncDisposable
+    {
+        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private GatewayFactory _configured = null!;
+        private HttpClient _client = null!;
+        private Task<HttpResponseMessage> _held = null!;
+
+        public WebApplicationFactory<Cluster.Silo.SiloHostEntry> Gateway { get; private set; } = null!;
+
+        public TestTenant Tenant { get; private set; } = null!;
+
+        public static async Task<HeldPost> StartAsync(Dictionary<string, string?> settings, string userName)
+        {
+            var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var post = new HeldPost { _configured = GatewayFactory.With(settings) };
+            post.Gateway = post._configured.WithWebHostBuilder(b => b.ConfigureServices(s =>
+                s.AddSingleton<IStartupFilter>(new HoldFirstBodyRead(entered, post._release))));
+            post.Tenant = await ScimUsers.CreateTenantWithIdAsync(post.Gateway, GrainKeys.NewTenantId());
+            post._client = ScimUsers.Authorized(post.Gateway.CreateClient(), post.Tenant);
+            post._held = post._client.PostAsync("Users", ScimUsers.NewUser(userName));
+            await entered.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            return post;
+        }
+
+        /// <summary>Lets the held request read its body; its response.</summary>
+        public Task<HttpResponseMessage> ReleaseAsync()
+        {
+            _release.TrySetResult();
+            return _held;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _release.TrySetResult();
+            _client.Dispose();
+            await Gateway.DisposeAsync();
+            await _configured.DisposeAsync();
+        }
     }
 
     /// <summary>Makes the first request body read of the process wait (after signalling) until released.</summary>

@@ -92,7 +92,8 @@ public static class ScimRateLimiting
         return builder;
     }
 
-    private static string? TenantOf(HttpContext context) =>
+    /// <summary>The tenant id the request's route names, when it is a valid one.</summary>
+    internal static string? TenantOf(HttpContext context) =>
         context.Request.RouteValues[ScimUrls.TenantRouteValue] is string tenantId && GrainKeys.IsValidId(tenantId) ? tenantId : null;
 
     /// <summary>
@@ -173,8 +174,7 @@ public sealed class TenantRateLimitPolicy : IRateLimiterPolicy<string>
 
     public RateLimitPartition<string> GetPartition(HttpContext httpContext)
     {
-        var tenantId = httpContext.Request.RouteValues[ScimUrls.TenantRouteValue] as string;
-        var key = GrainKeys.IsValidId(tenantId) ? tenantId! : InvalidTenantKey;
+        var key = ScimRateLimiting.TenantOf(httpContext) ?? InvalidTenantKey;
         return Bucket(key, LimitsOf(key));
     }
 
