@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Cluster.Gateway.Tests;
@@ -81,6 +82,55 @@ public sealed class RateLimitTests
         using var metricsClient = gateway.CreateClient();
         var metrics = await metricsClient.GetStringAsync("/metrics");
         Assert.Matches(@"scim_limits_rejections_total\{[^}]*reason=""tenant-rate""[^}]*\} [1-9]", metrics);
+    }
+
+    [Fact]
+    public async Task ATenantsNewLimitsApplyAtItsNextRequestAndABulkWithinTheNewBurstIsServed()
+    {
+        var tenantId = GrainKeys.NewTenantId();
+        await using var gateway = GatewayFactory.With(new Dictionary<string, string?>
+        {
+            [$"RateLimits:Tenants:{tenantId}:PermitsPerSecond"] = "0.001",
+            [$"RateLimits:Tenants:{tenantId}:Burst"] = "3",
+        });
+        var tenant = await ScimUsers.CreateTenantWithIdAsync(gateway, tenantId);
+        using var scim = gateway.ScimClient(tenant);
+        const string bulk = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
+        string Bulk(int operations) => $$$"""{"schemas":["{{{bulk}}}"],"Operations":[{{{string.Join(",", Enumerable.Range(0, operations).Select(i =>
+            $$$$"""{"method":"POST","path":"/Users","bulkId":"b{{{{i}}}}","data":{"userName":"{{{{Guid.NewGuid():N}}}}@contoso.com"}}"""))}}}]}""";
+
+        // Both buckets exist with the old burst: the HTTP requests' (two of its three tokens taken) and the Bulk operations'.
+        using (var first = await scim.PostAsync("Bulk", ScimTestClient.Body(Bulk(2))))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        }
+
+        using (var lookup = await scim.GetAsync(ScimUsers.Filter("probe@contoso.com")))
+        {
+            Assert.Equal(HttpStatusCode.OK, lookup.StatusCode);
+        }
+
+        // The operator raises the tenant's burst while the gateway runs (a configuration reload).
+        var configuration = (IConfigurationRoot)gateway.Services.GetRequiredService<IConfiguration>();
+        configuration[$"RateLimits:Tenants:{tenantId}:Burst"] = "10";
+        configuration.Reload();
+
+        // A Bulk of more operations than the old burst is served (it was a 500: the old bucket cannot grant that many),
+        // and the HTTP requests get the new burst at once, not after their bucket went idle.
+        using (var larger = await scim.PostAsync("Bulk", ScimTestClient.Body(Bulk(6))))
+        {
+            var body = await larger.ExpectScimAsync(HttpStatusCode.OK);
+            Assert.All(body["Operations"]!.AsArray(), o => Assert.Equal("201", o!["status"]!.GetValue<string>()));
+        }
+
+        for (var i = 0; i < 5; i++)
+        {
+            using var response = await scim.GetAsync(ScimUsers.Filter($"probe{i}@contoso.com"));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        using var users = await scim.GetAsync("Users?count=0");
+        Assert.Equal(8, (await users.ExpectScimAsync(HttpStatusCode.OK))["totalResults"]!.GetValue<int>());
     }
 
     [Fact]

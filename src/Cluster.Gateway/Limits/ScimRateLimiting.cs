@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Cluster.Abstractions;
@@ -62,7 +61,7 @@ public static class ScimRateLimiting
         builder.Services.AddSingleton<TenantRateLimitPolicy>();
         builder.Services.AddRateLimiter(options =>
         {
-            options.AddPolicy<string, TenantRateLimitPolicy>(TenantPolicy);
+            options.AddPolicy<TenantRateLimitPolicy.Key, TenantRateLimitPolicy>(TenantPolicy);
 
             // A tenant's slots first: a request waiting for (or refused) one of them holds none of the gateway's. Keyed by the
             // tenant the route names, after authorization, so only tenants with valid credentials get one; idle ones are dropped.
@@ -132,25 +131,19 @@ public static class ScimRateLimiting
 }
 
 /// <summary>
-/// The per-tenant token bucket, partitioned by the <c>tenantId</c> route value. A tenant's limits are read from
-/// configuration when its bucket is created (its first request, or the first after the bucket went idle and was
-/// dropped). A rate below 1 per second refills one token every 1/rate seconds; 0 disables the limit.
+/// The per-tenant token bucket, partitioned by the <c>tenantId</c> route value together with the tenant's limits as
+/// configured now: a changed rate or burst (a configuration reload) takes effect at the tenant's next request, in a new
+/// bucket that starts full, and the old bucket is dropped once idle. A rate below 1 per second refills one token every
+/// 1/rate seconds; 0 disables the limit.
 /// </summary>
-public sealed class TenantRateLimitPolicy : IRateLimiterPolicy<string>
+public sealed class TenantRateLimitPolicy(IOptionsMonitor<RateLimitOptions> options) : IRateLimiterPolicy<TenantRateLimitPolicy.Key>
 {
-    private readonly IOptionsMonitor<RateLimitOptions> _options;
-    private ConcurrentDictionary<string, (double, int)> _limits = new(StringComparer.Ordinal);
+    /// <summary>A bucket's partition: the tenant and the limits its bucket was made with.</summary>
+    public readonly record struct Key(string TenantId, double PermitsPerSecond, int Burst);
 
     // Operations inside /Bulk requests: one more bucket per tenant with the same rate and burst, so Bulk cannot multiply a
     // tenant's write rate by its operation count (at most it doubles it, with the HTTP requests' own bucket).
-    private readonly PartitionedRateLimiter<string> _bulkOperations;
-
-    public TenantRateLimitPolicy(IOptionsMonitor<RateLimitOptions> options)
-    {
-        _options = options;
-        options.OnChange(_ => _limits = new(StringComparer.Ordinal));
-        _bulkOperations = PartitionedRateLimiter.Create<string, string>(tenantId => Bucket(tenantId, LimitsOf(tenantId)));
-    }
+    private readonly PartitionedRateLimiter<Key> _bulkOperations = PartitionedRateLimiter.Create<Key, Key>(Bucket);
 
     /// <summary>
     /// Takes permits for the operations of a <c>/Bulk</c> request (beyond the one its HTTP request took), at most the
@@ -158,8 +151,8 @@ public sealed class TenantRateLimitPolicy : IRateLimiterPolicy<string>
     /// </summary>
     public RateLimitLease AcquireBulkOperations(string tenantId, int operations)
     {
-        var (_, burst) = LimitsOf(tenantId);
-        return _bulkOperations.AttemptAcquire(tenantId, Math.Clamp(operations, 0, burst));
+        var key = KeyOf(tenantId);
+        return _bulkOperations.AttemptAcquire(key, Math.Clamp(operations, 0, key.Burst));
     }
 
     /// <summary>The 429 for a tenant over its limit, with <c>Retry-After</c> from the lease.</summary>
@@ -172,46 +165,24 @@ public sealed class TenantRateLimitPolicy : IRateLimiterPolicy<string>
 
     public Func<OnRejectedContext, CancellationToken, ValueTask>? OnRejected { get; } = OnThrottledAsync;
 
-    public RateLimitPartition<string> GetPartition(HttpContext httpContext)
+    public RateLimitPartition<Key> GetPartition(HttpContext httpContext) =>
+        Bucket(KeyOf(ScimRateLimiting.TenantOf(httpContext) ?? InvalidTenantKey));
+
+    private static RateLimitPartition<Key> Bucket(Key key) => key.PermitsPerSecond <= 0
+        ? RateLimitPartition.GetNoLimiter(key)
+        : RateLimitPartition.GetTokenBucketLimiter(key, k => ScimRateLimiting.TokenBucket(k.PermitsPerSecond, k.Burst));
+
+    /// <summary>
+    /// The tenant with its rate (permits per second) and burst: its own settings, else the defaults. Read from the bound
+    /// options on every request (a dictionary lookup), so nothing is kept per tenant beyond the limiter's own partitions.
+    /// </summary>
+    public Key KeyOf(string tenantId)
     {
-        var key = ScimRateLimiting.TenantOf(httpContext) ?? InvalidTenantKey;
-        return Bucket(key, LimitsOf(key));
-    }
-
-    private static RateLimitPartition<string> Bucket(string key, (double PermitsPerSecond, int Burst) limits)
-    {
-        var (rate, burst) = limits;
-        if (rate <= 0)
-        {
-            return RateLimitPartition.GetNoLimiter(key);
-        }
-
-        return RateLimitPartition.GetTokenBucketLimiter(key, _ => ScimRateLimiting.TokenBucket(rate, burst));
-    }
-
-    /// <summary>The rate (permits per second) and burst of a tenant: its own settings, else the defaults.</summary>
-    public (double PermitsPerSecond, int Burst) LimitsOf(string tenantId)
-    {
-        // Read once per tenant, not with four configuration lookups on every request; forgotten when the
-        // configuration reloads. Bounded like the limiter's own partitions: one entry per tenant seen.
-        var limits = _limits;
-        if (limits.TryGetValue(tenantId, out var cached))
-        {
-            return cached;
-        }
-
-        var read = ReadLimits(tenantId);
-        limits[tenantId] = read;
-        return read;
-    }
-
-    private (double PermitsPerSecond, int Burst) ReadLimits(string tenantId)
-    {
-        var options = _options.CurrentValue;
-        var tenant = options.Tenants.GetValueOrDefault(tenantId);
-        var rate = tenant?.PermitsPerSecond ?? options.Default.PermitsPerSecond ?? ScimRateLimiting.DefaultPermitsPerSecond;
-        var burst = tenant?.Burst ?? options.Default.Burst ?? ScimRateLimiting.DefaultBurst;
-        return (rate, burst);
+        var current = options.CurrentValue;
+        var tenant = current.Tenants.GetValueOrDefault(tenantId);
+        var rate = tenant?.PermitsPerSecond ?? current.Default.PermitsPerSecond ?? ScimRateLimiting.DefaultPermitsPerSecond;
+        var burst = tenant?.Burst ?? current.Default.Burst ?? ScimRateLimiting.DefaultBurst;
+        return new Key(tenantId, rate, burst);
     }
 
     private static async ValueTask OnThrottledAsync(OnRejectedContext context, CancellationToken cancellationToken)
