@@ -1,6 +1,7 @@
 using Cluster.Gateway.Resilience;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Cluster.Gateway.Tests;
 
@@ -50,6 +51,41 @@ public sealed class GrainCallRetryTests
         await Assert.ThrowsAsync<SiloUnavailableException>(() =>
             Retry(maxAttempts: 3).ExecuteAsync<string>(CallSafety.Read, () => { calls++; throw new SiloUnavailableException("down"); }));
         Assert.Equal(3, calls);
+    }
+
+    [Fact]
+    public async Task NoAttemptStartsAfterTheDeadline()
+    {
+        var time = new FakeTimeProvider();
+        var retry = new GrainCallRetry(
+            Options.Create(new GrainCallRetryOptions { MaxAttempts = 4, InitialDelayMilliseconds = 0, MaxDelayMilliseconds = 0, DeadlineMilliseconds = 15_000 }),
+            time,
+            NullLogger<GrainCallRetry>.Instance);
+
+        // A call held by a stalled silo times out after the response timeout: it is not repeated into a second one.
+        var calls = 0;
+        await Assert.ThrowsAsync<TimeoutException>(() => retry.ExecuteAsync<string>(CallSafety.Read, () =>
+        {
+            calls++;
+            time.Advance(TimeSpan.FromSeconds(30));
+            throw new TimeoutException("response timeout");
+        }));
+        Assert.Equal(1, calls);
+
+        // Slow failures are repeated while the deadline allows: attempts start at 0 s and 10 s, not at 20 s.
+        calls = 0;
+        await Assert.ThrowsAsync<SiloUnavailableException>(() => retry.ExecuteAsync<string>(CallSafety.Idempotent, () =>
+        {
+            calls++;
+            time.Advance(TimeSpan.FromSeconds(10));
+            throw new SiloUnavailableException("down");
+        }));
+        Assert.Equal(2, calls);
+
+        // Quick failures still get every attempt.
+        calls = 0;
+        Assert.Equal("ok", await retry.ExecuteAsync(CallSafety.Read, () => ++calls < 4 ? throw new SiloUnavailableException("down") : Task.FromResult("ok")));
+        Assert.Equal(4, calls);
     }
 
     [Fact]

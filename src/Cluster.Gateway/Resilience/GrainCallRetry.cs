@@ -40,13 +40,22 @@ public sealed class GrainCallRetryOptions
     /// <summary>Upper bound of one delay, in milliseconds.</summary>
     [Range(0, 30_000)]
     public int MaxDelayMilliseconds { get; set; } = 2_000;
+
+    /// <summary>
+    /// No further attempt starts once this many milliseconds have passed since the first began (its wait included): a
+    /// call that failed by timing out (<c>Cluster:ResponseTimeoutSeconds</c>) is not repeated into a second timeout, and
+    /// a request ends within about this plus one response timeout (15 + 30 s by default, under a balancer's usual 60 s).
+    /// </summary>
+    [Range(1_000, 600_000)]
+    public int DeadlineMilliseconds { get; set; } = 15_000;
 }
 
 /// <summary>
 /// The gateway's one retry policy for grain calls. A call that fails because the cluster is momentarily unable to
 /// answer (a silo died or is leaving, a gateway connection dropped, a call timed out, a storage write lost a race)
 /// has an <em>unknown outcome</em>: it may or may not have happened. Reads and idempotent writes are therefore
-/// repeated a bounded number of times with exponential backoff and jitter; unsafe writes never are. When the attempts
+/// repeated a bounded number of times with exponential backoff and jitter, and none starts after the deadline
+/// (<see cref="GrainCallRetryOptions.DeadlineMilliseconds"/>); unsafe writes never are. When the attempts or the time
 /// run out the exception propagates and <c>ScimExceptionHandler</c> answers 503 with <c>Retry-After</c>.
 /// Results (a 409, a 404) are answers, not failures, and are never retried.
 /// </summary>
@@ -70,6 +79,7 @@ public sealed partial class GrainCallRetry(IOptions<GrainCallRetryOptions> optio
     {
         var settings = options.Value;
         var maxAttempts = safety == CallSafety.Unsafe ? 1 : Math.Max(1, settings.MaxAttempts);
+        var started = time.GetTimestamp();
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -79,6 +89,13 @@ public sealed partial class GrainCallRetry(IOptions<GrainCallRetryOptions> optio
             catch (Exception e) when (attempt < maxAttempts && IsTransient(e) && !cancellationToken.IsCancellationRequested)
             {
                 var delay = Delay(attempt, settings);
+                var elapsed = time.GetElapsedTime(started);
+                if (elapsed + delay >= TimeSpan.FromMilliseconds(settings.DeadlineMilliseconds))
+                {
+                    LogDeadline(logger, attempt, (int)elapsed.TotalMilliseconds, e.GetType().Name);
+                    throw;
+                }
+
                 LogRetry(logger, attempt, maxAttempts, (int)delay.TotalMilliseconds, e.GetType().Name);
                 if (delay > TimeSpan.Zero)
                 {
@@ -107,4 +124,7 @@ public sealed partial class GrainCallRetry(IOptions<GrainCallRetryOptions> optio
 
     [LoggerMessage(2101, LogLevel.Information, "Grain call failed ({Exception}); attempt {Attempt} of {MaxAttempts}, retrying in {DelayMs} ms.")]
     private static partial void LogRetry(ILogger logger, int attempt, int maxAttempts, int delayMs, string exception);
+
+    [LoggerMessage(2102, LogLevel.Warning, "Grain call failed ({Exception}) at attempt {Attempt}, {ElapsedMs} ms after the first began; no further attempt within the deadline (Gateway:Retry:DeadlineMilliseconds).")]
+    private static partial void LogDeadline(ILogger logger, int attempt, int elapsedMs, string exception);
 }
