@@ -373,6 +373,6 @@ public static class BulkEndpoints
 /// <summary>Log messages of <c>/Bulk</c> (and the category its logger is named after).</summary>
 internal sealed partial class BulkRequestLog
 {
-    [LoggerMessage(2101, LogLevel.Error, "Bulk {Method} operation failed unexpectedly; the other operations were processed.")]
+    [LoggerMessage(2103, LogLevel.Error, "Bulk {Method} operation failed unexpectedly; the other operations were processed.")]
     public static partial void OperationFailed(ILogger logger, Exception exception, string method);
 }

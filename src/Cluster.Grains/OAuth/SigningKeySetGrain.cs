@@ -11,12 +11,15 @@ namespace Cluster.Grains.OAuth;
 /// The cluster's access-token signing keys (<see cref="ISigningKeySetGrain"/>): ECDSA P-256 key pairs made here, their
 /// private scalars encrypted at rest with the silos' at-rest key (<see cref="WebhookSecretProtector"/>, bound to the key id),
 /// rotated by <see cref="SigningKeySchedule"/> whenever it is asked (gateways ask every few minutes, so no timer is needed).
+/// A rotation whose write fails does not stop token issuance: the stored keys still sign (a new key would sign only
+/// <see cref="SigningKeySchedule.Lead"/> later), so they are answered, and the next ask tries the rotation again.
 /// </summary>
-public sealed class SigningKeySetGrain(
+public sealed partial class SigningKeySetGrain(
     [PersistentState("signingkeys", StorageNames.Default)] IPersistentState<SigningKeySetState> state,
     WebhookSecretProtector protector,
     IOptions<SigningKeyOptions> options,
-    TimeProvider time) : Grain, ISigningKeySetGrain
+    TimeProvider time,
+    ILogger<SigningKeySetGrain> logger) : Grain, ISigningKeySetGrain
 {
     /// <summary>How long a signer may use a key before asking again (or the schedule's lead, when shorter: test rotations).</summary>
     public static readonly TimeSpan SignerRefresh = TimeSpan.FromMinutes(1);
@@ -70,11 +73,23 @@ public sealed class SigningKeySetGrain(
 
         if (newKeyFrom is not null || keep.Count != current.Count)
         {
-            await _state.CommitAsync(new SigningKeySetState { Keys = keep }, this);
+            try
+            {
+                await _state.CommitAsync(new SigningKeySetState { Keys = keep }, this);
+            }
+            catch (Exception e) when (current.Count > 0)
+            {
+                // The stored keys are acknowledged and one of them signs now; the failed write replaces this activation,
+                // and the next one reads what storage holds (the new key too, had the write landed after all).
+                LogRotationFailed(logger, e);
+            }
         }
 
         return _state.Value.Keys;
     }
+
+    [LoggerMessage(1601, LogLevel.Warning, "Rotating the access-token signing keys failed; the current key keeps signing and the rotation is tried again at the next request for a key.")]
+    private static partial void LogRotationFailed(ILogger logger, Exception exception);
 
     private SigningKeyRecord NewKey(DateTimeOffset now, DateTimeOffset signsFrom)
     {
