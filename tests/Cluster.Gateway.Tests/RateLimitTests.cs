@@ -230,6 +230,67 @@ public sealed class RateLimitTests
     }
 
     [Fact]
+    public async Task SlowTokenRequestsTakeNoneOfTheSlotsScimRequestsNeed()
+    {
+        // An anonymous token request dribbling its body holds the one OAuth slot.
+        await using var held = await HeldPost.StartAsync(new Dictionary<string, string?>
+        {
+            ["RateLimits:MaxConcurrentRequests"] = "1",
+            ["RateLimits:MaxQueuedRequests"] = "0",
+            ["RateLimits:MaxConcurrentTokenRequests"] = "1",
+            ["RateLimits:MaxQueuedTokenRequests"] = "0",
+        }, h => h.Anonymous.PostAsync("/oauth2/token", TokenForm()));
+
+        // Entra's SCIM request still gets the gateway's one slot (it was a 503: token requests shared it).
+        using (var scim = await held.Client.GetAsync(ScimUsers.Filter("x@contoso.com")))
+        {
+            Assert.Equal(HttpStatusCode.OK, scim.StatusCode);
+        }
+
+        // Another token request finds the OAuth slots taken: 503 with Retry-After, in OAuth's error shape.
+        using (var second = await held.Anonymous.PostAsync("/oauth2/token", TokenForm()))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, second.StatusCode);
+            Assert.NotNull(second.Headers.RetryAfter);
+            Assert.Equal("application/json", second.Content.Headers.ContentType?.MediaType);
+        }
+
+        // Released, it is answered like any token request of a client the gateway does not know.
+        using var first = await held.ReleaseAsync();
+        Assert.Equal(HttpStatusCode.Unauthorized, first.StatusCode);
+    }
+
+    [Fact]
+    public async Task ATokenRequestWhoseBodyDoesNotArriveIsAnsweredAndGivesUpItsSlot()
+    {
+        await using var held = await HeldPost.StartAsync(new Dictionary<string, string?>
+        {
+            ["RateLimits:MaxConcurrentTokenRequests"] = "1",
+            ["RateLimits:MaxQueuedTokenRequests"] = "0",
+        }, h => h.Anonymous.PostAsync("/oauth2/token", TokenForm()));
+
+        // Never released: the gateway stops waiting for the body.
+        using (var timedOut = await held.Held.WaitAsync(TimeSpan.FromSeconds(60)))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, timedOut.StatusCode);
+            var body = await timedOut.Content.ReadAsStringAsync();
+            Assert.Contains("\"invalid_request\"", body, StringComparison.Ordinal);
+            Assert.Contains("did not arrive", body, StringComparison.Ordinal);
+        }
+
+        // Its slot is free again: the next token request is served (a client it does not know: 401, not 503).
+        using var next = await held.Anonymous.PostAsync("/oauth2/token", TokenForm());
+        Assert.Equal(HttpStatusCode.Unauthorized, next.StatusCode);
+    }
+
+    private static FormUrlEncodedContent TokenForm() => new(new Dictionary<string, string>
+    {
+        ["grant_type"] = "client_credentials",
+        ["client_id"] = "nobody",
+        ["client_secret"] = "wrong",
+    });
+
+    [Fact]
     public async Task RequestsBeyondTheConcurrencyLimitGet503WithRetryAfter()
     {
         // The request certainly holds the only concurrency slot (the limiter runs before any handler).
@@ -318,7 +379,18 @@ public sealed class RateLimitTests
 
         public TestTenant Tenant { get; private set; } = null!;
 
-        public static async Task<HeldPost> StartAsync(Dictionary<string, string?> settings, string userName)
+        /// <summary>A client of the tenant's (its secret token).</summary>
+        public HttpClient Client => _client;
+
+        /// <summary>A client without credentials.</summary>
+        public HttpClient Anonymous { get; private set; } = null!;
+
+        /// <summary>Holds the tenant's <c>POST /Users</c> of <paramref name="userName"/>.</summary>
+        public static Task<HeldPost> StartAsync(Dictionary<string, string?> settings, string userName) =>
+            StartAsync(settings, held => held.Client.PostAsync("Users", ScimUsers.NewUser(userName)));
+
+        /// <summary>Holds the POST <paramref name="send"/> makes (the first of the process after the tenant was made).</summary>
+        public static async Task<HeldPost> StartAsync(Dictionary<string, string?> settings, Func<HeldPost, Task<HttpResponseMessage>> send)
         {
             var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var post = new HeldPost { _configured = GatewayFactory.With(settings) };
@@ -326,10 +398,14 @@ public sealed class RateLimitTests
                 s.AddSingleton<IStartupFilter>(new HoldFirstBodyRead(entered, post._release))));
             post.Tenant = await ScimUsers.CreateTenantWithIdAsync(post.Gateway, GrainKeys.NewTenantId());
             post._client = ScimUsers.Authorized(post.Gateway.CreateClient(), post.Tenant);
-            post._held = post._client.PostAsync("Users", ScimUsers.NewUser(userName));
+            post.Anonymous = post.Gateway.CreateClient();
+            post._held = send(post);
             await entered.Task.WaitAsync(TimeSpan.FromSeconds(60));
             return post;
         }
+
+        /// <summary>The held request's response, once it came without a release.</summary>
+        public Task<HttpResponseMessage> Held => _held;
 
         /// <summary>Lets the held request read its body; its response.</summary>
         public Task<HttpResponseMessage> ReleaseAsync()
@@ -342,6 +418,7 @@ public sealed class RateLimitTests
         {
             _release.TrySetResult();
             _client.Dispose();
+            Anonymous.Dispose();
             await Gateway.DisposeAsync();
             await _configured.DisposeAsync();
         }

@@ -12,7 +12,7 @@ namespace Cluster.Gateway.Limits;
 /// </summary>
 public sealed class RateLimitOptions
 {
-    /// <summary>Most SCIM, admin and OAuth requests a gateway serves at once (default 512); 0 = no limit.</summary>
+    /// <summary>Most SCIM and admin requests a gateway serves at once (default 512); 0 = no limit.</summary>
     [Range(0, 1_000_000)]
     public int MaxConcurrentRequests { get; set; } = ScimRateLimiting.DefaultMaxConcurrentRequests;
 
@@ -27,6 +27,17 @@ public sealed class RateLimitOptions
     /// <summary>A tenant's requests that wait for one of its slots before 429 (default 256).</summary>
     [Range(0, 1_000_000)]
     public int MaxQueuedRequestsPerTenant { get; set; } = ScimRateLimiting.DefaultMaxQueuedRequestsPerTenant;
+
+    /// <summary>
+    /// Most OAuth requests (token, key set) a gateway serves at once (default 64), apart from <see cref="MaxConcurrentRequests"/>:
+    /// anonymous senders of slow token requests cannot take the slots Entra's SCIM requests need; 0 = no limit.
+    /// </summary>
+    [Range(0, 1_000_000)]
+    public int MaxConcurrentTokenRequests { get; set; } = ScimRateLimiting.DefaultMaxConcurrentTokenRequests;
+
+    /// <summary>OAuth requests that wait for one of their slots before 503 (default 256).</summary>
+    [Range(0, 1_000_000)]
+    public int MaxQueuedTokenRequests { get; set; } = ScimRateLimiting.DefaultMaxQueuedTokenRequests;
 
     /// <summary>Every tenant's token bucket unless <see cref="Tenants"/> overrides it.</summary>
     public TenantRateLimit Default { get; set; } = new() { PermitsPerSecond = ScimRateLimiting.DefaultPermitsPerSecond, Burst = ScimRateLimiting.DefaultBurst };

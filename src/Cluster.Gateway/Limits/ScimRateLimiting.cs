@@ -21,8 +21,11 @@ namespace Cluster.Gateway.Limits;
 /// with a queue of <c>RateLimits:MaxQueuedRequestsPerTenant</c>), checked before the gateway's own slots: one tenant's slow
 /// requests (scans, slow bodies) cannot take every slot and make other tenants wait, and its requests waiting for one of its
 /// own slots take none of the gateway's; beyond the queue, 429 with <c>Retry-After</c>;</item>
-/// <item>one concurrency limit for all SCIM, admin and OAuth requests of this gateway (health, liveness and metrics stay reachable when it is saturated) (<c>RateLimits:MaxConcurrentRequests</c>,
-/// with a queue of <c>RateLimits:MaxQueuedRequests</c>) that protects the silos; beyond it, 503 with <c>Retry-After</c>.</item>
+/// <item>one concurrency limit for all SCIM and admin requests of this gateway (health, liveness and metrics stay reachable when it is saturated) (<c>RateLimits:MaxConcurrentRequests</c>,
+/// with a queue of <c>RateLimits:MaxQueuedRequests</c>) that protects the silos; beyond it, 503 with <c>Retry-After</c>;</item>
+/// <item>a concurrency limit of its own for OAuth requests (<c>RateLimits:MaxConcurrentTokenRequests</c>, queue
+/// <c>RateLimits:MaxQueuedTokenRequests</c>): they are anonymous until their body is read, so slow ones must not hold the
+/// slots SCIM requests need; beyond it, 503.</item>
 /// </list>
 /// Each gateway counts on its own: with N gateways behind a balancer a tenant gets up to N × its limit.
 /// </summary>
@@ -45,6 +48,12 @@ public static class ScimRateLimiting
     /// <summary>Default number of requests that wait for a slot before 503.</summary>
     public const int DefaultMaxQueuedRequests = 1024;
 
+    /// <summary>Default number of OAuth requests a gateway serves at once (Entra asks for a token about once an hour per tenant).</summary>
+    public const int DefaultMaxConcurrentTokenRequests = 64;
+
+    /// <summary>Default number of OAuth requests that wait for a slot before 503.</summary>
+    public const int DefaultMaxQueuedTokenRequests = 256;
+
     /// <summary>Default number of SCIM requests one tenant may have in progress at once on a gateway (Entra has a few).</summary>
     public const int DefaultMaxConcurrentRequestsPerTenant = 64;
 
@@ -58,6 +67,7 @@ public static class ScimRateLimiting
         var limits = builder.Configuration.GetSection(SectionName).Get<RateLimitOptions>() ?? new RateLimitOptions();
         var (maxConcurrent, maxQueued) = (limits.MaxConcurrentRequests, limits.MaxQueuedRequests);
         var (perTenant, perTenantQueued) = (limits.MaxConcurrentRequestsPerTenant, limits.MaxQueuedRequestsPerTenant);
+        var (tokens, tokensQueued) = (limits.MaxConcurrentTokenRequests, limits.MaxQueuedTokenRequests);
         builder.Services.AddSingleton<TenantRateLimitPolicy>();
         builder.Services.AddRateLimiter(options =>
         {
@@ -74,22 +84,27 @@ public static class ScimRateLimiting
                         QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
                     })
                     : RateLimitPartition.GetNoLimiter(""));
-            var gatewaySlots = PartitionedRateLimiter.Create<HttpContext, string>(context =>
-                maxConcurrent > 0 && Surfaces.Of(context) is Surface.Scim or Surface.Admin or Surface.OAuth
-                    ? RateLimitPartition.GetConcurrencyLimiter("gateway", _ => new ConcurrencyLimiterOptions
-                    {
-                        PermitLimit = maxConcurrent,
-                        QueueLimit = maxQueued,
-                        QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-                    })
-                    : RateLimitPartition.GetNoLimiter("unlimited"));
-            options.GlobalLimiter = PartitionedRateLimiter.CreateChained(tenantSlots, gatewaySlots);
+            var gatewaySlots = Slots(maxConcurrent, maxQueued, "gateway", surface => surface is Surface.Scim or Surface.Admin);
+            var tokenSlots = Slots(tokens, tokensQueued, "oauth", surface => surface is Surface.OAuth);
+            options.GlobalLimiter = PartitionedRateLimiter.CreateChained(tenantSlots, gatewaySlots, tokenSlots);
             options.OnRejected = (context, cancellationToken) => tenantSlots.GetStatistics(context.HttpContext)?.CurrentAvailablePermits == 0
                 ? OnTenantBusyAsync(context)
                 : OnOverloadedAsync(context, cancellationToken);
         });
         return builder;
     }
+
+    /// <summary>One pool of <paramref name="permits"/> slots (and a queue) for the requests of the surfaces <paramref name="applies"/> accepts.</summary>
+    private static PartitionedRateLimiter<HttpContext> Slots(int permits, int queued, string name, Func<Surface, bool> applies) =>
+        PartitionedRateLimiter.Create<HttpContext, string>(context =>
+            permits > 0 && applies(Surfaces.Of(context))
+                ? RateLimitPartition.GetConcurrencyLimiter(name, _ => new ConcurrencyLimiterOptions
+                {
+                    PermitLimit = permits,
+                    QueueLimit = queued,
+                    QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+                })
+                : RateLimitPartition.GetNoLimiter("unlimited"));
 
     /// <summary>The tenant id the request's route names, when it is a valid one.</summary>
     internal static string? TenantOf(HttpContext context) =>
