@@ -173,6 +173,35 @@ public sealed class EventFeedHttpTests : IClassFixture<EventFeedHttpTests.Factor
     }
 
     [Fact]
+    public async Task AWebhookMovedToANewReceiverDeliversWhatTheOldOneDidNotGet()
+    {
+        await using var failing = await WebhookReceiver.StartAsync();
+        failing.RespondWith(_ => WebhookResponse.Status(500));
+        await using var moved = await WebhookReceiver.StartAsync();
+        var tenant = await _gateway.CreateTenantAsync();
+        using var admin = _gateway.AdminClient();
+        await SetWebhookAsync(admin, tenant, failing);
+        using var scim = _gateway.ScimClient(tenant);
+        var first = await scim.CreateUserAsync("first@contoso.com");
+        await failing.WaitForAsync(1, TimeSpan.FromSeconds(30));
+
+        // The vendor points the webhook at a receiver that works, with a secret of its choosing.
+        const string secret = "whsec_moved_0123456789abcdef0123456789abcdef";
+        using (var put = await admin.PutAsJsonAsync($"/admin/tenants/{tenant.TenantId}/webhook", new { url = moved.Url.ToString(), secret }))
+        {
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        }
+
+        var second = await scim.CreateUserAsync("second@contoso.com");
+
+        // The event the old receiver never took comes first (it was skipped: the new webhook began at the feed's end).
+        var received = await moved.WaitForAsync(2, TimeSpan.FromSeconds(30));
+        Assert.Equal([first["id"].Str(), second["id"].Str()], received.Select(r => JsonNode.Parse(r.BodyText)!["resourceId"].Str()));
+        Assert.All(received, r => Assert.True(r.HasValidSignature(secret), "the signature does not verify with the new secret"));
+        Assert.Equal(failing.Requests[0].EventId, received[0].EventId);
+    }
+
+    [Fact]
     public async Task AHangingReceiverSlowsNeitherScimNorAnotherTenant()
     {
         await using var hanging = await WebhookReceiver.StartAsync();

@@ -90,18 +90,30 @@ public sealed partial class WebhookGrain(
             return new WebhookSetResult(null, null, secretError);
         }
 
-        // Deliveries start with what becomes readable from now on.
+        // A new webhook starts with what becomes readable from now on. A webhook that is replaced (a new URL or secret:
+        // often because its receiver moved or failed) keeps its place: what it has not delivered yet goes to the new
+        // address, signed with the new secret, and a retry under way is tried there at once.
+        var existing = _state.Exists ? _state.Value : null;
         var info = await Log.GetInfoAsync();
         var value = new WebhookState
         {
             Url = uri.AbsoluteUri,
             ProtectedSecret = protector.Protect(secret ?? generated!, _tenantId),
-            CreatedAt = time.GetUtcNow(),
-            Cursor = info.Readable,
+            CreatedAt = existing?.CreatedAt ?? time.GetUtcNow(),
+            Cursor = existing is null ? info.Readable : _cursor,
+            Parked = existing?.Parked ?? [],
+            Recent = existing is null ? [] : [.. _recent],
         };
         await _state.CommitAsync(value, this);
-        (_cursor, _unsaved, _recent, _secret) = (value.Cursor, 0, [], null);
+        (_cursor, _unsaved, _recent, _secret) = (value.Cursor, 0, [.. value.Recent], null);
         await Log.SubscribeAsync(true);
+        if (_cursor < info.Readable)
+        {
+            await HoldReminderAsync();
+            StartLoop();
+            _loop?.Change(TimeSpan.Zero, TimeSpan.FromSeconds(1));
+        }
+
         LogSet(logger, _tenantId);
         return new WebhookSetResult(Info(), generated, null);
     }
