@@ -202,6 +202,80 @@ public sealed class EventFeedHttpTests : IClassFixture<EventFeedHttpTests.Factor
     }
 
     [Fact]
+    public async Task ARedeliveryIsSentAtOnceWhileARetryWaitsForItsTime()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        receiver.RespondWith(_ => WebhookResponse.Status(500));
+        var tenant = await _gateway.CreateTenantAsync();
+        using var admin = _gateway.AdminClient();
+        await SetWebhookAsync(admin, tenant, receiver);
+        using var scim = _gateway.ScimClient(tenant);
+        await scim.CreateUserAsync("waiting@contoso.com");
+
+        // Five failed attempts: the sixth waits 8 to 16 s.
+        await receiver.WaitForAsync(5, TimeSpan.FromSeconds(60));
+        DateTimeOffset retryAt;
+        var waited = Stopwatch.StartNew();
+        while (true)
+        {
+            var shown = await admin.GetFromJsonAsync<JsonObject>($"/admin/tenants/{tenant.TenantId}/webhook");
+            if (shown!["nextAttemptAt"] is { } next && receiver.Requests.Count == 5 && next.GetValue<DateTimeOffset>() - DateTimeOffset.UtcNow > TimeSpan.FromSeconds(4))
+            {
+                retryAt = next.GetValue<DateTimeOffset>();
+                break;
+            }
+
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), "the webhook never recorded its sixth attempt's time");
+            await Task.Delay(100);
+        }
+
+        // The receiver is fixed and the operator redelivers: it is sent now, not at the retry's time.
+        receiver.RespondWith(WebhookResponse.Ok);
+        using (var redeliver = await admin.PostAsJsonAsync($"/admin/tenants/{tenant.TenantId}/webhook/redeliver", new { after = "0" }))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, redeliver.StatusCode);
+        }
+
+        var received = await receiver.WaitForAsync(6, TimeSpan.FromSeconds(60));
+        Assert.True(received[5].At < retryAt, $"delivered at {received[5].At:O}, the retry's time was {retryAt:O}");
+    }
+
+    [Fact]
+    public async Task AWebhookWokenByAnEarlierActivationsReminderReleasesItOnceCaughtUp()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var tenant = await _gateway.CreateTenantAsync();
+        using var admin = _gateway.AdminClient();
+        await SetWebhookAsync(admin, tenant, receiver);
+        using var scim = _gateway.ScimClient(tenant);
+        await scim.CreateUserAsync("reminded@contoso.com");
+        await receiver.WaitForAsync(1, TimeSpan.FromSeconds(30));
+
+        var webhook = _gateway.Services.GetRequiredService<IGrainFactory>().GetGrain<IWebhookGrain>(GrainKeys.Webhook(tenant.TenantId));
+        var table = _gateway.Services.GetRequiredService<IReminderTable>();
+        const string reminder = "webhook-delivery";
+        await UntilAsync(async () => await table.ReadRow(webhook.GetGrainId(), reminder) is null, "the caught-up webhook kept its reminder");
+
+        // A reminder this activation did not register (an earlier one's, before a silo restart) fires.
+        await table.UpsertRow(new ReminderEntry { GrainId = webhook.GetGrainId(), ReminderName = reminder, StartAt = DateTime.UtcNow.AddMinutes(1), Period = TimeSpan.FromMinutes(1) });
+        await webhook.AsReference<IRemindable>().ReceiveReminder(reminder, new TickStatus(DateTime.UtcNow, TimeSpan.FromMinutes(1), DateTime.UtcNow));
+
+        // Nothing is waiting: the round finds the feed read and releases the reminder (it fired every minute, each time
+        // activating the webhook and its log and writing the webhook's row).
+        await UntilAsync(async () => await table.ReadRow(webhook.GetGrainId(), reminder) is null, "the reminder was never released");
+    }
+
+    private static async Task UntilAsync(Func<Task<bool>> condition, string failure)
+    {
+        var waited = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), failure);
+            await Task.Delay(100);
+        }
+    }
+
+    [Fact]
     public async Task AHangingReceiverSlowsNeitherScimNorAnotherTenant()
     {
         await using var hanging = await WebhookReceiver.StartAsync();

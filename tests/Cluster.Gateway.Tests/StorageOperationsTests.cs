@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Cluster.Abstractions;
 using Cluster.TestInfrastructure;
@@ -52,6 +53,35 @@ public sealed class StorageOperationsTests
 
         // The created user reads back as answered.
         Assert.Equal(user.ToJsonString(), (await scim.GetUserAsync(id)).ToJsonString());
+    }
+
+    [Fact]
+    public async Task AQuietTenantsEventLogStoresItsConfirmationsOnceSoItCanGoIdle()
+    {
+        await using var gateway = GatewayFactory.With(new Dictionary<string, string?>()).WithStorageProbe();
+        var tenant = await gateway.CreateTenantAsync();
+        using var scim = gateway.ScimClient(tenant);
+        await scim.CreateUserAsync("only@contoso.com");
+        var log = GrainKeys.EventLog(tenant.TenantId);
+        static int PreparedIn(object? head) => ((Cluster.Grains.State.EventLogState)head!).Prepared.Count;
+        Assert.Equal(1, PreparedIn(StorageProbe.LastWrittenState(log, "events")));
+
+        // The tenant goes quiet. The log's head listed the create's commit as prepared until the tenant's next write, and
+        // its resolver ticked every second meanwhile, keeping the log active; now it stores the confirmation once.
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (PreparedIn(StorageProbe.LastWrittenState(log, "events")) > 0)
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(60), "the log never stored its confirmed commit");
+            await Task.Delay(500);
+        }
+
+        // Once: nothing more is written while the tenant stays quiet, and the feed tells the create.
+        var writes = StorageProbe.WritesOf(log);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.Equal(writes, StorageProbe.WritesOf(log));
+        using var admin = gateway.AdminClient();
+        var feed = await admin.GetFromJsonAsync<JsonObject>($"/admin/tenants/{tenant.TenantId}/events");
+        Assert.Equal("user.created", Assert.Single(feed!["data"]!.AsArray())!["type"]!.GetValue<string>());
     }
 
     [Fact]

@@ -51,6 +51,11 @@ public sealed partial class EventLogGrain(
     // A prepared commit is asked about once it is this old (its confirmation normally follows within milliseconds).
     private static readonly TimeSpan ResolveAfter = TimeSpan.FromSeconds(3);
 
+    // When every prepared commit the head lists is confirmed (in memory) and none is newer than this, the head is written
+    // once without them, so the resolver can stop and an idle tenant's log be collected (it was kept alive by the
+    // resolver's timer until the tenant's next write).
+    private static readonly TimeSpan SettleAfter = TimeSpan.FromSeconds(10);
+
     // Retention is checked on activation and then at most this often (a tenth of the window when that is shorter).
     private static readonly TimeSpan RetentionCheckPeriod = TimeSpan.FromHours(1);
 
@@ -424,6 +429,13 @@ public sealed partial class EventLogGrain(
         }
 
         NotifyWebhook();
+        if (Unresolved(_state.Value).Length == 0 && _state.Value.Prepared.Count > 0 && _state.Value.Prepared.All(p => now - p.PreparedAt >= SettleAfter))
+        {
+            // Only confirmed commits are left, and the tenant has been quiet: store that, rather than ride on a next write
+            // that may not come for hours.
+            await ChangeAsync(_ => true);
+        }
+
         if (Unresolved(_state.Value).Length == 0 && _state.Value.Prepared.Count == 0)
         {
             _resolver?.Dispose();

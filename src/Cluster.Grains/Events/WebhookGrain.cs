@@ -110,8 +110,7 @@ public sealed partial class WebhookGrain(
         if (_cursor < info.Readable)
         {
             await HoldReminderAsync();
-            StartLoop();
-            _loop?.Change(TimeSpan.Zero, TimeSpan.FromSeconds(1));
+            DeliverNow();
         }
 
         LogSet(logger, _tenantId);
@@ -174,7 +173,7 @@ public sealed partial class WebhookGrain(
         _cursor = Math.Max(0, after);
         await SaveAsync(0, null, null, null, parked: [.. _state.Value.Parked.Where(p => p.Sequence <= after)]);
         await HoldReminderAsync();
-        StartLoop();
+        DeliverNow();
         return RedeliverResult.Started;
     }
 
@@ -190,13 +189,14 @@ public sealed partial class WebhookGrain(
 
     public Task ReceiveReminder(string reminderName, TickStatus status)
     {
+        // The reminder exists (it just fired), also for an activation that did not register it: catching up releases it.
+        _reminderHeld = true;
         if (_state.Exists)
         {
             StartLoop();
         }
         else
         {
-            _reminderHeld = true;
             return ReleaseReminderAsync();
         }
 
@@ -362,6 +362,14 @@ public sealed partial class WebhookGrain(
 
     private void StartLoop() =>
         _loop ??= this.RegisterGrainTimer(DeliverAsync, new GrainTimerCreationOptions(TimeSpan.Zero, TimeSpan.FromSeconds(1)) { KeepAlive = true });
+
+    // Starts a round at once, also when a retry's backoff has the loop waiting (up to an hour): after a redelivery or a new
+    // address, the operator expects deliveries now, not at the old address's retry time.
+    private void DeliverNow()
+    {
+        StartLoop();
+        _loop!.Change(TimeSpan.Zero, TimeSpan.FromSeconds(1));
+    }
 
     private void StopLoop()
     {
