@@ -50,6 +50,35 @@ public sealed class EventCommandsTests(GatewayFactory gateway)
         Assert.Equal(3, Assert.Single(secondPage["data"]!.AsArray())!["sequence"]!.GetValue<long>());
     }
 
+    [Fact]
+    public async Task MemberEventsNameTheMemberAndItsKindUsersAndGroupsAlike()
+    {
+        var tenant = await gateway.CreateTenantAsync();
+        using var scim = gateway.ScimClient(tenant);
+        var user = await ScimAdmin.CreateUserAsync(scim, "member@events.test");
+        var inner = await CreateGroupAsync(scim, "Inner", []);
+        var outer = await CreateGroupAsync(scim, "Outer", [user, inner]);
+
+        var table = await _cli.TableAsync("events", "list", tenant.TenantId);
+        var added = table.Split('\n', StringSplitOptions.TrimEntries).Where(l => l.Contains("group.member_added", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, added.Count);
+        Assert.Single(added, l => Regex.IsMatch(l, $@"Group/{outer}\s+member User/{user}$"));
+        Assert.Single(added, l => Regex.IsMatch(l, $@"Group/{outer}\s+member Group/{inner}$"));
+    }
+
+    private static async Task<string> CreateGroupAsync(HttpClient scim, string name, string[] members)
+    {
+        var body = new JsonObject
+        {
+            ["schemas"] = new JsonArray("urn:ietf:params:scim:schemas:core:2.0:Group"),
+            ["displayName"] = name,
+            ["members"] = new JsonArray([.. members.Select(m => (JsonNode)new JsonObject { ["value"] = m })]),
+        };
+        using var response = await scim.PostAsync("Groups", Scim(body.ToJsonString()));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync())!["id"]!.GetValue<string>();
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]

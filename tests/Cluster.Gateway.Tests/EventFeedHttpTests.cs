@@ -407,6 +407,22 @@ public sealed class EventRetentionTests
         var page = await admin.GetFromJsonAsync<JsonObject>($"/admin/tenants/{tenant.TenantId}/events?limit=1000");
         Assert.Contains(page!["data"]!.AsArray(), e => e!["data"]!["userName"].Str().StartsWith("new", StringComparison.Ordinal));
         Assert.DoesNotContain(page["data"]!.AsArray(), e => e!["data"]!["userName"].Str() == "old0@contoso.com");
+
+        // A redelivery after "0" sends every retained event, as the API, CLI and portal say (it was a 410 once retention
+        // had erased the oldest).
+        await using var receiver = await WebhookReceiver.StartAsync();
+        using (var set = await admin.PutAsJsonAsync($"/admin/tenants/{tenant.TenantId}/webhook", new { url = receiver.Url.ToString() }))
+        {
+            Assert.Equal(HttpStatusCode.OK, set.StatusCode);
+        }
+
+        using (var redeliver = await admin.PostAsJsonAsync($"/admin/tenants/{tenant.TenantId}/webhook/redeliver", new { after = "0" }))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, redeliver.StatusCode);
+        }
+
+        var first = await receiver.WaitForAsync(1, TimeSpan.FromSeconds(30));
+        Assert.Equal(page["data"]![0]!["id"].Str(), first[0].EventId);
     }
 
     [Fact]

@@ -92,6 +92,6 @@ internal static class EventCommands
         $"{e.Text("resourceType")}/{e.Text("resourceId")}",
         e["changed"] is JsonArray changed
             ? string.Join(", ", changed.Select(c => c?.ToString()))
-            : e.Text("type") is { } type && type.StartsWith("group.member_", StringComparison.Ordinal) ? $"member User/{e["data"].Text("userId")}" : null,
+            : e.Text("type") is { } type && type.StartsWith("group.member_", StringComparison.Ordinal) ? $"member {e["data"].Text("memberType")}/{e["data"].Text("memberId")}" : null,
     ];
 }

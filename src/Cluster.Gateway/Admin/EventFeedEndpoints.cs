@@ -133,7 +133,7 @@ public static class EventFeedEndpoints
     {
         if (body?.After is not { Length: > 0 } text || !long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var after))
         {
-            return TypedResults.Problem(statusCode: 400, title: "Invalid cursor", detail: "'after' is required: a cursor ('nextCursor' of the event feed, or \"0\" for the oldest retained event).");
+            return TypedResults.Problem(statusCode: 400, title: "Invalid cursor", detail: "'after' is required: a cursor ('nextCursor' of the event feed, or \"0\" for every retained event).");
         }
 
         if (!await TenantExistsAsync(grains, tenantId))
@@ -151,7 +151,7 @@ public static class EventFeedEndpoints
     }
 
     private static ProblemHttpResult BeyondTheFeed() => TypedResults.Problem(
-        statusCode: 400, title: "Invalid cursor", detail: "The cursor is past the end of the feed: use a 'nextCursor' returned by an earlier page, or \"0\" for the oldest retained event.");
+        statusCode: 400, title: "Invalid cursor", detail: "The cursor is past the end of the feed: use a 'nextCursor' returned by an earlier page (to start at the oldest retained event, read without one, or redeliver after \"0\").");
 
     private static JsonObject WebhookJson(WebhookInfo webhook) => new()
     {

@@ -160,6 +160,12 @@ public sealed partial class WebhookGrain(
         }
 
         var feed = await Log.GetInfoAsync();
+        if (after == 0)
+        {
+            // "Every retained event", as the API, the CLI and the portal say: also once retention has erased the oldest.
+            after = feed.First - 1;
+        }
+
         if (after >= feed.Next)
         {
             return RedeliverResult.Beyond;
