@@ -179,6 +179,35 @@ public sealed class GroupsTests(GatewayFactory gateway) : IClassFixture<GatewayF
     }
 
     [Fact]
+    public async Task ExcludingASubAttributeOfMembersKeepsTheMembersWithoutIt()
+    {
+        var tenant = await gateway.CreateTenantAsync();
+        using var scim = gateway.ScimClient(tenant);
+        var user = await CreateUserAsync(scim, "shown@contoso.com");
+        using var created = await SendAsync(scim, HttpMethod.Post, "Groups", $$"""{"displayName":"Shown","members":[{"value":"{{user}}"}]}""");
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var id = (await created.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+
+        // By id, in a list, through .search and in a write's answer: the member is there, without its display.
+        var byId = await GetJsonAsync(scim, $"Groups/{id}?excludedAttributes=members.display");
+        var listed = (await GetJsonAsync(scim, $"Groups?excludedAttributes=urn:ietf:params:scim:schemas:core:2.0:Group:members.display&filter=displayName+eq+%22Shown%22"))["Resources"]![0]!.AsObject();
+        using var search = await SendAsync(scim, HttpMethod.Post, "Groups/.search", """{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],"filter":"displayName eq \"Shown\"","excludedAttributes":["members.display"]}""");
+        var searched = (await search.Content.ReadFromJsonAsync<JsonObject>())!["Resources"]![0]!.AsObject();
+        using var patched = await SendAsync(scim, HttpMethod.Put, $"Groups/{id}?excludedAttributes=members.display", $$"""{"displayName":"Shown","externalId":"shown-ext","members":[{"value":"{{user}}"}]}""");
+        Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
+        var written = (await patched.Content.ReadFromJsonAsync<JsonObject>())!;
+        foreach (var group in new[] { byId, listed, searched, written })
+        {
+            var member = Assert.Single(group["members"]!.AsArray())!.AsObject();
+            Assert.Equal(user, member["value"]!.GetValue<string>());
+            Assert.Null(member["display"]);
+        }
+
+        // Excluding members itself still hides them.
+        Assert.Null((await GetJsonAsync(scim, $"Groups/{id}?excludedAttributes=members"))["members"]);
+    }
+
+    [Fact]
     public async Task DeletingAUserRemovesItFromGroupsAndDiscoveryListsGroup()
     {
         var tenant = await gateway.CreateTenantAsync();

@@ -109,17 +109,19 @@ public static class GroupsEndpoints
         return result.IsSuccess && ShowsMembers(attributes, excluded) ? await group.ReadAsync(null) : result;
     }
 
+    // Asking for a sub-attribute of members (members.value) shows members; excluding one (members.display) leaves the members
+    // shown without it (RFC 7644 §3.4.2.5): only excluding members itself hides them.
     private static bool ShowsMembers(IReadOnlyCollection<string>? attributes, IReadOnlyCollection<string>? excluded) =>
         attributes is { Count: > 0 }
-            ? attributes.Any(IsMembers)
-            : excluded is null || !excluded.Any(IsMembers);
+            ? attributes.Any(a => IsMembers(a, orSubAttribute: true))
+            : excluded is null || !excluded.Any(a => IsMembers(a, orSubAttribute: false));
 
-    private static bool IsMembers(string attribute)
+    private static bool IsMembers(string attribute, bool orSubAttribute)
     {
         var name = attribute.StartsWith(ScimConstants.GroupSchema + ":", StringComparison.OrdinalIgnoreCase)
             ? attribute[(ScimConstants.GroupSchema.Length + 1)..]
             : attribute;
-        return name.Equals("members", StringComparison.OrdinalIgnoreCase) || name.StartsWith("members.", StringComparison.OrdinalIgnoreCase);
+        return name.Equals("members", StringComparison.OrdinalIgnoreCase) || (orSubAttribute && name.StartsWith("members.", StringComparison.OrdinalIgnoreCase));
     }
 
     private static IResult Respond(ScimResult result, HttpRequest request, IOptions<GatewayOptions> options, string tenantId) =>
