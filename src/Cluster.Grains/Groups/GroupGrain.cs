@@ -71,6 +71,10 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
     // Runs the steps of a large membership change or of a delete after the request that started it (one step per tick).
     private IGrainTimer? _work;
 
+    // Set once this activation has stored the delete's events for good: a DELETE that comes while the background steps still
+    // run is another request for a group that is gone (404, as GET answers), not a retry of one whose confirmation failed.
+    private bool _deleteTold;
+
     // The version whose journal this activation has applied (joins, partitions, leaves done). The record keeps that journal
     // until its next write (Revised drops it) or this activation's deactivation: clearing it at once cost every membership
     // change a second write of the record. Were the clearing lost (a crash), the next activation replays the journal,
@@ -273,9 +277,15 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
     {
         if (_state.Exists && _state.Value.Deleting)
         {
+            if (_deleteTold)
+            {
+                return await NotFoundForWriteAsync();
+            }
+
             // An earlier attempt wrote the tombstone, then failed to store its events' confirmation, or its silo died before
             // it finished: this retry finishes that delete — its events stored for good — instead of telling it again.
             await _events.ConfirmLastAsync();
+            _deleteTold = true;
             await BeginDeleteAsync();
             return ScimResult.NoContent();
         }
@@ -309,6 +319,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
             _resource = null;
             _claims.Load(null);
         }, durable: true);
+        _deleteTold = true;
         await BeginDeleteAsync();
         return ScimResult.NoContent();
     }
