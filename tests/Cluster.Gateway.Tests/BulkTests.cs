@@ -244,6 +244,22 @@ public sealed class BulkTests(GatewayFactory gateway) : IClassFixture<GatewayFac
     }
 
     [Fact]
+    public async Task MemberNamesAndPathsMatchInAnyCaseAsInEveryOtherScimMessage()
+    {
+        var tenant = await gateway.CreateTenantAsync();
+        using var scim = gateway.ScimClient(tenant);
+        var response = await BulkAsync(scim, $$$"""
+            {"SCHEMAS":["{{{BulkRequest}}}"],"FailOnErrors":5,"operations":[
+              {"Method":"POST","Path":"/users","BulkId":"a","Data":{"userName":"case.a@contoso.com"}},
+              {"METHOD":"patch","PATH":"/Users/bulkId:a","DATA":{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"displayName","value":"Case A"}]}}]}
+            """);
+
+        var ops = response["Operations"]!.AsArray().Select(o => o!.AsObject()).ToArray();
+        Assert.Equal(["201", "200"], ops.Select(o => o["status"].Str()));
+        Assert.Equal("Case A", (await GetAsync(scim, $"Users/{IdOf(ops[0])}"))["displayName"].Str());
+    }
+
+    [Fact]
     public async Task ABadEnvelopeIs400()
     {
         var tenant = await gateway.CreateTenantAsync();

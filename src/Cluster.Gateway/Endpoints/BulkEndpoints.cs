@@ -7,6 +7,7 @@ using Cluster.Gateway.Querying;
 using Cluster.Gateway.Resilience;
 using Cluster.Scim;
 using Cluster.Scim.Errors;
+using Cluster.Scim.Resources;
 using Cluster.ServiceDefaults.Telemetry;
 using Microsoft.Extensions.Options;
 
@@ -66,14 +67,14 @@ public static class BulkEndpoints
     /// <summary>Checks the BulkRequest envelope (a bad one fails the whole request) and each operation (a bad one fails only itself).</summary>
     private static (List<BulkOperation> Operations, int FailOnErrors) Parse(JsonObject body, int maxOperations)
     {
-        if (body["schemas"] is not JsonArray schemas
+        if (ScimJsonBody.Member(body, "schemas") is not JsonArray schemas
             || !schemas.Any(s => s is JsonValue v && v.TryGetValue<string>(out var urn) && string.Equals(urn, ScimConstants.BulkRequestSchema, StringComparison.OrdinalIgnoreCase)))
         {
             throw ScimException.InvalidSyntax($"A bulk request must carry the schema {ScimConstants.BulkRequestSchema}.");
         }
 
         var failOnErrors = int.MaxValue;
-        if (body["failOnErrors"] is { } limit)
+        if (ScimJsonBody.Member(body, "failOnErrors") is { } limit)
         {
             if (limit is not JsonValue value || !value.TryGetValue<int>(out failOnErrors) || failOnErrors < 1)
             {
@@ -81,7 +82,7 @@ public static class BulkEndpoints
             }
         }
 
-        if (body["Operations"] is not JsonArray items)
+        if (ScimJsonBody.Member(body, "Operations") is not JsonArray items)
         {
             throw ScimException.InvalidSyntax("A bulk request must have an 'Operations' array.");
         }
@@ -116,7 +117,7 @@ public static class BulkEndpoints
             var bulkId = Text(op, "bulkId");
             var path = Text(op, "path");
             var version = Text(op, "version");
-            if (op["version"] is not null && version is null)
+            if (ScimJsonBody.Member(op, "version") is not null && version is null)
             {
                 // Ignoring it would run the write without the precondition the client asked for.
                 return Fail(method, bulkId, ScimException.InvalidSyntax("'version' must be an ETag string such as W/\"3\"."));
@@ -142,7 +143,7 @@ public static class BulkEndpoints
                 return Fail(method, bulkId, ScimException.InvalidSyntax("A POST operation needs a 'bulkId'."));
             }
 
-            var data = op["data"] as JsonObject;
+            var data = ScimJsonBody.Member(op, "data") as JsonObject;
             if (method != "DELETE" && data is null)
             {
                 return Fail(method, bulkId, ScimException.InvalidSyntax($"A {method} operation needs a 'data' object."));
@@ -162,7 +163,7 @@ public static class BulkEndpoints
             new(method, bulkId, null, null, null, null, invalid, []);
 
         private static string? Text(JsonObject op, string name) =>
-            op[name] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+            ScimJsonBody.Member(op, name) is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
     }
 
     /// <summary>Runs the operations: ready ones in request order, pass after pass, until all ran, failOnErrors is reached, or only cycles are left.</summary>

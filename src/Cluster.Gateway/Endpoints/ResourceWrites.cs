@@ -32,10 +32,10 @@ internal sealed class ResourceWrites(ResourceKind kind)
 
     public ResourceKind Kind => kind;
 
-    /// <summary>The writes of the kind served at <paramref name="endpoint"/> (<c>/Users</c>, <c>/Groups</c>), or null.</summary>
+    /// <summary>The writes of the kind served at <paramref name="endpoint"/> (<c>/Users</c>, <c>/Groups</c>, in any case, as the routes match), or null.</summary>
     public static ResourceWrites? ForEndpoint(string endpoint) =>
-        string.Equals(endpoint, Users.Kind.Type.Endpoint, StringComparison.Ordinal) ? Users
-        : string.Equals(endpoint, Groups.Kind.Type.Endpoint, StringComparison.Ordinal) ? Groups
+        string.Equals(endpoint, Users.Kind.Type.Endpoint, StringComparison.OrdinalIgnoreCase) ? Users
+        : string.Equals(endpoint, Groups.Kind.Type.Endpoint, StringComparison.OrdinalIgnoreCase) ? Groups
         : null;
 
     /// <summary>POST: creates a resource from a request body (the normalizer ignores request <c>schemas</c>, so Entra's extra ADSCIM URI is accepted). 201, 400, 409.</summary>

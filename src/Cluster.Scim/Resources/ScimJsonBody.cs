@@ -30,6 +30,12 @@ public static class ScimJsonBody
 
     private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
 
+    /// <summary>
+    /// A member of a parsed message by its name in any case (RFC 7643 §2.1; an exact match first), null when absent: how
+    /// the gateway reads messages the SCIM library does not parse itself (a BulkRequest and its operations).
+    /// </summary>
+    public static JsonNode? Member(JsonObject message, string name) => ScimJson.Get(message, name);
+
     /// <summary>Parses a body that must be one JSON object.</summary>
     /// <exception cref="ScimException">400 <c>invalidSyntax</c>: empty, not UTF-8, not JSON, not an object, a lone surrogate, a duplicate member, too deep.</exception>
     public static JsonObject ParseObject(ReadOnlySpan<byte> utf8)
