@@ -135,6 +135,10 @@ public sealed class RequestLogTests(RequestLogTests.Factory factory) : IClassFix
             $"POST Users " + """{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"grace@contoso.test","title":"Title-Secret-Conflict"}""",
             $"POST Users/.search " + """{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],"Search-Member-Secret":1}""",
             $"PATCH Users/{id} " + EntraPayloads.Patch("""{"op":"Replace","path":"displayName","value":"Display-Name-Secret"}"""),
+
+            // Quotes inside the client's text cannot end our quotation early and leave the rest outside it.
+            $"GET Users?filter={Uri.EscapeDataString("\"Quote-Start\\\" Escaped-Quote-Secret\" eq \"x\"")}",
+            $"PATCH Users/{id} " + EntraPayloads.Patch("""{"op":"Replace","path":"o'Apostrophe-Secret' and 'Unbalanced-Secret","value":"x"}"""),
         ];
         foreach (var line in requests)
         {
@@ -172,7 +176,7 @@ public sealed class RequestLogTests(RequestLogTests.Factory factory) : IClassFix
                 tenant.Token, wrongToken, "Wrong-Token-Secret", "ext-grace-4711", "grace.secret-mail", "EMP-99881", "Dept-Quantum", "Gracie-Given",
                 "Filter-Literal-123", "nickName-secret", "Unquoted-Secret-777", "garbage-word", "Unterminated-Secret", "leaked.id", "Path-Literal-Secret", "Patch-Value-Secret",
                 "555-0199", "Secret-Key-Name", "Secret-Key-Value", "Title-Secret-Conflict", "Search-Member-Secret", "Display-Name-Secret", "Unauthorized-Filter-Secret",
-                "schemas\":[", "PatchOp",
+                "schemas\":[", "PatchOp", "Quote-Start", "Escaped-Quote-Secret", "Apostrophe-Secret", "Unbalanced-Secret",
             })
             {
                 Assert.DoesNotContain(secret, text, StringComparison.OrdinalIgnoreCase);
@@ -435,6 +439,9 @@ public sealed class RequestLogTests(RequestLogTests.Factory factory) : IClassFix
     [InlineData("User jo@x.test not found.", "jo@x.test", "User … not found.")]
     [InlineData("Member '0190f3a2b4c5d6e7f8091a2b3c4d5e6f' is not a user or group of this tenant.", null, "Member '0190f3a2b4c5d6e7f8091a2b3c4d5e6f' is not a user or group of this tenant.")]
     [InlineData("'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber' must be a string, got \"12", null, "'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber' must be a string, got \"…")]
+    [InlineData("Unknown attribute 'o\\'brien'.", null, "Unknown attribute '…'.")]
+    [InlineData("Invalid filter: found string \"jo\\\" doe\" at 3.", null, "Invalid filter: found string \"…\" at 3.")]
+    [InlineData("Unknown attribute 'back\\\\slash'.", null, "Unknown attribute '…'.")]
     public void DetailsKeepTheServersWordsAndSchemaNamesOnly(string detail, string? routeId, string expected) =>
         Assert.Equal(expected, new RequestLogRedaction(Cluster.Scim.Schema.ScimSchemas.ResourceTypes).Redact(detail, routeId));
 

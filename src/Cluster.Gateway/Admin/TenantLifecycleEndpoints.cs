@@ -7,6 +7,7 @@ using Cluster.Gateway.Http;
 using Cluster.Gateway.Querying;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using Cluster.Scim;
 
 namespace Cluster.Gateway.Admin;
 
@@ -153,7 +154,7 @@ public static class TenantLifecycleEndpoints
                     suspended = value.GetValue<bool>();
                     break;
                 default:
-                    return Invalid($"Unknown member '{Printable(member)}': a tenant has 'name' and 'suspended'.");
+                    return Invalid($"Unknown member {ScimText.Quoted(Printable(member))}: a tenant has 'name' and 'suspended'.");
             }
         }
 

@@ -96,7 +96,7 @@ public static class BulkEndpoints
         var duplicate = operations.Where(o => o.BulkId is not null).GroupBy(o => o.BulkId, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
         {
-            throw ScimException.InvalidSyntax($"bulkId '{duplicate.Key}' is used by more than one operation.");
+            throw ScimException.InvalidSyntax($"bulkId {ScimText.Quoted(duplicate.Key)} is used by more than one operation.");
         }
 
         return (operations, failOnErrors);
@@ -297,12 +297,12 @@ public static class BulkEndpoints
             {
                 if (!_defined.Contains(reference))
                 {
-                    return $"bulkId '{reference}' is not defined by a POST operation of this request.";
+                    return $"bulkId {ScimText.Quoted(reference)} is not defined by a POST operation of this request.";
                 }
 
                 if (_failed.Contains(reference))
                 {
-                    return $"The operation with bulkId '{reference}' failed, so its reference cannot be resolved.";
+                    return $"The operation with bulkId {ScimText.Quoted(reference)} failed, so its reference cannot be resolved.";
                 }
             }
 

@@ -51,12 +51,12 @@ public sealed record ScimQuery(
         {
             if (!BodyMembers.Contains(key, StringComparer.OrdinalIgnoreCase))
             {
-                throw ScimException.InvalidSyntax($"Unknown SearchRequest member '{(key.Length > 64 ? key[..64] : key)}'.");
+                throw ScimException.InvalidSyntax($"Unknown SearchRequest member {ScimText.Quoted((key.Length > 64 ? key[..64] : key))}.");
             }
 
             if (!members.TryAdd(key, value))
             {
-                throw ScimException.InvalidSyntax($"SearchRequest member '{key}' is given twice.");
+                throw ScimException.InvalidSyntax($"SearchRequest member {ScimText.Quoted(key)} is given twice.");
             }
         }
 
@@ -109,14 +109,14 @@ public sealed record ScimQuery(
 
         return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)
             ? value
-            : throw ScimException.InvalidValue($"'{name}' must be an integer.");
+            : throw ScimException.InvalidValue($"{ScimText.Quoted(name)} must be an integer.");
     }
 
     private static string? String(Dictionary<string, JsonNode?> members, string name) => members.GetValueOrDefault(name) switch
     {
         null => null,
         JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
-        _ => throw ScimException.InvalidValue($"'{name}' must be a string."),
+        _ => throw ScimException.InvalidValue($"{ScimText.Quoted(name)} must be a string."),
     };
 
     private static int? Integer(Dictionary<string, JsonNode?> members, string name) => members.GetValueOrDefault(name) switch
@@ -124,8 +124,8 @@ public sealed record ScimQuery(
         null => null,
         JsonValue v when v.GetValueKind() == JsonValueKind.Number => v.TryGetValue<int>(out var i)
             ? i
-            : throw ScimException.InvalidValue($"'{name}' must be an integer."),
-        _ => throw ScimException.InvalidValue($"'{name}' must be an integer."),
+            : throw ScimException.InvalidValue($"{ScimText.Quoted(name)} must be an integer."),
+        _ => throw ScimException.InvalidValue($"{ScimText.Quoted(name)} must be an integer."),
     };
 
     // RFC 7644 §3.4.3: a multi-valued list of strings. A comma-separated string is accepted too, as in a query string.
@@ -135,6 +135,6 @@ public sealed record ScimQuery(
         JsonValue v when v.GetValueKind() == JsonValueKind.String => ScimProjection.ParseList(v.GetValue<string>()),
         JsonArray array when array.All(i => i is JsonValue e && e.GetValueKind() == JsonValueKind.String) =>
             ScimProjection.ParseList(string.Join(',', array.Select(i => i!.GetValue<string>()))),
-        _ => throw ScimException.InvalidValue($"'{name}' must be a list of attribute names."),
+        _ => throw ScimException.InvalidValue($"{ScimText.Quoted(name)} must be a list of attribute names."),
     };
 }

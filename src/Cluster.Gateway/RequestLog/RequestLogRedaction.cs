@@ -7,8 +7,9 @@ namespace Cluster.Gateway.RequestLog;
 
 /// <summary>
 /// Makes a SCIM error's <c>detail</c> safe to keep in a provisioning log: the text the server wrote stays, everything the
-/// client could have sent goes. Our details quote what they echo: string literals (filter values, value-filter paths) in
-/// double quotes, names and tokens in single quotes. So:
+/// client could have sent goes. Our details quote what they echo (<see cref="ScimText"/>): string literals (filter values,
+/// value-filter paths) in double quotes, names and tokens in single quotes, a quote or backslash inside escaped by a
+/// backslash, so a client's text cannot end a quotation early and leave its rest outside it. So:
 /// <list type="number">
 /// <item>a route id that is not a valid id (the detail of its 404 echoes it unquoted) becomes <c>…</c>;</item>
 /// <item>every double-quoted string becomes <c>"…"</c> (an unterminated one is cut there);</item>
@@ -121,8 +122,8 @@ public sealed partial class RequestLogRedaction
     [GeneratedRegex("\"(?:[^\"\\\\]|\\\\.)*\"", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
     private static partial Regex DoubleQuoted();
 
-    // A quote after a letter or digit is an apostrophe (service's), not an opening quote.
-    [GeneratedRegex("(?<![A-Za-z0-9])'([^']*)'(?![A-Za-z0-9])", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
+    // A quote after a letter or digit is an apostrophe (service's), not an opening quote; inside, \' and \\ are escapes.
+    [GeneratedRegex("(?<![A-Za-z0-9])'((?:[^'\\\\]|\\\\.)*)'(?![A-Za-z0-9])", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
     private static partial Regex SingleQuoted();
 
     // A word of an attribute path or filter: names, dotted sub-attributes, URNs.

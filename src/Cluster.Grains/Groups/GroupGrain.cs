@@ -899,9 +899,9 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
                 {
                     return ([], m.StatedKind switch
                     {
-                        MemberKind.User => $"Member '{m.Id}' is not a user of this tenant.",
-                        MemberKind.Group => $"Member '{m.Id}' is not a group of this tenant.",
-                        _ => $"Member '{m.Id}' is not a user or group of this tenant.",
+                        MemberKind.User => $"Member {ScimText.Quoted(m.Id)} is not a user of this tenant.",
+                        MemberKind.Group => $"Member {ScimText.Quoted(m.Id)} is not a group of this tenant.",
+                        _ => $"Member {ScimText.Quoted(m.Id)} is not a user or group of this tenant.",
                     });
                 }
             }

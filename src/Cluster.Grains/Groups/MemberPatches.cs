@@ -131,17 +131,17 @@ internal static class MemberPatches
 
             if (!GrainKeys.IsValidId(id))
             {
-                throw ScimException.InvalidValue($"Member '{Truncate(id)}' is not a user or group of this tenant.");
+                throw ScimException.InvalidValue($"Member {ScimText.Quoted(Truncate(id))} is not a user or group of this tenant.");
             }
 
             var stated = StringOf(member, "type") is { } typeName
-                ? KindOf(typeName) ?? throw ScimException.InvalidValue($"Member '{id}' has type '{Truncate(typeName)}': a member is a 'User' or a 'Group'.")
+                ? KindOf(typeName) ?? throw ScimException.InvalidValue($"Member {ScimText.Quoted(id)} has type {ScimText.Quoted(Truncate(typeName))}: a member is a 'User' or a 'Group'.")
                 : (MemberKind?)null;
             if (StringOf(member, "$ref") is { } reference && KindOfReference(reference, id) is { } referenced)
             {
                 if (stated is { } kind && kind != referenced)
                 {
-                    throw ScimException.InvalidValue($"Member '{id}': its 'type' and '$ref' name different resource types.");
+                    throw ScimException.InvalidValue($"Member {ScimText.Quoted(id)}: its 'type' and '$ref' name different resource types.");
                 }
 
                 stated = referenced;

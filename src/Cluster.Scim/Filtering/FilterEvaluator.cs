@@ -86,7 +86,7 @@ public static class FilterEvaluator
         if (knowing.Count == 0)
         {
             throw ScimException.InvalidFilter(
-                $"Invalid filter: unknown attribute '{Shorten(path!)}' for resource types {string.Join(", ", resourceTypes.Select(t => t.Name))}.");
+                $"Invalid filter: unknown attribute {ScimText.Quoted(Shorten(path!))} for resource types {string.Join(", ", resourceTypes.Select(t => t.Name))}.");
         }
 
         foreach (var type in knowing)
@@ -220,7 +220,7 @@ public static class FilterEvaluator
 
                 if (binding.SubAttribute is not null || binding.Attribute.Type != AttributeType.Complex)
                 {
-                    throw ScimException.InvalidFilter($"Invalid filter: '{Shorten(valuePath.Path)}' is not a complex attribute and cannot take a value filter.");
+                    throw ScimException.InvalidFilter($"Invalid filter: {ScimText.Quoted(Shorten(valuePath.Path))} is not a complex attribute and cannot take a value filter.");
                 }
 
                 ValidateNode(valuePath.Filter, new Scope(null, binding.Attribute));
@@ -236,7 +236,7 @@ public static class FilterEvaluator
         var target = binding.Compared;
         if (target is null || target.Type == AttributeType.Complex)
         {
-            throw ScimException.InvalidFilter($"Invalid filter: '{path}' is a complex attribute and cannot be compared; use a sub-attribute.");
+            throw ScimException.InvalidFilter($"Invalid filter: {ScimText.Quoted(path)} is a complex attribute and cannot be compared; use a sub-attribute.");
         }
 
         var op = comparison.Operator;
@@ -248,7 +248,7 @@ public static class FilterEvaluator
         {
             if (op is not (ComparisonOperator.Eq or ComparisonOperator.Ne))
             {
-                throw ScimException.InvalidFilter($"Invalid filter: null can only be compared with eq or ne ('{path}').");
+                throw ScimException.InvalidFilter($"Invalid filter: null can only be compared with eq or ne ({ScimText.Quoted(path)}).");
             }
 
             return;
@@ -257,9 +257,9 @@ public static class FilterEvaluator
         var valid = target.Type switch
         {
             AttributeType.Boolean when ordering || textual =>
-                throw ScimException.InvalidFilter($"Invalid filter: '{opName}' is not supported on boolean attribute '{path}'."),
+                throw ScimException.InvalidFilter($"Invalid filter: {ScimText.Quoted(opName)} is not supported on boolean attribute {ScimText.Quoted(path)}."),
             AttributeType.Binary when ordering =>
-                throw ScimException.InvalidFilter($"Invalid filter: '{opName}' is not supported on binary attribute '{path}'."),
+                throw ScimException.InvalidFilter($"Invalid filter: {ScimText.Quoted(opName)} is not supported on binary attribute {ScimText.Quoted(path)}."),
             AttributeType.Boolean => AsBool(value) is not null,
             AttributeType.Integer or AttributeType.Decimal when !textual => NumberText(value) is { } n && IsNumber(n),
             AttributeType.DateTime when !textual => AsDateTime(value) is not null,
@@ -268,7 +268,7 @@ public static class FilterEvaluator
         if (!valid)
         {
             throw ScimException.InvalidFilter(
-                $"Invalid filter: {Shorten(value.ToJsonString())} is not a valid {target.Type.ToString().ToLowerInvariant()} value for '{path}'.");
+                $"Invalid filter: {Shorten(value.ToJsonString())} is not a valid {target.Type.ToString().ToLowerInvariant()} value for {ScimText.Quoted(path)}.");
         }
     }
 
@@ -279,7 +279,7 @@ public static class FilterEvaluator
             var sub = path.SchemaUrn is null && path.SubAttributeName is null ? parent.FindSubAttribute(path.AttributeName) : null;
             return sub switch
             {
-                null => throw ScimException.InvalidFilter($"Invalid filter: '{Shorten(path)}' is not a sub-attribute of '{parent.Name}'."),
+                null => throw ScimException.InvalidFilter($"Invalid filter: {ScimText.Quoted(Shorten(path))} is not a sub-attribute of {ScimText.Quoted(parent.Name)}."),
                 { NeverReturned: true } => throw WriteOnly(path),
                 _ => new Binding(null, sub, null),
             };
@@ -291,7 +291,7 @@ public static class FilterEvaluator
         {
             return scope.Lenient
                 ? null
-                : throw ScimException.InvalidFilter($"Invalid filter: unknown attribute '{Shorten(path)}' for resource type {resourceType.Name}.");
+                : throw ScimException.InvalidFilter($"Invalid filter: unknown attribute {ScimText.Quoted(Shorten(path))} for resource type {resourceType.Name}.");
         }
 
         // A filter on a value that is never returned (password, writeOnly extension attributes) would reveal it; so would
@@ -306,7 +306,7 @@ public static class FilterEvaluator
     }
 
     private static ScimException WriteOnly(AttributePath path) =>
-        ScimException.InvalidFilter($"Invalid filter: attribute '{Shorten(path)}' is write-only and cannot be filtered on.");
+        ScimException.InvalidFilter($"Invalid filter: attribute {ScimText.Quoted(Shorten(path))} is write-only and cannot be filtered on.");
 
     private static bool Evaluate(FilterNode filter, JsonObject scopeObject, Scope scope)
     {

@@ -196,7 +196,7 @@ public static partial class FilterParser
             var open = Current;
             if (path.SubAttributeName is not null)
             {
-                throw Fail($"a value filter must follow an attribute name, not the sub-attribute path '{Shorten(path.ToString())}'.");
+                throw Fail($"a value filter must follow an attribute name, not the sub-attribute path {ScimText.Quoted(Shorten(path.ToString()))}.");
             }
 
             _index++;
@@ -223,7 +223,7 @@ public static partial class FilterParser
             var sub = Current.Text[1..];
             if (!AttributePath.IsAttrName(sub))
             {
-                throw Fail($"'{Shorten(Current.Text)}' at position {Current.Position} is not a valid sub-attribute.");
+                throw Fail($"{ScimText.Quoted(Shorten(Current.Text))} at position {Current.Position} is not a valid sub-attribute.");
             }
 
             _index++;
@@ -254,7 +254,7 @@ public static partial class FilterParser
             var token = Current;
             if (token.Kind != TokenKind.Word)
             {
-                throw Fail($"expected an operator after '{Shorten(path.ToString())}' at position {token.Position}, found {Describe(token)}.");
+                throw Fail($"expected an operator after {ScimText.Quoted(Shorten(path.ToString()))} at position {token.Position}, found {Describe(token)}.");
             }
 
             _index++;
@@ -293,7 +293,7 @@ public static partial class FilterParser
                     _index++;
                     return JsonValue.Create(token.Text);
                 default:
-                    throw Fail($"missing value after operator '{Shorten(op.Text)}' at position {op.Position}, found {Describe(token)}.");
+                    throw Fail($"missing value after operator {ScimText.Quoted(Shorten(op.Text))} at position {op.Position}, found {Describe(token)}.");
             }
         }
 
@@ -329,8 +329,8 @@ public static partial class FilterParser
         private static string Describe(Token token) => token.Kind switch
         {
             TokenKind.End => "end of input",
-            TokenKind.String => $"string \"{Shorten(token.Text)}\"",
-            _ => $"'{Shorten(token.Text)}'",
+            TokenKind.String => $"string {ScimText.QuotedString(Shorten(token.Text))}",
+            _ => ScimText.Quoted(Shorten(token.Text)),
         };
 
         private ScimException Fail(string message) => _error($"Invalid {_what}: {message}");

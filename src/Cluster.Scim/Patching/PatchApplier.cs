@@ -156,7 +156,7 @@ public static class PatchApplier
             return;
         }
 
-        throw ScimException.InvalidPath($"Unknown attribute '{key}'.");
+        throw ScimException.InvalidPath($"Unknown attribute {ScimText.Quoted(key)}.");
     }
 
     private static void ApplyToExtension(JsonObject working, PatchOperationType op, SchemaDefinition extension, JsonNode? value, ResourceTypeDefinition type)
@@ -165,7 +165,7 @@ public static class PatchApplier
         {
             if (type.Extensions.Any(e => ReferenceEquals(e.Schema, extension) && e.Required))
             {
-                throw ScimException.Mutability($"Extension '{extension.Id}' is required and cannot be removed.");
+                throw ScimException.Mutability($"Extension {ScimText.Quoted(extension.Id)} is required and cannot be removed.");
             }
 
             ScimJson.Remove(working, extension.Id);
@@ -174,13 +174,13 @@ public static class PatchApplier
 
         if (value is not JsonObject values)
         {
-            throw ScimException.InvalidValue($"The value for '{extension.Id}' must be a JSON object.");
+            throw ScimException.InvalidValue($"The value for {ScimText.Quoted(extension.Id)} must be a JSON object.");
         }
 
         foreach (var (key, subValue) in values)
         {
             var attribute = extension.FindAttribute(key)
-                ?? throw ScimException.InvalidPath($"Unknown attribute '{extension.Id}:{key}'.");
+                ?? throw ScimException.InvalidPath($"Unknown attribute {ScimText.Quoted($"{extension.Id}:{key}")}.");
             var target = new Target(new ResolvedAttribute(extension, attribute, null), null, null, $"{extension.Id}:{attribute.Name}");
             ApplyToTarget(working, op, target, hasValue: true, subValue, isExtension: true);
         }
@@ -195,26 +195,26 @@ public static class PatchApplier
     private static Target ResolveTarget(PatchPath path, ResourceTypeDefinition type)
     {
         var resolved = type.Resolve(path.Attribute.Parent)
-            ?? throw ScimException.InvalidPath($"Unknown attribute '{path.Attribute.Parent}'.");
+            ?? throw ScimException.InvalidPath($"Unknown attribute {ScimText.Quoted(path.Attribute.Parent)}.");
         var attribute = resolved.Attribute;
         var subName = path.Attribute.SubAttributeName ?? path.SubAttribute;
         if (path.Attribute.SubAttributeName is not null && path.SubAttribute is not null)
         {
-            throw ScimException.InvalidPath($"Invalid path '{path}'.");
+            throw ScimException.InvalidPath($"Invalid path {ScimText.Quoted(path)}.");
         }
 
         AttributeDefinition? sub = null;
         if (subName is not null)
         {
             sub = attribute.FindSubAttribute(subName)
-                ?? throw ScimException.InvalidPath($"Unknown attribute '{attribute.Name}.{subName}'.");
+                ?? throw ScimException.InvalidPath($"Unknown attribute {ScimText.Quoted($"{attribute.Name}.{subName}")}.");
         }
 
         if (path.ValueFilter is not null)
         {
             if (attribute.Type != AttributeType.Complex)
             {
-                throw ScimException.InvalidPath($"Attribute '{attribute.Name}' is not complex and cannot take a value filter.");
+                throw ScimException.InvalidPath($"Attribute {ScimText.Quoted(attribute.Name)} is not complex and cannot take a value filter.");
             }
 
             try
@@ -223,7 +223,7 @@ public static class PatchApplier
             }
             catch (ScimException ex)
             {
-                throw ScimException.InvalidPath($"Invalid value filter in path '{path}': {ex.Message}");
+                throw ScimException.InvalidPath($"Invalid value filter in path {ScimText.Quoted(path)}: {ex.Message}");
             }
         }
 
@@ -238,7 +238,7 @@ public static class PatchApplier
         var attribute = target.Attribute;
         if (attribute.Mutability == Mutability.ReadOnly || target.Sub?.Mutability == Mutability.ReadOnly)
         {
-            throw ScimException.Mutability($"Attribute '{target.DisplayName}' is read-only.");
+            throw ScimException.Mutability($"Attribute {ScimText.Quoted(target.DisplayName)} is read-only.");
         }
 
         var container = isExtension
@@ -479,7 +479,7 @@ public static class PatchApplier
         foreach (var (key, subValue) in raw)
         {
             var sub = attribute.FindSubAttribute(key)
-                ?? throw ScimException.InvalidSyntax($"Unknown attribute '{displayName}.{key}'.");
+                ?? throw ScimException.InvalidSyntax($"Unknown attribute {ScimText.Quoted($"{displayName}.{key}")}.");
             var normalized = subValue is null ? null : ResourceNormalizer.NormalizeSingle(subValue, sub, $"{displayName}.{sub.Name}");
             if (normalized is null)
             {
@@ -495,7 +495,7 @@ public static class PatchApplier
     /// <summary>Builds the element to create for an add/replace whose value filter matched nothing.</summary>
     private static JsonObject BuildTemplate(FilterNode? filter, AttributeDefinition attribute, string displayName) =>
         BuildTemplateOrNull(filter, attribute)
-        ?? throw ScimException.NoTarget($"No value matches '{displayName}' and its filter cannot describe a new value (only 'eq' joined by 'and').");
+        ?? throw ScimException.NoTarget($"No value matches {ScimText.Quoted(displayName)} and its filter cannot describe a new value (only 'eq' joined by 'and').");
 
     private static JsonObject BuildTemplateOrEmpty(FilterNode? filter, AttributeDefinition attribute) =>
         BuildTemplateOrNull(filter, attribute) ?? [];
@@ -678,7 +678,7 @@ public static class PatchApplier
     {
         if (target.Attribute.Required)
         {
-            throw ScimException.Mutability($"Required attribute '{target.DisplayName}' cannot be removed.");
+            throw ScimException.Mutability($"Required attribute {ScimText.Quoted(target.DisplayName)} cannot be removed.");
         }
 
         ScimJson.Remove(container, target.Attribute.Name);
@@ -711,7 +711,7 @@ public static class PatchApplier
                     goto case null;
                 }
 
-                throw ScimException.InvalidValue($"Attribute '{target.DisplayName}' is multi-valued but holds a non-array value.");
+                throw ScimException.InvalidValue($"Attribute {ScimText.Quoted(target.DisplayName)} is multi-valued but holds a non-array value.");
         }
     }
 

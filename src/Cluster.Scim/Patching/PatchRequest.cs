@@ -84,7 +84,7 @@ public sealed record PatchRequest(IReadOnlyList<PatchOperation> Operations)
         if (array.Count > 0 && !array.Any(s => s?.GetValueKind() == JsonValueKind.String
                 && string.Equals(s.GetValue<string>(), ScimConstants.PatchOpSchema, StringComparison.OrdinalIgnoreCase)))
         {
-            throw ScimException.InvalidSyntax($"'schemas' must contain '{ScimConstants.PatchOpSchema}'.");
+            throw ScimException.InvalidSyntax($"'schemas' must contain {ScimText.Quoted(ScimConstants.PatchOpSchema)}.");
         }
     }
 
@@ -112,7 +112,7 @@ public sealed record PatchRequest(IReadOnlyList<PatchOperation> Operations)
         }
         else
         {
-            throw ScimException.InvalidSyntax($"Unsupported PATCH op '{opText ?? opNode?.ToJsonString()}'; expected add, replace or remove.");
+            throw ScimException.InvalidSyntax($"Unsupported PATCH op {ScimText.Quoted(opText ?? opNode?.ToJsonString())}; expected add, replace or remove.");
         }
 
         string? rawPath = null;
@@ -137,7 +137,7 @@ public sealed record PatchRequest(IReadOnlyList<PatchOperation> Operations)
         var value = valueKey is null ? null : operation[valueKey];
         if (valueKey is null && op != PatchOperationType.Remove)
         {
-            throw ScimException.InvalidSyntax($"PATCH op '{opText}' requires a 'value'.");
+            throw ScimException.InvalidSyntax($"PATCH op {ScimText.Quoted(opText)} requires a 'value'.");
         }
 
         return new PatchOperation(op, rawPath, path, valueKey is not null, ScimJson.IsNull(value) ? null : value!.DeepClone());
@@ -151,7 +151,7 @@ public sealed record PatchRequest(IReadOnlyList<PatchOperation> Operations)
         }
         catch (ScimException ex) when (ex.ScimType != ScimErrorType.InvalidPath)
         {
-            throw ScimException.InvalidPath($"Invalid path '{text}': {ex.Message}");
+            throw ScimException.InvalidPath($"Invalid path {ScimText.Quoted(text)}: {ex.Message}");
         }
     }
 }

@@ -154,5 +154,5 @@ public static class MutabilityRules
     }
 
     private static ScimException Violation(string name) =>
-        ScimException.Mutability($"Attribute '{name}' is immutable: once set, its value cannot be changed or removed.");
+        ScimException.Mutability($"Attribute {ScimText.Quoted(name)} is immutable: once set, its value cannot be changed or removed.");
 }

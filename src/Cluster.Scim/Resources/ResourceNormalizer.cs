@@ -69,7 +69,7 @@ public static class ResourceNormalizer
         {
             if (attribute.Required && IsMissing(ScimJson.Get(output, attribute.Name)))
             {
-                throw ScimException.InvalidValue($"Required attribute '{attribute.Name}' is missing.");
+                throw ScimException.InvalidValue($"Required attribute {ScimText.Quoted(attribute.Name)} is missing.");
             }
         }
 
@@ -79,7 +79,7 @@ public static class ResourceNormalizer
             {
                 if (extension.Required)
                 {
-                    throw ScimException.InvalidValue($"Extension '{extension.Schema.Id}' is required for {type.Name} resources.");
+                    throw ScimException.InvalidValue($"Extension {ScimText.Quoted(extension.Schema.Id)} is required for {type.Name} resources.");
                 }
 
                 continue;
@@ -89,7 +89,7 @@ public static class ResourceNormalizer
             {
                 if (attribute.Required && IsMissing(ScimJson.Get(values, attribute.Name)))
                 {
-                    throw ScimException.InvalidValue($"Required attribute '{extension.Schema.Id}:{attribute.Name}' is missing.");
+                    throw ScimException.InvalidValue($"Required attribute {ScimText.Quoted($"{extension.Schema.Id}:{attribute.Name}")} is missing.");
                 }
             }
         }
@@ -139,16 +139,16 @@ public static class ResourceNormalizer
             case AttributeType.Boolean:
                 return ScimJson.TryGetBoolean(value, out var flag)
                     ? JsonValue.Create(flag)
-                    : throw ScimException.InvalidValue($"Attribute '{displayName}' must be a Boolean.");
+                    : throw ScimException.InvalidValue($"Attribute {ScimText.Quoted(displayName)} must be a Boolean.");
             case AttributeType.Integer:
             case AttributeType.Decimal:
                 return value.GetValueKind() == JsonValueKind.Number
                     ? value.DeepClone()
-                    : throw ScimException.InvalidValue($"Attribute '{displayName}' must be a number.");
+                    : throw ScimException.InvalidValue($"Attribute {ScimText.Quoted(displayName)} must be a number.");
             default:
                 return value.GetValueKind() == JsonValueKind.String
                     ? value.DeepClone()
-                    : throw ScimException.InvalidValue($"Attribute '{displayName}' must be a string.");
+                    : throw ScimException.InvalidValue($"Attribute {ScimText.Quoted(displayName)} must be a string.");
         }
     }
 
@@ -169,13 +169,13 @@ public static class ResourceNormalizer
 
             if (value is not JsonObject extensionObject)
             {
-                throw ScimException.InvalidValue($"Extension '{extension.Id}' must be a JSON object.");
+                throw ScimException.InvalidValue($"Extension {ScimText.Quoted(extension.Id)} must be a JSON object.");
             }
 
             foreach (var (subKey, subValue) in extensionObject)
             {
                 var attribute = extension.FindAttribute(subKey)
-                    ?? throw ScimException.InvalidSyntax($"Unknown attribute '{extension.Id}:{subKey}'.");
+                    ?? throw ScimException.InvalidSyntax($"Unknown attribute {ScimText.Quoted($"{extension.Id}:{subKey}")}.");
                 Store(output, new ResolvedAttribute(extension, attribute, null), subValue, type);
             }
 
@@ -195,7 +195,7 @@ public static class ResourceNormalizer
             return;
         }
 
-        throw ScimException.InvalidSyntax($"Unknown attribute '{key}'.");
+        throw ScimException.InvalidSyntax($"Unknown attribute {ScimText.Quoted(key)}.");
     }
 
     private static void Store(JsonObject output, ResolvedAttribute resolved, JsonNode? value, ResourceTypeDefinition type)
@@ -241,20 +241,20 @@ public static class ResourceNormalizer
             {
                 0 => null,
                 1 when array[0] is { } only => NormalizeComplex(only, attribute, displayName),
-                _ => throw ScimException.InvalidValue($"Attribute '{displayName}' is single-valued."),
+                _ => throw ScimException.InvalidValue($"Attribute {ScimText.Quoted(displayName)} is single-valued."),
             };
         }
 
         if (value is not JsonObject obj)
         {
-            throw ScimException.InvalidValue($"Attribute '{displayName}' must be a complex value (JSON object).");
+            throw ScimException.InvalidValue($"Attribute {ScimText.Quoted(displayName)} must be a complex value (JSON object).");
         }
 
         var result = new JsonObject();
         foreach (var (key, subValue) in obj)
         {
             var sub = attribute.FindSubAttribute(key)
-                ?? throw ScimException.InvalidSyntax($"Unknown attribute '{displayName}.{key}'.");
+                ?? throw ScimException.InvalidSyntax($"Unknown attribute {ScimText.Quoted($"{displayName}.{key}")}.");
             if (!ScimJson.IsNull(subValue) && NormalizeSingle(subValue!, sub, $"{displayName}.{sub.Name}") is { } normalized)
             {
                 ScimJson.Set(result, sub.Name, normalized);
@@ -263,7 +263,7 @@ public static class ResourceNormalizer
 
         if (result.Count > 0 && attribute.SubAttributes.FirstOrDefault(s => s.Required && IsMissing(ScimJson.Get(result, s.Name))) is { } missing)
         {
-            throw ScimException.InvalidValue($"Required attribute '{displayName}.{missing.Name}' is missing.");
+            throw ScimException.InvalidValue($"Required attribute {ScimText.Quoted($"{displayName}.{missing.Name}")} is missing.");
         }
 
         return result.Count == 0 ? null : result;
@@ -279,14 +279,14 @@ public static class ResourceNormalizer
                     0 => null,
                     1 when array[0] is { } only => NormalizeManager(only, attribute, displayName),
                     1 => null,
-                    _ => throw ScimException.InvalidValue($"Attribute '{displayName}' is single-valued."),
+                    _ => throw ScimException.InvalidValue($"Attribute {ScimText.Quoted(displayName)} is single-valued."),
                 };
             case JsonObject obj:
                 foreach (var (key, _) in obj)
                 {
                     if (attribute.FindSubAttribute(key) is null)
                     {
-                        throw ScimException.InvalidSyntax($"Unknown attribute '{displayName}.{key}'.");
+                        throw ScimException.InvalidSyntax($"Unknown attribute {ScimText.Quoted($"{displayName}.{key}")}.");
                     }
                 }
 
@@ -302,7 +302,7 @@ public static class ResourceNormalizer
             case JsonValue when value.GetValueKind() == JsonValueKind.String:
                 return ManagerOf(value.GetValue<string>());
             default:
-                throw ScimException.InvalidValue($"Attribute '{displayName}' must be an id string or an object with 'value'.");
+                throw ScimException.InvalidValue($"Attribute {ScimText.Quoted(displayName)} must be an id string or an object with 'value'.");
         }
     }
 

@@ -63,7 +63,7 @@ public static class ScimIdentity
         {
             if (ScimJson.Get(resource, name) is JsonValue value && value.TryGetValue<string>(out var text) && text.Any(IsRefused))
             {
-                throw ScimException.InvalidValue($"Attribute '{name}' of a {type.Name} must not contain control characters (U+0000–U+001F, U+007F–U+009F) or U+FFFE/U+FFFF.");
+                throw ScimException.InvalidValue($"Attribute {ScimText.Quoted(name)} of a {type.Name} must not contain control characters (U+0000–U+001F, U+007F–U+009F) or U+FFFE/U+FFFF.");
             }
         }
     }

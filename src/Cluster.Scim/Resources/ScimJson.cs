@@ -84,7 +84,7 @@ internal static class ScimJson
 
         if (!IsNull(node))
         {
-            throw ScimException.InvalidValue($"Attribute '{name}' must be a complex value (JSON object).");
+            throw ScimException.InvalidValue($"Attribute {ScimText.Quoted(name)} must be a complex value (JSON object).");
         }
 
         if (!create)

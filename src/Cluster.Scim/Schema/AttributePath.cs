@@ -17,7 +17,7 @@ public sealed record AttributePath(string? SchemaUrn, string AttributeName, stri
     {
         if (!TryParse(text, out var path))
         {
-            throw ScimException.InvalidPath($"'{Truncate(text)}' is not a valid attribute path.");
+            throw ScimException.InvalidPath($"{ScimText.Quoted(Truncate(text))} is not a valid attribute path.");
         }
 
         return path;

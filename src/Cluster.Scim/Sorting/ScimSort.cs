@@ -38,7 +38,7 @@ public sealed record ScimSort(AttributePath Path, bool Descending)
 
         return AttributePath.TryParse(sortBy, out var path)
             ? new ScimSort(path, descending)
-            : throw ScimException.InvalidValue($"'sortBy' is not a valid attribute path: '{Shorten(sortBy)}'.");
+            : throw ScimException.InvalidValue($"'sortBy' is not a valid attribute path: {ScimText.Quoted(Shorten(sortBy))}.");
     }
 
     /// <summary>
@@ -50,7 +50,7 @@ public sealed record ScimSort(AttributePath Path, bool Descending)
         if (!types.Select(For).Any(k => k is not null))
         {
             throw ScimException.InvalidValue(
-                $"'sortBy': unknown attribute '{Shorten(Path.ToString())}' for resource type {string.Join(", ", types.Select(t => t.Name))}.");
+                $"'sortBy': unknown attribute {ScimText.Quoted(Shorten(Path.ToString()))} for resource type {string.Join(", ", types.Select(t => t.Name))}.");
         }
     }
 
@@ -72,12 +72,12 @@ public sealed record ScimSort(AttributePath Path, bool Descending)
             ?? (resolved.Attribute.Type == AttributeType.Complex ? resolved.Attribute.FindSubAttribute("value") : resolved.Attribute);
         if (compared is null or { Type: AttributeType.Complex })
         {
-            throw ScimException.InvalidValue($"'sortBy': '{Shorten(Path.ToString())}' is a complex attribute; sort by one of its sub-attributes.");
+            throw ScimException.InvalidValue($"'sortBy': {ScimText.Quoted(Shorten(Path.ToString()))} is a complex attribute; sort by one of its sub-attributes.");
         }
 
         // The order of results would reveal a value that is never returned (password, writeOnly attributes).
         return resolved.Attribute.NeverReturned || compared.NeverReturned
-            ? throw ScimException.InvalidValue($"'sortBy': '{Shorten(Path.ToString())}' is write-only and cannot be sorted by.")
+            ? throw ScimException.InvalidValue($"'sortBy': {ScimText.Quoted(Shorten(Path.ToString()))} is write-only and cannot be sorted by.")
             : new SortKeys(type, resolved, compared);
     }
 
