@@ -283,6 +283,52 @@ public sealed class RequestLogRetentionTests
         }
     }
 
+    [Fact]
+    public async Task ABacklogOfExpiredPagesIsErasedInPassesOfAtMostSixteenPages()
+    {
+        var clock = new MovableTime();
+        var builder = new InProcessTestClusterBuilder(initialSilosCount: 1);
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.Services.AddSingleton<TimeProvider>(clock);
+            silo.AddScimGrains(new ConfigurationBuilder()
+                .AddConfiguration(ClusterFixture.MemoryStorage())
+                .AddInMemoryCollection(new Dictionary<string, string?> { ["Portal:LogRetentionDays"] = "1" })
+                .Build());
+            StorageProbe.Install(silo.Services);
+        });
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        try
+        {
+            var tenantId = GrainKeys.NewTenantId();
+            var log = cluster.Client.GetGrain<IRequestLogGrain>(GrainKeys.RequestLog(tenantId));
+            RequestLogEntry Entry(int i) => new(0, clock.GetUtcNow().AddMilliseconds(i), "GET", RequestLogOperations.Lookup, "User", null, null, 200, null, null, 1, false, null);
+
+            // 40 pages of entries, then a day and more: all of them have expired.
+            for (var batch = 0; batch < 10; batch++)
+            {
+                await log.AppendAsync([.. Enumerable.Range(0, 4 * RequestLogGrain.PageSize).Select(Entry)], 0);
+            }
+
+            await WaitUntilAsync(() => StorageProbe.LastWrittenState(GrainKeys.RequestLogPage(tenantId, 39), "page") is not null);
+            clock.Advance(TimeSpan.FromDays(1.2));
+            await log.AppendAsync([Entry(0)], 0);
+
+            // The first pass stops after 16 pages (the head moves to the 17th) and later passes erase the rest.
+            await WaitUntilAsync(() => StorageProbe.LastWrittenState(GrainKeys.RequestLog(tenantId), "requests") is RequestLogState { First: (16 * RequestLogGrain.PageSize) + 1 });
+            Assert.NotNull(StorageProbe.LastWrittenState(GrainKeys.RequestLogPage(tenantId, 16), "page"));
+            await WaitUntilAsync(() => StorageProbe.LastWrittenState(GrainKeys.RequestLog(tenantId), "requests") is RequestLogState { First: (40 * RequestLogGrain.PageSize) + 1 });
+            Assert.All(Enumerable.Range(0, 40), page => Assert.Null(StorageProbe.LastWrittenState(GrainKeys.RequestLogPage(tenantId, page), "page")));
+            Assert.Single((await log.ReadAsync(new RequestLogQuery(null, 200, null, null))).Entries);
+        }
+        finally
+        {
+            await cluster.StopAllSilosAsync();
+            await cluster.DisposeAsync();
+        }
+    }
+
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
         await Eventually.TrueAsync(() => Task.FromResult(condition()), what: "retention ran");

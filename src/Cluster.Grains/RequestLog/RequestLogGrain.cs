@@ -29,6 +29,11 @@ public sealed partial class RequestLogGrain(
     /// <summary>Entries per page row (an entry is at most ~1 KB: name and detail are capped).</summary>
     public const int PageSize = 64;
 
+    // Most pages one retention pass erases (each a read and a clear) while appends wait: a month after a large tenant's first
+    // sync (200,000 requests, ~3,100 pages) the backlog is erased in passes a second apart, and no gateway's flush waits on
+    // more than one pass (it was one turn of thousands of storage operations, past the flush's 10 s timeout).
+    private const int MaxPagesPerRetentionPass = 16;
+
     /// <summary>Most page rows one read examines (a filtered read may then return fewer entries than asked, with a cursor).</summary>
     public const int MaxPagesPerRead = 16;
 
@@ -256,8 +261,8 @@ public sealed partial class RequestLogGrain(
     // Between one minute (Orleans' smallest reminder period) and a day; a quarter of the window when that is shorter.
     private TimeSpan ReminderPeriod => TimeSpan.FromTicks(Math.Clamp(Retention.Ticks / 4, TimeSpan.FromMinutes(1).Ticks, TimeSpan.FromDays(1).Ticks));
 
-    /// <summary>Runs retention off the caller's turn, once it is due.</summary>
-    private void ScheduleRetention()
+    /// <summary>Runs retention off the caller's turn, once it is due (after <paramref name="due"/>).</summary>
+    private void ScheduleRetention(TimeSpan due = default)
     {
         if (_retention is null && time.GetUtcNow() - _retentionCheckedAt >= RetentionPeriod)
         {
@@ -266,7 +271,7 @@ public sealed partial class RequestLogGrain(
                 _retention?.Dispose();
                 _retention = null;
                 await ApplyRetentionAsync();
-            }, TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+            }, due, Timeout.InfiniteTimeSpan);
         }
     }
 
@@ -284,8 +289,17 @@ public sealed partial class RequestLogGrain(
         await WritePagesAsync(); // every full page a row (a crash may have left some unwritten), so expired ones are erased as rows
         var next = Working();
         var changed = false;
+        var erased = 0;
         while (next.First <= next.SealedThrough)
         {
+            if (erased == MaxPagesPerRetentionPass)
+            {
+                // More may have expired: the next pass, a second from now, goes on (appends take their turns between).
+                _retentionCheckedAt = DateTimeOffset.MinValue;
+                ScheduleRetention(TimeSpan.FromSeconds(1));
+                break;
+            }
+
             var page = (next.First - 1) / PageSize;
             var entries = await Page(page).ReadAsync();
             if (entries.Length > 0 && entries.Max(e => e.At) >= cutoff)
@@ -296,6 +310,7 @@ public sealed partial class RequestLogGrain(
             await Page(page).ClearAsync();
             next.First = ((page + 1) * PageSize) + 1;
             changed = true;
+            erased++;
         }
 
         if (next.First > next.SealedThrough && next.Tail.RemoveAll(r => r.At < cutoff) > 0)
