@@ -94,10 +94,18 @@ public sealed partial class RequestLogCapture(IOptions<RequestLogOptions> option
             context.TraceIdentifier).Capped()); // capped here too: the buffer's bound is in entries, and a client chooses its texts' size
     }
 
+    // Tenants whose last refusal this gateway remembers; beyond, it forgets them all (each entry only spaces refusals a second apart).
+    private const int MaxRefusalsTracked = 10_000;
+
     // At most one logged refusal a second per tenant on this gateway.
     private bool TakeRefusalSlot(string tenantId)
     {
         var now = time.GetTimestamp();
+        if (!_lastRefusal.ContainsKey(tenantId) && _lastRefusal.Count >= MaxRefusalsTracked)
+        {
+            _lastRefusal.Clear();
+        }
+
         var last = _lastRefusal.GetOrAdd(tenantId, long.MinValue);
         return (last == long.MinValue || time.GetElapsedTime(last, now) >= TimeSpan.FromSeconds(1))
             && _lastRefusal.TryUpdate(tenantId, now, last);
