@@ -132,6 +132,10 @@ public interface IGroupMembersGrain : IGrainWithStringKey
     [Alias("ListMembers"), ReadOnly]
     Task<MemberRef[]> ListMembersAsync(long atLeast = 0);
 
+    /// <summary>At most <paramref name="max"/> of the members with their kinds, as of at least <paramref name="atLeast"/>.</summary>
+    [Alias("ListSomeMembers"), ReadOnly]
+    Task<MemberRef[]> ListMembersAsync(long atLeast, int max);
+
     [Alias("Clear")]
     Task ClearAsync();
 }

@@ -815,8 +815,10 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
             return;
         }
 
-        // Every member forgets the group before it leaves its partition (a crash in between repeats this, idempotently).
-        var partitions = await Task.WhenAll(PartitionsWithRows.Select(async p => (Index: p, Members: await Partition(p).ListMembersAsync(StampOf(p)))));
+        // Every member forgets the group before it leaves its partition (a crash in between repeats this, idempotently). Each
+        // partition lists at most a step's worth and one more (enough to tell whether members are left beyond this step), so
+        // a step reads a bounded number of members, not every member the group still has.
+        var partitions = await Task.WhenAll(PartitionsWithRows.Select(async p => (Index: p, Members: await Partition(p).ListMembersAsync(StampOf(p), StepSize + 1))));
         var batch = partitions.SelectMany(p => p.Members.Select(m => (Partition: p.Index, Member: m))).Take(StepSize).ToArray();
         await InBatchesAsync(batch, async x =>
         {

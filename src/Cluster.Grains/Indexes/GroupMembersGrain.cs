@@ -117,6 +117,12 @@ public sealed class GroupMembersGrain : Grain, IGroupMembersGrain, IIncomingGrai
         return [.. _state.Value.Ids.Select(Ref)];
     }
 
+    public async Task<MemberRef[]> ListMembersAsync(long atLeast, int max)
+    {
+        await AtLeastAsync(atLeast);
+        return [.. _state.Value.Ids.Take(Math.Max(0, max)).Select(Ref)];
+    }
+
     public async Task ClearAsync()
     {
         if (_state.Exists || _state.Value.Ids.Count > 0)
