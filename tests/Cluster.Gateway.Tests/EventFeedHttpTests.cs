@@ -214,20 +214,13 @@ public sealed class EventFeedHttpTests : IClassFixture<EventFeedHttpTests.Factor
 
         // Five failed attempts: the sixth waits 8 to 16 s.
         await receiver.WaitForAsync(5, TimeSpan.FromSeconds(60));
-        DateTimeOffset retryAt;
-        var waited = Stopwatch.StartNew();
-        while (true)
+        var retryAt = DateTimeOffset.MinValue;
+        await Eventually.TrueAsync(async () =>
         {
-            var shown = await admin.GetFromJsonAsync<JsonObject>($"/admin/tenants/{tenant.TenantId}/webhook");
-            if (shown!["nextAttemptAt"] is { } next && receiver.Requests.Count == 5 && next.GetValue<DateTimeOffset>() - DateTimeOffset.UtcNow > TimeSpan.FromSeconds(4))
-            {
-                retryAt = next.GetValue<DateTimeOffset>();
-                break;
-            }
-
-            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), "the webhook never recorded its sixth attempt's time");
-            await Task.Delay(100);
-        }
+            var next = (await admin.GetFromJsonAsync<JsonObject>($"/admin/tenants/{tenant.TenantId}/webhook"))!["nextAttemptAt"];
+            retryAt = next?.GetValue<DateTimeOffset>() ?? DateTimeOffset.MinValue;
+            return receiver.Requests.Count == 5 && retryAt - DateTimeOffset.UtcNow > TimeSpan.FromSeconds(4);
+        }, what: "the webhook recorded its sixth attempt's time");
 
         // The receiver is fixed and the operator redelivers: it is sent now, not at the retry's time.
         receiver.RespondWith(WebhookResponse.Ok);
@@ -254,7 +247,7 @@ public sealed class EventFeedHttpTests : IClassFixture<EventFeedHttpTests.Factor
         var webhook = _gateway.Services.GetRequiredService<IGrainFactory>().GetGrain<IWebhookGrain>(GrainKeys.Webhook(tenant.TenantId));
         var table = _gateway.Services.GetRequiredService<IReminderTable>();
         const string reminder = "webhook-delivery";
-        await UntilAsync(async () => await table.ReadRow(webhook.GetGrainId(), reminder) is null, "the caught-up webhook kept its reminder");
+        await Eventually.TrueAsync(async () => await table.ReadRow(webhook.GetGrainId(), reminder) is null, what: "the caught-up webhook released its reminder");
 
         // A reminder this activation did not register (an earlier one's, before a silo restart) fires.
         await table.UpsertRow(new ReminderEntry { GrainId = webhook.GetGrainId(), ReminderName = reminder, StartAt = DateTime.UtcNow.AddMinutes(1), Period = TimeSpan.FromMinutes(1) });
@@ -262,17 +255,7 @@ public sealed class EventFeedHttpTests : IClassFixture<EventFeedHttpTests.Factor
 
         // Nothing is waiting: the round finds the feed read and releases the reminder (it fired every minute, each time
         // activating the webhook and its log and writing the webhook's row).
-        await UntilAsync(async () => await table.ReadRow(webhook.GetGrainId(), reminder) is null, "the reminder was never released");
-    }
-
-    private static async Task UntilAsync(Func<Task<bool>> condition, string failure)
-    {
-        var waited = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), failure);
-            await Task.Delay(100);
-        }
+        await Eventually.TrueAsync(async () => await table.ReadRow(webhook.GetGrainId(), reminder) is null, what: "the reminder was released");
     }
 
     [Fact]

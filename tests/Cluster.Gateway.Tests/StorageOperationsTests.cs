@@ -68,12 +68,7 @@ public sealed class StorageOperationsTests
 
         // The tenant goes quiet. The log's head listed the create's commit as prepared until the tenant's next write, and
         // its resolver ticked every second meanwhile, keeping the log active; now it stores the confirmation once.
-        var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (PreparedIn(StorageProbe.LastWrittenState(log, "events")) > 0)
-        {
-            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(60), "the log never stored its confirmed commit");
-            await Task.Delay(500);
-        }
+        await Eventually.TrueAsync(() => Task.FromResult(PreparedIn(StorageProbe.LastWrittenState(log, "events")) == 0), 60, "the log stored its confirmed commit");
 
         // Once: nothing more is written while the tenant stays quiet, and the feed tells the create.
         var writes = StorageProbe.WritesOf(log);

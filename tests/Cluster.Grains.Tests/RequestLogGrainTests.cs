@@ -218,18 +218,7 @@ public sealed class RequestLogRetentionTests
     public async Task ExpiredPagesEntriesAndTheLastErrorAreErased()
     {
         var clock = new MovableTime();
-        var builder = new InProcessTestClusterBuilder(initialSilosCount: 1);
-        builder.ConfigureSilo((_, silo) =>
-        {
-            silo.Services.AddSingleton<TimeProvider>(clock);
-            silo.AddScimGrains(new ConfigurationBuilder()
-                .AddConfiguration(ClusterFixture.MemoryStorage())
-                .AddInMemoryCollection(new Dictionary<string, string?> { ["Portal:LogRetentionDays"] = "1" })
-                .Build());
-            StorageProbe.Install(silo.Services);
-        });
-        var cluster = builder.Build();
-        await cluster.DeployAsync();
+        var cluster = await StartAsync(clock);
         try
         {
             var tenantId = GrainKeys.NewTenantId();
@@ -287,18 +276,7 @@ public sealed class RequestLogRetentionTests
     public async Task ABacklogOfExpiredPagesIsErasedInPassesOfAtMostSixteenPages()
     {
         var clock = new MovableTime();
-        var builder = new InProcessTestClusterBuilder(initialSilosCount: 1);
-        builder.ConfigureSilo((_, silo) =>
-        {
-            silo.Services.AddSingleton<TimeProvider>(clock);
-            silo.AddScimGrains(new ConfigurationBuilder()
-                .AddConfiguration(ClusterFixture.MemoryStorage())
-                .AddInMemoryCollection(new Dictionary<string, string?> { ["Portal:LogRetentionDays"] = "1" })
-                .Build());
-            StorageProbe.Install(silo.Services);
-        });
-        var cluster = builder.Build();
-        await cluster.DeployAsync();
+        var cluster = await StartAsync(clock);
         try
         {
             var tenantId = GrainKeys.NewTenantId();
@@ -327,6 +305,24 @@ public sealed class RequestLogRetentionTests
             await cluster.StopAllSilosAsync();
             await cluster.DisposeAsync();
         }
+    }
+
+    // A silo whose clock the test moves, with a retention window of one day and its storage probed.
+    private static async Task<InProcessTestCluster> StartAsync(MovableTime clock)
+    {
+        var builder = new InProcessTestClusterBuilder(initialSilosCount: 1);
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.Services.AddSingleton<TimeProvider>(clock);
+            silo.AddScimGrains(new ConfigurationBuilder()
+                .AddConfiguration(ClusterFixture.MemoryStorage())
+                .AddInMemoryCollection(new Dictionary<string, string?> { ["Portal:LogRetentionDays"] = "1" })
+                .Build());
+            StorageProbe.Install(silo.Services);
+        });
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        return cluster;
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)
