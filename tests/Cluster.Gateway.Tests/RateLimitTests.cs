@@ -129,8 +129,16 @@ public sealed class RateLimitTests
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
 
-        using var users = await scim.GetAsync("Users?count=0");
-        Assert.Equal(8, (await users.ExpectScimAsync(HttpStatusCode.OK))["totalResults"]!.GetValue<int>());
+        using (var users = await scim.GetAsync("Users?count=0"))
+        {
+            Assert.Equal(8, (await users.ExpectScimAsync(HttpStatusCode.OK))["totalResults"]!.GetValue<int>());
+        }
+
+        // A reload with an invalid limit is refused by validation; requests go on under the last valid limits.
+        configuration[$"RateLimits:Tenants:{tenantId}:Burst"] = "0";
+        _ = Record.Exception(configuration.Reload); // the options' change callback may throw the validation failure here
+        using var after = await scim.GetAsync(ScimUsers.Filter("after@contoso.com"));
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
     }
 
     [Fact]
@@ -241,12 +249,6 @@ public sealed class RateLimitTests
             ["RateLimits:MaxQueuedTokenRequests"] = "0",
         }, h => h.Anonymous.PostAsync("/oauth2/token", TokenForm()));
 
-        // Entra's SCIM request still gets the gateway's one slot (it was a 503: token requests shared it).
-        using (var scim = await held.Client.GetAsync(ScimUsers.Filter("x@contoso.com")))
-        {
-            Assert.Equal(HttpStatusCode.OK, scim.StatusCode);
-        }
-
         // Another token request finds the OAuth slots taken: 503 with Retry-After, in OAuth's error shape.
         using (var second = await held.Anonymous.PostAsync("/oauth2/token", TokenForm()))
         {
@@ -255,9 +257,16 @@ public sealed class RateLimitTests
             Assert.Equal("application/json", second.Content.Headers.ContentType?.MediaType);
         }
 
-        // Released, it is answered like any token request of a client the gateway does not know.
+        // Entra's SCIM request still gets the gateway's one slot (it was a 503: token requests shared it).
+        using (var scim = await held.Client.GetAsync(ScimUsers.Filter("x@contoso.com")))
+        {
+            Assert.Equal(HttpStatusCode.OK, scim.StatusCode);
+        }
+
+        // Released, it is answered like any token request of a client the gateway does not know (or, on a machine so slow
+        // that its body's 5 s passed meanwhile, as a body that did not arrive).
         using var first = await held.ReleaseAsync();
-        Assert.Equal(HttpStatusCode.Unauthorized, first.StatusCode);
+        Assert.True(first.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.BadRequest, $"answered {first.StatusCode}");
     }
 
     [Fact]

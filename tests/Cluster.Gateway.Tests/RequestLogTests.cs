@@ -442,6 +442,10 @@ public sealed class RequestLogTests(RequestLogTests.Factory factory) : IClassFix
     [InlineData("Unknown attribute 'o\\'brien'.", null, "Unknown attribute '…'.")]
     [InlineData("Invalid filter: found string \"jo\\\" doe\" at 3.", null, "Invalid filter: found string \"…\" at 3.")]
     [InlineData("Unknown attribute 'back\\\\slash'.", null, "Unknown attribute '…'.")]
+    [InlineData("Invalid path 'emails[value eq \"x\\\\\"SECRET TEXT\" zz]': found 'zz'.", null, "Invalid path '…': found '…'.")]
+    [InlineData("Invalid path 'emails[type eq \"wo\\\\\"rk\"].value': bad", null, "Invalid path 'emails[type eq \"…\"].value': bad")]
+    [InlineData("Unknown attribute 'ab\"c SECRET'.", null, "Unknown attribute '…'.")]
+    [InlineData("Truncated 'name-cut", null, "Truncated '…")]
     public void DetailsKeepTheServersWordsAndSchemaNamesOnly(string detail, string? routeId, string expected) =>
         Assert.Equal(expected, new RequestLogRedaction(Cluster.Scim.Schema.ScimSchemas.ResourceTypes).Redact(detail, routeId));
 

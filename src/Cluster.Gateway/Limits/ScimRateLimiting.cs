@@ -151,8 +151,18 @@ public static class ScimRateLimiting
 /// bucket that starts full, and the old bucket is dropped once idle. A rate below 1 per second refills one token every
 /// 1/rate seconds; 0 disables the limit.
 /// </summary>
-public sealed class TenantRateLimitPolicy(IOptionsMonitor<RateLimitOptions> options) : IRateLimiterPolicy<TenantRateLimitPolicy.Key>
+public sealed class TenantRateLimitPolicy : IRateLimiterPolicy<TenantRateLimitPolicy.Key>
 {
+    // The limits as last configured validly: a reload with invalid limits is refused by the options' validation (its
+    // change is never announced), and requests go on with these instead of each failing on it.
+    private RateLimitOptions _options;
+
+    public TenantRateLimitPolicy(IOptionsMonitor<RateLimitOptions> options)
+    {
+        _options = options.CurrentValue;
+        options.OnChange(valid => Volatile.Write(ref _options, valid));
+    }
+
     /// <summary>A bucket's partition: the tenant and the limits its bucket was made with.</summary>
     public readonly record struct Key(string TenantId, double PermitsPerSecond, int Burst);
 
@@ -193,7 +203,7 @@ public sealed class TenantRateLimitPolicy(IOptionsMonitor<RateLimitOptions> opti
     /// </summary>
     public Key KeyOf(string tenantId)
     {
-        var current = options.CurrentValue;
+        var current = Volatile.Read(ref _options);
         var tenant = current.Tenants.GetValueOrDefault(tenantId);
         var rate = tenant?.PermitsPerSecond ?? current.Default.PermitsPerSecond ?? ScimRateLimiting.DefaultPermitsPerSecond;
         var burst = tenant?.Burst ?? current.Default.Burst ?? ScimRateLimiting.DefaultBurst;

@@ -78,19 +78,23 @@ public sealed partial class RequestLogRedaction
 
         try
         {
-            text = DoubleQuoted().Replace(text, "\"" + Removed + "\"");
-            if (text.Count(c => c == '"') % 2 == 1)
-            {
-                // An unterminated string (the pairs were matched from the left, so its quote is the last one): cut there.
-                text = text[..(text.LastIndexOf('"') + 1)] + Removed;
-            }
-
-            return SingleQuoted().Replace(text, m => IsVocabulary(m.Groups[1].Value) ? m.Value : "'" + Removed + "'");
+            // One scan from the left: the quotation that opens first is taken whole, so a quote inside it (a filter's string
+            // literal inside a quoted path, with its own escapes) is read as part of it, never as the end of it.
+            return Quotation().Replace(text, m => m.Groups["single"].Success
+                ? m.Groups["sclose"].Success ? SingleQuoted(m.Groups["single"].Value) : "'" + Removed
+                : m.Groups["dclose"].Success ? "\"" + Removed + "\"" : "\"" + Removed);
         }
         catch (RegexMatchTimeoutException)
         {
             return Removed;
         }
+    }
+
+    // A single-quoted text: kept when, its escapes read and its string literals removed, it is vocabulary only.
+    private string SingleQuoted(string escaped)
+    {
+        var text = DoubleQuoted().Replace(Escape().Replace(escaped, "$1"), "\"" + Removed + "\"");
+        return IsVocabulary(text) ? "'" + text + "'" : "'" + Removed + "'";
     }
 
     private bool IsVocabulary(string quoted)
@@ -122,9 +126,14 @@ public sealed partial class RequestLogRedaction
     [GeneratedRegex("\"(?:[^\"\\\\]|\\\\.)*\"", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
     private static partial Regex DoubleQuoted();
 
-    // A quote after a letter or digit is an apostrophe (service's), not an opening quote; inside, \' and \\ are escapes.
-    [GeneratedRegex("(?<![A-Za-z0-9])'((?:[^'\\\\]|\\\\.)*)'(?![A-Za-z0-9])", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
-    private static partial Regex SingleQuoted();
+    // A double-quoted string, or a single-quoted text (a quote after a letter or digit is an apostrophe, service's, not an
+    // opening one; a closing one is not followed by one), each with backslash escapes, and unterminated: to the end.
+    [GeneratedRegex("\"(?<double>(?:[^\"\\\\]|\\\\.)*)(?<dclose>\")?|(?<![A-Za-z0-9])'(?<single>(?:[^'\\\\]|\\\\.)*)(?:(?<sclose>')(?![A-Za-z0-9])|\\z)", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
+    private static partial Regex Quotation();
+
+    // A backslash escape (\' \" \\): the character it stands for.
+    [GeneratedRegex("\\\\(.)", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
+    private static partial Regex Escape();
 
     // A word of an attribute path or filter: names, dotted sub-attributes, URNs.
     [GeneratedRegex(@"[A-Za-z0-9_$\-]+(?:[:.][A-Za-z0-9_$\-]+)*", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]

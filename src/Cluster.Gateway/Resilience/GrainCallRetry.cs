@@ -44,7 +44,7 @@ public sealed class GrainCallRetryOptions
     /// <summary>
     /// No further attempt starts once this many milliseconds have passed since the first began (its wait included): a
     /// call that failed by timing out (<c>Cluster:ResponseTimeoutSeconds</c>) is not repeated into a second timeout, and
-    /// a request ends within about this plus one response timeout (15 + 30 s by default, under a balancer's usual 60 s).
+    /// each grain call ends within about this plus one response timeout (15 + 30 s by default, under a balancer's usual 60 s).
     /// </summary>
     [Range(1_000, 600_000)]
     public int DeadlineMilliseconds { get; set; } = 15_000;

@@ -71,8 +71,12 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
     // Runs the steps of a large membership change or of a delete after the request that started it (one step per tick).
     private IGrainTimer? _work;
 
-    // Set once this activation has stored the delete's events for good: a DELETE that comes while the background steps still
-    // run is another request for a group that is gone (404, as GET answers), not a retry of one whose confirmation failed.
+    // The wait before a failed background step is tried again.
+    private static readonly TimeSpan StepRetryDelay = TimeSpan.FromSeconds(1);
+
+    // Set once this activation has answered a delete (its events stored for good, its background steps scheduled): a DELETE
+    // that comes while those steps still run is another request for a group that is gone (404, as GET answers), not the
+    // retry of one whose confirmation or first step failed, which finishes that delete.
     private bool _deleteTold;
 
     // The version whose journal this activation has applied (joins, partitions, leaves done). The record keeps that journal
@@ -285,8 +289,8 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
             // An earlier attempt wrote the tombstone, then failed to store its events' confirmation, or its silo died before
             // it finished: this retry finishes that delete — its events stored for good — instead of telling it again.
             await _events.ConfirmLastAsync();
-            _deleteTold = true;
             await BeginDeleteAsync();
+            _deleteTold = true;
             return ScimResult.NoContent();
         }
 
@@ -319,8 +323,8 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
             _resource = null;
             _claims.Load(null);
         }, durable: true);
-        _deleteTold = true;
         await BeginDeleteAsync();
+        _deleteTold = true;
         return ScimResult.NoContent();
     }
 
@@ -713,7 +717,19 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
             {
                 if (HasBackgroundWork)
                 {
-                    await StepAsync();
+                    try
+                    {
+                        await StepAsync();
+                    }
+                    catch (Exception e)
+                    {
+                        // A step that fails (a member's storage down) is tried again a second later, not at the timer's
+                        // millisecond pace: that hammered the failing grains and flooded the logs. After a failed write of
+                        // this group's own record the activation is replaced, and the reminder resumes the work.
+                        LogStepFailed(logger, e, _tenantId, _groupId);
+                        _work?.Change(_state.Failed ? Timeout.InfiniteTimeSpan : StepRetryDelay, TimeSpan.FromMilliseconds(1));
+                        return;
+                    }
                 }
 
                 if (!HasBackgroundWork)
@@ -1162,6 +1178,9 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
 
     [LoggerMessage(1105, LogLevel.Warning, "Tenant {TenantId}: group {GroupId} repaired the group list of member {MemberId}.")]
     private static partial void LogMemberRepaired(ILogger logger, string tenantId, string groupId, string memberId);
+
+    [LoggerMessage(1109, LogLevel.Warning, "Tenant {TenantId}: a background step of group {GroupId} failed; it is tried again.")]
+    private static partial void LogStepFailed(ILogger logger, Exception exception, string tenantId, string groupId);
 
     [LoggerMessage(1107, LogLevel.Information, "Tenant {TenantId}: group {GroupId} halted for the tenant's offboarding.")]
     private static partial void LogHalted(ILogger logger, string tenantId, string groupId);
