@@ -29,6 +29,32 @@ namespace Cluster.Persistence.Tests;
 public sealed class OffboardingTests(ITestOutputHelper output)
 {
     [Fact]
+    public async Task ADeletedUserAndItsEmptiedIndexEntriesLeaveNoRowBehind()
+    {
+        await using var run = await StorageRun.StartAsync(silos: 1, graceSeconds: 1);
+        var grains = run.Cluster.Client;
+        var tenantId = GrainKeys.NewTenantId();
+        var id = GrainKeys.NewResourceId();
+        var user = grains.GetGrain<IUserGrain>(GrainKeys.User(tenantId, id));
+        Assert.Equal(201, (await user.CreateAsync(FailoverCluster.UserResource("gone@contoso.com", "ext-gone"))).Status);
+        // The user's rows and its two index entries' (userName, externalId); a row key has "_" for "/".
+        bool Owned(TableEntity row) => row.PartitionKey.Contains(id, StringComparison.Ordinal)
+            || row.PartitionKey.Contains($"_{IndexNames.UserName}_", StringComparison.Ordinal)
+            || row.PartitionKey.Contains($"_{IndexNames.UserExternalId}_", StringComparison.Ordinal);
+        var owned = (await run.RowsAsync(tenantId)).Where(Owned).ToList();
+        Assert.Contains(owned, r => r.PartitionKey.Contains(id, StringComparison.Ordinal));
+        Assert.Contains(owned, r => r.PartitionKey.Contains(IndexNames.UserName, StringComparison.Ordinal));
+
+        // Deleted, those rows go (they stayed as empty entities, for ever); the tenant's event log and directory stay.
+        Assert.Equal(204, (await user.DeleteAsync()).Status);
+        Assert.DoesNotContain(await run.RowsAsync(tenantId), Owned);
+
+        // The id's state can be written again: an insert, as for any new row.
+        Assert.Equal(201, (await user.CreateAsync(FailoverCluster.UserResource("back@contoso.com", "ext-back"))).Status);
+        Assert.Equal(200, (await grains.GetGrain<IUserGrain>(GrainKeys.User(tenantId, id)).GetAsync()).Status);
+    }
+
+    [Fact]
     public async Task OffboardingErasesEveryRowOfTheTenantAndNoRowOfAnother()
     {
         await using var run = await StorageRun.StartAsync(silos: 2, graceSeconds: 1);
@@ -211,8 +237,8 @@ public sealed class OffboardingTests(ITestOutputHelper output)
         await FailoverTests.AssertTenantAsync(grains, new ResourceQueries(grains), keptId, [.. outcomes.Where(o => o.TenantId == keptId)]);
     }
 
-    // A tenant with what tenants have: users (userName, externalId and work email indexed), some deleted (their cleared rows
-    // stay as empty entities until the sweep), groups with members and a nested group, optionally a change of more than one
+    // A tenant with what tenants have: users (userName, externalId and work email indexed), some deleted (their rows are
+    // deleted with them), groups with members and a nested group, optionally a change of more than one
     // step's members (chunk rows), events over many pages, and a webhook whose receiver never answers (retrying, with a reminder).
     private static async Task<string> SeedAsync(IGrainFactory grains, string name, int users, bool largeGroup)
     {

@@ -37,6 +37,11 @@ public static class ScimSiloBuilderExtensions
                 {
                     o.TableServiceClient = TableStorage.ServiceClient(options.ConnectionString);
                     o.TableName = options.TableName;
+
+                    // A cleared state deletes its row (with its ETag: a row changed since is not deleted, like any stale
+                    // write), instead of leaving an empty entity for ever: deleted users and groups, erased feed and log
+                    // pages, emptied index entries. The next write of that state inserts (a row there after all: refused).
+                    o.DeleteStateOnClear = true;
                 });
 
                 // Reminders wake grains whose work outlives a request (large membership changes, deletes) after a crash.

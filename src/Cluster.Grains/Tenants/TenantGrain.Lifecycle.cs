@@ -237,7 +237,7 @@ public sealed partial class TenantGrain
         }
     }
 
-    // The very end: the tenant grain's own rows (cleared, which on Azure leaves empty entities), the reminder, the activation.
+    // The very end: the tenant grain's own rows (deleted by key, whatever states they hold), the reminder, the activation.
     private async Task FinishAsync()
     {
         await sweeper.EraseTenantRowsAsync(TenantId, CancellationToken.None);
