@@ -75,17 +75,9 @@ public static class ScimRateLimiting
 
             // A tenant's slots first: a request waiting for (or refused) one of them holds none of the gateway's. Keyed by the
             // tenant the route names, after authorization, so only tenants with valid credentials get one; idle ones are dropped.
-            var tenantSlots = PartitionedRateLimiter.Create<HttpContext, string>(context =>
-                perTenant > 0 && Surfaces.Of(context) == Surface.Scim && TenantOf(context) is { } tenantId
-                    ? RateLimitPartition.GetConcurrencyLimiter(tenantId, _ => new ConcurrencyLimiterOptions
-                    {
-                        PermitLimit = perTenant,
-                        QueueLimit = perTenantQueued,
-                        QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-                    })
-                    : RateLimitPartition.GetNoLimiter(""));
-            var gatewaySlots = Slots(maxConcurrent, maxQueued, "gateway", surface => surface is Surface.Scim or Surface.Admin);
-            var tokenSlots = Slots(tokens, tokensQueued, "oauth", surface => surface is Surface.OAuth);
+            var tenantSlots = Slots(perTenant, perTenantQueued, context => Surfaces.Of(context) == Surface.Scim ? TenantOf(context) : null);
+            var gatewaySlots = Slots(maxConcurrent, maxQueued, context => Surfaces.Of(context) is Surface.Scim or Surface.Admin ? "gateway" : null);
+            var tokenSlots = Slots(tokens, tokensQueued, context => Surfaces.Of(context) == Surface.OAuth ? "oauth" : null);
             options.GlobalLimiter = PartitionedRateLimiter.CreateChained(tenantSlots, gatewaySlots, tokenSlots);
             options.OnRejected = (context, cancellationToken) => tenantSlots.GetStatistics(context.HttpContext)?.CurrentAvailablePermits == 0
                 ? OnTenantBusyAsync(context)
@@ -94,11 +86,14 @@ public static class ScimRateLimiting
         return builder;
     }
 
-    /// <summary>One pool of <paramref name="permits"/> slots (and a queue) for the requests of the surfaces <paramref name="applies"/> accepts.</summary>
-    private static PartitionedRateLimiter<HttpContext> Slots(int permits, int queued, string name, Func<Surface, bool> applies) =>
+    /// <summary>
+    /// Pools of <paramref name="permits"/> slots (and a queue), one per key <paramref name="poolOf"/> gives a request; a request
+    /// it gives none (null) is not limited here.
+    /// </summary>
+    private static PartitionedRateLimiter<HttpContext> Slots(int permits, int queued, Func<HttpContext, string?> poolOf) =>
         PartitionedRateLimiter.Create<HttpContext, string>(context =>
-            permits > 0 && applies(Surfaces.Of(context))
-                ? RateLimitPartition.GetConcurrencyLimiter(name, _ => new ConcurrencyLimiterOptions
+            permits > 0 && poolOf(context) is { } pool
+                ? RateLimitPartition.GetConcurrencyLimiter(pool, _ => new ConcurrencyLimiterOptions
                 {
                     PermitLimit = permits,
                     QueueLimit = queued,
