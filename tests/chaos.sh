@@ -678,7 +678,8 @@ feed_events() {
 
 # expected_events T: the acknowledged effective changes of tenant T (its groups' creation, then its ledger: each user's
 # lines are in order in its worker's acks file), one line each: "key type detail". A member add or remove that changes
-# nothing (already a member, or not one) tells nothing; a deleted user leaves the groups it was in.
+# nothing (already a member, or not one) tells nothing; a deleted user's memberships end with its user.deleted (no
+# group.member_removed is told for them).
 expected_events() {
   local t=$1
   awk -v groups="${GROUP_ID[t * 2]} ${GROUP_ID[t * 2 + 1]}" '
@@ -689,7 +690,7 @@ expected_events() {
     $1 == "ADDED" && !member[$2 "/" $3] { member[$2 "/" $3] = 1; print $2 "/" $3, "group.member_added", "-" }
     $1 == "REMOVED" && member[$2 "/" $3] { member[$2 "/" $3] = 0; print $2 "/" $3, "group.member_removed", "-" }
     $1 == "DELETED" {
-      for (k in member) if (member[k] && substr(k, length(k) - length($2)) == "/" $2) { member[k] = 0; print k, "group.member_removed", "-" }
+      for (k in member) if (member[k] && substr(k, length(k) - length($2)) == "/" $2) member[k] = 0
       print $2, "user.deleted", "-"
     }' "$STATE/all-acks-$t"
 }

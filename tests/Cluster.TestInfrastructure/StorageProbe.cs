@@ -19,6 +19,7 @@ public static class StorageProbe
     private static readonly ConcurrentDictionary<(string Key, string State), int> StateFailures = new();
     private static readonly ConcurrentDictionary<(string Key, string State), object?> Written = new();
     private static readonly ConcurrentDictionary<string, HeldWrite> Holds = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, int> LandedRefusals = new(StringComparer.Ordinal);
 
     private static long _totalReads;
     private static long _totalWrites;
@@ -64,6 +65,21 @@ public static class StorageProbe
 
     /// <summary>The next <paramref name="times"/> writes (or clears) of state <paramref name="state"/> of the grain with this primary key throw.</summary>
     public static void FailNextWrites(string key, string state, int times = 1) => StateFailures[(key, state)] = times;
+
+    /// <summary>
+    /// The next write of the grain with this primary key reaches storage, then is reported refused
+    /// (<see cref="InconsistentStateException"/>): what a grain sees when the storage client's own retry of a write whose
+    /// answer was lost finds that write already there (Azure Table: 409 for an insert, 412 for an ETag-checked update).
+    /// </summary>
+    public static void RefuseAfterLanding(string key) => LandedRefusals[key] = 1;
+
+    internal static void RefuseIfLanded(string key)
+    {
+        if (Spend(LandedRefusals, key))
+        {
+            throw new InconsistentStateException($"Injected refusal of a write that reached storage, for {key}.");
+        }
+    }
 
     /// <summary>
     /// Holds back the next write of the grain with this primary key: it reaches storage (or fails) only when the returned
@@ -150,6 +166,7 @@ internal sealed class ProbedGrainStorage(IGrainStorage inner) : IGrainStorage
         StorageProbe.OnWrite(key, StorageRowNames.StateNameOf(stateName));
         StorageProbe.Remember(key, StorageRowNames.StateNameOf(stateName), grainState.State);
         await inner.WriteStateAsync(stateName, grainId, grainState);
+        StorageProbe.RefuseIfLanded(key);
     }
 
     public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)

@@ -1,5 +1,4 @@
 using Cluster.Grains.State;
-using Orleans.Storage;
 
 namespace Cluster.Grains.Events;
 
@@ -61,12 +60,11 @@ internal sealed class EventCommits<T>(
             {
                 await write(new EventAttempt(context.Source.Version, context.Source.Step, first));
             }
-            catch (Exception e) when (e is InconsistentStateException || !state.Uncertain)
+            catch when (!state.Failed)
             {
-                // It did not land: refused by storage (ETag mismatch, or the insert of a state assumed absent found a row), or
-                // failed before the record's write, the last step of every write (a delete's leaving its groups). Otherwise
-                // the record's write failed and may have landed: the state is uncertain and its activation is replaced, and
-                // the log asks the next one.
+                // It did not land: it failed before the record's write, the last step of every write (a delete's leaving its
+                // groups, a refused index claim). Otherwise the record's write failed and may have landed — even when storage
+                // refused it (CommittedState.Failed) — and its activation is replaced: the log asks the next one.
                 await AbortAsync(log, context.Source, first);
                 throw;
             }
@@ -118,7 +116,7 @@ internal sealed class EventCommits<T>(
     /// </summary>
     public async Task<EventResolution> ResolveAsync(long version, int step, long from)
     {
-        if (state.Uncertain || (_inFlight is { } inFlight && inFlight.Version == version && inFlight.Step == step))
+        if (state.Failed || (_inFlight is { } inFlight && inFlight.Version == version && inFlight.Step == step))
         {
             return EventResolution.Pending;
         }

@@ -62,10 +62,6 @@ internal static class ResourceEvents
             MemberData(groupId, m),
             null));
 
-    /// <summary>The member events of a member (user or group) leaving <paramref name="groupIds"/> because it is deleted.</summary>
-    public static IEnumerable<ScimEvent> OfLeaving(EventContext context, MemberRef member, IEnumerable<string> groupIds) =>
-        groupIds.Order(StringComparer.Ordinal).Select(g => context.Event(ScimEventTypes.GroupMemberRemoved, MemberData(g, member), null, "Group", g));
-
     /// <summary>
     /// The attributes that differ between two resources, as paths: <c>displayName</c>, <c>name.givenName</c> (sub-attributes of
     /// a single complex value), <c>emails</c> (a multi-valued attribute as a whole), <c>urn:…:User:department</c> (extension
@@ -141,11 +137,11 @@ internal sealed class EventContext(string tenantId, string resourceType, string 
 
     public EventSource Source => source;
 
-    /// <summary>An event of this commit (of this resource, unless another is named: a deleted member's removal from a group).</summary>
-    public ScimEvent Event(string type, string data, string[]? changed, string? ofType = null, string? ofId = null)
+    /// <summary>An event of this commit, of this resource.</summary>
+    public ScimEvent Event(string type, string data, string[]? changed)
     {
         var index = _index++;
-        return new ScimEvent(IdOf(index), 0, type, now, ofType ?? resourceType, ofId ?? resourceId, data, changed);
+        return new ScimEvent(IdOf(index), 0, type, now, resourceType, resourceId, data, changed);
     }
 
     // Stable: the same commit's n-th event always has the same id (32 hex characters).

@@ -305,14 +305,15 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
             return ScimResult.PreconditionFailed(_state.Value.Version);
         }
 
-        // One commit, with its events (a member_removed per parent group, then group.deleted) stored for good before the
-        // group's record can go: as a member, leave every parent group first (as a deleted user does: no parent ever lists a
-        // deleted group), then the tombstone — the commit point: the group is gone for every reader from here, and a crash
-        // resumes below. A large change still under way is not finished: the delete drops it (its members that joined forget
-        // the group below). Keep the leaving after every check that may still reject the delete.
+        // One commit, with its one event (group.deleted: its memberships, as a member and as a group, end with it and are not
+        // told one by one) stored for good before the group's record can go: as a member, leave every parent group first (as a
+        // deleted user does: no parent ever lists a deleted group), then the tombstone — the commit point: the group is gone
+        // for every reader from here, and a crash resumes below. A large change still under way is not finished: the delete
+        // drops it (its members that joined forget the group below). Keep the leaving after every check that may still
+        // reject the delete.
         var version = _state.Value.Version + 1;
         var context = _events.Context(version);
-        List<ScimEvent> events = [.. ResourceEvents.OfLeaving(context, new MemberRef(_groupId, MemberKind.Group), _parents.Value.Ids), .. ResourceEvents.OfChange(context, Kind.Type, _resource, null)];
+        var events = ResourceEvents.OfChange(context, Kind.Type, _resource, null);
         await _events.CommitAsync(context, events, async attempt =>
         {
             await LeaveAllParentsAsync();
@@ -581,7 +582,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
         finally
         {
             // Failed before the write: give back what was claimed (stale claims are also repaired lazily).
-            await _claims.AbandonAsync(created, _resource is not null, _state.Uncertain);
+            await _claims.AbandonAsync(created, _resource is not null, _state.Failed);
         }
     }
 

@@ -126,9 +126,10 @@ internal sealed class IndexClaims(
 
     /// <summary>
     /// In a <c>finally</c> after <see cref="ClaimAsync"/>: if the change never reached storage, gives back what it claimed
-    /// (and the directory entry of a resource that was never created). If its write failed with an unknown outcome
-    /// (<paramref name="uncertain"/>: it may have landed), the claims stay and count as owned, nothing is given back: the
-    /// activation is being replaced, and the next one answers from what storage holds (lookups repair what is left).
+    /// (and the directory entry of a resource that was never created). If its write failed (<paramref name="uncertain"/>:
+    /// in any way, a refusal included, it may have landed: <c>CommittedState.Failed</c>), the claims stay and count as owned,
+    /// nothing is given back: the activation is being replaced, and the next one answers from what storage holds (lookups
+    /// repair what is left).
     /// </summary>
     public async Task AbandonAsync(bool created, bool exists, bool uncertain)
     {

@@ -43,15 +43,12 @@ internal sealed class CommittedState<T>(IStorage<T> storage, bool deferred = fal
     public bool Exists => _published ? _exists : storage.RecordExists;
 
     /// <summary>
-    /// True after a write failed other than by a refusal (<see cref="InconsistentStateException"/>: an ETag mismatch or an
-    /// insert that found a row): it may still have reached storage, so until this activation is replaced (the failure
-    /// deactivates it) nobody may act as if it had not.
-    /// </summary>
-    public bool Uncertain { get; private set; }
-
-    /// <summary>
-    /// True after a write of this activation failed in any way (the failure deactivates it): work the grain would start on its
-    /// own, such as a write on deactivation, must not run any more.
+    /// True after a write of this activation failed in any way (the failure deactivates it). Such a write may still have
+    /// reached storage — even one storage refused (<see cref="InconsistentStateException"/>: an ETag mismatch, an insert that
+    /// found a row): the storage client retries a write whose answer was lost, and the retry meets the write itself; or
+    /// another activation of the grain (a silo declared dead while still running) wrote the same change. So until this
+    /// activation is replaced nobody may act as if it had not landed (give back its claims, discard its events), and work the
+    /// grain would start on its own, such as a write on deactivation, must not run any more.
     /// </summary>
     public bool Failed { get; private set; }
 
@@ -123,11 +120,10 @@ internal sealed class CommittedState<T>(IStorage<T> storage, bool deferred = fal
                 await storage.WriteStateAsync();
             }
         }
-        catch (Exception e)
+        catch
         {
             storage.State = committed;
             Failed = true;
-            Uncertain |= e is not InconsistentStateException;
             grain.DeactivateOnIdle();
             throw;
         }

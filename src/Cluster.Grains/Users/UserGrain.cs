@@ -147,11 +147,12 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
         }
 
         // One commit: the user leaves every group it records (the member partitions are the truth: none may keep a deleted
-        // user), then the tombstone is written. Its events — a member_removed per group, then user.deleted — are stored for
-        // good before the tombstone goes.
+        // user), then the tombstone is written. Its one event, user.deleted, is stored for good before the tombstone goes; the
+        // memberships end with the user and are not told one by one (docs/architecture.md, "Events"): only a group can tell a
+        // removal, so a group's PATCH removing this user at the same moment tells it once.
         var version = _state.Value.Version + 1;
         var context = _events.Context(version);
-        List<ScimEvent> events = [.. ResourceEvents.OfLeaving(context, new MemberRef(_userId, MemberKind.User), _memberships.Value.Ids), .. ResourceEvents.OfChange(context, ResourceType, Current(), null)];
+        var events = ResourceEvents.OfChange(context, ResourceType, Current(), null);
         var held = _claims.Held;
         await _events.CommitAsync(context, events, async attempt =>
         {
@@ -364,7 +365,7 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
         finally
         {
             // Failed before the write: give back what was claimed (stale claims are also repaired lazily).
-            await _claims.AbandonAsync(created, _live, _state.Uncertain);
+            await _claims.AbandonAsync(created, _live, _state.Failed);
         }
     }
 
