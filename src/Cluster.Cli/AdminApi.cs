@@ -27,9 +27,25 @@ internal sealed class AdminApi : IDisposable
         _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
     }
 
-    /// <summary><c>admin/tenants/{tenantId}[/segment…]</c>, every segment escaped.</summary>
-    public static string Tenant(string tenantId, params string[] segments) =>
-        string.Join('/', new[] { "admin", "tenants", tenantId }.Concat(segments).Select((s, i) => i < 2 ? s : Uri.EscapeDataString(s)));
+    /// <summary>
+    /// <c>admin/tenants/{tenantId}[/segment…]</c>, every segment escaped. An id that is empty, <c>.</c> or <c>..</c> is refused:
+    /// escaping leaves dots as they are, and the request's URL would drop such a segment with the one before it, so
+    /// <c>tokens revoke T ..</c> became <c>DELETE admin/tenants/T/</c>, the tenant's delete (until 2026-12-07).
+    /// </summary>
+    /// <exception cref="CommandFailedException">An id that would not stay one segment of the path.</exception>
+    public static string Tenant(string tenantId, params string[] segments)
+    {
+        string[] path = ["admin", "tenants", tenantId, .. segments];
+        foreach (var id in path.Skip(2))
+        {
+            if (id is "" or "." or "..")
+            {
+                throw new CommandFailedException($"'{id}' is not an id; nothing was sent.");
+            }
+        }
+
+        return string.Join('/', path.Select((s, i) => i < 2 ? s : Uri.EscapeDataString(s)));
+    }
 
     /// <summary><paramref name="path"/> with the query parameters that have a value.</summary>
     public static string WithQuery(string path, params (string Name, string? Value)[] parameters)

@@ -59,4 +59,7 @@ internal static partial class GatewayLog
 
     [LoggerMessage(2016, LogLevel.Information, "Tenant {TenantId}: {Count} portal setup links revoked.")]
     public static partial void SetupLinksRevoked(ILogger logger, string tenantId, int count);
+
+    [LoggerMessage(2017, LogLevel.Warning, "Tenant {TenantId}: repairing the index or directory entries of {ResourceType} {ResourceId} failed; the lookup was answered, and the next one that meets them repairs them.")]
+    public static partial void RepairFailed(ILogger logger, Exception exception, string tenantId, string resourceType, string resourceId);
 }

@@ -40,6 +40,30 @@ public sealed class ScimAdminCliTests(GatewayFactory gateway)
         Assert.Empty(again.Stdout);
     }
 
+    public static TheoryData<string[]> DotIds => new()
+    {
+        { ["tokens", "revoke", "{tenant}", ".."] },
+        { ["tokens", "revoke", "{tenant}", "."] },
+        { ["oauth-clients", "revoke", "{tenant}", ".."] },
+        { ["tenants", "show", ".."] },
+    };
+
+    [Theory]
+    [MemberData(nameof(DotIds))]
+    public async Task ADotIdIsRefusedBeforeAnythingIsSentAndTheTenantStays(string[] args)
+    {
+        // "tokens revoke T .." was sent as DELETE admin/tenants/T/ (the URL drops the dot segment with the one before it):
+        // the tenant's delete, without its --confirm, reported as "Token .. revoked." (until 2026-12-07).
+        var tenantId = (await _cli.JsonAsync("tenants", "create", "--name", "Dots"))["tenantId"]!.GetValue<string>();
+
+        var result = await _cli.RunAsync([.. args.Select(a => a == "{tenant}" ? tenantId : a)]);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("is not an id; nothing was sent", result.Stderr, StringComparison.Ordinal);
+        var shown = await _cli.JsonAsync("tenants", "show", tenantId);
+        Assert.Single(shown["tokens"]!.AsArray());
+    }
+
     [Fact]
     public async Task TablesShowTheProvisioningInformationAndWarnThatASecretIsShownOnce()
     {

@@ -38,6 +38,19 @@ public sealed class CanonicalIdentityHttpTests : IClassFixture<GatewayFactory>
         Assert.Equal("Caf\u00E9", Assert.Single(found["Resources"]!.AsArray())!["displayName"].Str());
     }
 
+    [Fact]
+    public async Task AWorkEmailWhoseTypeIsCanonicallyWorkIsFoundByTheIndexedLookupAsByTheFilter()
+    {
+        // "wor" + KELVIN SIGN: canonically "work" for the filter, but the index compared the type ordinally ignoring case
+        // (until 2026-12-07), so the indexed lookup missed a user the filter matches.
+        var tenant = await _gateway.CreateTenantAsync();
+        using var scim = _gateway.ScimClient(tenant);
+        var user = await scim.PostUserAsync("""{"userName":"kelvin@contoso.com","emails":[{"type":"wor\u212A","value":"kelvin.mail@contoso.com"}]}""");
+
+        Assert.Equal([user["id"].Str()], (await scim.FilterAsync("emails[type eq \"work\"].value eq \"kelvin.mail@contoso.com\"")).Ids());
+        Assert.Equal([user["id"].Str()], (await scim.FilterAsync("emails[type eq \"work\" and value eq \"KELVIN.MAIL@contoso.com\"]")).Ids());
+    }
+
     public static TheoryData<string, string> ControlCharacterWrites => new()
     {
         { "POST", """{"userName":"nul\u0000@contoso.com"}""" },

@@ -81,4 +81,81 @@ public sealed class TenantCredentialCacheTests(GatewayFactory gateway) : IClassF
         Assert.False(cache.IsNewLookup(tenant.TenantId));
         Assert.Single((await cache.GetAsync(tenant.TenantId)).TokenHashes);
     }
+
+    [Fact]
+    public async Task ARevocationServedByThisGatewayIsNotUndoneByAReadUnderWay()
+    {
+        // A read of the tenant's credentials was answered before the revocation and lands after it: until 2026-12-07 it put
+        // the revoked token back in the cache of the very gateway that served the revocation, for TokenCacheSeconds.
+        var tenant = await gateway.CreateTenantAsync();
+        var held = HeldCredentials.Over(Grains);
+        using var cache = GatewayAuth.CredentialCache(held.Factory, new GatewayOptions { TokenCacheSeconds = 5 });
+        var grain = Grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenant.TenantId));
+
+        var read = cache.GetAsync(tenant.TenantId).AsTask();
+        await held.Answered.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(await grain.RevokeTokenAsync(tenant.TokenId));
+        cache.Invalidate(tenant.TenantId);
+        held.Release();
+
+        Assert.Single((await read).TokenHashes); // the request that began before the revocation
+        Assert.Empty((await cache.GetAsync(tenant.TenantId)).TokenHashes);
+    }
+}
+
+/// <summary>
+/// A grain factory over the real one whose first <see cref="ITenantGrain.GetCredentialsAsync"/> is answered by the grain and
+/// then held before it returns: a read whose answer is on its way while something else happens.
+/// </summary>
+public class HeldCredentials : System.Reflection.DispatchProxy
+{
+    private readonly TaskCompletionSource _answered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private object _target = null!;
+    private HeldCredentials _owner = null!;
+    private int _holding;
+
+    public IGrainFactory Factory { get; private set; } = null!;
+
+    /// <summary>Completes when the held call has its answer from the grain.</summary>
+    public Task Answered => _answered.Task;
+
+    public static HeldCredentials Over(IGrainFactory grains)
+    {
+        var owner = new HeldCredentials();
+        owner.Factory = Wrap(grains, owner);
+        return owner;
+    }
+
+    public void Release() => _release.TrySetResult();
+
+    protected override object? Invoke(System.Reflection.MethodInfo? targetMethod, object?[]? args)
+    {
+        var result = targetMethod!.Invoke(_target, args);
+        if (_target is IGrainFactory && args is [GrainId, ..] && result is ITenantGrain tenant)
+        {
+            return Wrap(tenant, _owner);
+        }
+
+        return _target is ITenantGrain && targetMethod.Name == nameof(ITenantGrain.GetCredentialsAsync) && Interlocked.Exchange(ref _owner._holding, 1) == 0
+            ? _owner.HoldAsync((Task<TenantCredentials>)result!)
+            : result;
+    }
+
+    private static T Wrap<T>(T target, HeldCredentials owner)
+        where T : class
+    {
+        var proxy = Create<T, HeldCredentials>();
+        var self = (HeldCredentials)(object)proxy;
+        (self._target, self._owner) = (target, owner);
+        return proxy;
+    }
+
+    private async Task<TenantCredentials> HoldAsync(Task<TenantCredentials> answer)
+    {
+        var credentials = await answer;
+        _answered.TrySetResult();
+        await _release.Task;
+        return credentials;
+    }
 }

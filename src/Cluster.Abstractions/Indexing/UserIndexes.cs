@@ -19,6 +19,9 @@ public static class UserIndexes
         _ => throw new ArgumentOutOfRangeException(nameof(index), index, "Not a user index."),
     };
 
+    // The type of a work e-mail, in the canonical form the filter compares it in (any case or spelling of "work").
+    private static readonly string WorkType = IndexNames.Normalize("work");
+
     private static string[] WorkEmails(JsonObject? user)
     {
         if (user?["emails"] is not JsonArray emails)
@@ -30,7 +33,7 @@ public static class UserIndexes
         foreach (var email in emails)
         {
             if (email is JsonObject e
-                && e["type"] is JsonValue t && t.TryGetValue<string>(out var type) && string.Equals(type, "work", StringComparison.OrdinalIgnoreCase)
+                && e["type"] is JsonValue t && t.TryGetValue<string>(out var type) && IndexNames.Normalize(type) == WorkType
                 && e["value"] is JsonValue v && v.TryGetValue<string>(out var value))
             {
                 (values ??= []).Add(value);

@@ -1,5 +1,5 @@
-using System.Collections.Concurrent;
 using Cluster.Abstractions;
+using Cluster.ServiceDefaults.Telemetry;
 
 namespace Cluster.Gateway.Auth;
 
@@ -13,10 +13,8 @@ public sealed partial class TenantActivity(IGrainFactory grains, TimeProvider ti
     /// <summary>How often this gateway tells a tenant's grain at most.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
 
-    // Tenants told lately: only authenticated tenants get here, and entries older than the interval are dropped past this many.
-    private const int PruneAbove = 10_000;
-
-    private readonly ConcurrentDictionary<string, long> _told = new(StringComparer.Ordinal);
+    // Tenants told lately: only authenticated tenants get here, and those not told for an interval are forgotten.
+    private readonly RecentKeys _told = new(time, Interval);
 
     /// <summary>Tenants this gateway remembers telling (for tests of its bound).</summary>
     public int Count => _told.Count;
@@ -24,32 +22,10 @@ public sealed partial class TenantActivity(IGrainFactory grains, TimeProvider ti
     /// <summary>Notes an authenticated request of <paramref name="tenantId"/>; tells its grain when the last telling is a minute old.</summary>
     public void Note(string tenantId)
     {
-        var now = time.GetTimestamp();
-        if (_told.TryGetValue(tenantId, out var last))
+        if (_told.TryTouch(tenantId, Interval))
         {
-            // Concurrent requests: only the one that moves the time on tells.
-            if (time.GetElapsedTime(last, now) < Interval || !_told.TryUpdate(tenantId, now, last))
-            {
-                return;
-            }
+            _ = TellAsync(tenantId, time.GetUtcNow());
         }
-        else if (!_told.TryAdd(tenantId, now))
-        {
-            return;
-        }
-
-        if (_told.Count > PruneAbove)
-        {
-            foreach (var (id, at) in _told)
-            {
-                if (time.GetElapsedTime(at, now) >= Interval)
-                {
-                    _told.TryRemove(new KeyValuePair<string, long>(id, at));
-                }
-            }
-        }
-
-        _ = TellAsync(tenantId, time.GetUtcNow());
     }
 
     private async Task TellAsync(string tenantId, DateTimeOffset at)

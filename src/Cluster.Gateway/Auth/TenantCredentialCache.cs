@@ -44,6 +44,10 @@ public sealed class TenantCredentialCache : IDisposable
     private readonly MemoryCache _cache;
     private readonly ConcurrentDictionary<string, Lazy<Task<TenantCredentials>>> _lookups = new(StringComparer.Ordinal);
 
+    // Moves on at every Invalidate: a read that began before one stores nothing (it may carry credentials read before a
+    // revocation). Of all tenants, so it needs no memory per tenant; a read that misses its store just reads again.
+    private long _generation;
+
     public TenantCredentialCache(IGrainFactory grains, GrainCallRetry retry, IOptions<GatewayOptions> options, TimeProvider time)
     {
         _grains = grains;
@@ -75,8 +79,16 @@ public sealed class TenantCredentialCache : IDisposable
         return new ValueTask<TenantCredentials>(ReadSharedAsync(tenantId));
     }
 
-    /// <summary>Forgets a tenant (this gateway only): after a revocation, and when the tenant is created.</summary>
-    public void Invalidate(string tenantId) => _cache.Remove(tenantId);
+    /// <summary>
+    /// Forgets a tenant (this gateway only): after a revocation, and when the tenant or a credential is created. A read
+    /// under way may have been answered before the change: it is not stored, and later readers do not join it.
+    /// </summary>
+    public void Invalidate(string tenantId)
+    {
+        Interlocked.Increment(ref _generation);
+        _lookups.TryRemove(tenantId, out _);
+        _cache.Remove(tenantId);
+    }
 
     public void Dispose() => _cache.Dispose();
 
@@ -96,11 +108,18 @@ public sealed class TenantCredentialCache : IDisposable
 
     private async Task<TenantCredentials> ReadAsync(string tenantId)
     {
+        // Trusted from when the read began: the grain may have answered at any moment after that.
+        var (generation, began) = (Interlocked.Read(ref _generation), _time.GetTimestamp());
         var read = await _retry.ExecuteAsync(CallSafety.Read, () => _grains.Grain<ITenantGrain>(GrainKeys.Tenant(tenantId)).GetCredentialsAsync());
+        if (Interlocked.Read(ref _generation) != generation)
+        {
+            return read.Exists ? read : Unknown;
+        }
+
         _cache.Remove(tenantId);
         if (read.Exists)
         {
-            _cache.Set(tenantId, new Entry(read, _time.GetTimestamp()), new MemoryCacheEntryOptions
+            _cache.Set(tenantId, new Entry(read, began), new MemoryCacheEntryOptions
             {
                 Size = 1,
                 AbsoluteExpirationRelativeToNow = KnownTenantRetention,
@@ -108,7 +127,7 @@ public sealed class TenantCredentialCache : IDisposable
         }
         else if (_unknownFor > TimeSpan.Zero)
         {
-            _cache.Set(tenantId, new Entry(Unknown, _time.GetTimestamp()), new MemoryCacheEntryOptions
+            _cache.Set(tenantId, new Entry(Unknown, began), new MemoryCacheEntryOptions
             {
                 Size = 1,
                 AbsoluteExpirationRelativeToNow = _unknownFor,

@@ -37,6 +37,8 @@ public sealed class TenantCredentialService(IGrainFactory grains, TenantCredenti
             return new(IssueOutcome.TooMany, null);
         }
 
+        // This gateway accepts the new token at once (the admin tests it at once); others within Gateway:TokenCacheSeconds.
+        cache.Invalidate(tenantId);
         GatewayLog.TokenIssued(logger, tenantId, token.Id);
         return new(IssueOutcome.Issued, token);
     }

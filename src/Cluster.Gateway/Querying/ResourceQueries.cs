@@ -21,7 +21,7 @@ namespace Cluster.Gateway.Querying;
 /// and .search"). Without <c>sortBy</c> results are in id order.
 /// </para>
 /// </summary>
-public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instruments = null)
+public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instruments = null, ILogger<ResourceQueries>? logger = null)
 {
     private const int FetchBatch = 64;
 
@@ -247,7 +247,7 @@ public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instr
             if (probe.IndexName is not null && !HoldsValue(query.Kind, user?.Json, probe))
             {
                 // The entry points at a resource that no longer holds the value: a crash between two writes.
-                await query.Kind.Grain(grains, tenantId, candidates[i]).ReconcileAsync(probe.IndexName, hash);
+                await RepairAsync(query.Kind, tenantId, candidates[i], probe.IndexName, hash);
                 instruments?.IndexLookup(probe.IndexName, ScimInstruments.LookupResults.StaleRepaired);
                 continue;
             }
@@ -266,6 +266,23 @@ public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instr
 
         found.Sort((a, b) => string.CompareOrdinal(IdOf(a.Json), IdOf(b.Json)));
         return found;
+    }
+
+    // A repair met on the way is best effort: the answer is already known without the stale entry, and the next lookup that
+    // meets the entry repairs it again, so a failing repair (storage refusing writes) never turns a correct answer into 5xx.
+    private async Task RepairAsync(ResourceKind kind, string tenantId, string id, string? indexName, string? valueHash)
+    {
+        try
+        {
+            await kind.Grain(grains, tenantId, id).ReconcileAsync(indexName, valueHash);
+        }
+        catch (Exception e)
+        {
+            if (logger is not null)
+            {
+                GatewayLog.RepairFailed(logger, e, tenantId, kind.Type.Name, id);
+            }
+        }
     }
 
     private static bool HoldsValue(ResourceKind kind, JsonObject? resource, IndexProbe probe)
@@ -294,7 +311,7 @@ public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instr
             if (users[i] is null && reconcileMissing)
             {
                 // Listed but gone: a delete that crashed before it left the directory.
-                await query.Kind.Grain(grains, query.TenantId, idList[i]).ReconcileAsync(null, null);
+                await RepairAsync(query.Kind, query.TenantId, idList[i], null, null);
             }
         }
 

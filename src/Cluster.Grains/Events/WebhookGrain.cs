@@ -130,6 +130,7 @@ public sealed partial class WebhookGrain(
         await _state.CommitAsync(new WebhookState(), this, clear: true);
         (_cursor, _unsaved, _recent, _secret) = (0, 0, [], null);
         StopLoop();
+        instruments.Backlog(_tenantId, null); // no webhook, no backlog: not until the activation is collected
         await ReleaseReminderAsync();
         LogDeleted(logger, _tenantId);
         return true;
@@ -215,6 +216,7 @@ public sealed partial class WebhookGrain(
         if (!_state.Exists)
         {
             StopLoop();
+            instruments.Backlog(_tenantId, null);
             return;
         }
 

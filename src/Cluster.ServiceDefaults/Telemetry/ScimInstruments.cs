@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Configuration;
@@ -84,12 +83,11 @@ public sealed class ScimInstruments
     private readonly Counter<long> _indexLookups;
     private readonly Counter<long> _limitRejections;
     private readonly HashSet<string> _labelledTenants;
-    private readonly ConcurrentDictionary<string, long> _lastSeen = new(StringComparer.Ordinal);
-    private readonly TimeProvider _time;
+    private readonly RecentKeys _seen;
 
     public ScimInstruments(IMeterFactory meterFactory, IConfiguration configuration, TimeProvider? time = null)
     {
-        _time = time ?? TimeProvider.System;
+        _seen = new RecentKeys(time ?? TimeProvider.System, ActiveTenantWindow);
         _labelledTenants = ReadTenantLabels(configuration);
         var meter = meterFactory.Create(MeterName);
         _requests = meter.CreateCounter<long>("scim.requests", "{request}", "SCIM requests by operation, resource type, status class and tenant.");
@@ -146,7 +144,10 @@ public sealed class ScimInstruments
         _indexLookups.Add(1, new TagList { { Tags.Index, index }, { Tags.Result, result } });
 
     /// <summary>Marks a tenant as active now (after its token was accepted).</summary>
-    public void TenantSeen(string tenantId) => _lastSeen[tenantId] = _time.GetTimestamp();
+    public void TenantSeen(string tenantId) => _seen.TryTouch(tenantId, TimeSpan.Zero);
+
+    /// <summary>Tenants this process remembers seeing (for tests of its bound: those seen within about two windows).</summary>
+    public int TenantsRemembered => _seen.Count;
 
     /// <summary><c>2xx</c>, <c>4xx</c>, <c>5xx</c>, ...</summary>
     public static string StatusClass(int status) => status switch
@@ -158,23 +159,8 @@ public sealed class ScimInstruments
         _ => "5xx",
     };
 
-    private int CountActiveTenants()
-    {
-        var active = 0;
-        foreach (var (tenant, seen) in _lastSeen)
-        {
-            if (_time.GetElapsedTime(seen) <= ActiveTenantWindow)
-            {
-                active++;
-            }
-            else
-            {
-                _lastSeen.TryRemove(new KeyValuePair<string, long>(tenant, seen));
-            }
-        }
-
-        return active;
-    }
+    // Read-only: the writers prune (RecentKeys), so memory does not depend on anything scraping this gauge.
+    private int CountActiveTenants() => _seen.CountTouchedWithin(ActiveTenantWindow);
 
     private static HashSet<string> ReadTenantLabels(IConfiguration configuration)
     {
