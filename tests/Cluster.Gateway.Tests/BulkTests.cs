@@ -178,11 +178,11 @@ public sealed class BulkTests(GatewayFactory gateway) : IClassFixture<GatewayFac
     {
         var tenant = await gateway.CreateTenantAsync();
         using var scim = gateway.ScimClient(tenant);
-        var many = string.Join(",", Enumerable.Range(0, 1001).Select(i => $$$"""{"method":"POST","path":"/Users","bulkId":"u{{{i}}}","data":{"userName":"u{{{i}}}"}}"""));
+        var many = string.Join(",", Enumerable.Range(0, 401).Select(i => $$$"""{"method":"POST","path":"/Users","bulkId":"u{{{i}}}","data":{"userName":"u{{{i}}}"}}"""));
         using (var tooMany = await scim.PostAsync("Bulk", ScimTestClient.Body($$$"""{"schemas":["{{{BulkRequest}}}"],"Operations":[{{{many}}}]}""")))
         {
             var error = await tooMany.ExpectScimErrorAsync(HttpStatusCode.RequestEntityTooLarge);
-            Assert.Contains("maxOperations (1000)", error["detail"].Str(), StringComparison.Ordinal);
+            Assert.Contains("maxOperations (400)", error["detail"].Str(), StringComparison.Ordinal);
         }
 
         var padding = new string('x', 1024 * 1024);
@@ -221,7 +221,7 @@ public sealed class BulkTests(GatewayFactory gateway) : IClassFixture<GatewayFac
     }
 
     [Fact]
-    public async Task BulkOperationsCountAgainstTheTenantRateLimit()
+    public async Task BulkOperationsCountAgainstTheTenantRateLimitAndABulkCarriesAtMostItsBurstPlusOne()
     {
         await using var limited = GatewayFactory.With(new Dictionary<string, string?>
         {
@@ -230,17 +230,76 @@ public sealed class BulkTests(GatewayFactory gateway) : IClassFixture<GatewayFac
         });
         var tenant = await limited.CreateTenantAsync();
         using var scim = limited.ScimClient(tenant);
-        string Ops(string prefix) => string.Join(",", Enumerable.Range(0, 5).Select(i =>
-            $$$"""{"method":"POST","path":"/Users","bulkId":"{{{prefix}}}{{{i}}}","data":{"userName":"{{{prefix}}}{{{i}}}-{{{Guid.NewGuid():N}}}@contoso.com"}}"""));
+        var other = await limited.CreateTenantAsync();
+        using var otherScim = limited.ScimClient(other);
+        string Bulk(string prefix, int count) => $$$"""{"schemas":["{{{BulkRequest}}}"],"Operations":[{{{string.Join(",", Enumerable.Range(0, count).Select(i =>
+            $$$$"""{"method":"POST","path":"/Users","bulkId":"{{{{prefix}}}}{{{{i}}}}","data":{"userName":"{{{{prefix}}}}{{{{i}}}}-{{{{Guid.NewGuid():N}}}}@contoso.com"}}"""))}}}]}""";
+
+        // A Bulk may carry the burst plus one (the HTTP request's own permit): more could never be paid for, and until
+        // 2026-12-07 the extra ones were free, so a tenant throttled to one request a second ran a thousand operations.
+        // (Another tenant: each request takes one of the tenant's three permits.)
+        Assert.Equal(4, (await GetAsync(otherScim, "ServiceProviderConfig"))["bulk"]!["maxOperations"]!.GetValue<int>());
+        using (var tooMany = await otherScim.PostAsync("Bulk", ScimTestClient.Body(Bulk("x", 5))))
+        {
+            var error = await tooMany.ExpectScimErrorAsync(HttpStatusCode.RequestEntityTooLarge);
+            Assert.Contains("maxOperations (4)", error["detail"].Str(), StringComparison.Ordinal);
+        }
 
         // The first request takes the burst for its operations; the second, one request later, is refused whole.
-        var first = await BulkAsync(scim, $$$"""{"schemas":["{{{BulkRequest}}}"],"Operations":[{{{Ops("a")}}}]}""");
+        var first = await BulkAsync(scim, Bulk("a", 4));
         Assert.All(first["Operations"]!.AsArray(), o => Assert.Equal("201", o!["status"].Str()));
-        using var second = await scim.PostAsync("Bulk", ScimTestClient.Body($$$"""{"schemas":["{{{BulkRequest}}}"],"Operations":[{{{Ops("b")}}}]}"""));
-        await second.ExpectScimErrorAsync((HttpStatusCode)429);
-        Assert.NotNull(second.Headers.RetryAfter);
+        using (var second = await scim.PostAsync("Bulk", ScimTestClient.Body(Bulk("b", 4))))
+        {
+            await second.ExpectScimErrorAsync((HttpStatusCode)429);
+            Assert.NotNull(second.Headers.RetryAfter);
+        }
+
         using var users = await scim.GetAsync("Users?count=0");
-        Assert.Equal(5, (await users.ExpectScimAsync(HttpStatusCode.OK))["totalResults"]!.GetValue<int>());
+        Assert.Equal(4, (await users.ExpectScimAsync(HttpStatusCode.OK))["totalResults"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task ABulkOfOneOperationTakesOnlyItsRequestsPermit()
+    {
+        // Its operations' bucket is empty after a full Bulk; a Bulk with nothing beyond its first operation asks it for nothing
+        // (until 2026-12-07 it asked for zero permits, which an empty bucket refuses: 429).
+        await using var limited = GatewayFactory.With(new Dictionary<string, string?>
+        {
+            ["RateLimits:Default:PermitsPerSecond"] = "0.05",
+            ["RateLimits:Default:Burst"] = "3",
+        });
+        var tenant = await limited.CreateTenantAsync();
+        using var scim = limited.ScimClient(tenant);
+        string Create(string name) => $$$"""{"method":"POST","path":"/Users","bulkId":"{{{name}}}","data":{"userName":"{{{name}}}-{{{Guid.NewGuid():N}}}@contoso.com"}}""";
+
+        var full = await BulkAsync(scim, $$$"""{"schemas":["{{{BulkRequest}}}"],"Operations":[{{{Create("a")}}},{{{Create("b")}}},{{{Create("c")}}},{{{Create("d")}}}]}""");
+        Assert.All(full["Operations"]!.AsArray(), o => Assert.Equal("201", o!["status"].Str()));
+        var one = await BulkAsync(scim, $$$"""{"schemas":["{{{BulkRequest}}}"],"Operations":[{{{Create("e")}}}]}""");
+        Assert.Equal("201", Assert.Single(one["Operations"]!.AsArray())!["status"].Str());
+    }
+
+    [Fact]
+    public async Task OperationsRunInRequestOrderExceptTheCreatesAForwardReferenceNeeds()
+    {
+        // The group references a user created after it: that create runs first, and only that one. The DELETE after them
+        // runs last, as sent: the group is created with the member, then the member goes (until 2026-12-07 the DELETE ran
+        // while the group waited, and the group's create then failed: its member was gone).
+        var tenant = await gateway.CreateTenantAsync();
+        using var scim = gateway.ScimClient(tenant);
+        var response = await BulkAsync(scim, $$$"""
+            {"schemas":["{{{BulkRequest}}}"],"Operations":[
+              {"method":"POST","path":"/Groups","bulkId":"g","data":{"displayName":"Ordered {{{Guid.NewGuid():N}}}","members":[{"value":"bulkId:u"}]}},
+              {"method":"POST","path":"/Users","bulkId":"u","data":{"userName":"ordered-{{{Guid.NewGuid():N}}}@contoso.com"}},
+              {"method":"DELETE","path":"/Users/bulkId:u"}
+            ]}
+            """);
+
+        var ops = response["Operations"]!.AsArray().Select(o => o!.AsObject()).ToArray();
+        Assert.Equal(["201", "201", "204"], ops.Select(o => o["status"].Str()));
+        var group = await GetAsync(scim, $"Groups/{IdOf(ops[0])}");
+        Assert.Empty(group["members"]?.AsArray() ?? []);
+        using var gone = await scim.GetAsync($"Users/{IdOf(ops[1])}");
+        Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
     }
 
     [Fact]
@@ -292,7 +351,7 @@ public sealed class BulkTests(GatewayFactory gateway) : IClassFixture<GatewayFac
         using var scim = gateway.ScimClient(tenant);
         var config = await GetAsync(scim, "ServiceProviderConfig");
         Assert.True(config["bulk"]!["supported"]!.GetValue<bool>());
-        Assert.Equal(1000, config["bulk"]!["maxOperations"]!.GetValue<int>());
+        Assert.Equal(400, config["bulk"]!["maxOperations"]!.GetValue<int>());
         Assert.Equal(1024 * 1024, config["bulk"]!["maxPayloadSize"]!.GetValue<int>());
         Assert.True(config["etag"]!["supported"]!.GetValue<bool>());
     }

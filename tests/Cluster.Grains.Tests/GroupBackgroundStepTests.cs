@@ -42,4 +42,61 @@ public sealed class GroupBackgroundStepTests(ClusterFixture fixture)
         // Storage works again: the change finishes, every member in.
         await Eventually.TrueAsync(async () => (await Grains.MembersAsync(tenantId, group)).Length == users.Length, what: "the change finished");
     }
+
+    [Fact]
+    public async Task AChangeWhoseFirstStepFailsInItsRequestGoesOnInTheBackground()
+    {
+        // The storage of a member of the change's FIRST chunk fails: the request's own step fails after the commit point, so
+        // the client sees an error, but the change is committed. Until 2026-12-07 nothing then scheduled its steps: it only
+        // advanced when later writes of the group waited for it.
+        var tenantId = GrainKeys.NewTenantId();
+        var users = Enumerable.Range(0, GroupGrain.StepSize + 100).Select(_ => GrainKeys.NewResourceId()).ToArray();
+        await Parallel.ForEachAsync(users.Select((id, i) => (id, i)), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (u, _) =>
+            Assert.Equal(201, (await Grains.User(tenantId, u.id).CreateAsync(Users.Resource($"first{u.i}@contoso.com"))).Status));
+        var group = await Grains.CreateGroupAsync(tenantId, "First step fails");
+
+        var first = users.OrderBy(GrainKeys.GroupMemberPartitionOf).ThenBy(id => id, StringComparer.Ordinal).First();
+        var failing = GrainKeys.User(tenantId, first);
+        StorageProbe.FailNextWrites(failing, 1_000);
+        try
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => Grains.Group(tenantId, group).PatchAsync(Groups.AddMembers(users)));
+        }
+        finally
+        {
+            StorageProbe.FailNextWrites(failing, 0);
+        }
+
+        // No other request: the background steps finish it.
+        await Eventually.TrueAsync(async () => (await Grains.MembersAsync(tenantId, group)).Length == users.Length, what: "the change finished");
+    }
+
+    [Fact]
+    public async Task TheRetryOfALargeCreateWhoseFirstStepFailedIsAnsweredAsTheCreateNot409()
+    {
+        var tenantId = GrainKeys.NewTenantId();
+        var users = Enumerable.Range(0, GroupGrain.StepSize + 100).Select(_ => GrainKeys.NewResourceId()).ToArray();
+        await Parallel.ForEachAsync(users.Select((id, i) => (id, i)), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (u, _) =>
+            Assert.Equal(201, (await Grains.User(tenantId, u.id).CreateAsync(Users.Resource($"created{u.i}@contoso.com"))).Status));
+        var first = users.OrderBy(GrainKeys.GroupMemberPartitionOf).ThenBy(id => id, StringComparer.Ordinal).First();
+        var failing = GrainKeys.User(tenantId, first);
+        var id = GrainKeys.NewResourceId();
+        var body = Groups.Resource("Created large", null, users);
+
+        StorageProbe.FailNextWrites(failing, 1_000);
+        try
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => Grains.Group(tenantId, id).CreateNewAsync(body));
+        }
+        finally
+        {
+            StorageProbe.FailNextWrites(failing, 0);
+        }
+
+        // The gateway's retry of the same POST: the committed create, answered as such once its members are applied.
+        var retried = await Grains.Group(tenantId, id).CreateAsync(body);
+        Assert.True(retried.Status is 201 or 503, $"the retried create answered {retried.Status}");
+        await Eventually.TrueAsync(async () => (await Grains.Group(tenantId, id).CreateAsync(body)).Status == 201, what: "the retried create answered 201");
+        Assert.Equal(users.Length, (await Grains.MembersAsync(tenantId, id)).Length);
+    }
 }

@@ -17,8 +17,8 @@ namespace Cluster.Gateway.Endpoints;
 /// <c>POST /Bulk</c> (RFC 7644 §3.7). Each operation runs through the same <see cref="ResourceWrites"/> as its HTTP route
 /// (validation, normalization, retries, preconditions), and its <see cref="ScimResult"/> is mapped by
 /// <see cref="ScimHttp.BulkOperation"/>. <c>bulkId:</c> references in paths and in <c>data</c> string values are
-/// resolved to the ids created earlier in the request; an operation waits until the creates it references have run,
-/// so forward references work. A reference that cannot be resolved (undefined, failed, or circular) fails its operation
+/// resolved to the ids created earlier in the request; operations run in request order, except that one referencing a
+/// create later in the request runs that create first, so forward references work. A reference that cannot be resolved (undefined, failed, or circular) fails its operation
 /// with 409 <c>invalidValue</c>. <c>version</c> acts as <c>If-Match</c>. Limits: <see cref="GatewayOptions.BulkMaxOperations"/>
 /// and <see cref="GatewayOptions.BulkMaxPayloadSize"/> (413).
 /// </summary>
@@ -46,11 +46,11 @@ public static class BulkEndpoints
             throw new ScimException(413, null, $"The size of the bulk operation exceeds the maxPayloadSize ({settings.BulkMaxPayloadSize}).");
         }
 
-        var (operations, failOnErrors) = Parse(body, settings.BulkMaxOperations);
+        var (operations, failOnErrors) = Parse(body, limits.MaxBulkOperations(tenantId, settings.BulkMaxOperations));
 
         // Every operation beyond the first counts against the tenant's rate limit, not just the one HTTP request.
         using var lease = limits.AcquireBulkOperations(tenantId, operations.Count - 1);
-        if (!lease.IsAcquired)
+        if (lease is { IsAcquired: false })
         {
             request.HttpContext.RequestServices.GetService<ScimInstruments>()?.LimitRejected(ScimInstruments.LimitReasons.TenantRate, tenantId);
             return TenantRateLimitPolicy.Throttled(lease);
@@ -166,52 +166,79 @@ public static class BulkEndpoints
             ScimJsonBody.Member(op, name) is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
     }
 
-    /// <summary>Runs the operations: ready ones in request order, pass after pass, until all ran, failOnErrors is reached, or only cycles are left.</summary>
+    /// <summary>
+    /// Runs the operations in request order, until all ran or failOnErrors is reached. The one exception, so that a forward
+    /// reference works: an operation that references a create later in the request runs that create first (RFC 7644 §3.7:
+    /// reordered only as far as the client's intent needs; until 2026-12-07 a waiting operation let every later one run
+    /// before it, so a later DELETE or PATCH of the same resource could land first and change the result).
+    /// </summary>
     private sealed class BulkRun(ScimCall call, string baseUrl, List<BulkOperation> operations, int failOnErrors, ILogger logger)
     {
         private readonly Dictionary<string, string> _created = new(StringComparer.Ordinal);
         private readonly HashSet<string> _failed = new(StringComparer.Ordinal);
-        private readonly HashSet<string> _defined = operations.Where(o => o.Method == "POST" && o.BulkId is not null).Select(o => o.BulkId!).ToHashSet(StringComparer.Ordinal);
+        private readonly Dictionary<string, int> _defined = operations
+            .Select((o, index) => (o, index))
+            .Where(d => d.o.Method == "POST" && d.o.BulkId is not null)
+            .ToDictionary(d => d.o.BulkId!, d => d.index, StringComparer.Ordinal);
         private readonly JsonObject?[] _responses = new JsonObject?[operations.Count];
+
+        // The operations under way, outermost first: one that runs a create it references is below that create.
+        private readonly List<int> _running = [];
         private int _errors;
 
         public async Task<JsonArray> RunAsync()
         {
-            var pending = Enumerable.Range(0, operations.Count).ToList();
-            while (pending.Count > 0 && _errors < failOnErrors)
+            for (var index = 0; index < operations.Count && _errors < failOnErrors; index++)
             {
-                var progressed = false;
-                foreach (var index in pending.ToArray())
-                {
-                    if (_errors >= failOnErrors)
-                    {
-                        break;
-                    }
-
-                    var op = operations[index];
-                    if (op.Invalid is null && Unresolvable(op) is null && !op.References.All(_created.ContainsKey))
-                    {
-                        continue; // waits for a create later in the request
-                    }
-
-                    await RunAsync(index);
-                    pending.Remove(index);
-                    progressed = true;
-                }
-
-                if (!progressed)
-                {
-                    // Every remaining operation waits for another remaining one: circular references.
-                    foreach (var index in pending.TakeWhile(_ => _errors < failOnErrors))
-                    {
-                        Record(index, ScimResult.Error(409, ScimErrorType.InvalidValue, "The operation's bulkId references are circular and cannot be resolved."), null);
-                    }
-
-                    break;
-                }
+                await RunInOrderAsync(index);
             }
 
             return new JsonArray([.. _responses.Where(r => r is not null)]);
+        }
+
+        // Runs the operation unless it ran: first each create it references that has not run, then itself. A create that is
+        // under way already (below on the stack) closes a cycle: every operation from it up to this one waits for itself.
+        private async Task RunInOrderAsync(int index)
+        {
+            if (_responses[index] is not null || _errors >= failOnErrors)
+            {
+                return;
+            }
+
+            _running.Add(index);
+            try
+            {
+                var op = operations[index];
+                foreach (var reference in op.Invalid is null ? op.References.Order(StringComparer.Ordinal) : Enumerable.Empty<string>())
+                {
+                    if (_created.ContainsKey(reference) || _failed.Contains(reference) || !_defined.TryGetValue(reference, out var definer))
+                    {
+                        continue; // resolved, or never resolvable (RunAsync says why)
+                    }
+
+                    if (_running.IndexOf(definer) is var at and >= 0)
+                    {
+                        foreach (var member in _running.Skip(at).Where(m => _responses[m] is null).TakeWhile(_ => _errors < failOnErrors))
+                        {
+                            Record(member, ScimResult.Error(409, ScimErrorType.InvalidValue, "The operation's bulkId references are circular and cannot be resolved."), null);
+                        }
+
+                        return;
+                    }
+
+                    await RunInOrderAsync(definer);
+                    if (_responses[index] is not null || _errors >= failOnErrors)
+                    {
+                        return; // part of a cycle found meanwhile, or failOnErrors reached
+                    }
+                }
+
+                await RunAsync(index);
+            }
+            finally
+            {
+                _running.RemoveAt(_running.Count - 1);
+            }
         }
 
         private async Task RunAsync(int index)
@@ -295,7 +322,7 @@ public static class BulkEndpoints
         {
             foreach (var reference in op.References.Order(StringComparer.Ordinal))
             {
-                if (!_defined.Contains(reference))
+                if (!_defined.ContainsKey(reference))
                 {
                     return $"bulkId {ScimText.Quoted(reference)} is not defined by a POST operation of this request.";
                 }

@@ -1,5 +1,6 @@
 using Cluster.Gateway.Hosting;
 using Cluster.Gateway.Http;
+using Cluster.Gateway.Limits;
 using Cluster.Gateway.Querying;
 using Cluster.Scim.Discovery;
 using Cluster.Scim.Schema;
@@ -13,11 +14,11 @@ public static class DiscoveryEndpoints
     /// <summary>The resource types this gateway serves, with the configured extensions. Discovery lists exactly these.</summary>
     public static IReadOnlyList<ResourceTypeDefinition> Served => ScimSchemas.ResourceTypes;
 
-    /// <summary>What the server really supports.</summary>
-    public static ServiceProviderFeatures Features(GatewayOptions options) => new(
+    /// <summary>What the server really supports, for a tenant whose Bulk requests may carry <paramref name="bulkMaxOperations"/>.</summary>
+    public static ServiceProviderFeatures Features(GatewayOptions options, int bulkMaxOperations) => new(
         Patch: true,
         Bulk: true,
-        BulkMaxOperations: options.BulkMaxOperations,
+        BulkMaxOperations: bulkMaxOperations,
         BulkMaxPayloadSize: options.BulkMaxPayloadSize,
         Filter: true,
         FilterMaxResults: options.MaxPageSize,
@@ -27,8 +28,9 @@ public static class DiscoveryEndpoints
 
     public static RouteGroupBuilder MapDiscovery(this RouteGroupBuilder scim)
     {
-        scim.MapGet("/ServiceProviderConfig", (string tenantId, HttpRequest request, IOptions<GatewayOptions> options) =>
-            ScimHttp.Json(200, DiscoveryDocuments.ServiceProviderConfig(Features(options.Value), Base(request, options, tenantId))));
+        scim.MapGet("/ServiceProviderConfig", (string tenantId, HttpRequest request, IOptions<GatewayOptions> options, TenantRateLimitPolicy limits) =>
+            ScimHttp.Json(200, DiscoveryDocuments.ServiceProviderConfig(
+                Features(options.Value, limits.MaxBulkOperations(tenantId, options.Value.BulkMaxOperations)), Base(request, options, tenantId))));
 
         scim.MapGet("/ResourceTypes", (string tenantId, HttpRequest request, IOptions<GatewayOptions> options) =>
             ScimHttp.Json(200, DiscoveryDocuments.List([.. Served.Select(t => DiscoveryDocuments.ResourceType(t, Base(request, options, tenantId)))])));

@@ -41,9 +41,13 @@ public sealed class GatewayOptions
     [Range(1, 1000)]
     public int MaxPageSize { get; set; } = 200;
 
-    /// <summary>Most operations one <c>/Bulk</c> request may carry (RFC 7644 §3.7.4; 413 beyond). Advertised in <c>/ServiceProviderConfig</c>.</summary>
+    /// <summary>
+    /// Most operations one <c>/Bulk</c> request may carry (RFC 7644 §3.7.4; 413 beyond), and never more than the tenant's
+    /// rate-limit burst plus one (<c>TenantRateLimitPolicy.MaxBulkOperations</c>). Advertised per tenant in
+    /// <c>/ServiceProviderConfig</c>. The default matches the default burst (400).
+    /// </summary>
     [Range(1, 100_000)]
-    public int BulkMaxOperations { get; set; } = 1000;
+    public int BulkMaxOperations { get; set; } = 400;
 
     /// <summary>Largest accepted <c>/Bulk</c> request body, in bytes (413 beyond). Advertised in <c>/ServiceProviderConfig</c>.</summary>
     [Range(1024, 64 * 1024 * 1024)]

@@ -162,17 +162,26 @@ public sealed class TenantRateLimitPolicy : IRateLimiterPolicy<TenantRateLimitPo
     public readonly record struct Key(string TenantId, double PermitsPerSecond, int Burst);
 
     // Operations inside /Bulk requests: one more bucket per tenant with the same rate and burst, so Bulk cannot multiply a
-    // tenant's write rate by its operation count (at most it doubles it, with the HTTP requests' own bucket).
+    // tenant's write rate by its operation count (at most it doubles it, with the HTTP requests' own bucket: a Bulk carries
+    // at most the burst plus one, MaxBulkOperations).
     private readonly PartitionedRateLimiter<Key> _bulkOperations = PartitionedRateLimiter.Create<Key, Key>(Bucket);
 
     /// <summary>
-    /// Takes permits for the operations of a <c>/Bulk</c> request (beyond the one its HTTP request took), at most the
-    /// tenant's burst. A lease that is not acquired means 429.
+    /// The most operations one <c>/Bulk</c> request of this tenant may carry: <paramref name="configured"/>
+    /// (<c>Gateway:BulkMaxOperations</c>), and no more than its bucket can pay for, its burst plus the HTTP request's own
+    /// permit. So Bulk at most doubles a tenant's rate, however low an operator sets it. Advertised per tenant in
+    /// <c>/ServiceProviderConfig</c>; 413 beyond.
     /// </summary>
-    public RateLimitLease AcquireBulkOperations(string tenantId, int operations)
+    public int MaxBulkOperations(string tenantId, int configured) => Math.Max(1, Math.Min(configured, KeyOf(tenantId).Burst + 1));
+
+    /// <summary>
+    /// Takes permits for the operations of a <c>/Bulk</c> request beyond the one its HTTP request took (at most the burst:
+    /// <see cref="MaxBulkOperations"/>); null when there are none to take. A lease that is not acquired means 429.
+    /// </summary>
+    public RateLimitLease? AcquireBulkOperations(string tenantId, int operations)
     {
         var key = KeyOf(tenantId);
-        return _bulkOperations.AttemptAcquire(key, Math.Clamp(operations, 0, key.Burst));
+        return operations <= 0 ? null : _bulkOperations.AttemptAcquire(key, Math.Min(operations, key.Burst));
     }
 
     /// <summary>The 429 for a tenant over its limit, with <c>Retry-After</c> from the lease.</summary>

@@ -71,6 +71,9 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
     // Runs the steps of a large membership change or of a delete after the request that started it (one step per tick).
     private IGrainTimer? _work;
 
+    // Whether this activation has registered the work reminder (HoldReminderAsync).
+    private bool _reminderHeld;
+
     // The wait before a failed background step is tried again.
     private static readonly TimeSpan StepRetryDelay = TimeSpan.FromSeconds(1);
 
@@ -171,7 +174,14 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
             {
                 // The gateway picks a new id before the first attempt of a POST, so only a repetition of that same request
                 // (a retry after an unknown outcome) reaches an existing group with identical content: answer it as the
-                // original create did. Anything else under an existing id is a conflict.
+                // original create did. Anything else under an existing id is a conflict. A create of many members may still
+                // be applying them (its first attempt failed after its commit point): they are compared once applied (busy
+                // until then), not while half of them are (that answered the client's own create 409 until 2026-12-07).
+                if (await WaitForEarlierChangeAsync() is { } busy)
+                {
+                    return busy;
+                }
+
                 var current = _resource is null ? null : await AllMembersAsync();
                 return current is not null && ScimResource.SameContent(stamped, _resource!)
                     && current.Select(m => m.Id).ToHashSet(StringComparer.Ordinal).SetEquals(members.Select(m => m.Id))
@@ -418,6 +428,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
             await this.UnregisterReminder(reminder);
         }
 
+        _reminderHeld = false;
         if (_state.Value.Change is { } change)
         {
             await DropChunksAsync(change.Chunks);
@@ -627,11 +638,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
         _claims.Commit(newHashes);
         await _claims.ReleaseAsync(oldHashes);
 
-        await StepAsync();
-        if (HasBackgroundWork)
-        {
-            await ScheduleWorkAsync();
-        }
+        await StepAndScheduleAsync(StepAsync);
 
         // A create answers with every member it was given: all are committed, and appear as the steps are applied.
         return created
@@ -705,11 +712,37 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
         }
     }
 
-    /// <summary>Runs the remaining steps after this request: a timer now, and a reminder in case this silo goes down first.</summary>
-    private async Task ScheduleWorkAsync()
+    /// <summary>
+    /// After a commit point that leaves background work: the first step in the request, then the remaining steps after it — a
+    /// timer now, and a reminder in case this silo goes down first — even when that first step fails (a member's storage
+    /// down): the change is committed and must go on. Until 2026-12-07 a failed first step scheduled nothing, and the change
+    /// advanced only as later writes of the group waited for it.
+    /// </summary>
+    private async Task StepAndScheduleAsync(Func<Task> firstStep)
     {
-        StartWork();
-        await this.RegisterOrUpdateReminder(WorkReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+        try
+        {
+            await firstStep();
+        }
+        finally
+        {
+            if (HasBackgroundWork)
+            {
+                StartWork();
+                await HoldReminderAsync();
+            }
+        }
+    }
+
+    // The reminder that resumes the work after a crash, registered once per activation that has work (an activation that
+    // resumed work a crash left registers it again: the crash may have come before the first registration).
+    private async Task HoldReminderAsync()
+    {
+        if (!_reminderHeld)
+        {
+            await this.RegisterOrUpdateReminder(WorkReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+            _reminderHeld = true;
+        }
     }
 
     private void StartWork() =>
@@ -720,6 +753,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
                 {
                     try
                     {
+                        await HoldReminderAsync();
                         await StepAsync();
                     }
                     catch (Exception e)
@@ -741,6 +775,8 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
                     {
                         await this.UnregisterReminder(reminder, cancellation);
                     }
+
+                    _reminderHeld = false;
                 }
             },
             new GrainTimerCreationOptions(TimeSpan.Zero, TimeSpan.FromMilliseconds(1)) { KeepAlive = true });
@@ -801,11 +837,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
         _claims.Load(null);
         await _claims.ReleaseAsync(old);
         await _claims.LeaveDirectoryAsync();
-        await DeleteStepAsync();
-        if (HasBackgroundWork)
-        {
-            await ScheduleWorkAsync();
-        }
+        await StepAndScheduleAsync(DeleteStepAsync);
     }
 
     /// <summary>
