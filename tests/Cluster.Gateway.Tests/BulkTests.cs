@@ -115,8 +115,13 @@ public sealed class BulkTests(GatewayFactory gateway) : IClassFixture<GatewayFac
         foreach (var failed in ops.Take(8))
         {
             Assert.Equal("urn:ietf:params:scim:api:messages:2.0:Error", Assert.Single(failed["response"]!["schemas"]!.AsArray())!.Str());
-            Assert.Null(failed["location"]);
         }
+
+        // location names the resource of every operation that has one (RFC 7644 §3.7.3), failed PUT, PATCH and DELETE too;
+        // a failed POST created none, and an operation that is not valid names none.
+        Assert.Equal(
+            [null, $"{tenant.ScimUrl}/Users/{missing}", null, null, null, $"{tenant.ScimUrl}/Groups/{missing}", $"{tenant.ScimUrl}/Users/{missing}", null],
+            ops.Take(8).Select(o => o["location"]?.GetValue<string>()));
 
         Assert.Equal(1, (await scim.FilterAsync($"userName eq \"{good}\""))["totalResults"]!.GetValue<int>());
         using var groups = await scim.GetAsync("Groups?count=0");
@@ -168,6 +173,7 @@ public sealed class BulkTests(GatewayFactory gateway) : IClassFixture<GatewayFac
         Assert.Equal("W/\"2\"", ops[0]["version"].Str());
         Assert.Equal($"{tenant.ScimUrl}/Users/{user}", ops[0]["location"].Str());
         Assert.Equal("412", ops[1]["response"]!["status"].Str());
+        Assert.Equal($"{tenant.ScimUrl}/Users/{user}", ops[1]["location"].Str()); // RFC 7644 §3.7.3: failed non-POSTs too
         Assert.Equal($"{tenant.ScimUrl}/Users/{user}", ops[3]["location"].Str());
         using var gone = await scim.GetAsync($"Users/{user}");
         Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);

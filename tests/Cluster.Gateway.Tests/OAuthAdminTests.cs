@@ -34,6 +34,11 @@ public sealed class OAuthAdminTests(GatewayFactory gateway) : IClassFixture<Gate
             ("POST", $"/admin/tenants/{t}/oauth-clients", "{\"expiresInDays\":1.5}", HttpStatusCode.BadRequest),
             ("POST", $"/admin/tenants/{t}/oauth-clients", "{\"expiresInDays\":", HttpStatusCode.BadRequest),
             ("POST", $"/admin/tenants/{t}/oauth-clients", "[]", HttpStatusCode.BadRequest),
+            ("POST", $"/admin/tenants/{t}/oauth-clients", "{\"expiresInDay\":30}", HttpStatusCode.BadRequest), // misspelt: was a 365-day secret
+            ("POST", $"/admin/tenants/{t}/oauth-clients/{c}/secrets", "{\"expiresInDays\":30,\"scope\":\"all\"}", HttpStatusCode.BadRequest),
+            ("POST", $"/admin/tenants/{t}/setup-links", "{\"expiresInMinute\":60}", HttpStatusCode.BadRequest),
+            ("PUT", $"/admin/tenants/{t}/webhook", "{\"url\":\"https://hooks.example.com/x\",\"secrett\":\"s\"}", HttpStatusCode.BadRequest),
+            ("POST", "/admin/tenants", "{\"nmae\":\"Typo\"}", HttpStatusCode.BadRequest),
             ("POST", "/admin/tenants/0123456789abcdef0123456789abcdef/oauth-clients", null, HttpStatusCode.NotFound),
             ("POST", "/admin/tenants/bad!id/oauth-clients", null, HttpStatusCode.NotFound),
             ("POST", $"/admin/tenants/{t}/oauth-clients/{c}/secrets", "{\"expiresInDays\":0}", HttpStatusCode.BadRequest),

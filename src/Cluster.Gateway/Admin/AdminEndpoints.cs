@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Cluster.Abstractions;
 using Cluster.Gateway.Auth;
 using Cluster.Gateway.Credentials;
@@ -82,6 +83,7 @@ public static class AdminEndpoints
 }
 
 /// <summary><c>POST /admin/tenants</c> body.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)] // a misspelt member is a 400, not a default
 public sealed record CreateTenantRequest(string? Name);
 
 /// <summary>A token with its secret: returned once, at creation.</summary>

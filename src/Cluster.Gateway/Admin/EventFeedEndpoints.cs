@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Cluster.Abstractions;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -190,7 +191,9 @@ public static class EventFeedEndpoints
 }
 
 /// <summary><c>PUT …/webhook</c> body: the https URL, and optionally the signing secret (generated when omitted).</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)] // a misspelt member is a 400, not a default
 public sealed record WebhookRequest(string? Url, string? Secret);
 
 /// <summary><c>POST …/webhook/redeliver</c> body: the cursor to re-send from.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record RedeliverRequest(string? After);

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Cluster.Abstractions;
 using Cluster.Gateway.Credentials;
 using Cluster.Gateway.Hosting;
@@ -95,6 +96,7 @@ public static class OAuthClientEndpoints
 }
 
 /// <summary>Body of <c>POST …/oauth-clients</c> and <c>POST …/secrets</c> (optional): the secret's lifetime in days.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)] // a misspelt member is a 400, not a default
 public sealed record ClientSecretRequest(int? ExpiresInDays);
 
 /// <summary>

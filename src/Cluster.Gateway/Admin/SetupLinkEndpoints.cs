@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Cluster.Abstractions;
 using Cluster.Gateway.Hosting;
 using Microsoft.Extensions.Options;
@@ -93,6 +94,7 @@ public static class SetupLinkEndpoints
 }
 
 /// <summary><c>POST …/setup-links</c> body.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)] // a misspelt member is a 400, not a default
 public sealed record SetupLinkRequest(int? ExpiresInMinutes);
 
 /// <summary>A setup link as created: the URL (holding the secret) is shown only here.</summary>

@@ -115,13 +115,14 @@ public static class ScimHttp
     }
 
     /// <summary>
-    /// One entry of a BulkResponse's <c>Operations</c> (RFC 7644 §3.7.3): <c>status</c> as a string, <c>location</c> and
-    /// <c>version</c> on success, the §3.12 error body as <c>response</c> on failure.
+    /// One entry of a BulkResponse's <c>Operations</c> (RFC 7644 §3.7.3): <c>status</c> as a string, <c>location</c> whenever
+    /// the resource is known (required except for a failed POST, which created none), <c>version</c> on success, the §3.12
+    /// error body as <c>response</c> on failure.
     /// </summary>
     public static JsonObject BulkOperation(string method, string? bulkId, ScimResult result, string? location)
     {
         var entry = new JsonObject();
-        if (location is not null && result.IsSuccess)
+        if (location is not null)
         {
             entry["location"] = location;
         }
