@@ -154,9 +154,9 @@ public interface IEventLogGrain : IGrainWithStringKey
     Task ConfirmAsync(EventSource source, long? first, bool durable);
 
     /// <summary>
-    /// Storage refused the write of the attempt that <see cref="PrepareAsync"/> numbered from <paramref name="first"/> (a
-    /// conflict: it certainly did not land): its events are discarded, durably, so that no later answer from the resource's
-    /// stored state can confirm them. Only that attempt: if the same commit was prepared again since — by another
+    /// The attempt that <see cref="PrepareAsync"/> numbered from <paramref name="first"/> certainly stored nothing (it failed
+    /// before the resource's own write; a write storage refused may have landed, and is left to resolution): its events are
+    /// discarded, durably, so that no later answer from the resource's stored state can confirm them. Only that attempt: if the same commit was prepared again since — by another
     /// activation of the resource, whose write may be the one that landed — that one stands. Interleaves.
     /// </summary>
     [Alias("Abort"), AlwaysInterleave]

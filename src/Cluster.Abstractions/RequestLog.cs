@@ -44,12 +44,15 @@ public sealed record RequestLogEntry(
     public bool IsError => Status >= 400;
 
     /// <summary>
-    /// This entry with its name and detail cut to <see cref="MaxNameLength"/> and <see cref="MaxDetailLength"/> (an ellipsis
-    /// marks the cut): as the gateway buffers it, and as the log stores it.
+    /// This entry with its name, detail and method cut to <see cref="MaxNameLength"/>, <see cref="MaxDetailLength"/> and
+    /// <see cref="MaxMethodLength"/> (an ellipsis marks the cut): as the gateway buffers it, and as the log stores it.
     /// </summary>
-    public RequestLogEntry Capped() => Name?.Length > MaxNameLength || Detail?.Length > MaxDetailLength
-        ? this with { Name = Cap(Name, MaxNameLength), Detail = Cap(Detail, MaxDetailLength) }
+    public RequestLogEntry Capped() => Name?.Length > MaxNameLength || Detail?.Length > MaxDetailLength || Method.Length > MaxMethodLength
+        ? this with { Name = Cap(Name, MaxNameLength), Detail = Cap(Detail, MaxDetailLength), Method = Cap(Method, MaxMethodLength)! }
         : this;
+
+    /// <summary>Longest <see cref="Method"/> kept (the gateway stores HTTP's own methods only; this guards the log's row).</summary>
+    public const int MaxMethodLength = 16;
 
     private static string? Cap(string? text, int length) => text is { } t && t.Length > length ? t[..(length - 1)] + "…" : text;
 }

@@ -154,6 +154,29 @@ public sealed class BulkTests(GatewayFactory gateway) : IClassFixture<GatewayFac
     }
 
     [Fact]
+    public async Task AChainOfForwardReferencesDeeperThanTheBoundFailsItsOperationsNotTheRequest()
+    {
+        // u0's manager is u1, u1's is u2, … : each create pulls the next one forward, one frame each. Past 64 the operation
+        // fails with 409; the request is answered, and the rest run in order.
+        var tenant = await gateway.CreateTenantAsync();
+        using var scim = gateway.ScimClient(tenant);
+        static string Op(int i)
+        {
+            var manager = i < 69 ? $",\"{Enterprise}\":{{\"manager\":{{\"value\":\"bulkId:u{i + 1}\"}}}}" : "";
+            return $"{{\"method\":\"POST\",\"path\":\"/Users\",\"bulkId\":\"u{i}\",\"data\":{{\"userName\":\"chain{i}-{Guid.NewGuid():N}@contoso.com\"{manager}}}}}";
+        }
+
+        var ops = string.Join(",", Enumerable.Range(0, 70).Select(Op));
+        var response = await BulkAsync(scim, $$$"""{"schemas":["{{{BulkRequest}}}"],"failOnErrors":100,"Operations":[{{{ops}}}]}""");
+
+        var results = response["Operations"]!.AsArray().Select(o => o!.AsObject()).ToArray();
+        Assert.Equal(70, results.Length);
+        Assert.All(results, o => Assert.True(o["status"].Str() is "201" or "409", o.ToJsonString()));
+        Assert.Contains(results, o => o["status"].Str() == "409" && o["response"]!["detail"].Str().Contains("nested more than 64", StringComparison.Ordinal));
+        Assert.Contains(results, o => o["status"].Str() == "201");
+    }
+
+    [Fact]
     public async Task VersionActsAsIfMatch()
     {
         var tenant = await gateway.CreateTenantAsync();

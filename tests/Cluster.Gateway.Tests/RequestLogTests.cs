@@ -382,6 +382,27 @@ public sealed class RequestLogTests(RequestLogTests.Factory factory) : IClassFix
     }
 
     [Fact]
+    public async Task EntriesOfAFlushThatFailsAreCountedAsDroppedByTheNextOne()
+    {
+        // Delivery is at most once, but a loss is told: until 2026-12-07 a failed flush's entries (and the drop count it
+        // carried) vanished, so the Status page showed no gap in exactly the outages that made one.
+        var tenant = await _gateway.CreateTenantAsync();
+        using var scim = _gateway.ScimClient(tenant);
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await scim.GetAsync($"Users/{GrainKeys.NewResourceId()}");
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        }
+
+        StorageProbe.FailNextWrites(GrainKeys.RequestLog(tenant.TenantId));
+        await FlushAsync();
+        await FlushAsync();
+
+        Assert.Equal(3, (await StatusAsync(tenant.TenantId))["droppedLogEntries"]!.GetValue<long>());
+        Assert.Empty(await ReadAllAsync(tenant.TenantId, 50));
+    }
+
+    [Fact]
     public async Task TheBufferHoldsEntriesOfBoundedSizeWhateverTheClientSends()
     {
         // The buffer's bound is a number of entries; each must stay small however long the texts a client makes us echo:
@@ -397,7 +418,18 @@ public sealed class RequestLogTests(RequestLogTests.Factory factory) : IClassFix
             await refused.ExpectScimErrorAsync(HttpStatusCode.BadRequest);
         }
 
+        // A method of the client's own making, on a refused request (logged without a credential): stored as OTHER, never as
+        // sent (until 2026-12-07 its 4,000 characters reached the log and the Status page).
+        using (var odd = new HttpRequestMessage(new HttpMethod("CALL-US-" + new string('X', 4_000)), "Users"))
+        {
+            odd.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "scim_not-the-tenants-token");
+            using var refusedOdd = await scim.SendAsync(odd);
+            Assert.Equal(HttpStatusCode.Unauthorized, refusedOdd.StatusCode);
+        }
+
         var entries = gateway.Services.GetRequiredService<RequestLogBuffer>().Drain().Single(t => t.TenantId == tenant.TenantId).Entries;
+        Assert.Contains(entries, e => e.Status == 401 && e.Method == "OTHER");
+        Assert.All(entries, e => Assert.Contains(e.Method, new[] { "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "OTHER" }));
         Assert.Contains(entries, e => e.Status == 201 && e.Name?.Length == RequestLogEntry.MaxNameLength);
         Assert.Contains(entries, e => e.Status == 400 && e.Detail?.Length == RequestLogEntry.MaxDetailLength);
         Assert.All(entries, e => Assert.True((e.Name?.Length ?? 0) <= RequestLogEntry.MaxNameLength && (e.Detail?.Length ?? 0) <= RequestLogEntry.MaxDetailLength));

@@ -19,8 +19,11 @@ public static class UserIndexes
         _ => throw new ArgumentOutOfRangeException(nameof(index), index, "Not a user index."),
     };
 
-    // The type of a work e-mail, in the canonical form the filter compares it in (any case or spelling of "work").
+    // The type of a work e-mail, in the canonical form the filter compares it in (any case or spelling of "work"): one test
+    // for what the index holds and for the filters it answers.
     private static readonly string WorkType = IndexNames.Normalize("work");
+
+    private static bool IsWork(string? type) => type is not null && IndexNames.Normalize(type) == WorkType;
 
     private static string[] WorkEmails(JsonObject? user)
     {
@@ -33,7 +36,7 @@ public static class UserIndexes
         foreach (var email in emails)
         {
             if (email is JsonObject e
-                && e["type"] is JsonValue t && t.TryGetValue<string>(out var type) && IndexNames.Normalize(type) == WorkType
+                && e["type"] is JsonValue t && t.TryGetValue<string>(out var type) && IsWork(type)
                 && e["value"] is JsonValue v && v.TryGetValue<string>(out var value))
             {
                 (values ??= []).Add(value);
@@ -71,7 +74,7 @@ public static class UserIndexes
     {
         var conditions = new List<ComparisonFilter>();
         Flatten(inner, conditions);
-        var isWork = conditions.Any(c => IsEq(c, "type", out var type) && string.Equals(type, "work", StringComparison.OrdinalIgnoreCase));
+        var isWork = conditions.Any(c => IsEq(c, "type", out var type) && IsWork(type));
         var value = conditions.Select(c => IsEq(c, "value", out var v) ? v : null).FirstOrDefault(v => v is not null);
         return isWork && value is not null ? new IndexProbe(IndexNames.UserWorkEmail, value) : null;
     }

@@ -108,18 +108,18 @@ public sealed class TenantCredentialCache : IDisposable
 
     private async Task<TenantCredentials> ReadAsync(string tenantId)
     {
-        // Trusted from when the read began: the grain may have answered at any moment after that.
-        var (generation, began) = (Interlocked.Read(ref _generation), _time.GetTimestamp());
+        var generation = Interlocked.Read(ref _generation);
         var read = await _retry.ExecuteAsync(CallSafety.Read, () => _grains.Grain<ITenantGrain>(GrainKeys.Tenant(tenantId)).GetCredentialsAsync());
         if (Interlocked.Read(ref _generation) != generation)
         {
             return read.Exists ? read : Unknown;
         }
 
+        var readAt = _time.GetTimestamp();
         _cache.Remove(tenantId);
         if (read.Exists)
         {
-            _cache.Set(tenantId, new Entry(read, began), new MemoryCacheEntryOptions
+            _cache.Set(tenantId, new Entry(read, readAt), new MemoryCacheEntryOptions
             {
                 Size = 1,
                 AbsoluteExpirationRelativeToNow = KnownTenantRetention,
@@ -127,12 +127,17 @@ public sealed class TenantCredentialCache : IDisposable
         }
         else if (_unknownFor > TimeSpan.Zero)
         {
-            _cache.Set(tenantId, new Entry(Unknown, began), new MemoryCacheEntryOptions
+            _cache.Set(tenantId, new Entry(Unknown, readAt), new MemoryCacheEntryOptions
             {
                 Size = 1,
                 AbsoluteExpirationRelativeToNow = _unknownFor,
                 Priority = CacheItemPriority.Low,
             });
+        }
+
+        if (Interlocked.Read(ref _generation) != generation)
+        {
+            _cache.Remove(tenantId); // an Invalidate ran between the check above and the store: it wins
         }
 
         return read.Exists ? read : Unknown;

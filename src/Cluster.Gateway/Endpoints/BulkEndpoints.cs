@@ -182,6 +182,10 @@ public static class BulkEndpoints
             .ToDictionary(d => d.o.BulkId!, d => d.index, StringComparer.Ordinal);
         private readonly JsonObject?[] _responses = new JsonObject?[operations.Count];
 
+        // How deep forward references may pull creates before their operation fails (a bound on the recursion, whatever
+        // Gateway:BulkMaxOperations allows).
+        private const int MaxReferenceDepth = 64;
+
         // The operations under way, outermost first: one that runs a create it references is below that create.
         private readonly List<int> _running = [];
         private int _errors;
@@ -209,11 +213,21 @@ public static class BulkEndpoints
             try
             {
                 var op = operations[index];
-                foreach (var reference in op.Invalid is null ? op.References.Order(StringComparer.Ordinal) : Enumerable.Empty<string>())
+                // The creates it needs, in request order (each pulled forward as little as possible).
+                var needed = op.Invalid is null ? op.References.Where(_defined.ContainsKey).OrderBy(r => _defined[r]) : Enumerable.Empty<string>();
+                foreach (var reference in needed)
                 {
-                    if (_created.ContainsKey(reference) || _failed.Contains(reference) || !_defined.TryGetValue(reference, out var definer))
+                    if (_created.ContainsKey(reference) || _failed.Contains(reference))
                     {
                         continue; // resolved, or never resolvable (RunAsync says why)
+                    }
+
+                    var definer = _defined[reference];
+                    if (_running.Count >= MaxReferenceDepth)
+                    {
+                        // A chain of forward references this long is not a client's intent, and each link is a frame.
+                        Record(index, ScimResult.Error(409, ScimErrorType.InvalidValue, $"The operation's bulkId references are nested more than {MaxReferenceDepth} deep."), null);
+                        return;
                     }
 
                     if (_running.IndexOf(definer) is var at and >= 0)
@@ -252,7 +266,7 @@ public static class BulkEndpoints
 
             if (Unresolvable(op) is { } detail)
             {
-                Record(index, ScimResult.Error(409, ScimErrorType.InvalidValue, detail), null);
+                Record(index, ScimResult.Error(409, ScimErrorType.InvalidValue, detail), LocationOf(op, op.Id?.StartsWith(BulkIdPrefix, StringComparison.Ordinal) == false ? op.Id : null));
                 return;
             }
 
@@ -291,8 +305,12 @@ public static class BulkEndpoints
                 id = JsonNode.Parse(result.Resource)?["id"]?.GetValue<string>();
             }
 
-            Record(index, result, id is null ? null : $"{baseUrl}{writes.Kind.Type.Endpoint}/{id}");
+            Record(index, result, LocationOf(op, id));
         }
+
+        // The resource's URL, when the operation names one that can exist (a client's malformed id names none).
+        private string? LocationOf(BulkOperation op, string? id) =>
+            id is not null && GrainKeys.IsValidId(id) && op.Writes is { } writes ? $"{baseUrl}{writes.Kind.Type.Endpoint}/{id}" : null;
 
         private void Record(int index, ScimResult result, string? location)
         {

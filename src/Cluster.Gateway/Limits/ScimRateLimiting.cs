@@ -169,10 +169,11 @@ public sealed class TenantRateLimitPolicy : IRateLimiterPolicy<TenantRateLimitPo
     /// <summary>
     /// The most operations one <c>/Bulk</c> request of this tenant may carry: <paramref name="configured"/>
     /// (<c>Gateway:BulkMaxOperations</c>), and no more than its bucket can pay for, its burst plus the HTTP request's own
-    /// permit. So Bulk at most doubles a tenant's rate, however low an operator sets it. Advertised per tenant in
-    /// <c>/ServiceProviderConfig</c>; 413 beyond.
+    /// permit. So Bulk at most doubles a tenant's rate, however low an operator sets it (a tenant without a limit:
+    /// <paramref name="configured"/>). Advertised per tenant in <c>/ServiceProviderConfig</c>; 413 beyond.
     /// </summary>
-    public int MaxBulkOperations(string tenantId, int configured) => Math.Max(1, Math.Min(configured, KeyOf(tenantId).Burst + 1));
+    public int MaxBulkOperations(string tenantId, int configured) =>
+        KeyOf(tenantId) is { PermitsPerSecond: > 0 } key ? Math.Max(1, Math.Min(configured, key.Burst + 1)) : configured; // no limit: no bucket to pay from
 
     /// <summary>
     /// Takes permits for the operations of a <c>/Bulk</c> request beyond the one its HTTP request took (at most the burst:

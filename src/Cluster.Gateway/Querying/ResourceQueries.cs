@@ -247,8 +247,11 @@ public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instr
             if (probe.IndexName is not null && !HoldsValue(query.Kind, user?.Json, probe))
             {
                 // The entry points at a resource that no longer holds the value: a crash between two writes.
-                await RepairAsync(query.Kind, tenantId, candidates[i], probe.IndexName, hash);
-                instruments?.IndexLookup(probe.IndexName, ScimInstruments.LookupResults.StaleRepaired);
+                if (await RepairAsync(query.Kind, tenantId, candidates[i], probe.IndexName, hash))
+                {
+                    instruments?.IndexLookup(probe.IndexName, ScimInstruments.LookupResults.StaleRepaired);
+                }
+
                 continue;
             }
 
@@ -270,11 +273,12 @@ public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instr
 
     // A repair met on the way is best effort: the answer is already known without the stale entry, and the next lookup that
     // meets the entry repairs it again, so a failing repair (storage refusing writes) never turns a correct answer into 5xx.
-    private async Task RepairAsync(ResourceKind kind, string tenantId, string id, string? indexName, string? valueHash)
+    private async Task<bool> RepairAsync(ResourceKind kind, string tenantId, string id, string? indexName, string? valueHash)
     {
         try
         {
             await kind.Grain(grains, tenantId, id).ReconcileAsync(indexName, valueHash);
+            return true;
         }
         catch (Exception e)
         {
@@ -282,6 +286,8 @@ public sealed class ResourceQueries(IGrainFactory grains, ScimInstruments? instr
             {
                 GatewayLog.RepairFailed(logger, e, tenantId, kind.Type.Name, id);
             }
+
+            return false;
         }
     }
 

@@ -32,17 +32,25 @@ public sealed class RequestLogBuffer(IOptions<RequestLogOptions> options)
         if (Interlocked.Increment(ref _count) > _capacity)
         {
             Interlocked.Decrement(ref _count);
-            if (_droppedByTenant.Count < MaxTenantsWithDrops || _droppedByTenant.ContainsKey(tenantId))
-            {
-                _droppedByTenant.AddOrUpdate(tenantId, 1, (_, n) => n + 1);
-            }
-
+            CountDropped(tenantId, 1);
             Dropped?.Invoke(1);
             return false;
         }
 
         _queue.Enqueue((tenantId, entry));
         return true;
+    }
+
+    /// <summary>
+    /// Counts <paramref name="count"/> entries of <paramref name="tenantId"/> as lost, for its log's status with the next
+    /// drain: entries the full buffer refused, and a failed flush's entries and the drop count it carried.
+    /// </summary>
+    public void CountDropped(string tenantId, long count)
+    {
+        if (count > 0 && (_droppedByTenant.Count < MaxTenantsWithDrops || _droppedByTenant.ContainsKey(tenantId)))
+        {
+            _droppedByTenant.AddOrUpdate(tenantId, count, (_, n) => n + count);
+        }
     }
 
     /// <summary>Takes everything waiting, by tenant, with each tenant's count of entries dropped since the last drain.</summary>

@@ -81,7 +81,7 @@ public sealed partial class RequestLogCapture(IOptions<RequestLogOptions> option
         buffer.Add(tenantId, new RequestLogEntry(
             0,
             facts.StartedAt,
-            context.Request.Method,
+            MethodOf(context.Request.Method),
             OperationOf(operation, facts.PatchKind, outcome.Active),
             type,
             id,
@@ -119,6 +119,22 @@ public sealed partial class RequestLogCapture(IOptions<RequestLogOptions> option
     /// (<see cref="RequestLogFacts.PatchKind"/>), a change of <c>active</c> by the <c>active</c> the response showed when it
     /// showed one.
     /// </summary>
+    /// <summary>
+    /// The method as the log stores it: one of HTTP's own, anything else <c>OTHER</c>. Kestrel accepts any token as a method
+    /// (up to 8 KiB in an HTTP/1.1 request line, 16 KiB over HTTP/2), and refused requests are logged without a credential:
+    /// until 2026-12-07 anyone who knew a tenant id could write their own text into its log and Status page, and entries
+    /// that large could grow its log's row past what storage takes.
+    /// </summary>
+    public static string MethodOf(string method) =>
+        HttpMethods.IsGet(method) ? HttpMethods.Get
+        : HttpMethods.IsPost(method) ? HttpMethods.Post
+        : HttpMethods.IsPut(method) ? HttpMethods.Put
+        : HttpMethods.IsPatch(method) ? HttpMethods.Patch
+        : HttpMethods.IsDelete(method) ? HttpMethods.Delete
+        : HttpMethods.IsHead(method) ? HttpMethods.Head
+        : HttpMethods.IsOptions(method) ? HttpMethods.Options
+        : "OTHER";
+
     public static string OperationOf(string operation, string? patchKind, bool? active)
     {
         var verb = operation[(operation.IndexOf('.', StringComparison.Ordinal) + 1)..];

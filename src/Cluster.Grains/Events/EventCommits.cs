@@ -40,7 +40,8 @@ internal sealed class EventCommits<T>(
     /// before this returns (a delete, whose tombstone goes once the log has its events for good). <paramref name="write"/> is
     /// given the last commit with events as the state it writes must record it: this attempt, or without events the one
     /// recorded so far. Its last step is the write of the record (<c>state</c>), so a failure before that step stored nothing
-    /// of the commit: its events are dropped at once, as after a refusal.
+    /// of the commit: its events are dropped at once. A failure of the record's write itself, a refusal included, may have
+    /// landed: its events are left to resolution (<see cref="ResolveAsync"/>, asked of the next activation).
     /// </summary>
     public async Task CommitAsync(EventContext context, IReadOnlyCollection<ScimEvent> events, Func<EventAttempt, Task> write, bool durable = false)
     {
@@ -109,8 +110,8 @@ internal sealed class EventCommits<T>(
     }
 
     /// <summary>
-    /// The answer to the log about a prepared attempt: pending while its write is under way (or after a write of the record
-    /// whose outcome is unknown, until this activation is replaced); else what the resource's last commit with events says (<see cref="Answer"/>), as this
+    /// The answer to the log about a prepared attempt: pending while its write is under way (or after any failed write of the
+    /// record — its outcome is unknown, a refusal's too — until this activation is replaced); else what the resource's last commit with events says (<see cref="Answer"/>), as this
     /// activation knows it, and where that does not tell, as storage holds it now: this activation may be an older one
     /// beside a newer one (a silo declared dead while still running) that wrote since.
     /// </summary>

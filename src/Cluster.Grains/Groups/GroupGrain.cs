@@ -71,7 +71,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
     // Runs the steps of a large membership change or of a delete after the request that started it (one step per tick).
     private IGrainTimer? _work;
 
-    // Whether this activation has registered the work reminder (HoldReminderAsync).
+    // Whether this activation has registered the work reminder (HoldReminderAsync), or given up trying (its timer's tick).
     private bool _reminderHeld;
 
     // The wait before a failed background step is tried again.
@@ -728,7 +728,13 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
         {
             if (HasBackgroundWork)
             {
-                StartWork();
+                // After a failed write of this group's own record the activation is being replaced: it starts nothing, and
+                // the reminder has the next activation resume the work.
+                if (!_state.Failed)
+                {
+                    StartWork();
+                }
+
                 await HoldReminderAsync();
             }
         }
@@ -753,7 +759,6 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
                 {
                     try
                     {
-                        await HoldReminderAsync();
                         await StepAsync();
                     }
                     catch (Exception e)
@@ -767,7 +772,23 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
                     }
                 }
 
-                if (!HasBackgroundWork)
+                if (HasBackgroundWork)
+                {
+                    // Work resumed after a crash may have come before its reminder: hold it (a reminder outage delays only
+                    // this, never the steps).
+                    try
+                    {
+                        await HoldReminderAsync();
+                    }
+                    catch (Exception e)
+                    {
+                        // Not tried again by this activation (the timer ticks every millisecond): its steps go on, and only
+                        // a crash before they end waits for the group's next call.
+                        LogStepFailed(logger, e, _tenantId, _groupId);
+                        _reminderHeld = true;
+                    }
+                }
+                else
                 {
                     _work?.Dispose();
                     _work = null;

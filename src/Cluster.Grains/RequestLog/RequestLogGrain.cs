@@ -325,13 +325,13 @@ public sealed partial class RequestLogGrain(
             changed = true;
         }
 
-        if (next.Reminder && next.Tail.Count == 0 && next.First > next.SealedThrough && next.LastError is null)
+        // Nothing left to expire: the head says so first, then the reminder goes (the order appends register it in, reversed):
+        // a crash in between leaves a reminder whose next tick finds the flag down and unregisters it. Until 2026-12-07 the
+        // reminder went first, and a crash before the head's write left a head saying "registered" with no reminder: the
+        // next entries then never expired while the tenant stayed idle.
+        var release = next.Reminder && next.Tail.Count == 0 && next.First > next.SealedThrough && next.LastError is null;
+        if (release)
         {
-            if (await this.GetReminder(ReminderName) is { } reminder)
-            {
-                await this.UnregisterReminder(reminder);
-            }
-
             next.Reminder = false;
             changed = true;
         }
@@ -339,6 +339,19 @@ public sealed partial class RequestLogGrain(
         if (changed)
         {
             await _state.CommitAsync(next, this);
+        }
+
+        if (release || !_state.Value.Reminder)
+        {
+            await UnregisterReminderAsync();
+        }
+    }
+
+    private async Task UnregisterReminderAsync()
+    {
+        if (await this.GetReminder(ReminderName) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
         }
     }
 

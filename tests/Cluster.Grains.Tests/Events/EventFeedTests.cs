@@ -217,7 +217,7 @@ public sealed class EventFeedTests(ClusterFixture fixture)
     public async Task AnAbortDiscardsOnlyItsOwnAttemptNeverTheSameCommitPreparedAgain()
     {
         // Two activations of one user (its silo declared dead while still running) prepare the same commit; the second
-        // attempt's write lands, the first one's is refused by storage. Its abort must not take the landed events with it.
+        // attempt's write lands, the first one is aborted (driven by hand here). Its abort must not take the landed events with it.
         var (tenantId, id, created, log) = await UserWithItsCreateEventAsync("twice@contoso.com");
 
         var source = new EventSource("User", id, created.Version + 1, 0) { Committed = created };
