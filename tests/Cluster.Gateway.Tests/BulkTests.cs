@@ -252,11 +252,7 @@ public sealed class BulkTests(GatewayFactory gateway) : IClassFixture<GatewayFac
     [Fact]
     public async Task BulkOperationsCountAgainstTheTenantRateLimitAndABulkCarriesAtMostItsBurstPlusOne()
     {
-        await using var limited = GatewayFactory.With(new Dictionary<string, string?>
-        {
-            ["RateLimits:Default:PermitsPerSecond"] = "0.05",
-            ["RateLimits:Default:Burst"] = "3",
-        });
+        await using var limited = ThrottledGateway();
         var tenant = await limited.CreateTenantAsync();
         using var scim = limited.ScimClient(tenant);
         var other = await limited.CreateTenantAsync();
@@ -292,11 +288,7 @@ public sealed class BulkTests(GatewayFactory gateway) : IClassFixture<GatewayFac
     {
         // Its operations' bucket is empty after a full Bulk; a Bulk with nothing beyond its first operation asks it for nothing
         // (until 2026-12-07 it asked for zero permits, which an empty bucket refuses: 429).
-        await using var limited = GatewayFactory.With(new Dictionary<string, string?>
-        {
-            ["RateLimits:Default:PermitsPerSecond"] = "0.05",
-            ["RateLimits:Default:Burst"] = "3",
-        });
+        await using var limited = ThrottledGateway();
         var tenant = await limited.CreateTenantAsync();
         using var scim = limited.ScimClient(tenant);
         string Create(string name) => $$$"""{"method":"POST","path":"/Users","bulkId":"{{{name}}}","data":{"userName":"{{{name}}}-{{{Guid.NewGuid():N}}}@contoso.com"}}""";
@@ -384,6 +376,13 @@ public sealed class BulkTests(GatewayFactory gateway) : IClassFixture<GatewayFac
         Assert.Equal(1024 * 1024, config["bulk"]!["maxPayloadSize"]!.GetValue<int>());
         Assert.True(config["etag"]!["supported"]!.GetValue<bool>());
     }
+
+    // A gateway whose tenants may send 3 requests at once, then one every 20 s.
+    private static GatewayFactory ThrottledGateway() => GatewayFactory.With(new Dictionary<string, string?>
+    {
+        ["RateLimits:Default:PermitsPerSecond"] = "0.05",
+        ["RateLimits:Default:Burst"] = "3",
+    });
 
     private static string IdOf(JsonObject op) => op["location"].Str()[(op["location"].Str().LastIndexOf('/') + 1)..];
 

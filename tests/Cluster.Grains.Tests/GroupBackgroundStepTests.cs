@@ -14,14 +14,12 @@ public sealed class GroupBackgroundStepTests(ClusterFixture fixture)
     public async Task AFailingStepIsRetriedASecondLaterNotAtTheTimersPace()
     {
         var tenantId = GrainKeys.NewTenantId();
-        var users = Enumerable.Range(0, GroupGrain.StepSize + 100).Select(_ => GrainKeys.NewResourceId()).ToArray();
-        await Parallel.ForEachAsync(users.Select((id, i) => (id, i)), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (u, _) =>
-            Assert.Equal(201, (await Grains.User(tenantId, u.id).CreateAsync(Users.Resource($"step{u.i}@contoso.com"))).Status));
+        var users = await MoreUsersThanAStepAsync(tenantId, "step");
         var group = await Grains.CreateGroupAsync(tenantId, "Stepped");
 
         // The storage of a member of the change's last chunk (chunks follow partition, then id) fails: the first step (in the
         // request) goes through, the second (in the background, where that member joins) fails on every try.
-        var last = users.OrderBy(GrainKeys.GroupMemberPartitionOf).ThenBy(id => id, StringComparer.Ordinal).Last();
+        var last = InChunkOrder(users).Last();
         var failing = GrainKeys.User(tenantId, last);
         StorageProbe.FailNextWrites(failing, 1_000);
         try
@@ -50,12 +48,10 @@ public sealed class GroupBackgroundStepTests(ClusterFixture fixture)
         // the client sees an error, but the change is committed. Until 2026-12-07 nothing then scheduled its steps: it only
         // advanced when later writes of the group waited for it.
         var tenantId = GrainKeys.NewTenantId();
-        var users = Enumerable.Range(0, GroupGrain.StepSize + 100).Select(_ => GrainKeys.NewResourceId()).ToArray();
-        await Parallel.ForEachAsync(users.Select((id, i) => (id, i)), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (u, _) =>
-            Assert.Equal(201, (await Grains.User(tenantId, u.id).CreateAsync(Users.Resource($"first{u.i}@contoso.com"))).Status));
+        var users = await MoreUsersThanAStepAsync(tenantId, "first");
         var group = await Grains.CreateGroupAsync(tenantId, "First step fails");
 
-        var first = users.OrderBy(GrainKeys.GroupMemberPartitionOf).ThenBy(id => id, StringComparer.Ordinal).First();
+        var first = InChunkOrder(users).First();
         var failing = GrainKeys.User(tenantId, first);
         StorageProbe.FailNextWrites(failing, 1_000);
         try
@@ -75,10 +71,8 @@ public sealed class GroupBackgroundStepTests(ClusterFixture fixture)
     public async Task TheRetryOfALargeCreateWhoseFirstStepFailedIsAnsweredAsTheCreateNot409()
     {
         var tenantId = GrainKeys.NewTenantId();
-        var users = Enumerable.Range(0, GroupGrain.StepSize + 100).Select(_ => GrainKeys.NewResourceId()).ToArray();
-        await Parallel.ForEachAsync(users.Select((id, i) => (id, i)), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (u, _) =>
-            Assert.Equal(201, (await Grains.User(tenantId, u.id).CreateAsync(Users.Resource($"created{u.i}@contoso.com"))).Status));
-        var first = users.OrderBy(GrainKeys.GroupMemberPartitionOf).ThenBy(id => id, StringComparer.Ordinal).First();
+        var users = await MoreUsersThanAStepAsync(tenantId, "created");
+        var first = InChunkOrder(users).First();
         var failing = GrainKeys.User(tenantId, first);
         var id = GrainKeys.NewResourceId();
         var body = Groups.Resource("Created large", null, users);
@@ -110,4 +104,17 @@ public sealed class GroupBackgroundStepTests(ClusterFixture fixture)
         await Eventually.TrueAsync(async () => (await Grains.Group(tenantId, id).CreateAsync(body)).Status == 201, what: "the retried create answered 201");
         Assert.Equal(users.Length, (await Grains.MembersAsync(tenantId, id)).Length);
     }
+
+    // Users enough for a change of more than one step (a large change: chunks, background steps).
+    private async Task<string[]> MoreUsersThanAStepAsync(string tenantId, string prefix)
+    {
+        var users = Enumerable.Range(0, GroupGrain.StepSize + 100).Select(_ => GrainKeys.NewResourceId()).ToArray();
+        await Parallel.ForEachAsync(users.Select((id, i) => (id, i)), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (u, _) =>
+            Assert.Equal(201, (await Grains.User(tenantId, u.id).CreateAsync(Users.Resource($"{prefix}{u.i}@contoso.com"))).Status));
+        return users;
+    }
+
+    // The order a change's chunks take its members in: by partition, then id.
+    private static IEnumerable<string> InChunkOrder(string[] users) =>
+        users.OrderBy(GrainKeys.GroupMemberPartitionOf).ThenBy(id => id, StringComparer.Ordinal);
 }
