@@ -274,7 +274,9 @@ public static class PatchApplier
         var attribute = target.Attribute;
         if (op == PatchOperationType.Remove)
         {
-            if (hasValue && value is not null && attribute.Type == AttributeType.Complex)
+            // With a value: only the matching values go, from a complex attribute or any multi-valued one (until 2026-12-07 a
+            // multi-valued string attribute, an operator's tags, lost every value).
+            if (hasValue && value is not null && (attribute.Type == AttributeType.Complex || attribute.MultiValued))
             {
                 RemoveMatchingValues(container, target, value);
                 return;

@@ -24,7 +24,8 @@ namespace Cluster.Scim.Resources;
 /// <item>String-typed attributes (string, reference, dateTime, binary) must be JSON strings; numbers or Booleans there
 /// are rejected with invalidValue (no silent conversion). Strings are stored exactly as sent (no trimming or case change).</item>
 /// <item>A single value for a multi-valued attribute is wrapped into a one-element array; a one-element array for a
-/// single-valued complex attribute is unwrapped. Complex values must be objects.</item>
+/// single-valued complex attribute is unwrapped. Complex values must be objects. At most one value of a multi-valued
+/// attribute is <c>primary</c> (RFC 7643 §2.4): of several, the last keeps it and the others get <c>false</c>.</item>
 /// <item>A <c>manager</c>-like attribute (single-valued complex named <c>manager</c>) accepts a bare string id,
 /// <c>{"value":id}</c> (other sub-attributes ignored) or a one-element array; it is stored as <c>{"value":id}</c> only,
 /// and an empty or missing id removes it.</item>
@@ -124,6 +125,24 @@ public static class ResourceNormalizer
         return result.Count == 0 ? null : result;
     }
 
+    // RFC 7643 §2.4: "primary" is true for at most one value of a stored resource. Several sent at once (a POST, a PUT, a
+    // whole-attribute replace): the last keeps it, the others get false, as an added primary value takes it from the others.
+    private static void KeepOnePrimary(JsonArray values, AttributeDefinition attribute)
+    {
+        if (attribute.Type != AttributeType.Complex || attribute.FindSubAttribute("primary") is null)
+        {
+            return;
+        }
+
+        var primaries = values.OfType<JsonObject>()
+            .Where(v => ScimJson.TryGetBoolean(ScimJson.Get(v, "primary"), out var primary) && primary)
+            .ToList();
+        foreach (var demoted in primaries.Take(primaries.Count - 1))
+        {
+            ScimJson.Set(demoted, "primary", false);
+        }
+    }
+
     /// <summary>Normalizes one (non-array) value of an attribute, or one element of a multi-valued attribute.</summary>
     internal static JsonNode? NormalizeSingle(JsonNode value, AttributeDefinition attribute, string displayName)
     {
@@ -213,6 +232,11 @@ public static class ResourceNormalizer
         var isExtension = resolved.IsExtension(type);
         var displayName = isExtension ? $"{resolved.Schema.Id}:{attribute.Name}" : attribute.Name;
         var normalized = NormalizeValue(value, attribute, displayName);
+        if (normalized is JsonArray values)
+        {
+            KeepOnePrimary(values, attribute); // of the resource as stored; a PATCH's values are matched as sent
+        }
+
         var container = isExtension ? ScimJson.GetObject(output, resolved.Schema.Id, create: normalized is not null) : output;
         if (container is null)
         {

@@ -102,6 +102,22 @@ public sealed class ExtensionAttributeTests
             Patch(user, $$"""{"op":"remove","path":"{{Acme}}"}""").ToJsonString());
     }
 
+    [Fact]
+    public void RemovingValuesOfAMultiValuedStringAttributeRemovesOnlyThose()
+    {
+        // Until 2026-12-07 a remove with a value removed matching values of complex attributes only: ["a"] emptied tags.
+        var user = Obj($$$$"""{"id":"1","userName":"a","{{{{Acme}}}}":{"site":"Berlin","tags":["a","b","c"]}}""");
+        Assert.Equal(
+            $$$$"""{"id":"1","userName":"a","{{{{Acme}}}}":{"site":"Berlin","tags":["b"]}}""",
+            Patch(user, $$"""{"op":"remove","path":"{{Acme}}:tags","value":["a","c"]}""").ToJsonString());
+        Assert.Equal(
+            $$$$"""{"id":"1","userName":"a","{{{{Acme}}}}":{"site":"Berlin","tags":["a","b","c"]}}""",
+            Patch(user, $$"""{"op":"remove","path":"{{Acme}}:tags","value":"z"}""").ToJsonString());
+        Assert.Equal(
+            $$$$"""{"id":"1","userName":"a","{{{{Acme}}}}":{"site":"Berlin"}}""",
+            Patch(user, $$"""{"op":"remove","path":"{{Acme}}:tags"}""").ToJsonString());
+    }
+
     [Theory]
     [InlineData("urn:ietf:params:scim:schemas:extension:acme:2.0:User:site eq \"berlin\"", true)]
     [InlineData("site eq \"Paris\"", false)]

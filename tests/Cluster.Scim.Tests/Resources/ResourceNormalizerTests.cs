@@ -247,4 +247,14 @@ public class ResourceNormalizerTests
     {
         AssertScimError(400, "invalidSyntax", () => Group("""{"displayName":"G","department":"x"}"""));
     }
+
+    [Fact]
+    public void AtMostOneValueOfAMultiValuedAttributeIsPrimaryTheLastSentKeepsIt()
+    {
+        // RFC 7643 §2.4; until 2026-12-07 a body or a whole-attribute replace with two primaries stored both.
+        var stored = User("""{"userName":"a","emails":[{"value":"a@x","primary":true},{"value":"b@x","primary":"True"},{"value":"c@x"}]}""");
+        Assert.Equal(
+            """[{"value":"a@x","primary":false},{"value":"b@x","primary":true},{"value":"c@x"}]""",
+            stored["emails"]!.ToJsonString());
+    }
 }
