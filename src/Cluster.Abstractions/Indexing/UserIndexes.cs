@@ -23,7 +23,9 @@ public static class UserIndexes
     // for what the index holds and for the filters it answers.
     private static readonly string WorkType = IndexNames.Normalize("work");
 
-    private static bool IsWork(string? type) => type is not null && IndexNames.Normalize(type) == WorkType;
+    private static bool IsWork(string? type) => type is not null && (System.Text.Ascii.IsValid(type)
+        ? string.Equals(type, "work", StringComparison.OrdinalIgnoreCase) // the canonical form of ASCII is its upper case: no allocation
+        : IndexNames.Normalize(type) == WorkType);
 
     private static string[] WorkEmails(JsonObject? user)
     {

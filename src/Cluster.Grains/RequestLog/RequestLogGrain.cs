@@ -255,6 +255,10 @@ public sealed partial class RequestLogGrain(
         {
             _retentionCheckedAt = DateTimeOffset.MinValue;
             await ApplyRetentionAsync();
+            if (!_state.Value.Reminder)
+            {
+                await UnregisterReminderAsync(); // left by a crash between the head's write and the unregistering
+            }
         }
     }
 
@@ -341,7 +345,7 @@ public sealed partial class RequestLogGrain(
             await _state.CommitAsync(next, this);
         }
 
-        if (release || !_state.Value.Reminder)
+        if (release)
         {
             await UnregisterReminderAsync();
         }
