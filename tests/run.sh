@@ -68,7 +68,7 @@ TEST_PID=""
 cleanup() {
   local rc=$?
   trap - EXIT
-  trap '' INT TERM HUP # cleanup is bounded (about 20 s at worst); finish it
+  trap '' INT TERM HUP PIPE # cleanup is bounded (about 20 s at worst); finish it, terminal or pipe gone or not
   if [[ -n "$TEST_PID" ]] && group_alive "$TEST_PID"; then
     log "stopping the test run (dotnet test, MSBuild and test hosts)"
     stop_group "$TEST_PID" 10

@@ -47,7 +47,8 @@ repo_root() {
 }
 
 log() {
-  printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2
+  # Never fails: a log line must not end a shutdown whose terminal or pipe is gone (set -e; SIGHUP, `| tee` on Ctrl-C).
+  printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2 2>/dev/null || true
 }
 
 die() {
@@ -92,7 +93,8 @@ ensure_azurite() {
   require_cmd npm "Install npm (it comes with Node.js) to install Azurite."
   log "Installing Azurite into deploy/node_modules (npm ci, about a minute on first run)..."
   local out
-  if ! out="$(npm ci --prefix "$root/deploy" --no-audit --no-fund 2>&1)"; then
+  # Azurite 3.37 declares Node 22+ but runs on Node 20 (what CI runs it on): an npm set to engine-strict must not refuse it.
+  if ! out="$(npm ci --prefix "$root/deploy" --no-audit --no-fund --engine-strict=false 2>&1)"; then
     printf '%s\n' "$out" >&2
     die "npm ci in deploy/ failed (see above)."
   fi
@@ -113,7 +115,7 @@ ensure_wrk() {
   log "Installing wrk with apt-get..."
   local out
   # shellcheck disable=SC2086 # $sudo is empty or "sudo -n"
-  if ! out="$($sudo apt-get update -qq 2>&1 && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends wrk 2>&1)"; then
+  if ! out="$($sudo apt-get update -qq 2>&1 && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk 2>&1)"; then
     printf '%s\n' "$out" | tail -n 20 >&2
     die "installing wrk failed (see above): install wrk."
   fi
@@ -139,7 +141,7 @@ ensure_chromium() {
   log "Installing chromium with apt-get (for the browser tests of the dashboard and the portal; a few minutes on first run)..."
   local out
   # shellcheck disable=SC2086 # $sudo is empty or "sudo -n"
-  if ! out="$($sudo apt-get update -qq 2>&1 && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium 2>&1)"; then
+  if ! out="$($sudo apt-get update -qq 2>&1 && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium 2>&1)"; then
     printf '%s\n' "$out" | tail -n 20 >&2
     log "WARNING: installing chromium failed (see above): the browser tests (dashboard, portal) will fail."
     return 0

@@ -264,6 +264,7 @@ shutdown() {
   ((STOPPING)) && return 0
   STOPPING=1
   trap '' INT TERM HUP # a second Ctrl-C must not cut the ordered shutdown short (at most about 2 x STOP_GRACE + 10 s)
+  trap '' PIPE # nor a closed terminal or pipe (the children run in their own sessions: only this stops them)
   if [[ -n "$SLEEP_PID" ]]; then kill "$SLEEP_PID" 2>/dev/null || true; wait "$SLEEP_PID" 2>/dev/null || true; fi
   # Gateways, then silos (while their storage is still up), then Azurite.
   read -r -a pids <<<"$(alive_of "${GATEWAY_PIDS[@]}")"
@@ -287,7 +288,8 @@ shutdown() {
 }
 # shellcheck disable=SC2317 # invoked by traps
 on_signal() {
-  echo >&2
+  trap '' PIPE
+  printf '\n' >&2 2>/dev/null || true
   log "received SIG$1, shutting down"
   shutdown 0
 }

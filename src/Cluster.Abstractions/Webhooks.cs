@@ -44,6 +44,12 @@ public static class DeliveryErrors
 
     /// <summary>The URL is not allowed any more (plain http with <c>Events:AllowInsecureWebhooks</c> off); nothing was sent.</summary>
     public const string RefusedUrl = "refused-url";
+
+    /// <summary>
+    /// The stored secret cannot be decrypted (<c>Events:SecretKey</c> changed or lost, or differs between silos); nothing was
+    /// sent. Setting the webhook again with a new secret (<c>PUT …/webhook</c>) mends it.
+    /// </summary>
+    public const string SecretUnreadable = "secret-unreadable";
 }
 
 /// <summary>

@@ -1,3 +1,5 @@
+using Cluster.Gateway.RequestLog;
+
 namespace Cluster.Gateway;
 
 /// <summary>Gateway log messages. Ids only: never tokens, userNames or emails.</summary>
@@ -6,14 +8,22 @@ internal static partial class GatewayLog
     [LoggerMessage(2001, LogLevel.Information, "SCIM {Method} refused: {Reason}.")]
     private static partial void UnauthorizedCore(ILogger logger, string method, string reason);
 
+    // The client's method is logged as HTTP's own or OTHER (RequestLogCapture.MethodOf): a refused request needs no
+    // credential, and a made-up method of up to 16 KiB would otherwise reach the operators' logs as sent.
     public static void Unauthorized(ILogger logger, string method, bool missing) =>
-        UnauthorizedCore(logger, method, missing ? "no bearer token" : "invalid token for this tenant");
+        UnauthorizedCore(logger, RequestLogCapture.MethodOf(method), missing ? "no bearer token" : "invalid token for this tenant");
+
+    public static void ClusterUnavailable(ILogger logger, Exception exception, string method, string path) =>
+        ClusterUnavailableCore(logger, exception, RequestLogCapture.MethodOf(method), path);
+
+    public static void Unhandled(ILogger logger, Exception exception, string method, string path) =>
+        UnhandledCore(logger, exception, RequestLogCapture.MethodOf(method), path);
 
     [LoggerMessage(2002, LogLevel.Warning, "Cluster unavailable while serving {Method} {Path}.")]
-    public static partial void ClusterUnavailable(ILogger logger, Exception exception, string method, string path);
+    private static partial void ClusterUnavailableCore(ILogger logger, Exception exception, string method, string path);
 
     [LoggerMessage(2003, LogLevel.Error, "Unhandled error while serving {Method} {Path}.")]
-    public static partial void Unhandled(ILogger logger, Exception exception, string method, string path);
+    private static partial void UnhandledCore(ILogger logger, Exception exception, string method, string path);
 
     [LoggerMessage(2004, LogLevel.Information, "Tenant {TenantId} created.")]
     public static partial void TenantCreated(ILogger logger, string tenantId);
@@ -62,4 +72,7 @@ internal static partial class GatewayLog
 
     [LoggerMessage(2017, LogLevel.Warning, "Tenant {TenantId}: repairing the index or directory entries of {ResourceType} {ResourceId} failed; the lookup was answered, and the next one that meets them repairs them.")]
     public static partial void RepairFailed(ILogger logger, Exception exception, string tenantId, string resourceType, string resourceId);
+
+    [LoggerMessage(2018, LogLevel.Warning, "The operator console's list of tenants could not be read; the page was shown without it.")]
+    public static partial void TenantListUnavailable(ILogger logger, Exception exception);
 }

@@ -84,14 +84,21 @@ public static class ScimResource
     public const int MaxStoredBytes = 16 * 1024;
 
     /// <summary>
+    /// Growth a resource stored larger than <see cref="MaxStoredBytes"/> (before the bound) may take in one change: enough to
+    /// disable it (<c>true</c> to <c>false</c>) while its version gains a digit, not enough to add a value.
+    /// </summary>
+    public const int OversizeSlackBytes = 16;
+
+    /// <summary>
     /// 413 when the stamped resource <paramref name="json"/> is larger than <see cref="MaxStoredBytes"/>; null otherwise. A
-    /// resource stored larger before the bound (<paramref name="stored"/>, null for a create) may still change by less than
-    /// 1 KiB of growth, so that it can be disabled or corrected, not only deleted.
+    /// resource stored larger before the bound (<paramref name="stored"/>, null for a create) may still change by at most
+    /// <see cref="OversizeSlackBytes"/> of growth, so that it can be disabled or corrected, not only deleted; one stored
+    /// within the bound may not leave it.
     /// </summary>
     public static Errors.ScimException? CheckSize(string json, string? stored, Schema.ResourceTypeDefinition resourceType)
     {
         var bytes = Encoding.UTF8.GetByteCount(json);
-        if (bytes <= MaxStoredBytes || (stored is not null && bytes < Encoding.UTF8.GetByteCount(stored) + 1024))
+        if (bytes <= MaxStoredBytes || (stored is not null && Encoding.UTF8.GetByteCount(stored) is > MaxStoredBytes and var storedBytes && bytes <= storedBytes + OversizeSlackBytes))
         {
             return null;
         }

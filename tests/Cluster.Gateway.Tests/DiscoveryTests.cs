@@ -35,6 +35,21 @@ public sealed class DiscoveryTests : IClassFixture<GatewayFactory>
         AssertNoNulls(body);
     }
 
+    [Theory]
+    [InlineData("ServiceProviderConfig?filter=id+eq+%22x%22")]
+    [InlineData("ResourceTypes?filter=name+eq+%22User%22")]
+    [InlineData("ResourceTypes/User?filter=")]
+    [InlineData("Schemas?filter=id+eq+%22urn:ietf:params:scim:schemas:core:2.0:User%22")]
+    [InlineData("Schemas/urn:ietf:params:scim:schemas:core:2.0:User?filter=x")]
+    public async Task ADiscoveryEndpointAnswersAFilterWith403(string path)
+    {
+        // RFC 7644 §4: a filter here SHOULD be a 403, so that no client takes what it asked for as applied (it was ignored).
+        var tenant = await _gateway.CreateTenantAsync();
+        using var scim = _gateway.ScimClient(tenant);
+        using var response = await scim.GetAsync(path);
+        await response.ExpectScimErrorAsync(HttpStatusCode.Forbidden, null);
+    }
+
     [Fact]
     public async Task ResourceTypesListUserWithTheEnterpriseExtension()
     {

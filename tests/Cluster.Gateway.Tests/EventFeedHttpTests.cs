@@ -317,6 +317,38 @@ public sealed class EventFeedHttpTests : IClassFixture<EventFeedHttpTests.Factor
         Assert.Equal(4, (await receiver.WaitForAsync(4, TimeSpan.FromSeconds(30))).Count);
     }
 
+    [Fact]
+    public async Task ARedeliveryPastWhatWasDeliveredSkipsNothing()
+    {
+        // A webhook stuck on its first event is told to go on from the feed's end (the feed's nextCursor pasted in): that
+        // moved its cursor forward, and the events in between were never sent nor parked.
+        await using var receiver = await WebhookReceiver.StartAsync();
+        receiver.RespondWith(WebhookResponse.Status(500));
+        var tenant = await _gateway.CreateTenantAsync();
+        using var admin = _gateway.AdminClient();
+        await SetWebhookAsync(admin, tenant, receiver);
+        using var scim = _gateway.ScimClient(tenant);
+        foreach (var name in new[] { "stuck.one", "stuck.two", "stuck.three" })
+        {
+            await scim.CreateUserAsync($"{name}@contoso.com");
+        }
+
+        await receiver.WaitForAsync(1, TimeSpan.FromSeconds(30));
+        JsonObject feed = null!;
+        await Eventually.TrueAsync(async () => (feed = (await admin.GetFromJsonAsync<JsonObject>($"/admin/tenants/{tenant.TenantId}/events"))!)["data"]!.AsArray().Count == 3, 30, "three events in the feed");
+        var ids = feed["data"]!.AsArray().Select(e => e!["id"].Str()).ToList();
+
+        receiver.RespondWith(WebhookResponse.Ok);
+        var answeredOk = receiver.Requests.Count; // every request recorded from here on is answered 200
+        using (var redeliver = await admin.PostAsJsonAsync($"/admin/tenants/{tenant.TenantId}/webhook/redeliver", new { after = feed["nextCursor"].Str() }))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, redeliver.StatusCode);
+        }
+
+        await Eventually.TrueAsync(
+            () => Task.FromResult(ids.All(id => receiver.Requests.Any(r => r.EventId == id && r.Index >= answeredOk))), 30, "every event delivered after the redelivery");
+    }
+
     private static async Task<string> SetWebhookAsync(HttpClient admin, TestTenant tenant, WebhookReceiver receiver)
     {
         using var response = await admin.PutAsJsonAsync($"/admin/tenants/{tenant.TenantId}/webhook", new { url = receiver.Url.ToString() });

@@ -94,6 +94,10 @@ public sealed class HostileInputTests : IClassFixture<GatewayFactory>
         { "Users?count=1.5", "invalidValue" },
         { "Users?startIndex=first", "invalidValue" },
         { "Users?filter=userName+eq+%22x%22&count=ten", "invalidValue" },
+        { "Users?filter=", "invalidFilter" }, // listed every user as if there were no filter
+        { "Users?filter=%20", "invalidFilter" },
+        { "Groups?filter=&excludedAttributes=members", "invalidFilter" },
+        { "Users?count=12e3", "invalidValue" },
     };
 
     [Theory]

@@ -20,13 +20,22 @@ public sealed class LimitsTests : IClassFixture<LimitsTests.SmallPageGateway>
             await scim.CreateUserAsync($"capped{i}@contoso.com");
         }
 
-        foreach (var query in new[] { "Users", "Users?count=1000", "Users?count=2147483647", "Users?startIndex=2&count=50" })
+        // An integer beyond 32 bits is still an integer (it was a 400): clamped like the others.
+        foreach (var query in new[] { "Users", "Users?count=1000", "Users?count=2147483647", "Users?count=2147483648", "Users?count=99999999999999999999999", "Users?startIndex=-3000000000", "Users?startIndex=2&count=50" })
         {
             using var response = await scim.GetAsync(query);
             var page = await response.ExpectScimAsync(HttpStatusCode.OK);
             Assert.Equal(5, page["totalResults"]!.GetValue<int>());
             Assert.Equal(3, page["itemsPerPage"]!.GetValue<int>());
             Assert.Equal(3, page["Resources"]!.AsArray().Count);
+        }
+
+        foreach (var query in new[] { "Users?startIndex=99999999999", "Users?count=-3000000000" })
+        {
+            using var response = await scim.GetAsync(query);
+            var page = await response.ExpectScimAsync(HttpStatusCode.OK);
+            Assert.Equal(5, page["totalResults"]!.GetValue<int>());
+            Assert.Equal(0, page["itemsPerPage"]!.GetValue<int>());
         }
 
         using var config = await scim.GetAsync("ServiceProviderConfig");

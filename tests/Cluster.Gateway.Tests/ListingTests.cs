@@ -206,6 +206,8 @@ public sealed class ListingTests : IClassFixture<GatewayFactory>
         using var response = await scim.SendAsync(request);
 
         await response.ExpectScimErrorAsync(HttpStatusCode.MethodNotAllowed);
+        Assert.Contains("GET", response.Content.Headers.Allow); // RFC 9110 §15.5.6: a 405 names the methods allowed
+        Assert.DoesNotContain(method, response.Content.Headers.Allow);
         Assert.True(JsonNode.DeepEquals(before, await ListAsync(scim, "Users")));
     }
 

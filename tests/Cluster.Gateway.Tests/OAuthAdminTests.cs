@@ -39,6 +39,10 @@ public sealed class OAuthAdminTests(GatewayFactory gateway) : IClassFixture<Gate
             ("POST", $"/admin/tenants/{t}/setup-links", "{\"expiresInMinute\":60}", HttpStatusCode.BadRequest),
             ("PUT", $"/admin/tenants/{t}/webhook", "{\"url\":\"https://hooks.example.com/x\",\"secrett\":\"s\"}", HttpStatusCode.BadRequest),
             ("POST", "/admin/tenants", "{\"nmae\":\"Typo\"}", HttpStatusCode.BadRequest),
+            ("POST", "/admin/tenants", "{\"name\":\"Contoso\",\"NAME\":\"Other\"}", HttpStatusCode.BadRequest), // was a tenant named Other
+            ("POST", "/admin/tenants", "{\"Name\":\"Contoso\"}", HttpStatusCode.BadRequest),
+            ("POST", $"/admin/tenants/{t}/setup-links", "{\"expiresInMinutes\":60,\"expiresInMinutes\":43200}", HttpStatusCode.BadRequest), // was a 30-day link
+            ("POST", $"/admin/tenants/{t}/oauth-clients", "{\"expiresInDays\":30,\"expiresInDays\":1000}", HttpStatusCode.BadRequest),
             ("POST", "/admin/tenants/0123456789abcdef0123456789abcdef/oauth-clients", null, HttpStatusCode.NotFound),
             ("POST", "/admin/tenants/bad!id/oauth-clients", null, HttpStatusCode.NotFound),
             ("POST", $"/admin/tenants/{t}/oauth-clients/{c}/secrets", "{\"expiresInDays\":0}", HttpStatusCode.BadRequest),

@@ -144,6 +144,15 @@ public sealed class OAuthTokenEndpointTests(GatewayFactory gateway) : IClassFixt
         withId.Headers.Authorization = new AuthenticationHeaderValue("Basic", OAuthClients.BasicCredentials(client.ClientId, client.Secret));
         using var accepted = await http.SendAsync(withId);
         await accepted.ExpectTokenAsync();
+
+        // Basic with client_id and client_secret sent empty: a parameter without a value is one not sent (RFC 6749 §3.2).
+        using var withEmpty = new HttpRequestMessage(HttpMethod.Post, "/oauth2/token")
+        {
+            Content = new FormUrlEncodedContent([new("grant_type", "client_credentials"), new("client_id", ""), new("client_secret", "")]),
+        };
+        withEmpty.Headers.Authorization = new AuthenticationHeaderValue("Basic", OAuthClients.BasicCredentials(client.ClientId, client.Secret));
+        using var acceptedEmpty = await http.SendAsync(withEmpty);
+        await acceptedEmpty.ExpectTokenAsync();
     }
 
     [Fact]

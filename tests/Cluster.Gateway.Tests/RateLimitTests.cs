@@ -292,6 +292,44 @@ public sealed class RateLimitTests
         Assert.Equal(HttpStatusCode.Unauthorized, next.StatusCode);
     }
 
+    [Fact]
+    public async Task OneAddressCannotTakeEveryOAuthSlot()
+    {
+        // One address's slow token request holds its one slot: its next request is refused at once (it took the shared pool
+        // too, and with it every tenant's token requests); another address's request is served from the pool.
+        await using var held = await HeldPost.StartAsync(new Dictionary<string, string?>
+        {
+            ["RateLimits:MaxConcurrentTokenRequests"] = "4",
+            ["RateLimits:MaxQueuedTokenRequests"] = "0",
+            ["RateLimits:MaxConcurrentTokenRequestsPerAddress"] = "1",
+            ["RateLimits:MaxQueuedTokenRequestsPerAddress"] = "0",
+        }, h => h.Anonymous.SendAsync(TokenRequest("198.51.100.7")));
+
+        using (var again = await held.Anonymous.SendAsync(TokenRequest("198.51.100.7")))
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, again.StatusCode);
+            Assert.NotNull(again.Headers.RetryAfter);
+            Assert.Contains("temporarily_unavailable", await again.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        using (var other = await held.Anonymous.SendAsync(TokenRequest("203.0.113.9")))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, other.StatusCode); // served: a client the gateway does not know
+        }
+
+        using var first = await held.ReleaseAsync();
+        Assert.True(first.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.BadRequest, $"answered {first.StatusCode}");
+    }
+
+    private const string ClientAddressHeader = "X-Test-Client-Address";
+
+    private static HttpRequestMessage TokenRequest(string clientAddress)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/oauth2/token") { Content = TokenForm() };
+        request.Headers.Add(ClientAddressHeader, clientAddress);
+        return request;
+    }
+
     private static FormUrlEncodedContent TokenForm() => new(new Dictionary<string, string>
     {
         ["grant_type"] = "client_credentials",
@@ -442,6 +480,12 @@ public sealed class RateLimitTests
         {
             app.Use(async (context, nextMiddleware) =>
             {
+                // The test server has no client address: a test names one (as a proxy's forwarded address would).
+                if (context.Request.Headers.TryGetValue(ClientAddressHeader, out var address))
+                {
+                    context.Connection.RemoteIpAddress = IPAddress.Parse(address.ToString());
+                }
+
                 if (HttpMethods.IsPost(context.Request.Method) && Interlocked.Exchange(ref _used, 1) == 0)
                 {
                     context.Request.Body = new GatedStream(context.Request.Body, entered, release);

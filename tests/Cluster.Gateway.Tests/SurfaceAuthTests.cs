@@ -79,6 +79,10 @@ public sealed class SurfaceAuthTests(GatewayFactory gateway) : IClassFixture<Gat
         using var answered = await admin.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
         Assert.Equal(status, answered.StatusCode);
         Assert.Equal("application/problem+json", answered.Content.Headers.ContentType?.MediaType);
+        if (status == HttpStatusCode.MethodNotAllowed)
+        {
+            Assert.Equal(["GET", "POST"], answered.Content.Headers.Allow.Order(StringComparer.Ordinal));
+        }
     }
 
     [Fact]

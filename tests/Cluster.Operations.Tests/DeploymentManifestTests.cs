@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.Hosting;
 using YamlDotNet.RepresentationModel;
 
 namespace Cluster.Operations.Tests;
@@ -83,6 +84,8 @@ public sealed partial class DeploymentManifestTests
         var hpa = Kind(docs, "HorizontalPodAutoscaler");
         Assert.Equal("scim-silo", Text(Map(hpa, "spec", "scaleTargetRef"), "name"));
         Assert.Equal("2", Text(Map(hpa, "spec"), "minReplicas"));
+        // The autoscaler owns the count: a fixed one would be set back by every `kubectl apply`, scaling down at once.
+        Assert.False(Map(deployment, "spec").Children.ContainsKey("replicas"), "the HPA owns the silo deployment's replicas");
     }
 
     [Fact]
@@ -108,6 +111,7 @@ public sealed partial class DeploymentManifestTests
         Assert.DoesNotContain(Load(Base + "rbac.yaml"), d => Text(Map(d, "metadata"), "name") == "scim-gateway");
         Assert.NotNull(Kind(docs, "PodDisruptionBudget"));
         Assert.Equal("scim-gateway", Text(Map(Kind(docs, "HorizontalPodAutoscaler"), "spec", "scaleTargetRef"), "name"));
+        Assert.False(Map(deployment, "spec").Children.ContainsKey("replicas"), "the HPA owns the gateway deployment's replicas");
     }
 
     [Fact]
@@ -231,6 +235,13 @@ public sealed partial class DeploymentManifestTests
         Assert.Equal("127.0.0.1", gatewayBind);
         Assert.Equal(8080, gatewayTarget);
         Assert.True(gatewayLast < siloFirst || gatewayFirst > siloLast, "the split gateway's host port must not clash with the silos'");
+
+        // Docker's stop grace leaves the host's own drain (Cluster:ShutdownTimeoutSeconds, 30 s) time to finish: equal, a
+        // drain that took its whole budget was killed as it ended.
+        var drain = new OrleansClusterOptions().ShutdownTimeoutSeconds;
+        Assert.All(new[] { silo, gateway }, service => Assert.True(
+            TimeSpan.FromSeconds(int.Parse(Text(service, "stop_grace_period").TrimEnd('s'), System.Globalization.CultureInfo.InvariantCulture)) > TimeSpan.FromSeconds(drain + 2),
+            $"stop_grace_period must exceed the {drain} s drain"));
 
         // A service that runs in both topologies must not depend on the split-only gateway.
         foreach (var service in services.Children.Values.Cast<YamlMappingNode>())

@@ -72,6 +72,23 @@ public sealed class LoggingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AMadeUpMethodIsLoggedAsOtherNotAsSent()
+    {
+        // A refused request needs no credential: its method, up to 16 KiB of the client's own text, must not reach the log.
+        var madeUp = new string('X', 4000);
+        using (var intruder = _gateway.ScimClient(_tenant, token: BadToken))
+        using (var response = await intruder.SendAsync(new HttpRequestMessage(new HttpMethod(madeUp), "Users")))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        }
+
+        var refused = _logs.Entries.Where(e => e.EventId.Id == 2001).ToList();
+        Assert.Equal(2, refused.Count);
+        Assert.Contains(refused, e => e.Texts().Any(t => t.Contains("OTHER", StringComparison.Ordinal)));
+        Assert.DoesNotContain(_logs.Entries, e => e.Texts().Any(t => t.Contains(madeUp[..64], StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public void NoEntryContainsATokenAUserNameOrAnEmail()
     {
         Assert.NotEmpty(_logs.Entries);

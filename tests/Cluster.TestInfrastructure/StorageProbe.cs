@@ -20,6 +20,7 @@ public static class StorageProbe
     private static readonly ConcurrentDictionary<(string Key, string State), object?> Written = new();
     private static readonly ConcurrentDictionary<string, HeldWrite> Holds = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, int> LandedRefusals = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, int> ReadFailures = new(StringComparer.Ordinal);
 
     private static long _totalReads;
     private static long _totalWrites;
@@ -62,6 +63,12 @@ public static class StorageProbe
 
     /// <summary>The next <paramref name="times"/> writes of the grain with this primary key throw.</summary>
     public static void FailNextWrites(string key, int times = 1) => Failures[key] = times;
+
+    /// <summary>
+    /// The next <paramref name="times"/> state reads of the grain with this primary key throw (0: none any more): an
+    /// activation that cannot read its state fails, and so does the call that made it.
+    /// </summary>
+    public static void FailNextReads(string key, int times = 1) => ReadFailures[key] = times;
 
     /// <summary>The next <paramref name="times"/> writes (or clears) of state <paramref name="state"/> of the grain with this primary key throw.</summary>
     public static void FailNextWrites(string key, string state, int times = 1) => StateFailures[(key, state)] = times;
@@ -111,6 +118,10 @@ public static class StorageProbe
     {
         Interlocked.Increment(ref _totalReads);
         Reads.AddOrUpdate((key, stateName), 1, (_, n) => n + 1);
+        if (Spend(ReadFailures, key))
+        {
+            throw new IOException($"Injected storage read failure for {key}.");
+        }
     }
 
     internal static void OnWrite(string key, string state)

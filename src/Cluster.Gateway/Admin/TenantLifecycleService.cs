@@ -99,15 +99,16 @@ public sealed class TenantLifecycleService(IGrainFactory grains, TenantCredentia
             RequireValidName(name);
         }
 
-        if (Tenant(tenantId) is not { } tenant || await tenant.UpdateAsync(name, suspended) is null || await tenant.GetSummaryAsync() is not { Deletion: null } summary)
+        if (Tenant(tenantId) is not { } tenant || await tenant.UpdateAsync(name, suspended) is not { } updated)
         {
             return null;
         }
 
         // A suspension (or a resume) takes effect at once on this gateway; on the others within Gateway:TokenCacheSeconds.
+        // Told before the summary is read: a change that landed is applied and logged even when its summary cannot be read.
         credentials.Invalidate(tenantId);
-        GatewayLog.TenantUpdated(logger, tenantId, summary.Suspended);
-        return summary;
+        GatewayLog.TenantUpdated(logger, tenantId, updated.Suspended);
+        return await tenant.GetSummaryAsync() is { Deletion: null } summary ? summary : null;
     }
 
     /// <summary>

@@ -26,8 +26,12 @@ public static class DiscoveryEndpoints
         Sort: true,
         ETag: true);
 
-    public static RouteGroupBuilder MapDiscovery(this RouteGroupBuilder scim)
+    public static RouteGroupBuilder MapDiscovery(this RouteGroupBuilder group)
     {
+        // RFC 7644 §4: these endpoints take no filter, and answer one with 403 so that no client takes it as applied.
+        var scim = group.MapGroup("").AddEndpointFilter((context, next) => context.HttpContext.Request.Query.ContainsKey("filter")
+            ? ValueTask.FromResult<object?>(ScimHttp.Error(403, null, "Discovery endpoints take no filter (RFC 7644 §4): ask without one."))
+            : next(context));
         scim.MapGet("/ServiceProviderConfig", (string tenantId, HttpRequest request, IOptions<GatewayOptions> options, TenantRateLimitPolicy limits) =>
             ScimHttp.Json(200, DiscoveryDocuments.ServiceProviderConfig(
                 Features(options.Value, limits.MaxBulkOperations(tenantId, options.Value.BulkMaxOperations)), Base(request, options, tenantId))));
@@ -48,7 +52,7 @@ public static class DiscoveryEndpoints
                 ? ScimHttp.Json(200, DiscoveryDocuments.Schema(schema, Base(request, options, tenantId)))
                 : ScimHttp.Error(404, null, "Schema not found."));
 
-        return scim;
+        return group;
     }
 
     private static IEnumerable<SchemaDefinition> ServedSchemas() => ScimSchemas.All;

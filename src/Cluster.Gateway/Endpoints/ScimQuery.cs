@@ -29,7 +29,7 @@ public sealed record ScimQuery(
     {
         var query = request.Query;
         return Create(
-            query["filter"].ToString(),
+            query.ContainsKey("filter") ? query["filter"].ToString() : null, // sent empty: refused, not "no filter"
             query["sortBy"].ToString(),
             query["sortOrder"].ToString(),
             ParseInt(query["startIndex"].ToString(), "startIndex"),
@@ -93,7 +93,7 @@ public sealed record ScimQuery(
         IReadOnlyCollection<string>? excluded,
         int maxPageSize) =>
         new(
-            string.IsNullOrWhiteSpace(filterText) ? null : FilterParser.Parse(filterText),
+            filterText is null ? null : FilterParser.Parse(filterText),
             ScimSort.Parse(sortBy, sortOrder),
             Math.Max(1, startIndex ?? 1),
             Math.Clamp(count ?? maxPageSize, 0, maxPageSize),
@@ -107,10 +107,15 @@ public sealed record ScimQuery(
             return null;
         }
 
-        return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)
-            ? value
+        // An integer beyond int's range is still an integer: clamped like any other (RFC 7644 §3.4.2.4), not refused.
+        var trimmed = text.Trim();
+        var digits = trimmed.StartsWith('-') || trimmed.StartsWith('+') ? trimmed[1..] : trimmed;
+        return digits.Length > 0 && digits.All(char.IsAsciiDigit)
+            ? long.TryParse(trimmed, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? Clamped(value) : trimmed[0] == '-' ? int.MinValue : int.MaxValue
             : throw ScimException.InvalidValue($"{ScimText.Quoted(name)} must be an integer.");
     }
+
+    private static int Clamped(long value) => (int)Math.Clamp(value, int.MinValue, int.MaxValue);
 
     private static string? String(Dictionary<string, JsonNode?> members, string name) => members.GetValueOrDefault(name) switch
     {
@@ -122,8 +127,8 @@ public sealed record ScimQuery(
     private static int? Integer(Dictionary<string, JsonNode?> members, string name) => members.GetValueOrDefault(name) switch
     {
         null => null,
-        JsonValue v when v.GetValueKind() == JsonValueKind.Number => v.TryGetValue<int>(out var i)
-            ? i
+        JsonValue v when v.GetValueKind() == JsonValueKind.Number => v.TryGetValue<double>(out var x) && double.IsInteger(x)
+            ? (int)Math.Clamp(x, int.MinValue, int.MaxValue)
             : throw ScimException.InvalidValue($"{ScimText.Quoted(name)} must be an integer."),
         _ => throw ScimException.InvalidValue($"{ScimText.Quoted(name)} must be an integer."),
     };

@@ -20,6 +20,9 @@ namespace Cluster.Gateway.Hosting;
 /// <summary>Registration and mapping of the gateway.</summary>
 public static class GatewayHostingExtensions
 {
+    /// <summary>Kestrel's request-line limit: room for the longest filter (10,000 characters), percent-encoded.</summary>
+    public const int MaxRequestLineBytes = 64 * 1024;
+
     /// <summary>
     /// The gateway-services role: the gateway's options (validated at start-up), SCIM, the admin API, OAuth, the portal, the
     /// limits and the provisioning log. It takes no Orleans role: the host adds one first, the cluster client
@@ -55,12 +58,25 @@ public static class GatewayHostingExtensions
         builder.Services.AddSingleton<ResourceQueries>();
         builder.AddGatewayAuthentication();
         builder.AddScimPortal();
+        // The admin API's JSON bodies are read as strictly as SCIM's: a member repeated, or named in another case, is a 400
+        // (as a misspelt one is, JsonUnmappedMemberHandling.Disallow on each request record), never a last-one-wins value.
+        builder.Services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.AllowDuplicateProperties = false;
+            json.SerializerOptions.PropertyNameCaseInsensitive = false;
+        });
         builder.Services.AddExceptionHandler<ScimExceptionHandler>();
         builder.Services.AddProblemDetails();
         builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster");
         builder.AddScimRateLimiting();
         builder.AddScimRequestLog();
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = Math.Max(gateway.MaxBodyBytes, gateway.BulkMaxPayloadSize) * 2L);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = Math.Max(gateway.MaxBodyBytes, gateway.BulkMaxPayloadSize) * 2L;
+            // A GET's filter may take FilterParser.MaxLength characters, percent-encoded: Kestrel's default 8 KiB request
+            // line answered a long one with a bare 414 before the SCIM limit (400 invalidFilter) could.
+            k.Limits.MaxRequestLineSize = MaxRequestLineBytes;
+        });
         return builder;
     }
 

@@ -70,8 +70,9 @@ public static class Surfaces
         var endpoint = context.GetEndpoint();
         if (endpoint?.Metadata.GetMetadata<SurfaceMetadata>() is null && OfUnroutedPath(context.Request.Path) is var surface && surface != Surface.None)
         {
-            // Every endpoint of a surface carries its metadata, so an endpoint without it is the router's own 405.
-            context.SetEndpoint(Unrouted[(surface, endpoint is not null)]);
+            // Every endpoint of a surface carries its metadata, so an endpoint without it is the router's own 405, which
+            // still runs first: it sets the Allow header a 405 must carry (RFC 9110 §15.5.6).
+            context.SetEndpoint(endpoint is null ? Unrouted[surface] : UnroutedEndpoint(surface, endpoint.RequestDelegate ?? (_ => Task.CompletedTask)));
         }
 
         await next(context);
@@ -85,21 +86,32 @@ public static class Surfaces
         : path.StartsWithSegments("/portal", StringComparison.OrdinalIgnoreCase) ? Surface.Portal
         : Surface.None;
 
-    private static readonly Dictionary<(Surface, bool MethodNotAllowed), Endpoint> Unrouted = new[] { Surface.Scim, Surface.Admin, Surface.OAuth, Surface.Portal }
-        .SelectMany(s => new[] { false, true }.Select(m => (s, m)))
-        .ToDictionary(k => k, k => UnroutedEndpoint(k.s, k.m));
+    private static readonly Dictionary<Surface, Endpoint> Unrouted = new[] { Surface.Scim, Surface.Admin, Surface.OAuth, Surface.Portal }
+        .ToDictionary(s => s, s => UnroutedEndpoint(s, methodNotAllowed: null));
 
-    private static Endpoint UnroutedEndpoint(Surface surface, bool methodNotAllowed)
+    // The surface's 404, or its 405 after the router's own (methodNotAllowed), in the surface's error format.
+    private static Endpoint UnroutedEndpoint(Surface surface, RequestDelegate? methodNotAllowed)
     {
-        var status = methodNotAllowed ? StatusCodes.Status405MethodNotAllowed : StatusCodes.Status404NotFound;
-        var detail = methodNotAllowed ? "Method not allowed." : "No such endpoint.";
+        var status = methodNotAllowed is not null ? StatusCodes.Status405MethodNotAllowed : StatusCodes.Status404NotFound;
+        var detail = methodNotAllowed is not null ? "Method not allowed." : "No such endpoint.";
         List<object> metadata = [new SurfaceMetadata(surface)];
         if (GatewayAuthentication.PolicyOf(surface) is { } policy)
         {
             metadata.Add(new AuthorizeAttribute(policy));
         }
 
-        return new Endpoint(context => SurfaceErrors.Write(context, status, detail).ExecuteAsync(context), new EndpointMetadataCollection(metadata), $"{surface} {(int)status}");
+        return new Endpoint(
+            async context =>
+            {
+                if (methodNotAllowed is not null)
+                {
+                    await methodNotAllowed(context);
+                }
+
+                await SurfaceErrors.Write(context, status, detail).ExecuteAsync(context);
+            },
+            new EndpointMetadataCollection(metadata),
+            $"{surface} {status}");
     }
 }
 

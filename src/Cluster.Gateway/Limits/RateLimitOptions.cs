@@ -39,6 +39,18 @@ public sealed class RateLimitOptions
     [Range(0, 1_000_000)]
     public int MaxQueuedTokenRequests { get; set; } = ScimRateLimiting.DefaultMaxQueuedTokenRequests;
 
+    /// <summary>
+    /// Most OAuth requests one client address (IPv6: its /64, hashed into a bounded set of partitions) has in progress at once
+    /// on a gateway (default 8), before the shared <see cref="MaxConcurrentTokenRequests"/>: one sender of slow requests
+    /// cannot take every OAuth slot and hold up every tenant's tokens; 0 = no limit.
+    /// </summary>
+    [Range(0, 1_000_000)]
+    public int MaxConcurrentTokenRequestsPerAddress { get; set; } = ScimRateLimiting.DefaultMaxConcurrentTokenRequestsPerAddress;
+
+    /// <summary>An address's OAuth requests that wait for one of its slots before 429 (default 16).</summary>
+    [Range(0, 1_000_000)]
+    public int MaxQueuedTokenRequestsPerAddress { get; set; } = ScimRateLimiting.DefaultMaxQueuedTokenRequestsPerAddress;
+
     /// <summary>Every tenant's token bucket unless <see cref="Tenants"/> overrides it.</summary>
     public TenantRateLimit Default { get; set; } = new() { PermitsPerSecond = ScimRateLimiting.DefaultPermitsPerSecond, Burst = ScimRateLimiting.DefaultBurst };
 

@@ -25,7 +25,9 @@ namespace Cluster.Gateway.Limits;
 /// with a queue of <c>RateLimits:MaxQueuedRequests</c>) that protects the silos; beyond it, 503 with <c>Retry-After</c>;</item>
 /// <item>a concurrency limit of its own for OAuth requests (<c>RateLimits:MaxConcurrentTokenRequests</c>, queue
 /// <c>RateLimits:MaxQueuedTokenRequests</c>): they are anonymous until their body is read, so slow ones must not hold the
-/// slots SCIM requests need; beyond it, 503.</item>
+/// slots SCIM requests need; beyond it, 503. Before it, one per client address
+/// (<c>RateLimits:MaxConcurrentTokenRequestsPerAddress</c>, queue <c>…PerAddress</c>), so that one address cannot take
+/// the whole pool; beyond it, 429.</item>
 /// </list>
 /// Each gateway counts on its own: with N gateways behind a balancer a tenant gets up to N × its limit.
 /// </summary>
@@ -54,6 +56,12 @@ public static class ScimRateLimiting
     /// <summary>Default number of OAuth requests that wait for a slot before 503.</summary>
     public const int DefaultMaxQueuedTokenRequests = 256;
 
+    /// <summary>Default number of OAuth requests one client address may have in progress at once on a gateway.</summary>
+    public const int DefaultMaxConcurrentTokenRequestsPerAddress = 8;
+
+    /// <summary>Default number of one address's OAuth requests that wait for one of its slots before 429.</summary>
+    public const int DefaultMaxQueuedTokenRequestsPerAddress = 16;
+
     /// <summary>Default number of SCIM requests one tenant may have in progress at once on a gateway (Entra has a few).</summary>
     public const int DefaultMaxConcurrentRequestsPerTenant = 64;
 
@@ -68,6 +76,7 @@ public static class ScimRateLimiting
         var (maxConcurrent, maxQueued) = (limits.MaxConcurrentRequests, limits.MaxQueuedRequests);
         var (perTenant, perTenantQueued) = (limits.MaxConcurrentRequestsPerTenant, limits.MaxQueuedRequestsPerTenant);
         var (tokens, tokensQueued) = (limits.MaxConcurrentTokenRequests, limits.MaxQueuedTokenRequests);
+        var (perAddress, perAddressQueued) = (limits.MaxConcurrentTokenRequestsPerAddress, limits.MaxQueuedTokenRequestsPerAddress);
         builder.Services.AddSingleton<TenantRateLimitPolicy>();
         builder.Services.AddRateLimiter(options =>
         {
@@ -77,10 +86,16 @@ public static class ScimRateLimiting
             // tenant the route names, after authorization, so only tenants with valid credentials get one; idle ones are dropped.
             var tenantSlots = Slots(perTenant, perTenantQueued, context => Surfaces.Of(context) == Surface.Scim ? TenantOf(context) : null);
             var gatewaySlots = Slots(maxConcurrent, maxQueued, context => Surfaces.Of(context) is Surface.Scim or Surface.Admin ? "gateway" : null);
+            // OAuth requests are anonymous until their body is read: an address's own slots first, so that one sender of slow
+            // requests cannot take the whole OAuth pool (every tenant's token requests, the key set) with it.
+            var addressSlots = Slots(perAddress, perAddressQueued, context => Surfaces.Of(context) == Surface.OAuth
+                ? FailedAuthenticationLimiter.AddressPartition(context.Connection.RemoteIpAddress).ToString(CultureInfo.InvariantCulture)
+                : null);
             var tokenSlots = Slots(tokens, tokensQueued, context => Surfaces.Of(context) == Surface.OAuth ? "oauth" : null);
-            options.GlobalLimiter = PartitionedRateLimiter.CreateChained(tenantSlots, gatewaySlots, tokenSlots);
-            options.OnRejected = (context, cancellationToken) => tenantSlots.GetStatistics(context.HttpContext)?.CurrentAvailablePermits == 0
-                ? OnTenantBusyAsync(context)
+            options.GlobalLimiter = PartitionedRateLimiter.CreateChained(tenantSlots, gatewaySlots, addressSlots, tokenSlots);
+            options.OnRejected = (context, cancellationToken) =>
+                tenantSlots.GetStatistics(context.HttpContext)?.CurrentAvailablePermits == 0 ? OnTenantBusyAsync(context)
+                : addressSlots.GetStatistics(context.HttpContext)?.CurrentAvailablePermits == 0 ? OnAddressBusyAsync(context)
                 : OnOverloadedAsync(context, cancellationToken);
         });
         return builder;
@@ -130,6 +145,13 @@ public static class ScimRateLimiting
         var http = context.HttpContext;
         http.RequestServices.GetService<ScimInstruments>()?.LimitRejected(ScimInstruments.LimitReasons.TenantConcurrency, TenantOf(http));
         await TooManyRequests("Too many requests in progress for this tenant.", TimeSpan.FromSeconds(1)).ExecuteAsync(http);
+    }
+
+    private static async ValueTask OnAddressBusyAsync(OnRejectedContext context)
+    {
+        var http = context.HttpContext;
+        http.RequestServices.GetService<ScimInstruments>()?.LimitRejected(ScimInstruments.LimitReasons.Concurrency, null);
+        await SurfaceErrors.Write(http, 429, "Too many token requests in progress from this address. Retry later.", headers: r => r.Headers.RetryAfter = "1").ExecuteAsync(http);
     }
 
     private static async ValueTask OnOverloadedAsync(OnRejectedContext context, CancellationToken cancellationToken)

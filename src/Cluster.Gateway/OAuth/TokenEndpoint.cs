@@ -180,7 +180,8 @@ public static class TokenEndpoint
                 return ("", "", InvalidClient("Client authentication failed: use HTTP Basic with the client id and secret (client_secret_basic), or client_secret_post."));
             }
 
-            if (postedSecret is not null || (postedId is not null && postedId != id))
+            // A parameter sent empty is one not sent (RFC 6749 §3.2): some clients send client_id= and client_secret= with Basic.
+            if (!string.IsNullOrEmpty(postedSecret) || (!string.IsNullOrEmpty(postedId) && postedId != id))
             {
                 return ("", "", Error(400, "invalid_request", "Use one client authentication method: HTTP Basic or client_id and client_secret in the body, not both."));
             }

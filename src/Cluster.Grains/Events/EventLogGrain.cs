@@ -336,6 +336,27 @@ public sealed partial class EventLogGrain(
             var stored = pageEnd <= head.SealedThrough
                 ? await GrainFactory.Grain<IEventPageGrain>(GrainKeys.EventPage(_tenantId, page)).ReadAsync()
                 : [.. head.Tail.Select(Load)];
+            if (stored.Length == 0 && pageEnd <= head.SealedThrough && !AllDiscarded(head, pageEnd - PageSize + 1, pageEnd))
+            {
+                // A sealed page holds its events (only a page whose every event was discarded is written empty): retention
+                // erased this one since the head was read (a pass erases pages before it records the feed's new start; a
+                // crash between leaves the old start). Erased pages are the oldest, so the events read so far end the
+                // answer; a cursor into the erased ones has expired; a read from the start goes on past them.
+                if (events.Count > 0)
+                {
+                    return new EventPage([.. events], examined, true, Expired: false);
+                }
+
+                if (after is { } erased)
+                {
+                    return new EventPage([], erased, false, Expired: true);
+                }
+
+                examined = pageEnd;
+                seq = pageEnd + 1;
+                continue;
+            }
+
             foreach (var e in stored.Where(e => e.Sequence >= seq && e.Sequence <= Math.Min(pageEnd, readable)).OrderBy(e => e.Sequence))
             {
                 if (events.Count == limit)
@@ -670,6 +691,19 @@ public sealed partial class EventLogGrain(
     }
 
     private static bool IsDiscarded(EventLogState head, long sequence) => head.Discarded.Any(r => sequence >= r.From && sequence <= r.To);
+
+    private static bool AllDiscarded(EventLogState head, long from, long to)
+    {
+        for (var sequence = from; sequence <= to; sequence++)
+        {
+            if (!IsDiscarded(head, sequence))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     private static string KeyOf(PreparedCommit p) => p.ResourceType + "/" + p.ResourceId;
 

@@ -41,7 +41,8 @@ internal static class ResourceEvents
         else if (before is not null && after is not null)
         {
             var changed = Changed(Visible(before, type), Visible(after, type));
-            if (isUser && changed.Remove("active"))
+            // A change of status only: "active" sent as true where it was missing (or the reverse) changes no one's access.
+            if (isUser && changed.Remove("active") && IsActive(before) != IsActive(after))
             {
                 events.Add(context.Event(IsActive(after) ? ScimEventTypes.UserReactivated : ScimEventTypes.UserDeactivated, Data(after, type), null));
             }

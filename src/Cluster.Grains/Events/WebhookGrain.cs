@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 using Cluster.Grains.Events.Webhooks;
 using Cluster.Grains.State;
@@ -47,6 +48,8 @@ public sealed partial class WebhookGrain(
     private string _tenantId = "";
     private IGrainTimer? _loop;
     private bool _reminderHeld;
+    private Task? _releasing;
+    private bool _backlogShown;
 
     // Set when the log tells of events after the cursor; a delivery round clears it before it reads the feed. A round that
     // found the feed empty stops only if no such news came while it was saving (NotifyAsync interleaves with it).
@@ -70,7 +73,7 @@ public sealed partial class WebhookGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        instruments.Backlog(_tenantId, null);
+        ShowBacklog(null);
         if (_state.Exists && _unsaved > 0)
         {
             await SaveAsync(_state.Value.Attempts, _state.Value.FirstAttemptAt, _state.Value.NextAttemptAt, _state.Value.RetryingEventId);
@@ -130,7 +133,7 @@ public sealed partial class WebhookGrain(
         await _state.CommitAsync(new WebhookState(), this, clear: true);
         (_cursor, _unsaved, _recent, _secret) = (0, 0, [], null);
         StopLoop();
-        instruments.Backlog(_tenantId, null); // no webhook, no backlog: not until the activation is collected
+        ShowBacklog(null); // no webhook, no backlog: not until the activation is collected
         await ReleaseReminderAsync();
         LogDeleted(logger, _tenantId);
         return true;
@@ -177,8 +180,10 @@ public sealed partial class WebhookGrain(
             return RedeliverResult.Expired;
         }
 
-        _cursor = Math.Max(0, after);
-        await SaveAsync(0, null, null, null, parked: [.. _state.Value.Parked.Where(p => p.Sequence <= after)]);
+        // Delivery only ever goes back: a cursor past what was delivered (a stuck webhook told to go on from the feed's end)
+        // would skip the events in between without trace. Those are delivered from where delivery is, then the rest.
+        _cursor = Math.Max(0, Math.Min(after, _cursor));
+        await SaveAsync(0, null, null, null, parked: [.. _state.Value.Parked.Where(p => p.Sequence <= _cursor)]);
         await HoldReminderAsync();
         DeliverNow();
         return RedeliverResult.Started;
@@ -216,7 +221,7 @@ public sealed partial class WebhookGrain(
         if (!_state.Exists)
         {
             StopLoop();
-            instruments.Backlog(_tenantId, null);
+            ShowBacklog(null);
             return;
         }
 
@@ -224,6 +229,12 @@ public sealed partial class WebhookGrain(
         var now = time.GetUtcNow();
         if (stored.NextAttemptAt is { } next && next > now)
         {
+            // A new activation waiting out a retry's backoff (up to an hour) still shows how old the waiting event is.
+            if (!_backlogShown && (await Log.ReadAsync(_cursor, 1)).Events is [var waiting, ..])
+            {
+                ShowBacklog(waiting.OccurredAt);
+            }
+
             _loop?.Change(next - now, TimeSpan.FromSeconds(1));
             return;
         }
@@ -251,7 +262,7 @@ public sealed partial class WebhookGrain(
                 return;
             }
 
-            instruments.Backlog(_tenantId, null);
+            ShowBacklog(null);
             StopLoop();
             await ReleaseReminderAsync();
             if (_told)
@@ -263,7 +274,7 @@ public sealed partial class WebhookGrain(
             return;
         }
 
-        instruments.Backlog(_tenantId, page.Events[0].OccurredAt);
+        ShowBacklog(page.Events[0].OccurredAt);
         var round = time.GetTimestamp();
         foreach (var e in page.Events)
         {
@@ -313,7 +324,18 @@ public sealed partial class WebhookGrain(
 
     private async Task<DeliveryAttempt> SendAsync(ScimEvent e, CancellationToken cancellation)
     {
-        _secret ??= protector.Unprotect(_state.Value.ProtectedSecret, _tenantId);
+        try
+        {
+            _secret ??= protector.Unprotect(_state.Value.ProtectedSecret, _tenantId);
+        }
+        catch (CryptographicException)
+        {
+            // An attempt that failed like any other (recorded, retried with backoff, parked in the end, shown to the admin),
+            // not an error every second that nobody sees in the deliveries.
+            LogSecretUnreadable(logger, _tenantId);
+            return new DeliveryAttempt(e.Id, time.GetUtcNow(), null, DeliveryErrors.SecretUnreadable, TimeSpan.Zero, Delivered: false);
+        }
+
         var body = Encoding.UTF8.GetBytes(ScimSerializer.Serialize(ScimEventJson.ToJson(_tenantId, e)));
         return await sender.SendAsync(new Uri(_state.Value.Url), _secret, e.Id, e.Type, body, cancellation);
     }
@@ -385,8 +407,28 @@ public sealed partial class WebhookGrain(
         _loop = null;
     }
 
+    private void ShowBacklog(DateTimeOffset? oldestUndelivered)
+    {
+        instruments.Backlog(_tenantId, oldestUndelivered);
+        _backlogShown = oldestUndelivered is not null;
+    }
+
     private async Task HoldReminderAsync()
     {
+        // A release under way (NotifyAsync interleaves with the round that found the feed empty) still counts the reminder
+        // as held until it has unregistered it: wait for it, so that what this call answers (a reminder will deliver) holds.
+        if (_releasing is { } releasing)
+        {
+            try
+            {
+                await releasing;
+            }
+            catch (Exception)
+            {
+                // The release's own caller hears of its failure; the reminder is then registered again below, or still held.
+            }
+        }
+
         if (!_reminderHeld)
         {
             await this.RegisterOrUpdateReminder(ReminderName, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
@@ -394,14 +436,23 @@ public sealed partial class WebhookGrain(
         }
     }
 
-    private async Task ReleaseReminderAsync()
-    {
-        if (_reminderHeld && await this.GetReminder(ReminderName) is { } reminder)
-        {
-            await this.UnregisterReminder(reminder);
-        }
+    private Task ReleaseReminderAsync() => _releasing = ReleaseCoreAsync();
 
-        _reminderHeld = false;
+    private async Task ReleaseCoreAsync()
+    {
+        try
+        {
+            if (_reminderHeld && await this.GetReminder(ReminderName) is { } reminder)
+            {
+                await this.UnregisterReminder(reminder);
+            }
+
+            _reminderHeld = false;
+        }
+        finally
+        {
+            _releasing = null;
+        }
     }
 
     private static DeliveryAttempt Load(DeliveryRecord r) =>
@@ -415,6 +466,9 @@ public sealed partial class WebhookGrain(
 
     [LoggerMessage(3103, LogLevel.Warning, "Tenant {TenantId}: webhook event {EventId} parked after {Attempts} failed attempts.")]
     private static partial void LogParked(ILogger logger, string tenantId, string eventId, int attempts);
+
+    [LoggerMessage(3105, LogLevel.Warning, "Tenant {TenantId}: the webhook's stored secret cannot be decrypted with Events:SecretKey (changed or lost?); nothing is sent until the webhook is set again with a new secret.")]
+    private static partial void LogSecretUnreadable(ILogger logger, string tenantId);
 
     [LoggerMessage(3104, LogLevel.Warning, "Tenant {TenantId}: webhook cursor {Cursor} is older than the feed's retention; events up to {First} were never delivered.")]
     private static partial void LogSkippedExpired(ILogger logger, string tenantId, long cursor, long first);

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Cluster.Abstractions;
+using Cluster.Grains.Events;
 using Cluster.TestInfrastructure;
 
 namespace Cluster.Grains.Tests.Events;
@@ -53,6 +54,47 @@ public sealed class EventFeedTests(ClusterFixture fixture)
         Assert.Equal("Boss", JsonNode.Parse(events[^1].Data)!["title"]!.GetValue<string>());
         Assert.All(events, e => Assert.DoesNotContain("1234", e.Data, StringComparison.Ordinal));
         Assert.All(events, e => Assert.DoesNotContain("9876", e.Data, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AReadThatMeetsPagesErasedSinceTheHeadWasWrittenDoesNotSkipThem()
+    {
+        // Retention erases a pass's pages, then records the feed's new start: a read between the two (or after a crash
+        // between them) found the erased pages empty and answered the events after them, so a consumer's cursor jumped
+        // past events it never got, without the 410 that tells it to resynchronise.
+        var tenantId = GrainKeys.NewTenantId();
+        for (var i = 0; i < 60; i++)
+        {
+            await Grains.CreateUserAsync(tenantId, $"erased{i}@contoso.com");
+        }
+
+        var events = await WaitForFeedAsync(tenantId, 60);
+        await Grains.GetGrain<IEventPageGrain>(GrainKeys.EventPage(tenantId, 0)).ClearAsync(); // a pass cut short after its first erase
+
+        var first = events[0].Sequence;
+        Assert.True((await Log(tenantId).ReadAsync(first + 2, 100)).Expired);
+        var fromTheStart = await Log(tenantId).ReadAsync(null, 100);
+        Assert.False(fromTheStart.Expired);
+        Assert.Equal(first + EventLogGrain.PageSize, fromTheStart.Events[0].Sequence);
+        var later = await Log(tenantId).ReadAsync(first + EventLogGrain.PageSize + 3, 100);
+        Assert.Equal(first + EventLogGrain.PageSize + 4, later.Events[0].Sequence);
+    }
+
+    [Fact]
+    public async Task ActiveSentWhereItWasMissingIsNoStatusChange()
+    {
+        // A user without "active" is active: setting it to true, or removing it again, reactivates no one (it told
+        // user.reactivated, and the tenant's count of disabled users went down for each).
+        var tenantId = GrainKeys.NewTenantId();
+        var user = Grains.User(tenantId, GrainKeys.NewResourceId());
+        Assert.Equal(201, (await user.CreateAsync(Users.Resource("status@contoso.com"))).Status);
+        await Patch(user, """{"op":"Replace","path":"active","value":"True"}""");
+        await Patch(user, """{"op":"remove","path":"active"}""");
+        await Patch(user, """{"op":"Replace","path":"active","value":"False"}""");
+
+        var events = await WaitForFeedAsync(tenantId, 2);
+        Assert.Equal([ScimEventTypes.UserCreated, ScimEventTypes.UserDeactivated], events.Select(e => e.Type));
+        Assert.Equal(1, await Grains.GetGrain<IDisabledUserCount>(GrainKeys.EventLog(tenantId)).GetDisabledUsersAsync());
     }
 
     [Fact]

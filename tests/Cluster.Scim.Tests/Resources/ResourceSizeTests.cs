@@ -25,12 +25,23 @@ public class ResourceSizeTests
     }
 
     [Fact]
-    public void AResourceStoredLargerBeforeTheBoundMayChangeButNotGrowByAKilobyte()
+    public void AResourceStoredLargerBeforeTheBoundMayChangeButNotGrow()
     {
         var stored = Json(ScimResource.MaxStoredBytes * 2);
-        Assert.Null(ScimResource.CheckSize(Json((ScimResource.MaxStoredBytes * 2) + 1), stored, ScimSchemas.UserResource)); // "active": false
+        Assert.Null(ScimResource.CheckSize(Json((ScimResource.MaxStoredBytes * 2) + 2), stored, ScimSchemas.UserResource)); // "active": false, version 99 → 100
         Assert.Null(ScimResource.CheckSize(Json(ScimResource.MaxStoredBytes + 10), stored, ScimSchemas.UserResource));
-        Assert.NotNull(ScimResource.CheckSize(Json((ScimResource.MaxStoredBytes * 2) + 1024), stored, ScimSchemas.UserResource));
+        Assert.NotNull(ScimResource.CheckSize(Json((ScimResource.MaxStoredBytes * 2) + 100), stored, ScimSchemas.UserResource)); // a value added
         Assert.NotNull(ScimResource.CheckSize(Json(ScimResource.MaxStoredBytes + 1), Json(100), ScimSchemas.UserResource));
+    }
+
+    [Fact]
+    public void AResourceWithinTheBoundCannotLeaveItOneChangeAtATime()
+    {
+        // Each change under 1 KiB of growth was allowed from anywhere near the bound, so PATCHes could grow a user without end
+        // (and its events past what the event log's row is sized for).
+        var stored = Json(ScimResource.MaxStoredBytes - 100);
+        Assert.NotNull(ScimResource.CheckSize(Json(ScimResource.MaxStoredBytes + 800), stored, ScimSchemas.UserResource));
+        Assert.NotNull(ScimResource.CheckSize(Json(ScimResource.MaxStoredBytes + 1), Json(ScimResource.MaxStoredBytes), ScimSchemas.UserResource));
+        Assert.Null(ScimResource.CheckSize(Json(ScimResource.MaxStoredBytes), stored, ScimSchemas.UserResource));
     }
 }

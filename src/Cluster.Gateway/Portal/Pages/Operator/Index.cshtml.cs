@@ -11,7 +11,7 @@ namespace Cluster.Gateway.Portal.Pages.Operator;
 /// delete after typing its name or id. Every change goes through <see cref="TenantLifecycleService"/>, as the admin API's do.
 /// Bad input is answered in the page (400, 404, 409) and changes nothing.
 /// </summary>
-public sealed class IndexModel(TenantLifecycleService tenants, PortalTenant portal) : ConsolePageModel
+public sealed class IndexModel(TenantLifecycleService tenants, PortalTenant portal, ILogger<IndexModel> logger) : ConsolePageModel
 {
     /// <summary>Tenants per page.</summary>
     public const int PageSize = 25;
@@ -33,8 +33,11 @@ public sealed class IndexModel(TenantLifecycleService tenants, PortalTenant port
 
     public string? NextCursor { get; private set; }
 
-    /// <summary>False when the search or cursor was refused: no list is shown.</summary>
+    /// <summary>False when the search or cursor was refused, or the list could not be read: no list is shown.</summary>
     public bool Listed { get; private set; }
+
+    /// <summary>The list could not be read (the cluster did not answer): the page says so.</summary>
+    public bool ListUnavailable { get; private set; }
 
     /// <summary>A tenant just created: its Tenant URL and first Secret Token are shown this once.</summary>
     public NewTenant? Created { get; private set; }
@@ -193,8 +196,22 @@ public sealed class IndexModel(TenantLifecycleService tenants, PortalTenant port
         if (!_listRefused)
         {
             var after = TenantListingKey.TryParseCursor(After, out var cursor) ? cursor : (TenantListingKey?)null;
-            var page = await tenants.ListAsync(after, Search, PageSize);
-            (Tenants, NextCursor, Listed) = (page.Tenants, page.NextCursor, true);
+            try
+            {
+                var page = await tenants.ListAsync(after, Search, PageSize);
+                (Tenants, NextCursor, Listed) = (page.Tenants, page.NextCursor, true);
+            }
+            catch (Exception e) when (!HttpContext.RequestAborted.IsCancellationRequested)
+            {
+                // A change above has landed (a new tenant's only showing of its Secret Token, a suspension): it is shown
+                // without the list rather than lost behind an error page. A page that only lists answers 503.
+                GatewayLog.TenantListUnavailable(logger, e);
+                ListUnavailable = true;
+                if (Message is null && Created is null)
+                {
+                    Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                }
+            }
         }
 
         ViewData["Nav"] = PortalTenant.ConsoleNavigation();
