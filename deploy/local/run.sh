@@ -47,6 +47,10 @@
 #                       grain-call response timeout of silos and gateways (Cluster:ResponseTimeoutSeconds;
 #                       default 10 here, 30 in production): how long a call in flight to a killed silo waits
 #                       before the gateway retries it
+#   WEBHOOK_TIMEOUT_SECONDS
+#                       limit of one webhook delivery attempt (Events:WebhookTimeoutSeconds; default 3 here, 10 in
+#                       production): an admin call on a webhook waits behind a send in progress, so 2 x this + 2 s
+#                       must stay under RESPONSE_TIMEOUT_SECONDS (docs/operations.md)
 #
 # Any other host setting is passed on: silos and gateways inherit this script's environment, so e.g.
 #   Scim__Extensions__0__Schema=urn:ietf:params:scim:schemas:extension:acme:2.0:User \
@@ -92,6 +96,7 @@ MISSED_PROBES_LIMIT=${MISSED_PROBES_LIMIT:-2}
 DEATH_VOTES=${DEATH_VOTES:-2}
 TABLE_REFRESH_SECONDS=${TABLE_REFRESH_SECONDS:-10}
 RESPONSE_TIMEOUT_SECONDS=${RESPONSE_TIMEOUT_SECONDS:-10}
+WEBHOOK_TIMEOUT_SECONDS=${WEBHOOK_TIMEOUT_SECONDS:-3}
 THREADPOOL_SPIN_LIMIT=${THREADPOOL_SPIN_LIMIT:-0}
 START_TIMEOUT=${START_TIMEOUT:-120} # seconds, per silo / gateway
 STOP_GRACE=${STOP_GRACE:-35}        # seconds between SIGTERM and SIGKILL (> Cluster:ShutdownTimeoutSeconds, 30)
@@ -366,6 +371,7 @@ HOST_ENV=(
   "Storage__ConnectionString=$CONN"
   "Admin__ApiKey=$ADMIN_API_KEY"
   "Events__AllowInsecureWebhooks=true"
+  "Events__WebhookTimeoutSeconds=$WEBHOOK_TIMEOUT_SECONDS"
   "DOTNET_ENVIRONMENT=Production"
   "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=$THREADPOOL_SPIN_LIMIT"
   "ASPNETCORE_ENVIRONMENT=Production"

@@ -5,6 +5,13 @@ namespace Cluster.Gateway;
 /// <summary>Gateway log messages. Ids only: never tokens, userNames or emails.</summary>
 internal static partial class GatewayLog
 {
+    /// <summary>
+    /// The category of the gateway's own authentication messages (2001, 2007). The handlers' own categories carry ASP.NET
+    /// Core's per-request lines ("was not authenticated", "was challenged", "was forbidden"), which the shipped
+    /// appsettings.json keep at Warning like the rest of ASP.NET Core's.
+    /// </summary>
+    public const string AuthenticationCategory = "Cluster.Gateway.Authentication";
+
     [LoggerMessage(2001, LogLevel.Information, "SCIM {Method} refused: {Reason}.")]
     private static partial void UnauthorizedCore(ILogger logger, string method, string reason);
 

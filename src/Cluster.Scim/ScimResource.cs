@@ -84,21 +84,28 @@ public static class ScimResource
     public const int MaxStoredBytes = 16 * 1024;
 
     /// <summary>
-    /// Growth a resource stored larger than <see cref="MaxStoredBytes"/> (before the bound) may take in one change: enough to
-    /// disable it (<c>true</c> to <c>false</c>) while its version gains a digit, not enough to add a value.
+    /// Growth past <see cref="MaxStoredBytes"/> a change of a stored resource may take: enough to disable a resource at the
+    /// bound (<c>true</c> to <c>false</c>) while its version gains a digit, not enough to add a value.
     /// </summary>
     public const int OversizeSlackBytes = 16;
 
     /// <summary>
     /// 413 when the stamped resource <paramref name="json"/> is larger than <see cref="MaxStoredBytes"/>; null otherwise. A
-    /// resource stored larger before the bound (<paramref name="stored"/>, null for a create) may still change by at most
-    /// <see cref="OversizeSlackBytes"/> of growth, so that it can be disabled or corrected, not only deleted; one stored
-    /// within the bound may not leave it.
+    /// change of a stored resource (<paramref name="stored"/>, null for a create) may grow it by at most
+    /// <see cref="OversizeSlackBytes"/> past the bound, so that one at the bound can still be disabled: no further than
+    /// <see cref="MaxStoredBytes"/> + <see cref="OversizeSlackBytes"/>, or, for one stored larger before the bound existed,
+    /// than its stored size plus that slack.
     /// </summary>
     public static Errors.ScimException? CheckSize(string json, string? stored, Schema.ResourceTypeDefinition resourceType)
     {
         var bytes = Encoding.UTF8.GetByteCount(json);
-        if (bytes <= MaxStoredBytes || (stored is not null && Encoding.UTF8.GetByteCount(stored) is > MaxStoredBytes and var storedBytes && bytes <= storedBytes + OversizeSlackBytes))
+        if (bytes <= MaxStoredBytes)
+        {
+            return null;
+        }
+
+        if (stored is not null && Encoding.UTF8.GetByteCount(stored) is var storedBytes && bytes <= storedBytes + OversizeSlackBytes
+            && bytes <= (storedBytes > MaxStoredBytes + OversizeSlackBytes ? storedBytes : MaxStoredBytes) + OversizeSlackBytes)
         {
             return null;
         }

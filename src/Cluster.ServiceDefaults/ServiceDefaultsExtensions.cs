@@ -72,7 +72,7 @@ public static class ServiceDefaultsExtensions
     /// grain call (measured in docs/benchmarks.md), so it is off unless someone consumes them.
     /// </summary>
     public static bool TracingEnabled(IConfiguration configuration, bool otlpConfigured) =>
-        bool.TryParse(configuration["Telemetry:Tracing"], out var tracing) ? tracing : otlpConfigured;
+        configuration.GetValue<bool?>("Telemetry:Tracing") ?? otlpConfigured; // not a boolean: start-up fails naming the key
 
     /// <summary>Whether spans are recorded in a process of this configuration (<see cref="TracingEnabled(IConfiguration, bool)"/>).</summary>
     public static bool TracingEnabled(IConfiguration configuration) => TracingEnabled(configuration, OtlpConfigured(configuration));

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using Cluster.Abstractions;
+using Cluster.Gateway.Limits;
 using Cluster.TestInfrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -312,13 +313,16 @@ public sealed class RateLimitTests
             Assert.Contains("temporarily_unavailable", await again.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
 
-        using (var other = await held.Anonymous.SendAsync(TokenRequest("203.0.113.9")))
+        // Addresses share slots by a hash seeded per process: take one that does not share the first one's.
+        var first = FailedAuthenticationLimiter.AddressPartition(IPAddress.Parse("198.51.100.7"));
+        var otherAddress = Enumerable.Range(1, 254).Select(i => $"203.0.113.{i}").First(a => FailedAuthenticationLimiter.AddressPartition(IPAddress.Parse(a)) != first);
+        using (var other = await held.Anonymous.SendAsync(TokenRequest(otherAddress)))
         {
             Assert.Equal(HttpStatusCode.Unauthorized, other.StatusCode); // served: a client the gateway does not know
         }
 
-        using var first = await held.ReleaseAsync();
-        Assert.True(first.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.BadRequest, $"answered {first.StatusCode}");
+        using var released = await held.ReleaseAsync();
+        Assert.True(released.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.BadRequest, $"answered {released.StatusCode}");
     }
 
     private const string ClientAddressHeader = "X-Test-Client-Address";

@@ -19,6 +19,8 @@ public sealed class StartupTests
     [InlineData("OAuth:AccessTokenMinutes", "361", "AccessTokenMinutes")]
     [InlineData("OAuth:Issuer", "not a url", "OAuth:Issuer")]
     [InlineData("OAuth:Issuer", "ftp://scim.example.com", "OAuth:Issuer")]
+    [InlineData("Gateway:PublicBaseUrl", "scim.example.com", "Gateway:PublicBaseUrl")] // no scheme: every Tenant URL would be wrong
+    [InlineData("Gateway:PublicBaseUrl", "https://scim.example.com/?x=1", "Gateway:PublicBaseUrl")]
     [InlineData("OAuth:Audience", "", "Audience")]
     [InlineData("OAuth:SigningKeyRotationDays", "0", "SigningKeyRotationDays")]
     [InlineData("RateLimits:OAuthClient:Burst", "0", "Burst")]

@@ -62,4 +62,15 @@ public sealed class ClusterOptionsTests
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Telemetry:Tracing"] = setting }).Build();
         Assert.Equal(expected, ServiceDefaultsExtensions.TracingEnabled(configuration, otlpConfigured));
     }
+
+    [Theory]
+    [InlineData("off")]
+    [InlineData("0")]
+    public void A_tracing_setting_that_is_not_a_boolean_is_refused(string setting)
+    {
+        // It fell back to whether OTLP was configured: "off" with an OTLP endpoint still recorded spans.
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Telemetry:Tracing"] = setting }).Build();
+        var error = Assert.Throws<InvalidOperationException>(() => ServiceDefaultsExtensions.TracingEnabled(configuration, otlpConfigured: true));
+        Assert.Contains("Telemetry:Tracing", error.Message, StringComparison.Ordinal);
+    }
 }

@@ -21,6 +21,7 @@ public static class StorageProbe
     private static readonly ConcurrentDictionary<string, HeldWrite> Holds = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, int> LandedRefusals = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, int> ReadFailures = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<(string Key, string State), int> Outages = new();
 
     private static long _totalReads;
     private static long _totalWrites;
@@ -63,6 +64,13 @@ public static class StorageProbe
 
     /// <summary>The next <paramref name="times"/> writes of the grain with this primary key throw.</summary>
     public static void FailNextWrites(string key, int times = 1) => Failures[key] = times;
+
+    /// <summary>
+    /// The next <paramref name="times"/> writes of state <paramref name="state"/> of the grain with this primary key fail as
+    /// Azure Storage fails when it is unreachable or answers 5xx (<see cref="Azure.RequestFailedException"/>, status 503),
+    /// where <see cref="FailNextWrites(string, string, int)"/> throws an error of no known kind.
+    /// </summary>
+    public static void FailNextWritesAsOutage(string key, string state, int times = 1) => Outages[(key, state)] = times;
 
     /// <summary>
     /// The next <paramref name="times"/> state reads of the grain with this primary key throw (0: none any more): an
@@ -131,6 +139,11 @@ public static class StorageProbe
         if (Spend(Failures, key) || Spend(StateFailures, (key, state)))
         {
             throw new IOException($"Injected storage failure for {key}.");
+        }
+
+        if (Spend(Outages, (key, state)))
+        {
+            throw new Azure.RequestFailedException(503, $"Injected storage outage for {key}.");
         }
     }
 

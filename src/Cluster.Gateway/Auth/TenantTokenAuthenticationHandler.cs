@@ -24,6 +24,8 @@ public sealed class TenantTokenAuthenticationHandler(
     ScimInstruments instruments,
     TenantActivity activity) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
+    private readonly ILogger _log = loggerFactory.CreateLogger(GatewayLog.AuthenticationCategory);
+
     // Why the request failed authentication, for the challenge.
     private TokenCheck? _check;
 
@@ -64,7 +66,7 @@ public sealed class TenantTokenAuthenticationHandler(
             return;
         }
 
-        await TenantChallenges.UnauthorizedAsync(Context, Logger, instruments, missing: _check is null);
+        await TenantChallenges.UnauthorizedAsync(Context, _log, instruments, missing: _check is null);
     }
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) => TenantChallenges.SuspendedAsync(Context);
@@ -100,6 +102,7 @@ public sealed class OperatorKeyAuthenticationHandler(
     UrlEncoder encoder,
     IOptions<AdminOptions> admin) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
+    private readonly ILogger _log = loggerFactory.CreateLogger(GatewayLog.AuthenticationCategory);
     private readonly OperatorKey _key = new(admin.Value.ApiKey);
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync() => Task.FromResult(
@@ -111,7 +114,7 @@ public sealed class OperatorKeyAuthenticationHandler(
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
-        GatewayLog.AdminUnauthorized(Logger);
+        GatewayLog.AdminUnauthorized(_log);
         return SurfaceErrors.Write(Context, StatusCodes.Status401Unauthorized, "A valid operator key is required (Authorization: Bearer <Admin:ApiKey>).",
             headers: response => response.Headers.WWWAuthenticate = "Bearer").ExecuteAsync(Context);
     }

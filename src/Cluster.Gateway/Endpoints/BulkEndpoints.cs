@@ -291,6 +291,8 @@ public static class BulkEndpoints
             }
             catch (Exception e) when (GrainCallRetry.IsTransient(e) && !call.Aborted.IsCancellationRequested)
             {
+                // Told like a single request's (warning 2002): the Bulk itself answers 200, so no status would show it.
+                GatewayLog.ClusterUnavailable(logger, e, op.Method, "Bulk operation");
                 result = ScimResult.Error(503, null, "The service is temporarily unavailable. Retry later.");
             }
             catch (Exception e) when (!call.Aborted.IsCancellationRequested)

@@ -20,8 +20,11 @@ namespace Cluster.Gateway.Hosting;
 /// <summary>Registration and mapping of the gateway.</summary>
 public static class GatewayHostingExtensions
 {
-    /// <summary>Kestrel's request-line limit: room for the longest filter (10,000 characters), percent-encoded.</summary>
-    public const int MaxRequestLineBytes = 64 * 1024;
+    /// <summary>
+    /// Kestrel's request-line limit: room for the longest filter (10,000 characters) percent-encoded, even when every
+    /// character takes three UTF-8 bytes (9 bytes each once encoded). A proxy in front has its own limit (docs/operations.md).
+    /// </summary>
+    public const int MaxRequestLineBytes = 96 * 1024;
 
     /// <summary>
     /// The gateway-services role: the gateway's options (validated at start-up), SCIM, the admin API, OAuth, the portal, the

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Cluster.Gateway.Hosting;
 
 /// <summary>Gateway settings. Section <c>Gateway</c>.</summary>
-public sealed class GatewayOptions
+public sealed class GatewayOptions : IValidatableObject
 {
     public const string SectionName = "Gateway";
 
@@ -52,6 +52,18 @@ public sealed class GatewayOptions
     /// <summary>Largest accepted <c>/Bulk</c> request body, in bytes (413 beyond). Advertised in <c>/ServiceProviderConfig</c>.</summary>
     [Range(1024, 64 * 1024 * 1024)]
     public int BulkMaxPayloadSize { get; set; } = 1024 * 1024;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        // It makes every Tenant URL, meta.location, setup link and token issuer: refused at start-up rather than shown.
+        if (PublicBaseUrl.Length > 0 && !(Uri.TryCreate(PublicBaseUrl, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http"
+            && uri.Query.Length == 0 && uri.Fragment.Length == 0))
+        {
+            yield return new ValidationResult(
+                "Gateway:PublicBaseUrl must be empty or an absolute http(s) URL without query or fragment, e.g. https://scim.example.com.",
+                [nameof(PublicBaseUrl)]);
+        }
+    }
 }
 
 /// <summary>Operator credential for the admin API. Section <c>Admin</c>.</summary>

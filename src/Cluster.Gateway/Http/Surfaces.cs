@@ -72,7 +72,7 @@ public static class Surfaces
         {
             // Every endpoint of a surface carries its metadata, so an endpoint without it is the router's own 405, which
             // still runs first: it sets the Allow header a 405 must carry (RFC 9110 §15.5.6).
-            context.SetEndpoint(endpoint is null ? Unrouted[surface] : UnroutedEndpoint(surface, endpoint.RequestDelegate ?? (_ => Task.CompletedTask)));
+            context.SetEndpoint(endpoint is null ? Unrouted[surface] : MethodNotAllowed.GetOrAdd((surface, endpoint), static k => UnroutedEndpoint(k.Surface, k.Router.RequestDelegate ?? (_ => Task.CompletedTask))));
         }
 
         await next(context);
@@ -85,6 +85,10 @@ public static class Surfaces
         : path.StartsWithSegments("/oauth2", StringComparison.OrdinalIgnoreCase) || path.StartsWithSegments("/.well-known", StringComparison.OrdinalIgnoreCase) ? Surface.OAuth
         : path.StartsWithSegments("/portal", StringComparison.OrdinalIgnoreCase) ? Surface.Portal
         : Surface.None;
+
+    // One 405 endpoint per surface and router's 405 endpoint (one per set of allowed methods, made when routes are built):
+    // a new endpoint per request would grow the authorization middleware's policy cache, which is keyed by endpoint.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(Surface Surface, Endpoint Router), Endpoint> MethodNotAllowed = new();
 
     private static readonly Dictionary<Surface, Endpoint> Unrouted = new[] { Surface.Scim, Surface.Admin, Surface.OAuth, Surface.Portal }
         .ToDictionary(s => s, s => UnroutedEndpoint(s, methodNotAllowed: null));

@@ -41,13 +41,13 @@ public sealed class RateLimitOptions
 
     /// <summary>
     /// Most OAuth requests one client address (IPv6: its /64, hashed into a bounded set of partitions) has in progress at once
-    /// on a gateway (default 8), before the shared <see cref="MaxConcurrentTokenRequests"/>: one sender of slow requests
+    /// on a gateway (default 16, a quarter of the pool), before the shared <see cref="MaxConcurrentTokenRequests"/>: one sender of slow requests
     /// cannot take every OAuth slot and hold up every tenant's tokens; 0 = no limit.
     /// </summary>
     [Range(0, 1_000_000)]
     public int MaxConcurrentTokenRequestsPerAddress { get; set; } = ScimRateLimiting.DefaultMaxConcurrentTokenRequestsPerAddress;
 
-    /// <summary>An address's OAuth requests that wait for one of its slots before 429 (default 16).</summary>
+    /// <summary>An address's OAuth requests that wait for one of its slots before 429 (default 64).</summary>
     [Range(0, 1_000_000)]
     public int MaxQueuedTokenRequestsPerAddress { get; set; } = ScimRateLimiting.DefaultMaxQueuedTokenRequestsPerAddress;
 

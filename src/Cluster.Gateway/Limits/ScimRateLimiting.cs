@@ -56,11 +56,11 @@ public static class ScimRateLimiting
     /// <summary>Default number of OAuth requests that wait for a slot before 503.</summary>
     public const int DefaultMaxQueuedTokenRequests = 256;
 
-    /// <summary>Default number of OAuth requests one client address may have in progress at once on a gateway.</summary>
-    public const int DefaultMaxConcurrentTokenRequestsPerAddress = 8;
+    /// <summary>Default number of OAuth requests one client address may have in progress at once on a gateway (a quarter of the pool).</summary>
+    public const int DefaultMaxConcurrentTokenRequestsPerAddress = 16;
 
     /// <summary>Default number of one address's OAuth requests that wait for one of its slots before 429.</summary>
-    public const int DefaultMaxQueuedTokenRequestsPerAddress = 16;
+    public const int DefaultMaxQueuedTokenRequestsPerAddress = 64;
 
     /// <summary>Default number of SCIM requests one tenant may have in progress at once on a gateway (Entra has a few).</summary>
     public const int DefaultMaxConcurrentRequestsPerTenant = 64;
@@ -150,7 +150,7 @@ public static class ScimRateLimiting
     private static async ValueTask OnAddressBusyAsync(OnRejectedContext context)
     {
         var http = context.HttpContext;
-        http.RequestServices.GetService<ScimInstruments>()?.LimitRejected(ScimInstruments.LimitReasons.Concurrency, null);
+        http.RequestServices.GetService<ScimInstruments>()?.LimitRejected(ScimInstruments.LimitReasons.AddressConcurrency, null);
         await SurfaceErrors.Write(http, 429, "Too many token requests in progress from this address. Retry later.", headers: r => r.Headers.RetryAfter = "1").ExecuteAsync(http);
     }
 

@@ -1,5 +1,5 @@
 using System.ComponentModel.DataAnnotations;
-using Azure;
+using Cluster.Abstractions;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime.Messaging;
 using Orleans.Storage;
@@ -68,10 +68,10 @@ public sealed partial class GrainCallRetry(IOptions<GrainCallRetryOptions> optio
         TimeoutException => true,
         // A write that lost an optimistic-concurrency race (e.g. a second activation during fail-over): nothing was written.
         InconsistentStateException => true,
-        // Storage unreachable or failing (5xx): nothing was acknowledged.
-        RequestFailedException { Status: 0 or >= 500 } => true,
         AggregateException { InnerExceptions.Count: > 0 } aggregate => aggregate.InnerExceptions.All(IsTransient),
-        _ => false,
+        // Storage unreachable or failing (5xx): nothing was acknowledged. Grains pass it on as StorageUnavailableException;
+        // an activation that could not read its state fails with Orleans' own wrapping of the storage client's error.
+        _ => StorageFailures.IsOutage(exception),
     };
 
     /// <summary>Runs <paramref name="call"/>, repeating it after transient failures when <paramref name="safety"/> allows.</summary>

@@ -60,7 +60,11 @@ public sealed class EventInstruments
     {
         var outcome = attempt.Delivered ? Outcomes.Delivered : parked ? Outcomes.Parked : Outcomes.Failed;
         _deliveries.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
-        _attemptDuration.Record(attempt.Duration.TotalSeconds);
+        if (attempt.Error is not (DeliveryErrors.SecretUnreadable or DeliveryErrors.RefusedUrl or DeliveryErrors.RefusedAddress))
+        {
+            // Only attempts that went to the network: one refused before any connection would pull the latency down.
+            _attemptDuration.Record(attempt.Duration.TotalSeconds);
+        }
         if (attempt.Delivered)
         {
             _lag.Record(Math.Max(0, (_time.GetUtcNow() - occurredAt).TotalSeconds));

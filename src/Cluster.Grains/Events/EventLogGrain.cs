@@ -342,6 +342,9 @@ public sealed partial class EventLogGrain(
                 // erased this one since the head was read (a pass erases pages before it records the feed's new start; a
                 // crash between leaves the old start). Erased pages are the oldest, so the events read so far end the
                 // answer; a cursor into the erased ones has expired; a read from the start goes on past them.
+                // The feed's start is behind: record it now (the pass that erased the page may have failed to), off this read.
+                _retentionCheckedAt = DateTimeOffset.MinValue;
+                ScheduleRetention(TimeSpan.Zero);
                 if (events.Count > 0)
                 {
                     return new EventPage([.. events], examined, true, Expired: false);

@@ -245,6 +245,14 @@ public sealed partial class WebhookGrain(
         {
             // The webhook fell behind the retention window: what is gone cannot be sent; go on from the oldest retained.
             var first = (await Log.GetInfoAsync()).First;
+            if (first - 1 <= _cursor)
+            {
+                // Pages erased before the log recorded its new start (a retention pass under way, or one whose last write
+                // failed: the read just asked it to run again). Never move back; read again in a moment.
+                _loop?.Change(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+                return;
+            }
+
             LogSkippedExpired(logger, _tenantId, _cursor, first - 1);
             _cursor = first - 1;
             await SaveAsync(0, null, null, null);

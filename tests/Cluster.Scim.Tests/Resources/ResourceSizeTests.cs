@@ -39,9 +39,16 @@ public class ResourceSizeTests
     {
         // Each change under 1 KiB of growth was allowed from anywhere near the bound, so PATCHes could grow a user without end
         // (and its events past what the event log's row is sized for).
-        var stored = Json(ScimResource.MaxStoredBytes - 100);
-        Assert.NotNull(ScimResource.CheckSize(Json(ScimResource.MaxStoredBytes + 800), stored, ScimSchemas.UserResource));
-        Assert.NotNull(ScimResource.CheckSize(Json(ScimResource.MaxStoredBytes + 1), Json(ScimResource.MaxStoredBytes), ScimSchemas.UserResource));
-        Assert.Null(ScimResource.CheckSize(Json(ScimResource.MaxStoredBytes), stored, ScimSchemas.UserResource));
+        const int Max = ScimResource.MaxStoredBytes;
+        Assert.NotNull(ScimResource.CheckSize(Json(Max + 800), Json(Max - 100), ScimSchemas.UserResource));
+        Assert.Null(ScimResource.CheckSize(Json(Max), Json(Max - 100), ScimSchemas.UserResource));
+
+        // One at the bound can still be disabled (a byte or two more), but never grow past the bound plus the slack.
+        Assert.Null(ScimResource.CheckSize(Json(Max + 2), Json(Max), ScimSchemas.UserResource));
+        var slack = ScimResource.OversizeSlackBytes;
+        Assert.Null(ScimResource.CheckSize(Json(Max + slack), Json(Max + 10), ScimSchemas.UserResource));
+        Assert.NotNull(ScimResource.CheckSize(Json(Max + slack + 1), Json(Max + 10), ScimSchemas.UserResource));
+        Assert.NotNull(ScimResource.CheckSize(Json(Max + slack + 1), Json(Max + slack), ScimSchemas.UserResource));
+        Assert.NotNull(ScimResource.CheckSize(Json(Max + 1), null, ScimSchemas.UserResource)); // a create gets no slack
     }
 }
