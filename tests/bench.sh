@@ -166,8 +166,9 @@ trap 'log "terminated"; exit 143' TERM
 log "starting the cluster ($TOPOLOGY): $SILOS silo(s), $HTTP_COUNT HTTP endpoint(s) from http://127.0.0.1:$GATEWAY_PORT, DATA_DIR $DATA_DIR"
 # One tenant at tens of thousands of requests per second is the point of the single-endpoint scenarios, so the
 # per-tenant token bucket (a policy, default 200 req/s) is switched off; the limiter still runs in the pipeline. So is
-# the per-client limit of the token endpoint (default 1/s), for its requests-per-second scenario.
-RateLimits__Default__PermitsPerSecond=0 RateLimits__OAuthClient__PermitsPerSecond=0 deploy/local/run.sh >"$OUT/run.log" 2>&1 &
+# the per-client limit of the token endpoint (default 1/s), for its requests-per-second scenario, and the per-address
+# slots of OAuth requests (every wrk connection comes from 127.0.0.1).
+RateLimits__Default__PermitsPerSecond=0 RateLimits__OAuthClient__PermitsPerSecond=0 RateLimits__MaxConcurrentTokenRequestsPerAddress=0 deploy/local/run.sh >"$OUT/run.log" 2>&1 &
 RUN_PID=$!
 # Ready = run.sh (still alive) has registered every HTTP endpoint's process in $DATA_DIR/pids and each answers /health.
 deadline=$((SECONDS + 300))
@@ -190,7 +191,7 @@ if ((TOPOLOGY_ONLY)); then
   log "starting the co-hosted cluster: $SILOS silo(s), http://127.0.0.1:$COHOSTED_PORT.., DATA_DIR $COHOSTED_DATA_DIR"
   env -u GATEWAYS TOPOLOGY=cohosted DATA_DIR="$COHOSTED_DATA_DIR" GATEWAY_PORT="$COHOSTED_PORT" SILO_PORT=$((P + 600)) SILO_GATEWAY_PORT=$((P + 700)) \
     AZURITE_BLOB_PORT=$((P + 210)) AZURITE_QUEUE_PORT=$((P + 211)) AZURITE_TABLE_PORT=$((P + 212)) \
-    RateLimits__Default__PermitsPerSecond=0 RateLimits__OAuthClient__PermitsPerSecond=0 deploy/local/run.sh >"$OUT/run-cohosted.log" 2>&1 &
+    RateLimits__Default__PermitsPerSecond=0 RateLimits__OAuthClient__PermitsPerSecond=0 RateLimits__MaxConcurrentTokenRequestsPerAddress=0 deploy/local/run.sh >"$OUT/run-cohosted.log" 2>&1 &
   COHOSTED_PID=$!
   deadline=$((SECONDS + 300))
   until grep -q "SCIM cluster is up" "$OUT/run-cohosted.log" 2>/dev/null; do

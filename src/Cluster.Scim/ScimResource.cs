@@ -84,17 +84,19 @@ public static class ScimResource
     public const int MaxStoredBytes = 16 * 1024;
 
     /// <summary>
-    /// Growth past <see cref="MaxStoredBytes"/> a change of a stored resource may take: enough to disable a resource at the
-    /// bound (<c>true</c> to <c>false</c>) while its version gains a digit, not enough to add a value.
+    /// Growth one change of a stored resource may take past <see cref="MaxStoredBytes"/>: enough to disable a resource at
+    /// the bound (<c>true</c> to <c>false</c>) while its version gains a digit, not enough to add a value.
     /// </summary>
+    public const int OversizeStepBytes = 2;
+
+    /// <summary>How far past <see cref="MaxStoredBytes"/> such changes may take a resource in all.</summary>
     public const int OversizeSlackBytes = 16;
 
     /// <summary>
     /// 413 when the stamped resource <paramref name="json"/> is larger than <see cref="MaxStoredBytes"/>; null otherwise. A
-    /// change of a stored resource (<paramref name="stored"/>, null for a create) may grow it by at most
-    /// <see cref="OversizeSlackBytes"/> past the bound, so that one at the bound can still be disabled: no further than
-    /// <see cref="MaxStoredBytes"/> + <see cref="OversizeSlackBytes"/>, or, for one stored larger before the bound existed,
-    /// than its stored size plus that slack.
+    /// change of a stored resource (<paramref name="stored"/>, null for a create) may grow it by <see cref="OversizeStepBytes"/>
+    /// past the bound, so that one at the bound can still be disabled, up to <see cref="MaxStoredBytes"/> +
+    /// <see cref="OversizeSlackBytes"/> in all; one stored larger than that before the bound existed, by the step each time.
     /// </summary>
     public static Errors.ScimException? CheckSize(string json, string? stored, Schema.ResourceTypeDefinition resourceType)
     {
@@ -104,8 +106,8 @@ public static class ScimResource
             return null;
         }
 
-        if (stored is not null && Encoding.UTF8.GetByteCount(stored) is var storedBytes && bytes <= storedBytes + OversizeSlackBytes
-            && bytes <= (storedBytes > MaxStoredBytes + OversizeSlackBytes ? storedBytes : MaxStoredBytes) + OversizeSlackBytes)
+        if (stored is not null && Encoding.UTF8.GetByteCount(stored) is var storedBytes && bytes <= storedBytes + OversizeStepBytes
+            && (bytes <= MaxStoredBytes + OversizeSlackBytes || storedBytes > MaxStoredBytes + OversizeSlackBytes))
         {
             return null;
         }

@@ -20,7 +20,16 @@ public sealed class GrainCallRetryTests
         new TimeoutException("response timeout"),
         new Orleans.Storage.InconsistentStateException("etag mismatch"),
         new Azure.RequestFailedException(503, "storage unavailable"),
+        new OrleansException("Error from storage provider", new Azure.RequestFailedException(0, "connection reset")), // as a grain's storage bridge passes it on
     ];
+
+    [Fact]
+    public void AWrappedFailureIsJudgedByWhatItWraps()
+    {
+        Assert.False(GrainCallRetry.IsTransient(new OrleansException("Error from storage provider", new Azure.RequestFailedException(400, "bad request"))));
+        Assert.False(GrainCallRetry.IsTransient(new OrleansException("Error from storage provider", new IOException("unknown"))));
+        Assert.False(GrainCallRetry.IsTransient(new OrleansException("no cause")));
+    }
 
     [Theory]
     [MemberData(nameof(TransientFailures))]

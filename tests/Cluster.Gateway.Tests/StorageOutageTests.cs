@@ -2,14 +2,16 @@ using System.Net;
 using System.Net.Http.Json;
 using Cluster.Abstractions;
 using Cluster.TestInfrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Cluster.Gateway.Tests;
 
 /// <summary>
 /// Storage that is unreachable or failing (Azure Storage 5xx) is the cluster being unable to answer right now, like a silo
 /// that died (docs/operations.md, "storage unavailable"): a write that can be repeated is retried, and one that still fails
-/// is a 503 with <c>Retry-After</c>, never a 500. Orleans' storage bridge hands grains the storage client's error wrapped
-/// in an <c>OrleansException</c>, which the gateway took for a bug (500, no retry).
+/// is a 503 with <c>Retry-After</c>, never a 500; so is a grain that cannot read its state as it activates. Orleans' storage
+/// bridge hands grains the storage client's error wrapped in an <c>OrleansException</c>, which the gateway took for a bug
+/// (500, no retry).
 /// </summary>
 public sealed class StorageOutageTests
 {
@@ -57,6 +59,29 @@ public sealed class StorageOutageTests
         finally
         {
             StorageProbe.FailNextWritesAsOutage(GrainKeys.Tenant(tenant.TenantId), "tenant", 0);
+        }
+
+        // A grain that cannot read its state as it activates: the same 503, not the storage client's error as a 500.
+        var eventLog = GrainKeys.EventLog(tenant.TenantId);
+        await gateway.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        StorageProbe.FailNextReadsAsOutage(eventLog, int.MaxValue);
+        try
+        {
+            using var admin = gateway.AdminClient();
+            using var summary = await admin.GetAsync($"/admin/tenants/{tenant.TenantId}");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, summary.StatusCode);
+            Assert.NotNull(summary.Headers.RetryAfter);
+
+            // From a gateway of the split topology: the failure crosses the wire (serialized), and is still known.
+            await using var split = GatewayFactory.ConnectTo(gateway);
+            using var remote = split.AdminClient();
+            using var remoteSummary = await remote.GetAsync($"/admin/tenants/{tenant.TenantId}");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, remoteSummary.StatusCode);
+            Assert.NotNull(remoteSummary.Headers.RetryAfter);
+        }
+        finally
+        {
+            StorageProbe.FailNextReadsAsOutage(eventLog, 0);
         }
     }
 }

@@ -22,6 +22,7 @@ public static class StorageProbe
     private static readonly ConcurrentDictionary<string, int> LandedRefusals = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, int> ReadFailures = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<(string Key, string State), int> Outages = new();
+    private static readonly ConcurrentDictionary<string, int> ReadOutages = new(StringComparer.Ordinal);
 
     private static long _totalReads;
     private static long _totalWrites;
@@ -71,6 +72,9 @@ public static class StorageProbe
     /// where <see cref="FailNextWrites(string, string, int)"/> throws an error of no known kind.
     /// </summary>
     public static void FailNextWritesAsOutage(string key, string state, int times = 1) => Outages[(key, state)] = times;
+
+    /// <summary>The next <paramref name="times"/> state reads of the grain with this primary key fail as an outage of Azure Storage does (status 503).</summary>
+    public static void FailNextReadsAsOutage(string key, int times = 1) => ReadOutages[key] = times;
 
     /// <summary>
     /// The next <paramref name="times"/> state reads of the grain with this primary key throw (0: none any more): an
@@ -129,6 +133,11 @@ public static class StorageProbe
         if (Spend(ReadFailures, key))
         {
             throw new IOException($"Injected storage read failure for {key}.");
+        }
+
+        if (Spend(ReadOutages, key))
+        {
+            throw new Azure.RequestFailedException(503, $"Injected storage outage for {key}.");
         }
     }
 

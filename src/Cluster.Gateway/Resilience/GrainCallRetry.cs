@@ -1,5 +1,5 @@
 using System.ComponentModel.DataAnnotations;
-using Cluster.Abstractions;
+using Azure;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime.Messaging;
 using Orleans.Storage;
@@ -42,9 +42,11 @@ public sealed class GrainCallRetryOptions
     public int MaxDelayMilliseconds { get; set; } = 2_000;
 
     /// <summary>
-    /// No further attempt starts once this many milliseconds have passed since the first began (its wait included): a
-    /// call that failed by timing out (<c>Cluster:ResponseTimeoutSeconds</c>) is not repeated into a second timeout, and
-    /// each grain call ends within about this plus one response timeout (15 + 30 s by default, under a balancer's usual 60 s).
+    /// No further attempt starts once this many milliseconds have passed since the first began (its wait included): with
+    /// the default response timeout (<c>Cluster:ResponseTimeoutSeconds</c>, 30 s, longer than this), a call that failed by
+    /// timing out is not repeated into a second timeout, and each grain call ends within about this plus one response
+    /// timeout (15 + 30 s by default, under a balancer's usual 60 s). With a response timeout shorter than this (run.sh's
+    /// 10 s), a timed-out call may be repeated once more, and the bound is the same: this plus one response timeout.
     /// </summary>
     [Range(1_000, 600_000)]
     public int DeadlineMilliseconds { get; set; } = 15_000;
@@ -68,10 +70,13 @@ public sealed partial class GrainCallRetry(IOptions<GrainCallRetryOptions> optio
         TimeoutException => true,
         // A write that lost an optimistic-concurrency race (e.g. a second activation during fail-over): nothing was written.
         InconsistentStateException => true,
+        // Storage unreachable or failing (5xx): nothing was acknowledged.
+        RequestFailedException { Status: 0 or >= 500 } => true,
         AggregateException { InnerExceptions.Count: > 0 } aggregate => aggregate.InnerExceptions.All(IsTransient),
-        // Storage unreachable or failing (5xx): nothing was acknowledged. Grains pass it on as StorageUnavailableException;
-        // an activation that could not read its state fails with Orleans' own wrapping of the storage client's error.
-        _ => StorageFailures.IsOutage(exception),
+        // Orleans' storage bridge hands a grain (and so its caller, in this process or another) the storage client's error
+        // wrapped in a plain OrleansException: judged by what it wraps.
+        OrleansException { InnerException: { } inner } => IsTransient(inner),
+        _ => false,
     };
 
     /// <summary>Runs <paramref name="call"/>, repeating it after transient failures when <paramref name="safety"/> allows.</summary>

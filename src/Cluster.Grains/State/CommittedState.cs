@@ -60,27 +60,8 @@ internal sealed class CommittedState<T>(IStorage<T> storage, bool deferred = fal
     {
         if (!Loaded)
         {
-            try
-            {
-                await storage.ReadStateAsync();
-            }
-            catch (Exception e)
-            {
-                Rethrow(e);
-                throw;
-            }
-
+            await storage.ReadStateAsync();
             _loaded = true;
-        }
-    }
-
-    // A storage outage goes on as StorageUnavailableException (the gateway answers 503 and may retry); anything else as it
-    // came (the caller's `throw;` keeps its stack).
-    private static void Rethrow(Exception e)
-    {
-        if (StorageFailures.AsPassedOn(e) is var passedOn && !ReferenceEquals(passedOn, e))
-        {
-            throw passedOn;
         }
     }
 
@@ -139,12 +120,11 @@ internal sealed class CommittedState<T>(IStorage<T> storage, bool deferred = fal
                 await storage.WriteStateAsync();
             }
         }
-        catch (Exception e)
+        catch
         {
             storage.State = committed;
             Failed = true;
             grain.DeactivateOnIdle();
-            Rethrow(e);
             throw;
         }
 

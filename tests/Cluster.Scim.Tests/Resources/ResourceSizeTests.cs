@@ -43,11 +43,12 @@ public class ResourceSizeTests
         Assert.NotNull(ScimResource.CheckSize(Json(Max + 800), Json(Max - 100), ScimSchemas.UserResource));
         Assert.Null(ScimResource.CheckSize(Json(Max), Json(Max - 100), ScimSchemas.UserResource));
 
-        // One at the bound can still be disabled (a byte or two more), but never grow past the bound plus the slack.
+        // One at the bound can still be disabled (a byte or two more), but no change grows it by more past the bound, and
+        // such changes never take it further than the bound plus the slack.
         Assert.Null(ScimResource.CheckSize(Json(Max + 2), Json(Max), ScimSchemas.UserResource));
+        Assert.Null(ScimResource.CheckSize(Json(Max + 12), Json(Max + 10), ScimSchemas.UserResource));
+        Assert.NotNull(ScimResource.CheckSize(Json(Max + 13), Json(Max + 10), ScimSchemas.UserResource));
         var slack = ScimResource.OversizeSlackBytes;
-        Assert.Null(ScimResource.CheckSize(Json(Max + slack), Json(Max + 10), ScimSchemas.UserResource));
-        Assert.NotNull(ScimResource.CheckSize(Json(Max + slack + 1), Json(Max + 10), ScimSchemas.UserResource));
         Assert.NotNull(ScimResource.CheckSize(Json(Max + slack + 1), Json(Max + slack), ScimSchemas.UserResource));
         Assert.NotNull(ScimResource.CheckSize(Json(Max + 1), null, ScimSchemas.UserResource)); // a create gets no slack
     }
