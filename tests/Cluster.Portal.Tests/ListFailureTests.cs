@@ -26,7 +26,7 @@ public sealed class ListFailureTests(PortalFixture portal)
         // From here on, the tenant's event log (which a listing asks for the tenant's counts) cannot be read.
         var eventLog = GrainKeys.EventLog(broken.TenantId);
         await gateway.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
-        StorageProbe.FailNextReads(eventLog, int.MaxValue);
+        StorageProbe.FailNextReadsAsOutage(eventLog, int.MaxValue);
         try
         {
             // A suspension whose summary cannot be read is still applied by this gateway at once (it kept serving the
@@ -63,7 +63,7 @@ public sealed class ListFailureTests(PortalFixture portal)
         }
         finally
         {
-            StorageProbe.FailNextReads(eventLog, 0);
+            StorageProbe.FailNextReadsAsOutage(eventLog, 0);
         }
     }
 }

@@ -20,7 +20,6 @@ public static class StorageProbe
     private static readonly ConcurrentDictionary<(string Key, string State), object?> Written = new();
     private static readonly ConcurrentDictionary<string, HeldWrite> Holds = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, int> LandedRefusals = new(StringComparer.Ordinal);
-    private static readonly ConcurrentDictionary<string, int> ReadFailures = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<(string Key, string State), int> Outages = new();
     private static readonly ConcurrentDictionary<string, int> ReadOutages = new(StringComparer.Ordinal);
 
@@ -73,14 +72,11 @@ public static class StorageProbe
     /// </summary>
     public static void FailNextWritesAsOutage(string key, string state, int times = 1) => Outages[(key, state)] = times;
 
-    /// <summary>The next <paramref name="times"/> state reads of the grain with this primary key fail as an outage of Azure Storage does (status 503).</summary>
-    public static void FailNextReadsAsOutage(string key, int times = 1) => ReadOutages[key] = times;
-
     /// <summary>
-    /// The next <paramref name="times"/> state reads of the grain with this primary key throw (0: none any more): an
-    /// activation that cannot read its state fails, and so does the call that made it.
+    /// The next <paramref name="times"/> state reads of the grain with this primary key fail as an outage of Azure Storage
+    /// does (status 503; 0: none any more): an activation that cannot read its state fails, and so does the call that made it.
     /// </summary>
-    public static void FailNextReads(string key, int times = 1) => ReadFailures[key] = times;
+    public static void FailNextReadsAsOutage(string key, int times = 1) => ReadOutages[key] = times;
 
     /// <summary>The next <paramref name="times"/> writes (or clears) of state <paramref name="state"/> of the grain with this primary key throw.</summary>
     public static void FailNextWrites(string key, string state, int times = 1) => StateFailures[(key, state)] = times;
@@ -130,11 +126,6 @@ public static class StorageProbe
     {
         Interlocked.Increment(ref _totalReads);
         Reads.AddOrUpdate((key, stateName), 1, (_, n) => n + 1);
-        if (Spend(ReadFailures, key))
-        {
-            throw new IOException($"Injected storage read failure for {key}.");
-        }
-
         if (Spend(ReadOutages, key))
         {
             throw new Azure.RequestFailedException(503, $"Injected storage outage for {key}.");
