@@ -63,15 +63,17 @@ dotnet_defaults
 
 TMP_DIR=""
 AZURITE_PID=""
-TEST_PID=""
+CHILD_PID=""
+CHILD_NAME=""
 # shellcheck disable=SC2317 # invoked by the EXIT trap
 cleanup() {
   local rc=$?
   trap - EXIT
-  trap '' INT TERM HUP PIPE # cleanup is bounded (about 20 s at worst); finish it, terminal or pipe gone or not
-  if [[ -n "$TEST_PID" ]] && group_alive "$TEST_PID"; then
-    log "stopping the test run (dotnet test, MSBuild and test hosts)"
-    stop_group "$TEST_PID" 10
+  trap '' INT TERM HUP PIPE # cleanup is bounded (about a minute at worst); finish it, terminal or pipe gone or not
+  if [[ -n "$CHILD_PID" ]] && group_alive "$CHILD_PID"; then
+    log "stopping $CHILD_NAME"
+    # chaos.sh and bench.sh stop their clusters on SIGTERM (drains of up to 35 s); dotnet test stops at once.
+    stop_group "$CHILD_PID" 60
   fi
   # Azurite last: whatever still uses it must be gone first.
   if [[ -n "$AZURITE_PID" ]]; then
@@ -86,6 +88,26 @@ trap cleanup EXIT
 trap 'log "interrupted"; exit 130' INT
 trap 'log "terminated"; exit 143' TERM
 trap 'log "hangup"; exit 129' HUP
+
+# run_step NAME COMMAND...: runs COMMAND in its own process group (setsid) in the background and waits for it, so
+# that a signal interrupts our `wait` at once and cleanup stops the whole step (in the foreground, bash would only
+# react after the command finished on its own). What the command leaves running when it exits (a test host's child
+# process: a silo a test started, Chromium) is stopped too. Returns the command's exit status.
+run_step() {
+  CHILD_NAME=$1
+  shift
+  local rc=0
+  # shellcheck disable=SC2046 # $(_detach_cmd) is empty or "setsid"
+  $(_detach_cmd) "$@" &
+  CHILD_PID=$!
+  wait "$CHILD_PID" || rc=$?
+  if group_alive "$CHILD_PID"; then
+    log "stopping what $CHILD_NAME left running"
+    stop_group "$CHILD_PID" 10
+  fi
+  CHILD_PID=""
+  return "$rc"
+}
 
 ensure_azurite
 ensure_chromium
@@ -124,15 +146,8 @@ if [[ -n "$filter" ]]; then
 fi
 
 log "dotnet ${test_args[*]}"
-# dotnet test runs in its own process group (setsid) in the background, so that a Ctrl-C interrupts
-# our `wait` at once and cleanup can stop dotnet test, MSBuild and the test hosts together.
-# (In the foreground, bash would only react after dotnet test finished on its own.)
 test_rc=0
-# shellcheck disable=SC2046 # $(_detach_cmd) is empty or "setsid"
-$(_detach_cmd) dotnet "${test_args[@]}" &
-TEST_PID=$!
-wait "$TEST_PID" || test_rc=$?
-TEST_PID=""
+run_step "the test run (dotnet test, MSBuild and test hosts)" dotnet "${test_args[@]}" || test_rc=$?
 
 # Sum the <Counters .../> of every .trx of this run (one per test project and target framework).
 passed=0 failed=0 skipped=0 total=0 files=0
@@ -158,7 +173,7 @@ done < <(find "$RESULTS_DIR" -maxdepth 1 -name "${TRX_PREFIX}*.trx" -print0)
 chaos_status=skipped
 if [[ -z "$filter" && "${CHAOS:-1}" != 0 && "$test_rc" == 0 ]]; then
   log "tests/chaos.sh (3 silos$([[ "${CHAOS_TOPOLOGY:-cohosted}" == split ]] && echo ', 2 gateways'), ${CHAOS_TOPOLOGY:-cohosted}; SIGTERM and kill -9 under load)"
-  if CHAOS_SKIP_BUILD=1 "$ROOT/tests/chaos.sh"; then
+  if run_step tests/chaos.sh env CHAOS_SKIP_BUILD=1 "$ROOT/tests/chaos.sh"; then
     chaos_status=passed
     passed=$((passed + 1))
   else
@@ -171,7 +186,7 @@ fi
 # Only after everything above passed; skipped with --filter or SKIP_BENCH_SMOKE=1.
 bench_status=skipped
 if [[ -z "$filter" && "${SKIP_BENCH_SMOKE:-0}" != 1 && "$test_rc" == 0 ]] && ((failed == 0)); then
-  if "$ROOT/tests/bench.sh" --smoke; then
+  if run_step "tests/bench.sh --smoke" "$ROOT/tests/bench.sh" --smoke; then
     bench_status=passed
     passed=$((passed + 1))
   else

@@ -25,7 +25,7 @@ public sealed class EntraCycle(ScimDriver driver, int tenants, int usersPerTenan
     /// <summary>The tenants of the last run.</summary>
     public IReadOnlyList<BenchTenant> Tenants { get; private set; } = [];
 
-    public async Task<JsonObject> RunAsync(string label, bool groupsAvailable)
+    public async Task<JsonObject> RunAsync(string label)
     {
         var run = $"{label}{DateTime.UtcNow:HHmmss}";
         var setup = new OpStats("tenant-create");
@@ -77,26 +77,23 @@ public sealed class EntraCycle(ScimDriver driver, int tenants, int usersPerTenan
             }
         });
 
-        if (groupsAvailable)
+        // One group per tenant; every user added with one PATCH each (how Entra adds members).
+        await Measure.ForEachAsync(tenantList, concurrency, async t =>
         {
-            // One group per tenant; every user added with one PATCH each (how Entra adds members).
-            await Measure.ForEachAsync(tenantList, concurrency, async t =>
+            var (status, body) = await driver.SendAsync(Stats["4 group create (POST)"], HttpMethod.Post, $"{t.ScimPath}/Groups", t.Token,
+                new JsonObject { ["schemas"] = new JsonArray("urn:ietf:params:scim:schemas:core:2.0:Group"), ["displayName"] = $"group {run}" }.ToJsonString(), "application/scim+json", 201);
+            if (status != 201 || body is null)
             {
-                var (status, body) = await driver.SendAsync(Stats["4 group create (POST)"], HttpMethod.Post, $"{t.ScimPath}/Groups", t.Token,
-                    new JsonObject { ["schemas"] = new JsonArray("urn:ietf:params:scim:schemas:core:2.0:Group"), ["displayName"] = $"group {run}" }.ToJsonString(), "application/scim+json", 201);
-                if (status != 201 || body is null)
-                {
-                    return;
-                }
+                return;
+            }
 
-                var groupId = JsonNode.Parse(body)!["id"]!.GetValue<string>();
-                foreach (var id in ids[t.TenantId].OfType<string>())
-                {
-                    await driver.SendAsync(Stats["4 group member (PATCH)"], HttpMethod.Patch, $"{t.ScimPath}/Groups/{groupId}", t.Token,
-                        ScimDriver.PatchBody("Add", "members", new JsonArray(new JsonObject { ["value"] = id })), "application/scim+json", 200, 204);
-                }
-            });
-        }
+            var groupId = JsonNode.Parse(body)!["id"]!.GetValue<string>();
+            foreach (var id in ids[t.TenantId].OfType<string>())
+            {
+                await driver.SendAsync(Stats["4 group member (PATCH)"], HttpMethod.Patch, $"{t.ScimPath}/Groups/{groupId}", t.Token,
+                    ScimDriver.PatchBody("Add", "members", new JsonArray(new JsonObject { ["value"] = id })), "application/scim+json", 200, 204);
+            }
+        });
 
         // Incremental cycle: a tenth GET + PATCH, a twentieth disabled, a fiftieth deleted.
         await Measure.ForEachAsync(work, concurrency, async w =>
@@ -142,7 +139,6 @@ public sealed class EntraCycle(ScimDriver driver, int tenants, int usersPerTenan
             ["requestsPerSecond"] = Measure.Round(Stats.TotalAttempts / seconds, 1),
             ["errors"] = Stats.TotalErrors,
             ["retries"] = Stats.TotalRetries,
-            ["groups"] = groupsAvailable ? "run" : "not run: groups not merged",
             ["webhooks"] = subscribe is not null,
             ["tenantSetup"] = setup.ToJson(),
             ["operations"] = Stats.ToJson(),

@@ -164,7 +164,7 @@ public static class Report
                 continue;
             }
 
-            sb.AppendLine(CultureInfo.InvariantCulture, $"{e["tenants"]} tenants × {e["usersPerTenant"]} users, {e["concurrency"]} concurrent requests: initial cycle **{e["usersPerSecond"]} users/s** ({e["initialCycleSeconds"]} s), **{e["requestsPerSecond"]} requests/s** overall ({e["requests"]} attempts in {e["totalSeconds"]} s), **errors {e["errors"]}**, retries {e["retries"]}; groups: {e["groups"]}.");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"{e["tenants"]} tenants × {e["usersPerTenant"]} users, {e["concurrency"]} concurrent requests: initial cycle **{e["usersPerSecond"]} users/s** ({e["initialCycleSeconds"]} s), **{e["requestsPerSecond"]} requests/s** overall ({e["requests"]} attempts in {e["totalSeconds"]} s), **errors {e["errors"]}**, retries {e["retries"]}.");
             if (e["restart"] is { } rs)
             {
                 sb.AppendLine(CultureInfo.InvariantCulture, $"Silo pid {rs["killedPid"]} killed at {e["progressAtKill"]}; restarted as pid {rs["newPid"]}, alive {rs["aliveAfterSeconds"]} s after the kill.");

@@ -134,15 +134,6 @@ public sealed class ScimDriver(string gatewayUrl, string adminKey)
         }
     }
 
-    /// <summary>Probes whether the gateway serves <c>/Groups</c> (groups are built on another branch).</summary>
-    public async Task<bool> GroupsAvailableAsync(BenchTenant tenant)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"{tenant.ScimPath}/Groups?count=1");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", tenant.Token);
-        using var response = await _http.SendAsync(request);
-        return response.StatusCode == HttpStatusCode.OK;
-    }
-
     public async Task<string> GetRawAsync(string path, string token)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, path);

@@ -79,7 +79,7 @@ public sealed class TenantLifecycleCommandsTests(GatewayFactory gateway)
         Assert.All(secrets, id => Assert.Contains(id, table, StringComparison.Ordinal));
         var firstSecretId = secrets.Single(id => id != added["secretId"]!.GetValue<string>());
         Assert.Contains("revoked", await _cli.TableAsync("oauth-clients", "revoke-secret", tenantId, clientId, firstSecretId), StringComparison.Ordinal);
-        Assert.NotEqual(HttpStatusCode.OK, await TokenStatusAsync(clientId, firstSecret));
+        Assert.Equal(HttpStatusCode.Unauthorized, await TokenStatusAsync(clientId, firstSecret));
         Assert.Equal(HttpStatusCode.OK, await TokenStatusAsync(clientId, secondSecret));
 
         // A lifetime the API refuses is its 400, exit code 1; revoking the client stops the second secret too.
@@ -87,7 +87,7 @@ public sealed class TenantLifecycleCommandsTests(GatewayFactory gateway)
         Assert.Equal(1, tooLong.ExitCode);
         Assert.Contains("400", tooLong.Stderr, StringComparison.Ordinal);
         Assert.Contains($"OAuth client {clientId} revoked.", await _cli.TableAsync("oauth-clients", "revoke", tenantId, clientId), StringComparison.Ordinal);
-        Assert.NotEqual(HttpStatusCode.OK, await TokenStatusAsync(clientId, secondSecret));
+        Assert.Equal(HttpStatusCode.Unauthorized, await TokenStatusAsync(clientId, secondSecret));
         Assert.Empty((await _cli.JsonAsync("oauth-clients", "list", tenantId))["clients"]!.AsArray());
     }
 

@@ -184,6 +184,8 @@ public sealed class BulkTests(GatewayFactory gateway) : IClassFixture<GatewayFac
         var user = (await scim.CreateUserAsync($"v-{Guid.NewGuid():N}"))["id"].Str();
         var response = await BulkAsync(scim, $$$"""
             {"schemas":["{{{BulkRequest}}}"],"Operations":[
+              {"method":"PATCH","path":"/Users/{{{user}}}","version":" ","data":{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"displayName","value":"Unconditional"}]}},
+              {"method":"PUT","path":"/Users/{{{user}}}","data":[]},
               {"method":"PATCH","path":"/Users/{{{user}}}","version":"W/\"1\"","data":{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"displayName","value":"First"}]}},
               {"method":"PATCH","path":"/Users/{{{user}}}","version":"W/\"1\"","data":{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"displayName","value":"Second"}]}},
               {"method":"DELETE","path":"/Users/{{{user}}}","version":"W/\"1\""},
@@ -191,7 +193,15 @@ public sealed class BulkTests(GatewayFactory gateway) : IClassFixture<GatewayFac
             ]}
             """);
 
-        var ops = response["Operations"]!.AsArray().Select(o => o!.AsObject()).ToArray();
+        // An empty version is not a precondition left out: refused, as one that is not a string (it would otherwise run the
+        // write unconditionally). Both refusals name their resource (RFC 7644 §3.7.3) and change nothing: the next
+        // operation's W/"1" still matches.
+        var refused = response["Operations"]!.AsArray().Take(2).Select(o => o!.AsObject()).ToArray();
+        Assert.Equal(["400", "400"], refused.Select(o => o["status"].Str()));
+        Assert.Equal(["invalidSyntax", "invalidSyntax"], refused.Select(o => o["response"]!["scimType"].Str()));
+        Assert.All(refused, o => Assert.Equal($"{tenant.ScimUrl}/Users/{user}", o["location"].Str()));
+
+        var ops = response["Operations"]!.AsArray().Skip(2).Select(o => o!.AsObject()).ToArray();
         Assert.Equal(["200", "412", "412", "204"], ops.Select(o => o["status"].Str()));
         Assert.Equal("W/\"2\"", ops[0]["version"].Str());
         Assert.Equal($"{tenant.ScimUrl}/Users/{user}", ops[0]["location"].Str());

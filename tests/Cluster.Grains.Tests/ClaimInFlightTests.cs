@@ -33,7 +33,7 @@ public sealed class ClaimInFlightTests(ClusterFixture fixture)
         var entry = Grains.IndexEntry(tenantId, IndexNames.UserName, "held@contoso.com");
         var held = StorageProbe.HoldNextWrite(GrainKeys.IndexEntry(tenantId, IndexNames.UserName, IndexNames.Hash("held@contoso.com")));
         var create = Grains.User(tenantId, id).CreateNewAsync(Users.Resource("held@contoso.com"));
-        await held.Started;
+        await held.Started.WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.Empty(await entry.LookupAsync());
         Assert.Empty(await entry.FindAsync());
@@ -66,7 +66,7 @@ public sealed class ClaimInFlightTests(ClusterFixture fixture)
             ? (user ? GrainKeys.User(tenantId, first) : GrainKeys.Group(tenantId, first))
             : GrainKeys.EventLog(tenantId));
         var firstCreate = kind.Grain(Grains, tenantId, first).CreateNewAsync(Body("race@contoso.com"));
-        await held.Started;
+        await held.Started.WaitAsync(TimeSpan.FromSeconds(30));
 
         // The second, under another id and another case of the name, gets no answer while the first is undecided
         // (its bound, ClaimSettling: a third of the response timeout, 10 s here; this waits 1 s so the claim has reached the entry).

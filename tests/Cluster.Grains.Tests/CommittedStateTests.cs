@@ -25,7 +25,7 @@ public sealed class CommittedStateTests(ClusterFixture fixture)
 
         var held = StorageProbe.HoldNextWrite(GrainKeys.User(tenantId, user));
         var join = grain.JoinGroupAsync(groupId);
-        await held.Started;
+        await held.Started.WaitAsync(TimeSpan.FromSeconds(30));
 
         // The write is in flight: an interleaving reader sees the stored state, without the group.
         Assert.False(await grain.IsJoinedAsync(groupId));
@@ -60,7 +60,7 @@ public sealed class CommittedStateTests(ClusterFixture fixture)
         // Two partitions: the change is committed by one write of the group carrying it as a journal. Hold that write.
         var held = StorageProbe.HoldNextWrite(GrainKeys.Group(tenantId, group));
         var patch = grain.PatchAsync(Groups.AddMembers(first, second));
-        await held.Started;
+        await held.Started.WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.Null(await grain.DescribeMemberAsync(first));
         Assert.Null(await grain.DescribeMemberAsync(second));

@@ -35,7 +35,7 @@ public sealed class IndexFindTests(ClusterFixture fixture)
         var id = await Grains.CreateUserAsync(tenantId, "before@contoso.com");
         var held = StorageProbe.HoldNextWrite(GrainKeys.User(tenantId, id));
         var rename = Grains.User(tenantId, id).PatchAsync(Users.RenamePatch("after@contoso.com"));
-        await held.Started;
+        await held.Started.WaitAsync(TimeSpan.FromSeconds(30));
 
         var find = Grains.IndexEntry(tenantId, IndexNames.UserName, "before@contoso.com").FindAsync();
         await Task.Delay(500); // lets the find reach the entry first (if it did not, there would be nothing to deadlock on: checked below)

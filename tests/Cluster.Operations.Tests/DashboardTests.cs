@@ -140,6 +140,7 @@ public sealed class DashboardTests : IAsyncLifetime
         }
 
         var profile = Directory.CreateTempSubdirectory("scim-chromium-");
+        var stderr = "";
         try
         {
             // Basic credentials in the URL: the browser answers the dashboard's Basic challenge with them,
@@ -158,21 +159,27 @@ public sealed class DashboardTests : IAsyncLifetime
             }
 
             using var browser = Process.Start(start)!;
-            var stderr = browser.StandardError.ReadToEndAsync();
-            var dom = await browser.StandardOutput.ReadToEndAsync();
-            using var guard = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+            string dom;
             try
             {
+                // The guard covers the read too: a browser (or a helper process holding its stdout) that never closes
+                // the pipe would otherwise hold the test until the run's hang timeout aborts the whole project.
+                using var guard = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+                var stderrRead = browser.StandardError.ReadToEndAsync(guard.Token);
+                dom = await browser.StandardOutput.ReadToEndAsync(guard.Token);
                 await browser.WaitForExitAsync(guard.Token);
+                stderr = await stderrRead;
             }
-            catch (OperationCanceledException)
+            finally
             {
-                browser.Kill(entireProcessTree: true);
-                throw;
+                if (!browser.HasExited)
+                {
+                    browser.Kill(entireProcessTree: true);
+                }
             }
 
             Assert.True(dom.Contains("TenantGrain", StringComparison.Ordinal) && dom.Contains("UserGrain", StringComparison.Ordinal),
-                $"The rendered dashboard does not name TenantGrain and UserGrain. Exit {browser.ExitCode}. DOM ({dom.Length} chars): {dom[..Math.Min(dom.Length, 2000)]}\nstderr: {(await stderr)[..Math.Min((await stderr).Length, 2000)]}");
+                $"The rendered dashboard does not name TenantGrain and UserGrain. Exit {browser.ExitCode}. DOM ({dom.Length} chars): {dom[..Math.Min(dom.Length, 2000)]}\nstderr: {stderr[..Math.Min(stderr.Length, 2000)]}");
         }
         finally
         {

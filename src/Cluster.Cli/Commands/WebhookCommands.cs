@@ -26,7 +26,7 @@ internal static class WebhookCommands
             Required = true,
         };
         var secret = new Option<string>("--secret") { Description = "The signing secret (default: the gateway generates one and prints it once).", HelpName = "SECRET" };
-        return cli.Command("set", "Set (or replace) a tenant's webhook; delivery starts at the next event.", [tenantId, url, secret], async (context, cancellationToken) =>
+        return cli.Command("set", "Set (or replace) a tenant's webhook: a new one gets the events from now on; a replaced one keeps its place and sends what it has not delivered to the new URL.", [tenantId, url, secret], async (context, cancellationToken) =>
         {
             var webhook = await context.Api.PutAsync(
                 AdminApi.Tenant(context.Get(tenantId), "webhook"), new { url = context.Get(url), secret = context.Get(secret) }, cancellationToken);

@@ -117,12 +117,6 @@ public static class BulkEndpoints
             var bulkId = Text(op, "bulkId");
             var path = Text(op, "path");
             var version = Text(op, "version");
-            if (ScimJsonBody.Member(op, "version") is not null && version is null)
-            {
-                // Ignoring it would run the write without the precondition the client asked for.
-                return Fail(method, bulkId, ScimException.InvalidSyntax("'version' must be an ETag string such as W/\"3\"."));
-            }
-
             if (method is not ("POST" or "PUT" or "PATCH" or "DELETE"))
             {
                 return Fail(method, bulkId, ScimException.InvalidSyntax("'method' must be POST, PUT, PATCH or DELETE."));
@@ -138,6 +132,13 @@ public static class BulkEndpoints
                     : $"'path' of a {method} must be /Users/{{id}} or /Groups/{{id}}."));
             }
 
+            // From here on the path names the resource: a failed operation still answers its location (RFC 7644 §3.7.3).
+            if (ScimJsonBody.Member(op, "version") is not null && string.IsNullOrWhiteSpace(version))
+            {
+                // Ignoring it would run the write without the precondition the client asked for.
+                return Fail(method, bulkId, ScimException.InvalidSyntax("'version' must be an ETag string such as W/\"3\"."), writes, id);
+            }
+
             if (method == "POST" && string.IsNullOrEmpty(bulkId))
             {
                 return Fail(method, bulkId, ScimException.InvalidSyntax("A POST operation needs a 'bulkId'."));
@@ -146,7 +147,7 @@ public static class BulkEndpoints
             var data = ScimJsonBody.Member(op, "data") as JsonObject;
             if (method != "DELETE" && data is null)
             {
-                return Fail(method, bulkId, ScimException.InvalidSyntax($"A {method} operation needs a 'data' object."));
+                return Fail(method, bulkId, ScimException.InvalidSyntax($"A {method} operation needs a 'data' object."), writes, id);
             }
 
             var references = new HashSet<string>(StringComparer.Ordinal);
@@ -159,8 +160,8 @@ public static class BulkEndpoints
             return new BulkOperation(method, bulkId, writes, id, data, version, null, references);
         }
 
-        private static BulkOperation Fail(string method, string? bulkId, ScimException invalid) =>
-            new(method, bulkId, null, null, null, null, invalid, []);
+        private static BulkOperation Fail(string method, string? bulkId, ScimException invalid, ResourceWrites? writes = null, string? id = null) =>
+            new(method, bulkId, writes, id, null, null, invalid, []);
 
         private static string? Text(JsonObject op, string name) =>
             ScimJsonBody.Member(op, name) is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
@@ -260,13 +261,13 @@ public static class BulkEndpoints
             var op = operations[index];
             if (op.Invalid is { } invalid)
             {
-                Record(index, ScimResult.Error(invalid.Status, invalid.ScimType, invalid.Message), null);
+                Record(index, ScimResult.Error(invalid.Status, invalid.ScimType, invalid.Message), LocationOf(op, NamedId(op)));
                 return;
             }
 
             if (Unresolvable(op) is { } detail)
             {
-                Record(index, ScimResult.Error(409, ScimErrorType.InvalidValue, detail), LocationOf(op, op.Id?.StartsWith(BulkIdPrefix, StringComparison.Ordinal) == false ? op.Id : null));
+                Record(index, ScimResult.Error(409, ScimErrorType.InvalidValue, detail), LocationOf(op, NamedId(op)));
                 return;
             }
 
@@ -309,6 +310,9 @@ public static class BulkEndpoints
 
             Record(index, result, LocationOf(op, id));
         }
+
+        // The id the operation's path names itself (a "bulkId:" reference names none until its create ran).
+        private static string? NamedId(BulkOperation op) => op.Id?.StartsWith(BulkIdPrefix, StringComparison.Ordinal) == false ? op.Id : null;
 
         // The resource's URL, when the operation names one that can exist (a client's malformed id names none).
         private string? LocationOf(BulkOperation op, string? id) =>

@@ -276,13 +276,22 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
         _deleting = true;
         try
         {
-            await Task.WhenAll(_memberships.Value.Ids.Select(g => GrainFactory
+            var groups = _memberships.Value.Ids.ToArray();
+            var removals = groups.Select(g => GrainFactory
                 .Grain<IGroupMembersGrain>(GrainKeys.GroupMembers(_tenantId, g, GrainKeys.GroupMemberPartitionOf(_userId)))
-                .ApplyAsync([], [_userId])));
+                .ApplyAsync([], [_userId])).ToArray();
+            try
+            {
+                await Task.WhenAll(removals);
+            }
+            finally
+            {
+                // Each group whose membership changed takes a new version (one-way; the groups stay recorded until here, so
+                // a crash before this point repeats it when the client retries the delete), also when another group's
+                // removal failed: a group's ETag must not answer for a member list it no longer has.
+                await Task.WhenAll(groups.Where((_, i) => removals[i].IsCompletedSuccessfully).Select(g => Group(g).MemberDeletedAsync(_userId)));
+            }
 
-            // Each group's membership changed: it takes a new version (one-way; the groups stay recorded until here, so a
-            // crash before this point repeats it when the client retries the delete).
-            await Task.WhenAll(_memberships.Value.Ids.Select(g => Group(g).MemberDeletedAsync(_userId)));
             await _memberships.CommitAsync(new IdSetState(), this, clear: true);
         }
         catch

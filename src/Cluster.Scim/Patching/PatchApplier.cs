@@ -57,6 +57,7 @@ public static class PatchApplier
         }
 
         var working = (JsonObject)resource.DeepClone();
+        DropRemovedExtensionAttributes(working, type);
         foreach (var operation in request.Operations)
         {
             ApplyOperation(working, operation, type);
@@ -472,6 +473,25 @@ public static class PatchApplier
         foreach (var (key, subValue) in (JsonObject)normalized)
         {
             ScimJson.Set(element, key, subValue?.DeepClone());
+        }
+    }
+
+    /// <summary>
+    /// Drops the stored values of attributes an operator removed from a configured extension: the result is checked against
+    /// the current schema, which would refuse them, so every PATCH of the resource would fail, Entra's disable included. A
+    /// removed extension's data goes the same way (<see cref="ResourceNormalizer"/> leaves out members of unknown URNs).
+    /// </summary>
+    private static void DropRemovedExtensionAttributes(JsonObject resource, ResourceTypeDefinition type)
+    {
+        foreach (var (key, value) in resource)
+        {
+            if (value is JsonObject values && type.FindExtension(key) is { } extension)
+            {
+                foreach (var name in values.Select(v => v.Key).Where(name => extension.FindAttribute(name) is null).ToList())
+                {
+                    values.Remove(name);
+                }
+            }
         }
     }
 

@@ -69,7 +69,9 @@ public static class ScimProjection
     /// <summary>
     /// True when <see cref="WithoutHidden"/> may change a resource stored as <paramref name="json"/>: the type has stored
     /// values that are never returned, or the text holds a member named by a URN that no configured extension of the type
-    /// names (the data of an extension an operator removed from <c>Scim:Extensions</c>, which may hold writeOnly values).
+    /// names (the data of an extension an operator removed from <c>Scim:Extensions</c>, which may hold writeOnly values), or
+    /// one named by an operator's extension (whose configuration may have lost an attribute it holds; the built-in
+    /// enterprise extension never changes).
     /// Scans the text without parsing it; it may answer true when nothing would change (then the projection runs for
     /// nothing), never false when something in text the grains stored would change (<see cref="ScimResource.Stamp"/> lists an
     /// extension in <c>schemas</c> only with its member, so a URN the projection drops from <c>schemas</c> always comes
@@ -96,7 +98,7 @@ public static class ScimProjection
             }
 
             var end = json.IndexOf('"', at + 1);
-            if (end < 0 || (end + 1 < json.Length && json[end + 1] == ':' && type.FindExtension(json[(at + 1)..end]) is null))
+            if (end < 0 || (end + 1 < json.Length && json[end + 1] == ':' && !ReferenceEquals(type.FindExtension(json[(at + 1)..end]), ScimSchemas.EnterpriseUser)))
             {
                 return true;
             }
@@ -192,11 +194,8 @@ public static class ScimProjection
             var attribute = schema.FindAttribute(key);
             if (attribute is null)
             {
-                if (include is null || wholeSelected)
-                {
-                    result[key] = value?.DeepClone();
-                }
-
+                // An attribute an operator removed from a configured extension: no longer known, so never shown (it may
+                // have been writeOnly), like the data of a removed extension. The next write drops it (PatchApplier).
                 continue;
             }
 

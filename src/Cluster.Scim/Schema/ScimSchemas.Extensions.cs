@@ -101,7 +101,7 @@ public static partial class ScimSchemas
             var urn = options.Schema?.Trim();
             if (string.IsNullOrEmpty(urn) || !UrnPattern().IsMatch(urn))
             {
-                throw Invalid(i, urn, "'Schema' must be a URN such as 'urn:ietf:params:scim:schemas:extension:acme:2.0:User' (segments of letters, digits, '.', '-', '_').");
+                throw Invalid(i, urn, "'Schema' must be a URN such as 'urn:ietf:params:scim:schemas:extension:acme:2.0:User' (segments of letters, digits, '.', '-', '_'; the last one a name: a letter, then letters, digits, '-', '_', so that a PATCH path can name the extension).");
             }
 
             if (!urns.Add(urn))
@@ -249,6 +249,9 @@ public static partial class ScimSchemas
     private static InvalidOperationException Invalid(int index, string? urn, string message) =>
         new($"Invalid {ExtensionSchemaOptions.SectionName}[{index}]{(string.IsNullOrEmpty(urn) ? "" : $" ({urn})")}: {message}");
 
-    [GeneratedRegex(@"^urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}(:[A-Za-z0-9._-]+)+$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
+    // The last segment is an attribute name (RFC 7643 §2.1 ATTRNAME): a PATCH path holding the whole URN ("path":
+    // "urn:…:acme:2.0:User") is parsed as a URN and an attribute name before it is found to name the extension, so a URN
+    // ending "…:2.0" could be sent in a body but never named by a path.
+    [GeneratedRegex(@"^urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}(:[A-Za-z0-9._-]+)*:[A-Za-z][A-Za-z0-9_-]*$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex UrnPattern();
 }

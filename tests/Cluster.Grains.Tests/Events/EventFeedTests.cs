@@ -361,7 +361,7 @@ public sealed class EventFeedTests(ClusterFixture fixture)
 
         var held = StorageProbe.HoldNextWrite(headKey);
         var first = log.PrepareAsync(new EventSource("User", ids[0], 1, 0), [Event("e0", ids[0])]);
-        await held.Started;
+        await held.Started.WaitAsync(TimeSpan.FromSeconds(30));
         var rest = ids.Skip(1).Select((id, i) => log.PrepareAsync(new EventSource("User", id, 1, 0), [Event($"e{i + 1}", id)])).ToArray();
         // Orleans does not promise that a later call arrives later (a client may send through several gateways): wait until
         // the log holds the nine.

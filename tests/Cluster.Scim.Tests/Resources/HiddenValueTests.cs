@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Cluster.Scim.Errors;
 using Cluster.Scim.Filtering;
+using Cluster.Scim.Patching;
 using Cluster.Scim.Projection;
 using Cluster.Scim.Resources;
 using Cluster.Scim.Schema;
@@ -90,6 +91,40 @@ public sealed class HiddenValueTests
         Assert.Equal(kept, ScimProjection.Apply(listed, null, ["emails"], User).ToJsonString());
         Assert.Equal("""{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:vault:2.0:User"]}""",
             ScimProjection.Apply(listed, ["id"], null, User).ToJsonString());
+    }
+
+    [Fact]
+    public void AnAttributeRemovedFromAConfiguredExtensionIsNotShownAndDoesNotBlockAPatch()
+    {
+        // Stored while "pin" (writeOnly) and "site" were configured; "pin" was then removed from the extension, and "site"
+        // with it, which leaves the extension configured.
+        var narrowed = ScimSchemas.Build(
+        [
+            new() { Schema = Urn, ResourceType = "User", Attributes = [new() { Name = "label" }] },
+        ]).User;
+        var stored = JsonNode.Parse($$$"""
+            {"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","{{{Urn}}}"],"userName":"a@b.c","active":true,"{{{Urn}}}":{"label":"l","pin":"1234","site":"s"}}
+            """)!.AsObject();
+
+        // Never shown: the grain projects such text, and the projection leaves out what the extension no longer defines.
+        Assert.True(ScimProjection.MayHideValues(stored.ToJsonString(), narrowed));
+        foreach (var shown in new[]
+        {
+            ScimProjection.WithoutHidden(stored, narrowed),
+            ScimProjection.Apply(stored, null, null, narrowed),
+            ScimProjection.Apply(stored, [Urn], null, narrowed),
+        })
+        {
+            Assert.Equal("""{"label":"l"}""", shown[Urn]!.ToJsonString());
+        }
+
+        // Entra's disable (and any PATCH) still applies; the removed values are dropped from what is stored next.
+        var patch = PatchRequest.Parse(JsonNode.Parse("""
+            {"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"active","value":"False"}]}
+            """));
+        var patched = PatchApplier.Apply(stored, patch, narrowed);
+        Assert.False(patched["active"]!.GetValue<bool>());
+        Assert.Equal("""{"label":"l"}""", patched[Urn]!.ToJsonString());
     }
 
     [Fact]

@@ -63,6 +63,8 @@ public sealed class ExtensionSchemaConfigurationTests
         { """{"Schema":"urn:acme:2.0 User","Attributes":[{"Name":"a"}]}""", "'Schema' must be a URN" },
         { """{"Schema":"urn:acme:User:","Attributes":[{"Name":"a"}]}""", "'Schema' must be a URN" },
         { """{"Schema":"urn:acme:User[x]","Attributes":[{"Name":"a"}]}""", "'Schema' must be a URN" },
+        { """{"Schema":"urn:acme:scim:2.0","Attributes":[{"Name":"a"}]}""", "'Schema' must be a URN" }, // no PATCH path could name it
+        { """{"Schema":"urn:acme:user:v2.0","Attributes":[{"Name":"a"}]}""", "'Schema' must be a URN" },
         { """{"Schema":"urn:ietf:params:scim:schemas:core:2.0:User","Attributes":[{"Name":"a"}]}""", "already defined" },
         { """{"Schema":"URN:IETF:params:scim:schemas:extension:enterprise:2.0:User","Attributes":[{"Name":"a"}]}""", "already defined" },
         { """{"Schema":"urn:acme:User","ResourceType":"Device","Attributes":[{"Name":"a"}]}""", "'ResourceType' must be 'User' or 'Group'" },
