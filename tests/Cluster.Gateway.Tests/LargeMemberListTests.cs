@@ -70,9 +70,28 @@ public sealed class LargeMemberListTests(GatewayFactory gateway) : IClassFixture
 
     private static async Task AssertPreCheckAsync(HttpClient scim, string group, string user, bool member)
     {
-        var filter = Uri.EscapeDataString($"id eq \"{group}\" and members[value eq \"{user}\"]");
-        var found = await (await scim.GetAsync($"Groups?filter={filter}&excludedAttributes=members")).ExpectScimAsync(HttpStatusCode.OK);
-        Assert.Equal(member ? 1 : 0, found["totalResults"]!.GetValue<int>());
+        // With excludedAttributes=members, with attributes=id (Entra's documented form), and with neither: answered without
+        // members (entra-scim.md §2.8), not with the group's 10,000.
+        foreach (var filter in new[] { $"id eq \"{group}\" and members[value eq \"{user}\"]", $"id eq \"{group}\" and members eq \"{user}\"" })
+        {
+            foreach (var projection in new[] { "&excludedAttributes=members", "&attributes=id", "" })
+            {
+                var found = await (await scim.GetAsync($"Groups?filter={Uri.EscapeDataString(filter)}{projection}")).ExpectScimAsync(HttpStatusCode.OK);
+                Assert.True((member ? 1 : 0) == found["totalResults"]!.GetValue<int>(), $"{filter} {projection}: totalResults {found["totalResults"]}");
+                Assert.All(found["Resources"] as JsonArray ?? [], g => Assert.Null(g!["members"]));
+            }
+        }
+
+        // Asked for, members are shown: all of them, as for any query; so they are for a member filter without an id (which
+        // groups hold this user), as RFC 7643 has them returned by default.
+        foreach (var query in new[] { $"filter={Uri.EscapeDataString($"id eq \"{group}\" and members eq \"{user}\"")}&attributes=members", $"filter={Uri.EscapeDataString($"members eq \"{user}\"")}" })
+        {
+            var shown = await (await scim.GetAsync($"Groups?{query}")).ExpectScimAsync(HttpStatusCode.OK);
+            if (member)
+            {
+                Assert.Equal(Count, Assert.Single(shown["Resources"]!.AsArray())!["members"]!.AsArray().Count);
+            }
+        }
     }
 
     private async Task<string[]> SeedUsersAsync(string tenantId, int count)

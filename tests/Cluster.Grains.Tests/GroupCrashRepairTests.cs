@@ -1,5 +1,7 @@
 using Cluster.Abstractions;
+using Cluster.Grains.Users;
 using Cluster.TestInfrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Cluster.Grains.Tests;
 
@@ -139,33 +141,82 @@ public sealed class GroupCrashRepairTests(ClusterFixture fixture)
     public async Task UserDeleteFailingMidwayLeavesAConsistentUserThatARetryDeletes()
     {
         var tenantId = GrainKeys.NewTenantId();
-        var user = await Grains.CreateUserAsync(tenantId, "halfgone@contoso.com");
-        var a = await Grains.CreateGroupAsync(tenantId, "HalfA", user);
-        var b = await Grains.CreateGroupAsync(tenantId, "HalfB", user);
+        var (user, a, b) = await UserInTwoGroupsAsync(tenantId, "halfgone@contoso.com");
         StorageProbe.FailNextWrites(GrainKeys.GroupMembers(tenantId, b, GrainKeys.GroupMemberPartitionOf(user)));
         var before = (await Grains.Group(tenantId, a).ReadAsync([])).Version;
 
         await Assert.ThrowsAnyAsync<Exception>(() => Grains.User(tenantId, user).DeleteAsync());
 
-        // a no longer lists the user: its version moved on, so its old ETag does not answer for the new member list.
-        await Eventually.TrueAsync(async () => (await Grains.Group(tenantId, a).ReadAsync([])).Version > before, what: "a's new version");
+        // The user stays, consistent both ways (no group lists a deleted user); a no longer lists it, and its version moved
+        // on, so its old ETag does not answer for the new member list.
         Assert.Equal(200, (await Grains.User(tenantId, user).GetAsync()).Status);
         await Grains.AssertMembershipAgreesAsync(tenantId, [a, b], [user]);
+        await Eventually.TrueAsync(async () => (await Grains.Group(tenantId, a).ReadAsync([])).Version > before, what: "a's new version");
 
+        // The client's retry deletes it.
         Assert.Equal(204, (await Grains.User(tenantId, user).DeleteAsync()).Status);
+        await AssertDeleteFinishedAsync(tenantId, user, a, b);
+    }
+
+    [Fact]
+    public async Task UserDeleteInterruptedMidwayIsFinishedWithoutTheClient()
+    {
+        // The delete fails midway (as a crash would leave it) and the client never repeats it: the reminder held from its
+        // start finishes it, on a new activation too (as after a crash), without any call.
+        var tenantId = GrainKeys.NewTenantId();
+        var (user, a, b) = await UserInTwoGroupsAsync(tenantId, "abandoned@contoso.com");
+        StorageProbe.FailNextWrites(GrainKeys.GroupMembers(tenantId, b, GrainKeys.GroupMemberPartitionOf(user)));
+        await Assert.ThrowsAnyAsync<Exception>(() => Grains.User(tenantId, user).DeleteAsync());
+        Assert.Equal([user], await Grains.MembersAsync(tenantId, b));
+        Assert.Contains(GrainKeys.User(tenantId, user), await ReminderKeysAsync());
+        await fixture.Cluster.DeactivateAsync(Grains.User(tenantId, user));
+
+        await Eventually.TrueAsync(
+            async () => (await Grains.MembersAsync(tenantId, b)).Length == 0 && StorageProbe.LastWrittenState(GrainKeys.User(tenantId, user), "user") is null,
+            (int)UserGrain.FinishDeleteDue.TotalSeconds + 90, "the reminder finished the delete");
+        await AssertDeleteFinishedAsync(tenantId, user, a, b);
+        await Eventually.TrueAsync(async () => !(await ReminderKeysAsync()).Contains(GrainKeys.User(tenantId, user)), what: "the reminder removed");
+    }
+
+    [Fact]
+    public async Task AFinishedUserDeleteHoldsNoReminder()
+    {
+        var tenantId = GrainKeys.NewTenantId();
+        var (user, a, b) = await UserInTwoGroupsAsync(tenantId, "done@contoso.com");
+        Assert.Equal(204, (await Grains.User(tenantId, user).DeleteAsync()).Status);
+        Assert.DoesNotContain(GrainKeys.User(tenantId, user), await ReminderKeysAsync());
+        await AssertDeleteFinishedAsync(tenantId, user, a, b);
+    }
+
+    private async Task<(string User, string A, string B)> UserInTwoGroupsAsync(string tenantId, string userName)
+    {
+        var user = await Grains.CreateUserAsync(tenantId, userName);
+        return (user, await Grains.CreateGroupAsync(tenantId, "HalfA", user), await Grains.CreateGroupAsync(tenantId, "HalfB", user));
+    }
+
+    private async Task AssertDeleteFinishedAsync(string tenantId, string user, string a, string b)
+    {
+        Assert.Equal(404, (await Grains.User(tenantId, user).GetAsync()).Status);
         Assert.Empty(await Grains.MembersAsync(tenantId, a));
         Assert.Empty(await Grains.MembersAsync(tenantId, b));
+        Assert.Empty(await Grains.User(tenantId, user).GetGroupIdsAsync());
         await Grains.AssertMembershipAgreesAsync(tenantId, [a, b], [user]);
 
-        // The failed attempt stored nothing of its commit (the record's write never began): the log drops its events at once
-        // and the feed moves on, though the same activation lived on. The retry tells the delete once, as its one event: the
-        // memberships end with the user (a's removal, made by the failed attempt, is not told apart, nor is b's).
+        // Told once, as its one event: the memberships end with the user (a's removal, made by the failed attempt, is not told
+        // apart, nor is b's).
         var log = Grains.GetGrain<IEventLogGrain>(GrainKeys.EventLog(tenantId));
         await Eventually.TrueAsync(async () => (await log.GetInfoAsync()).OldestUnresolvedAt is null, what: "the feed resolved");
         var told = (await log.ReadAsync(null, 100)).Events
             .Where(e => e.Type is ScimEventTypes.UserDeleted or ScimEventTypes.GroupMemberRemoved)
             .Select(e => e.Type);
         Assert.Equal([ScimEventTypes.UserDeleted], told);
+    }
+
+    private async Task<string[]> ReminderKeysAsync()
+    {
+        var silo = fixture.Cluster.GetActiveSilos().First();
+        var table = fixture.Cluster.GetSiloServiceProvider(silo.SiloAddress).GetRequiredService<IReminderTable>();
+        return [.. (await table.ReadRows(0, 0)).Reminders.Select(r => r.GrainId.Key.ToString()!)];
     }
 
     [Fact]

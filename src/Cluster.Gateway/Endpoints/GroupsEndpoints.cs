@@ -34,6 +34,13 @@ public static class GroupsEndpoints
     private static Task<IResult> ListAsync(string tenantId, HttpRequest request, IGrainFactory grains, ResourceQueries queries, GrainCallRetry retry, IOptions<GatewayOptions> options)
     {
         var query = ScimQuery.From(request, options.Value.MaxPageSize);
+        if (query.Attributes is not { Count: > 0 } && query.ExcludedAttributes is not { Count: > 0 } && MemberFilter.IsMembershipCheck(query.Filter))
+        {
+            // Entra's membership pre-check is answered without members unless it asks for them (entra-scim.md §2.8): a 0/1
+            // answer, not a member list that may hold 100,000.
+            query = query with { ExcludedAttributes = ["members"] };
+        }
+
         return SearchEndpoints.RespondAsync(tenantId, [Query(grains, tenantId, query)], query, request, queries, retry, options);
     }
 

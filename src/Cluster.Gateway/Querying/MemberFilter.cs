@@ -20,6 +20,32 @@ public static class MemberFilter
         return filter is null || Collect(filter, ids) ? [.. ids] : null;
     }
 
+    /// <summary>
+    /// True for Entra's membership pre-check (<c>id eq "g" and members[value eq "u"]</c>, or <c>… and members eq "u"</c>):
+    /// filter terms joined by <c>and</c> only, one of them <c>id eq</c>, and members compared by <c>eq</c> alone.
+    /// </summary>
+    public static bool IsMembershipCheck(FilterNode? filter)
+    {
+        var terms = new List<FilterNode>();
+        Conjuncts(filter, terms);
+        return terms.Any(t => t is ComparisonFilter { Operator: ComparisonOperator.Eq, Path: { SubAttributeName: null } path } && IsId(path))
+            && terms.Any(t => t is ComparisonFilter { Path: var path } && IsMembers(path) || t is ValuePathFilter { Path: var valuePath } && IsMembers(valuePath))
+            && ReferencedIds(filter) is { Length: > 0 };
+    }
+
+    private static void Conjuncts(FilterNode? node, List<FilterNode> terms)
+    {
+        if (node is AndFilter and)
+        {
+            Conjuncts(and.Left, terms);
+            Conjuncts(and.Right, terms);
+        }
+        else if (node is not null)
+        {
+            terms.Add(node);
+        }
+    }
+
     // False when the filter needs all members.
     private static bool Collect(FilterNode node, HashSet<string> ids) => node switch
     {
@@ -46,6 +72,10 @@ public static class MemberFilter
 
         return false;
     }
+
+    private static bool IsId(AttributePath path) =>
+        (path.SchemaUrn is null || string.Equals(path.SchemaUrn, ScimConstants.GroupSchema, StringComparison.OrdinalIgnoreCase))
+        && string.Equals(path.AttributeName, "id", StringComparison.OrdinalIgnoreCase);
 
     private static bool IsMembers(AttributePath path) =>
         (path.SchemaUrn is null || string.Equals(path.SchemaUrn, ScimConstants.GroupSchema, StringComparison.OrdinalIgnoreCase))

@@ -28,8 +28,12 @@ namespace Cluster.Grains.Users;
 /// creates the user without a read (docs/architecture.md, "Storage operations per create").
 /// </para>
 /// </summary>
-public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling, ILogger<UserGrain> logger) : Grain, IUserGrain, IIncomingGrainCallFilter
+public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling, ILogger<UserGrain> logger) : Grain, IUserGrain, IIncomingGrainCallFilter, IRemindable
 {
+    // Held from the start of a delete until it is done: a delete that a failure or a crash interrupted is finished by its
+    // tick, whether or not the client repeats the DELETE.
+    private const string FinishDeleteReminder = "finish-delete";
+
     private CommittedState<ResourceState> _state = null!;
     private CommittedState<IdSetState> _memberships = null!;
     private DeferredLoad _load = null!;
@@ -130,10 +134,9 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
         if (_state.Exists && _state.Value.Deleted)
         {
             // An earlier attempt wrote the tombstone, then failed to store its events' confirmation (the log's silo died), or
-            // its silo died before it finished: this retry finishes that delete — its events stored for good — instead of
+            // failed or died before it finished: this retry finishes that delete — its events stored for good — instead of
             // telling it a second time.
-            await _events.ConfirmLastAsync();
-            return await FinishDeleteAsync(ResourceIndexing.HashesOf(ResourceKind.User, Current()));
+            return await FinishInterruptedDeleteAsync();
         }
 
         if (!_live)
@@ -146,6 +149,13 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
             return ScimResult.PreconditionFailed(_state.Value.Version);
         }
 
+        // Held from here until the delete is done: a failure or a crash anywhere after this point is finished by its tick
+        // (after FinishDeleteDue), whether or not the client repeats the DELETE.
+        return await DeleteLiveAsync(await this.RegisterOrUpdateReminder(FinishDeleteReminder, FinishDeleteDue, TimeSpan.FromMinutes(1)));
+    }
+
+    private async Task<ScimResult> DeleteLiveAsync(IGrainReminder? reminder)
+    {
         // One commit: the user leaves every group it records (the member partitions are the truth: none may keep a deleted
         // user), then the tombstone is written. Its one event, user.deleted, is stored for good before the tombstone goes; the
         // memberships end with the user and are not told one by one (docs/architecture.md, "Events"): only a group can tell a
@@ -160,16 +170,25 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
             await _state.CommitAsync(new ResourceState { Json = _state.Value.Json, Version = version, Deleted = true, EventsAttempt = attempt }, this);
 
             // The commit point: the user is gone for every reader and writer from here, and holds none of its values (a new
-            // user may take them), even if its events' confirmation fails below (a retried DELETE finishes it).
+            // user may take them), even if its events' confirmation fails below (a retried DELETE, or the reminder, finishes it).
             _live = false;
             _claims.Load(null);
         }, durable: true);
-        return await FinishDeleteAsync(held);
+        return await FinishDeleteAsync(held, reminder);
+    }
+
+    /// <summary>How long after a delete began its reminder first ticks: well after the delete's own request has ended.</summary>
+    internal static readonly TimeSpan FinishDeleteDue = TimeSpan.FromSeconds(30);
+
+    private async Task<ScimResult> FinishInterruptedDeleteAsync()
+    {
+        await _events.ConfirmLastAsync();
+        return await FinishDeleteAsync(ResourceIndexing.HashesOf(ResourceKind.User, Current()), await this.GetReminder(FinishDeleteReminder));
     }
 
     // After the tombstone and its durably confirmed events: the user's index values (held: their hashes) and directory entry
-    // go, then the tombstone.
-    private async Task<ScimResult> FinishDeleteAsync(Dictionary<string, string[]> held)
+    // go, then the tombstone, then the reminder.
+    private async Task<ScimResult> FinishDeleteAsync(Dictionary<string, string[]> held, IGrainReminder? reminder)
     {
         _live = false;
         _claims.Load(null);
@@ -177,7 +196,42 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
         await _claims.LeaveDirectoryAsync();
         await _state.CommitAsync(new ResourceState(), this, clear: true);
         _deleting = false;
+        if (reminder is not null)
+        {
+            try
+            {
+                await this.UnregisterReminder(reminder);
+            }
+            catch (Exception e)
+            {
+                // The delete is done: the reminder's next tick finds nothing to finish and removes itself.
+                LogReminderLeft(logger, e, _tenantId, _userId);
+            }
+        }
+
         return ScimResult.NoContent();
+    }
+
+    /// <summary>
+    /// Finishes a delete that a failure or a crash interrupted: after its tombstone, as a retried DELETE would; before it (the
+    /// user still stored, perhaps already gone from some of its groups), the whole delete, which the client asked for and
+    /// was never told done. Otherwise (the delete finished) it only removes itself.
+    /// </summary>
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        await _load.EnsureLoadedAsync(); // a no-op once loaded: a tick must never judge unread state
+        if (_state.Exists && _state.Value.Deleted)
+        {
+            await FinishInterruptedDeleteAsync();
+        }
+        else if (_live)
+        {
+            await DeleteLiveAsync(await this.GetReminder(reminderName));
+        }
+        else if (await this.GetReminder(reminderName) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
     }
 
     public Task<bool> ExistsAsync() => Task.FromResult(_live && !_deleting);
@@ -265,7 +319,8 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
     }
 
     // Removes this user from every group it records, before the user itself goes: the member partitions are the truth,
-    // so none may keep a deleted user. A failure leaves the user in place (the client retries the delete).
+    // so none may keep a deleted user. A failure leaves the user in place, and the delete is finished by the client's retry
+    // or by the reminder.
     private async Task LeaveAllGroupsAsync()
     {
         if (_memberships.Value.Ids.Count == 0)
@@ -287,8 +342,8 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
             finally
             {
                 // Each group whose membership changed takes a new version (one-way; the groups stay recorded until here, so
-                // a crash before this point repeats it when the client retries the delete), also when another group's
-                // removal failed: a group's ETag must not answer for a member list it no longer has.
+                // a crash before this point repeats it when the delete is finished), also when another group's removal
+                // failed: a group's ETag must not answer for a member list it no longer has.
                 await Task.WhenAll(groups.Where((_, i) => removals[i].IsCompletedSuccessfully).Select(g => Group(g).MemberDeletedAsync(_userId)));
             }
 
@@ -401,6 +456,9 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
 
     [LoggerMessage(1004, LogLevel.Warning, "Tenant {TenantId}: confirming the events of user {UserId} failed; the event log will resolve them by asking.")]
     private static partial void LogConfirmFailed(ILogger logger, Exception exception, string tenantId, string userId);
+
+    [LoggerMessage(1005, LogLevel.Warning, "Tenant {TenantId}: user {UserId} was deleted, but its finish-delete reminder could not be removed; its next tick removes it.")]
+    private static partial void LogReminderLeft(ILogger logger, Exception exception, string tenantId, string userId);
 
     [LoggerMessage(1003, LogLevel.Warning, "Tenant {TenantId}: index cleanup for user {UserId} failed; it will be repaired on the next lookup.")]
     private static partial void LogCleanupFailed(ILogger logger, Exception exception, string tenantId, string userId);
