@@ -74,13 +74,23 @@ public sealed class LargeMemberListTests(GatewayFactory gateway) : IClassFixture
         // members (entra-scim.md §2.8), not with the group's 10,000.
         foreach (var filter in new[] { $"id eq \"{group}\" and members[value eq \"{user}\"]", $"id eq \"{group}\" and members eq \"{user}\"" })
         {
-            foreach (var projection in new[] { "&excludedAttributes=members", "&attributes=id", "" })
+            foreach (var projection in new[] { "&excludedAttributes=members", "&attributes=id", "", "&excludedAttributes=meta" })
             {
                 var found = await (await scim.GetAsync($"Groups?filter={Uri.EscapeDataString(filter)}{projection}")).ExpectScimAsync(HttpStatusCode.OK);
                 Assert.True((member ? 1 : 0) == found["totalResults"]!.GetValue<int>(), $"{filter} {projection}: totalResults {found["totalResults"]}");
                 Assert.All(found["Resources"] as JsonArray ?? [], g => Assert.Null(g!["members"]));
             }
         }
+
+        // POST /Groups/.search answers the same.
+        var search = new JsonObject
+        {
+            ["schemas"] = new JsonArray("urn:ietf:params:scim:api:messages:2.0:SearchRequest"),
+            ["filter"] = $"id eq \"{group}\" and members eq \"{user}\"",
+        };
+        var searched = await (await scim.PostAsync("Groups/.search", ScimTestClient.Body(search.ToJsonString()))).ExpectScimAsync(HttpStatusCode.OK);
+        Assert.Equal(member ? 1 : 0, searched["totalResults"]!.GetValue<int>());
+        Assert.All(searched["Resources"] as JsonArray ?? [], g => Assert.Null(g!["members"]));
 
         // Asked for, members are shown: all of them, as for any query; so they are for a member filter without an id (which
         // groups hold this user), as RFC 7643 has them returned by default.

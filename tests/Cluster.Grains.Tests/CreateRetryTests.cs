@@ -46,6 +46,28 @@ public sealed class CreateRetryTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task ARepeatedGroupCreateWhoseMemberWasDeletedMeanwhileAnswersTheOriginal201()
+    {
+        // The first attempt's answer was lost; one of its members was deleted before the gateway's retry (or while the first
+        // attempt added it): the group holds the other, which is what the create made of the request.
+        var tenantId = GrainKeys.NewTenantId();
+        var (kept, gone, other) = (await Grains.CreateUserAsync(tenantId, "kept@contoso.com"), await Grains.CreateUserAsync(tenantId, "gone@contoso.com"), await Grains.CreateUserAsync(tenantId, "other@contoso.com"));
+        var id = GrainKeys.NewResourceId();
+        var resource = Groups.Resource("Retried", null, kept, gone);
+        Assert.Equal(201, (await Grains.Group(tenantId, id).CreateAsync(resource)).Status);
+        Assert.Equal(204, (await Grains.User(tenantId, gone).DeleteAsync()).Status);
+
+        var again = await Grains.Group(tenantId, id).CreateAsync(resource);
+        Assert.Equal(201, again.Status);
+        Assert.Equal([kept], await Grains.MembersAsync(tenantId, id));
+
+        // A member that still exists but is no longer in the group: the group changed since, so a create is a conflict.
+        Assert.Equal(409, (await Grains.Group(tenantId, id).CreateAsync(Groups.Resource("Retried", null, kept, other))).Status);
+        Assert.Equal(200, (await Grains.Group(tenantId, id).PatchAsync(Groups.RemoveMembers(kept))).Status);
+        Assert.Equal(409, (await Grains.Group(tenantId, id).CreateAsync(resource)).Status);
+    }
+
+    [Fact]
     public async Task ARetryAfterACreateThatCrashedMidClaimCompletesIt()
     {
         // The first attempt claimed the userName and died before writing the user.

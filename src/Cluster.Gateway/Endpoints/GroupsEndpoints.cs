@@ -33,16 +33,18 @@ public static class GroupsEndpoints
 
     private static Task<IResult> ListAsync(string tenantId, HttpRequest request, IGrainFactory grains, ResourceQueries queries, GrainCallRetry retry, IOptions<GatewayOptions> options)
     {
-        var query = ScimQuery.From(request, options.Value.MaxPageSize);
-        if (query.Attributes is not { Count: > 0 } && query.ExcludedAttributes is not { Count: > 0 } && MemberFilter.IsMembershipCheck(query.Filter))
-        {
-            // Entra's membership pre-check is answered without members unless it asks for them (entra-scim.md §2.8): a 0/1
-            // answer, not a member list that may hold 100,000.
-            query = query with { ExcludedAttributes = ["members"] };
-        }
-
+        var query = AnsweringPreCheck(ScimQuery.From(request, options.Value.MaxPageSize));
         return SearchEndpoints.RespondAsync(tenantId, [Query(grains, tenantId, query)], query, request, queries, retry, options);
     }
+
+    /// <summary>
+    /// Entra's membership pre-check (<see cref="MemberFilter.IsMembershipCheck"/>) is answered without members unless
+    /// <c>attributes</c> asks for them (entra-scim.md §2.8): a 0/1 answer, not a member list that may hold 100,000.
+    /// </summary>
+    internal static ScimQuery AnsweringPreCheck(ScimQuery query) =>
+        query.Attributes is not { Count: > 0 } && MemberFilter.IsMembershipCheck(query.Filter)
+            ? query with { ExcludedAttributes = [.. query.ExcludedAttributes ?? [], "members"] }
+            : query;
 
     /// <summary>
     /// How a query reads groups: members only as far as needed — while collecting matches, those the filter asks about

@@ -67,6 +67,11 @@ public static class SearchEndpoints
     {
         var body = await ScimHttp.ReadObjectAsync(request, options.Value.MaxBodyBytes);
         var query = ScimQuery.FromSearchRequest(body, options.Value.MaxPageSize);
+        if (kinds is [var only] && only == ResourceKind.Group)
+        {
+            query = GroupsEndpoints.AnsweringPreCheck(query); // as GET /Groups answers it
+        }
+
         var parts = kinds.Select(k => k == ResourceKind.Group ? GroupsEndpoints.Query(grains, tenantId, query) : new KindQuery(k)).ToList();
         return await RespondAsync(tenantId, parts, query, request, queries, retry, options);
     }

@@ -183,8 +183,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
                 }
 
                 var current = _resource is null ? null : await AllMembersAsync();
-                return current is not null && ScimResource.SameContent(stamped, _resource!)
-                    && current.Select(m => m.Id).ToHashSet(StringComparer.Ordinal).SetEquals(members.Select(m => m.Id))
+                return current is not null && ScimResource.SameContent(stamped, _resource!) && await HoldsRequestedMembersAsync(current, members)
                     ? ScimResult.Created(Render(_resource!, current), _state.Value.Version)
                     : ScimResult.Error(409, ScimErrorType.Uniqueness, "A resource with this id already exists.");
             }
@@ -195,6 +194,28 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
         {
             return ScimResult.Error(e.Status, e.ScimType, e.Message);
         }
+    }
+
+    // Whether the group holds the members a create asked for, but those that are no longer users or groups of the tenant:
+    // a member deleted meanwhile (even while the create was adding it) was added, then removed by its delete, so a retry of
+    // that create is still the original one (it answered the client's own create 409 until 2026-12-07).
+    private async Task<bool> HoldsRequestedMembersAsync(MemberRef[] current, MemberValue[] requested)
+    {
+        var held = current.Select(m => m.Id).ToHashSet(StringComparer.Ordinal);
+        if (!held.IsSubsetOf(requested.Select(m => m.Id)))
+        {
+            return false;
+        }
+
+        foreach (var missing in requested.Where(m => !held.Contains(m.Id)).DistinctBy(m => m.Id, StringComparer.Ordinal))
+        {
+            if ((await ResolveAsync([missing])).Invalid is null)
+            {
+                return false; // it exists and is not a member: the group changed since the create
+            }
+        }
+
+        return true;
     }
 
     public Task<ScimResult> GetAsync() => ReadAsync(null);

@@ -10,7 +10,8 @@ namespace Cluster.Grains.Tenants;
 /// before it to finish;</item>
 /// <item><b>stopping</b>: stops what writes on its own, through its grains: the webhook (deleted: its delivery loop and
 /// reminder stop), every grain of the tenant that holds a reminder (groups with large changes or deletes under way are halted:
-/// they forget their own rows, so no activation resumes them), then the event log's timers, and the provisioning log
+/// they forget their own rows, so no activation resumes them; users with an unfinished delete drop its reminder), then the
+/// event log's timers, and the provisioning log
 /// erases itself (its retention reminder with it);</item>
 /// <item><b>erasing</b>: the storage sweep (<see cref="ITenantStorageSweeper"/>), <see cref="TenantsOptions.OffboardingStepRows"/>
 /// rows a step, until a pass finds nothing;</item>
@@ -23,6 +24,7 @@ internal sealed partial class TenantOffboarding(
     IGrainFactory grains, ITenantStorageSweeper sweeper, IReminderTable reminders, TenantsOptions options, TimeProvider time, ILogger logger, string tenantId)
 {
     private readonly GrainType _groupType = TenantData.GrainTypeOf(grains, typeof(IGroupGrain));
+    private readonly GrainType _userType = TenantData.GrainTypeOf(grains, typeof(IUserGrain));
     private readonly GrainType _webhookType = TenantData.GrainTypeOf(grains, typeof(IWebhookGrain));
     private readonly GrainType _requestLogType = TenantData.GrainTypeOf(grains, typeof(IRequestLogGrain));
 
@@ -73,8 +75,9 @@ internal sealed partial class TenantOffboarding(
 
     /// <summary>
     /// Every reminder of the tenant's grains (a scan of the reminder table, which holds only grains with work that outlives a
-    /// request): groups are halted and the webhook deleted through their grains, so their timers stop with their reminders;
-    /// any other reminder row is removed. Returns how many there were.
+    /// request): groups and users are halted and the webhook deleted through their grains, so their timers stop with their
+    /// reminders (a row removed from the table alone keeps its timer until the reminder service next reads the table); any
+    /// other reminder row is removed. Returns how many there were.
     /// </summary>
     private async Task<int> StopReminderHoldersAsync()
     {
@@ -91,6 +94,10 @@ internal sealed partial class TenantOffboarding(
             if (reminder.GrainId.Type == _groupType)
             {
                 await grains.Grain<IGroupGrain>(key).HaltAsync();
+            }
+            else if (reminder.GrainId.Type == _userType)
+            {
+                await grains.Grain<IUserGrain>(key).HaltAsync();
             }
             else if (reminder.GrainId.Type == _webhookType)
             {

@@ -30,8 +30,8 @@ namespace Cluster.Grains.Users;
 /// </summary>
 public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling, ILogger<UserGrain> logger) : Grain, IUserGrain, IIncomingGrainCallFilter, IRemindable
 {
-    // Held from the start of a delete until it is done: a delete that a failure or a crash interrupted is finished by its
-    // tick, whether or not the client repeats the DELETE.
+    // Held from the start of a delete until it is done: a delete interrupted after its tombstone (the commit point) is
+    // finished by its tick, whether or not the client repeats the DELETE.
     private const string FinishDeleteReminder = "finish-delete";
 
     private CommittedState<ResourceState> _state = null!;
@@ -50,6 +50,9 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
 
     // Set while a delete removes the user from its groups: no group may add it any more.
     private bool _deleting;
+
+    // Offboarding stopped this activation (HaltAsync): a tick that was already on its way does nothing.
+    private bool _halted;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -149,13 +152,11 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
             return ScimResult.PreconditionFailed(_state.Value.Version);
         }
 
-        // Held from here until the delete is done: a failure or a crash anywhere after this point is finished by its tick
-        // (after FinishDeleteDue), whether or not the client repeats the DELETE.
-        return await DeleteLiveAsync(await this.RegisterOrUpdateReminder(FinishDeleteReminder, FinishDeleteDue, TimeSpan.FromMinutes(1)));
-    }
+        // Held from here until the delete is done: a failure or a crash after the tombstone is finished by its tick (after
+        // FinishDeleteDue), whether or not the client repeats the DELETE. Before the tombstone nothing is finished for the
+        // client: a delete that failed changed nothing (LeaveAllGroupsAsync), and the user may be written again meanwhile.
+        var reminder = await this.RegisterOrUpdateReminder(FinishDeleteReminder, FinishDeleteDue, TimeSpan.FromMinutes(1));
 
-    private async Task<ScimResult> DeleteLiveAsync(IGrainReminder? reminder)
-    {
         // One commit: the user leaves every group it records (the member partitions are the truth: none may keep a deleted
         // user), then the tombstone is written. Its one event, user.deleted, is stored for good before the tombstone goes; the
         // memberships end with the user and are not told one by one (docs/architecture.md, "Events"): only a group can tell a
@@ -164,17 +165,30 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
         var context = _events.Context(version);
         var events = ResourceEvents.OfChange(context, ResourceType, Current(), null);
         var held = _claims.Held;
-        await _events.CommitAsync(context, events, async attempt =>
+        try
         {
-            await LeaveAllGroupsAsync();
-            await _state.CommitAsync(new ResourceState { Json = _state.Value.Json, Version = version, Deleted = true, EventsAttempt = attempt }, this);
+            await _events.CommitAsync(context, events, async attempt =>
+            {
+                await LeaveAllGroupsAsync();
+                await _state.CommitAsync(new ResourceState { Json = _state.Value.Json, Version = version, Deleted = true, EventsAttempt = attempt }, this);
 
-            // The commit point: the user is gone for every reader and writer from here, and holds none of its values (a new
-            // user may take them), even if its events' confirmation fails below (a retried DELETE, or the reminder, finishes it).
-            _live = false;
-            _claims.Load(null);
-        }, durable: true);
-        return await FinishDeleteAsync(held, reminder);
+                // The commit point: the user is gone for every reader and writer from here, and holds none of its values (a
+                // new user may take them), even if its events' confirmation fails below (a retried DELETE, or the reminder,
+                // finishes it).
+                _live = false;
+                _claims.Load(null);
+            }, durable: true);
+        }
+        catch when (_live && !_state.Failed)
+        {
+            // Failed before its tombstone (and not in its write, which may have landed): nothing to finish.
+            await DropReminderAsync(reminder);
+            throw;
+        }
+
+        await FinishDeleteAsync(held);
+        await DropReminderAsync(reminder);
+        return ScimResult.NoContent();
     }
 
     /// <summary>How long after a delete began its reminder first ticks: well after the delete's own request has ended.</summary>
@@ -183,55 +197,77 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
     private async Task<ScimResult> FinishInterruptedDeleteAsync()
     {
         await _events.ConfirmLastAsync();
-        return await FinishDeleteAsync(ResourceIndexing.HashesOf(ResourceKind.User, Current()), await this.GetReminder(FinishDeleteReminder));
+        await FinishDeleteAsync(ResourceIndexing.HashesOf(ResourceKind.User, Current()));
+        await DropReminderAsync(null);
+        return ScimResult.NoContent();
     }
 
-    // After the tombstone and its durably confirmed events: the user's index values (held: their hashes) and directory entry
-    // go, then the tombstone, then the reminder.
-    private async Task<ScimResult> FinishDeleteAsync(Dictionary<string, string[]> held, IGrainReminder? reminder)
+    // After the tombstone and its durably confirmed events: the record of the groups it left, its index values (held: their
+    // hashes) and directory entry go, then the tombstone.
+    private async Task FinishDeleteAsync(Dictionary<string, string[]> held)
     {
         _live = false;
         _claims.Load(null);
+        if (_memberships.Value.Ids.Count > 0)
+        {
+            await _memberships.CommitAsync(new IdSetState(), this, clear: true);
+        }
+
         await _claims.ReleaseAsync(held);
         await _claims.LeaveDirectoryAsync();
         await _state.CommitAsync(new ResourceState(), this, clear: true);
         _deleting = false;
-        if (reminder is not null)
+    }
+
+    // Best effort: the delete is done, and a reminder left behind finds nothing to finish at its next tick and removes itself.
+    private async Task DropReminderAsync(IGrainReminder? reminder)
+    {
+        try
         {
-            try
+            if ((reminder ?? await this.GetReminder(FinishDeleteReminder)) is { } held)
             {
-                await this.UnregisterReminder(reminder);
-            }
-            catch (Exception e)
-            {
-                // The delete is done: the reminder's next tick finds nothing to finish and removes itself.
-                LogReminderLeft(logger, e, _tenantId, _userId);
+                await this.UnregisterReminder(held);
             }
         }
-
-        return ScimResult.NoContent();
+        catch (Exception e)
+        {
+            LogReminderLeft(logger, e, _tenantId, _userId);
+        }
     }
 
     /// <summary>
-    /// Finishes a delete that a failure or a crash interrupted: after its tombstone, as a retried DELETE would; before it (the
-    /// user still stored, perhaps already gone from some of its groups), the whole delete, which the client asked for and
-    /// was never told done. Otherwise (the delete finished) it only removes itself.
+    /// Finishes a delete that a failure or a crash interrupted after its tombstone, as a retried DELETE would. Otherwise (the
+    /// delete finished, or failed before its tombstone and so changed nothing) it only removes itself. It judges by what
+    /// storage holds: an outdated activation (a silo declared dead while still running) is replaced first.
     /// </summary>
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         await _load.EnsureLoadedAsync(); // a no-op once loaded: a tick must never judge unread state
-        if (_state.Exists && _state.Value.Deleted)
+        if (reminderName == FinishDeleteReminder && !_halted)
         {
-            await FinishInterruptedDeleteAsync();
+            await EnsureCurrentAsync();
+            if (_state.Exists && _state.Value.Deleted)
+            {
+                await FinishInterruptedDeleteAsync();
+                return;
+            }
         }
-        else if (_live)
-        {
-            await DeleteLiveAsync(await this.GetReminder(reminderName));
-        }
-        else if (await this.GetReminder(reminderName) is { } reminder)
+
+        if (await this.GetReminder(reminderName) is { } reminder)
         {
             await this.UnregisterReminder(reminder);
         }
+    }
+
+    public async Task HaltAsync()
+    {
+        _halted = true;
+        if (await this.GetReminder(FinishDeleteReminder) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+
+        this.DeactivateOnIdle();
     }
 
     public Task<bool> ExistsAsync() => Task.FromResult(_live && !_deleting);
@@ -319,8 +355,8 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
     }
 
     // Removes this user from every group it records, before the user itself goes: the member partitions are the truth,
-    // so none may keep a deleted user. A failure leaves the user in place, and the delete is finished by the client's retry
-    // or by the reminder.
+    // so none may keep a deleted user. A failure puts the user back into the partitions it had left (best effort) and fails
+    // the delete, which the client retries. The record of its groups is cleared after the tombstone (FinishDeleteAsync).
     private async Task LeaveAllGroupsAsync()
     {
         if (_memberships.Value.Ids.Count == 0)
@@ -329,32 +365,41 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
         }
 
         _deleting = true;
+        var groups = _memberships.Value.Ids.ToArray();
+        var removals = groups.Select(g => Partition(g).ApplyAsync([], [_userId])).ToArray();
         try
         {
-            var groups = _memberships.Value.Ids.ToArray();
-            var removals = groups.Select(g => GrainFactory
-                .Grain<IGroupMembersGrain>(GrainKeys.GroupMembers(_tenantId, g, GrainKeys.GroupMemberPartitionOf(_userId)))
-                .ApplyAsync([], [_userId])).ToArray();
-            try
-            {
-                await Task.WhenAll(removals);
-            }
-            finally
-            {
-                // Each group whose membership changed takes a new version (one-way; the groups stay recorded until here, so
-                // a crash before this point repeats it when the delete is finished), also when another group's removal
-                // failed: a group's ETag must not answer for a member list it no longer has.
-                await Task.WhenAll(groups.Where((_, i) => removals[i].IsCompletedSuccessfully).Select(g => Group(g).MemberDeletedAsync(_userId)));
-            }
-
-            await _memberships.CommitAsync(new IdSetState(), this, clear: true);
+            await Task.WhenAll(removals);
         }
         catch
         {
             _deleting = false;
+            var left = groups.Where((_, i) => removals[i].IsCompletedSuccessfully).ToArray();
+            try
+            {
+                await Task.WhenAll(left.Select(g => Partition(g).ApplyAsync([_userId], [])));
+            }
+            catch (Exception e)
+            {
+                LogRejoinFailed(logger, e, _tenantId, _userId);
+            }
+            finally
+            {
+                // Each group whose member list changed, even if back to what it was, takes a new version (one-way): its ETag
+                // must not answer for a member list a reader may have seen meanwhile.
+                await Task.WhenAll(left.Select(g => Group(g).MemberDeletedAsync(_userId)));
+            }
+
             throw;
         }
+
+        // Each group's membership changed: it takes a new version (one-way; the groups stay recorded until the delete is
+        // finished, so a crash before this point repeats it when the client retries the delete).
+        await Task.WhenAll(groups.Select(g => Group(g).MemberDeletedAsync(_userId)));
     }
+
+    private IGroupMembersGrain Partition(string groupId) =>
+        GrainFactory.Grain<IGroupMembersGrain>(GrainKeys.GroupMembers(_tenantId, groupId, GrainKeys.GroupMemberPartitionOf(_userId)));
 
     private IGroupGrain Group(string groupId) => GrainFactory.Grain<IGroupGrain>(GrainKeys.Group(_tenantId, groupId));
 
@@ -457,7 +502,10 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
     [LoggerMessage(1004, LogLevel.Warning, "Tenant {TenantId}: confirming the events of user {UserId} failed; the event log will resolve them by asking.")]
     private static partial void LogConfirmFailed(ILogger logger, Exception exception, string tenantId, string userId);
 
-    [LoggerMessage(1005, LogLevel.Warning, "Tenant {TenantId}: user {UserId} was deleted, but its finish-delete reminder could not be removed; its next tick removes it.")]
+    [LoggerMessage(1006, LogLevel.Warning, "Tenant {TenantId}: user {UserId}'s failed delete could not put it back into every group it had left; it stays out of them (its record is repaired when read).")]
+    private static partial void LogRejoinFailed(ILogger logger, Exception exception, string tenantId, string userId);
+
+    [LoggerMessage(1005, LogLevel.Warning, "Tenant {TenantId}: user {UserId}'s delete is done, but its finish-delete reminder could not be removed; its next tick removes it.")]
     private static partial void LogReminderLeft(ILogger logger, Exception exception, string tenantId, string userId);
 
     [LoggerMessage(1003, LogLevel.Warning, "Tenant {TenantId}: index cleanup for user {UserId} failed; it will be repaired on the next lookup.")]
