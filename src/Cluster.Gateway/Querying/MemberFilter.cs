@@ -73,11 +73,11 @@ public static class MemberFilter
         return false;
     }
 
-    private static bool IsId(AttributePath path) =>
-        (path.SchemaUrn is null || string.Equals(path.SchemaUrn, ScimConstants.GroupSchema, StringComparison.OrdinalIgnoreCase))
-        && string.Equals(path.AttributeName, "id", StringComparison.OrdinalIgnoreCase);
+    private static bool IsId(AttributePath path) => IsGroupAttribute(path, "id");
 
-    private static bool IsMembers(AttributePath path) =>
+    private static bool IsMembers(AttributePath path) => IsGroupAttribute(path, "members");
+
+    private static bool IsGroupAttribute(AttributePath path, string name) =>
         (path.SchemaUrn is null || string.Equals(path.SchemaUrn, ScimConstants.GroupSchema, StringComparison.OrdinalIgnoreCase))
-        && string.Equals(path.AttributeName, "members", StringComparison.OrdinalIgnoreCase);
+        && string.Equals(path.AttributeName, name, StringComparison.OrdinalIgnoreCase);
 }

@@ -70,6 +70,9 @@ public sealed partial class GrainCallRetry(IOptions<GrainCallRetryOptions> optio
         TimeoutException => true,
         // A write that lost an optimistic-concurrency race (e.g. a second activation during fail-over): nothing was written.
         InconsistentStateException => true,
+        // The reminder service could not register or read a reminder (its table unreachable, its ring range moving): a user
+        // DELETE holds one from its start, before it changes anything.
+        ReminderException => true,
         // Storage unreachable or failing (5xx): nothing was acknowledged.
         RequestFailedException { Status: 0 or >= 500 } => true,
         AggregateException { InnerExceptions.Count: > 0 } aggregate => aggregate.InnerExceptions.All(IsTransient),

@@ -51,7 +51,8 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
     // Set while a delete removes the user from its groups: no group may add it any more.
     private bool _deleting;
 
-    // Offboarding stopped this activation (HaltAsync): a tick that was already on its way does nothing.
+    // Offboarding stopped this activation (HaltAsync): a tick that reaches it does nothing (one that reaches a later
+    // activation may still finish a tombstone, before the sweep; the verifying pass catches anything written after it).
     private bool _halted;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -153,8 +154,8 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
         }
 
         // Held from here until the delete is done: a failure or a crash after the tombstone is finished by its tick (after
-        // FinishDeleteDue), whether or not the client repeats the DELETE. Before the tombstone nothing is finished for the
-        // client: a delete that failed changed nothing (LeaveAllGroupsAsync), and the user may be written again meanwhile.
+        // FinishDeleteDue), whether or not the client repeats the DELETE. One before the tombstone is not: the client was told
+        // it failed (or nothing), and may have written the user since.
         var reminder = await this.RegisterOrUpdateReminder(FinishDeleteReminder, FinishDeleteDue, TimeSpan.FromMinutes(1));
 
         // One commit: the user leaves every group it records (the member partitions are the truth: none may keep a deleted
@@ -181,7 +182,7 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
         }
         catch when (_live && !_state.Failed)
         {
-            // Failed before its tombstone (and not in its write, which may have landed): nothing to finish.
+            // Failed before its tombstone (and not in its write, which may have landed): nothing for the reminder to finish.
             await DropReminderAsync(reminder);
             throw;
         }
@@ -355,8 +356,10 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
     }
 
     // Removes this user from every group it records, before the user itself goes: the member partitions are the truth,
-    // so none may keep a deleted user. A failure puts the user back into the partitions it had left (best effort) and fails
-    // the delete, which the client retries. The record of its groups is cleared after the tombstone (FinishDeleteAsync).
+    // so none may keep a deleted user. A failure leaves the user in place, out of the partitions it left (consistent both
+    // ways: its reads repair its record), and the client retries the delete. (Putting it back was tried: it could undo a
+    // group's acknowledged removal of the user made meanwhile.) The record of its groups is cleared after the tombstone
+    // (FinishDeleteAsync).
     private async Task LeaveAllGroupsAsync()
     {
         if (_memberships.Value.Ids.Count == 0)
@@ -365,37 +368,26 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
         }
 
         _deleting = true;
-        var groups = _memberships.Value.Ids.ToArray();
-        var removals = groups.Select(g => Partition(g).ApplyAsync([], [_userId])).ToArray();
         try
         {
-            await Task.WhenAll(removals);
+            var groups = _memberships.Value.Ids.ToArray();
+            try
+            {
+                await Task.WhenAll(groups.Select(g => Partition(g).ApplyAsync([], [_userId])));
+            }
+            finally
+            {
+                // Each group takes a new version (one-way; the groups stay recorded until the delete is finished, so a crash
+                // before this point repeats it when the client retries the delete), also when a removal failed (it may have
+                // landed, and others did): a group's ETag must not answer for a member list it no longer has.
+                await Task.WhenAll(groups.Select(g => Group(g).MemberDeletedAsync(_userId)));
+            }
         }
         catch
         {
             _deleting = false;
-            var left = groups.Where((_, i) => removals[i].IsCompletedSuccessfully).ToArray();
-            try
-            {
-                await Task.WhenAll(left.Select(g => Partition(g).ApplyAsync([_userId], [])));
-            }
-            catch (Exception e)
-            {
-                LogRejoinFailed(logger, e, _tenantId, _userId);
-            }
-            finally
-            {
-                // Each group whose member list changed, even if back to what it was, takes a new version (one-way): its ETag
-                // must not answer for a member list a reader may have seen meanwhile.
-                await Task.WhenAll(left.Select(g => Group(g).MemberDeletedAsync(_userId)));
-            }
-
             throw;
         }
-
-        // Each group's membership changed: it takes a new version (one-way; the groups stay recorded until the delete is
-        // finished, so a crash before this point repeats it when the client retries the delete).
-        await Task.WhenAll(groups.Select(g => Group(g).MemberDeletedAsync(_userId)));
     }
 
     private IGroupMembersGrain Partition(string groupId) =>
@@ -501,9 +493,6 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
 
     [LoggerMessage(1004, LogLevel.Warning, "Tenant {TenantId}: confirming the events of user {UserId} failed; the event log will resolve them by asking.")]
     private static partial void LogConfirmFailed(ILogger logger, Exception exception, string tenantId, string userId);
-
-    [LoggerMessage(1006, LogLevel.Warning, "Tenant {TenantId}: user {UserId}'s failed delete could not put it back into every group it had left; it stays out of them (its record is repaired when read).")]
-    private static partial void LogRejoinFailed(ILogger logger, Exception exception, string tenantId, string userId);
 
     [LoggerMessage(1005, LogLevel.Warning, "Tenant {TenantId}: user {UserId}'s delete is done, but its finish-delete reminder could not be removed; its next tick removes it.")]
     private static partial void LogReminderLeft(ILogger logger, Exception exception, string tenantId, string userId);

@@ -97,6 +97,42 @@ public sealed class TenantOffboardingTests(ClusterFixture fixture)
         Assert.Equal(404, (await Grains.Group(tenantId, group).GetAsync()).Status);
     }
 
+    [Fact]
+    public async Task AUserWhoseDeleteWasInterruptedIsHaltedAndWritesNothingAfterTheSweep()
+    {
+        // The user's delete failed after its tombstone (its events' confirmation failed): it holds the reminder that would
+        // finish it. Offboarding stops it through the user (its timer would otherwise tick until the reminder service next
+        // reads its table), and a tick that still came would find its row erased and write nothing.
+        var tenantId = GrainKeys.NewTenantId();
+        await Tenant(tenantId).CreateAsync("Interrupted delete");
+        var user = await Grains.CreateUserAsync(tenantId, "tombstoned@contoso.com");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var held = StorageProbe.HoldNextWrite(GrainKeys.User(tenantId, user));
+        var delete = Grains.User(tenantId, user).DeleteAsync();
+        await held.Started.WaitAsync(TimeSpan.FromSeconds(30));
+        StorageProbe.FailNextWrites(GrainKeys.EventLog(tenantId));
+        held.Release();
+        await Assert.ThrowsAnyAsync<Exception>(() => delete);
+        Assert.Contains(await ReminderKeysAsync(), k => k == GrainKeys.User(tenantId, user));
+
+        await Tenant(tenantId).DeleteAsync();
+        await WaitUntilGoneAsync(Tenant(tenantId));
+        Assert.DoesNotContain(await ReminderKeysAsync(), k => Owns(k, tenantId));
+        await Eventually.TrueAsync(() => Task.FromResult(!fixture.Cluster.TryGetGrainContext(Grains.User(tenantId, user).GetGrainId(), out _)), what: "the user halted");
+
+        // Past the reminder's first tick, the user wrote nothing more, nor did the tenant's event log.
+        int Writes() => StorageProbe.WritesOf(GrainKeys.User(tenantId, user)) + StorageProbe.WritesOf(GrainKeys.EventLog(tenantId));
+        var writes = Writes();
+        var untilTick = global::Cluster.Grains.Users.UserGrain.FinishDeleteDue + TimeSpan.FromSeconds(10) - clock.Elapsed;
+        if (untilTick > TimeSpan.Zero)
+        {
+            await Task.Delay(untilTick);
+        }
+
+        Assert.Equal(writes, Writes());
+        Assert.Empty(StorageProbe.Holding(k => Owns(k, tenantId)));
+    }
+
     // A tenant with what tenants have: users (indexed by userName, externalId and work email), groups with members and a nested
     // group, events, a provisioning log, and a webhook whose receiver never answers (so it retries, holding a reminder).
     private async Task<string> SeedAsync(string name)
