@@ -65,15 +65,15 @@ TMP_DIR=""
 AZURITE_PID=""
 CHILD_PID=""
 CHILD_NAME=""
+CHILD_GRACE=10
 # shellcheck disable=SC2317 # invoked by the EXIT trap
 cleanup() {
   local rc=$?
   trap - EXIT
-  trap '' INT TERM HUP PIPE # cleanup is bounded (about a minute at worst); finish it, terminal or pipe gone or not
+  trap '' INT TERM HUP PIPE # cleanup is bounded (a few minutes at worst); finish it, terminal or pipe gone or not
   if [[ -n "$CHILD_PID" ]] && group_alive "$CHILD_PID"; then
     log "stopping $CHILD_NAME"
-    # chaos.sh and bench.sh stop their clusters on SIGTERM (drains of up to 35 s); dotnet test stops at once.
-    stop_group "$CHILD_PID" 60
+    stop_group "$CHILD_PID" "$CHILD_GRACE"
   fi
   # Azurite last: whatever still uses it must be gone first.
   if [[ -n "$AZURITE_PID" ]]; then
@@ -89,13 +89,14 @@ trap 'log "interrupted"; exit 130' INT
 trap 'log "terminated"; exit 143' TERM
 trap 'log "hangup"; exit 129' HUP
 
-# run_step NAME COMMAND...: runs COMMAND in its own process group (setsid) in the background and waits for it, so
-# that a signal interrupts our `wait` at once and cleanup stops the whole step (in the foreground, bash would only
-# react after the command finished on its own). What the command leaves running when it exits (a test host's child
-# process: a silo a test started, Chromium) is stopped too. Returns the command's exit status.
+# run_step NAME GRACE COMMAND...: runs COMMAND in its own process group (setsid) in the background and waits for it, so
+# that a signal interrupts our `wait` at once and cleanup stops the whole step, allowing it GRACE seconds after SIGTERM
+# before SIGKILL (in the foreground, bash would only react after the command finished on its own). What the command
+# leaves running when it exits (a test host's child process: a silo a test started, Chromium) is stopped too. Returns
+# the command's exit status.
 run_step() {
-  CHILD_NAME=$1
-  shift
+  CHILD_NAME=$1 CHILD_GRACE=$2
+  shift 2
   local rc=0
   # shellcheck disable=SC2046 # $(_detach_cmd) is empty or "setsid"
   $(_detach_cmd) "$@" &
@@ -147,7 +148,7 @@ fi
 
 log "dotnet ${test_args[*]}"
 test_rc=0
-run_step "the test run (dotnet test, MSBuild and test hosts)" dotnet "${test_args[@]}" || test_rc=$?
+run_step "the test run (dotnet test, MSBuild and test hosts)" 10 dotnet "${test_args[@]}" || test_rc=$?
 
 # Sum the <Counters .../> of every .trx of this run (one per test project and target framework).
 passed=0 failed=0 skipped=0 total=0 files=0
@@ -173,7 +174,9 @@ done < <(find "$RESULTS_DIR" -maxdepth 1 -name "${TRX_PREFIX}*.trx" -print0)
 chaos_status=skipped
 if [[ -z "$filter" && "${CHAOS:-1}" != 0 && "$test_rc" == 0 ]]; then
   log "tests/chaos.sh (3 silos$([[ "${CHAOS_TOPOLOGY:-cohosted}" == split ]] && echo ', 2 gateways'), ${CHAOS_TOPOLOGY:-cohosted}; SIGTERM and kill -9 under load)"
-  if run_step tests/chaos.sh env CHAOS_SKIP_BUILD=1 "$ROOT/tests/chaos.sh"; then
+  # chaos.sh and bench.sh stop their clusters on SIGTERM, one bounded stop after another (run.sh's ordered stop alone may
+  # take 2 × STOP_GRACE + 10 s): they get 240 s before SIGKILL would orphan what they started in groups of their own.
+  if run_step tests/chaos.sh 240 env CHAOS_SKIP_BUILD=1 "$ROOT/tests/chaos.sh"; then
     chaos_status=passed
     passed=$((passed + 1))
   else
@@ -186,7 +189,7 @@ fi
 # Only after everything above passed; skipped with --filter or SKIP_BENCH_SMOKE=1.
 bench_status=skipped
 if [[ -z "$filter" && "${SKIP_BENCH_SMOKE:-0}" != 1 && "$test_rc" == 0 ]] && ((failed == 0)); then
-  if run_step "tests/bench.sh --smoke" "$ROOT/tests/bench.sh" --smoke; then
+  if run_step "tests/bench.sh --smoke" 240 "$ROOT/tests/bench.sh" --smoke; then
     bench_status=passed
     passed=$((passed + 1))
   else

@@ -225,10 +225,7 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
     {
         try
         {
-            if ((reminder ?? await this.GetReminder(FinishDeleteReminder)) is { } held)
-            {
-                await this.UnregisterReminder(held);
-            }
+            await UnregisterAsync(reminder, FinishDeleteReminder);
         }
         catch (Exception e)
         {
@@ -236,10 +233,19 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
         }
     }
 
+    private async Task UnregisterAsync(IGrainReminder? reminder, string name)
+    {
+        if ((reminder ?? await this.GetReminder(name)) is { } held)
+        {
+            await this.UnregisterReminder(held);
+        }
+    }
+
     /// <summary>
     /// Finishes a delete that a failure or a crash interrupted after its tombstone, as a retried DELETE would. Otherwise (the
-    /// delete finished, or failed before its tombstone and so changed nothing) it only removes itself. It judges by what
-    /// storage holds: an outdated activation (a silo declared dead while still running) is replaced first.
+    /// delete finished, or failed before its tombstone: the client was told so, or nothing, and may have written the user
+    /// since) it only removes itself. It judges by what storage holds: an outdated activation (a silo declared dead while
+    /// still running) is replaced first.
     /// </summary>
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
@@ -254,20 +260,13 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
             }
         }
 
-        if (await this.GetReminder(reminderName) is { } reminder)
-        {
-            await this.UnregisterReminder(reminder);
-        }
+        await UnregisterAsync(null, reminderName);
     }
 
     public async Task HaltAsync()
     {
         _halted = true;
-        if (await this.GetReminder(FinishDeleteReminder) is { } reminder)
-        {
-            await this.UnregisterReminder(reminder);
-        }
-
+        await UnregisterAsync(null, FinishDeleteReminder);
         this.DeactivateOnIdle();
     }
 

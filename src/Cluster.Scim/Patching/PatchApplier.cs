@@ -485,7 +485,8 @@ public static class PatchApplier
     {
         foreach (var (key, value) in resource)
         {
-            if (value is JsonObject values && type.FindExtension(key) is { } extension)
+            // The built-in enterprise extension never changes: only an operator's can have lost an attribute.
+            if (value is JsonObject values && type.FindExtension(key) is { } extension && !ReferenceEquals(extension, ScimSchemas.EnterpriseUser))
             {
                 foreach (var name in values.Select(v => v.Key).Where(name => extension.FindAttribute(name) is null).ToList())
                 {

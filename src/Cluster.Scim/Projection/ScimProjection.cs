@@ -18,9 +18,10 @@ namespace Cluster.Scim.Projection;
 /// <item><c>excludedAttributes</c> removes the listed attributes / sub-attributes, never those with <c>returned: always</c>.</item>
 /// <item><c>returned: never</c> attributes (<c>password</c>) are always removed; <c>returned: request</c> ones only appear when listed in <c>attributes</c>.</item>
 /// <item>Unknown or malformed names are ignored (no error), as is whitespace around names.</item>
-/// <item>An extension object left empty is removed; <c>schemas</c> is not rewritten for it. Keys not in any schema are kept
-/// without <c>attributes</c> and dropped with it, except URN keys of extensions no longer configured, which are always
-/// dropped, and their URNs in <c>schemas</c> with them.</item>
+/// <item>An extension object left empty is removed; <c>schemas</c> is not rewritten for it. Top-level keys not in any schema
+/// are kept without <c>attributes</c> and dropped with it, except URN keys of extensions no longer configured, which are
+/// always dropped, and their URNs in <c>schemas</c> with them. Inside a configured extension, keys it no longer defines
+/// (attributes an operator removed) are always dropped.</item>
 /// </list>
 /// The input is never mutated.
 /// </remarks>
