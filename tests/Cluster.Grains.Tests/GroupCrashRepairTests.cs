@@ -157,7 +157,7 @@ public sealed class GroupCrashRepairTests(ClusterFixture fixture)
         await Eventually.TrueAsync(
             async () => (await Task.WhenAll(new[] { a, b }.Select(async g => (await Grains.Group(tenantId, g).ReadAsync([])).Version))).Zip(before).All(v => v.First > v.Second),
             what: "both groups' new versions");
-        Assert.DoesNotContain(GrainKeys.User(tenantId, user), await ReminderKeysAsync());
+        Assert.DoesNotContain(GrainKeys.User(tenantId, user), await fixture.ReminderKeysAsync());
 
         // The client's retry deletes it.
         Assert.Equal(204, (await Grains.User(tenantId, user).DeleteAsync()).Status);
@@ -173,19 +173,14 @@ public sealed class GroupCrashRepairTests(ClusterFixture fixture)
         var tenantId = GrainKeys.NewTenantId();
         var user = await Grains.CreateUserAsync(tenantId, "abandoned@contoso.com");
         var key = GrainKeys.User(tenantId, user);
-        var held = StorageProbe.HoldNextWrite(key);
-        var delete = Grains.User(tenantId, user).DeleteAsync();
-        await held.Started.WaitAsync(TimeSpan.FromSeconds(30));
-        StorageProbe.FailNextWrites(GrainKeys.EventLog(tenantId));
-        held.Release();
-        await Assert.ThrowsAnyAsync<Exception>(() => delete);
+        await Deletes.FailAfterTombstoneAsync(tenantId, key, () => Grains.User(tenantId, user).DeleteAsync());
         Assert.Equal(404, (await Grains.User(tenantId, user).GetAsync()).Status);
         Assert.NotNull(StorageProbe.LastWrittenState(key, "user"));
-        Assert.Contains(key, await ReminderKeysAsync());
+        Assert.Contains(key, await fixture.ReminderKeysAsync());
         await fixture.Cluster.DeactivateAsync(Grains.User(tenantId, user));
 
         await Eventually.TrueAsync(async () => StorageProbe.LastWrittenState(key, "user") is null, (int)UserGrain.FinishDeleteDue.TotalSeconds + 90, "the reminder finished the delete");
-        await Eventually.TrueAsync(async () => !(await ReminderKeysAsync()).Contains(key), what: "the reminder removed");
+        await Eventually.TrueAsync(async () => !(await fixture.ReminderKeysAsync()).Contains(key), what: "the reminder removed");
         Assert.Empty(await Grains.IndexEntry(tenantId, IndexNames.UserName, "abandoned@contoso.com").LookupAsync());
         await AssertToldOnceAsync(tenantId);
     }
@@ -196,7 +191,7 @@ public sealed class GroupCrashRepairTests(ClusterFixture fixture)
         var tenantId = GrainKeys.NewTenantId();
         var (user, a, b) = await UserInTwoGroupsAsync(tenantId, "done@contoso.com");
         Assert.Equal(204, (await Grains.User(tenantId, user).DeleteAsync()).Status);
-        Assert.DoesNotContain(GrainKeys.User(tenantId, user), await ReminderKeysAsync());
+        Assert.DoesNotContain(GrainKeys.User(tenantId, user), await fixture.ReminderKeysAsync());
         await AssertDeleteFinishedAsync(tenantId, user, a, b);
     }
 
@@ -213,7 +208,7 @@ public sealed class GroupCrashRepairTests(ClusterFixture fixture)
         Assert.Empty(await Grains.MembersAsync(tenantId, b));
         Assert.Empty(await Grains.User(tenantId, user).GetGroupIdsAsync());
         await Grains.AssertMembershipAgreesAsync(tenantId, [a, b], [user]);
-        Assert.DoesNotContain(GrainKeys.User(tenantId, user), await ReminderKeysAsync());
+        Assert.DoesNotContain(GrainKeys.User(tenantId, user), await fixture.ReminderKeysAsync());
         await AssertToldOnceAsync(tenantId);
     }
 
@@ -227,13 +222,6 @@ public sealed class GroupCrashRepairTests(ClusterFixture fixture)
             .Where(e => e.Type is ScimEventTypes.UserDeleted or ScimEventTypes.GroupMemberRemoved)
             .Select(e => e.Type);
         Assert.Equal([ScimEventTypes.UserDeleted], told);
-    }
-
-    private async Task<string[]> ReminderKeysAsync()
-    {
-        var silo = fixture.Cluster.GetActiveSilos().First();
-        var table = fixture.Cluster.GetSiloServiceProvider(silo.SiloAddress).GetRequiredService<IReminderTable>();
-        return [.. (await table.ReadRows(0, 0)).Reminders.Select(r => r.GrainId.Key.ToString()!)];
     }
 
     [Fact]

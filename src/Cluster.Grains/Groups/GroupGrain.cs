@@ -207,15 +207,9 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
             return false;
         }
 
-        foreach (var missing in requested.Where(m => !held.Contains(m.Id)).DistinctBy(m => m.Id, StringComparer.Ordinal))
-        {
-            if ((await ResolveAsync([missing])).Invalid is null)
-            {
-                return false; // it exists and is not a member: the group changed since the create
-            }
-        }
-
-        return true;
+        // One that exists and is not a member means the group changed since the create.
+        var missing = requested.Where(m => !held.Contains(m.Id)).DistinctBy(m => m.Id, StringComparer.Ordinal);
+        return (await Task.WhenAll(missing.Select(m => ResolveAsync([m])))).All(r => r.Invalid is not null);
     }
 
     public Task<ScimResult> GetAsync() => ReadAsync(null);

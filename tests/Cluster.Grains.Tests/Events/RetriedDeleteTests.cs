@@ -45,7 +45,7 @@ public sealed class RetriedDeleteTests(ClusterFixture fixture)
         var tenantId = GrainKeys.NewTenantId();
         var id = await Grains.CreateUserAsync(tenantId, "tombstoned@contoso.com");
         var group = await Grains.CreateGroupAsync(tenantId, "Joinable");
-        await FailDeleteAfterTombstoneAsync(tenantId, GrainKeys.User(tenantId, id), () => Grains.User(tenantId, id).DeleteAsync());
+        await Deletes.FailAfterTombstoneAsync(tenantId, GrainKeys.User(tenantId, id), () => Grains.User(tenantId, id).DeleteAsync());
 
         // The tombstone is the commit point: the same activation must not serve, change or let a group add the user.
         Assert.Equal(404, (await Grains.User(tenantId, id).GetAsync()).Status);
@@ -73,7 +73,7 @@ public sealed class RetriedDeleteTests(ClusterFixture fixture)
         var tenantId = GrainKeys.NewTenantId();
         var member = await Grains.CreateUserAsync(tenantId, "member@contoso.com");
         var id = await Grains.CreateGroupAsync(tenantId, "Tombstoned", member);
-        await FailDeleteAfterTombstoneAsync(tenantId, GrainKeys.Group(tenantId, id), () => Grains.Group(tenantId, id).DeleteAsync());
+        await Deletes.FailAfterTombstoneAsync(tenantId, GrainKeys.Group(tenantId, id), () => Grains.Group(tenantId, id).DeleteAsync());
 
         Assert.Equal(404, (await Grains.Group(tenantId, id).PatchAsync(Groups.AddMembers(member))).Status);
         Assert.Equal(404, (await Grains.Group(tenantId, id).GetAsync()).Status);
@@ -85,22 +85,10 @@ public sealed class RetriedDeleteTests(ClusterFixture fixture)
         Assert.Equal(404, (await Grains.Group(tenantId, id).GetAsync()).Status);
     }
 
-    // The delete's tombstone write is held; meanwhile the log's next write (the durable confirmation) is set to fail; the
-    // delete fails after its tombstone reached storage.
-    private static async Task FailDeleteAfterTombstoneAsync(string tenantId, string resourceKey, Func<Task<ScimResult>> delete)
-    {
-        var held = StorageProbe.HoldNextWrite(resourceKey);
-        var first = delete();
-        await held.Started.WaitAsync(TimeSpan.FromSeconds(30));
-        StorageProbe.FailNextWrites(GrainKeys.EventLog(tenantId));
-        held.Release();
-        await Assert.ThrowsAnyAsync<Exception>(() => first);
-    }
-
     // The delete fails after its tombstone reached storage, and is retried as the gateway retries a failed DELETE.
     private async Task DeleteWithFailedConfirmationAsync(string tenantId, string resourceKey, Func<Task<ScimResult>> delete)
     {
-        await FailDeleteAfterTombstoneAsync(tenantId, resourceKey, delete);
+        await Deletes.FailAfterTombstoneAsync(tenantId, resourceKey, delete);
         var retried = await delete();
         Assert.True(retried.Status is 204 or 404, $"the retried delete answered {retried.Status}");
         await ResolvedAsync(tenantId);

@@ -1,7 +1,6 @@
 using Cluster.Abstractions;
 using Cluster.Grains.Groups;
 using Cluster.TestInfrastructure;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Cluster.Grains.Tests.Tenants;
 
@@ -22,7 +21,7 @@ public sealed class TenantOffboardingTests(ClusterFixture fixture)
         var (deleted, kept) = (await SeedAsync("Offboarded"), await SeedAsync("Kept"));
         var keptRows = StorageProbe.Holding(k => Owns(k, kept));
         Assert.NotEmpty(StorageProbe.Holding(k => Owns(k, deleted)));
-        Assert.Contains(await ReminderKeysAsync(), k => GrainKeys.IsOfTenant(k, deleted)); // the failing webhook holds one
+        Assert.Contains(await fixture.ReminderKeysAsync(), k => GrainKeys.IsOfTenant(k, deleted)); // the failing webhook holds one
 
         var tenant = Tenant(deleted);
         var deletion = (await tenant.DeleteAsync())!;
@@ -43,7 +42,7 @@ public sealed class TenantOffboardingTests(ClusterFixture fixture)
         Assert.Null(await tenant.DeleteAsync());
 
         Assert.Empty(StorageProbe.Holding(k => Owns(k, deleted)));
-        Assert.DoesNotContain(await ReminderKeysAsync(), k => Owns(k, deleted));
+        Assert.DoesNotContain(await fixture.ReminderKeysAsync(), k => Owns(k, deleted));
         Assert.Equal(keptRows, StorageProbe.Holding(k => Owns(k, kept)));
         Assert.NotNull(await Grains.GetGrain<IWebhookGrain>(GrainKeys.Webhook(kept)).GetAsync());
         Assert.True((await Tenant(kept).GetCredentialsAsync()).Exists);
@@ -65,7 +64,7 @@ public sealed class TenantOffboardingTests(ClusterFixture fixture)
         // Any call brings it back (in production the reminder does, within a minute), and it goes on from its stored progress.
         await WaitUntilGoneAsync(tenant);
         Assert.Empty(StorageProbe.Holding(k => Owns(k, tenantId)));
-        Assert.DoesNotContain(await ReminderKeysAsync(), k => Owns(k, tenantId));
+        Assert.DoesNotContain(await fixture.ReminderKeysAsync(), k => Owns(k, tenantId));
     }
 
     [Fact]
@@ -83,7 +82,7 @@ public sealed class TenantOffboardingTests(ClusterFixture fixture)
         var held = StorageProbe.HoldNextWrite(GrainKeys.GroupMembers(tenantId, group, ordered[GroupGrain.StepSize..].Select(GrainKeys.GroupMemberPartitionOf).First(p => !firstStep.Contains(p))));
         Assert.Equal(200, (await Grains.Group(tenantId, group).PatchAsync(Groups.AddMembers(users))).Status);
         await held.Started.WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.Contains(await ReminderKeysAsync(), k => k == GrainKeys.Group(tenantId, group));
+        Assert.Contains(await fixture.ReminderKeysAsync(), k => k == GrainKeys.Group(tenantId, group));
 
         await Tenant(tenantId).DeleteAsync();
 
@@ -93,7 +92,7 @@ public sealed class TenantOffboardingTests(ClusterFixture fixture)
         await WaitUntilGoneAsync(Tenant(tenantId));
 
         Assert.Empty(StorageProbe.Holding(k => Owns(k, tenantId)));
-        Assert.DoesNotContain(await ReminderKeysAsync(), k => Owns(k, tenantId));
+        Assert.DoesNotContain(await fixture.ReminderKeysAsync(), k => Owns(k, tenantId));
         Assert.Equal(404, (await Grains.Group(tenantId, group).GetAsync()).Status);
     }
 
@@ -107,17 +106,12 @@ public sealed class TenantOffboardingTests(ClusterFixture fixture)
         await Tenant(tenantId).CreateAsync("Interrupted delete");
         var user = await Grains.CreateUserAsync(tenantId, "tombstoned@contoso.com");
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var held = StorageProbe.HoldNextWrite(GrainKeys.User(tenantId, user));
-        var delete = Grains.User(tenantId, user).DeleteAsync();
-        await held.Started.WaitAsync(TimeSpan.FromSeconds(30));
-        StorageProbe.FailNextWrites(GrainKeys.EventLog(tenantId));
-        held.Release();
-        await Assert.ThrowsAnyAsync<Exception>(() => delete);
-        Assert.Contains(await ReminderKeysAsync(), k => k == GrainKeys.User(tenantId, user));
+        await Deletes.FailAfterTombstoneAsync(tenantId, GrainKeys.User(tenantId, user), () => Grains.User(tenantId, user).DeleteAsync());
+        Assert.Contains(await fixture.ReminderKeysAsync(), k => k == GrainKeys.User(tenantId, user));
 
         await Tenant(tenantId).DeleteAsync();
         await WaitUntilGoneAsync(Tenant(tenantId));
-        Assert.DoesNotContain(await ReminderKeysAsync(), k => Owns(k, tenantId));
+        Assert.DoesNotContain(await fixture.ReminderKeysAsync(), k => Owns(k, tenantId));
         if (clock.Elapsed < global::Cluster.Grains.Users.UserGrain.FinishDeleteDue - TimeSpan.FromSeconds(10))
         {
             // Halted: its activation goes at once, long before the reminder's tick could have replaced it.
@@ -156,7 +150,7 @@ public sealed class TenantOffboardingTests(ClusterFixture fixture)
         var at = DateTimeOffset.UtcNow;
         await log.AppendAsync([.. Enumerable.Range(0, 150).Select(i => new RequestLogEntry(0, at.AddMilliseconds(i), "GET", RequestLogOperations.Lookup, "User", users[0], null, i % 9 == 0 ? 404 : 200, null, null, 1.5, false, null))], 0);
         Assert.NotEmpty((await log.ReadAsync(new RequestLogQuery(null, 10, null, null))).Entries);
-        await Eventually.TrueAsync(async () => (await ReminderKeysAsync()).Contains(GrainKeys.Webhook(tenantId)), what: "the webhook retrying");
+        await Eventually.TrueAsync(async () => (await fixture.ReminderKeysAsync()).Contains(GrainKeys.Webhook(tenantId)), what: "the webhook retrying");
         return tenantId;
     }
 
@@ -183,11 +177,4 @@ public sealed class TenantOffboardingTests(ClusterFixture fixture)
     private ITenantGrain Tenant(string tenantId) => Grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId));
 
     private static bool Owns(string key, string tenantId) => key == tenantId || GrainKeys.IsOfTenant(key, tenantId);
-
-    private async Task<string[]> ReminderKeysAsync()
-    {
-        var silo = fixture.Cluster.GetActiveSilos().First();
-        var table = fixture.Cluster.GetSiloServiceProvider(silo.SiloAddress).GetRequiredService<IReminderTable>();
-        return [.. (await table.ReadRows(0, 0)).Reminders.Select(r => r.GrainId.Key.ToString()!)];
-    }
 }
