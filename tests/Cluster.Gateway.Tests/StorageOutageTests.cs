@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using Cluster.Abstractions;
 using Cluster.TestInfrastructure;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Cluster.Gateway.Tests;
 
@@ -63,11 +62,14 @@ public sealed class StorageOutageTests
 
         // A grain that cannot read its state as it activates: the same 503, not the storage client's error as a 500.
         var eventLog = GrainKeys.EventLog(tenant.TenantId);
-        await gateway.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
-        StorageProbe.FailNextReadsAsOutage(eventLog, int.MaxValue);
         try
         {
             using var admin = gateway.AdminClient();
+            await StorageProbe.FailReadsOfNextActivationAsync(gateway.Services, eventLog, async () =>
+            {
+                using var attempt = await admin.GetAsync($"/admin/tenants/{tenant.TenantId}");
+                return attempt.StatusCode == HttpStatusCode.ServiceUnavailable;
+            });
             using var summary = await admin.GetAsync($"/admin/tenants/{tenant.TenantId}");
             Assert.Equal(HttpStatusCode.ServiceUnavailable, summary.StatusCode);
             Assert.NotNull(summary.Headers.RetryAfter);

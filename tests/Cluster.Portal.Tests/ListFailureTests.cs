@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using Cluster.Abstractions;
 using Cluster.TestInfrastructure;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
 namespace Cluster.Portal.Tests;
@@ -25,10 +24,17 @@ public sealed class ListFailureTests(PortalFixture portal)
         var broken = await gateway.CreateTenantAsync($"{prefix} a");
         // From here on, the tenant's event log (which a listing asks for the tenant's counts) cannot be read.
         var eventLog = GrainKeys.EventLog(broken.TenantId);
-        await gateway.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
-        StorageProbe.FailNextReadsAsOutage(eventLog, int.MaxValue);
         try
         {
+            using (var admin = gateway.AdminClient())
+            {
+                await StorageProbe.FailReadsOfNextActivationAsync(gateway.Services, eventLog, async () =>
+                {
+                    using var summary = await admin.GetAsync($"/admin/tenants/{broken.TenantId}");
+                    return summary.StatusCode == HttpStatusCode.ServiceUnavailable;
+                });
+            }
+
             // A suspension whose summary cannot be read is still applied by this gateway at once (it kept serving the
             // tenant from its cache for Gateway:TokenCacheSeconds).
             using var scim = new HttpClient { BaseAddress = new Uri(broken.ScimUrl.TrimEnd('/') + "/") };

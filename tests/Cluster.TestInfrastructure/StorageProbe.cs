@@ -78,6 +78,25 @@ public static class StorageProbe
     /// </summary>
     public static void FailNextReadsAsOutage(string key, int times = 1) => ReadOutages[key] = times;
 
+    /// <summary>
+    /// Every state read of the grain with this primary key fails as an outage from now on (until
+    /// <c>FailNextReadsAsOutage(key, 0)</c>), and its activation goes: idle activations are collected until
+    /// <paramref name="failing"/>, a call that needs the grain, sees its new activation fail. One collection is not enough:
+    /// Orleans skips an activation that is busy or kept alive by a timer (an event log resolving an unconfirmed commit).
+    /// </summary>
+    public static async Task FailReadsOfNextActivationAsync(IServiceProvider silo, string key, Func<Task<bool>> failing)
+    {
+        FailNextReadsAsOutage(key, int.MaxValue);
+        var management = silo.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0);
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                await management.ForceActivationCollection(TimeSpan.Zero);
+                return await failing();
+            },
+            what: $"a new activation of {key} that cannot read its state");
+    }
+
     /// <summary>The next <paramref name="times"/> writes (or clears) of state <paramref name="state"/> of the grain with this primary key throw.</summary>
     public static void FailNextWrites(string key, string state, int times = 1) => StateFailures[(key, state)] = times;
 
