@@ -24,7 +24,9 @@ public sealed class StorageOperationsTests
             Assert.Equal(HttpStatusCode.OK, listing.StatusCode); // every directory partition is active from here
         }
 
+        // The warm-up's commit is confirmed in storage first, so that the log's one write to count is the create's prepare.
         var log = GrainKeys.EventLog(tenant.TenantId);
+        await Eventually.TrueAsync(() => Task.FromResult(PreparedIn(StorageProbe.LastWrittenState(log, "events")) == 0), 60, "the log stored the warm-up's confirmation");
         var (logReads, logWrites) = (StorageProbe.ReadsOf(log), StorageProbe.WritesOf(log));
         var user = await scim.CreateUserAsync("counted@contoso.com", "counted-ext", "counted.mail@contoso.com");
         var id = user["id"]!.GetValue<string>();
@@ -63,7 +65,6 @@ public sealed class StorageOperationsTests
         using var scim = gateway.ScimClient(tenant);
         await scim.CreateUserAsync("only@contoso.com");
         var log = GrainKeys.EventLog(tenant.TenantId);
-        static int PreparedIn(object? head) => ((Cluster.Grains.State.EventLogState)head!).Prepared.Count;
         Assert.Equal(1, PreparedIn(StorageProbe.LastWrittenState(log, "events")));
 
         // The tenant goes quiet. The log's head listed the create's commit as prepared until the tenant's next write, and
@@ -124,4 +125,6 @@ public sealed class StorageOperationsTests
 
     private static string Entry(TestTenant tenant, string indexName, string value) =>
         GrainKeys.IndexEntry(tenant.TenantId, indexName, IndexNames.Hash(value));
+
+    private static int PreparedIn(object? head) => ((Cluster.Grains.State.EventLogState)head!).Prepared.Count;
 }

@@ -37,8 +37,14 @@ public sealed class IndexFindTests(ClusterFixture fixture)
         var rename = Grains.User(tenantId, id).PatchAsync(Users.RenamePatch("after@contoso.com"));
         await held.Started.WaitAsync(TimeSpan.FromSeconds(30));
 
-        var find = Grains.IndexEntry(tenantId, IndexNames.UserName, "before@contoso.com").FindAsync();
-        await Task.Delay(500); // lets the find reach the entry first (if it did not, there would be nothing to deadlock on: checked below)
+        // The find reaches the entry first (if it did not, there would be nothing to deadlock on: checked below). The entry
+        // starts a new activation for it, so its read of storage shows the find got there; then it asks the holder.
+        var entry = Grains.IndexEntry(tenantId, IndexNames.UserName, "before@contoso.com");
+        await fixture.Cluster.DeactivateAsync(entry);
+        var reads = StorageProbe.ReadsOf(entry.GetPrimaryKeyString());
+        var find = entry.FindAsync();
+        await Eventually.TrueAsync(() => Task.FromResult(StorageProbe.ReadsOf(entry.GetPrimaryKeyString()) > reads), what: "the find reached the entry");
+        await Task.Delay(500);
         held.Release();
 
         // A deadlock would hold both until Orleans' 30 s response timeout.

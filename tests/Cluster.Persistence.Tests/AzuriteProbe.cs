@@ -13,8 +13,10 @@ internal static class AzuriteProbe
     public static async Task EnsureReachableAsync(string connectionString)
     {
         var options = new TableClientOptions();
+        // No retry: a closed port fails at once (connection refused). A slow answer is not a missing Azurite: other test
+        // classes' clusters keep the one emulator busy, and 5 s was not always enough on a loaded 2-core machine.
         options.Retry.MaxRetries = 0;
-        options.Retry.NetworkTimeout = TimeSpan.FromSeconds(5);
+        options.Retry.NetworkTimeout = TimeSpan.FromSeconds(60);
         try
         {
             await new TableServiceClient(connectionString, options).GetPropertiesAsync();

@@ -9,13 +9,15 @@ using Cluster.TestInfrastructure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Cluster.Grains.Tests.Events;
 
 /// <summary>
 /// <see cref="WebhookSender"/> as registered by <c>AddScimEvents</c>, against a real receiver on loopback (so with
 /// <c>Events:AllowInsecureWebhooks</c>, except where the point is that it is off). Attempts may take 30 s, except
-/// against the hanging receiver (1 s): a loaded machine must not turn an answer into a timeout.
+/// against the hanging receiver (1 s of a fake clock, advanced once the receiver has the request): a loaded machine must
+/// not turn an answer into a timeout.
 /// </summary>
 public sealed class WebhookSenderTests
 {
@@ -93,9 +95,15 @@ public sealed class WebhookSenderTests
     {
         await using var receiver = await WebhookReceiver.StartAsync();
         receiver.RespondWith(WebhookResponse.Hanging);
-        await using var services = Services(allowInsecure: true, timeoutSeconds: 1);
+        var clock = new FakeTimeProvider();
+        await using var services = Services(allowInsecure: true, timeoutSeconds: 1, clock: clock);
 
-        var attempt = await Send(services, receiver.Url);
+        // The receiver has the request (however long a loaded machine took to get it there), then the attempt's time runs out.
+        var sending = Send(services, receiver.Url);
+        await receiver.WaitForAsync(1, TimeSpan.FromSeconds(30));
+        Assert.False(sending.IsCompleted);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        var attempt = await sending.WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.False(attempt.Delivered);
         Assert.Null(attempt.StatusCode);
@@ -232,7 +240,7 @@ public sealed class WebhookSenderTests
     private static Task<DeliveryAttempt> Send(IServiceProvider services, Uri url, CancellationToken cancellationToken = default) =>
         services.GetRequiredService<WebhookSender>().SendAsync(url, Secret, "evt_1", "user.created", Body, cancellationToken);
 
-    private static ServiceProvider Services(bool allowInsecure, CapturingLoggerProvider? logs = null, int timeoutSeconds = 30)
+    private static ServiceProvider Services(bool allowInsecure, CapturingLoggerProvider? logs = null, int timeoutSeconds = 30, TimeProvider? clock = null)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -250,6 +258,11 @@ public sealed class WebhookSenderTests
                     logging.AddProvider(logs);
                 }
             });
+        if (clock is not null)
+        {
+            services.AddSingleton(clock);
+        }
+
         services.AddScimEvents();
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
     }

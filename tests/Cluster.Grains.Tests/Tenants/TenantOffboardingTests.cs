@@ -1,5 +1,6 @@
 using Cluster.Abstractions;
 using Cluster.Grains.Groups;
+using Cluster.Grains.State;
 using Cluster.TestInfrastructure;
 
 namespace Cluster.Grains.Tests.Tenants;
@@ -86,8 +87,12 @@ public sealed class TenantOffboardingTests(ClusterFixture fixture)
 
         await Tenant(tenantId).DeleteAsync();
 
-        // Past the grace period the offboarding asks the group to halt, which waits for the group's step in flight.
-        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        // Past the grace period the offboarding asks the group to halt (its next step, a tick later), which waits for the
+        // group's step in flight: released only once the tenant has stored that it is stopping, and its step has had time to ask.
+        await Eventually.TrueAsync(
+            () => Task.FromResult(StorageProbe.LastWrittenState(GrainKeys.Tenant(tenantId), "lifecycle") is TenantLifecycleState { Deletion.Phase: TenantDeletionPhases.Stopping }),
+            what: "the offboarding reached its stopping phase");
+        await Task.Delay(TimeSpan.FromSeconds(1));
         held.Release();
         await WaitUntilGoneAsync(Tenant(tenantId));
 
