@@ -41,6 +41,20 @@ public sealed partial class AdminApiTests : IClassFixture<GatewayFactory>
         Assert.DoesNotContain(body["token"]!["id"].Str(), secret, StringComparison.Ordinal);
         Assert.True(DateTimeOffset.TryParse(body["token"]!["createdAt"].Str(), CultureInfo.InvariantCulture, DateTimeStyles.None, out _));
 
+        // An answer holding a secret is kept by no cache (RFC 6749 §5.1); neither is any other admin answer.
+        Assert.True(response.Headers.CacheControl?.NoStore, $"Cache-Control: {response.Headers.CacheControl}");
+        Assert.Contains("no-cache", response.Headers.Pragma.Select(p => p.Name));
+        using (var issued = await admin.PostAsync($"/admin/tenants/{tenantId}/tokens", null))
+        {
+            Assert.Equal(HttpStatusCode.Created, issued.StatusCode);
+            Assert.True(issued.Headers.CacheControl?.NoStore);
+        }
+
+        using (var read = await admin.GetAsync($"/admin/tenants/{tenantId}"))
+        {
+            Assert.True(read.Headers.CacheControl?.NoStore);
+        }
+
         // The Tenant URL and secret work as Entra uses them.
         using var scim = _gateway.ScimClient(new TestTenant(tenantId, scimUrl, body["token"]!["id"].Str(), secret));
         using var probe = await scim.GetAsync(ScimTestClient.UsersFilter($"userName eq \"{Guid.NewGuid()}\""));

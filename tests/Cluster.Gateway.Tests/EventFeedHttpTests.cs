@@ -380,7 +380,7 @@ public sealed class EventRetentionTests
     public async Task ACursorOlderThanTheRetentionWindowIs410()
     {
         // A window of about 9 seconds (0.0001 day), so the test can wait it out.
-        using var gateway = GatewayFactory.With(new Dictionary<string, string?> { ["Events:RetentionDays"] = "0.0001" });
+        using var gateway = GatewayFactory.With(new Dictionary<string, string?> { ["Events:RetentionDays"] = "0.0001", ["Events:WebhookRetryDays"] = "0.0001" });
         var tenant = await gateway.CreateTenantAsync();
         using var scim = gateway.ScimClient(tenant);
         using var admin = gateway.AdminClient();
@@ -445,7 +445,7 @@ public sealed class EventRetentionTests
     [Fact]
     public async Task ABacklogOfExpiredPagesIsErasedInShortPassesThatGoOnWithoutFurtherWrites()
     {
-        using var gateway = GatewayFactory.With(new Dictionary<string, string?> { ["Events:RetentionDays"] = "0.0001" });
+        using var gateway = GatewayFactory.With(new Dictionary<string, string?> { ["Events:RetentionDays"] = "0.0001", ["Events:WebhookRetryDays"] = "0.0001" });
         var tenant = await gateway.CreateTenantAsync();
         using var scim = gateway.ScimClient(tenant);
         using var admin = gateway.AdminClient();

@@ -17,6 +17,18 @@ namespace Cluster.Gateway.Tests;
 /// </summary>
 public sealed class OAuthTokenEndpointTests(GatewayFactory gateway) : IClassFixture<GatewayFactory>
 {
+    // The one mapping of an error's status to its RFC 6749 code. Our own failure is server_error: until 2026-12-07 a 500 said
+    // invalid_request, which blames the client's request.
+    [Theory]
+    [InlineData(400, "invalid_request")]
+    [InlineData(413, "invalid_request")]
+    [InlineData(401, "invalid_client")]
+    [InlineData(429, "temporarily_unavailable")]
+    [InlineData(503, "temporarily_unavailable")]
+    [InlineData(500, "server_error")]
+    [InlineData(504, "server_error")]
+    public void AnErrorsStatusGivesItsOAuthCode(int status, string code) => Assert.Equal(code, Http.SurfaceErrors.OAuthErrorCode(status));
+
     [Fact]
     public async Task BothClientAuthenticationMethodsGetASignedTokenBoundToTheTenant()
     {

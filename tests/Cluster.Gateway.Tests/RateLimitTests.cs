@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
 using Cluster.Abstractions;
 using Cluster.Gateway.Limits;
 using Cluster.TestInfrastructure;
@@ -207,6 +209,37 @@ public sealed class RateLimitTests
         using (var created = await scim.PostAsync("Users", ScimUsers.NewUser("jo@contoso.com")))
         {
             Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        // A token issued, then the old one revoked, on this gateway (which forgets the tenant's credentials at once): the
+        // tenant is still known, so neither the new token nor the revoked one is a lookup the spent budget refuses.
+        using var admin = gateway.AdminClient();
+        string newToken;
+        using (var issued = await admin.PostAsync($"/admin/tenants/{tenant.TenantId}/tokens", null))
+        {
+            Assert.Equal(HttpStatusCode.Created, issued.StatusCode);
+            newToken = (await issued.Content.ReadFromJsonAsync<JsonObject>())!["secret"]!.GetValue<string>();
+        }
+
+        using var rotated = gateway.ScimClient(tenant with { Token = newToken });
+        using (var withNew = await rotated.GetAsync(ScimUsers.Filter("rotated@contoso.com")))
+        {
+            Assert.Equal(HttpStatusCode.OK, withNew.StatusCode);
+        }
+
+        using (var revoked = await admin.DeleteAsync($"/admin/tenants/{tenant.TenantId}/tokens/{tenant.TokenId}"))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, revoked.StatusCode);
+        }
+
+        using (var withOld = await scim.GetAsync(ScimUsers.Filter("revoked@contoso.com")))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, withOld.StatusCode);
+        }
+
+        using (var withNew = await rotated.GetAsync(ScimUsers.Filter("rotated@contoso.com")))
+        {
+            Assert.Equal(HttpStatusCode.OK, withNew.StatusCode);
         }
 
         // Counted by reason, with the bounded tenant label: the refused id is no label value.

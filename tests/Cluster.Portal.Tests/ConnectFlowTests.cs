@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
 using Cluster.Abstractions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
@@ -69,6 +71,14 @@ public sealed class ConnectFlowTests(PortalFixture portal)
         await page.GetByLabel("Outcome").SelectOptionAsync("error");
         await page.GetByRole(AriaRole.Button, new() { Name = "Filter" }).ClickAsync();
         await Assertions.Expect(page.Locator("#log tbody tr")).ToHaveCountAsync(1);
+
+        // The Status page no longer says connected: Entra's newest request was refused (until 2026-12-07 it still showed
+        // "Connected." from the earlier probe, whatever came after).
+        await Nav(page, "Status").ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status).First).ToContainTextAsync("Not connected: requests are refused.");
+        using var admin = portal.Admin();
+        var status = await admin.GetFromJsonAsync<JsonObject>($"/admin/tenants/{tenant.TenantId}/status");
+        Assert.False(status!["connected"]!.GetValue<bool>());
     }
 
     [Fact]

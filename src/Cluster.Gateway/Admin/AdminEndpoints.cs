@@ -21,7 +21,8 @@ public static class AdminEndpoints
     {
         var admin = app.MapGroup("/admin")
             .WithMetadata(new SurfaceMetadata(Surface.Admin))
-            .RequireAuthorization(GatewayAuthentication.OperatorPolicy);
+            .RequireAuthorization(GatewayAuthentication.OperatorPolicy)
+            .AddEndpointFilter(NotStored);
         admin.MapPost("/tenants", CreateTenantAsync);
         admin.MapGet("/tenants/{tenantId}", GetTenantAsync);
         admin.MapTenantLifecycle();
@@ -32,6 +33,15 @@ public static class AdminEndpoints
         admin.MapSetupLinks();
         admin.MapRequestLog();
         return app;
+    }
+
+    // Answers that create a credential carry its secret (a token, an OAuth client secret, a webhook secret, a setup link),
+    // and the others carry tenants' data: no cache along the way may keep any of them (RFC 6749 §5.1, RFC 9111 §5.2.2.5).
+    private static ValueTask<object?> NotStored(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        context.HttpContext.Response.Headers.CacheControl = "no-store";
+        context.HttpContext.Response.Headers.Pragma = "no-cache";
+        return next(context);
     }
 
     private static async Task<Results<Created<CreatedTenant>, ProblemHttpResult>> CreateTenantAsync(

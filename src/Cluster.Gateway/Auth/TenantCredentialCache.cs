@@ -71,7 +71,7 @@ public sealed class TenantCredentialCache : IDisposable
     /// <summary>The tenant's credentials: from memory while trusted, else from its grain (one call shared by concurrent readers).</summary>
     public ValueTask<TenantCredentials> GetAsync(string tenantId)
     {
-        if (_cache.TryGetValue(tenantId, out var value) && value is Entry entry && (!entry.Credentials.Exists || _time.GetElapsedTime(entry.ReadAt) < _trusted))
+        if (_cache.TryGetValue(tenantId, out var value) && value is Entry { Stale: false } entry && (!entry.Credentials.Exists || _time.GetElapsedTime(entry.ReadAt) < _trusted))
         {
             return ValueTask.FromResult(entry.Credentials);
         }
@@ -80,14 +80,17 @@ public sealed class TenantCredentialCache : IDisposable
     }
 
     /// <summary>
-    /// Forgets a tenant (this gateway only): after a revocation, and when the tenant or a credential is created. A read
-    /// under way may have been answered before the change: it is not stored, and later readers do not join it.
+    /// Forgets a tenant's credentials (this gateway only): after a revocation, and when the tenant or a credential is
+    /// created. A read under way may have been answered before the change: it is not stored, and later readers do not join
+    /// it. A tenant known to exist stays known, so re-reading its credentials is still no lookup of an unknown id (until
+    /// 2026-12-07 a token issued or revoked here made the tenant's next request, Entra's included, spend the client
+    /// address's failed-lookup budget, or answer 429 when that was spent).
     /// </summary>
     public void Invalidate(string tenantId)
     {
         Interlocked.Increment(ref _generation);
         _lookups.TryRemove(tenantId, out _);
-        _cache.Remove(tenantId);
+        MarkStale(tenantId);
     }
 
     public void Dispose() => _cache.Dispose();
@@ -137,13 +140,29 @@ public sealed class TenantCredentialCache : IDisposable
 
         if (Interlocked.Read(ref _generation) != generation)
         {
-            _cache.Remove(tenantId); // an Invalidate ran between the check above and the store: it wins
+            MarkStale(tenantId); // an Invalidate ran between the check above and the store: it wins
         }
 
         return read.Exists ? read : Unknown;
     }
 
-    private sealed record Entry(TenantCredentials Credentials, long ReadAt);
+    // An existing tenant's entry is replaced by a stale one (never trusted: the next reader reads its grain); any other goes.
+    private void MarkStale(string tenantId)
+    {
+        var known = _cache.TryGetValue(tenantId, out var value) && value is Entry { Credentials.Exists: true } entry ? entry : null;
+        _cache.Remove(tenantId);
+        if (known is not null)
+        {
+            _cache.Set(tenantId, known with { Stale = true }, new MemoryCacheEntryOptions
+            {
+                Size = 1,
+                AbsoluteExpirationRelativeToNow = KnownTenantRetention,
+            });
+        }
+    }
+
+    // Stale: known to exist, nothing of it trusted (a credential changed since it was read).
+    private sealed record Entry(TenantCredentials Credentials, long ReadAt, bool Stale = false);
 
     // The cache's expiry follows the gateway's TimeProvider (tests drive it with a fake one).
     private sealed class Clock(TimeProvider time) : ISystemClock

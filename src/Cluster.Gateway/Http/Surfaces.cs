@@ -132,11 +132,13 @@ public static class SurfaceErrors
             _ => new ProblemWithHeaders(status, detail, headers),
         };
 
-    // RFC 6749 §5.2 codes by status; a client over its limit, or a busy gateway, gets temporarily_unavailable (RFC 6749 §4.1.2.1).
-    private static string OAuthErrorCode(int status) => status switch
+    // RFC 6749 §5.2 codes by status; a client over its limit, or a busy gateway, gets temporarily_unavailable, and our own
+    // failure server_error (RFC 6749 §4.1.2.1), never a code that blames the client's request.
+    internal static string OAuthErrorCode(int status) => status switch
     {
         StatusCodes.Status401Unauthorized => "invalid_client",
         StatusCodes.Status429TooManyRequests or StatusCodes.Status503ServiceUnavailable => "temporarily_unavailable",
+        >= StatusCodes.Status500InternalServerError => "server_error",
         _ => "invalid_request",
     };
 

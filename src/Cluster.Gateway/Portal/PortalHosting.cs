@@ -34,6 +34,12 @@ public static class PortalHosting
     /// <summary>The operator console.</summary>
     public const string OperatorPolicy = "portal-operator";
 
+    /// <summary>
+    /// Pages anyone may open, with the session read when there is one: signing out. Its form's antiforgery token names the
+    /// signed-in user, so the POST must be checked with that user known (without it every sign-out was a 400).
+    /// </summary>
+    public const string AnyonePolicy = "portal-anyone";
+
     /// <summary>Claim types of portal sessions.</summary>
     public static class Claims
     {
@@ -69,6 +75,7 @@ public static class PortalHosting
             options.RootDirectory = "/Portal/Pages";
             options.Conventions.AuthorizeFolder("/Tenant", TenantPolicy);
             options.Conventions.AuthorizeFolder("/Operator", OperatorPolicy);
+            options.Conventions.AuthorizePage("/SignOut", AnyonePolicy);
         }).AddMvcOptions(options => options.Filters.Add<PortalFormFilter>()).ConfigureApplicationPartManager(AddPortalPages);
         // Session cookies and antiforgery tokens are protected with keys every gateway shares, kept on the cluster.
         builder.Services.AddDataProtection().SetApplicationName("scim-gateway");
@@ -100,7 +107,8 @@ public static class PortalHosting
         });
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(TenantPolicy, policy => policy.AddAuthenticationSchemes(Scheme).RequireAuthenticatedUser().AddRequirements(new PortalTenantRequirement()))
-            .AddPolicy(OperatorPolicy, policy => policy.AddAuthenticationSchemes(Scheme).RequireClaim(Claims.Operator));
+            .AddPolicy(OperatorPolicy, policy => policy.AddAuthenticationSchemes(Scheme).RequireClaim(Claims.Operator))
+            .AddPolicy(AnyonePolicy, policy => policy.AddAuthenticationSchemes(Scheme).RequireAssertion(_ => true));
         builder.Services.AddSingleton<IAuthorizationHandler, PortalTenantHandler>();
         return builder;
     }
@@ -186,8 +194,15 @@ public static class PortalHosting
         }
     }
 
+    // A browser on this machine (a developer's). A request a proxy forwarded is not one, even from loopback: a reverse proxy
+    // on the same host that ends TLS, with the gateway not told to trust its headers, would otherwise get the portal over
+    // plain HTTP and a session cookie without Secure. (With ASPNETCORE_FORWARDEDHEADERS_ENABLED the middleware has taken
+    // X-Forwarded-* off the request and made it HTTPS from the client's address before this runs.)
+    private static readonly string[] ProxyHeaders = ["X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "Forwarded", "Via"];
+
     private static bool IsLoopback(HttpContext context) =>
-        context.Connection.RemoteIpAddress is null || IPAddress.IsLoopback(context.Connection.RemoteIpAddress);
+        (context.Connection.RemoteIpAddress is null || IPAddress.IsLoopback(context.Connection.RemoteIpAddress))
+        && !ProxyHeaders.Any(context.Request.Headers.ContainsKey);
 }
 
 /// <summary>

@@ -8,7 +8,7 @@ namespace Cluster.Grains.Events;
 /// The per-tenant event feed and its webhooks. Section <c>Events</c> (environment: <c>Events__SecretKey</c>, ...).
 /// Registered and validated at start-up by <c>AddScimEvents</c>.
 /// </summary>
-public sealed class EventsOptions
+public sealed class EventsOptions : IValidatableObject
 {
     public const string SectionName = "Events";
 
@@ -29,7 +29,10 @@ public sealed class EventsOptions
     /// </summary>
     public bool AllowInsecureWebhooks { get; set; }
 
-    /// <summary>How long an undelivered event is retried before it is parked, in days. Default 3 (more than 0, at most 30).</summary>
+    /// <summary>
+    /// How long an undelivered event is retried before it is parked, in days. Default 3 (more than 0, at most 30, and at most
+    /// <see cref="RetentionDays"/>: the events waiting behind one being retried must still be in the feed when it is parked).
+    /// </summary>
     [Range(0d, 30d, MinimumIsExclusive = true)]
     public double WebhookRetryDays { get; set; } = 3;
 
@@ -50,6 +53,19 @@ public sealed class EventsOptions
         + "Set it to the base64 of 32 random bytes (head -c 32 /dev/urandom | base64), the same on every silo.")]
     [SecretKey]
     public string SecretKey { get; set; } = "";
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        // A webhook sends in order: while its oldest undelivered event is retried, the events behind it wait in the feed.
+        // Were they erased first, the webhook would skip them (they would exist nowhere any more) when delivery resumed.
+        if (WebhookRetryDays > RetentionDays)
+        {
+            yield return new ValidationResult(
+                $"Events:WebhookRetryDays ({WebhookRetryDays}) must not exceed Events:RetentionDays ({RetentionDays}): events waiting behind "
+                + "one that is being retried would be erased from the feed before they are sent.",
+                [nameof(WebhookRetryDays), nameof(RetentionDays)]);
+        }
+    }
 
     /// <summary>A fresh <see cref="SecretKey"/> value (base64 of 32 random bytes), for tests and tooling.</summary>
     public static string NewSecretKey() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(KeySizeBytes));

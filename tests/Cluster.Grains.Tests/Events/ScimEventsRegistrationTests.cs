@@ -46,6 +46,7 @@ public sealed class ScimEventsRegistrationTests
     [InlineData("Events:WebhookRetryDays", "30.5")]
     [InlineData("Events:WebhookTimeoutSeconds", "0")]
     [InlineData("Events:WebhookTimeoutSeconds", "61")]
+    [InlineData("Events:RetentionDays", "2")] // shorter than the retry window (3 days by default)
     public async Task AnInvalidSettingStopsTheHostAtStartUp(string key, string value)
     {
         using var host = Build(new() { ["Events:SecretKey"] = TestEvents.SecretKey, [key] = value });
