@@ -303,15 +303,24 @@ public sealed class EventFailoverTests(ITestOutputHelper output)
         {
             var events = feed.Where(e => e.ResourceId == userId).ToArray();
             var next = 0;
+            var active = true;
             var problems = new List<string>();
             foreach (var op in userOps.Where(o => o.Ack != Ack.Rejected))
             {
                 if (next < events.Length && Matches(op, events[next]))
                 {
+                    active = events[next].Type switch
+                    {
+                        ScimEventTypes.UserDeactivated => false,
+                        ScimEventTypes.UserReactivated => true,
+                        _ => active,
+                    };
                     next++;
                 }
-                else if (op.Ack == Ack.Yes)
+                else if (op.Ack == Ack.Yes && !(op.Kind == OpKind.Reactivate && active))
                 {
+                    // (A reactivation of a user still active, its deactivation of unknown outcome never having happened,
+                    // changes nothing and is told nowhere: CI once saw exactly that, after a silo kill, 2026-12-07.)
                     problems.Add($"acknowledged {op.Kind} {op.Value} has no event at its place");
                 }
             }
