@@ -2,7 +2,7 @@
 # Gateway image of the split topology (Cluster.Gateway.Host: an Orleans client of the silos serving SCIM, the admin API,
 # OAuth and the portal). Runs only with Cluster__Topology=split (or unset); the co-hosted topology has no gateway image,
 # its silos serve HTTP. Build from the repository root (see docker-compose.yml, profile "split"):
-#   docker build -f deploy/docker/gateway.Dockerfile -t scim-gateway .
+#   docker build -f deploy/docker/gateway.Dockerfile -t scim-cluster/gateway .   (the name docker-compose.yml and deploy/k8s-split use)
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /repo

@@ -2,7 +2,7 @@
 # Cluster.Silo container image, for both topologies: always an Orleans silo; with Cluster__Topology=cohosted it also
 # serves SCIM, the admin API, OAuth and the portal. src/ includes the Cluster.Gateway library that serves them.
 # Build from the repository root (see docker-compose.yml):
-#   docker build -f deploy/docker/silo.Dockerfile -t scim-silo .
+#   docker build -f deploy/docker/silo.Dockerfile -t scim-cluster/silo .   (the name docker-compose.yml and deploy/k8s use)
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /repo

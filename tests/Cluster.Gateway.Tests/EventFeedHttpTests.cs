@@ -308,15 +308,25 @@ public sealed class EventFeedHttpTests : IClassFixture<EventFeedHttpTests.Factor
         var received = await receiver.WaitForAsync(3, TimeSpan.FromSeconds(30));
         Assert.Equal(received[1].EventId, received[2].EventId);
 
-        using var bad = await admin.PostAsJsonAsync($"/admin/tenants/{tenant.TenantId}/webhook/redeliver", new { after = "x" });
-        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        // The cursor as a number too (a parked event's sequence is one): after 1, the second event again.
+        using (var numbered = await admin.PostAsJsonAsync($"/admin/tenants/{tenant.TenantId}/webhook/redeliver", new { after = 1 }))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, numbered.StatusCode);
+            Assert.Equal(received[1].EventId, (await receiver.WaitForAsync(4, TimeSpan.FromSeconds(30)))[3].EventId);
+        }
+
+        foreach (var wrong in new object[] { "x", -1, 1.5, true })
+        {
+            using var bad = await admin.PostAsJsonAsync($"/admin/tenants/{tenant.TenantId}/webhook/redeliver", new { after = wrong });
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        }
 
         // A cursor past the end of the feed would silence the webhook until the feed reached it: refused, nothing changes.
         using var beyond = await admin.PostAsJsonAsync($"/admin/tenants/{tenant.TenantId}/webhook/redeliver", new { after = "999" });
         Assert.Equal(HttpStatusCode.BadRequest, beyond.StatusCode);
         Assert.Contains("past the end", await beyond.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         await scim.CreateUserAsync("three@contoso.com");
-        Assert.Equal(4, (await receiver.WaitForAsync(4, TimeSpan.FromSeconds(30))).Count);
+        Assert.Equal(5, (await receiver.WaitForAsync(5, TimeSpan.FromSeconds(30))).Count);
     }
 
     [Fact]

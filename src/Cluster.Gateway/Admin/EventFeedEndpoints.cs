@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Cluster.Abstractions;
@@ -194,6 +195,25 @@ public static class EventFeedEndpoints
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)] // a misspelt member is a 400, not a default
 public sealed record WebhookRequest(string? Url, string? Secret);
 
-/// <summary><c>POST …/webhook/redeliver</c> body: the cursor to re-send from.</summary>
+/// <summary>
+/// <c>POST …/webhook/redeliver</c> body: the cursor to re-send from, a string as the feed writes cursors, or a number (the
+/// webhook's <c>parked[].sequence</c> is one: a parked event is re-sent after <c>sequence - 1</c>).
+/// </summary>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
-public sealed record RedeliverRequest(string? After);
+public sealed record RedeliverRequest([property: JsonConverter(typeof(CursorConverter))] string? After);
+
+/// <summary>Reads a cursor given as a string or as a whole number; anything else fails the binding (400).</summary>
+public sealed class CursorConverter : JsonConverter<string?>
+{
+    public override bool HandleNull => true;
+
+    public override string? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.TokenType switch
+    {
+        JsonTokenType.String => reader.GetString(),
+        JsonTokenType.Number when reader.TryGetInt64(out var number) => number.ToString(CultureInfo.InvariantCulture),
+        JsonTokenType.Null => null,
+        _ => throw new JsonException("A cursor is a string of digits or a whole number."),
+    };
+
+    public override void Write(Utf8JsonWriter writer, string? value, JsonSerializerOptions options) => writer.WriteStringValue(value);
+}

@@ -43,8 +43,9 @@ public static class WebhookSignature
     /// <summary>
     /// <c>true</c> when <paramref name="header"/> has exactly one <c>t</c> within <paramref name="tolerance"/> of
     /// <paramref name="now"/> (either way) and at least one <c>v1</c> entry equal to the signature of
-    /// <paramref name="rawBody"/> under <paramref name="secret"/>. Several <c>v1</c> entries are accepted (a sender
-    /// rotating its secret signs with both); unknown schemes are ignored; comparisons are constant-time.
+    /// <paramref name="rawBody"/> under <paramref name="secret"/>. Several <c>v1</c> entries are accepted (the
+    /// format allows a sender to sign with more than one secret; ours signs with one); unknown schemes are ignored;
+    /// comparisons are constant-time.
     /// </summary>
     public static bool Verify(string? header, string secret, ReadOnlySpan<byte> rawBody, DateTimeOffset now, TimeSpan tolerance)
     {
