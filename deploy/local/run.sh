@@ -27,8 +27,8 @@
 #                       generated (32 random bytes, hex) and saved there with mode 600
 #   EVENTS_SECRET_KEY   Events:SecretKey of the silos (encrypts webhook secrets at rest; base64 of 32 bytes);
 #                       default: read from $DATA_DIR/events-key, or generated and saved there with mode 600.
-#                       Silos also get Events:AllowInsecureWebhooks=true (http and loopback webhook receivers,
-#                       for development on this machine; only silos send webhooks)
+#                       Silos and gateways also get Events:AllowInsecureWebhooks=true (http and loopback
+#                       webhook receivers, for development on this machine; only silos read it)
 #   CONFIGURATION       build configuration (default Release)
 #   SKIP_BUILD          1 = do not build/publish, reuse $DATA_DIR/bin and the CLI build (default 0)
 #   START_TIMEOUT       seconds to wait for each silo's GET /alive and gateway's GET /health (120)

@@ -41,7 +41,7 @@ public sealed partial class AdminApiTests : IClassFixture<GatewayFactory>
         Assert.DoesNotContain(body["token"]!["id"].Str(), secret, StringComparison.Ordinal);
         Assert.True(DateTimeOffset.TryParse(body["token"]!["createdAt"].Str(), CultureInfo.InvariantCulture, DateTimeStyles.None, out _));
 
-        // An answer holding a secret is kept by no cache (RFC 6749 §5.1); neither is any other admin answer.
+        // An answer holding a secret is kept by no cache (RFC 6749 §5.1); neither is any other answer of an admin endpoint.
         Assert.True(response.Headers.CacheControl?.NoStore, $"Cache-Control: {response.Headers.CacheControl}");
         Assert.Contains("no-cache", response.Headers.Pragma.Select(p => p.Name));
         using (var issued = await admin.PostAsync($"/admin/tenants/{tenantId}/tokens", null))

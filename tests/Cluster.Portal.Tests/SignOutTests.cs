@@ -1,3 +1,5 @@
+using System.Net;
+using Cluster.TestInfrastructure;
 using Microsoft.Playwright;
 
 namespace Cluster.Portal.Tests;
@@ -35,6 +37,26 @@ public sealed class SignOutTests(PortalFixture portal)
         // The console sends a visitor without a session to sign in.
         await page.GotoAsync("/portal/operator");
         Assert.Contains("/portal/signin", page.Url, StringComparison.Ordinal);
+        Assert.DoesNotContain(await browser.CookiesAsync(), c => c.Name == "scim-portal");
+    }
+
+    [Fact]
+    public async Task SigningOutOfASessionTheServerHasEndedClearsIt()
+    {
+        // The page was loaded before the tenant's setup links were revoked; its Sign out still answers "Signed out" and
+        // drops the dead cookie (its antiforgery token named a user the server no longer accepts: a 400 until 2026-12-07).
+        var tenant = await portal.CreateTenantAsync();
+        await using var browser = await portal.NewBrowserAsync();
+        var page = await portal.OpenPortalAsync(browser, tenant.TenantId);
+        using (var admin = portal.Admin())
+        {
+            Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/admin/tenants/{tenant.TenantId}/setup-links")).StatusCode);
+        }
+
+        var probe = await browser.NewPageAsync();
+        await Eventually.TrueAsync(async () => (await probe.GotoAsync($"/portal/t/{tenant.TenantId}"))!.Status == 401, what: "the session ended");
+
+        await SignOutAsync(page);
         Assert.DoesNotContain(await browser.CookiesAsync(), c => c.Name == "scim-portal");
     }
 

@@ -36,11 +36,10 @@ public static class AdminEndpoints
     }
 
     // Answers that create a credential carry its secret (a token, an OAuth client secret, a webhook secret, a setup link),
-    // and the others carry tenants' data: no cache along the way may keep any of them (RFC 6749 §5.1, RFC 9111 §5.2.2.5).
+    // and the others carry tenants' data: no cache along the way may keep any of them.
     private static ValueTask<object?> NotStored(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
-        context.HttpContext.Response.Headers.CacheControl = "no-store";
-        context.HttpContext.Response.Headers.Pragma = "no-cache";
+        SurfaceErrors.NotStored(context.HttpContext.Response);
         return next(context);
     }
 

@@ -15,7 +15,8 @@ namespace Cluster.Gateway.Auth;
 /// <item>a tenant's credentials are trusted for <see cref="GatewayOptions.TokenCacheSeconds"/> after they were read
 /// from its grain, so a revocation takes effect within that time on every gateway (<see cref="Invalidate"/> makes
 /// the gateway that served it forget at once);</item>
-/// <item>a tenant that exists is remembered as existing for <see cref="KnownTenantRetention"/> after its last read, so
+/// <item>a tenant that exists is remembered as existing for <see cref="KnownTenantRetention"/> after its last read (or
+/// its last credential change on this gateway), so
 /// re-reading its credentials is never mistaken for a lookup of an unknown tenant (<see cref="IsNewLookup"/>);</item>
 /// <item>a tenant id that does not exist is remembered as unknown for <see cref="GatewayOptions.UnknownTenantCacheSeconds"/>;</item>
 /// <item>at most <see cref="GatewayOptions.CredentialCacheSize"/> entries (a <see cref="MemoryCache"/> size limit;
@@ -43,6 +44,10 @@ public sealed class TenantCredentialCache : IDisposable
     private readonly TimeSpan _unknownFor;
     private readonly MemoryCache _cache;
     private readonly ConcurrentDictionary<string, Lazy<Task<TenantCredentials>>> _lookups = new(StringComparer.Ordinal);
+
+    // Every remove-then-add of an entry (a read's store, a stale mark) under one lock: no two of them interleave, so an
+    // entry is never replaced in place (see the remarks). Taken only when credentials were read from a grain or changed.
+    private readonly Lock _writes = new();
 
     // Moves on at every Invalidate: a read that began before one stores nothing (it may carry credentials read before a
     // revocation). Of all tenants, so it needs no memory per tenant; a read that misses its store just reads again.
@@ -119,23 +124,22 @@ public sealed class TenantCredentialCache : IDisposable
         }
 
         var readAt = _time.GetTimestamp();
-        _cache.Remove(tenantId);
-        if (read.Exists)
+        lock (_writes)
         {
-            _cache.Set(tenantId, new Entry(read, readAt), new MemoryCacheEntryOptions
+            _cache.Remove(tenantId);
+            if (read.Exists)
             {
-                Size = 1,
-                AbsoluteExpirationRelativeToNow = KnownTenantRetention,
-            });
-        }
-        else if (_unknownFor > TimeSpan.Zero)
-        {
-            _cache.Set(tenantId, new Entry(Unknown, readAt), new MemoryCacheEntryOptions
+                _cache.Set(tenantId, new Entry(read, readAt), Known());
+            }
+            else if (_unknownFor > TimeSpan.Zero)
             {
-                Size = 1,
-                AbsoluteExpirationRelativeToNow = _unknownFor,
-                Priority = CacheItemPriority.Low,
-            });
+                _cache.Set(tenantId, new Entry(Unknown, readAt), new MemoryCacheEntryOptions
+                {
+                    Size = 1,
+                    AbsoluteExpirationRelativeToNow = _unknownFor,
+                    Priority = CacheItemPriority.Low,
+                });
+            }
         }
 
         if (Interlocked.Read(ref _generation) != generation)
@@ -149,17 +153,19 @@ public sealed class TenantCredentialCache : IDisposable
     // An existing tenant's entry is replaced by a stale one (never trusted: the next reader reads its grain); any other goes.
     private void MarkStale(string tenantId)
     {
-        var known = _cache.TryGetValue(tenantId, out var value) && value is Entry { Credentials.Exists: true } entry ? entry : null;
-        _cache.Remove(tenantId);
-        if (known is not null)
+        lock (_writes)
         {
-            _cache.Set(tenantId, known with { Stale = true }, new MemoryCacheEntryOptions
+            var known = _cache.TryGetValue(tenantId, out var value) && value is Entry { Credentials.Exists: true } entry ? entry : null;
+            _cache.Remove(tenantId);
+            if (known is not null)
             {
-                Size = 1,
-                AbsoluteExpirationRelativeToNow = KnownTenantRetention,
-            });
+                _cache.Set(tenantId, known with { Stale = true }, Known());
+            }
         }
     }
+
+    // A tenant that exists stays known for KnownTenantRetention after it was last read or marked stale.
+    private static MemoryCacheEntryOptions Known() => new() { Size = 1, AbsoluteExpirationRelativeToNow = KnownTenantRetention };
 
     // Stale: known to exist, nothing of it trusted (a credential changed since it was read).
     private sealed record Entry(TenantCredentials Credentials, long ReadAt, bool Stale = false);

@@ -132,6 +132,13 @@ public static class SurfaceErrors
             _ => new ProblemWithHeaders(status, detail, headers),
         };
 
+    /// <summary>Keeps the answer out of every cache on its way (it carries a credential): RFC 6749 §5.1, RFC 9111 §5.2.2.5.</summary>
+    public static void NotStored(HttpResponse response)
+    {
+        response.Headers.CacheControl = "no-store";
+        response.Headers.Pragma = "no-cache";
+    }
+
     // RFC 6749 §5.2 codes by status; a client over its limit, or a busy gateway, gets temporarily_unavailable, and our own
     // failure server_error (RFC 6749 §4.1.2.1), never a code that blames the client's request.
     internal static string OAuthErrorCode(int status) => status switch
@@ -151,8 +158,7 @@ public static class SurfaceErrors
         {
             var response = httpContext.Response;
             response.StatusCode = status;
-            response.Headers.CacheControl = "no-store";
-            response.Headers.Pragma = "no-cache";
+            NotStored(response);
             headers?.Invoke(response);
             return response.WriteAsJsonAsync(new Dictionary<string, string?> { ["error"] = error, ["error_description"] = description });
         }

@@ -138,8 +138,7 @@ public static class TokenEndpoint
         {
             case ClientCheck.Valid:
                 GatewayLog.AccessTokenIssued(logger, tenantId, clientId);
-                context.Response.Headers.CacheControl = "no-store";
-                context.Response.Headers.Pragma = "no-cache";
+                SurfaceErrors.NotStored(context.Response);
                 return Results.Json(new TokenResponse(issued.AccessToken!, "Bearer", (long)oauth.Value.AccessTokenLifetime.TotalSeconds));
             case ClientCheck.Suspended:
                 GatewayLog.ClientRefused(logger, "tenant suspended");

@@ -194,10 +194,11 @@ public static class PortalHosting
         }
     }
 
-    // A browser on this machine (a developer's). A request a proxy forwarded is not one, even from loopback: a reverse proxy
-    // on the same host that ends TLS, with the gateway not told to trust its headers, would otherwise get the portal over
-    // plain HTTP and a session cookie without Secure. (With ASPNETCORE_FORWARDEDHEADERS_ENABLED the middleware has taken
-    // X-Forwarded-* off the request and made it HTTPS from the client's address before this runs.)
+    // A browser on this machine (a developer's). A request that says a proxy forwarded it is not one, even from loopback: a
+    // reverse proxy on the same host that ends TLS, with the gateway not told to trust its headers, would otherwise get the
+    // portal over plain HTTP and a session cookie without Secure. Best effort: a proxy that adds none of these headers
+    // (nginx's bare proxy_pass) still looks like a local browser. (With ASPNETCORE_FORWARDEDHEADERS_ENABLED a request the
+    // proxy marked HTTPS is HTTPS before this runs, so the check does not apply to it.)
     private static readonly string[] ProxyHeaders = ["X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "Forwarded", "Via"];
 
     private static bool IsLoopback(HttpContext context) =>

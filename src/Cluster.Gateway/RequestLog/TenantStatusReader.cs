@@ -39,11 +39,15 @@ public sealed class TenantStatusReader(IGrainFactory grains)
 /// <param name="Groups">Groups.</param>
 public sealed record TenantConnectionStatus(TenantSummary Tenant, RequestLogStatus Log, long Users, long DisabledUsers, long Groups)
 {
+    /// <summary>True once any authenticated SCIM request came.</summary>
+    public bool Connected => Log.LastRequestAt is not null;
+
     /// <summary>
-    /// True once an authenticated SCIM request came, unless a request refused for its credential (401: revoked, expired or
-    /// mistyped) came after the last one accepted: then Entra holds a token that no longer works, and is told so.
+    /// A request refused for its credential (401) came after the last accepted one: Entra may hold a token that was revoked
+    /// since. Only a hint, not a loss of connection: whoever knows the Tenant URL can send a wrong token (such refusals are
+    /// logged at most once a second), so it never makes the tenant "not connected".
     /// </summary>
-    public bool Connected => Log.LastRequestAt is { } accepted && !(Log.LastError is { Status: 401 } refused && refused.At > accepted);
+    public bool RefusedSinceLastAccepted => Log.LastError is { Status: 401 } refused && refused.At > (Log.LastRequestAt ?? DateTimeOffset.MinValue);
 
     /// <summary>Users whose <c>active</c> is true.</summary>
     public long ActiveUsers => Users - DisabledUsers;

@@ -17,7 +17,7 @@ public sealed class EventsOptions : IValidatableObject
 
     /// <summary>
     /// How many days events stay readable in a tenant's feed. Default 30; fractions are allowed (at least 0.0001 day, about
-    /// 9 s, for tests). Whole pages older than this are erased, and a cursor before them answers 410.
+    /// 9 s, for tests), and never less than <see cref="WebhookRetryDays"/>. Whole pages older than this are erased, and a cursor before them answers 410.
     /// </summary>
     [Range(0.0001, 365)]
     public double RetentionDays { get; set; } = 30;

@@ -38,7 +38,7 @@ public abstract class DirectoryModel(PortalTenant portal, PortalDirectory direct
         return Page();
     }
 
-    // At most max characters, never half of a surrogate pair (the search goes into a filter, whose parser refuses one).
+    // At most max UTF-16 units, never half of a surrogate pair (the search goes into a filter, whose parser refuses one).
     private static string Cut(string text, int max) =>
         text.Length <= max ? text : text[..(char.IsHighSurrogate(text[max - 1]) ? max - 1 : max)];
 
