@@ -64,6 +64,24 @@ public sealed class BadInputTests(PortalFixture portal)
     }
 
     [Fact]
+    public async Task ADirectoryPagePastTheEndShowsTheLastPage()
+    {
+        var tenant = await portal.CreateTenantAsync("Paged past the end");
+        using (var scim = portal.Scim(tenant))
+        using (var created = await scim.PostAsync("Users", new StringContent(
+            """{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"only@contoso.com"}""", System.Text.Encoding.UTF8, "application/scim+json")))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.Created, created.StatusCode);
+        }
+
+        await using var browser = await portal.NewBrowserAsync();
+        var page = await portal.OpenPortalAsync(browser, tenant.TenantId);
+        Assert.Equal(200, (await page.GotoAsync($"/portal/t/{tenant.TenantId}/users?page=50"))!.Status);
+        await Assertions.Expect(page.Locator("tbody tr")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator("tbody")).ToContainTextAsync("only@contoso.com");
+    }
+
+    [Fact]
     public async Task AnotherTenantsClientIdIsNoClientOfThisTenant()
     {
         var tenant = await portal.CreateTenantAsync("Mine");

@@ -34,6 +34,12 @@ public abstract class DirectoryModel(PortalTenant portal, PortalDirectory direct
         Search = string.IsNullOrWhiteSpace(Search) ? null : Cut(Search, 256);
         PageNumber = Math.Clamp(PageNumber, 1, 100_000);
         (Total, Items) = await directory.ListAsync(kind, TenantId, Search, PageNumber);
+        if (Items.Count == 0 && PageNumber > Pages)
+        {
+            // A page past the end (an old link, an edited address): the last page, not an empty table under its count.
+            PageNumber = Pages;
+            (Total, Items) = await directory.ListAsync(kind, TenantId, Search, PageNumber);
+        }
         ViewData["Nav"] = PortalTenant.Navigation(TenantId, groups ? "groups" : "users", User.HasClaim(c => c.Type == PortalHosting.Claims.Operator));
         return Page();
     }
