@@ -119,18 +119,7 @@ public readonly record struct TenantListingKey([property: Id(0)] string Name, [p
     public static TenantListingKey For(string tenantId, string name) => new(SortName(name), tenantId);
 
     /// <summary>The canonical form of a name (or of a prefix searched for), cut to <see cref="MaxNameLength"/> characters.</summary>
-    public static string SortName(string name)
-    {
-        var canonical = ScimIdentity.Canonical(name);
-        if (canonical.Length <= MaxNameLength)
-        {
-            return canonical;
-        }
-
-        // Never cut a surrogate pair in two.
-        var cut = char.IsHighSurrogate(canonical[MaxNameLength - 1]) ? MaxNameLength - 1 : MaxNameLength;
-        return canonical[..cut];
-    }
+    public static string SortName(string name) => Texts.AtMost(ScimIdentity.Canonical(name), MaxNameLength);
 
     public int CompareTo(TenantListingKey other)
     {

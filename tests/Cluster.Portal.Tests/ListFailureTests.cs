@@ -26,14 +26,7 @@ public sealed class ListFailureTests(PortalFixture portal)
         var eventLog = GrainKeys.EventLog(broken.TenantId);
         try
         {
-            using (var admin = gateway.AdminClient())
-            {
-                await StorageProbe.FailReadsOfNextActivationAsync(gateway.Services, eventLog, async () =>
-                {
-                    using var summary = await admin.GetAsync($"/admin/tenants/{broken.TenantId}");
-                    return summary.StatusCode == HttpStatusCode.ServiceUnavailable;
-                });
-            }
+            await gateway.FailEventLogReadsAsync(broken.TenantId);
 
             // A suspension whose summary cannot be read is still applied by this gateway at once (it kept serving the
             // tenant from its cache for Gateway:TokenCacheSeconds).

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Cluster.Abstractions;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -153,6 +154,21 @@ public abstract class ScimHostFactory<TEntryPoint>(IDictionary<string, string?> 
         var client = CreateClient();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ScimHostSettings.AdminKey);
         return client;
+    }
+
+    /// <summary>
+    /// From now on the tenant's event log cannot read its state (until <c>StorageProbe.FailNextReadsAsOutage(key, 0)</c>),
+    /// and its activation has gone: the tenant's summary (<c>GET /admin/tenants/{id}</c>, which asks the log for the counts)
+    /// answers 503 when this returns. Needs the storage probe (<c>WithStorageProbe()</c>).
+    /// </summary>
+    public async Task FailEventLogReadsAsync(string tenantId)
+    {
+        using var admin = AdminClient();
+        await StorageProbe.FailReadsOfNextActivationAsync(Services, GrainKeys.EventLog(tenantId), async () =>
+        {
+            using var summary = await admin.GetAsync($"/admin/tenants/{tenantId}");
+            return summary.StatusCode == HttpStatusCode.ServiceUnavailable;
+        });
     }
 
     /// <summary>Creates a tenant through the admin API, as an operator would.</summary>

@@ -205,13 +205,10 @@ public sealed record RedeliverRequest([property: JsonConverter(typeof(CursorConv
 /// <summary>Reads a cursor given as a string or as a whole number; anything else fails the binding (400).</summary>
 public sealed class CursorConverter : JsonConverter<string?>
 {
-    public override bool HandleNull => true;
-
     public override string? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.TokenType switch
     {
         JsonTokenType.String => reader.GetString(),
         JsonTokenType.Number when reader.TryGetInt64(out var number) => number.ToString(CultureInfo.InvariantCulture),
-        JsonTokenType.Null => null,
         _ => throw new JsonException("A cursor is a string of digits or a whole number."),
     };
 

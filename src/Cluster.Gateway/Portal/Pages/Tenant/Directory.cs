@@ -31,7 +31,8 @@ public abstract class DirectoryModel(PortalTenant portal, PortalDirectory direct
         }
 
         var groups = kind == ResourceKind.Group;
-        Search = string.IsNullOrWhiteSpace(Search) ? null : Cut(Search, 256);
+        // Never half of a surrogate pair: the search goes into a filter, whose parser refuses one.
+        Search = string.IsNullOrWhiteSpace(Search) ? null : Texts.AtMost(Search, 256);
         PageNumber = Math.Clamp(PageNumber, 1, 100_000);
         (Total, Items) = await directory.ListAsync(kind, TenantId, Search, PageNumber);
         if (Items.Count == 0 && PageNumber > Pages)
@@ -43,10 +44,6 @@ public abstract class DirectoryModel(PortalTenant portal, PortalDirectory direct
         ViewData["Nav"] = PortalTenant.Navigation(TenantId, groups ? "groups" : "users", User.HasClaim(c => c.Type == PortalHosting.Claims.Operator));
         return Page();
     }
-
-    // At most max UTF-16 units, never half of a surrogate pair (the search goes into a filter, whose parser refuses one).
-    private static string Cut(string text, int max) =>
-        text.Length <= max ? text : text[..(char.IsHighSurrogate(text[max - 1]) ? max - 1 : max)];
 
     /// <summary>A string attribute of a resource, for display (empty when absent).</summary>
     public static string Text(JsonNode? resource, string name) =>
