@@ -20,8 +20,10 @@
 #   SILO_HTTP_PORT      split: HTTP port (health, metrics) of silo 0 (default 7100); silo i uses +i
 #   AZURITE_BLOB_PORT / AZURITE_QUEUE_PORT / AZURITE_TABLE_PORT
 #                       Azurite ports (default 10000 / 10001 / 10002)
-#   DATA_DIR            state directory (default <repo>/.data): azurite/ (storage, kept across
-#                       restarts, azurite.log), logs/ (build-*.log, silo-<i>.log, gateway-<i>.log),
+#   AZURITE_IN_MEMORY   1 = Azurite keeps its data in memory only (--inMemoryPersistence), not in $DATA_DIR/azurite:
+#                       all of it is lost when Azurite stops, as it does when this script stops (default 0: on disk)
+#   DATA_DIR            state directory (default <repo>/.data): azurite/ (storage, kept across restarts unless
+#                       AZURITE_IN_MEMORY=1; azurite.log), logs/ (build-*.log, silo-<i>.log, gateway-<i>.log),
 #                       bin/{silo,gateway}/ (published hosts), admin-key, events-key, pids, run.pid
 #   ADMIN_API_KEY       admin API key of the gateways; default: read from $DATA_DIR/admin-key, or
 #                       generated (32 random bytes, hex) and saved there with mode 600
@@ -31,7 +33,8 @@
 #                       webhook receivers, for development on this machine; only silos read it)
 #   CONFIGURATION       build configuration (default Release)
 #   SKIP_BUILD          1 = do not build/publish, reuse $DATA_DIR/bin and the CLI build (default 0)
-#   START_TIMEOUT       seconds to wait for each silo's GET /alive and gateway's GET /health (120)
+#   START_TIMEOUT       seconds allowed to each start-up wait, one after another (120): every silo's GET /alive,
+#                       then, cohosted, every silo's GET /health; split, every gateway's GET /health
 #   STOP_GRACE          seconds between SIGTERM and SIGKILL when stopping silos/gateways (35: more than their drain
 #                       time, Cluster:ShutdownTimeoutSeconds, 30 by default)
 #   PROBE_TIMEOUT_SECONDS / MISSED_PROBES_LIMIT / DEATH_VOTES / TABLE_REFRESH_SECONDS

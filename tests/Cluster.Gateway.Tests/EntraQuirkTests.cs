@@ -38,6 +38,37 @@ public sealed class EntraQuirkTests : IClassFixture<GatewayFactory>
     }
 
     [Fact]
+    public async Task AnExtensionThisServiceDoesNotKnowIsRefusedWhenItCarriesValues()
+    {
+        // Passed over only when it has nothing to store (the legacy example above); with values it was answered 201 or 200
+        // and the values were lost: an attribute mapped in Entra before the operator configured its extension.
+        var tenant = await _gateway.CreateTenantAsync();
+        using var scim = _gateway.ScimClient(tenant);
+
+        using (var create = await scim.PostAsync("Users", ScimTestClient.Body("""
+            {"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"cost@contoso.com","urn:ietf:params:scim:schemas:extension:CostCenter:2.0:User":{"costCode":"701"}}
+            """)))
+        {
+            await create.ExpectScimErrorAsync(HttpStatusCode.BadRequest, "invalidSyntax");
+        }
+
+        ScimTestClient.AssertEmptyList(await scim.FilterAsync("userName eq \"cost@contoso.com\""));
+
+        var user = await scim.PostUserAsync("""
+            {"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"cost@contoso.com","urn:ietf:params:scim:schemas:extension:CostCenter:2.0:User":{"costCode":null}}
+            """);
+        using (var patch = await scim.PatchUserAsync(user["id"].Str(), """
+            {"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+             "Operations":[{"op":"replace","value":{"displayName":"Cost","urn:ietf:params:scim:schemas:extension:CostCenter:2.0:User":{"costCode":"8"}}}]}
+            """))
+        {
+            await patch.ExpectScimErrorAsync(HttpStatusCode.BadRequest, "invalidPath");
+        }
+
+        Assert.Null((await scim.GetUserAsync(user["id"].Str()))["displayName"]);
+    }
+
+    [Fact]
     public async Task AttributeNamesAndOpKeysAreCaseInsensitiveAndStoredInSchemaSpelling()
     {
         var tenant = await _gateway.CreateTenantAsync();

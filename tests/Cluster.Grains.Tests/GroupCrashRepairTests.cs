@@ -1,4 +1,5 @@
 using Cluster.Abstractions;
+using Cluster.Grains.Groups;
 using Cluster.Grains.Users;
 using Cluster.TestInfrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -240,6 +241,70 @@ public sealed class GroupCrashRepairTests(ClusterFixture fixture)
         Assert.Empty(await Partition(tenantId, group, user).ListAsync());
         Assert.Empty(await Grains.User(tenantId, user).GetGroupIdsAsync());
         Assert.Empty(await Grains.IndexEntry(tenantId, IndexNames.GroupDisplayName, "Tombstoned").LookupAsync());
+    }
+
+    [Fact]
+    public async Task GroupDeleteWhoseConfirmationFailedIsFinishedWithoutTheClient()
+    {
+        // The delete fails after its tombstone (its events' durable confirmation fails, as when the log's silo dies), and
+        // nobody calls the group again: the reminder held from before its commit finishes it on a new activation (as after
+        // a crash). Until 2026-12-07 the reminder was registered only after the first step, which this failure never reached.
+        var tenantId = GrainKeys.NewTenantId();
+        var user = await Grains.CreateUserAsync(tenantId, "left-behind@contoso.com");
+        var group = await Grains.CreateGroupAsync(tenantId, "Abandoned", user);
+        var key = GrainKeys.Group(tenantId, group);
+        await Deletes.FailAfterTombstoneAsync(tenantId, key, () => Grains.Group(tenantId, group).DeleteAsync());
+        Assert.NotNull(StorageProbe.LastWrittenState(key, "group"));
+        Assert.Contains(key, await fixture.ReminderKeysAsync());
+        await fixture.Cluster.DeactivateAsync(Grains.Group(tenantId, group));
+
+        await Eventually.TrueAsync(async () => StorageProbe.LastWrittenState(key, "group") is null, (int)GroupGrain.WorkReminderDue.TotalSeconds + 90, "the reminder finished the delete");
+        await Eventually.TrueAsync(async () => !(await fixture.ReminderKeysAsync()).Contains(key), what: "the reminder removed");
+        Assert.Empty(await Partition(tenantId, group, user).ListAsync());
+        Assert.Empty(await Grains.IndexEntry(tenantId, IndexNames.GroupDisplayName, "Abandoned").LookupAsync());
+        Assert.Empty(await Grains.User(tenantId, user).GetGroupIdsAsync());
+        await AssertGroupDeleteToldOnceAsync(tenantId);
+    }
+
+    [Fact]
+    public async Task AReadThatFinishesAnInterruptedGroupDeleteGivesBackItsName()
+    {
+        // Any call on a group whose delete is unfinished takes a step of it; a small group's one step ends the delete. That
+        // step gives back the group's name too: until 2026-12-07 only the DELETE request did, so the index entry kept
+        // naming a group that no longer existed.
+        var tenantId = GrainKeys.NewTenantId();
+        var group = await Grains.CreateGroupAsync(tenantId, "Interrupted Name");
+        var key = GrainKeys.Group(tenantId, group);
+        await Deletes.FailAfterTombstoneAsync(tenantId, key, () => Grains.Group(tenantId, group).DeleteAsync());
+
+        Assert.Equal(404, (await Grains.Group(tenantId, group).GetAsync()).Status);
+
+        Assert.Null(StorageProbe.LastWrittenState(key, "group"));
+        Assert.Empty(await Grains.IndexEntry(tenantId, IndexNames.GroupDisplayName, "Interrupted Name").LookupAsync());
+        await AssertGroupDeleteToldOnceAsync(tenantId);
+    }
+
+    [Fact]
+    public async Task AFinishedGroupDeleteHoldsNoReminder()
+    {
+        var tenantId = GrainKeys.NewTenantId();
+        var user = await Grains.CreateUserAsync(tenantId, "plain-member@contoso.com");
+        var group = await Grains.CreateGroupAsync(tenantId, "Finished", user);
+
+        Assert.Equal(204, (await Grains.Group(tenantId, group).DeleteAsync()).Status);
+
+        Assert.DoesNotContain(GrainKeys.Group(tenantId, group), await fixture.ReminderKeysAsync());
+        Assert.Empty(await Grains.User(tenantId, user).GetGroupIdsAsync());
+    }
+
+    private async Task AssertGroupDeleteToldOnceAsync(string tenantId)
+    {
+        var log = Grains.GetGrain<IEventLogGrain>(GrainKeys.EventLog(tenantId));
+        await Eventually.TrueAsync(async () => (await log.GetInfoAsync()).OldestUnresolvedAt is null, what: "the feed resolved");
+        var told = (await log.ReadAsync(null, 100)).Events
+            .Where(e => e.Type is ScimEventTypes.GroupDeleted or ScimEventTypes.GroupMemberRemoved)
+            .Select(e => e.Type);
+        Assert.Equal([ScimEventTypes.GroupDeleted], told);
     }
 
     [Fact]

@@ -51,6 +51,9 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
     private const int StepsAWriteWaitsFor = 2;
 
     private const string WorkReminder = "membership-work";
+
+    /// <summary>How long after it is registered the work reminder first ticks: well after the request that registered it.</summary>
+    internal static readonly TimeSpan WorkReminderDue = TimeSpan.FromSeconds(30);
     private static readonly ResourceKind Kind = ResourceKind.Group;
 
     private string _tenantId = "";
@@ -73,6 +76,9 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
 
     // Whether this activation has registered the work reminder (HoldReminderAsync), or given up trying (its timer's tick).
     private bool _reminderHeld;
+
+    // Whether this activation has given back a deleted group's index values and directory entry (ReleaseDeletedAsync).
+    private bool _deletedReleased;
 
     // The wait before a failed background step is tried again.
     private static readonly TimeSpan StepRetryDelay = TimeSpan.FromSeconds(1);
@@ -339,16 +345,17 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
         var version = _state.Value.Version + 1;
         var context = _events.Context(version);
         var events = ResourceEvents.OfChange(context, Kind.Type, _resource, null);
-        await _events.CommitAsync(context, events, async attempt =>
+        await HoldReminderBeforeCommitAsync(() => _events.CommitAsync(context, events, async attempt =>
         {
             await LeaveAllParentsAsync();
             await _state.CommitAsync(Revised(s => (s.Version, s.Deleting, s.EventsAttempt) = (version, true, attempt)), this);
 
             // The commit point: the group is gone for every reader and writer from here, and holds none of its values (a
-            // new group may take them), even if its events' confirmation fails below (a retried DELETE finishes it).
+            // new group may take them), even if its events' confirmation fails below (a retried DELETE, or the reminder,
+            // finishes it).
             _resource = null;
             _claims.Load(null);
-        }, durable: true);
+        }, durable: true), committed: () => _resource is null);
         await BeginDeleteAsync();
         _deleteTold = true;
         return ScimResult.NoContent();
@@ -638,7 +645,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
         // The commit point carries the attribute events; each step then carries the member events of its chunk.
         var context = _events.Context(version);
         var events = ChangeEvents(context, created, attributesChanged: newHashes is not null, attributes, [], []);
-        await _events.CommitAsync(context, events, attempt => _state.CommitAsync(
+        await HoldReminderBeforeCommitAsync(() => _events.CommitAsync(context, events, attempt => _state.CommitAsync(
             new GroupState
             {
                 Json = ScimSerializer.Serialize(attributes),
@@ -648,7 +655,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
                 Partitions = PartitionsAfter(created, adds.Concat(removes)).Partitions,
                 PartitionStamps = StampsAfter(created, [], 0),
             },
-            this));
+            this)), committed: () => _state.Value.Change?.Version == version);
         _resource = attributes;
         _claims.Commit(newHashes);
         await _claims.ReleaseAsync(oldHashes);
@@ -752,6 +759,52 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
 
                 await HoldReminderAsync();
             }
+            else
+            {
+                // Done in the request (one step's worth): the reminder held since before the commit is not needed.
+                await DropReminderAsync();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Around a commit point that leaves background work (a delete, a large change): the reminder that resumes the work is
+    /// registered first, as a user's delete does, so that a failure right after the commit (its events' durable
+    /// confirmation, the first step's call) or a crash finds it there, whether or not the client retries or anyone touches
+    /// the group. A reminder service that cannot register fails the request before anything changed. A commit that fails
+    /// before its point (<paramref name="committed"/> false, and not in the record's own write, which may have landed)
+    /// leaves nothing to resume: the reminder is dropped.
+    /// </summary>
+    private async Task HoldReminderBeforeCommitAsync(Func<Task> commit, Func<bool> committed)
+    {
+        await HoldReminderAsync();
+        try
+        {
+            await commit();
+        }
+        catch when (!committed() && !_state.Failed)
+        {
+            await DropReminderAsync();
+            throw;
+        }
+    }
+
+    // Best effort: a reminder left behind finds no work at its tick and removes itself (ReceiveReminder). Asks the reminder
+    // service whatever this activation holds: the reminder may be an earlier activation's.
+    private async Task DropReminderAsync()
+    {
+        try
+        {
+            if (await this.GetReminder(WorkReminder) is { } reminder)
+            {
+                await this.UnregisterReminder(reminder);
+            }
+
+            _reminderHeld = false;
+        }
+        catch (Exception e)
+        {
+            LogCleanupFailed(logger, e, _tenantId, _groupId);
         }
     }
 
@@ -761,7 +814,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
     {
         if (!_reminderHeld)
         {
-            await this.RegisterOrUpdateReminder(WorkReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+            await this.RegisterOrUpdateReminder(WorkReminder, WorkReminderDue, TimeSpan.FromMinutes(1));
             _reminderHeld = true;
         }
     }
@@ -807,12 +860,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
                 {
                     _work?.Dispose();
                     _work = null;
-                    if (await this.GetReminder(WorkReminder, cancellation) is { } reminder)
-                    {
-                        await this.UnregisterReminder(reminder, cancellation);
-                    }
-
-                    _reminderHeld = false;
+                    await DropReminderAsync();
                 }
             },
             new GrainTimerCreationOptions(TimeSpan.Zero, TimeSpan.FromMilliseconds(1)) { KeepAlive = true });
@@ -867,13 +915,23 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
     /// and empties the partitions — in this request when that is one step's worth of members, else in steps of
     /// <see cref="StepSize"/> by the work timer (the group answers 404 meanwhile, and its members' reads no longer show it).
     /// </summary>
-    private async Task BeginDeleteAsync()
+    private Task BeginDeleteAsync() => StepAndScheduleAsync(DeleteStepAsync);
+
+    // Once per activation, before its first step of a delete: however the delete goes on (the request, a retried DELETE, the
+    // work timer after a crash or a failed confirmation, another call's settling), the group's index values and directory
+    // entry are given back before its tombstone can go. Idempotent: an entry releases only this group's id.
+    private async Task ReleaseDeletedAsync()
     {
+        if (_deletedReleased)
+        {
+            return;
+        }
+
         var old = ResourceIndexing.HashesOf(Kind, _state.Value.Json.Length > 0 ? Parse(_state.Value.Json) : null);
         _claims.Load(null);
         await _claims.ReleaseAsync(old);
         await _claims.LeaveDirectoryAsync();
-        await StepAndScheduleAsync(DeleteStepAsync);
+        _deletedReleased = true;
     }
 
     /// <summary>
@@ -883,6 +941,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
     /// </summary>
     private async Task DeleteStepAsync()
     {
+        await ReleaseDeletedAsync();
         if (_state.Value.Change is { } change)
         {
             var chunk = await ChangeChunk(change.Next).ReadAsync();

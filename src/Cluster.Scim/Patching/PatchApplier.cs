@@ -152,7 +152,7 @@ public static class PatchApplier
             return;
         }
 
-        if (AttributeResolver.LooksLikeSchemaUri(key) && (value is JsonObject || ScimJson.IsNull(value)))
+        if (AttributeResolver.IsPassedOver(key, value))
         {
             return;
         }

@@ -209,7 +209,7 @@ public static class ResourceNormalizer
             return;
         }
 
-        if (AttributeResolver.LooksLikeSchemaUri(key) && (value is JsonObject || ScimJson.IsNull(value)))
+        if (AttributeResolver.IsPassedOver(key, value))
         {
             return;
         }
