@@ -76,12 +76,12 @@ internal sealed class AdminApi : IDisposable
         }
         catch (HttpRequestException e)
         {
-            throw new CommandFailedException($"Cannot reach the gateway at {_http.BaseAddress}: {e.Message}");
+            throw new CommandFailedException($"Cannot reach the gateway at {_http.BaseAddress}: {e.Message}", transient: true);
         }
         catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             // HttpClient's timeout, not the user's Ctrl-C: say so (else the command would end with status 1 and no word).
-            throw new CommandFailedException($"{method} /{path}: the gateway at {_http.BaseAddress} did not answer within {_http.Timeout.TotalSeconds:0} s.");
+            throw new CommandFailedException($"{method} /{path}: the gateway at {_http.BaseAddress} did not answer within {_http.Timeout.TotalSeconds:0} s.", transient: true);
         }
 
         using (response)
@@ -89,7 +89,8 @@ internal sealed class AdminApi : IDisposable
             var text = await response.Content.ReadAsStringAsync(cancellationToken);
             if (!response.IsSuccessStatusCode)
             {
-                throw new CommandFailedException($"{method} /{path} failed: {Describe(response, text)}");
+                var status = (int)response.StatusCode;
+                throw new CommandFailedException($"{method} /{path} failed: {Describe(response, text)}", transient: status is 429 or >= 500);
             }
 
             try
@@ -125,5 +126,11 @@ internal sealed class AdminApi : IDisposable
     }
 }
 
-/// <summary>A command that ran but failed (an API error, an unreachable gateway): its message goes to stderr, exit code 1.</summary>
-internal sealed class CommandFailedException(string message) : Exception(message);
+/// <summary>
+/// A command that ran but failed (an API error, an unreachable gateway): its message goes to stderr, exit code 1.
+/// <paramref name="transient"/>: the same request may succeed later (no answer, 429, 5xx), as a gateway restarting.
+/// </summary>
+internal sealed class CommandFailedException(string message, bool transient = false) : Exception(message)
+{
+    public bool Transient { get; } = transient;
+}

@@ -119,7 +119,7 @@ internal sealed class AdminCli(HttpMessageHandler? handler)
             {
                 if (!long.TryParse(result.GetValueOrDefault<string>(), NumberStyles.None, CultureInfo.InvariantCulture, out _))
                 {
-                    result.AddError("--after must be a cursor: a 'nextCursor' the event feed returned, or 0.");
+                    result.AddError("--after must be a cursor: a whole number, as 'nextCursor' gave it.");
                 }
             },
         },

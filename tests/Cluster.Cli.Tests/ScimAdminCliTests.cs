@@ -226,17 +226,38 @@ public sealed class ScimAdminCliTests(GatewayFactory gateway)
     }
 
     [Fact]
-    public async Task ATailWhosePollFailsSaysWhereItHadGotTo()
+    public async Task ATailRidesOutAGatewayRestartAndStopsWhereItHadGotToOnAFailureForGood()
     {
+        // A page, then a gateway restarting (503, then no answer at all), then the next page from the same cursor, then the
+        // tenant deleted (404). Until 2026-12-07 the first 503 ended the command.
         var calls = 0;
-        using var handler = new AnswerHandler(_ => Interlocked.Increment(ref calls) == 1
-            ? new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("""{"data":[],"nextCursor":"41","hasMore":true}""", System.Text.Encoding.UTF8, "application/json") }
-            : new HttpResponseMessage(HttpStatusCode.ServiceUnavailable) { Content = new StringContent("""{"title":"Busy","status":503}""", System.Text.Encoding.UTF8, "application/problem+json") });
-        var result = await ScimAdmin.RunAsync(["--url", "http://127.0.0.1:9/", "--key", "k", "events", "tail", "0123456789abcdef0123456789abcdef"], handler);
+        var cursors = new List<string?>();
+        using var handler = new AnswerHandler(request =>
+        {
+            cursors.Add(System.Web.HttpUtility.ParseQueryString(request.RequestUri!.Query)["after"]);
+            return Interlocked.Increment(ref calls) switch
+            {
+                1 => Json(HttpStatusCode.OK, """{"data":[],"nextCursor":"41","hasMore":true}"""),
+                2 => Json(HttpStatusCode.ServiceUnavailable, """{"title":"Busy","status":503}"""),
+                3 => throw new HttpRequestException("Connection refused"),
+                4 => Json(HttpStatusCode.OK, """{"data":[{"sequence":42,"type":"user.created","resourceType":"User","resourceId":"u1","occurredAt":"2026-12-07T12:00:00.000Z"}],"nextCursor":"42","hasMore":true}"""),
+                _ => Json(HttpStatusCode.NotFound, """{"title":"Not found","status":404,"detail":"No such tenant."}"""),
+            };
+        });
+        var result = await ScimAdmin.RunAsync(["--url", "http://127.0.0.1:9/", "--key", "k", "events", "tail", "0123456789abcdef0123456789abcdef", "--interval", "0.05"], handler);
+
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains("--after 41", result.Stderr, StringComparison.Ordinal);
+        Assert.Equal([null, "41", "41", "41", "42"], cursors);
+        Assert.Contains("user.created", result.Stdout, StringComparison.Ordinal);
         Assert.Contains("503", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("Cannot reach the gateway", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("Trying again", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("404", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--after 42", result.Stderr, StringComparison.Ordinal);
     }
+
+    private static HttpResponseMessage Json(HttpStatusCode status, string body) =>
+        new(status) { Content = new StringContent(body, System.Text.Encoding.UTF8, status == HttpStatusCode.OK ? "application/json" : "application/problem+json") };
 
     private sealed class AnswerHandler(Func<HttpRequestMessage, HttpResponseMessage> answer) : HttpMessageHandler
     {

@@ -46,6 +46,12 @@ internal static class ScimTestClient
             Assert.Equal(scimType, body["scimType"]?.GetValue<string>());
         }
 
+        // RFC 7644 §3.12 defines the keywords for 400, and §3.3 'uniqueness' for a 409; no other status carries one.
+        if (status is not (HttpStatusCode.BadRequest or HttpStatusCode.Conflict))
+        {
+            Assert.Null(body["scimType"]);
+        }
+
         if (body["detail"] is { } detail)
         {
             Assert.False(string.IsNullOrWhiteSpace(detail.GetValue<string>()));

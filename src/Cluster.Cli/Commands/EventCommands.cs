@@ -10,6 +10,9 @@ internal static class EventCommands
     /// <summary>Events per request while <c>tail</c> catches up (the API's maximum).</summary>
     private const int TailPageSize = 1000;
 
+    /// <summary>The longest wait of <c>tail</c> between retries of a poll that failed for a while (unless --interval is longer).</summary>
+    private static readonly TimeSpan MaxRetryWait = TimeSpan.FromSeconds(30);
+
     /// <summary>The event table: sequence, time, type, resource, what changed. Minimum widths keep a followed stream aligned.</summary>
     private static readonly Column[] EventColumns =
     [
@@ -57,17 +60,35 @@ internal static class EventCommands
             var tenant = context.Get(tenantId);
             var cursor = context.Get(after);
             await context.Error.WriteLineAsync($"Following the events of tenant {tenant}; Ctrl-C stops.");
+            var wait = TimeSpan.FromSeconds(context.Get(interval));
+            var retry = wait;
             try
             {
-                for (var first = true; ; first = false)
+                for (var first = true; ; )
                 {
                     var path = AdminApi.WithQuery(AdminApi.Tenant(tenant, "events"), ("after", cursor), ("limit", TailPageSize.ToString(CultureInfo.InvariantCulture)));
-                    var page = await context.Api.GetAsync(path, cancellationToken);
+                    JsonNode? page;
+                    try
+                    {
+                        page = await context.Api.GetAsync(path, cancellationToken);
+                    }
+                    catch (CommandFailedException e) when (e.Transient)
+                    {
+                        // A gateway restarting, a failover, a limit: the feed keeps every event, so wait and ask again from
+                        // the same cursor (backing off up to MaxRetryWait). Any other failure (404, 410, 401) ends the command.
+                        await context.Error.WriteLineAsync($"{e.Message} Trying again in {retry.TotalSeconds:0.##} s; Ctrl-C stops.");
+                        await Task.Delay(retry, cancellationToken);
+                        retry = TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, Math.Max(wait.Ticks, MaxRetryWait.Ticks)));
+                        continue;
+                    }
+
+                    retry = wait;
                     context.Out.Rows(page.Items("data"), EventColumns, EventRow, header: first);
+                    first = false;
                     cursor = page.Text("nextCursor") ?? cursor;
                     if (page?["hasMore"]?.GetValue<bool>() != true)
                     {
-                        await Task.Delay(TimeSpan.FromSeconds(context.Get(interval)), cancellationToken);
+                        await Task.Delay(wait, cancellationToken);
                     }
                 }
             }
@@ -77,7 +98,8 @@ internal static class EventCommands
             }
             catch (CommandFailedException) when (cursor is not null)
             {
-                // A failed poll (a gateway restarting) ends the command; say where it had got to, then the failure.
+                // A poll refused for good (the tenant deleted, the cursor expired) ends the command; say where it had got
+                // to, then the failure.
                 await context.Error.WriteLineAsync($"To go on from here: --after {cursor}");
                 throw;
             }

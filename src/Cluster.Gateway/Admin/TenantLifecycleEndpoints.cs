@@ -186,5 +186,5 @@ public static class TenantLifecycleEndpoints
     private static ProblemHttpResult NotFound() => TypedResults.Problem(statusCode: 404, title: "Not found", detail: "No such tenant.");
 
     // A member name echoed in an error: at most 64 characters.
-    private static string Printable(string member) => member.Length <= 64 ? member : member[..64] + "…";
+    private static string Printable(string member) => member.Length <= 64 ? member : Texts.AtMost(member, 64) + "…";
 }

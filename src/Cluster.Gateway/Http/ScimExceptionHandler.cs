@@ -35,7 +35,13 @@ public sealed class ScimExceptionHandler(ILogger<ScimExceptionHandler> logger) :
     private static (int Status, string? ScimType, string Detail, bool RetryAfter) Classify(Exception exception) => exception switch
     {
         ScimException scim => (scim.Status, scim.ScimType, scim.Message, false),
-        BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == 413 ? null : ScimErrorType.InvalidSyntax, bad.StatusCode == 413 ? "The request body is too large." : "The request is malformed.", false),
+        // scimType only on a 400 (RFC 7644 §3.12 defines them for 400 only): not on 413, nor on 408 (a body too slow).
+        BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == 400 ? ScimErrorType.InvalidSyntax : null, bad.StatusCode switch
+        {
+            413 => "The request body is too large.",
+            408 => "The request body did not arrive in time.",
+            _ => "The request is malformed.",
+        }, false),
         _ when GrainCallRetry.IsTransient(exception)
             => (503, null, "The service is temporarily unavailable. Retry later.", true),
         _ => (500, null, "An internal error occurred.", false),

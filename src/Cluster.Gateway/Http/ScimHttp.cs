@@ -160,7 +160,8 @@ public static class ScimHttp
 
         if (request.ContentType is { } contentType && !IsJson(contentType))
         {
-            throw new ScimException(415, ScimErrorType.InvalidSyntax, "Content-Type must be application/scim+json or application/json.");
+            // No scimType: RFC 7644 §3.12 defines them for 400 only.
+            throw new ScimException(415, null, "Content-Type must be application/scim+json or application/json.");
         }
 
         using var buffer = new MemoryStream();
