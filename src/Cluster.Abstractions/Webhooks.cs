@@ -109,6 +109,7 @@ public sealed record WebhookSetResult(
 /// <param name="Parked">Events given up on after the retry window (delivered again by a redelivery).</param>
 /// <param name="Retrying">The event being retried, when its last attempt failed.</param>
 /// <param name="NextAttemptAt">When that event is tried again.</param>
+/// <param name="Expired">Events retention erased before they were delivered (a receiver down for longer than <c>Events:RetentionDays</c>).</param>
 [GenerateSerializer, Immutable, Alias("scim.WebhookInfo")]
 public sealed record WebhookInfo(
     [property: Id(0)] string Url,
@@ -116,7 +117,19 @@ public sealed record WebhookInfo(
     [property: Id(2)] long Cursor,
     [property: Id(3)] IReadOnlyList<ParkedEvent> Parked,
     [property: Id(4)] string? Retrying,
-    [property: Id(5)] DateTimeOffset? NextAttemptAt);
+    [property: Id(5)] DateTimeOffset? NextAttemptAt,
+    [property: Id(6)] IReadOnlyList<ExpiredEvents> Expired);
+
+/// <summary>
+/// Events a webhook never delivered because retention erased them first: every sequence after <paramref name="After"/>
+/// up to <paramref name="Through"/>, skipped at <paramref name="At"/>. The vendor's copy of those changes must be mended
+/// from the current state (a full read of the tenant), as after a 410 of the pull API.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("scim.ExpiredEvents")]
+public sealed record ExpiredEvents(
+    [property: Id(0)] long After,
+    [property: Id(1)] long Through,
+    [property: Id(2)] DateTimeOffset At);
 
 /// <summary>An event the webhook gave up on (after <c>Events:WebhookRetryDays</c> of failed attempts).</summary>
 [GenerateSerializer, Immutable, Alias("scim.ParkedEvent")]

@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
@@ -450,6 +452,85 @@ public sealed class EventRetentionTests
 
         var first = await receiver.WaitForAsync(1, TimeSpan.FromSeconds(30));
         Assert.Equal(page["data"]![0]!["id"].Str(), first[0].EventId);
+    }
+
+    [Fact]
+    public async Task EventsErasedBeforeTheWebhookDeliveredThemAreListedAsExpired()
+    {
+        // A receiver down for longer than the retention window (about 9 s here): the events erased meanwhile are never
+        // sent, and the webhook says which. Until 2026-12-07 only the silo's log did (warning 3104).
+        using var gateway = GatewayFactory.With(new Dictionary<string, string?> { ["Events:RetentionDays"] = "0.0001", ["Events:WebhookRetryDays"] = "0.0001" });
+        var tenant = await gateway.CreateTenantAsync();
+        using var scim = gateway.ScimClient(tenant);
+        using var admin = gateway.AdminClient();
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var up = 0;
+        var delivered = new ConcurrentDictionary<long, bool>();
+        receiver.RespondWith(r =>
+        {
+            if (Volatile.Read(ref up) == 0)
+            {
+                return WebhookResponse.Status(503);
+            }
+
+            delivered[JsonNode.Parse(r.BodyText)!["sequence"]!.GetValue<long>()] = true;
+            return WebhookResponse.Ok;
+        });
+        using (var set = await admin.PutAsJsonAsync($"/admin/tenants/{tenant.TenantId}/webhook", new { url = receiver.Url.ToString() }))
+        {
+            Assert.Equal(HttpStatusCode.OK, set.StatusCode);
+        }
+
+        // More than a page of events (16 a page; only sealed pages are erased), then writes past the window until the
+        // oldest page is gone (each write lets the log check its retention).
+        foreach (var batch in Enumerable.Range(0, 40).Chunk(20))
+        {
+            await Task.WhenAll(batch.Select(i => scim.CreateUserAsync($"down{i}@contoso.com")));
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(10));
+        for (var attempt = 0; ; attempt++)
+        {
+            await scim.CreateUserAsync($"later{attempt}@contoso.com");
+            using var response = await admin.GetAsync($"/admin/tenants/{tenant.TenantId}/events?after=0");
+            if (response.StatusCode == HttpStatusCode.Gone)
+            {
+                break;
+            }
+
+            Assert.True(attempt < 60, "the expired pages were never erased");
+            await Task.Delay(500);
+        }
+
+        // The receiver is back: the webhook catches up with the feed's end.
+        Interlocked.Exchange(ref up, 1);
+        var end = long.Parse((await admin.GetFromJsonAsync<JsonObject>($"/admin/tenants/{tenant.TenantId}/events?limit=1000"))!["nextCursor"].Str(), CultureInfo.InvariantCulture);
+        JsonObject webhook = null!;
+        await Eventually.TrueAsync(async () =>
+        {
+            webhook = (await admin.GetFromJsonAsync<JsonObject>($"/admin/tenants/{tenant.TenantId}/webhook"))!;
+            return long.Parse(webhook["cursor"].Str(), CultureInfo.InvariantCulture) >= end;
+        }, seconds: 60, what: "the webhook caught up");
+
+        // Every event is delivered, parked or listed as expired, exactly one of them; the expired ones were never sent.
+        var expired = webhook["expired"]!.AsArray()
+            .SelectMany(x => Sequences(long.Parse(x!["after"].Str(), CultureInfo.InvariantCulture), long.Parse(x["through"].Str(), CultureInfo.InvariantCulture)))
+            .ToList();
+        Assert.NotEmpty(expired);
+        Assert.Equal(
+            webhook["expired"]!.AsArray().Sum(x => x!["count"]!.GetValue<long>()),
+            expired.Count);
+        var parked = webhook["parked"]!.AsArray().Select(p => p!["sequence"]!.GetValue<long>()).ToList();
+        List<long> all = [.. expired, .. parked, .. delivered.Keys];
+        Assert.Equal(Sequences(0, end), all.Order());
+
+        static IEnumerable<long> Sequences(long after, long through)
+        {
+            for (var s = after + 1; s <= through; s++)
+            {
+                yield return s;
+            }
+        }
     }
 
     [Fact]

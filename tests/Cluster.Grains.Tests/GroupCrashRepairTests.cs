@@ -281,6 +281,7 @@ public sealed class GroupCrashRepairTests(ClusterFixture fixture)
 
         Assert.Null(StorageProbe.LastWrittenState(key, "group"));
         Assert.Empty(await Grains.IndexEntry(tenantId, IndexNames.GroupDisplayName, "Interrupted Name").LookupAsync());
+        Assert.DoesNotContain(key, await fixture.ReminderKeysAsync()); // the step that finished it dropped the delete's reminder
         await AssertGroupDeleteToldOnceAsync(tenantId);
     }
 

@@ -10,8 +10,8 @@ internal static class EventCommands
     /// <summary>Events per request while <c>tail</c> catches up (the API's maximum).</summary>
     private const int TailPageSize = 1000;
 
-    /// <summary>The longest wait of <c>tail</c> between retries of a poll that failed for a while (unless --interval is longer).</summary>
-    private static readonly TimeSpan MaxRetryWait = TimeSpan.FromSeconds(30);
+    /// <summary>The first wait of <c>tail</c> before it retries a failed poll (unless --interval is longer), and the longest.</summary>
+    private static readonly TimeSpan MinRetryWait = TimeSpan.FromSeconds(1), MaxRetryWait = TimeSpan.FromSeconds(30);
 
     /// <summary>The event table: sequence, time, type, resource, what changed. Minimum widths keep a followed stream aligned.</summary>
     private static readonly Column[] EventColumns =
@@ -61,7 +61,8 @@ internal static class EventCommands
             var cursor = context.Get(after);
             await context.Error.WriteLineAsync($"Following the events of tenant {tenant}; Ctrl-C stops.");
             var wait = TimeSpan.FromSeconds(context.Get(interval));
-            var retry = wait;
+            var firstRetry = TimeSpan.FromTicks(Math.Max(wait.Ticks, MinRetryWait.Ticks));
+            var retry = firstRetry;
             try
             {
                 for (var first = true; ; )
@@ -82,7 +83,7 @@ internal static class EventCommands
                         continue;
                     }
 
-                    retry = wait;
+                    retry = firstRetry;
                     context.Out.Rows(page.Items("data"), EventColumns, EventRow, header: first);
                     first = false;
                     cursor = page.Text("nextCursor") ?? cursor;

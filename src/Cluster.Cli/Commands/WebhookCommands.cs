@@ -62,6 +62,16 @@ internal static class WebhookCommands
                         [new Column("SEQUENCE", RightAligned: true), new Column("EVENT ID"), new Column("PARKED AT")],
                         parked.Select(p => new[] { p.Text("sequence"), p.Text("eventId"), p.Time("parkedAt") }));
                 }
+
+                var expired = w.Items("expired").ToList();
+                if (expired.Count > 0)
+                {
+                    context.Out.Note();
+                    context.Out.Note("Never delivered: erased by retention first (read the tenant's users and groups again to mend what they changed):");
+                    context.Out.Table(
+                        [new Column("AFTER", RightAligned: true), new Column("THROUGH", RightAligned: true), new Column("EVENTS", RightAligned: true), new Column("SKIPPED AT")],
+                        expired.Select(x => new[] { x.Text("after"), x.Text("through"), x.Text("count"), x.Time("at") }));
+                }
             });
         });
     }
@@ -124,5 +134,6 @@ internal static class WebhookCommands
         ("Delivered up to", "cursor " + webhook.Text("cursor")),
         ("Retrying event", webhook.Text("retrying")),
         ("Next attempt", webhook.Time("nextAttemptAt")),
-        ("Parked events", webhook.Items("parked").Count().ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        ("Parked events", webhook.Items("parked").Count().ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        ("Never delivered (erased)", webhook.Items("expired").Sum(x => x["count"]?.GetValue<long>() ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture)));
 }

@@ -168,6 +168,13 @@ public static class EventFeedEndpoints
             ["sequence"] = p.Sequence,
             ["parkedAt"] = p.ParkedAt,
         })]),
+        ["expired"] = new JsonArray([.. webhook.Expired.Select(x => (JsonNode)new JsonObject
+        {
+            ["after"] = x.After.ToString(CultureInfo.InvariantCulture),
+            ["through"] = x.Through.ToString(CultureInfo.InvariantCulture),
+            ["count"] = x.Through - x.After,
+            ["at"] = x.At,
+        })]),
     };
 
     private static JsonObject AttemptJson(DeliveryAttempt a) => new()

@@ -24,6 +24,7 @@ public sealed class EventInstruments
     private readonly ConcurrentDictionary<string, DateTimeOffset> _backlog = new(StringComparer.Ordinal);
     private readonly Counter<long> _appended;
     private readonly Counter<long> _deliveries;
+    private readonly Counter<long> _expired;
     private readonly Histogram<double> _attemptDuration;
     private readonly Histogram<double> _lag;
     private readonly TimeProvider _time;
@@ -39,6 +40,7 @@ public sealed class EventInstruments
         var meter = meterFactory.Create(MeterName);
         _appended = meter.CreateCounter<long>("scim.events.appended", "{event}", "Events added to tenants' feeds, by type (counted when prepared).");
         _deliveries = meter.CreateCounter<long>("scim.webhook.deliveries", "{attempt}", "Webhook delivery attempts, by outcome (delivered, failed, parked).");
+        _expired = meter.CreateCounter<long>("scim.webhook.expired", "{event}", "Events retention erased before their webhook delivered them (never sent).");
         // In seconds, with boundaries for seconds: without advice the SDK's default boundaries (0, 5, 10, 25, … 10,000) are
         // made for milliseconds, and every delivery under 5 s would fall in one bucket.
         _attemptDuration = meter.CreateHistogram<double>("scim.webhook.attempt.duration", "s", "How long one webhook delivery attempt took.",
@@ -70,6 +72,9 @@ public sealed class EventInstruments
             _lag.Record(Math.Max(0, (_time.GetUtcNow() - occurredAt).TotalSeconds));
         }
     }
+
+    /// <summary>A webhook skipped <paramref name="count"/> events that retention erased before it delivered them.</summary>
+    public void Expired(long count) => _expired.Add(count);
 
     /// <summary>A tenant's webhook is behind since <paramref name="oldest"/> (null: caught up).</summary>
     public void Backlog(string tenantId, DateTimeOffset? oldest)

@@ -36,6 +36,9 @@ public sealed partial class WebhookGrain(
     /// <summary>Parked events kept (the oldest are forgotten beyond this; a redelivery from an earlier cursor still sends them).</summary>
     public const int ParkedKept = 1000;
 
+    /// <summary>Ranges of expired events kept (the oldest are forgotten beyond this).</summary>
+    public const int ExpiredKept = 100;
+
     private const string ReminderName = "webhook-delivery";
 
     // How long one round sends before it lets the calls waiting on the grain run (it finishes the send under way): a
@@ -106,6 +109,7 @@ public sealed partial class WebhookGrain(
             Cursor = existing is null ? info.Readable : _cursor,
             Parked = existing?.Parked ?? [],
             Recent = existing is null ? [] : [.. _recent],
+            Expired = existing?.Expired ?? [],
         };
         await _state.CommitAsync(value, this);
         (_cursor, _unsaved, _recent, _secret) = (value.Cursor, 0, [.. value.Recent], null);
@@ -253,9 +257,13 @@ public sealed partial class WebhookGrain(
                 return;
             }
 
+            // Told where the admin looks (GET …/webhook, the CLI, the console) and in the metrics, not only in the silo's log:
+            // the vendor must mend its copy of what these events changed.
             LogSkippedExpired(logger, _tenantId, _cursor, first - 1);
+            instruments.Expired(first - 1 - _cursor);
+            List<ExpiredEventsRecord> expired = [.. _state.Value.Expired.TakeLast(ExpiredKept - 1), new() { After = _cursor, Through = first - 1, At = time.GetUtcNow() }];
             _cursor = first - 1;
-            await SaveAsync(0, null, null, null);
+            await SaveAsync(0, null, null, null, expired: expired);
             return;
         }
 
@@ -365,7 +373,7 @@ public sealed partial class WebhookGrain(
         }
     }
 
-    private async Task SaveAsync(int attempts, DateTimeOffset? firstAttemptAt, DateTimeOffset? nextAttemptAt, string? retrying, List<ParkedEventRecord>? parked = null)
+    private async Task SaveAsync(int attempts, DateTimeOffset? firstAttemptAt, DateTimeOffset? nextAttemptAt, string? retrying, List<ParkedEventRecord>? parked = null, List<ExpiredEventsRecord>? expired = null)
     {
         var stored = _state.Value;
         await _state.CommitAsync(
@@ -381,6 +389,7 @@ public sealed partial class WebhookGrain(
                 RetryingEventId = retrying,
                 Parked = parked ?? stored.Parked,
                 Recent = [.. _recent],
+                Expired = expired ?? stored.Expired,
             },
             this);
         _unsaved = 0;
@@ -395,7 +404,8 @@ public sealed partial class WebhookGrain(
             _cursor,
             [.. stored.Parked.Select(p => new ParkedEvent(p.EventId, p.Sequence, p.ParkedAt))],
             stored.RetryingEventId,
-            stored.NextAttemptAt);
+            stored.NextAttemptAt,
+            [.. stored.Expired.Select(x => new ExpiredEvents(x.After, x.Through, x.At))]);
     }
 
     private void StartLoop() =>

@@ -74,8 +74,10 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
     // Runs the steps of a large membership change or of a delete after the request that started it (one step per tick).
     private IGrainTimer? _work;
 
-    // Whether this activation has registered the work reminder (HoldReminderAsync), or given up trying (its timer's tick).
+    // Whether this activation has registered the work reminder (HoldReminderAsync), been woken by it, or given up trying (its
+    // timer's tick); and the reminder as it registered it (null: ask the reminder service).
     private bool _reminderHeld;
+    private IGrainReminder? _reminder;
 
     // Whether this activation has given back a deleted group's index values and directory entry (ReleaseDeletedAsync).
     private bool _deletedReleased;
@@ -450,7 +452,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
             await this.UnregisterReminder(reminder);
         }
 
-        _reminderHeld = false;
+        (_reminderHeld, _reminder) = (false, null);
         if (_state.Value.Change is { } change)
         {
             await DropChunksAsync(change.Chunks);
@@ -777,30 +779,41 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
     /// </summary>
     private async Task HoldReminderBeforeCommitAsync(Func<Task> commit, Func<bool> committed)
     {
-        await HoldReminderAsync();
+        // Registered whatever this activation believes it holds (its timer may have given up registering one).
+        _reminder = await this.RegisterOrUpdateReminder(WorkReminder, WorkReminderDue, TimeSpan.FromMinutes(1));
+        _reminderHeld = true;
         try
         {
             await commit();
         }
         catch when (!committed() && !_state.Failed)
         {
-            await DropReminderAsync();
+            if (!HasBackgroundWork)
+            {
+                await DropReminderAsync(); // else the reminder is a large change's, still under way
+            }
+
             throw;
         }
     }
 
-    // Best effort: a reminder left behind finds no work at its tick and removes itself (ReceiveReminder). Asks the reminder
-    // service whatever this activation holds: the reminder may be an earlier activation's.
+    // Best effort: a reminder left behind finds no work at its tick and removes itself (ReceiveReminder). An activation that
+    // resumed work a crash left without being woken by the reminder does not know of it: it is left to that tick.
     private async Task DropReminderAsync()
     {
+        if (!_reminderHeld)
+        {
+            return;
+        }
+
         try
         {
-            if (await this.GetReminder(WorkReminder) is { } reminder)
+            if ((_reminder ?? await this.GetReminder(WorkReminder)) is { } reminder)
             {
                 await this.UnregisterReminder(reminder);
             }
 
-            _reminderHeld = false;
+            (_reminderHeld, _reminder) = (false, null);
         }
         catch (Exception e)
         {
@@ -814,7 +827,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
     {
         if (!_reminderHeld)
         {
-            await this.RegisterOrUpdateReminder(WorkReminder, WorkReminderDue, TimeSpan.FromMinutes(1));
+            _reminder = await this.RegisterOrUpdateReminder(WorkReminder, WorkReminderDue, TimeSpan.FromMinutes(1));
             _reminderHeld = true;
         }
     }
@@ -871,11 +884,13 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
         await _load.EnsureLoadedAsync(); // a no-op once loaded: a tick must never judge unread state
         if (HasBackgroundWork)
         {
+            _reminderHeld = true; // it exists (it just fired): dropped when the work is done
             StartWork();
         }
         else if (await this.GetReminder(reminderName) is { } reminder)
         {
             await this.UnregisterReminder(reminder);
+            (_reminderHeld, _reminder) = (false, null);
         }
     }
 
@@ -978,6 +993,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
             await Task.WhenAll(partitions.Select(p => Partition(p.Index).ClearAsync()));
             await _events.ConfirmLastAsync();
             await _state.CommitAsync(new GroupState(), this, clear: true);
+            await DropReminderAsync(); // also when another call's settling finished it
             DeactivateOnIdle();
         }
     }

@@ -333,6 +333,20 @@ public sealed class WebhookState
 
     /// <summary>The most recent attempts, oldest first (bounded).</summary>
     [Id(9)] public List<DeliveryRecord> Recent { get; set; } = [];
+
+    /// <summary>Events retention erased before this webhook delivered them, as ranges, oldest first (bounded).</summary>
+    [Id(10)] public List<ExpiredEventsRecord> Expired { get; set; } = [];
+}
+
+/// <summary>Events a webhook never delivered because retention erased them first: every sequence after <see cref="After"/> up to <see cref="Through"/>.</summary>
+[GenerateSerializer, Alias("scim.state.ExpiredEvents")]
+public sealed class ExpiredEventsRecord
+{
+    [Id(0)] public long After { get; set; }
+
+    [Id(1)] public long Through { get; set; }
+
+    [Id(2)] public DateTimeOffset At { get; set; }
 }
 
 /// <summary>An event a webhook gave up on.</summary>

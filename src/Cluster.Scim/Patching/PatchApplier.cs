@@ -483,8 +483,16 @@ public static class PatchApplier
     /// </summary>
     private static void DropRemovedExtensionAttributes(JsonObject resource, ResourceTypeDefinition type)
     {
-        foreach (var (key, value) in resource)
+        foreach (var (key, value) in resource.ToList())
         {
+            // A stored extension the operator no longer configures goes whole (the request's own keys of unknown schemas
+            // are refused: ApplyPathlessKey); without this, every PATCH of such a resource failed as an unknown attribute.
+            if (value is JsonObject && AttributeResolver.LooksLikeSchemaUri(key) && type.FindExtension(key) is null)
+            {
+                resource.Remove(key);
+                continue;
+            }
+
             // The built-in enterprise extension never changes: only an operator's can have lost an attribute.
             if (value is JsonObject values && type.FindExtension(key) is { } extension && !ReferenceEquals(extension, ScimSchemas.EnterpriseUser))
             {

@@ -23,8 +23,11 @@ internal static class AttributeResolver
     /// </summary>
     public static bool IsPassedOver(string key, JsonNode? value) =>
         (key.Equals(MalformedEnterpriseUrn, StringComparison.OrdinalIgnoreCase) && (value is JsonObject || ScimJson.IsNull(value)))
-        || ((key.StartsWith("urn:", StringComparison.OrdinalIgnoreCase) || key.StartsWith("http", StringComparison.OrdinalIgnoreCase))
-            && (ScimJson.IsNull(value) || value is JsonObject members && members.All(m => ScimJson.IsNull(m.Value))));
+        || (LooksLikeSchemaUri(key) && (ScimJson.IsNull(value) || value is JsonObject members && members.All(m => ScimJson.IsNull(m.Value))));
+
+    /// <summary>True for keys that look like a schema URI (<c>urn:…</c>, <c>http…</c>).</summary>
+    public static bool LooksLikeSchemaUri(string key) =>
+        key.StartsWith("urn:", StringComparison.OrdinalIgnoreCase) || key.StartsWith("http", StringComparison.OrdinalIgnoreCase);
 
     private const string MalformedEnterpriseUrn = "urn:ietf:params:scim:schemas:extension:enterprise:2.0User";
 }
