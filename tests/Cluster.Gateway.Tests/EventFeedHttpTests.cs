@@ -416,21 +416,7 @@ public sealed class EventRetentionTests
             await scim.CreateUserAsync($"old{i}@contoso.com");
         }
 
-        await Task.Delay(TimeSpan.FromSeconds(10));
-        for (var attempt = 0; ; attempt++)
-        {
-            // Each write lets the log check its retention (at most once per tenth of the window).
-            await scim.CreateUserAsync($"new{attempt}@contoso.com");
-            using var response = await admin.GetAsync($"/admin/tenants/{tenant.TenantId}/events?after=0");
-            if (response.StatusCode == HttpStatusCode.Gone)
-            {
-                Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-                break;
-            }
-
-            Assert.True(attempt < 60, "the expired pages were never erased");
-            await Task.Delay(500);
-        }
+        await WriteUntilTheOldestPageIsErasedAsync(scim, admin, tenant.TenantId, "new");
 
         // Without a cursor the feed starts at the oldest retained event: the new ones are there.
         var page = await admin.GetFromJsonAsync<JsonObject>($"/admin/tenants/{tenant.TenantId}/events?limit=1000");
@@ -482,25 +468,13 @@ public sealed class EventRetentionTests
         }
 
         // More than a page of events (16 a page; only sealed pages are erased), then writes past the window until the
-        // oldest page is gone (each write lets the log check its retention).
+        // oldest page is gone.
         foreach (var batch in Enumerable.Range(0, 40).Chunk(20))
         {
             await Task.WhenAll(batch.Select(i => scim.CreateUserAsync($"down{i}@contoso.com")));
         }
 
-        await Task.Delay(TimeSpan.FromSeconds(10));
-        for (var attempt = 0; ; attempt++)
-        {
-            await scim.CreateUserAsync($"later{attempt}@contoso.com");
-            using var response = await admin.GetAsync($"/admin/tenants/{tenant.TenantId}/events?after=0");
-            if (response.StatusCode == HttpStatusCode.Gone)
-            {
-                break;
-            }
-
-            Assert.True(attempt < 60, "the expired pages were never erased");
-            await Task.Delay(500);
-        }
+        await WriteUntilTheOldestPageIsErasedAsync(scim, admin, tenant.TenantId, "later");
 
         // The receiver is back: the webhook catches up with the feed's end.
         Interlocked.Exchange(ref up, 1);
@@ -530,6 +504,26 @@ public sealed class EventRetentionTests
             {
                 yield return s;
             }
+        }
+    }
+
+    // Past the window (about 9 s), users named {prefix}{n} are created one by one until a cursor of 0 answers 410: each write
+    // lets the log check its retention (at most once per tenth of the window).
+    private static async Task WriteUntilTheOldestPageIsErasedAsync(HttpClient scim, HttpClient admin, string tenantId, string prefix)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(10));
+        for (var attempt = 0; ; attempt++)
+        {
+            await scim.CreateUserAsync($"{prefix}{attempt}@contoso.com");
+            using var response = await admin.GetAsync($"/admin/tenants/{tenantId}/events?after=0");
+            if (response.StatusCode == HttpStatusCode.Gone)
+            {
+                Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+                return;
+            }
+
+            Assert.True(attempt < 60, "the expired pages were never erased");
+            await Task.Delay(500);
         }
     }
 
