@@ -391,8 +391,7 @@ public sealed class EventRetentionTests
     [Fact]
     public async Task ACursorOlderThanTheRetentionWindowIs410()
     {
-        // A window of about 9 seconds (0.0001 day), so the test can wait it out.
-        using var gateway = GatewayFactory.With(new Dictionary<string, string?> { ["Events:RetentionDays"] = "0.0001", ["Events:WebhookRetryDays"] = "0.0001" });
+        using var gateway = WithShortRetention();
         var tenant = await gateway.CreateTenantAsync();
         using var scim = gateway.ScimClient(tenant);
         using var admin = gateway.AdminClient();
@@ -445,7 +444,7 @@ public sealed class EventRetentionTests
     {
         // A receiver down for longer than the retention window (about 9 s here): the events erased meanwhile are never
         // sent, and the webhook says which. Until 2026-12-07 only the silo's log did (warning 3104).
-        using var gateway = GatewayFactory.With(new Dictionary<string, string?> { ["Events:RetentionDays"] = "0.0001", ["Events:WebhookRetryDays"] = "0.0001" });
+        using var gateway = WithShortRetention();
         var tenant = await gateway.CreateTenantAsync();
         using var scim = gateway.ScimClient(tenant);
         using var admin = gateway.AdminClient();
@@ -507,6 +506,10 @@ public sealed class EventRetentionTests
         }
     }
 
+    // A retention window (and webhook retry window) of about 9 seconds (0.0001 day), so the tests can wait it out.
+    private static GatewayFactory WithShortRetention() =>
+        GatewayFactory.With(new Dictionary<string, string?> { ["Events:RetentionDays"] = "0.0001", ["Events:WebhookRetryDays"] = "0.0001" });
+
     // Past the window (about 9 s), users named {prefix}{n} are created one by one until a cursor of 0 answers 410: each write
     // lets the log check its retention (at most once per tenth of the window).
     private static async Task WriteUntilTheOldestPageIsErasedAsync(HttpClient scim, HttpClient admin, string tenantId, string prefix)
@@ -530,7 +533,7 @@ public sealed class EventRetentionTests
     [Fact]
     public async Task ABacklogOfExpiredPagesIsErasedInShortPassesThatGoOnWithoutFurtherWrites()
     {
-        using var gateway = GatewayFactory.With(new Dictionary<string, string?> { ["Events:RetentionDays"] = "0.0001", ["Events:WebhookRetryDays"] = "0.0001" });
+        using var gateway = WithShortRetention();
         var tenant = await gateway.CreateTenantAsync();
         using var scim = gateway.ScimClient(tenant);
         using var admin = gateway.AdminClient();

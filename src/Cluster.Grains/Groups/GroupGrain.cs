@@ -761,11 +761,6 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
 
                 await HoldReminderAsync();
             }
-            else
-            {
-                // Done in the request (one step's worth): the reminder held since before the commit is not needed.
-                await DropReminderAsync();
-            }
         }
     }
 
@@ -779,9 +774,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
     /// </summary>
     private async Task HoldReminderBeforeCommitAsync(Func<Task> commit, Func<bool> committed)
     {
-        // Registered whatever this activation believes it holds (its timer may have given up registering one).
-        _reminder = await this.RegisterOrUpdateReminder(WorkReminder, WorkReminderDue, TimeSpan.FromMinutes(1));
-        _reminderHeld = true;
+        await HoldReminderAsync(whateverHeld: true); // its timer may have given up registering one
         try
         {
             await commit();
@@ -823,9 +816,9 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
 
     // The reminder that resumes the work after a crash, registered once per activation that has work (an activation that
     // resumed work a crash left registers it again: the crash may have come before the first registration).
-    private async Task HoldReminderAsync()
+    private async Task HoldReminderAsync(bool whateverHeld = false)
     {
-        if (!_reminderHeld)
+        if (whateverHeld || !_reminderHeld)
         {
             _reminder = await this.RegisterOrUpdateReminder(WorkReminder, WorkReminderDue, TimeSpan.FromMinutes(1));
             _reminderHeld = true;
@@ -993,7 +986,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
             await Task.WhenAll(partitions.Select(p => Partition(p.Index).ClearAsync()));
             await _events.ConfirmLastAsync();
             await _state.CommitAsync(new GroupState(), this, clear: true);
-            await DropReminderAsync(); // also when another call's settling finished it
+            await DropReminderAsync(); // however the delete was finished: the request, a retry, the timer, another call's settling
             DeactivateOnIdle();
         }
     }
