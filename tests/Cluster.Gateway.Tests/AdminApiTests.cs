@@ -250,6 +250,9 @@ public sealed partial class AdminApiTests : IClassFixture<GatewayFactory>
         "{\"name\":\"" + new string('n', 201) + "\"}",
         """{"name":"bad\u0007name"}""",
         """{"name":"line\nbreak"}""",
+        """{"name":"zero\u200bwidth"}""",
+        """{"name":"\u202eosotnoC"}""",
+        """{"name":"\ufeffContoso"}""",
     };
 
     [Theory]
@@ -263,6 +266,19 @@ public sealed partial class AdminApiTests : IClassFixture<GatewayFactory>
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Null(response.Headers.Location);
         Assert.DoesNotContain("scim_", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("\u0645\u06CC\u200C\u062E\u0648\u0627\u0647\u0645")] // Persian: a zero-width non-joiner between two letters
+    [InlineData("Caf\u00E9 \U0001F469\u200D\U0001F4BB")] // an accent and an emoji sequence with a zero-width joiner
+    public async Task NamesThatNeedJoinersAreAccepted(string name)
+    {
+        using var admin = _gateway.AdminClient();
+
+        using var response = await admin.PostAsJsonAsync("/admin/tenants", new { name });
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal(name, (await response.ReadJsonAsync())["name"].Str());
     }
 
     [Fact]

@@ -65,6 +65,7 @@ public sealed class TenantLifecycleHttpTests(GatewayFactory gateway) : IClassFix
     [InlineData("after=Q09OVE9TTw")]
     [InlineData("after=a&after=b")]
     [InlineData("q=bad%01name")]
+    [InlineData("q=bad%E2%80%AEname")]
     [InlineData("q=a&q=b")]
     public async Task BadListingParametersAre400Problems(string query)
     {
@@ -142,6 +143,9 @@ public sealed class TenantLifecycleHttpTests(GatewayFactory gateway) : IClassFix
         { """{"Name":"Fine"}""", "application/json", 400 },
         { """{"name":"A","name":"B"}""", "application/json", 400 },
         { """{"name":"\ud800"}""", "application/json", 400 },
+        { """{"name":"Contoso\u200b"}""", "application/json", 400 },
+        { """{"name":"\u202eosotnoC"}""", "application/json", 400 },
+        { """{"name":"para\u2029graph"}""", "application/json", 400 },
         { """{"suspended":true}""", "text/plain", 415 },
         { "{\"name\":\"" + new string('n', 20_000) + "\"}", "application/json", 413 },
     };

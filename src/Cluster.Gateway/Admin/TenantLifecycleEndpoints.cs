@@ -39,7 +39,7 @@ public static class TenantLifecycleEndpoints
 
     /// <summary>The problem for a name that breaks <see cref="TenantLifecycleService.ValidName"/>.</summary>
     public static ProblemHttpResult InvalidName() =>
-        TypedResults.Problem(statusCode: 400, title: "Invalid tenant name", detail: "'name' is required: 1 to 200 characters, no control characters.");
+        TypedResults.Problem(statusCode: 400, title: "Invalid tenant name", detail: "'name' is required: 1 to 200 characters, no control or invisible formatting characters.");
 
     /// <summary>A tenant as <c>GET /admin/tenants/{tenantId}</c> shows it: the full view, or its deletion's progress.</summary>
     public static JsonObject View(TenantSummary summary, string scimUrl)
@@ -105,7 +105,7 @@ public static class TenantLifecycleEndpoints
             q = qText.Count == 1 ? qText[0] : null;
             if (!TenantLifecycleService.IsValidPrefix(q))
             {
-                return TypedResults.Problem(statusCode: 400, title: "Invalid q", detail: $"'q' is a name prefix: at most {TenantLifecycleService.MaxNameLength} characters, no control characters.");
+                return TypedResults.Problem(statusCode: 400, title: "Invalid q", detail: $"'q' is a name prefix: at most {TenantLifecycleService.MaxNameLength} characters, no control or invisible formatting characters.");
             }
         }
 

@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
 using Cluster.Abstractions;
 using Cluster.Gateway.Auth;
 using Cluster.Scim.Resources;
@@ -22,12 +25,40 @@ public sealed class TenantLifecycleService(IGrainFactory grains, TenantCredentia
     /// <summary>Longest tenant name (and name prefix searched for).</summary>
     public const int MaxNameLength = 200;
 
-    /// <summary>The tenant name rule, for create and rename: trimmed, 1 to 200 characters, no control characters. Null when invalid.</summary>
+    /// <summary>The tenant name rule, for create and rename: trimmed, 1 to 200 characters, all visible (<see cref="IsVisible"/>). Null when invalid.</summary>
     public static string? ValidName(string? raw) =>
-        raw?.Trim() is { Length: > 0 and <= MaxNameLength } name && !name.Any(char.IsControl) ? name : null;
+        raw?.Trim() is { Length: > 0 and <= MaxNameLength } name && IsVisible(name) ? name : null;
 
-    /// <summary>The name prefix rule of a listing: at most 200 characters, no control characters (empty: every tenant).</summary>
-    public static bool IsValidPrefix(string? prefix) => prefix is not null && prefix.Length <= MaxNameLength && !prefix.Any(char.IsControl);
+    /// <summary>The name prefix rule of a listing: at most 200 characters, all visible (empty: every tenant).</summary>
+    public static bool IsValidPrefix(string? prefix) => prefix is not null && prefix.Length <= MaxNameLength && IsVisible(prefix);
+
+    /// <summary>
+    /// No character that is invisible or changes how the rest is shown: control characters (line breaks, tabs), line and
+    /// paragraph separators, format characters (zero-width spaces, bidirectional overrides that would make one tenant's name
+    /// read as another's in the portal), and no lone surrogate. The zero-width joiner and non-joiner are allowed: Persian and
+    /// Indic names and emoji sequences need them.
+    /// </summary>
+    public static bool IsVisible(string text)
+    {
+        for (var i = 0; i < text.Length;)
+        {
+            if (Rune.DecodeFromUtf16(text.AsSpan(i), out var rune, out var used) != OperationStatus.Done)
+            {
+                return false;
+            }
+
+            switch (Rune.GetUnicodeCategory(rune))
+            {
+                case UnicodeCategory.Control or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator:
+                case UnicodeCategory.Format when rune.Value is not (0x200C or 0x200D):
+                    return false;
+            }
+
+            i += used;
+        }
+
+        return true;
+    }
 
     /// <summary>
     /// Up to <paramref name="limit"/> live tenants after <paramref name="after"/> whose name starts with <paramref name="prefix"/>

@@ -90,7 +90,7 @@ public sealed class IndexModel(TenantLifecycleService tenants, PortalTenant port
 
         if (TenantLifecycleService.ValidName(name) is not { } valid)
         {
-            return await RefuseAsync($"Enter the tenant's name: 1 to {TenantLifecycleService.MaxNameLength} characters, without control characters (such as line breaks or tabs). No tenant was created.");
+            return await RefuseAsync($"Enter the tenant's name: 1 to {TenantLifecycleService.MaxNameLength} characters, without control or invisible formatting characters (such as line breaks, tabs or zero-width spaces). No tenant was created.");
         }
 
         if (await tenants.CreateAsync(valid) is not { } created)
@@ -177,7 +177,7 @@ public sealed class IndexModel(TenantLifecycleService tenants, PortalTenant port
         if (Search is not null && !TenantLifecycleService.IsValidPrefix(Search))
         {
             (Search, After, _listRefused) = (null, null, true);
-            return $"Search for the start of a name: at most {TenantLifecycleService.MaxNameLength} characters, without control characters.";
+            return $"Search for the start of a name: at most {TenantLifecycleService.MaxNameLength} characters, without control or invisible formatting characters.";
         }
 
         After = string.IsNullOrEmpty(After) ? null : After;
