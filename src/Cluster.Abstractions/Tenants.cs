@@ -1,3 +1,6 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+
 namespace Cluster.Abstractions;
 
 /// <summary>
@@ -103,6 +106,22 @@ public sealed record TenantCredentials(
 {
     /// <summary>True when <paramref name="clientId"/> is an active OAuth client of this tenant.</summary>
     public bool HasOAuthClient(string clientId) => OAuthClientIds is { } ids && ids.Contains(clientId, StringComparer.Ordinal);
+}
+
+/// <summary>The form of a setup link's secret: <c>psl_</c> and 32 random bytes in base64url (43 characters).</summary>
+public static class SetupLinkSecrets
+{
+    /// <summary>Prefix of every link secret, so a leaked one is easy to recognise.</summary>
+    public const string Prefix = "psl_";
+
+    private const int RandomBytes = 32;
+
+    /// <summary>A new secret.</summary>
+    public static string New() => Prefix + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(RandomBytes));
+
+    /// <summary>Whether <paramref name="secret"/> has the form <see cref="New"/> gives (a made-up string costs no lookup).</summary>
+    public static bool IsWellFormed(string? secret) =>
+        secret is { Length: 47 } && secret.StartsWith(Prefix, StringComparison.Ordinal) && Base64Url.IsValid(secret.AsSpan(Prefix.Length), out var bytes) && bytes == RandomBytes;
 }
 
 /// <summary>

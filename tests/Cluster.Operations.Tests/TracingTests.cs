@@ -129,8 +129,27 @@ public sealed class TracingTests : IAsyncLifetime
         using var browser = _gateway.CreateClient(new() { AllowAutoRedirect = false });
         using var opened = await browser.GetAsync(path);
         Assert.Equal(HttpStatusCode.Redirect, opened.StatusCode);
-        await Eventually.TrueAsync(() => Task.FromResult(Snapshot().Any(s => s.Kind == ActivityKind.Server && s.GetTagItem("url.path") as string == "/portal/setup/{tenantId}/{secret}")), what: "the setup link's span");
-        AssertNoSecretsOrPersonalData(path.Split('/')[^1]);
+
+        // The same link asked with another method (a link checker's HEAD, a chat client's preview) or mangled on its way (a
+        // segment added, the tenant id lost): refused, and never traced with its secret either.
+        var secret = path.Split('/')[^1];
+        foreach (var (method, other, status) in new[]
+        {
+            (HttpMethod.Head, path, HttpStatusCode.MethodNotAllowed),
+            (HttpMethod.Post, path, HttpStatusCode.MethodNotAllowed),
+            (HttpMethod.Options, path, HttpStatusCode.MethodNotAllowed),
+            (HttpMethod.Get, path + "/more", HttpStatusCode.NotFound),
+            (HttpMethod.Get, "/portal/setup/" + secret, HttpStatusCode.NotFound),
+        })
+        {
+            using var refused = await browser.SendAsync(new HttpRequestMessage(method, other));
+            Assert.Equal(status, refused.StatusCode);
+        }
+
+        await Eventually.TrueAsync(
+            () => Task.FromResult(Snapshot().Count(s => s.Kind == ActivityKind.Server && (s.GetTagItem("url.path") as string)?.StartsWith("/portal/setup/{", StringComparison.Ordinal) == true) >= 6),
+            what: "the setup link's spans");
+        AssertNoSecretsOrPersonalData(secret);
     }
 
     private void AssertNoSecretsOrPersonalData(params string[] more)

@@ -35,6 +35,15 @@ public sealed class TenantTokenValidator(TenantCredentialCache credentials, Fail
             ? CheckAsync(tenantId, client, tenant => tenant.Exists && tenant.HasOAuthClient(clientId) ? TokenCheck.Accepted(tenant.Suspended) : TokenCheck.Invalid)
             : ValueTask.FromResult(TokenCheck.Invalid);
 
+    /// <summary>
+    /// Whether <paramref name="tenantId"/> names a tenant (suspended or not): a setup link's first check, before its tenant's
+    /// links are asked, under the same bounds as a bearer token (a made-up tenant id costs a lookup and spends the budget).
+    /// </summary>
+    public ValueTask<TokenCheck> ValidateTenantAsync(string tenantId, IPAddress? client) =>
+        GrainKeys.IsValidId(tenantId)
+            ? CheckAsync(tenantId, client, tenant => tenant.Exists ? TokenCheck.Accepted(tenant.Suspended) : TokenCheck.Invalid)
+            : ValueTask.FromResult(TokenCheck.Invalid);
+
     // Checks a credential against the tenant's cached credentials. A tenant this gateway knows nothing about costs a grain
     // activation and a storage read, for an id anyone can make up: that lookup is refused while the client address is over
     // its budget, and spends it when the credential fails.

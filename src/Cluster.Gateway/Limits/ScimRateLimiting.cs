@@ -136,9 +136,12 @@ public static class ScimRateLimiting
     /// <summary>A SCIM 429: <paramref name="reason"/>, then the whole seconds to wait, also in <c>Retry-After</c>.</summary>
     internal static IResult TooManyRequests(string reason, TimeSpan retryAfter)
     {
-        var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        var seconds = RetryAfterSeconds(retryAfter);
         return ScimHttp.Error(429, null, $"{reason} Retry after {seconds} seconds.", r => r.Headers.RetryAfter = seconds);
     }
+
+    /// <summary>A <c>Retry-After</c> value for a wait: whole seconds, at least 1.</summary>
+    internal static string RetryAfterSeconds(TimeSpan wait) => Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
 
     private static async ValueTask OnTenantBusyAsync(OnRejectedContext context)
     {

@@ -1,10 +1,10 @@
-using System.Globalization;
 using System.Text;
 using System.Text.Json.Serialization;
 using Cluster.Abstractions;
 using Cluster.Gateway.Auth;
 using Cluster.Gateway.Hosting;
 using Cluster.Gateway.Http;
+using Cluster.Gateway.Limits;
 using Cluster.Gateway.Resilience;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
@@ -264,7 +264,7 @@ public static class TokenEndpoint
 
     private static SurfaceErrors.OAuthError TooMany(string reason, TimeSpan wait)
     {
-        var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        var seconds = ScimRateLimiting.RetryAfterSeconds(wait);
         return new(StatusCodes.Status429TooManyRequests, "temporarily_unavailable", $"{reason} Retry after {seconds} seconds.", r => r.Headers.RetryAfter = seconds);
     }
 }

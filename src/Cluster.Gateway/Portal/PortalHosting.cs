@@ -5,7 +5,9 @@ using System.Security.Cryptography;
 using System.Text;
 using Cluster.Abstractions;
 using Cluster.Gateway.Hosting;
+using Cluster.Gateway.Auth;
 using Cluster.Gateway.Http;
+using Cluster.Gateway.Limits;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
@@ -140,16 +142,41 @@ public static class PortalHosting
     {
         app.MapRazorPages().WithMetadata(new SurfaceMetadata(Surface.Portal));
         var portal = app.MapGroup("/portal").WithMetadata(new SurfaceMetadata(Surface.Portal));
-        portal.MapGet("/setup/{tenantId}/{secret}", OpenSetupLinkAsync);
+        // Every method and every path under /setup/ is routed here (a made-up or mangled link too): only a route with a
+        // {secret} parameter keeps the link's secret out of logs and traces (RequestRoutes.LoggablePath).
+        portal.Map("/setup/{tenantId}/{secret}", OpenSetupLinkAsync);
+        portal.Map("/setup/{**secret}", (HttpContext context) => InvalidSetupLink(context));
         portal.MapGet("", () => Results.Redirect("/portal/signin"));
         PortalAssets.Map(portal);
         return app;
     }
 
-    /// <summary>A setup link: a valid one starts a session for its tenant and leaves the secret out of the address bar.</summary>
-    private static async Task<IResult> OpenSetupLinkAsync(string tenantId, string secret, HttpContext context, IGrainFactory grains)
+    /// <summary>
+    /// A setup link: a valid one starts a session for its tenant and leaves the secret out of the address bar. Its tenant is
+    /// checked first, as a bearer token's is (<see cref="TenantTokenValidator.ValidateTenantAsync"/>): a made-up tenant id
+    /// spends the client address's budget of failed authentications (429 once spent, before any grain call), a tenant known
+    /// to this gateway costs nothing, and a link not even of a secret's form is refused without a lookup.
+    /// </summary>
+    private static async Task<IResult> OpenSetupLinkAsync(string tenantId, string secret, HttpContext context, IGrainFactory grains, TenantTokenValidator tenants)
     {
-        if (GrainKeys.IsValidId(tenantId) && secret.Length is > 0 and <= 200
+        if (!HttpMethods.IsGet(context.Request.Method))
+        {
+            return SurfaceErrors.Write(context, StatusCodes.Status405MethodNotAllowed, "A setup link is opened in a browser.", headers: r => r.Headers.Allow = HttpMethods.Get);
+        }
+
+        if (!SetupLinkSecrets.IsWellFormed(secret))
+        {
+            return InvalidSetupLink(context);
+        }
+
+        var tenant = await tenants.ValidateTenantAsync(tenantId, context.Connection.RemoteIpAddress);
+        if (tenant.RetryAfter is { } wait)
+        {
+            return SurfaceErrors.Write(context, StatusCodes.Status429TooManyRequests, "Too many setup links of unknown organisations were opened from this address. Wait a moment and try again.",
+                headers: r => r.Headers.RetryAfter = ScimRateLimiting.RetryAfterSeconds(wait));
+        }
+
+        if (tenant.IsValid
             && await grains.Grain<IPortalAccessGrain>(GrainKeys.PortalAccess(tenantId)).RedeemAsync(secret) is { } linkId
             && await grains.Grain<ITenantGrain>(GrainKeys.Tenant(tenantId)).GetInfoAsync() is not null)
         {
@@ -158,8 +185,11 @@ public static class PortalHosting
             return Results.Redirect($"/portal/t/{tenantId}");
         }
 
-        return SurfaceErrors.Write(context, StatusCodes.Status404NotFound, "This setup link is not valid: it expired or was revoked. Ask your service provider for a new one.");
+        return InvalidSetupLink(context);
     }
+
+    private static IResult InvalidSetupLink(HttpContext context) =>
+        SurfaceErrors.Write(context, StatusCodes.Status404NotFound, "This setup link is not valid: it expired or was revoked. Ask your service provider for a new one.");
 
     private static async Task Refuse(RedirectContext<CookieAuthenticationOptions> context, int status, string detail)
     {

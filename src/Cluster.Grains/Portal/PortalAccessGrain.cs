@@ -1,4 +1,3 @@
-using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 using Cluster.Grains.State;
@@ -17,9 +16,6 @@ public sealed class PortalAccessGrain(
     /// <summary>Most links active at once.</summary>
     public const int MaxActiveLinks = 20;
 
-    /// <summary>Prefix of every link secret, so a leaked one is easy to recognise.</summary>
-    public const string SecretPrefix = "psl_";
-
     private readonly CommittedState<PortalAccessState> _state = new(state);
 
     public async Task<SetupLink?> CreateLinkAsync(TimeSpan lifetime)
@@ -31,7 +27,7 @@ public sealed class PortalAccessGrain(
             return null;
         }
 
-        var secret = SecretPrefix + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
+        var secret = SetupLinkSecrets.New();
         var link = new SetupLinkRecord { Id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)), Hash = Hash(secret), CreatedAt = now, ExpiresAt = now + lifetime };
         await _state.CommitAsync(new PortalAccessState { Links = [.. active, link] }, this);
         return new SetupLink(link.Id, secret, link.ExpiresAt);

@@ -21,7 +21,7 @@ public sealed class SignInModel(PortalSessions sessions, FailedAuthenticationLim
         using var attempt = failures.Begin(HttpContext.Connection.RemoteIpAddress);
         if (attempt.RetryAfter is { } wait)
         {
-            Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            Response.Headers.RetryAfter = ScimRateLimiting.RetryAfterSeconds(wait);
             Error = "Too many failed sign-ins from this address. Wait a moment and try again.";
             Response.StatusCode = StatusCodes.Status429TooManyRequests;
             return Page();
