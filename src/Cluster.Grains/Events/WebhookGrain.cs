@@ -111,9 +111,11 @@ public sealed partial class WebhookGrain(
             Recent = existing is null ? [] : [.. _recent],
             Expired = existing?.Expired ?? [],
         };
+        // The log is told first: a webhook stored without the log's subscription would never hear of a change (nothing
+        // subscribes it again), while a subscription without a stored webhook only costs notices it ignores.
+        await Log.SubscribeAsync(true);
         await _state.CommitAsync(value, this);
         (_cursor, _unsaved, _recent, _secret) = (value.Cursor, 0, [.. value.Recent], null);
-        await Log.SubscribeAsync(true);
         if (_cursor < info.Readable)
         {
             await HoldReminderAsync();
@@ -133,9 +135,11 @@ public sealed partial class WebhookGrain(
             return false;
         }
 
-        await Log.SubscribeAsync(false);
+        // Removed first, then the log is told (the reverse of a set, for the same reason): a failure in between leaves a
+        // subscription whose notices a webhook without state ignores, never a webhook that hears nothing.
         await _state.CommitAsync(new WebhookState(), this, clear: true);
         (_cursor, _unsaved, _recent, _secret) = (0, 0, [], null);
+        await Log.SubscribeAsync(false);
         StopLoop();
         ShowBacklog(null); // no webhook, no backlog: not until the activation is collected
         await ReleaseReminderAsync();

@@ -37,6 +37,7 @@ public static class WebhookUrlPolicy
         IPNetwork.Parse("100.64.0.0/10"),    // shared address space, carrier-grade NAT (RFC 6598)
         IPNetwork.Parse("127.0.0.0/8"),      // loopback
         IPNetwork.Parse("169.254.0.0/16"),   // link-local, cloud metadata services
+        IPNetwork.Parse("168.63.129.16/32"), // Azure's platform address (WireServer, host DNS), reachable from every Azure VM and pod
         IPNetwork.Parse("172.16.0.0/12"),    // private (RFC 1918)
         IPNetwork.Parse("192.0.0.0/24"),     // IETF protocol assignments
         IPNetwork.Parse("192.0.2.0/24"),     // documentation (TEST-NET-1)
