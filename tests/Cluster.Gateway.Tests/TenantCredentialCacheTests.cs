@@ -101,6 +101,27 @@ public sealed class TenantCredentialCacheTests(GatewayFactory gateway) : IClassF
         Assert.Single((await read).TokenHashes); // the request that began before the revocation
         Assert.Empty((await cache.GetAsync(tenant.TenantId)).TokenHashes);
     }
+
+    [Fact]
+    public async Task CredentialsThatArriveLateAreTrustedFromWhenTheyWereAskedFor()
+    {
+        // An answer on its way for 3 s (a slow network, a stalled gateway) while another gateway revokes the token: until
+        // 2026-12-07 its trust was counted from its arrival, so the revoked token was accepted for 3 s + TokenCacheSeconds.
+        var time = new FakeTimeProvider();
+        var tenant = await gateway.CreateTenantAsync();
+        var held = HeldCredentials.Over(Grains);
+        using var cache = GatewayAuth.CredentialCache(held.Factory, new GatewayOptions { TokenCacheSeconds = 2 }, time);
+        var grain = Grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenant.TenantId));
+
+        var read = cache.GetAsync(tenant.TenantId).AsTask();
+        await held.Answered.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(await grain.RevokeTokenAsync(tenant.TokenId)); // through the grain, as another gateway does
+        time.Advance(TimeSpan.FromSeconds(3));
+        held.Release();
+
+        Assert.Single((await read).TokenHashes); // the request that asked before the revocation
+        Assert.Empty((await cache.GetAsync(tenant.TenantId)).TokenHashes);
+    }
 }
 
 /// <summary>

@@ -116,14 +116,16 @@ public sealed class TenantCredentialCache : IDisposable
 
     private async Task<TenantCredentials> ReadAsync(string tenantId)
     {
+        // Trusted from before the read: an answer that reached this gateway late (a slow network, a thread-pool stall, a
+        // retry) may hold credentials revoked elsewhere meanwhile, and is trusted no longer than TokenCacheSeconds from then.
         var generation = Interlocked.Read(ref _generation);
+        var readAt = _time.GetTimestamp();
         var read = await _retry.ExecuteAsync(CallSafety.Read, () => _grains.Grain<ITenantGrain>(GrainKeys.Tenant(tenantId)).GetCredentialsAsync());
         if (Interlocked.Read(ref _generation) != generation)
         {
             return read.Exists ? read : Unknown;
         }
 
-        var readAt = _time.GetTimestamp();
         lock (_writes)
         {
             _cache.Remove(tenantId);
