@@ -1,8 +1,10 @@
 using System.Net;
+using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using Cluster.Abstractions;
 using Cluster.Gateway.Limits;
+using Cluster.ServiceDefaults.Operations;
 
 namespace Cluster.Gateway.Auth;
 
@@ -32,8 +34,30 @@ public sealed class TenantTokenValidator(TenantCredentialCache credentials, Fail
     /// </summary>
     public ValueTask<TokenCheck> ValidateClientAsync(string clientId, IPAddress? client) =>
         OAuthClientIds.TryParseTenant(clientId, out var tenantId)
-            ? CheckAsync(tenantId, client, tenant => tenant.Exists && tenant.HasOAuthClient(clientId) ? TokenCheck.Accepted(tenant.Suspended) : TokenCheck.Invalid)
+            ? CheckAsync(tenantId, client, tenant => CheckClient(tenant, clientId))
             : ValueTask.FromResult(TokenCheck.Invalid);
+
+    /// <summary>
+    /// Whether the credential a tenant principal was authenticated with still holds: its tenant exists and still lists the
+    /// request's secret token, or still has the OAuth client its access token was issued to (suspended or not). For a request
+    /// that runs long after its authentication (a Bulk): from the credential cache, so a revocation, a suspension or a
+    /// tenant's delete is seen at once on the gateway that served it and within <c>Gateway:TokenCacheSeconds</c> elsewhere.
+    /// </summary>
+    public async ValueTask<TokenCheck> RecheckAsync(ClaimsPrincipal user, HttpRequest request)
+    {
+        if (user.FindFirst(GatewayAuthentication.Claims.Tenant)?.Value is not { } tenantId || !GrainKeys.IsValidId(tenantId))
+        {
+            return TokenCheck.Invalid;
+        }
+
+        var tenant = await credentials.GetAsync(tenantId);
+        return user.FindFirst(GatewayAuthentication.Claims.Credential)?.Value switch
+        {
+            "token" => Check(tenant, OperatorKey.Bearer(request)),
+            "access_token" when user.FindFirst(AccessTokenClaims.ClientId)?.Value is { } clientId => CheckClient(tenant, clientId),
+            _ => TokenCheck.Invalid,
+        };
+    }
 
     /// <summary>
     /// Whether <paramref name="tenantId"/> names a tenant (suspended or not): a setup link's first check, before its tenant's
@@ -68,6 +92,9 @@ public sealed class TenantTokenValidator(TenantCredentialCache credentials, Fail
 
         return result;
     }
+
+    private static TokenCheck CheckClient(TenantCredentials tenant, string clientId) =>
+        tenant.Exists && tenant.HasOAuthClient(clientId) ? TokenCheck.Accepted(tenant.Suspended) : TokenCheck.Invalid;
 
     private static TokenCheck Check(TenantCredentials tenant, string token) =>
         !tenant.Exists ? TokenCheck.Invalid : Matches(token, tenant.TokenHashes) ? TokenCheck.Accepted(tenant.Suspended) : TokenCheck.Refused;

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Cluster.Abstractions;
+using Cluster.Gateway.Auth;
 using Cluster.Gateway.Hosting;
 using Cluster.Gateway.Http;
 using Cluster.Gateway.Limits;
@@ -33,7 +34,8 @@ public static class BulkEndpoints
     }
 
     private static async Task<IResult> BulkAsync(
-        string tenantId, HttpRequest request, IGrainFactory grains, GrainCallRetry retry, IOptions<GatewayOptions> options, TenantRateLimitPolicy limits, ILogger<BulkRequestLog> logger)
+        string tenantId, HttpRequest request, IGrainFactory grains, GrainCallRetry retry, IOptions<GatewayOptions> options, TenantRateLimitPolicy limits,
+        TenantTokenValidator credentials, ILogger<BulkRequestLog> logger)
     {
         var settings = options.Value;
         JsonObject body;
@@ -56,7 +58,8 @@ public static class BulkEndpoints
             return TenantRateLimitPolicy.Throttled(lease);
         }
 
-        var run = new BulkRun(ScimCall.Of(tenantId, request, grains, retry, options), ScimUrls.TenantBase(request, options, tenantId), operations, failOnErrors, logger);
+        var run = new BulkRun(ScimCall.Of(tenantId, request, grains, retry, options), ScimUrls.TenantBase(request, options, tenantId), operations, failOnErrors,
+            () => credentials.RecheckAsync(request.HttpContext.User, request), logger);
         return ScimHttp.Json(200, new JsonObject
         {
             ["schemas"] = new JsonArray(ScimConstants.BulkResponseSchema),
@@ -173,8 +176,11 @@ public static class BulkEndpoints
     /// reordered only as far as the client's intent needs; until 2026-12-07 a waiting operation let every later one run
     /// before it, so a later DELETE or PATCH of the same resource could land first and change the result).
     /// </summary>
-    private sealed class BulkRun(ScimCall call, string baseUrl, List<BulkOperation> operations, int failOnErrors, ILogger logger)
+    private sealed class BulkRun(ScimCall call, string baseUrl, List<BulkOperation> operations, int failOnErrors, Func<ValueTask<TokenCheck>> recheck, ILogger logger)
     {
+        // Set when the request's credential stopped holding while it ran: every operation not yet run answers it.
+        private ScimResult? _halted;
+
         private readonly Dictionary<string, string> _created = new(StringComparer.Ordinal);
         private readonly HashSet<string> _failed = new(StringComparer.Ordinal);
         private readonly Dictionary<string, int> _defined = operations
@@ -271,6 +277,16 @@ public static class BulkEndpoints
                 return;
             }
 
+            // A Bulk can run for minutes; its authentication was checked once, before the first operation. Each operation
+            // checks again that the credential holds (memory: the credential cache), so a suspension, a revocation or the
+            // tenant's delete stops the rest within Gateway:TokenCacheSeconds (at once on this gateway), as it stops
+            // single requests.
+            if ((_halted ??= Halted(await recheck())) is { } halted)
+            {
+                Record(index, halted, LocationOf(op, NamedId(op)));
+                return;
+            }
+
             var writes = op.Writes!;
             var id = op.Id is { } raw && raw.StartsWith(BulkIdPrefix, StringComparison.Ordinal) ? _created[raw[BulkIdPrefix.Length..]] : op.Id;
             var data = op.Data is null ? null : (JsonObject)Resolve(op.Data.DeepClone());
@@ -310,6 +326,11 @@ public static class BulkEndpoints
 
             Record(index, result, LocationOf(op, id));
         }
+
+        private static ScimResult? Halted(TokenCheck check) =>
+            !check.IsValid ? ScimResult.Error(401, null, "The credential of this request was revoked, or its tenant deleted, while the request ran: this operation did not run.")
+            : check.Suspended ? ScimResult.Error(403, null, "The tenant was suspended while this request ran: this operation did not run.")
+            : null;
 
         // The id the operation's path names itself (a "bulkId:" reference names none until its create ran).
         private static string? NamedId(BulkOperation op) => op.Id?.StartsWith(BulkIdPrefix, StringComparison.Ordinal) == false ? op.Id : null;
