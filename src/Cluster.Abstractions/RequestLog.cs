@@ -89,6 +89,12 @@ public static class RequestLogOperations
 
     /// <summary>A path no endpoint serves, or a method it does not allow.</summary>
     public const string Other = "other";
+
+    /// <summary>
+    /// <c>POST /oauth2/token</c> with one of the tenant's OAuth client ids, refused (401): the client secret is wrong, expired
+    /// or revoked, or the client was revoked. Only refusals are logged (Entra's next SCIM request shows a token that worked).
+    /// </summary>
+    public const string Token = "token";
 }
 
 /// <summary>The <c>outcome</c> filter of a log read: <c>success</c> (below 400), <c>error</c> (400 and above) or a status class.</summary>

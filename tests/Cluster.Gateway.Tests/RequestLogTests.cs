@@ -512,6 +512,55 @@ public sealed class RequestLogTests(RequestLogTests.Factory factory) : IClassFix
         Assert.Equal(RequestLogCapture.RefusedDetail, entries[0]["detail"].Str());
     }
 
+    [Fact]
+    public async Task ARefusedTokenRequestOfTheTenantsOAuthClientIsLoggedWithoutItsSecret()
+    {
+        // An admin whose Entra uses OAuth client credentials pastes a wrong secret: Test Connection fails at the token
+        // endpoint, before any SCIM request. Until 2026-12-07 the provisioning log and the Status page showed nothing.
+        var tenant = await _gateway.CreateTenantAsync();
+        var client = await _gateway.CreateOAuthClientAsync(tenant);
+        const string WrongSecret = "scims_Wrong-Client-Secret-0123456789abcdefghijklmnopqrstu";
+        using var http = _gateway.CreateClient();
+        using (var refused = await http.RequestTokenAsync(client, secret: WrongSecret))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        }
+
+        // A client id naming a tenant that does not exist is not logged anywhere (nobody to show it to).
+        var stranger = client with { ClientId = OAuthClientIds.New(GrainKeys.NewTenantId()) };
+        using (var unknown = await http.RequestTokenAsync(stranger))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, unknown.StatusCode);
+        }
+
+        await FlushAsync();
+        var entry = Assert.Single(await ReadAllAsync(tenant.TenantId, 50));
+        Assert.Equal(("POST", RequestLogOperations.Token, 401), (entry["method"].Str(), entry["operation"].Str(), entry["status"]!.GetValue<int>()));
+        Assert.Contains(client.ClientId, entry["detail"].Str(), StringComparison.Ordinal);
+        Assert.DoesNotContain("Wrong-Client-Secret", entry.ToJsonString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(client.Secret, entry.ToJsonString(), StringComparison.Ordinal);
+
+        // Never "connected"; the Status page's last error is that refusal.
+        var status = await StatusAsync(tenant.TenantId);
+        Assert.False(status["connected"]!.GetValue<bool>());
+        Assert.Equal(RequestLogOperations.Token, status["lastError"]!["operation"].Str());
+
+        // The client revoked: its next token request is logged too (a second later: at most one refusal a second).
+        using (var admin = _gateway.AdminClient())
+        {
+            Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/admin/tenants/{tenant.TenantId}/oauth-clients/{client.ClientId}")).StatusCode);
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(1.1));
+        using (var revoked = await http.RequestTokenAsync(client))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, revoked.StatusCode);
+        }
+
+        await FlushAsync();
+        Assert.Equal([401, 401], (await ReadAllAsync(tenant.TenantId, 50)).Select(e => e["status"]!.GetValue<int>()));
+    }
+
     private Task FlushAsync() => _gateway.Services.GetRequiredService<RequestLogWriter>().FlushAsync();
 
     private Task<List<JsonObject>> ReadAllAsync(string tenantId, int limit, string filter = "") => ReadAllAsync(_gateway, tenantId, limit, filter);

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Cluster.Abstractions;
+using Cluster.TestInfrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
@@ -79,6 +80,28 @@ public sealed class ConnectFlowTests(PortalFixture portal)
         using var admin = portal.Admin();
         var status = await admin.GetFromJsonAsync<JsonObject>($"/admin/tenants/{tenant.TenantId}/status");
         Assert.True(status!["connected"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public async Task AWrongOAuthClientSecretInEntraIsShownOnTheStatusPage()
+    {
+        // Entra's app gallery uses OAuth client credentials: a mistyped secret fails Test Connection at the token endpoint,
+        // before any SCIM request. The admin sees why, and what to do, without calling anyone.
+        var tenant = await portal.CreateTenantAsync("Fabrikam OAuth");
+        var client = await portal.Gateway.CreateOAuthClientAsync(tenant);
+        using (var http = portal.Gateway.CreateClient())
+        using (var refused = await http.RequestTokenAsync(client, secret: client.Secret + "x"))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        }
+
+        await portal.FlushRequestLogAsync();
+        await using var browser = await portal.NewBrowserAsync();
+        var page = await portal.OpenPortalAsync(browser, tenant.TenantId);
+        await page.GotoAsync($"/portal/t/{tenant.TenantId}/status");
+        await Assertions.Expect(page.GetByRole(AriaRole.Status).First).ToContainTextAsync("an OAuth client secret that is not valid");
+        await Assertions.Expect(page.Locator("#last-error")).ToContainTextAsync(client.ClientId);
+        await Assertions.Expect(page.Locator("#last-error")).Not.ToContainTextAsync(client.Secret);
     }
 
     [Fact]

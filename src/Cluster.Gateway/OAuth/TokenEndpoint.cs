@@ -5,6 +5,7 @@ using Cluster.Gateway.Auth;
 using Cluster.Gateway.Hosting;
 using Cluster.Gateway.Http;
 using Cluster.Gateway.Limits;
+using Cluster.Gateway.RequestLog;
 using Cluster.Gateway.Resilience;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
@@ -57,8 +58,9 @@ public static class TokenEndpoint
 
     private static async Task<IResult> TokenAsync(
         HttpContext context, TenantTokenValidator validator, OAuthClientLimiter limiter, IGrainFactory grains, GrainCallRetry retry,
-        IOptions<OAuthOptions> oauth, IOptions<GatewayOptions> gateway, ILogger<TokenResponse> logger)
+        IOptions<OAuthOptions> oauth, IOptions<GatewayOptions> gateway, RequestLogCapture requestLog, ILogger<TokenResponse> logger)
     {
+        var (startedAt, started) = (requestLog.Now, System.Diagnostics.Stopwatch.GetTimestamp());
         var request = context.Request;
         if (!MediaTypeIsForm(request.ContentType))
         {
@@ -120,9 +122,15 @@ public static class TokenEndpoint
             return TooMany("Too many failed client authentications from this client address.", wait);
         }
 
+        var tenantId = OAuthClientIds.TryParseTenant(clientId, out var owner) ? owner : "";
         if (!check.IsValid)
         {
             GatewayLog.ClientRefused(logger, "unknown client");
+            if (check.TenantExists)
+            {
+                requestLog.TokenRefused(context, tenantId, clientId, startedAt, System.Diagnostics.Stopwatch.GetElapsedTime(started)); // a revoked client
+            }
+
             return InvalidClient("Client authentication failed.");
         }
 
@@ -133,7 +141,6 @@ public static class TokenEndpoint
 
         var issued = await retry.ExecuteAsync(CallSafety.Read, () => grains.GetGrain<IAccessTokenIssuerGrain>(0).IssueAsync(new AccessTokenRequest(
             clientId, ClientSecrets.Hash(secret), oauth.Value.IssuerFor(request, gateway.Value), oauth.Value.Audience, oauth.Value.AccessTokenLifetime)));
-        var tenantId = OAuthClientIds.TryParseTenant(clientId, out var owner) ? owner : "";
         switch (issued.Outcome)
         {
             case ClientCheck.Valid:
@@ -145,6 +152,7 @@ public static class TokenEndpoint
                 return Error(400, "unauthorized_client", "This tenant is suspended: its provisioning is paused by the service's operator.");
             default:
                 GatewayLog.ClientRefused(logger, "wrong secret");
+                requestLog.TokenRefused(context, tenantId, clientId, startedAt, System.Diagnostics.Stopwatch.GetElapsedTime(started));
                 return InvalidClient("Client authentication failed.");
         }
     }

@@ -94,6 +94,38 @@ public sealed partial class RequestLogCapture(IOptions<RequestLogOptions> option
             context.TraceIdentifier).Capped()); // capped here too: the buffer's bound is in entries, and a client chooses its texts' size
     }
 
+    /// <summary>
+    /// Buffers the entry of a refused token request (<see cref="RequestLogOperations.Token"/>) of an existing tenant's OAuth
+    /// client: an admin whose Entra uses OAuth client credentials sees why Test Connection failed, as one using a Secret
+    /// Token does. Logged like a refused bearer token: at most one a second per tenant and gateway, never connecting the
+    /// tenant; the client id is named, its secret never.
+    /// </summary>
+    public void TokenRefused(HttpContext context, string tenantId, string clientId, DateTimeOffset startedAt, TimeSpan elapsed)
+    {
+        if (!_enabled || !GrainKeys.IsValidId(tenantId) || !TakeRefusalSlot(tenantId))
+        {
+            return;
+        }
+
+        buffer.Add(tenantId, new RequestLogEntry(
+            0,
+            startedAt,
+            HttpMethods.Post,
+            RequestLogOperations.Token,
+            null,
+            null,
+            null,
+            StatusCodes.Status401Unauthorized,
+            null,
+            $"An access token was refused to OAuth client {clientId}: its client secret is wrong, expired or revoked, or the client was revoked.",
+            Math.Round(elapsed.TotalMilliseconds, 2),
+            false,
+            context.TraceIdentifier).Capped());
+    }
+
+    /// <summary>The time a refused token request began, for <see cref="TokenRefused"/>.</summary>
+    public DateTimeOffset Now => time.GetUtcNow();
+
     // Tenants whose last refusal this gateway remembers; beyond, it forgets them all (each entry only spaces refusals a second apart).
     private const int MaxRefusalsTracked = 10_000;
 

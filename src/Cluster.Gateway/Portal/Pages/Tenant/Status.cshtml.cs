@@ -27,6 +27,9 @@ public sealed class StatusModel(TenantStatusReader reader) : PageModel
         return Page();
     }
 
+    /// <summary>The last refusal was of an OAuth client's token request (its secret), not of a Secret Token.</summary>
+    public bool OAuthRefused => Status?.Log.LastError?.Operation == Cluster.Abstractions.RequestLogOperations.Token;
+
     /// <summary>A time as the portal shows it (UTC), or the text for "never".</summary>
     public static string When(DateTimeOffset? at, string never = "Never") =>
         at?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", System.Globalization.CultureInfo.InvariantCulture) ?? never;
