@@ -50,7 +50,8 @@ public sealed class AccessTokenAuthentication(
     // tenant not suspended) is still checked on every request.
     private readonly MemoryCache _validated = new(new MemoryCacheOptions { SizeLimit = ValidatedTokenCacheSize });
 
-    private readonly ILogger _logger = loggers.CreateLogger(GatewayAuthentication.TenantAccessTokenScheme);
+    // The category of every credential refusal (docs/observability.md), whichever scheme refused it.
+    private readonly ILogger _logger = loggers.CreateLogger(GatewayLog.AuthenticationCategory);
 
     /// <summary>True when a bearer value has the shape of a JWT (three base64url parts, a JSON header), not of a secret token.</summary>
     public static bool LooksLikeJwt(string token) =>

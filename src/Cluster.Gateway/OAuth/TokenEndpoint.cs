@@ -7,6 +7,7 @@ using Cluster.Gateway.Http;
 using Cluster.Gateway.Limits;
 using Cluster.Gateway.RequestLog;
 using Cluster.Gateway.Resilience;
+using Cluster.ServiceDefaults.Telemetry;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 
@@ -58,7 +59,7 @@ public static class TokenEndpoint
 
     private static async Task<IResult> TokenAsync(
         HttpContext context, TenantTokenValidator validator, OAuthClientLimiter limiter, IGrainFactory grains, GrainCallRetry retry,
-        IOptions<OAuthOptions> oauth, IOptions<GatewayOptions> gateway, RequestLogCapture requestLog, ILogger<TokenResponse> logger)
+        IOptions<OAuthOptions> oauth, IOptions<GatewayOptions> gateway, RequestLogCapture requestLog, ScimInstruments instruments, ILogger<TokenResponse> logger)
     {
         var (startedAt, started) = (requestLog.Now, System.Diagnostics.Stopwatch.GetTimestamp());
         var request = context.Request;
@@ -116,13 +117,14 @@ public static class TokenEndpoint
             return problem;
         }
 
+        var tenantId = OAuthClientIds.TryParseTenant(clientId, out var owner) ? owner : "";
         var check = await validator.ValidateClientAsync(clientId, context.Connection.RemoteIpAddress);
         if (check.RetryAfter is { } wait)
         {
+            instruments.LimitRejected(ScimInstruments.LimitReasons.FailedAuthentication, tenantId);
             return TooMany("Too many failed client authentications from this client address.", wait);
         }
 
-        var tenantId = OAuthClientIds.TryParseTenant(clientId, out var owner) ? owner : "";
         if (!check.IsValid)
         {
             GatewayLog.ClientRefused(logger, "unknown client");
@@ -136,6 +138,7 @@ public static class TokenEndpoint
 
         if (limiter.TryAcquire(clientId, context.Connection.RemoteIpAddress) is { } clientWait)
         {
+            instruments.LimitRejected(ScimInstruments.LimitReasons.OAuthClient, tenantId);
             return TooMany("Too many token requests for this client.", clientWait);
         }
 

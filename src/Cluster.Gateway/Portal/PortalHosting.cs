@@ -8,6 +8,7 @@ using Cluster.Gateway.Hosting;
 using Cluster.Gateway.Auth;
 using Cluster.Gateway.Http;
 using Cluster.Gateway.Limits;
+using Cluster.ServiceDefaults.Telemetry;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
@@ -157,7 +158,7 @@ public static class PortalHosting
     /// spends the client address's budget of failed authentications (429 once spent, before any grain call), a tenant known
     /// to this gateway costs nothing, and a link not even of a secret's form is refused without a lookup.
     /// </summary>
-    private static async Task<IResult> OpenSetupLinkAsync(string tenantId, string secret, HttpContext context, IGrainFactory grains, TenantTokenValidator tenants)
+    private static async Task<IResult> OpenSetupLinkAsync(string tenantId, string secret, HttpContext context, IGrainFactory grains, TenantTokenValidator tenants, ScimInstruments instruments)
     {
         if (!HttpMethods.IsGet(context.Request.Method))
         {
@@ -172,6 +173,7 @@ public static class PortalHosting
         var tenant = await tenants.ValidateTenantAsync(tenantId, context.Connection.RemoteIpAddress);
         if (tenant.RetryAfter is { } wait)
         {
+            instruments.LimitRejected(ScimInstruments.LimitReasons.FailedAuthentication, tenantId);
             return SurfaceErrors.Write(context, StatusCodes.Status429TooManyRequests, "Too many setup links of unknown organisations were opened from this address. Wait a moment and try again.",
                 headers: r => r.Headers.RetryAfter = ScimRateLimiting.RetryAfterSeconds(wait));
         }

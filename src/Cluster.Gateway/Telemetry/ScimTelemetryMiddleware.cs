@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Cluster.Abstractions;
 using Cluster.Gateway.Http;
 using Cluster.Gateway.RequestLog;
 using Cluster.ServiceDefaults.Telemetry;
@@ -30,7 +31,9 @@ public sealed class ScimTelemetryMiddleware(RequestDelegate next, ScimInstrument
 
         // Captured now: the exception handler clears the endpoint and route values before it writes an error.
         var (operation, resourceType) = ScimOperations.Classify(context.Request.Method, (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText);
-        var tenantId = Surfaces.TenantOf(context) is { Length: > 0 } named ? named : null;
+        // Only a well-formed id is a tenant id: the route's segment is whatever the client sent (up to the request line's
+        // limit, any text), and it goes into a log scope and a span tag.
+        var tenantId = Surfaces.TenantOf(context) is { Length: > 0 } named && GrainKeys.IsValidId(named) ? named : null;
         Activity.Current?.SetTag(TenantTag, tenantId);
 
         var outcome = new ScimResponseOutcome { Log = requestLog.Begin(context) };

@@ -67,6 +67,9 @@ public sealed class ScimInstruments
 
         /// <summary>A client address with as many OAuth requests in progress (and waiting) as it may have (429).</summary>
         public const string AddressConcurrency = "address-concurrency";
+
+        /// <summary>An OAuth client over its token requests per client address (429, <c>RateLimits:OAuthClient</c>).</summary>
+        public const string OAuthClient = "oauth-client";
     }
 
     /// <summary>Values of <see cref="Tags.Result"/> for index lookups.</summary>
@@ -101,7 +104,7 @@ public sealed class ScimInstruments
         _authFailures = meter.CreateCounter<long>("scim.auth.failures", "{request}", "SCIM requests refused for a missing or invalid bearer token.");
         _indexLookups = meter.CreateCounter<long>("scim.index.lookups", "{lookup}", "Index lookups of filter queries: hit, miss, stale-repaired.");
         _limitRejections = meter.CreateCounter<long>("scim.limits.rejections", "{request}",
-            "Requests refused by a gateway limit: reason tenant-rate (429), tenant-concurrency (429), failed-auth (429), address-concurrency (429) or concurrency (503).");
+            "Requests refused by a gateway limit: reason tenant-rate (429), tenant-concurrency (429), failed-auth (429), address-concurrency (429), oauth-client (429) or concurrency (503).");
         meter.CreateObservableGauge("scim.tenants.active", CountActiveTenants, "{tenant}",
             $"Tenants with an authenticated SCIM request on this process in the last {ActiveTenantWindow.TotalMinutes:0} minutes.");
     }

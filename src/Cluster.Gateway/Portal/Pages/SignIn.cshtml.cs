@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Cluster.Gateway.Limits;
+using Cluster.ServiceDefaults.Telemetry;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -7,7 +8,7 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 namespace Cluster.Gateway.Portal.Pages;
 
 /// <summary>The operator's way in: the operator key once, then a session cookie (the key itself is never stored in it).</summary>
-public sealed class SignInModel(PortalSessions sessions, FailedAuthenticationLimiter failures) : PageModel
+public sealed class SignInModel(PortalSessions sessions, FailedAuthenticationLimiter failures, ScimInstruments instruments) : PageModel
 {
     public string? Error { get; private set; }
 
@@ -21,6 +22,7 @@ public sealed class SignInModel(PortalSessions sessions, FailedAuthenticationLim
         using var attempt = failures.Begin(HttpContext.Connection.RemoteIpAddress);
         if (attempt.RetryAfter is { } wait)
         {
+            instruments.LimitRejected(ScimInstruments.LimitReasons.FailedAuthentication, null);
             Response.Headers.RetryAfter = ScimRateLimiting.RetryAfterSeconds(wait);
             Error = "Too many failed sign-ins from this address. Wait a moment and try again.";
             Response.StatusCode = StatusCodes.Status429TooManyRequests;
