@@ -110,7 +110,6 @@ public sealed partial class WebhookGrain(
             Parked = existing?.Parked ?? [],
             Recent = existing is null ? [] : [.. _recent],
             Expired = existing?.Expired ?? [],
-            Furthest = existing is null ? info.Readable : Math.Max(existing.Furthest, _cursor),
         };
         // The log is told first: a webhook stored without the log's subscription would never hear of a change (nothing
         // subscribes it again), while a subscription without a stored webhook only costs notices it ignores.
@@ -263,17 +262,10 @@ public sealed partial class WebhookGrain(
             }
 
             // Told where the admin looks (GET …/webhook, the CLI, the console) and in the metrics, not only in the silo's log:
-            // the vendor must mend its copy of what these events changed. Only those never delivered: a redelivery that
-            // falls behind the retention window skips events the receiver already had (before its cursor went back).
-            var delivered = Math.Max(_cursor, _state.Value.Furthest);
-            List<ExpiredEventsRecord>? expired = null;
-            if (first - 1 > delivered)
-            {
-                LogSkippedExpired(logger, _tenantId, delivered, first - 1);
-                instruments.Expired(first - 1 - delivered);
-                expired = [.. _state.Value.Expired.TakeLast(ExpiredKept - 1), new() { After = delivered, Through = first - 1, At = time.GetUtcNow() }];
-            }
-
+            // the vendor must mend its copy of what these events changed.
+            LogSkippedExpired(logger, _tenantId, _cursor, first - 1);
+            instruments.Expired(first - 1 - _cursor);
+            List<ExpiredEventsRecord> expired = [.. _state.Value.Expired.TakeLast(ExpiredKept - 1), new() { After = _cursor, Through = first - 1, At = time.GetUtcNow() }];
             _cursor = first - 1;
             await SaveAsync(0, null, null, null, expired: expired);
             return;
@@ -402,7 +394,6 @@ public sealed partial class WebhookGrain(
                 Parked = parked ?? stored.Parked,
                 Recent = [.. _recent],
                 Expired = expired ?? stored.Expired,
-                Furthest = Math.Max(stored.Furthest, _cursor),
             },
             this);
         _unsaved = 0;

@@ -336,12 +336,6 @@ public sealed class WebhookState
 
     /// <summary>Events retention erased before this webhook delivered them, as ranges, oldest first (bounded).</summary>
     [Id(10)] public List<ExpiredEventsRecord> Expired { get; set; } = [];
-
-    /// <summary>
-    /// The furthest <see cref="Cursor"/> ever stored: every event up to it was delivered or parked once, also after a
-    /// redelivery moved the cursor back (0 in a row stored before 2026-12-07: then the cursor alone counts).
-    /// </summary>
-    [Id(11)] public long Furthest { get; set; }
 }
 
 /// <summary>Events a webhook never delivered because retention erased them first: every sequence after <see cref="After"/> up to <see cref="Through"/>.</summary>
