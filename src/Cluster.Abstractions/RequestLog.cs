@@ -91,8 +91,8 @@ public static class RequestLogOperations
     public const string Other = "other";
 
     /// <summary>
-    /// <c>POST /oauth2/token</c> with one of the tenant's OAuth client ids, refused (401): the client secret is wrong, expired
-    /// or revoked, or the client was revoked. Only refusals are logged (Entra's next SCIM request shows a token that worked).
+    /// <c>POST /oauth2/token</c> of one of the tenant's active OAuth clients, refused (401): the client secret is wrong,
+    /// expired or revoked. Only refusals are logged (Entra's next SCIM request shows a token that worked).
     /// </summary>
     public const string Token = "token";
 }

@@ -18,11 +18,13 @@ public sealed class BulkCredentialTests
     [InlineData("suspend", "403")]
     [InlineData("revoke", "401")]
     [InlineData("delete", "401")]
+    [InlineData("revoke-client", "401")] // a Bulk with an OAuth access token, its client revoked
     public async Task ABulkStopsWhenItsCredentialStopsHolding(string change, string status)
     {
         await using var gateway = GatewayFactory.With(new Dictionary<string, string?>()).WithStorageProbe();
         var tenant = await gateway.CreateTenantAsync();
-        using var scim = gateway.ScimClient(tenant);
+        var client = await gateway.CreateOAuthClientAsync(tenant);
+        using var scim = change == "revoke-client" ? gateway.ScimClient(tenant, await gateway.AccessTokenAsync(client)) : gateway.ScimClient(tenant);
         var first = (await scim.CreateUserAsync($"first-{Guid.NewGuid():N}@contoso.com"))["id"].Str();
         var later = $"later-{Guid.NewGuid():N}@contoso.com";
 
@@ -42,6 +44,7 @@ public sealed class BulkCredentialTests
             {
                 "suspend" => await admin.PatchAsJsonAsync($"/admin/tenants/{tenant.TenantId}", new { suspended = true }),
                 "revoke" => await admin.DeleteAsync($"/admin/tenants/{tenant.TenantId}/tokens/{tenant.TokenId}"),
+                "revoke-client" => await admin.DeleteAsync($"/admin/tenants/{tenant.TenantId}/oauth-clients/{client.ClientId}"),
                 _ => await admin.DeleteAsync($"/admin/tenants/{tenant.TenantId}"),
             };
             Assert.True(done.IsSuccessStatusCode, $"{change}: {done.StatusCode}");

@@ -545,20 +545,22 @@ public sealed class RequestLogTests(RequestLogTests.Factory factory) : IClassFix
         Assert.False(status["connected"]!.GetValue<bool>());
         Assert.Equal(RequestLogOperations.Token, status["lastError"]!["operation"].Str());
 
-        // The client revoked: its next token request is logged too (a second later: at most one refusal a second).
+        // A made-up client id of this tenant, and a revoked client: not logged (no secret of an active client to mend; the
+        // first is anyone's to make up). A second later, so that the once-a-second bound does not decide.
         using (var admin = _gateway.AdminClient())
         {
             Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/admin/tenants/{tenant.TenantId}/oauth-clients/{client.ClientId}")).StatusCode);
         }
 
         await Task.Delay(TimeSpan.FromSeconds(1.1));
-        using (var revoked = await http.RequestTokenAsync(client))
+        foreach (var other in new[] { client, client with { ClientId = OAuthClientIds.New(tenant.TenantId) } })
         {
-            Assert.Equal(HttpStatusCode.Unauthorized, revoked.StatusCode);
+            using var refused = await http.RequestTokenAsync(other);
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
         }
 
         await FlushAsync();
-        Assert.Equal([401, 401], (await ReadAllAsync(tenant.TenantId, 50)).Select(e => e["status"]!.GetValue<int>()));
+        Assert.Single(await ReadAllAsync(tenant.TenantId, 50));
     }
 
     private Task FlushAsync() => _gateway.Services.GetRequiredService<RequestLogWriter>().FlushAsync();

@@ -94,7 +94,7 @@ public sealed class TenantTokenValidator(TenantCredentialCache credentials, Fail
     }
 
     private static TokenCheck CheckClient(TenantCredentials tenant, string clientId) =>
-        !tenant.Exists ? TokenCheck.Invalid : tenant.HasOAuthClient(clientId) ? TokenCheck.Accepted(tenant.Suspended) : TokenCheck.Refused;
+        tenant.Exists && tenant.HasOAuthClient(clientId) ? TokenCheck.Accepted(tenant.Suspended) : TokenCheck.Invalid;
 
     private static TokenCheck Check(TenantCredentials tenant, string token) =>
         !tenant.Exists ? TokenCheck.Invalid : Matches(token, tenant.TokenHashes) ? TokenCheck.Accepted(tenant.Suspended) : TokenCheck.Refused;

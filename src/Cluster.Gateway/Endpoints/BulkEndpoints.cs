@@ -277,16 +277,6 @@ public static class BulkEndpoints
                 return;
             }
 
-            // A Bulk can run for minutes; its authentication was checked once, before the first operation. Each operation
-            // checks again that the credential holds (memory: the credential cache), so a suspension, a revocation or the
-            // tenant's delete stops the rest within Gateway:TokenCacheSeconds (at once on this gateway), as it stops
-            // single requests.
-            if ((_halted ??= Halted(await recheck())) is { } halted)
-            {
-                Record(index, halted, LocationOf(op, NamedId(op)));
-                return;
-            }
-
             var writes = op.Writes!;
             var id = op.Id is { } raw && raw.StartsWith(BulkIdPrefix, StringComparison.Ordinal) ? _created[raw[BulkIdPrefix.Length..]] : op.Id;
             var data = op.Data is null ? null : (JsonObject)Resolve(op.Data.DeepClone());
@@ -294,7 +284,11 @@ public static class BulkEndpoints
             ScimResult result;
             try
             {
-                result = op.Method switch
+                // A Bulk can run for minutes; its authentication was checked once, before the first operation. Each operation
+                // checks again that the credential holds (memory: the credential cache), so a suspension, a revocation or the
+                // tenant's delete stops the rest within Gateway:TokenCacheSeconds (at once on this gateway), as it stops
+                // single requests. The check's own failure (the cache's re-read) fails this operation, like its write's.
+                result = (_halted ??= Halted(await recheck())) ?? op.Method switch
                 {
                     "POST" => await writes.CreateAsync(call, data!),
                     "PUT" => await writes.ReplaceAsync(call, id!, data!, ifMatch),

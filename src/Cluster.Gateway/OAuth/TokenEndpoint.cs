@@ -128,11 +128,6 @@ public static class TokenEndpoint
         if (!check.IsValid)
         {
             GatewayLog.ClientRefused(logger, "unknown client");
-            if (check.TenantExists)
-            {
-                requestLog.TokenRefused(context, tenantId, clientId, startedAt, System.Diagnostics.Stopwatch.GetElapsedTime(started)); // a revoked client
-            }
-
             return InvalidClient("Client authentication failed.");
         }
 
@@ -155,6 +150,9 @@ public static class TokenEndpoint
                 return Error(400, "unauthorized_client", "This tenant is suspended: its provisioning is paused by the service's operator.");
             default:
                 GatewayLog.ClientRefused(logger, "wrong secret");
+
+                // Only an active client's: a made-up client id of an existing tenant (anyone who knows its Tenant URL can
+                // make one) would tell the admin to mend a secret that does not exist.
                 requestLog.TokenRefused(context, tenantId, clientId, startedAt, System.Diagnostics.Stopwatch.GetElapsedTime(started));
                 return InvalidClient("Client authentication failed.");
         }

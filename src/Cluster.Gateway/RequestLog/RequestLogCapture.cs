@@ -95,8 +95,8 @@ public sealed partial class RequestLogCapture(IOptions<RequestLogOptions> option
     }
 
     /// <summary>
-    /// Buffers the entry of a refused token request (<see cref="RequestLogOperations.Token"/>) of an existing tenant's OAuth
-    /// client: an admin whose Entra uses OAuth client credentials sees why Test Connection failed, as one using a Secret
+    /// Buffers the entry of a refused token request (<see cref="RequestLogOperations.Token"/>) of one of a tenant's active OAuth
+    /// clients (its secret was wrong, expired or revoked): an admin whose Entra uses OAuth client credentials sees why Test Connection failed, as one using a Secret
     /// Token does. Logged like a refused bearer token: at most one a second per tenant and gateway, never connecting the
     /// tenant; the client id is named, its secret never.
     /// </summary>
@@ -117,7 +117,7 @@ public sealed partial class RequestLogCapture(IOptions<RequestLogOptions> option
             null,
             StatusCodes.Status401Unauthorized,
             null,
-            $"An access token was refused to OAuth client {clientId}: its client secret is wrong, expired or revoked, or the client was revoked.",
+            $"An access token was refused to OAuth client {clientId}: the client secret is wrong, expired or revoked.",
             Math.Round(elapsed.TotalMilliseconds, 2),
             false,
             context.TraceIdentifier).Capped());

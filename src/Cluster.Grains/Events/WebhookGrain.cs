@@ -116,7 +116,10 @@ public sealed partial class WebhookGrain(
         await Log.SubscribeAsync(true);
         await _state.CommitAsync(value, this);
         (_cursor, _unsaved, _recent, _secret) = (value.Cursor, 0, [.. value.Recent], null);
-        if (_cursor < info.Readable)
+
+        // The log's notices until the webhook was stored found none and were dropped: what became readable meanwhile is
+        // looked for now, not left until the tenant's next change.
+        if (_cursor < (await Log.GetInfoAsync()).Readable)
         {
             await HoldReminderAsync();
             DeliverNow();

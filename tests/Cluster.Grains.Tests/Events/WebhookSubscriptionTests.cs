@@ -46,4 +46,29 @@ public sealed class WebhookSubscriptionTests(ClusterFixture fixture)
         await Grains.CreateUserAsync(tenantId, "after.delete@contoso.com");
         Assert.Equal(["user.created"], (await receiver.WaitForAsync(1, TimeSpan.FromSeconds(20))).Select(r => r.EventType));
     }
+
+    [Fact]
+    public async Task AnEventThatBecomesReadableWhileANewWebhookIsStoredIsDelivered()
+    {
+        // The log is subscribed before the webhook is stored: its notice of an event written meanwhile finds no webhook and
+        // is dropped. The set looks again once stored (without that, the event waited for the tenant's next change).
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var tenantId = GrainKeys.NewTenantId();
+        await Grains.CreateUserAsync(tenantId, "before@contoso.com");
+        var log = Grains.GetGrain<IEventLogGrain>(GrainKeys.EventLog(tenantId));
+        await Eventually.TrueAsync(async () => (await log.GetInfoAsync()).Readable >= 1, what: "the first event becomes readable");
+        var webhook = Grains.GetGrain<IWebhookGrain>(GrainKeys.Webhook(tenantId));
+        var held = StorageProbe.HoldNextWrite(GrainKeys.Webhook(tenantId));
+        var set = webhook.SetAsync(receiver.Url.ToString(), null);
+        await held.Started.WaitAsync(TimeSpan.FromSeconds(30));
+
+        await Grains.CreateUserAsync(tenantId, "meanwhile@contoso.com");
+        await Eventually.TrueAsync(async () => (await log.GetInfoAsync()).Readable >= 2, what: "the second event becomes readable");
+        await Task.Delay(500); // the log's notice reaches the webhook, which has no state yet
+        held.Release();
+        Assert.NotNull((await set).Webhook);
+
+        var delivered = await receiver.WaitForAsync(1, TimeSpan.FromSeconds(20));
+        Assert.Equal(["user.created"], delivered.Select(r => r.EventType));
+    }
 }
