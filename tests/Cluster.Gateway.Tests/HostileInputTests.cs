@@ -98,6 +98,7 @@ public sealed class HostileInputTests : IClassFixture<GatewayFactory>
         { "Users?filter=%20", "invalidFilter" },
         { "Groups?filter=&excludedAttributes=members", "invalidFilter" },
         { "Users?count=12e3", "invalidValue" },
+        { "Users?filter=" + Uri.EscapeDataString(string.Join(" or ", Enumerable.Range(0, 101).Select(i => $"title eq \"t{i}\""))), "invalidFilter" }, // minutes of CPU per request
     };
 
     [Theory]

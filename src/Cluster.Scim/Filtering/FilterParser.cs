@@ -23,6 +23,13 @@ public static partial class FilterParser
     /// <summary>Deepest accepted nesting of parentheses, <c>not (…)</c> and value paths.</summary>
     public const int MaxDepth = 50;
 
+    /// <summary>
+    /// Most comparisons (<c>eq</c> … <c>pr</c>, inside value paths too) in one filter. A filter is evaluated against every
+    /// resource it scans, and every element of a multi-valued attribute: hundreds of <c>or</c> terms, which fit in
+    /// <see cref="MaxLength"/>, made one request cost minutes of a gateway's CPU. Entra sends one.
+    /// </summary>
+    public const int MaxComparisons = 100;
+
     private static readonly string[] ReservedWords = ["and", "or", "not", "pr", "eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le"];
 
     /// <summary>Parses a filter expression into its AST.</summary>
@@ -65,6 +72,7 @@ public static partial class FilterParser
         private readonly List<Token> _tokens;
         private int _index;
         private int _depth;
+        private int _comparisons;
 
         public Parser(string? text, string what, Func<string, ScimException> error)
         {
@@ -251,6 +259,11 @@ public static partial class FilterParser
         // attrExp := attrPath "pr" / attrPath compareOp compValue
         private FilterNode ParseComparison(AttributePath path)
         {
+            if (++_comparisons > MaxComparisons)
+            {
+                throw Fail($"the {_what} has more than {MaxComparisons} comparisons.");
+            }
+
             var token = Current;
             if (token.Kind != TokenKind.Word)
             {

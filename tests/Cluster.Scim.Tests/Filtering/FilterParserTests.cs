@@ -216,10 +216,22 @@ public class FilterParserTests
     }
 
     [Fact]
-    public void LongFlatChainsParse()
+    public void LongFlatChainsParseUpToTheComparisonLimit()
     {
-        var filter = string.Join(" and ", Enumerable.Repeat("a pr", 1000));
-        Assert.IsType<AndFilter>(FilterParser.Parse(filter));
+        Assert.IsType<AndFilter>(FilterParser.Parse(string.Join(" and ", Enumerable.Repeat("a pr", FilterParser.MaxComparisons))));
+        Assert.IsType<OrFilter>(FilterParser.Parse(string.Join(" or ", Enumerable.Repeat("title eq \"x\"", FilterParser.MaxComparisons))));
+
+        // One more, also counted inside value paths: hundreds of terms fit in the length limit and cost minutes of CPU.
+        foreach (var filter in new[]
+        {
+            string.Join(" and ", Enumerable.Repeat("a pr", FilterParser.MaxComparisons + 1)),
+            "emails[" + string.Join(" or ", Enumerable.Range(0, FilterParser.MaxComparisons + 1).Select(i => $"value eq \"v{i}\"")) + "]",
+        })
+        {
+            var ex = Assert.Throws<ScimException>(() => FilterParser.Parse(filter));
+            Assert.Equal(ScimErrorType.InvalidFilter, ex.ScimType);
+            Assert.Contains("more than 100 comparisons", ex.Message, StringComparison.Ordinal);
+        }
     }
 
     [Theory]
