@@ -121,7 +121,8 @@ public static class SetupLinkSecrets
 
     /// <summary>Whether <paramref name="secret"/> has the form <see cref="New"/> gives (a made-up string costs no lookup).</summary>
     public static bool IsWellFormed(string? secret) =>
-        secret is { Length: 47 } && secret.StartsWith(Prefix, StringComparison.Ordinal) && Base64Url.IsValid(secret.AsSpan(Prefix.Length), out var bytes) && bytes == RandomBytes;
+        secret?.Length == Prefix.Length + Base64Url.GetEncodedLength(RandomBytes) && secret.StartsWith(Prefix, StringComparison.Ordinal)
+        && Base64Url.IsValid(secret.AsSpan(Prefix.Length), out var bytes) && bytes == RandomBytes;
 }
 
 /// <summary>

@@ -1,6 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json.Nodes;
 using Cluster.Abstractions;
 using Cluster.TestInfrastructure;
 
@@ -25,13 +23,7 @@ public sealed class SetupLinkGuessTests
             ["RateLimits:FailedAuthentication:PermitsPerSecond"] = "0.001",
         }).WithStorageProbe();
         var tenant = await gateway.CreateTenantAsync();
-        string link;
-        using (var admin = gateway.AdminClient())
-        using (var created = await admin.PostAsJsonAsync($"/admin/tenants/{tenant.TenantId}/setup-links", new { }))
-        {
-            created.EnsureSuccessStatusCode();
-            link = new Uri((await created.Content.ReadFromJsonAsync<JsonObject>())!["url"]!.GetValue<string>()).AbsolutePath;
-        }
+        var link = await gateway.SetupLinkPathAsync(tenant.TenantId);
 
         using var browser = gateway.CreateClient(new() { AllowAutoRedirect = false });
         Assert.Equal(HttpStatusCode.Redirect, (await browser.GetAsync(link)).StatusCode); // the tenant is now known to this gateway

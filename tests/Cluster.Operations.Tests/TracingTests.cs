@@ -118,13 +118,7 @@ public sealed class TracingTests : IAsyncLifetime
     [Fact]
     public async Task ASetupLinksSecretIsNotTraced()
     {
-        string path;
-        using (var admin = _gateway.AdminClient())
-        using (var link = await admin.PostAsJsonAsync($"/admin/tenants/{_tenant.TenantId}/setup-links", new { }))
-        {
-            link.EnsureSuccessStatusCode();
-            path = new Uri((await link.Content.ReadFromJsonAsync<JsonObject>())!["url"]!.GetValue<string>()).AbsolutePath;
-        }
+        var path = await _gateway.SetupLinkPathAsync(_tenant.TenantId);
 
         using var browser = _gateway.CreateClient(new() { AllowAutoRedirect = false });
         using var opened = await browser.GetAsync(path);

@@ -185,6 +185,15 @@ public abstract class ScimHostFactory<TEntryPoint>(IDictionary<string, string?> 
             body["token"]!["secret"]!.GetValue<string>());
     }
 
+    /// <summary>The path of a new setup link of <paramref name="tenantId"/> (<c>/portal/setup/{tenantId}/{secret}</c>), made through the admin API.</summary>
+    public async Task<string> SetupLinkPathAsync(string tenantId)
+    {
+        using var admin = AdminClient();
+        using var response = await admin.PostAsJsonAsync($"/admin/tenants/{tenantId}/setup-links", new { });
+        response.EnsureSuccessStatusCode();
+        return new Uri((await response.Content.ReadFromJsonAsync<JsonObject>())!["url"]!.GetValue<string>()).AbsolutePath;
+    }
+
     /// <summary>
     /// An HTTP client for a tenant's SCIM endpoint, the way Entra calls it: relative paths resolve under the Tenant
     /// URL (<c>Users</c>, <c>Users/{id}</c>), with <c>Authorization: Bearer</c>.

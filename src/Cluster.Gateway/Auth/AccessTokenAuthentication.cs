@@ -200,7 +200,7 @@ public sealed class AccessTokenAuthentication(
 
         instruments.TenantSeen(tenantId);
         activity.Note(tenantId);
-        return GatewayAuthentication.TenantPrincipal(tenantId, "access_token", tenant.Suspended, scheme, new System.Security.Claims.Claim(AccessTokenClaims.ClientId, clientId));
+        return GatewayAuthentication.TenantPrincipal(tenantId, GatewayAuthentication.Credentials.AccessToken, tenant.Suspended, scheme, new System.Security.Claims.Claim(AccessTokenClaims.ClientId, clientId));
     }
 
     private sealed record Validated(string TenantId, string ClientId, string Issuer, DateTimeOffset Expires);

@@ -45,8 +45,21 @@ public static class GatewayAuthentication
         /// <summary><c>true</c> when that tenant is suspended (its SCIM calls are refused with 403).</summary>
         public const string Suspended = "tenant_suspended";
 
-        /// <summary>Which kind of credential: <c>token</c>, <c>access_token</c>, <c>operator</c>.</summary>
+        /// <summary>Which kind of credential: <see cref="Credentials"/>.</summary>
         public const string Credential = "credential";
+    }
+
+    /// <summary>The values of <see cref="Claims.Credential"/>.</summary>
+    public static class Credentials
+    {
+        /// <summary>A tenant's secret token.</summary>
+        public const string SecretToken = "token";
+
+        /// <summary>A tenant's OAuth access token.</summary>
+        public const string AccessToken = "access_token";
+
+        /// <summary>The operator key.</summary>
+        public const string Operator = "operator";
     }
 
     /// <summary>The policy that guards a surface, or null when it has none (OAuth endpoints authenticate clients themselves).</summary>
@@ -70,7 +83,7 @@ public static class GatewayAuthentication
         builder.Services.AddSingleton<IAuthorizationHandler, TenantOfRouteHandler>();
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(TenantPolicy, policy => policy.AddAuthenticationSchemes(TenantScheme).RequireAuthenticatedUser().AddRequirements(new TenantOfRouteRequirement()))
-            .AddPolicy(OperatorPolicy, policy => policy.AddAuthenticationSchemes(OperatorScheme).RequireClaim(Claims.Credential, "operator"));
+            .AddPolicy(OperatorPolicy, policy => policy.AddAuthenticationSchemes(OperatorScheme).RequireClaim(Claims.Credential, Credentials.Operator));
         return builder;
     }
 

@@ -53,7 +53,7 @@ public sealed class TenantTokenAuthenticationHandler(
         instruments.TenantSeen(tenantId);
         activity.Note(tenantId);
         return AuthenticateResult.Success(new AuthenticationTicket(
-            GatewayAuthentication.TenantPrincipal(tenantId, "token", check.Suspended, Scheme.Name), Scheme.Name));
+            GatewayAuthentication.TenantPrincipal(tenantId, GatewayAuthentication.Credentials.SecretToken, check.Suspended, Scheme.Name), Scheme.Name));
     }
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
@@ -108,7 +108,7 @@ public sealed class OperatorKeyAuthenticationHandler(
     protected override Task<AuthenticateResult> HandleAuthenticateAsync() => Task.FromResult(
         _key.Authorizes(Request, allowBasic: false)
             ? AuthenticateResult.Success(new AuthenticationTicket(
-                new System.Security.Claims.ClaimsPrincipal(new System.Security.Claims.ClaimsIdentity([new(GatewayAuthentication.Claims.Credential, "operator")], Scheme.Name)),
+                new System.Security.Claims.ClaimsPrincipal(new System.Security.Claims.ClaimsIdentity([new(GatewayAuthentication.Claims.Credential, GatewayAuthentication.Credentials.Operator)], Scheme.Name)),
                 Scheme.Name))
             : AuthenticateResult.NoResult());
 

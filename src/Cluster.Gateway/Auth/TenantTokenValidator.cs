@@ -53,8 +53,8 @@ public sealed class TenantTokenValidator(TenantCredentialCache credentials, Fail
         var tenant = await credentials.GetAsync(tenantId);
         return user.FindFirst(GatewayAuthentication.Claims.Credential)?.Value switch
         {
-            "token" => Check(tenant, OperatorKey.Bearer(request)),
-            "access_token" when user.FindFirst(AccessTokenClaims.ClientId)?.Value is { } clientId => CheckClient(tenant, clientId),
+            GatewayAuthentication.Credentials.SecretToken => Check(tenant, OperatorKey.Bearer(request)),
+            GatewayAuthentication.Credentials.AccessToken when user.FindFirst(AccessTokenClaims.ClientId)?.Value is { } clientId => CheckClient(tenant, clientId),
             _ => TokenCheck.Invalid,
         };
     }

@@ -61,7 +61,7 @@ public static class TokenEndpoint
         HttpContext context, TenantTokenValidator validator, OAuthClientLimiter limiter, IGrainFactory grains, GrainCallRetry retry,
         IOptions<OAuthOptions> oauth, IOptions<GatewayOptions> gateway, RequestLogCapture requestLog, ScimInstruments instruments, ILogger<TokenResponse> logger)
     {
-        var (startedAt, started) = (requestLog.Now, System.Diagnostics.Stopwatch.GetTimestamp());
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var request = context.Request;
         if (!MediaTypeIsForm(request.ContentType))
         {
@@ -153,7 +153,7 @@ public static class TokenEndpoint
 
                 // Only an active client's: a made-up client id of an existing tenant (anyone who knows its Tenant URL can
                 // make one) would tell the admin to mend a secret that does not exist.
-                requestLog.TokenRefused(context, tenantId, clientId, startedAt, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+                requestLog.TokenRefused(context, tenantId, clientId, System.Diagnostics.Stopwatch.GetElapsedTime(started));
                 return InvalidClient("Client authentication failed.");
         }
     }

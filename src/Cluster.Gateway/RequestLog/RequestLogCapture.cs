@@ -100,7 +100,7 @@ public sealed partial class RequestLogCapture(IOptions<RequestLogOptions> option
     /// Token does. Logged like a refused bearer token: at most one a second per tenant and gateway, never connecting the
     /// tenant; the client id is named, its secret never.
     /// </summary>
-    public void TokenRefused(HttpContext context, string tenantId, string clientId, DateTimeOffset startedAt, TimeSpan elapsed)
+    public void TokenRefused(HttpContext context, string tenantId, string clientId, TimeSpan elapsed)
     {
         if (!_enabled || !GrainKeys.IsValidId(tenantId) || !TakeRefusalSlot(tenantId))
         {
@@ -109,7 +109,7 @@ public sealed partial class RequestLogCapture(IOptions<RequestLogOptions> option
 
         buffer.Add(tenantId, new RequestLogEntry(
             0,
-            startedAt,
+            time.GetUtcNow() - elapsed,
             HttpMethods.Post,
             RequestLogOperations.Token,
             null,
@@ -122,9 +122,6 @@ public sealed partial class RequestLogCapture(IOptions<RequestLogOptions> option
             false,
             context.TraceIdentifier).Capped());
     }
-
-    /// <summary>The time a refused token request began, for <see cref="TokenRefused"/>.</summary>
-    public DateTimeOffset Now => time.GetUtcNow();
 
     // Tenants whose last refusal this gateway remembers; beyond, it forgets them all (each entry only spaces refusals a second apart).
     private const int MaxRefusalsTracked = 10_000;
