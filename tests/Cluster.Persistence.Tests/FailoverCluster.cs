@@ -29,13 +29,15 @@ internal sealed class FailoverCluster : IAsyncDisposable
     private readonly string _tableName;
     private readonly string _serviceId;
     private readonly bool _ownsTable;
+    private readonly bool _probed;
     private readonly GrainCallRetry _retry;
     private int _retried;
     private bool _killStarted;
     private bool _stopped;
 
-    private FailoverCluster(InProcessTestCluster cluster, string run, string connectionString, string tableName, string serviceId, bool ownsTable, ITestOutputHelper output)
+    private FailoverCluster(InProcessTestCluster cluster, string run, string connectionString, string tableName, string serviceId, bool ownsTable, bool probed, ITestOutputHelper output)
     {
+        _probed = probed;
         Cluster = cluster;
         Run = run;
         _connectionString = connectionString;
@@ -62,14 +64,18 @@ internal sealed class FailoverCluster : IAsyncDisposable
     /// <summary>True once <see cref="RunKillingAsync"/> has begun.</summary>
     public bool KillStarted => Volatile.Read(ref _killStarted);
 
-    /// <summary>Starts <paramref name="silos"/> silos on a new table <paramref name="tablePrefix"/>{run}, ServiceId <paramref name="servicePrefix"/>{run}.</summary>
-    public static async Task<FailoverCluster> StartAsync(string tablePrefix, string servicePrefix, ITestOutputHelper output, short silos = 3)
+    /// <summary>
+    /// Starts <paramref name="silos"/> silos on a new table <paramref name="tablePrefix"/>{run}, ServiceId
+    /// <paramref name="servicePrefix"/>{run}; with <paramref name="probed"/>, their storage goes through
+    /// <see cref="StorageProbe"/>, and so does their twins'.
+    /// </summary>
+    public static async Task<FailoverCluster> StartAsync(string tablePrefix, string servicePrefix, ITestOutputHelper output, short silos = 3, bool probed = false)
     {
         var connectionString = AzuriteStorage.ConnectionString;
         await AzuriteProbe.EnsureReachableAsync(connectionString);
         var run = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
-        var cluster = await DeployAsync(connectionString, tablePrefix + run, servicePrefix + run, silos);
-        return new FailoverCluster(cluster, run, connectionString, tablePrefix + run, servicePrefix + run, ownsTable: true, output);
+        var cluster = await DeployAsync(connectionString, tablePrefix + run, servicePrefix + run, silos, probed);
+        return new FailoverCluster(cluster, run, connectionString, tablePrefix + run, servicePrefix + run, ownsTable: true, probed, output);
     }
 
     /// <summary>
@@ -77,7 +83,7 @@ internal sealed class FailoverCluster : IAsyncDisposable
     /// own: the two never hear of each other, so each activates every grain it is asked for. Disposing it leaves the table.
     /// </summary>
     public async Task<FailoverCluster> StartTwinAsync(short silos = 1) =>
-        new(await DeployAsync(_connectionString, _tableName, _serviceId, silos), Run, _connectionString, _tableName, _serviceId, ownsTable: false, _output);
+        new(await DeployAsync(_connectionString, _tableName, _serviceId, silos, _probed), Run, _connectionString, _tableName, _serviceId, ownsTable: false, _probed, _output);
 
     /// <summary>Stops the silos (their activations with them); the table stays. Idempotent.</summary>
     public async Task StopAsync()
@@ -90,8 +96,11 @@ internal sealed class FailoverCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts <paramref name="silos"/> silos on <paramref name="tableName"/> with ServiceId <paramref name="serviceId"/>, failure detection in about two seconds.</summary>
-    public static async Task<InProcessTestCluster> DeployAsync(string connectionString, string tableName, string serviceId, short silos)
+    /// <summary>
+    /// Starts <paramref name="silos"/> silos on <paramref name="tableName"/> with ServiceId <paramref name="serviceId"/>, failure
+    /// detection in about two seconds; with <paramref name="probed"/>, storage goes through <see cref="StorageProbe"/>.
+    /// </summary>
+    public static async Task<InProcessTestCluster> DeployAsync(string connectionString, string tableName, string serviceId, short silos, bool probed = false)
     {
         var configuration = StorageConfiguration(connectionString, tableName);
         var builder = new InProcessTestClusterBuilder(initialSilosCount: silos);
@@ -99,6 +108,11 @@ internal sealed class FailoverCluster : IAsyncDisposable
         builder.ConfigureSilo((_, silo) =>
         {
             silo.AddScimGrains(configuration);
+            if (probed)
+            {
+                StorageProbe.InstallOverAzureTable(silo.Services);
+            }
+
             silo.Configure<ClusterMembershipOptions>(o =>
             {
                 o.ProbeTimeout = TimeSpan.FromSeconds(1);

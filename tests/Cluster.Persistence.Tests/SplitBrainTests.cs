@@ -118,6 +118,69 @@ public sealed class SplitBrainTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// The log resolves a commit through another activation of its resource while the first activation's write is still on
+    /// its way (its silo declared dead meanwhile): the second cluster's log, activated while the first cluster's writes of an
+    /// update and of a create are held back after their prepares, asks the second cluster's activations, which find neither
+    /// write in storage. Whatever they answer, storage must then agree with the feed: a change that is stored — acknowledged
+    /// or not — has its event, and an acknowledged one is stored. Before the row was fenced, both answered "aborted" from
+    /// storage, the held writes then landed, and both changes were acknowledged (200, 201) and stored without an event.
+    /// </summary>
+    [Fact]
+    public async Task AWriteStillOnItsWayWhenAnotherActivationAnswersForItNeverLandsWithoutItsEvents()
+    {
+        await using var first = await FailoverCluster.StartAsync("ScimSplitResolve", "scim-split-resolve-", output, silos: 1, probed: true);
+        await using var second = await first.StartTwinAsync();
+        var tenantId = GrainKeys.NewTenantId();
+        var updated = GrainKeys.NewResourceId();
+        await WriteAsync(first, 201, () => User(first, tenantId, updated).CreateAsync(FailoverCluster.UserResource($"updated.zq{first.Run}@contoso.com", "ext-updated")));
+
+        var created = GrainKeys.NewResourceId();
+        var heldUpdate = StorageProbe.HoldNextWrite(GrainKeys.User(tenantId, updated));
+        var heldCreate = StorageProbe.HoldNextWrite(GrainKeys.User(tenantId, created));
+        var update = User(first, tenantId, updated).PatchAsync(EntraPayloads.Patch("""{"op":"Replace","path":"displayName","value":"Updated"}"""));
+        var create = User(first, tenantId, created).CreateNewAsync(FailoverCluster.UserResource($"created.zq{first.Run}@contoso.com", "ext-created"));
+        await Task.WhenAll(heldUpdate.Started, heldCreate.Started); // both prepared: the log's head lists them
+
+        var secondLog = second.Client.GetGrain<IEventLogGrain>(GrainKeys.EventLog(tenantId));
+        await Eventually.TrueAsync(async () => (await secondLog.GetInfoAsync()).OldestUnresolvedAt is null, what: "the second cluster's log resolved both commits");
+        heldUpdate.Release();
+        heldCreate.Release();
+        var updateAcknowledged = await AcknowledgedAsync(update, 200);
+        var createAcknowledged = await AcknowledgedAsync(create, 201);
+        output.WriteLine($"update acknowledged: {updateAcknowledged}, create acknowledged: {createAcknowledged}");
+
+        await first.StopAsync();
+        await second.StopAsync();
+        await using var after = await first.StartTwinAsync();
+        var feed = await FeedAsync(after, tenantId);
+        var updateStored = JsonNode.Parse((await User(after, tenantId, updated).GetAsync()).Resource!)!["displayName"]?.GetValue<string>() == "Updated";
+        var createStored = (await User(after, tenantId, created).GetAsync()).Status == 200;
+        Assert.Equal(updateStored, feed.Any(e => e.Type == ScimEventTypes.UserUpdated && e.ResourceId == updated));
+        Assert.Equal(createStored, feed.Any(e => e.Type == ScimEventTypes.UserCreated && e.ResourceId == created));
+        Assert.True(updateStored || !updateAcknowledged, "the update was acknowledged and is not stored");
+        Assert.True(createStored || !createAcknowledged, "the create was acknowledged and is not stored");
+
+        // The fence row left by the create that never landed is no user: the gateway's retry of that create makes it.
+        var retried = await after.TryAsync(CallSafety.Idempotent, () => User(after, tenantId, created).CreateAsync(FailoverCluster.UserResource($"created.zq{first.Run}@contoso.com", "ext-created")));
+        Assert.Equal((Ack.Yes, (int?)201), (retried.Ack, retried.Status));
+        Assert.Contains((await FeedAsync(after, tenantId)), e => e.Type == ScimEventTypes.UserCreated && e.ResourceId == created);
+    }
+
+    // Whether a direct grain call was acknowledged with this status (a refused or failed write is not).
+    private async Task<bool> AcknowledgedAsync(Task<ScimResult> call, int status)
+    {
+        try
+        {
+            return (await call).Status == status;
+        }
+        catch (Exception e)
+        {
+            output.WriteLine($"not acknowledged: {e.GetType().Name}: {e.Message.Split('\n')[0]}");
+            return false;
+        }
+    }
+
+    /// <summary>
     /// Writes that store nothing are checked against storage too. The second cluster's activation of a user still holds it
     /// active while the first cluster deactivates, reactivates and deactivates it: asked to make it active, which its
     /// outdated state already is, it must not answer "done" without a write. And an activation made before a user existed

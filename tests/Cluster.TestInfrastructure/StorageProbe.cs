@@ -44,6 +44,13 @@ public static class StorageProbe
         siloServices.AddGrainStorage(StorageNames.Default, (sp, name) => new ProbedGrainStorage(MemoryGrainStorageFactory.Create(sp, name)));
 
     /// <summary>
+    /// Routes a silo's grain storage on Azure Table storage (<c>Storage:Provider=AzureTable</c>) through the probe. Call
+    /// after the silo's own registrations.
+    /// </summary>
+    public static void InstallOverAzureTable(IServiceCollection siloServices) =>
+        siloServices.AddGrainStorage(StorageNames.Default, (sp, name) => new ProbedGrainStorage(AzureTableGrainStorageFactory.Create(sp, name)));
+
+    /// <summary>
     /// Activations of the grain with this primary key that read its state so far: an activation reads each of its states once,
     /// so this is the most reads of any one state name (a grain with two states, like the tenant grain, still counts one).
     /// </summary>
@@ -193,9 +200,22 @@ public sealed class HeldWrite
     }
 }
 
-/// <summary>Grain storage that reports every read and write to <see cref="StorageProbe"/> before passing it on.</summary>
-internal sealed class ProbedGrainStorage(IGrainStorage inner) : IGrainStorage
+/// <summary>
+/// Grain storage that reports every read and write to <see cref="StorageProbe"/> before passing it on. It takes part in the
+/// silo's lifecycle for the storage it wraps (Azure Table storage opens its table there), once however often it is asked.
+/// </summary>
+internal sealed class ProbedGrainStorage(IGrainStorage inner) : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>
 {
+    private int _participating;
+
+    public void Participate(ISiloLifecycle lifecycle)
+    {
+        if (inner is ILifecycleParticipant<ISiloLifecycle> participant && Interlocked.Exchange(ref _participating, 1) == 0)
+        {
+            participant.Participate(lifecycle);
+        }
+    }
+
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         StorageProbe.OnRead(grainId.Key.ToString()!, stateName);

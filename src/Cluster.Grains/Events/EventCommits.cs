@@ -17,6 +17,7 @@ namespace Cluster.Grains.Events;
 /// </remarks>
 /// <typeparam name="T">The resource's record.</typeparam>
 internal sealed class EventCommits<T>(
+    IGrainBase owner,
     IGrainFactory grains,
     TimeProvider time,
     string tenantId,
@@ -111,9 +112,14 @@ internal sealed class EventCommits<T>(
 
     /// <summary>
     /// The answer to the log about a prepared attempt: pending while its write is under way (or after any failed write of the
-    /// record — its outcome is unknown, a refusal's too — until this activation is replaced); else what the resource's last commit with events says (<see cref="Answer"/>), as this
-    /// activation knows it, and where that does not tell, as storage holds it now: this activation may be an older one
-    /// beside a newer one (a silo declared dead while still running) that wrote since.
+    /// record — its outcome is unknown, a refusal's too — until this activation is replaced); else what the resource's last
+    /// commit with events says (<see cref="Answer"/>), as this activation knows it, and where that does not tell, as storage
+    /// holds it now: this activation may be an older one beside a newer one (a silo declared dead while still running) that
+    /// wrote since. Where storage does not tell either, the attempt's write has not landed — but it may still be on its way,
+    /// from another activation that has not learnt it is replaced. So before answering "aborted" the row is <em>fenced</em>:
+    /// written again as read (a fence row when there is none, <see cref="StoredRow{T}"/>), checked against that read, so that
+    /// storage refuses such a write from then on. A fence that storage refuses (a write came between) answers pending: the
+    /// log asks again, and the row then tells.
     /// </summary>
     public async Task<EventResolution> ResolveAsync(long version, int step, long from)
     {
@@ -123,7 +129,33 @@ internal sealed class EventCommits<T>(
         }
 
         var asked = new EventAttempt(version, step, from);
-        return Answer(Committed(), asked) ?? Answer((await state.ReadStoredAsync())?.EventsAttempt ?? EventAttempt.None, asked) ?? EventResolution.Aborted;
+        if (Answer(Committed(), asked) is { } known)
+        {
+            return known;
+        }
+
+        var row = await state.ReadRowAsync();
+        var stored = row.Value;
+        if (stored is not null && StoredRow<T>.IsFence(stored))
+        {
+            if (stored.EventsAttempt == asked)
+            {
+                return EventResolution.Aborted; // fenced before, for this attempt
+            }
+        }
+        else if (Answer(stored?.EventsAttempt ?? EventAttempt.None, asked) is { } answer)
+        {
+            return answer;
+        }
+
+        if (!await row.TryWriteAsync(stored is not null && !StoredRow<T>.IsFence(stored) ? stored : new T { EventsAttempt = asked }))
+        {
+            return EventResolution.Pending;
+        }
+
+        // This activation's own writes would now be refused (the row's ETag moved): the next call reads the row afresh.
+        owner.DeactivateOnIdle();
+        return EventResolution.Aborted;
     }
 
     // The last commit with events as this activation knows it.

@@ -107,7 +107,7 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
         _parents = DeferredState.Of<IdSetState>(GrainContext, "parents");
         _load = new DeferredLoad(Resume, nameof(CreateNewAsync), _state, _parents);
         _claims = new IndexClaims(GrainFactory, Kind, _tenantId, _groupId, settling, e => LogCleanupFailed(logger, e, _tenantId, _groupId));
-        _events = new EventCommits<GroupState>(GrainFactory, time, _tenantId, Kind.Type.Name, _groupId, _state, e => LogConfirmFailed(logger, e, _tenantId, _groupId));
+        _events = new EventCommits<GroupState>(this, GrainFactory, time, _tenantId, Kind.Type.Name, _groupId, _state, e => LogConfirmFailed(logger, e, _tenantId, _groupId));
         return Task.CompletedTask;
     }
 

@@ -39,8 +39,11 @@ internal sealed class CommittedState<T>(IStorage<T> storage, bool deferred = fal
     /// <summary>The committed state (the type's empty value when there is no record).</summary>
     public T Value => _published ? _value! : storage.State;
 
-    /// <summary>True when storage holds a record for this state.</summary>
-    public bool Exists => _published ? _exists : storage.RecordExists;
+    /// <summary>
+    /// True when storage holds a record for this state. A resource's fence row (<see cref="StoredRow{T}"/>: a record at
+    /// version 0, which only names an attempt of a commit that never landed) is no record.
+    /// </summary>
+    public bool Exists => _published ? _exists : storage.RecordExists && !StoredRow<T>.IsFence(storage.State);
 
     /// <summary>
     /// True after a write of this activation failed in any way (the failure deactivates it). Such a write may still have
@@ -70,11 +73,17 @@ internal sealed class CommittedState<T>(IStorage<T> storage, bool deferred = fal
     /// the read may run beside its writes. For an answer no ETag checks: the activation may be an outdated one beside a newer
     /// one that has written since (a silo declared dead while still running). Only states made by <see cref="DeferredState"/>.
     /// </summary>
-    public async Task<T?> ReadStoredAsync()
+    public async Task<T?> ReadStoredAsync() => (await ReadRowAsync()).Value;
+
+    /// <summary>
+    /// The record as storage holds it now, as <see cref="ReadStoredAsync"/> reads it, with the means to write over it checked
+    /// against that read (<see cref="StoredRow{T}.TryWriteAsync"/>).
+    /// </summary>
+    public async Task<StoredRow<T>> ReadRowAsync()
     {
         var row = (fresh ?? throw new InvalidOperationException("This state cannot be read afresh."))();
         await row.ReadStateAsync();
-        return row.RecordExists ? row.State : null;
+        return new StoredRow<T>(row);
     }
 
     /// <summary>
@@ -129,6 +138,45 @@ internal sealed class CommittedState<T>(IStorage<T> storage, bool deferred = fal
         }
 
         (_value, _exists) = (value, !clear);
+    }
+}
+
+/// <summary>
+/// A state's row as one read through a bridge of its own found it (<see cref="CommittedState{T}.ReadRowAsync"/>): its
+/// record, and a write over it that storage accepts only if the row is still as read (its ETag; an insert when there was
+/// none). Such a write <em>fences</em> the row: a write of any activation prepared on what was read — an outdated one beside
+/// a newer one, whose write may still be on its way — is refused from then on.
+/// </summary>
+/// <remarks>
+/// A resource that has no record is fenced by a <em>fence row</em>: its empty record at version 0, which every activation
+/// takes as no record (<see cref="CommittedState{T}.Exists"/>) and its next write replaces; it stays otherwise, until the
+/// tenant's storage is swept.
+/// </remarks>
+internal sealed class StoredRow<T>(IStorage<T> row)
+    where T : class, new()
+{
+    /// <summary>The record (null without one; a fence row is returned as stored).</summary>
+    public T? Value => row.RecordExists ? row.State : null;
+
+    /// <summary>True for a resource's fence row: a record at version 0 (every resource's first write is version 1).</summary>
+    public static bool IsFence(T value) => value is IRecordsEvents { Version: 0 };
+
+    /// <summary>
+    /// Writes <paramref name="value"/> if the row is still as read: false when storage refused it (another write came
+    /// between; read again to know what it did).
+    /// </summary>
+    public async Task<bool> TryWriteAsync(T value)
+    {
+        row.State = value;
+        try
+        {
+            await row.WriteStateAsync();
+            return true;
+        }
+        catch (InconsistentStateException)
+        {
+            return false;
+        }
     }
 }
 

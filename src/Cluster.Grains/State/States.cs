@@ -475,5 +475,5 @@ public interface IRecordsEvents
     long Version { get; }
 
     /// <summary>The last commit with events, as recorded (<see cref="EventAttempt.None"/>: none yet).</summary>
-    EventAttempt EventsAttempt { get; }
+    EventAttempt EventsAttempt { get; set; }
 }

@@ -62,7 +62,7 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
         _memberships = DeferredState.Of<IdSetState>(GrainContext, "groups");
         _load = new DeferredLoad(Loaded, nameof(CreateNewAsync), _state, _memberships);
         _claims = new IndexClaims(GrainFactory, ResourceKind.User, _tenantId, _userId, settling, e => LogCleanupFailed(logger, e, _tenantId, _userId));
-        _events = new EventCommits<ResourceState>(GrainFactory, time, _tenantId, ResourceType.Name, _userId, _state, e => LogConfirmFailed(logger, e, _tenantId, _userId));
+        _events = new EventCommits<ResourceState>(this, GrainFactory, time, _tenantId, ResourceType.Name, _userId, _state, e => LogConfirmFailed(logger, e, _tenantId, _userId));
         return Task.CompletedTask;
     }
 
