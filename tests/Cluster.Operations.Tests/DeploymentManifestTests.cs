@@ -314,6 +314,45 @@ public sealed partial class DeploymentManifestTests
         Assert.Equal("/var/lib/grafana/dashboards", Text(Map(provider, "options"), "path"));
     }
 
+    /// <summary>
+    /// The shipped alerting rules are loaded by Prometheus (compose mounts them where prometheus.yml names them), and every
+    /// rule says how bad it is and what to do: a severity Alertmanager can route on, a summary and a description. Their
+    /// metrics are checked against a real scrape in <see cref="MetricsTests.EveryMetricTheAlertRulesQueryIsExported"/>.
+    /// </summary>
+    [Fact]
+    public void PrometheusLoadsTheAlertRulesAndEachSaysHowBadAndWhatToDo()
+    {
+        Assert.Equal(["/etc/prometheus/alerts.yml"], Seq(Load("deploy/prometheus/prometheus.yml").Single(), "rule_files").Select(Text));
+        var volumes = Seq(Map(Map(Load("docker-compose.yml").Single(), "services"), "prometheus"), "volumes").Select(Text);
+        Assert.Contains("./deploy/prometheus/alerts.yml:/etc/prometheus/alerts.yml:ro", volumes);
+
+        var rules = AlertRules();
+        Assert.Equal(rules.Count, rules.Select(r => r.Alert).Distinct().Count());
+        foreach (var needed in new[] { "ScimProcessDown", "ScimServerErrors", "ScimWebhookEventsExpired", "ScimWebhookBehind", "ScimWebhookEventsParked", "ScimProvisioningLogDropped", "ScimGatewayShedding" })
+        {
+            Assert.Contains(rules, r => r.Alert == needed);
+        }
+
+        Assert.All(rules, r =>
+        {
+            Assert.Matches("^Scim[A-Za-z]+$", r.Alert);
+            Assert.Contains(r.Severity, new[] { "critical", "warning" });
+            Assert.False(string.IsNullOrWhiteSpace(r.Expr), r.Alert);
+            Assert.False(string.IsNullOrWhiteSpace(r.Summary), r.Alert);
+            Assert.False(string.IsNullOrWhiteSpace(r.Description), r.Alert);
+            Assert.Equal(r.Expr.Count(c => c == '('), r.Expr.Count(c => c == ')'));
+        });
+    }
+
+    /// <summary>An alerting rule of deploy/prometheus/alerts.yml.</summary>
+    internal sealed record AlertRule(string Alert, string Expr, string Severity, string Summary, string Description);
+
+    /// <summary>Every alerting rule of deploy/prometheus/alerts.yml.</summary>
+    internal static List<AlertRule> AlertRules() =>
+        [.. Seq(Load("deploy/prometheus/alerts.yml").Single(), "groups").Cast<YamlMappingNode>()
+            .SelectMany(g => Seq(g, "rules").Cast<YamlMappingNode>())
+            .Select(r => new AlertRule(Text(r, "alert"), Text(r, "expr"), Text(Map(r, "labels"), "severity"), Text(Map(r, "annotations"), "summary"), Text(Map(r, "annotations"), "description")))];
+
     private static void AssertProbes(YamlMappingNode container)
     {
         Assert.Equal("/health", Text(Map(container, "readinessProbe", "httpGet"), "path"));
