@@ -112,6 +112,7 @@ run_step() {
 
 ensure_azurite
 ensure_chromium
+ensure_promtool
 
 for port in "$BLOB_PORT" "$QUEUE_PORT" "$TABLE_PORT"; do
   if port_in_use "$port"; then

@@ -11,6 +11,9 @@
 #   ensure_wrk                            apt-get install wrk if it is missing (exits if it cannot)
 #   ensure_chromium                       apt-get install Debian's chromium if /usr/bin/chromium is missing
 #                                         (the dashboard browser test drives it headless); warns if it can't
+#   ensure_promtool                       apt-get install Debian's prometheus if /usr/bin/promtool is missing
+#                                         (the alerting rules' tests run promtool); warns if it can't
+#   ensure_apt_package PKG BINARY WHY     apt-get install PKG unless BINARY exists; warns if it can't
 #   start_azurite DIR BLOB QUEUE TABLE    start Azurite (127.0.0.1, data in DIR, log DIR/azurite.log);
 #                                         echoes the pid of the node process and sets AZURITE_PID
 #   azurite_connection_string BLOB QUEUE TABLE
@@ -106,47 +109,54 @@ ensure_azurite() {
 # through `sudo -n` (never a password prompt). Both scripts need it, so it exits when wrk cannot be installed.
 ensure_wrk() {
   command -v wrk >/dev/null 2>&1 && return 0
-  command -v apt-get >/dev/null 2>&1 || die "'wrk' was not found on PATH and apt-get is not available: install wrk."
-  local sudo=""
-  if ((EUID != 0)); then
-    command -v sudo >/dev/null 2>&1 || die "'wrk' was not found on PATH and installing it needs root: install wrk."
-    sudo="sudo -n"
-  fi
-  log "Installing wrk with apt-get..."
-  local out
-  # shellcheck disable=SC2086 # $sudo is empty or "sudo -n"
-  if ! out="$($sudo apt-get update -qq 2>&1 && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk 2>&1)"; then
-    printf '%s\n' "$out" | tail -n 20 >&2
-    die "installing wrk failed (see above): install wrk."
-  fi
-  command -v wrk >/dev/null 2>&1 || die "apt-get installed wrk but it is not on PATH."
+  ensure_apt_package wrk /usr/bin/wrk "the benchmark"
+  command -v wrk >/dev/null 2>&1 || die "'wrk' was not found on PATH and could not be installed (see above): install wrk."
 }
 
 ensure_chromium() {
   # The browser tests (the Orleans dashboard, the customer portal) use $CHROMIUM when set, else /usr/bin/chromium.
-  if [[ -n "${CHROMIUM:-}" && -x "$CHROMIUM" ]] || [[ -x /usr/bin/chromium ]]; then
+  if [[ -n "${CHROMIUM:-}" && -x "$CHROMIUM" ]]; then
+    return 0
+  fi
+  ensure_apt_package chromium /usr/bin/chromium "the browser tests (dashboard, portal)"
+}
+
+ensure_promtool() {
+  # The alerting rules' tests (deploy/prometheus/alerts.yml) run Prometheus's promtool: $PROMTOOL when set, else
+  # /usr/bin/promtool, from Debian's prometheus package (nothing of it is started).
+  if [[ -n "${PROMTOOL:-}" && -x "$PROMTOOL" ]]; then
+    return 0
+  fi
+  ensure_apt_package prometheus /usr/bin/promtool "the alerting rules' tests"
+}
+
+# Installs the Debian package $1 with apt-get unless $2 is already there; $3 names what needs it. A failure only warns:
+# the tests that need it then fail and say why.
+ensure_apt_package() {
+  local package=${1:?package} binary=${2:?binary} purpose=${3:?purpose}
+  if [[ -x "$binary" ]]; then
     return 0
   fi
   if ! command -v apt-get >/dev/null 2>&1; then
-    log "WARNING: /usr/bin/chromium is missing and apt-get is not available: the browser tests (dashboard, portal) will fail."
+    log "WARNING: $binary is missing and apt-get is not available: $purpose will fail."
     return 0
   fi
   local sudo=""
   if ((EUID != 0)); then
     if command -v sudo >/dev/null 2>&1; then sudo="sudo -n"; else
-      log "WARNING: /usr/bin/chromium is missing and installing it needs root: the browser tests (dashboard, portal) will fail."
+      log "WARNING: $binary is missing and installing it needs root: $purpose will fail."
       return 0
     fi
   fi
-  log "Installing chromium with apt-get (for the browser tests of the dashboard and the portal; a few minutes on first run)..."
+  log "Installing $package with apt-get (for $purpose; a few minutes on first run)..."
   local out
   # shellcheck disable=SC2086 # $sudo is empty or "sudo -n"
-  if ! out="$($sudo apt-get update -qq 2>&1 && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium 2>&1)"; then
+  if ! out="$($sudo apt-get update -qq 2>&1 && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$package" 2>&1)"; then
     printf '%s\n' "$out" | tail -n 20 >&2
-    log "WARNING: installing chromium failed (see above): the browser tests (dashboard, portal) will fail."
+    log "WARNING: installing $package failed (see above): $purpose will fail."
     return 0
   fi
-  [[ -x /usr/bin/chromium ]] || log "WARNING: apt-get installed chromium but /usr/bin/chromium is missing."
+  [[ -x "$binary" ]] || log "WARNING: apt-get installed $package but $binary is missing."
 }
 
 start_azurite() {
