@@ -128,7 +128,19 @@ public static class ScimProjection
                 if (value is JsonObject extensionObject)
                 {
                     var projected = ProjectContainer(extensionObject, extension, include, exclude, wholeSelected: include?.Extensions.Contains(extension.Id) ?? false, keepRequestOnly);
-                    if (exclude?.Extensions.Contains(extension.Id) != true && projected.Count > 0)
+                    if (exclude?.Extensions.Contains(extension.Id) == true)
+                    {
+                        // A whole extension excluded still returns its "returned: always" attributes (RFC 7643 §7).
+                        foreach (var (name, _) in projected.ToList())
+                        {
+                            if (extension.FindAttribute(name)?.Returned != Returned.Always)
+                            {
+                                projected.Remove(name);
+                            }
+                        }
+                    }
+
+                    if (projected.Count > 0)
                     {
                         result[key] = projected;
                     }

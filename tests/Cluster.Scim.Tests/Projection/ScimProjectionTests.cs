@@ -122,6 +122,26 @@ public class ScimProjectionTests
         Assert.Null(ScimProjection.ParseList(csv));
     }
 
+    /// <summary>
+    /// An extension's <c>returned: always</c> attribute survives <c>excludedAttributes</c> naming the whole extension, as it
+    /// survives naming the attribute itself (RFC 7643 §7); the extension's other attributes go. Until 2026-12-07 the whole
+    /// extension went.
+    /// </summary>
+    [Fact]
+    public void ExcludedAttributes_WholeExtensionKeepsItsAlwaysReturnedAttributes()
+    {
+        const string Urn = "urn:ietf:params:scim:schemas:extension:always:2.0:User";
+        var type = ScimSchemas.Build([new() { Schema = Urn, ResourceType = "User", Attributes = [new() { Name = "tenantCode", Returned = "always" }, new() { Name = "site" }] }]).User;
+        var user = Obj($$$"""{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","{{{Urn}}}"],"id":"u-1","userName":"a@b","{{{Urn}}}":{"tenantCode":"T1","site":"S"}}""");
+
+        var whole = ScimProjection.Apply(user, null, [Urn], type);
+        AssertJson($$$"""{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","{{{Urn}}}"],"id":"u-1","userName":"a@b","{{{Urn}}}":{"tenantCode":"T1"}}""", whole);
+        var one = ScimProjection.Apply(user, null, [$"{Urn}:tenantCode", $"{Urn}:site"], type);
+        AssertJson($$$"""{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","{{{Urn}}}"],"id":"u-1","userName":"a@b","{{{Urn}}}":{"tenantCode":"T1"}}""", one);
+        var enterprise = ProjectUser(null, Ent);
+        Assert.False(enterprise.ContainsKey(Ent));
+    }
+
     [Fact]
     public void ParseList_SplitsAndTrims()
     {
