@@ -421,9 +421,22 @@ public sealed partial class EventLogGrain(
         var discarded = new List<PreparedCommit>();
         foreach (var prepared in due)
         {
-            var answer = await ResourceKind.OfName(prepared.ResourceType)
-                .Grain(GrainFactory, _tenantId, prepared.ResourceId)
-                .ResolveEventsAsync(prepared.Version, prepared.Step, prepared.From);
+            EventResolution answer;
+            try
+            {
+                answer = await ResourceKind.OfName(prepared.ResourceType)
+                    .Grain(GrainFactory, _tenantId, prepared.ResourceId)
+                    .ResolveEventsAsync(prepared.Version, prepared.Step, prepared.From);
+            }
+            catch (Exception e)
+            {
+                // One resource that cannot answer (its row unreadable, its activation failing) is asked again next time; the
+                // answers of the others are kept: a resource that answered "aborted" has fenced its row, and would fence it
+                // again at every pass that failed before its discard was stored.
+                LogResolveFailed(logger, e, _tenantId, prepared.ResourceType, prepared.ResourceId);
+                continue;
+            }
+
             if (answer == EventResolution.Committed)
             {
                 _confirmed.Add(ConfirmationKey(prepared));
@@ -741,6 +754,9 @@ public sealed partial class EventLogGrain(
 
     [LoggerMessage(1302, LogLevel.Warning, "Tenant {TenantId}: telling the webhook about new events failed; retrying.")]
     private static partial void LogNotifyFailed(ILogger logger, Exception exception, string tenantId);
+
+    [LoggerMessage(1304, LogLevel.Warning, "Tenant {TenantId}: asking {ResourceType} {ResourceId} whether a prepared commit reached storage failed; asking again in a second.")]
+    private static partial void LogResolveFailed(ILogger logger, Exception exception, string tenantId, string resourceType, string resourceId);
 
     [LoggerMessage(1301, LogLevel.Warning, "Tenant {TenantId}: discarded the prepared events of {ResourceType} {ResourceId} version {Version}: its write never reached storage.")]
     private static partial void LogDiscarded(ILogger logger, string tenantId, string resourceType, string resourceId, long version);

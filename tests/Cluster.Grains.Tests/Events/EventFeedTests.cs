@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Cluster.Abstractions;
 using Cluster.Grains.Events;
+using Cluster.Grains.State;
 using Cluster.TestInfrastructure;
 
 namespace Cluster.Grains.Tests.Events;
@@ -253,6 +254,37 @@ public sealed class EventFeedTests(ClusterFixture fixture)
         var events = await WaitForFeedAsync(tenantId, 2);
         Assert.Equal([ScimEventTypes.UserCreated, ScimEventTypes.UserUpdated], events.Select(e => e.Type));
         Assert.DoesNotContain(events, e => e.Id is "never" or "nobody");
+    }
+
+    /// <summary>
+    /// A resource that cannot answer (its row unreadable) does not hold back the answers of the others: the commit a user
+    /// never wrote is discarded, and that stored, while the other stays unresolved. Before, one failing question failed the
+    /// whole pass, every second, so nothing it had learnt was stored, and the user fenced its row again at every pass.
+    /// </summary>
+    [Fact]
+    public async Task OneResourceThatCannotAnswerDoesNotHoldBackTheOthersAnswers()
+    {
+        var (tenantId, id, created, log) = await UserWithItsCreateEventAsync("answers@contoso.com");
+        var stuck = GrainKeys.NewResourceId();
+        StorageProbe.FailNextReadsAsOutage(GrainKeys.User(tenantId, stuck), int.MaxValue);
+        try
+        {
+            // Asked in the order prepared: first the user that cannot answer, then the commit the other user never wrote.
+            await log.PrepareAsync(new EventSource("User", stuck, 1, 0) { Committed = EventAttempt.None }, [Event("stuck", stuck)]);
+            await log.PrepareAsync(new EventSource("User", id, created.Version + 1, 0) { Committed = created }, [Event("never", id)]);
+            await Eventually.TrueAsync(
+                () => Task.FromResult(StorageProbe.LastWrittenState(GrainKeys.EventLog(tenantId), "events") is EventLogState head
+                    && head.Prepared.Any(p => p.ResourceId == stuck) && head.Prepared.All(p => p.ResourceId != id)),
+                what: "the discard of the commit the user never wrote stored beside the unresolved one");
+            Assert.NotNull((await log.GetInfoAsync()).OldestUnresolvedAt);
+        }
+        finally
+        {
+            StorageProbe.FailNextReadsAsOutage(GrainKeys.User(tenantId, stuck), 0);
+        }
+
+        var events = await WaitForFeedAsync(tenantId, 1);
+        Assert.Equal([ScimEventTypes.UserCreated], events.Select(e => e.Type));
     }
 
     [Fact]
