@@ -114,6 +114,12 @@ public sealed class DiscoveryTests : IClassFixture<GatewayFactory>
                 Assert.Contains(attribute["mutability"].Str(), new[] { "readOnly", "readWrite", "immutable", "writeOnly" });
                 Assert.Contains(attribute["returned"].Str(), new[] { "always", "never", "default", "request" });
                 Assert.Contains(attribute["multiValued"]!.GetValueKind(), new[] { JsonValueKind.True, JsonValueKind.False });
+
+                // RFC 7643 §7: a reference says what it refers to (photos.value: external URLs).
+                if (attribute["type"].Str() == "reference")
+                {
+                    Assert.NotEmpty(attribute["referenceTypes"]?.AsArray() ?? []);
+                }
             }
         }
 

@@ -25,6 +25,7 @@ namespace Cluster.Scim.Filtering;
 /// <item><c>eq/gt/ge/lt/le</c> use <see cref="ScimValueOrder"/>, the order sorting uses too: strings ordinally
 /// (respecting caseExact), numbers numerically, dateTime as instants;
 /// <c>gt/ge/lt/le</c> are not allowed on boolean or binary attributes. <c>co/sw/ew</c> compare text and are not allowed on booleans.</item>
+/// <item>Values computed when a resource is shown (<c>meta.location</c>, members' <c>$ref</c>) cannot be filtered on (invalidFilter).</item>
 /// <item>Write-only / <c>returned: never</c> attributes (<c>password</c>, writeOnly extension attributes) cannot be filtered
 /// on (invalidFilter): a filter would reveal them.</item>
 /// <item>Boolean attributes accept the literals <c>true</c>/<c>false</c> and the strings <c>"true"</c>/<c>"False"</c> (Entra).</item>
@@ -281,6 +282,7 @@ public static class FilterEvaluator
             {
                 null => throw ScimException.InvalidFilter($"Invalid filter: {ScimText.Quoted(Shorten(path))} is not a sub-attribute of {ScimText.Quoted(parent.Name)}."),
                 { NeverReturned: true } => throw WriteOnly(path),
+                { Queryable: false } => throw NotStored(path),
                 _ => new Binding(null, sub, null),
             };
         }
@@ -302,8 +304,16 @@ public static class FilterEvaluator
             throw WriteOnly(path);
         }
 
+        if (!(resolved.SubAttribute ?? resolved.Attribute).Queryable)
+        {
+            throw NotStored(path);
+        }
+
         return new Binding(resolved.IsExtension(resourceType) ? resolved.Schema.Id : null, resolved.Attribute, resolved.SubAttribute);
     }
+
+    private static ScimException NotStored(AttributePath path) =>
+        ScimException.InvalidFilter($"Invalid filter: attribute {ScimText.Quoted(Shorten(path))} is computed when a resource is shown and cannot be filtered on.");
 
     private static ScimException WriteOnly(AttributePath path) =>
         ScimException.InvalidFilter($"Invalid filter: attribute {ScimText.Quoted(Shorten(path))} is write-only and cannot be filtered on.");

@@ -242,6 +242,13 @@ public static class PatchApplier
             throw ScimException.Mutability($"Attribute {ScimText.Quoted(target.DisplayName)} is read-only.");
         }
 
+        if (attribute.MultiValued && target.Sub?.Mutability == Mutability.Immutable)
+        {
+            // Set when its element is added (a group member's value, $ref and type): changing it in place would make the
+            // element another one (RFC 7643 §7, immutable). Add or remove the element instead.
+            throw ScimException.Mutability($"Attribute {ScimText.Quoted(target.DisplayName)} is immutable: add or remove the whole {ScimText.Quoted(attribute.Name)} element instead.");
+        }
+
         var container = isExtension
             ? ScimJson.GetObject(working, target.Resolved.Schema.Id, create: op != PatchOperationType.Remove)
             : working;

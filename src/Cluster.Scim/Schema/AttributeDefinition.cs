@@ -76,6 +76,14 @@ public sealed record AttributeDefinition
     /// </summary>
     public bool Stored { get; init; } = true;
 
+    /// <summary>
+    /// False for a value the stored resource does not hold: the gateway adds it when it renders the resource from its base URL
+    /// (<c>meta.location</c>, a member's <c>$ref</c>; a user's <c>groups.$ref</c> is not even rendered). Filters and
+    /// <c>sortBy</c> look at stored resources, so they refuse it instead of never matching. Not part of the RFC 7643 schema
+    /// representation.
+    /// </summary>
+    public bool Queryable { get; init; } = true;
+
     /// <summary>True when the value never leaves the server (<c>returned: never</c> or writeOnly): it may not be filtered or sorted on either.</summary>
     public bool NeverReturned => Returned == Returned.Never || Mutability == Mutability.WriteOnly;
 

@@ -31,7 +31,7 @@ public static class CommonAttributes
             new() { Name = "resourceType", CaseExact = true, Mutability = Mutability.ReadOnly },
             new() { Name = "created", Type = AttributeType.DateTime, Mutability = Mutability.ReadOnly },
             new() { Name = "lastModified", Type = AttributeType.DateTime, Mutability = Mutability.ReadOnly },
-            new() { Name = "location", Type = AttributeType.Reference, CaseExact = true, Mutability = Mutability.ReadOnly, ReferenceTypes = ["uri"] },
+            new() { Name = "location", Type = AttributeType.Reference, CaseExact = true, Mutability = Mutability.ReadOnly, ReferenceTypes = ["uri"], Queryable = false },
             new() { Name = "version", CaseExact = true, Mutability = Mutability.ReadOnly },
         ],
     };

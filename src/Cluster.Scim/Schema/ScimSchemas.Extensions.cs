@@ -181,10 +181,11 @@ public static partial class ScimSchemas
                 throw Invalid(index, urn, $"{where}: a readOnly attribute cannot be required (clients cannot supply it).");
             }
 
-            if (parent is not null && (returned == Returned.Always || mutability == Mutability.ReadOnly))
+            if (parent is not null && (returned is Returned.Always or Returned.Request || mutability == Mutability.ReadOnly))
             {
-                // Only what is enforced is accepted: nothing computes extension values, and sub-attribute input is kept as sent.
-                throw Invalid(index, urn, $"{where}: 'Returned' always and 'Mutability' readOnly are not supported on sub-attributes.");
+                // Only what is enforced is accepted: nothing computes extension values, sub-attribute input is kept as sent,
+                // and projections decide on whole attributes (a 'request' sub-attribute would be returned by every read).
+                throw Invalid(index, urn, $"{where}: 'Returned' always or request and 'Mutability' readOnly are not supported on sub-attributes.");
             }
 
             if (parentMultiValued && mutability == Mutability.Immutable)

@@ -25,7 +25,7 @@ public static partial class ScimSchemas
 
     private static AttributeDefinition[] ValueDisplayTypePrimary(string[] canonicalTypes, AttributeType valueType = AttributeType.String) =>
     [
-        new() { Name = "value", Type = valueType },
+        new() { Name = "value", Type = valueType, ReferenceTypes = valueType == AttributeType.Reference ? ["external"] : [] },
         Str("display"),
         TypeAttribute(canonicalTypes),
         Primary,
@@ -83,7 +83,7 @@ public static partial class ScimSchemas
                 SubAttributes =
                 [
                     new() { Name = "value", Mutability = Mutability.ReadOnly },
-                    new() { Name = "$ref", Type = AttributeType.Reference, Mutability = Mutability.ReadOnly, ReferenceTypes = ["User", "Group"] },
+                    new() { Name = "$ref", Type = AttributeType.Reference, Mutability = Mutability.ReadOnly, ReferenceTypes = ["User", "Group"], Queryable = false },
                     new() { Name = "display", Mutability = Mutability.ReadOnly },
                     new() { Name = "type", Mutability = Mutability.ReadOnly, CanonicalValues = ["direct", "indirect"] },
                 ],
@@ -132,7 +132,7 @@ public static partial class ScimSchemas
                 SubAttributes =
                 [
                     new() { Name = "value", CaseExact = true, Mutability = Mutability.Immutable },
-                    new() { Name = "$ref", Type = AttributeType.Reference, Mutability = Mutability.Immutable, ReferenceTypes = ["User", "Group"] },
+                    new() { Name = "$ref", Type = AttributeType.Reference, Mutability = Mutability.Immutable, ReferenceTypes = ["User", "Group"], Queryable = false },
                     new() { Name = "display", Mutability = Mutability.ReadOnly },
                     new() { Name = "type", Mutability = Mutability.Immutable, CanonicalValues = ["User", "Group"] },
                 ],

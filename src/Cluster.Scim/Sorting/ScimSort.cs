@@ -75,6 +75,11 @@ public sealed record ScimSort(AttributePath Path, bool Descending)
             throw ScimException.InvalidValue($"'sortBy': {ScimText.Quoted(Shorten(Path.ToString()))} is a complex attribute; sort by one of its sub-attributes.");
         }
 
+        if (!compared.Queryable)
+        {
+            throw ScimException.InvalidValue($"'sortBy': {ScimText.Quoted(Shorten(Path.ToString()))} is computed when a resource is shown and cannot be sorted by.");
+        }
+
         // The order of results would reveal a value that is never returned (password, writeOnly attributes).
         return resolved.Attribute.NeverReturned || compared.NeverReturned
             ? throw ScimException.InvalidValue($"'sortBy': {ScimText.Quoted(Shorten(Path.ToString()))} is write-only and cannot be sorted by.")

@@ -227,6 +227,8 @@ public class FilterEvaluatorTests
     [InlineData("userName gt null")]
     [InlineData("userName pr and (bogus pr or userName pr)")]
     [InlineData("not (bogus pr)")]
+    [InlineData("meta.location pr")] // shown from the gateway's base URL, not stored: it would never match
+    [InlineData("groups.$ref pr")]
     public void RejectsFiltersThatDoNotFitTheUserSchema(string filter)
     {
         var node = FilterParser.Parse(filter);
@@ -240,6 +242,9 @@ public class FilterEvaluatorTests
     [InlineData("userName eq \"x\"")]
     [InlineData("employeeNumber eq \"1\"")]
     [InlineData("members[bogus eq \"x\"]")]
+    [InlineData("members.$ref eq \"https://scim.example/Users/u1\"")]
+    [InlineData("members[$ref pr]")]
+    [InlineData("meta.location pr")]
     public void RejectsFiltersThatDoNotFitTheGroupSchema(string filter)
     {
         var ex = Assert.Throws<ScimException>(() => FilterEvaluator.Validate(FilterParser.Parse(filter), ScimSchemas.GroupResource));

@@ -24,6 +24,15 @@ public class PatchApplierGroupTests
             """, result);
     }
 
+    /// <summary>A member's value (and $ref, type) is set when it is added: changing it in place is refused (RFC 7643 §7, immutable).</summary>
+    [Theory]
+    [InlineData("""{"op":"replace","path":"members[value eq \"u1\"].value","value":"u9"}""")]
+    [InlineData("""{"op":"add","path":"members[value eq \"u1\"].value","value":"u9"}""")]
+    [InlineData("""{"op":"remove","path":"members[value eq \"u1\"].type"}""")]
+    [InlineData("""{"op":"replace","path":"members.value","value":"u9"}""")]
+    public void MemberValueChangedInPlace_IsRefusedAsImmutable(string operation) =>
+        AssertScimError(400, "mutability", () => PatchGroup(Group, Ops(operation)));
+
     [Fact]
     public void AddExistingMember_NotDuplicated()
     {

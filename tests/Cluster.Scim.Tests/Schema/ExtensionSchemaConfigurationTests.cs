@@ -84,6 +84,7 @@ public sealed class ExtensionSchemaConfigurationTests
         { """{"Schema":"urn:acme:User","Attributes":[{"Name":"a","Type":"complex","SubAttributes":[{"Name":"b","Type":"complex","SubAttributes":[{"Name":"c"}]}]}]}""", "cannot be complex" },
         { """{"Schema":"urn:acme:User","Attributes":[{"Name":"a","Type":"complex","SubAttributes":[{"Name":"b","Mutability":"readOnly"}]}]}""", "not supported on sub-attributes" },
         { """{"Schema":"urn:acme:User","Attributes":[{"Name":"a","Type":"complex","SubAttributes":[{"Name":"b","Returned":"always"}]}]}""", "not supported on sub-attributes" },
+        { """{"Schema":"urn:acme:User","Attributes":[{"Name":"a","Type":"complex","SubAttributes":[{"Name":"b","Returned":"request"}]}]}""", "not supported on sub-attributes" },
         { """{"Schema":"urn:acme:User","Attributes":[{"Name":"a","Type":"complex","MultiValued":true,"SubAttributes":[{"Name":"b","Mutability":"immutable"}]}]}""", "is not enforced" },
         { """{"Schema":"urn:acme:User","Attributes":[{"Name":"userName"}]}""", "clashes with the core User attribute" },
         { """{"Schema":"urn:acme:User","Attributes":[{"Name":"externalId"}]}""", "clashes with the core User attribute" },
