@@ -26,7 +26,8 @@ namespace Cluster.Grains.Events;
 /// Group commit: prepares interleave, and those that arrive while the head is being written are stored together by the next
 /// write, in the order they arrived — one head write per batch instead of one per change, so a tenant's write rate is not
 /// capped by one storage round trip per change. Every head write, a batch or any other, goes through <see cref="_writer"/>,
-/// one at a time.
+/// one at a time; a prepare is answered as soon as the head holding it is stored, and the full pages it filled are written
+/// beside the next batch (<see cref="WritePagesSoon"/>), never on a SCIM write's path.
 /// </para>
 /// </remarks>
 public sealed partial class EventLogGrain(
@@ -45,7 +46,8 @@ public sealed partial class EventLogGrain(
     // Most bytes of events one head write takes from the queue (at least one prepare, whatever its size), as stored
     // (QueuedPrepare.Bytes), so that the head row, which also holds the open page's events (at most 15, each at most twice
     // ScimResource.MaxStoredBytes), stays inside what Orleans' table storage writes (960 KiB): 15 × 32 KiB + 256 KiB + one
-    // prepare beyond the bound.
+    // prepare beyond the bound. Full pages whose rows are still being written (beside the next batch) take from the bound
+    // (UnpagedBytes).
     private const int MaxBatchBytes = 256 * 1024;
 
     // A prepared commit is asked about once it is this old (its confirmation normally follows within milliseconds).
@@ -77,6 +79,10 @@ public sealed partial class EventLogGrain(
 
     // Pages written from the committed head that it does not record yet: the next head write records them (SealedThrough).
     private long _pagesWrittenThrough;
+
+    // The pass of page writes under way (WritePagesSoon), and whether a head written meanwhile asks for another.
+    private Task _paging = Task.CompletedTask;
+    private bool _pagesDue;
 
     private string _tenantId = "";
     private IGrainTimer? _resolver;
@@ -111,7 +117,24 @@ public sealed partial class EventLogGrain(
     {
         var queued = new QueuedPrepare(source, events);
         _queued.Add(queued);
-        await _writer.WaitAsync();
+        using var answered = new CancellationTokenSource();
+        var writer = _writer.WaitAsync(answered.Token);
+        if (await Task.WhenAny(writer, queued.First.Task) != writer)
+        {
+            // Another prepare's write took this one along: answered as soon as the head is stored, not when that writer is done.
+            await answered.CancelAsync();
+            try
+            {
+                await writer;
+                _writer.Release(); // taken in the same moment after all
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            return await queued.First.Task;
+        }
+
         try
         {
             // Unless a write that finished took this prepare along, this one writes the prepares queued so far, a batch at a
@@ -163,7 +186,7 @@ public sealed partial class EventLogGrain(
             instruments.Appended(queued.Events);
         }
 
-        await WritePagesAsync();
+        WritePagesSoon();
         StartResolver();
         NotifyWebhook();
         if (now - _retentionCheckedAt >= RetentionPeriod)
@@ -190,8 +213,8 @@ public sealed partial class EventLogGrain(
 
     private List<QueuedPrepare> TakeBatch()
     {
-        var (taken, bytes) = (0, 0L);
-        while (taken < _queued.Count && (taken == 0 || bytes + _queued[taken].Bytes <= MaxBatchBytes))
+        var (taken, bytes, budget) = (0, 0L, MaxBatchBytes - UnpagedBytes());
+        while (taken < _queued.Count && (taken == 0 || bytes + _queued[taken].Bytes <= budget))
         {
             bytes += _queued[taken++].Bytes;
         }
@@ -199,6 +222,18 @@ public sealed partial class EventLogGrain(
         var batch = _queued[..taken];
         _queued.RemoveRange(0, taken);
         return batch;
+    }
+
+    // What the head holds beyond its open page: the events of full pages whose rows are not written yet (a page pass under
+    // way beside this batch, or one that failed), counted as QueuedPrepare.Bytes counts them. A batch takes its bytes from
+    // its budget, so the head stays inside the row's limit although pages are written beside the next batch.
+    private long UnpagedBytes()
+    {
+        var head = _state.Value;
+        var paged = Math.Max(head.SealedThrough, _pagesWrittenThrough);
+        var full = (head.Next - 1) / PageSize * PageSize;
+        return full <= paged ? 0 : head.Tail.Where(e => e.Sequence > paged && e.Sequence <= full)
+            .Sum(e => QueuedPrepare.EventBytes(e.Data, e.Changed));
     }
 
     // Adds one prepared commit to the next head, resolving the resource's earlier attempts by what its prepare says it has
@@ -545,7 +580,39 @@ public sealed partial class EventLogGrain(
     }
 
     /// <summary>
-    /// Under <see cref="_writer"/>, after a head write: writes every page that the committed head has filled to its own row,
+    /// After a head write: starts <see cref="WritePagesAsync"/> unless a pass is running, which then makes one more. Outside
+    /// <see cref="_writer"/>, so neither the batch's prepares nor the next batch wait for page rows (they did until
+    /// 2026-12-07: a page write per batch on every SCIM write's path, and a slow page row slowed the tenant's every write).
+    /// </summary>
+    private void WritePagesSoon()
+    {
+        if (_halted)
+        {
+            return;
+        }
+
+        if (_paging.IsCompleted)
+        {
+            _paging = PageAsync();
+        }
+        else
+        {
+            _pagesDue = true;
+        }
+    }
+
+    private async Task PageAsync()
+    {
+        do
+        {
+            _pagesDue = false;
+            await WritePagesAsync();
+        }
+        while (_pagesDue && !_halted);
+    }
+
+    /// <summary>
+    /// One pass at a time (<see cref="WritePagesSoon"/>), beside head writes: writes every page that the committed head has filled to its own row,
     /// from that head's events; the next head write records them and drops their events from the head. Only a head storage
     /// accepted is ever paged, so every write of a page holds the events the feed holds in its range (less any discarded
     /// since, which readers skip by the head's discarded ranges): writing it again, after a crash before the head recorded
@@ -566,7 +633,7 @@ public sealed partial class EventLogGrain(
         try
         {
             await Task.WhenAll(writes);
-            _pagesWrittenThrough = through;
+            _pagesWrittenThrough = Math.Max(_pagesWrittenThrough, through);
         }
         catch (Exception e)
         {
@@ -796,7 +863,11 @@ internal sealed class QueuedPrepare(EventSource source, ScimEvent[] events)
     /// the row's JSON, at most twice its UTF-8 bytes (quotes and backslashes; the storage serializer writes other characters
     /// as they are).
     /// </summary>
-    public long Bytes { get; } = 512L + events.Sum(e => 256L + 2L * (Encoding.UTF8.GetByteCount(e.Data) + (e.Changed?.Sum(c => Encoding.UTF8.GetByteCount(c) + 3) ?? 0)));
+    public long Bytes { get; } = 512L + events.Sum(e => EventBytes(e.Data, e.Changed));
+
+    /// <summary>At most what one event takes in the head row.</summary>
+    public static long EventBytes(string data, string[]? changed) =>
+        256L + 2L * (Encoding.UTF8.GetByteCount(data) + (changed?.Sum(c => Encoding.UTF8.GetByteCount(c) + 3) ?? 0));
 
     /// <summary>The sequence number of its first event, once stored; the write's failure otherwise.</summary>
     public TaskCompletionSource<long> First { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -287,6 +287,43 @@ public sealed class EventFeedTests(ClusterFixture fixture)
         Assert.Equal([ScimEventTypes.UserCreated], events.Select(e => e.Type));
     }
 
+    /// <summary>
+    /// A page row being written holds up no prepare: the batch that filled the page is answered once the log's row is
+    /// stored, and the next batches are stored beside the page's write; readers get the events from the log's row meanwhile.
+    /// Until 2026-12-07 the batch held the log's writer through its page writes: the prepare that filled page 0 waited for
+    /// its row (here, for ever).
+    /// </summary>
+    [Fact]
+    public async Task PreparesAreAnsweredWhileThePagesTheyFilledAreStillBeingWritten()
+    {
+        var tenantId = GrainKeys.NewTenantId();
+        var log = Log(tenantId);
+        var page = GrainKeys.EventPage(tenantId, 0);
+        var held = StorageProbe.HoldNextWrite(page);
+        var ids = new List<string>();
+        try
+        {
+            for (var i = 0; i < EventLogGrain.PageSize + 3; i++)
+            {
+                var source = new EventSource("User", GrainKeys.NewResourceId(), 1, 0) { Committed = EventAttempt.None };
+                var from = await log.PrepareAsync(source, [Event($"paged-{i}", source.ResourceId)]).WaitAsync(TimeSpan.FromSeconds(30));
+                await log.ConfirmAsync(source, from, durable: false);
+                ids.Add($"paged-{i}");
+            }
+
+            await held.Started.WaitAsync(TimeSpan.FromSeconds(30)); // the page's write began, and is held still
+            Assert.Equal(0, StorageProbe.WritesOf(page));
+            Assert.Equal(ids, (await FeedAsync(tenantId)).Select(e => e.Id));
+        }
+        finally
+        {
+            held.Release();
+        }
+
+        await Eventually.TrueAsync(() => Task.FromResult(StorageProbe.WritesOf(page) > 0), what: "page 0 written once released");
+        Assert.Equal(ids, (await FeedAsync(tenantId)).Select(e => e.Id));
+    }
+
     [Fact]
     public async Task AnAbortDiscardsOnlyItsOwnAttemptNeverTheSameCommitPreparedAgain()
     {
