@@ -835,10 +835,20 @@ public sealed class EventPageGrain(
 {
     private readonly CommittedState<EventPageState> _state = new(state);
 
-    public Task WriteAsync(ScimEvent[] events) =>
-        _state.CommitAsync(new EventPageState { Events = [.. events.Select(EventLogGrain.Store)] }, this);
+    // A page row is written once and read seldom (a reader behind the log's row, retention): its activation goes when idle
+    // instead of holding its events, resources' JSON, for the collection age. Until 2026-12-07 a sync of 100,000 users kept
+    // 6,250 of them active for 15 minutes (webhooks review).
+    public async Task WriteAsync(ScimEvent[] events)
+    {
+        await _state.CommitAsync(new EventPageState { Events = [.. events.Select(EventLogGrain.Store)] }, this);
+        DeactivateOnIdle();
+    }
 
-    public Task<ScimEvent[]> ReadAsync() => Task.FromResult(_state.Value.Events.Select(EventLogGrain.Load).ToArray());
+    public Task<ScimEvent[]> ReadAsync()
+    {
+        DeactivateOnIdle();
+        return Task.FromResult(_state.Value.Events.Select(EventLogGrain.Load).ToArray());
+    }
 
     public async Task ClearAsync()
     {

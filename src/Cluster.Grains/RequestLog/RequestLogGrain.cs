@@ -461,10 +461,19 @@ public sealed class RequestLogPageGrain(
 {
     private readonly CommittedState<RequestLogPageState> _state = new(state);
 
-    public Task WriteAsync(RequestLogEntry[] entries) =>
-        _state.CommitAsync(new RequestLogPageState { Entries = [.. entries.Select(e => RequestLogGrain.ToRecord(e, e.Sequence))] }, this);
+    // Written once, read seldom (the portal's older entries, retention): no activation kept for the collection age (as
+    // EventPageGrain).
+    public async Task WriteAsync(RequestLogEntry[] entries)
+    {
+        await _state.CommitAsync(new RequestLogPageState { Entries = [.. entries.Select(e => RequestLogGrain.ToRecord(e, e.Sequence))] }, this);
+        DeactivateOnIdle();
+    }
 
-    public Task<RequestLogEntry[]> ReadAsync() => Task.FromResult(_state.Value.Entries.Select(RequestLogGrain.ToEntry).ToArray());
+    public Task<RequestLogEntry[]> ReadAsync()
+    {
+        DeactivateOnIdle();
+        return Task.FromResult(_state.Value.Entries.Select(RequestLogGrain.ToEntry).ToArray());
+    }
 
     public async Task ClearAsync()
     {

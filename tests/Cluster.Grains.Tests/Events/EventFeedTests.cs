@@ -324,6 +324,42 @@ public sealed class EventFeedTests(ClusterFixture fixture)
         Assert.Equal(ids, (await FeedAsync(tenantId)).Select(e => e.Id));
     }
 
+    /// <summary>
+    /// Page rows keep no activation once written or read: a sync's pages held their events (the resources' JSON) in
+    /// memory for the collection age (15 minutes) until 2026-12-07.
+    /// </summary>
+    [Fact]
+    public async Task PageRowsKeepNoActivationOnceWrittenOrRead()
+    {
+        var tenantId = GrainKeys.NewTenantId();
+        var log = Log(tenantId);
+        for (var i = 0; i < (2 * EventLogGrain.PageSize) + 1; i++)
+        {
+            var source = new EventSource("User", GrainKeys.NewResourceId(), 1, 0) { Committed = EventAttempt.None };
+            await log.ConfirmAsync(source, await log.PrepareAsync(source, [Event($"kept-{i}", source.ResourceId)]), durable: false);
+        }
+
+        IEventPageGrain[] pages = [.. Enumerable.Range(0, 2).Select(p => Grains.GetGrain<IEventPageGrain>(GrainKeys.EventPage(tenantId, p)))];
+        var management = Grains.GetGrain<IManagementGrain>(0);
+        async Task<bool> NoneActiveAsync()
+        {
+            foreach (var page in pages)
+            {
+                if (await management.GetActivationAddress(page) is not null)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        await Eventually.TrueAsync(() => Task.FromResult(pages.All(p => StorageProbe.WritesOf(p.GetPrimaryKeyString()) > 0)), what: "both pages written");
+        await Eventually.TrueAsync(NoneActiveAsync, what: "no page activation left after the writes");
+        Assert.Equal(EventLogGrain.PageSize, (await pages[1].ReadAsync()).Length);
+        await Eventually.TrueAsync(NoneActiveAsync, what: "no page activation left after a read");
+    }
+
     [Fact]
     public async Task AnAbortDiscardsOnlyItsOwnAttemptNeverTheSameCommitPreparedAgain()
     {
