@@ -22,6 +22,7 @@ public static class StorageProbe
     private static readonly ConcurrentDictionary<string, int> LandedRefusals = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<(string Key, string State), int> Outages = new();
     private static readonly ConcurrentDictionary<string, int> ReadOutages = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, long> LargestOf = new(StringComparer.Ordinal);
 
     private static long _totalReads;
     private static long _totalWrites;
@@ -32,6 +33,9 @@ public static class StorageProbe
 
     /// <summary>Writes (and clears) of every grain so far.</summary>
     public static long TotalWrites => Interlocked.Read(ref _totalWrites);
+
+    /// <summary>The largest state written so far for the grain with this primary key, measured as <see cref="LargestWrite"/>.</summary>
+    public static long LargestWriteOf(string key) => LargestOf.TryGetValue(key, out var largest) ? largest : 0;
 
     /// <summary>The largest state written so far, in bytes of its System.Text.Json form (how the silos store it).</summary>
     public static long LargestWrite => Interlocked.Read(ref _largestWrite);
@@ -139,6 +143,7 @@ public static class StorageProbe
     {
         Written[(key, stateName)] = state;
         var size = state is null ? 0 : System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(state, state.GetType()).LongLength;
+        LargestOf.AddOrUpdate(key, size, (_, largest) => Math.Max(largest, size));
         for (var largest = LargestWrite; size > largest; largest = LargestWrite)
         {
             if (Interlocked.CompareExchange(ref _largestWrite, size, largest) == largest)

@@ -47,7 +47,7 @@ public sealed partial class EventLogGrain(
     // (QueuedPrepare.Bytes), so that the head row, which also holds the open page's events (at most 15, each at most twice
     // ScimResource.MaxStoredBytes), stays inside what Orleans' table storage writes (960 KiB): 15 × 32 KiB + 256 KiB + one
     // prepare beyond the bound. Full pages whose rows are still being written (beside the next batch) take from the bound
-    // (UnpagedBytes).
+    // (UnpagedBytes), and once they alone reach it the next batch waits for their rows (WriteQueuedAsync).
     private const int MaxBatchBytes = 256 * 1024;
 
     // A prepared commit is asked about once it is this old (its confirmation normally follows within milliseconds).
@@ -79,6 +79,9 @@ public sealed partial class EventLogGrain(
 
     // Pages written from the committed head that it does not record yet: the next head write records them (SealedThrough).
     private long _pagesWrittenThrough;
+
+    // Every page up to here has its row: recorded by the committed head, or written since (the next head write records it).
+    private long PagedThrough => Math.Max(_state.Value.SealedThrough, _pagesWrittenThrough);
 
     // The pass of page writes under way (WritePagesSoon), and whether a head written meanwhile asks for another.
     private Task _paging = Task.CompletedTask;
@@ -156,6 +159,14 @@ public sealed partial class EventLogGrain(
     // each learns its first sequence number, or the failure. Then writes the pages that head filled.
     private async Task WriteQueuedAsync()
     {
+        if (UnpagedBytes() >= MaxBatchBytes && !_paging.IsCompleted)
+        {
+            // The row would outgrow its bound (a full page of the largest events alone is twice a batch's bytes): this batch
+            // waits for the page rows being written. A slow page row then slows the tenant's writes, as it always did, rather
+            // than failing them.
+            await _paging;
+        }
+
         var batch = TakeBatch();
         var now = time.GetUtcNow();
         long[] firsts;
@@ -230,7 +241,7 @@ public sealed partial class EventLogGrain(
     private long UnpagedBytes()
     {
         var head = _state.Value;
-        var paged = Math.Max(head.SealedThrough, _pagesWrittenThrough);
+        var paged = PagedThrough;
         var full = (head.Next - 1) / PageSize * PageSize;
         return full <= paged ? 0 : head.Tail.Where(e => e.Sequence > paged && e.Sequence <= full)
             .Sum(e => QueuedPrepare.EventBytes(e.Data, e.Changed));
@@ -621,7 +632,7 @@ public sealed partial class EventLogGrain(
     private async Task WritePagesAsync()
     {
         var head = _state.Value;
-        var through = Math.Max(head.SealedThrough, _pagesWrittenThrough);
+        var through = PagedThrough;
         var writes = new List<Task>();
         for (; through + PageSize < head.Next; through += PageSize)
         {
@@ -682,7 +693,7 @@ public sealed partial class EventLogGrain(
     {
         var head = _state.Value;
         var (users, groups) = Counts(head);
-        var sealedThrough = Math.Max(head.SealedThrough, _pagesWrittenThrough);
+        var sealedThrough = PagedThrough;
         return new EventLogState
         {
             Next = head.Next,

@@ -325,6 +325,40 @@ public sealed class EventFeedTests(ClusterFixture fixture)
     }
 
     /// <summary>
+    /// While a page row is being written (held here), the log's row does not grow without bound: once the events of
+    /// unwritten pages alone reach a batch's bytes, the next batch waits for their rows. Without that wait (the first
+    /// version of writing pages beside batches), every prepare added its events to the row, and a stalled page row made the
+    /// row outgrow the 960 KiB that table storage writes, failing every write of the tenant.
+    /// </summary>
+    [Fact]
+    public async Task TheLogsRowStaysBoundedWhileAPageRowIsStalled()
+    {
+        var tenantId = GrainKeys.NewTenantId();
+        var log = Log(tenantId);
+        var held = StorageProbe.HoldNextWrite(GrainKeys.EventPage(tenantId, 0));
+        var data = new string('a', 16_000);
+        var prepares = Task.Run(async () =>
+        {
+            for (var i = 0; i < 64; i++)
+            {
+                var source = new EventSource("User", GrainKeys.NewResourceId(), 1, 0) { Committed = EventAttempt.None };
+                var ev = new ScimEvent($"big-{i}", 0, ScimEventTypes.UserUpdated, DateTimeOffset.UtcNow, "User", source.ResourceId, data, ["displayName"]);
+                await log.ConfirmAsync(source, await log.PrepareAsync(source, [ev]), durable: false);
+            }
+        });
+
+        // Held long enough for unbounded prepares to have grown the row past the limit; bounded ones wait meanwhile.
+        await held.Started.WaitAsync(TimeSpan.FromSeconds(30));
+        await Task.WhenAny(prepares, Task.Delay(TimeSpan.FromSeconds(3)));
+        held.Release();
+        await prepares.WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(64, (await WaitForFeedAsync(tenantId, 64)).Length);
+        var largest = StorageProbe.LargestWriteOf(GrainKeys.EventLog(tenantId));
+        Assert.True(largest < 600_000, $"the log's row reached {largest} bytes while a page row was held");
+    }
+
+    /// <summary>
     /// Page rows keep no activation once written or read: a sync's pages held their events (the resources' JSON) in
     /// memory for the collection age (15 minutes) until 2026-12-07.
     /// </summary>
