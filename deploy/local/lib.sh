@@ -11,8 +11,8 @@
 #   ensure_wrk                            apt-get install wrk if it is missing (exits if it cannot)
 #   ensure_chromium                       apt-get install Debian's chromium if /usr/bin/chromium is missing
 #                                         (the dashboard browser test drives it headless); warns if it can't
-#   ensure_promtool                       apt-get install Debian's prometheus if /usr/bin/promtool is missing
-#                                         (the alerting rules' tests run promtool); warns if it can't
+#   ensure_promtool                       unpack promtool from Debian's prometheus package into .tools/ (nothing is
+#                                         installed or started) unless $PROMTOOL is set; exports PROMTOOL; warns if it can't
 #   ensure_apt_package PKG BINARY WHY     apt-get install PKG unless BINARY exists; warns if it can't
 #   start_azurite DIR BLOB QUEUE TABLE    start Azurite (127.0.0.1, data in DIR, log DIR/azurite.log);
 #                                         echoes the pid of the node process and sets AZURITE_PID
@@ -122,12 +122,34 @@ ensure_chromium() {
 }
 
 ensure_promtool() {
-  # The alerting rules' tests (deploy/prometheus/alerts.yml) run Prometheus's promtool: $PROMTOOL when set, else
-  # /usr/bin/promtool, from Debian's prometheus package (nothing of it is started).
+  # The alerting rules' tests (deploy/prometheus/alerts.yml) run Prometheus's promtool: $PROMTOOL when set, else the one
+  # unpacked from Debian's prometheus package into .tools/prometheus (apt-get download, dpkg-deb -x: nothing is installed
+  # or started; installing the package would enable and start a Prometheus server on a host with systemd). Exports PROMTOOL.
   if [[ -n "${PROMTOOL:-}" && -x "$PROMTOOL" ]]; then
     return 0
   fi
-  ensure_apt_package prometheus /usr/bin/promtool "the alerting rules' tests"
+  local dir
+  dir="$(repo_root)/.tools/prometheus"
+  if [[ ! -x "$dir/usr/bin/promtool" ]]; then
+    if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg-deb >/dev/null 2>&1; then
+      log "WARNING: promtool is missing and apt-get or dpkg-deb is not available: the alerting rules' tests will fail (set PROMTOOL)."
+      return 0
+    fi
+    log "Unpacking promtool from Debian's prometheus package into .tools/prometheus (for the alerting rules' tests)..."
+    local tmp out sudo=""
+    tmp="$(mktemp -d)"
+    if ((EUID != 0)) && command -v sudo >/dev/null 2>&1; then sudo="sudo -n"; fi
+    # shellcheck disable=SC2086 # $sudo is empty or "sudo -n"
+    if ! out="$(cd "$tmp" && { apt-get download -qq prometheus 2>&1 || { $sudo apt-get update -qq 2>&1 && apt-get download -qq prometheus 2>&1; }; } \
+      && mkdir -p "$dir" && dpkg-deb -x "$tmp"/prometheus_*.deb "$dir" 2>&1)"; then
+      printf '%s\n' "$out" | tail -n 20 >&2
+      log "WARNING: unpacking promtool failed (see above): the alerting rules' tests will fail (set PROMTOOL)."
+    fi
+    rm -rf "$tmp"
+  fi
+  if [[ -x "$dir/usr/bin/promtool" ]]; then
+    export PROMTOOL="$dir/usr/bin/promtool"
+  fi
 }
 
 # Installs the Debian package $1 with apt-get unless $2 is already there; $3 names what needs it. A failure only warns:

@@ -363,7 +363,7 @@ public sealed class RequestLogTests(RequestLogTests.Factory factory) : IClassFix
         {
             if (tags.ToArray().Contains(new KeyValuePair<string, object?>("reason", RequestLogInstruments.Reasons.BufferFull)))
             {
-                Interlocked.Add(ref dropped, value);
+                Interlocked.Exchange(ref dropped, value); // an observable counter: the total so far
             }
         });
         listener.Start();
@@ -375,6 +375,7 @@ public sealed class RequestLogTests(RequestLogTests.Factory factory) : IClassFix
         }
 
         Assert.Equal(100, gateway.Services.GetRequiredService<RequestLogBuffer>().Count);
+        listener.RecordObservableInstruments();
         Assert.Equal(30, Interlocked.Read(ref dropped));
         await gateway.Services.GetRequiredService<RequestLogWriter>().FlushAsync();
         Assert.Equal(100, (await ReadAllAsync(gateway, tenant.TenantId, 200, "")).Count);

@@ -4,8 +4,8 @@ using YamlDotNet.RepresentationModel;
 namespace Cluster.Operations.Tests;
 
 /// <summary>
-/// The shipped alerting rules (deploy/prometheus/alerts.yml) through Prometheus's own tool, promtool (Debian's prometheus
-/// package; tests/run.sh installs it, <c>PROMTOOL</c> overrides the path): the file and its annotation templates are valid,
+/// The shipped alerting rules (deploy/prometheus/alerts.yml) through Prometheus's own tool, promtool (from Debian's
+/// prometheus package, which tests/run.sh unpacks into .tools/prometheus; <c>PROMTOOL</c> overrides the path): the file and its annotation templates are valid,
 /// the Prometheus configuration that loads them is, and each alert fires on the series it is meant for and not on its
 /// neighbours (Alerts/alerts.test.yml, promtool's unit tests, on simulated time).
 /// </summary>
@@ -70,8 +70,8 @@ public sealed class AlertRuleTests
 
     private static async Task<(int Code, string Output)> PromtoolAsync(string directory, params string[] arguments)
     {
-        var promtool = Environment.GetEnvironmentVariable("PROMTOOL") is { Length: > 0 } set ? set : "/usr/bin/promtool";
-        Assert.True(File.Exists(promtool), $"{promtool} is missing: tests/run.sh installs it (Debian's prometheus package), or set PROMTOOL.");
+        var promtool = Environment.GetEnvironmentVariable("PROMTOOL") is { Length: > 0 } set ? set : RepoFiles.Path(".tools/prometheus/usr/bin/promtool");
+        Assert.True(File.Exists(promtool), $"{promtool} is missing: tests/run.sh unpacks it there (from Debian's prometheus package), or set PROMTOOL.");
         var start = new ProcessStartInfo(promtool) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in arguments)
         {

@@ -19,19 +19,31 @@ public sealed class RequestLogInstruments
         public const string FlushFailed = "flush-failed";
     }
 
-    private readonly Counter<long> _written;
-    private readonly Counter<long> _dropped;
+    // Behind observable counters: exported at 0 from the start, so an alert on an increase sees the first one.
+    private long _written;
+    private long _bufferFull;
+    private long _flushFailed;
 
     public RequestLogInstruments(IMeterFactory meterFactory, RequestLogBuffer buffer)
     {
         var meter = meterFactory.Create(ScimInstruments.MeterName);
-        _written = meter.CreateCounter<long>("scim.requestlog.written", "{entry}", "Provisioning log entries written to the tenants' logs.");
-        _dropped = meter.CreateCounter<long>("scim.requestlog.dropped", "{entry}", "Provisioning log entries lost: the gateway's buffer was full (buffer-full) or their write failed (flush-failed).");
+        meter.CreateObservableCounter("scim.requestlog.written", () => Interlocked.Read(ref _written), "{entry}", "Provisioning log entries written to the tenants' logs.");
+        meter.CreateObservableCounter(
+            "scim.requestlog.dropped",
+            DroppedTotals,
+            "{entry}",
+            "Provisioning log entries lost: the gateway's buffer was full (buffer-full) or their write failed (flush-failed).");
         meter.CreateObservableGauge("scim.requestlog.buffered", () => buffer.Count, "{entry}", "Provisioning log entries waiting in this gateway's buffer.");
-        buffer.Dropped += n => _dropped.Add(n, new KeyValuePair<string, object?>(ScimInstruments.Tags.Reason, Reasons.BufferFull));
+        buffer.Dropped += n => Interlocked.Add(ref _bufferFull, n);
     }
 
-    public void Written(int entries) => _written.Add(entries);
+    public void Written(int entries) => Interlocked.Add(ref _written, entries);
 
-    public void FlushFailed(int entries) => _dropped.Add(entries, new KeyValuePair<string, object?>(ScimInstruments.Tags.Reason, Reasons.FlushFailed));
+    public void FlushFailed(int entries) => Interlocked.Add(ref _flushFailed, entries);
+
+    private IEnumerable<Measurement<long>> DroppedTotals() =>
+    [
+        new(Interlocked.Read(ref _bufferFull), new KeyValuePair<string, object?>(ScimInstruments.Tags.Reason, Reasons.BufferFull)),
+        new(Interlocked.Read(ref _flushFailed), new KeyValuePair<string, object?>(ScimInstruments.Tags.Reason, Reasons.FlushFailed)),
+    ];
 }

@@ -23,8 +23,11 @@ public sealed class EventInstruments
     // The oldest undelivered event of each tenant whose webhook is behind, on this silo.
     private readonly ConcurrentDictionary<string, DateTimeOffset> _backlog = new(StringComparer.Ordinal);
     private readonly Counter<long> _appended;
-    private readonly Counter<long> _deliveries;
-    private readonly Counter<long> _expired;
+
+    // Totals behind observable counters: exported from the process's start, at 0 until the first occurrence, so an alert on
+    // their increase sees the first one (a counter's series would appear at its first value, which increase() reads as none).
+    private readonly long[] _deliveries = new long[DeliveryOutcomes.Length];
+    private long _expired;
     private readonly Histogram<double> _attemptDuration;
     private readonly Histogram<double> _lag;
     private readonly TimeProvider _time;
@@ -34,13 +37,15 @@ public sealed class EventInstruments
     private static readonly double[] AttemptBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
     private static readonly double[] LagBuckets = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14400];
 
+    private static readonly string[] DeliveryOutcomes = [Outcomes.Delivered, Outcomes.Failed, Outcomes.Parked];
+
     public EventInstruments(IMeterFactory meterFactory, TimeProvider time)
     {
         _time = time;
         var meter = meterFactory.Create(MeterName);
         _appended = meter.CreateCounter<long>("scim.events.appended", "{event}", "Events added to tenants' feeds, by type (counted when prepared).");
-        _deliveries = meter.CreateCounter<long>("scim.webhook.deliveries", "{attempt}", "Webhook delivery attempts, by outcome (delivered, failed, parked).");
-        _expired = meter.CreateCounter<long>("scim.webhook.expired", "{event}", "Events retention erased before their webhook delivered them (never sent).");
+        meter.CreateObservableCounter("scim.webhook.deliveries", DeliveryTotals, "{attempt}", "Webhook delivery attempts, by outcome (delivered, failed, parked).");
+        meter.CreateObservableCounter("scim.webhook.expired", () => Interlocked.Read(ref _expired), "{event}", "Events retention erased before their webhook delivered them (never sent).");
         // In seconds, with boundaries for seconds: without advice the SDK's default boundaries (0, 5, 10, 25, … 10,000) are
         // made for milliseconds, and every delivery under 5 s would fall in one bucket.
         _attemptDuration = meter.CreateHistogram<double>("scim.webhook.attempt.duration", "s", "How long one webhook delivery attempt took.",
@@ -61,7 +66,7 @@ public sealed class EventInstruments
     public void Attempted(DeliveryAttempt attempt, bool parked, DateTimeOffset occurredAt)
     {
         var outcome = attempt.Delivered ? Outcomes.Delivered : parked ? Outcomes.Parked : Outcomes.Failed;
-        _deliveries.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+        Interlocked.Increment(ref _deliveries[Array.IndexOf(DeliveryOutcomes, outcome)]);
         if (attempt.Error is not (DeliveryErrors.SecretUnreadable or DeliveryErrors.RefusedUrl or DeliveryErrors.RefusedAddress))
         {
             // Only attempts that went to the network: one refused before any connection would pull the latency down.
@@ -74,7 +79,7 @@ public sealed class EventInstruments
     }
 
     /// <summary>A webhook skipped <paramref name="count"/> events that retention erased before it delivered them.</summary>
-    public void Expired(long count) => _expired.Add(count);
+    public void Expired(long count) => Interlocked.Add(ref _expired, count);
 
     /// <summary>A tenant's webhook is behind since <paramref name="oldest"/> (null: caught up).</summary>
     public void Backlog(string tenantId, DateTimeOffset? oldest)
@@ -88,6 +93,9 @@ public sealed class EventInstruments
             _backlog.TryRemove(tenantId, out _);
         }
     }
+
+    private IEnumerable<Measurement<long>> DeliveryTotals() =>
+        DeliveryOutcomes.Select((outcome, i) => new Measurement<long>(Interlocked.Read(ref _deliveries[i]), new KeyValuePair<string, object?>("outcome", outcome)));
 
     // Called on the exporter's thread while grains add and remove backlogs: one pass over the dictionary's enumerator,
     // which never throws on concurrent change (an emptiness check followed by Max could see the last entry go and throw,
