@@ -70,7 +70,8 @@ public sealed class AlertRuleTests
 
     private static async Task<(int Code, string Output)> PromtoolAsync(string directory, params string[] arguments)
     {
-        var promtool = Environment.GetEnvironmentVariable("PROMTOOL") is { Length: > 0 } set ? set : RepoFiles.Path(".tools/prometheus/usr/bin/promtool");
+        var promtool = Environment.GetEnvironmentVariable("PROMTOOL") is { Length: > 0 } set ? set
+            : new[] { RepoFiles.Path(".tools/prometheus/usr/bin/promtool"), "/usr/bin/promtool" }.FirstOrDefault(File.Exists) ?? RepoFiles.Path(".tools/prometheus/usr/bin/promtool");
         Assert.True(File.Exists(promtool), $"{promtool} is missing: tests/run.sh unpacks it there (from Debian's prometheus package), or set PROMTOOL.");
         var start = new ProcessStartInfo(promtool) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in arguments)

@@ -162,8 +162,9 @@ public sealed partial class EventLogGrain(
         if (UnpagedBytes() >= MaxBatchBytes && !_paging.IsCompleted)
         {
             // The row would outgrow its bound (a full page of the largest events alone is twice a batch's bytes): this batch
-            // waits for the page rows being written. A slow page row then slows the tenant's writes, as it always did, rather
-            // than failing them.
+            // waits for the pass writing the page rows. A slow page row then slows the tenant's writes, as it always did. A
+            // pass that fails (a row refused, or stalled beyond the grain call's timeout) leaves the pages unwritten: the
+            // batch then takes one prepare, and the row grows by one prepare per pass until they are written.
             await _paging;
         }
 

@@ -1,6 +1,7 @@
 using Cluster.Grains.Events;
 using Cluster.Grains.Events.Webhooks;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -35,6 +36,22 @@ public static class ScimEventsServiceCollectionExtensions
         services.TryAddSingleton<WebhookSender>();
         services.AddMetrics();
         services.TryAddSingleton<EventInstruments>();
+
+        // Made at start, not by the first event log or webhook activation: its counters of rare events are exported at 0
+        // before they first happen, or an alert on their increase misses the first (a webhook's reminder can skip expired
+        // events within a second of a silo's start, before any scrape).
+        services.AddHostedService<EventInstrumentsAtStart>();
         return services;
+    }
+
+    private sealed class EventInstrumentsAtStart(EventInstruments instruments) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            GC.KeepAlive(instruments);
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

@@ -347,10 +347,17 @@ public sealed class EventFeedTests(ClusterFixture fixture)
             }
         });
 
-        // Held long enough for unbounded prepares to have grown the row past the limit; bounded ones wait meanwhile.
-        await held.Started.WaitAsync(TimeSpan.FromSeconds(30));
-        await Task.WhenAny(prepares, Task.Delay(TimeSpan.FromSeconds(3)));
-        held.Release();
+        try
+        {
+            // Held long enough for unbounded prepares to have grown the row past the limit; bounded ones wait meanwhile.
+            await held.Started.WaitAsync(TimeSpan.FromSeconds(30));
+            await Task.WhenAny(prepares, Task.Delay(TimeSpan.FromSeconds(3)));
+        }
+        finally
+        {
+            held.Release();
+        }
+
         await prepares.WaitAsync(TimeSpan.FromSeconds(60));
 
         Assert.Equal(64, (await WaitForFeedAsync(tenantId, 64)).Length);
