@@ -134,21 +134,19 @@ internal sealed class EventCommits<T>(
             return known;
         }
 
+        // A fence row is no record: it answers only for the attempt it fenced (no record answers nothing of a commit).
         var row = await state.ReadRowAsync();
-        var stored = row.Value;
-        if (stored is not null && StoredRow<T>.IsFence(stored))
+        if (row.FencedAttempt == asked)
         {
-            if (stored.EventsAttempt == asked)
-            {
-                return EventResolution.Aborted; // fenced before, for this attempt
-            }
+            return EventResolution.Aborted;
         }
-        else if (Answer(stored?.EventsAttempt ?? EventAttempt.None, asked) is { } answer)
+
+        if (Answer(row.Record?.EventsAttempt ?? EventAttempt.None, asked) is { } answer)
         {
             return answer;
         }
 
-        if (!await row.TryWriteAsync(stored is not null && !StoredRow<T>.IsFence(stored) ? stored : new T { EventsAttempt = asked }))
+        if (!await row.TryWriteAsync(row.Record ?? new T { EventsAttempt = asked }))
         {
             return EventResolution.Pending;
         }

@@ -159,16 +159,18 @@ public sealed partial class EventLogGrain(
     // each learns its first sequence number, or the failure. Then writes the pages that head filled.
     private async Task WriteQueuedAsync()
     {
-        if (UnpagedBytes() >= MaxBatchBytes && !_paging.IsCompleted)
+        var unpaged = UnpagedBytes();
+        if (unpaged >= MaxBatchBytes && !_paging.IsCompleted)
         {
             // The row would outgrow its bound (a full page of the largest events alone is twice a batch's bytes): this batch
             // waits for the pass writing the page rows. A slow page row then slows the tenant's writes, as it always did. A
             // pass that fails (a row refused, or stalled beyond the grain call's timeout) leaves the pages unwritten: the
             // batch then takes one prepare, and the row grows by one prepare per pass until they are written.
             await _paging;
+            unpaged = UnpagedBytes();
         }
 
-        var batch = TakeBatch();
+        var batch = TakeBatch(MaxBatchBytes - unpaged);
         var now = time.GetUtcNow();
         long[] firsts;
         try
@@ -223,9 +225,9 @@ public sealed partial class EventLogGrain(
         }, due, Timeout.InfiniteTimeSpan);
     }
 
-    private List<QueuedPrepare> TakeBatch()
+    private List<QueuedPrepare> TakeBatch(long budget)
     {
-        var (taken, bytes, budget) = (0, 0L, MaxBatchBytes - UnpagedBytes());
+        var (taken, bytes) = (0, 0L);
         while (taken < _queued.Count && (taken == 0 || bytes + _queued[taken].Bytes <= budget))
         {
             bytes += _queued[taken++].Bytes;

@@ -73,7 +73,7 @@ internal sealed class CommittedState<T>(IStorage<T> storage, bool deferred = fal
     /// the read may run beside its writes. For an answer no ETag checks: the activation may be an outdated one beside a newer
     /// one that has written since (a silo declared dead while still running). Only states made by <see cref="DeferredState"/>.
     /// </summary>
-    public async Task<T?> ReadStoredAsync() => (await ReadRowAsync()).Value;
+    public async Task<T?> ReadStoredAsync() => (await ReadRowAsync()).Record;
 
     /// <summary>
     /// The record as storage holds it now, as <see cref="ReadStoredAsync"/> reads it, with the means to write over it checked
@@ -155,8 +155,11 @@ internal sealed class CommittedState<T>(IStorage<T> storage, bool deferred = fal
 internal sealed class StoredRow<T>(IStorage<T> row)
     where T : class, new()
 {
-    /// <summary>The record (null without one; a fence row is returned as stored).</summary>
-    public T? Value => row.RecordExists ? row.State : null;
+    /// <summary>The record (null without one; a fence row is no record).</summary>
+    public T? Record => row.RecordExists && !IsFence(row.State) ? row.State : null;
+
+    /// <summary>The attempt a fence row names (null when the row is not one).</summary>
+    public EventAttempt? FencedAttempt => row.RecordExists && IsFence(row.State) ? ((IRecordsEvents)row.State).EventsAttempt : null;
 
     /// <summary>True for a resource's fence row: a record at version 0 (every resource's first write is version 1).</summary>
     public static bool IsFence(T value) => value is IRecordsEvents { Version: 0 };

@@ -305,9 +305,7 @@ public sealed class EventFeedTests(ClusterFixture fixture)
         {
             for (var i = 0; i < EventLogGrain.PageSize + 3; i++)
             {
-                var source = new EventSource("User", GrainKeys.NewResourceId(), 1, 0) { Committed = EventAttempt.None };
-                var from = await log.PrepareAsync(source, [Event($"paged-{i}", source.ResourceId)]).WaitAsync(TimeSpan.FromSeconds(30));
-                await log.ConfirmAsync(source, from, durable: false);
+                await AppendAsync(log, $"paged-{i}").WaitAsync(TimeSpan.FromSeconds(30));
                 ids.Add($"paged-{i}");
             }
 
@@ -341,9 +339,7 @@ public sealed class EventFeedTests(ClusterFixture fixture)
         {
             for (var i = 0; i < 64; i++)
             {
-                var source = new EventSource("User", GrainKeys.NewResourceId(), 1, 0) { Committed = EventAttempt.None };
-                var ev = new ScimEvent($"big-{i}", 0, ScimEventTypes.UserUpdated, DateTimeOffset.UtcNow, "User", source.ResourceId, data, ["displayName"]);
-                await log.ConfirmAsync(source, await log.PrepareAsync(source, [ev]), durable: false);
+                await AppendAsync(log, $"big-{i}", data);
             }
         });
 
@@ -376,8 +372,7 @@ public sealed class EventFeedTests(ClusterFixture fixture)
         var log = Log(tenantId);
         for (var i = 0; i < (2 * EventLogGrain.PageSize) + 1; i++)
         {
-            var source = new EventSource("User", GrainKeys.NewResourceId(), 1, 0) { Committed = EventAttempt.None };
-            await log.ConfirmAsync(source, await log.PrepareAsync(source, [Event($"kept-{i}", source.ResourceId)]), durable: false);
+            await AppendAsync(log, $"kept-{i}");
         }
 
         IEventPageGrain[] pages = [.. Enumerable.Range(0, 2).Select(p => Grains.GetGrain<IEventPageGrain>(GrainKeys.EventPage(tenantId, p)))];
@@ -586,8 +581,15 @@ public sealed class EventFeedTests(ClusterFixture fixture)
         ? JsonNode.Parse(e.Data)!["memberId"]!.GetValue<string>()
         : null;
 
-    private static ScimEvent Event(string id, string userId) =>
-        new(id, 0, ScimEventTypes.UserUpdated, DateTimeOffset.UtcNow, "User", userId, "{}", ["displayName"]);
+    private static ScimEvent Event(string id, string userId, string data = "{}") =>
+        new(id, 0, ScimEventTypes.UserUpdated, DateTimeOffset.UtcNow, "User", userId, data, ["displayName"]);
+
+    // One event of a new user's first commit, prepared and confirmed by hand: the tests that drive the log's pages.
+    private static async Task AppendAsync(IEventLogGrain log, string eventId, string data = "{}")
+    {
+        var source = new EventSource("User", GrainKeys.NewResourceId(), 1, 0) { Committed = EventAttempt.None };
+        await log.ConfirmAsync(source, await log.PrepareAsync(source, [Event(eventId, source.ResourceId, data)]), durable: false);
+    }
 
     // A new tenant with one user whose create event is readable: the set-up of the tests that drive the log by hand.
     // Created: the create's attempt, as the user's state records it (its version and the sequence number of its event).
