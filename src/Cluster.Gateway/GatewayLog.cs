@@ -12,13 +12,31 @@ internal static partial class GatewayLog
     /// </summary>
     public const string AuthenticationCategory = "Cluster.Gateway.Authentication";
 
-    [LoggerMessage(2001, LogLevel.Information, "SCIM {Method} refused: {Reason}.")]
-    private static partial void UnauthorizedCore(ILogger logger, string method, string reason);
+    [LoggerMessage(2001, LogLevel.Information, "SCIM {Method} refused: {Reason}. Refusals not logged before this one: {Unlogged}.")]
+    private static partial void UnauthorizedCore(ILogger logger, string method, string reason, long unlogged);
 
     // The client's method is logged as HTTP's own or OTHER (RequestLogCapture.MethodOf): a refused request needs no
-    // credential, and a made-up method of up to 16 KiB would otherwise reach the operators' logs as sent.
-    public static void Unauthorized(ILogger logger, string method, bool missing) =>
-        UnauthorizedCore(logger, RequestLogCapture.MethodOf(method), missing ? "no bearer token" : "invalid token for this tenant");
+    // credential, and a made-up method of up to 16 KiB would otherwise reach the operators' logs as sent. Anyone can
+    // provoke it, so it is written within the gateway's RefusalLogBudget.
+    public static void Unauthorized(ILogger logger, RefusalLogBudget budget, string method, bool missing)
+    {
+        if (logger.IsEnabled(LogLevel.Information) && budget.TryTake(out var unlogged))
+        {
+            UnauthorizedCore(logger, RequestLogCapture.MethodOf(method), missing ? "no bearer token" : "invalid token for this tenant", unlogged);
+        }
+    }
+
+    [LoggerMessage(2013, LogLevel.Information, "Token request refused: {Reason}. Refusals not logged before this one: {Unlogged}.")]
+    private static partial void ClientRefusedCore(ILogger logger, string reason, long unlogged);
+
+    // Anyone who knows a tenant's id can make up a client id of it: written within the gateway's RefusalLogBudget.
+    public static void ClientRefused(ILogger logger, RefusalLogBudget budget, string reason)
+    {
+        if (logger.IsEnabled(LogLevel.Information) && budget.TryTake(out var unlogged))
+        {
+            ClientRefusedCore(logger, reason, unlogged);
+        }
+    }
 
     public static void ClusterUnavailable(ILogger logger, Exception exception, string method, string path) =>
         ClusterUnavailableCore(logger, exception, RequestLogCapture.MethodOf(method), path);
@@ -59,8 +77,6 @@ internal static partial class GatewayLog
     [LoggerMessage(2012, LogLevel.Information, "Tenant {TenantId}: access token issued to client {ClientId}.")]
     public static partial void AccessTokenIssued(ILogger logger, string tenantId, string clientId);
 
-    [LoggerMessage(2013, LogLevel.Information, "Token request refused: {Reason}.")]
-    public static partial void ClientRefused(ILogger logger, string reason);
 
     [LoggerMessage(2014, LogLevel.Warning, "Access-token signing keys could not be read from the cluster; the keys held are kept.")]
     public static partial void SigningKeysUnavailable(ILogger logger, Exception exception);
@@ -82,4 +98,43 @@ internal static partial class GatewayLog
 
     [LoggerMessage(2018, LogLevel.Warning, "The operator console's list of tenants could not be read; the page was shown without it.")]
     public static partial void TenantListUnavailable(ILogger logger, Exception exception);
+}
+
+/// <summary>
+/// How many refusals of unauthenticated requests (2001, 2013) a gateway writes to its log: a burst of
+/// <see cref="Burst"/>, then one a second; a line written after some were left out says how many. A client without any
+/// credential could otherwise write a log line per request, at any rate the gateway serves (the failed-lookup limit only
+/// meets tenants the gateway does not know). The metric <c>scim.auth.failures</c> still counts every SCIM refusal.
+/// </summary>
+public sealed class RefusalLogBudget(TimeProvider time)
+{
+    /// <summary>Lines written at once before the budget is spent.</summary>
+    public const int Burst = 10;
+
+    private readonly Lock _lock = new();
+    private double _lines = Burst;
+    private long _at = time.GetTimestamp();
+    private long _unlogged;
+
+    /// <summary>True when a line may be written; <paramref name="unlogged"/>: the refusals left out since the last line.</summary>
+    public bool TryTake(out long unlogged)
+    {
+        lock (_lock)
+        {
+            var now = time.GetTimestamp();
+            _lines = Math.Min(Burst, _lines + time.GetElapsedTime(_at, now).TotalSeconds);
+            _at = now;
+            if (_lines < 1)
+            {
+                _unlogged++;
+                unlogged = 0;
+                return false;
+            }
+
+            _lines--;
+            unlogged = _unlogged;
+            _unlogged = 0;
+            return true;
+        }
+    }
 }

@@ -315,6 +315,34 @@ public sealed partial class DeploymentManifestTests
     }
 
     /// <summary>
+    /// On Kubernetes the Prometheus Operator scrapes the pods of both topologies under the job names the alerting rules and
+    /// the dashboard use (the PodMonitor's jobLabel is a pod label whose values are those names), from the port named
+    /// http that each pod declares. Until 2026-12-07 nothing shipped named the jobs there, so ScimProcessDown matched nothing.
+    /// </summary>
+    [Fact]
+    public void ThePodMonitorScrapesEveryPodKindUnderTheJobNamesTheAlertsUse()
+    {
+        const string Monitoring = "deploy/k8s-monitoring/";
+        Assert.Equal(["podmonitor.yaml"], Seq(Load(Monitoring + "kustomization.yaml").Single(), "resources").Select(Text));
+        var monitor = Kind(Load(Monitoring + "podmonitor.yaml"), "PodMonitor");
+        var spec = Map(monitor, "spec");
+        var jobLabel = Text(spec, "jobLabel");
+        var endpoint = Seq(spec, "podMetricsEndpoints").Cast<YamlMappingNode>().Single();
+        Assert.Equal(("http", "/metrics"), (Text(endpoint, "port"), Text(endpoint, "path")));
+
+        var alerts = RepoFiles.Read("deploy/prometheus/alerts.yml");
+        foreach (var (file, job) in new[] { (Base + "silo.yaml", "scim-silo"), (Split + "gateway.yaml", "scim-gateway") })
+        {
+            var deployment = Kind(Load(file), "Deployment");
+            var labels = PodLabels(deployment);
+            Assert.True(Selects(Map(spec, "selector", "matchLabels"), labels), file);
+            Assert.Equal(job, labels[jobLabel]);
+            Assert.Contains(job, alerts, StringComparison.Ordinal);
+            Assert.Contains(Seq(Container(deployment), "ports").Cast<YamlMappingNode>(), p => Text(p, "name") == "http" && Text(p, "containerPort") == "8080");
+        }
+    }
+
+    /// <summary>
     /// The shipped alerting rules are loaded by Prometheus (compose mounts them where prometheus.yml names them), and every
     /// rule says how bad it is and what to do: a severity Alertmanager can route on, a summary and a description. Their
     /// metrics are checked against a real scrape in <see cref="MetricsTests.EveryMetricTheAlertRulesQueryIsExported"/>.
@@ -328,7 +356,7 @@ public sealed partial class DeploymentManifestTests
 
         var rules = AlertRules();
         Assert.Equal(rules.Count, rules.Select(r => r.Alert).Distinct().Count());
-        foreach (var needed in new[] { "ScimProcessDown", "ScimServerErrors", "ScimWebhookEventsExpired", "ScimWebhookBehind", "ScimWebhookEventsParked", "ScimProvisioningLogDropped", "ScimGatewayShedding" })
+        foreach (var needed in new[] { "ScimProcessDown", "ScimNoSiloUp", "ScimServerErrors", "ScimWebhookEventsExpired", "ScimWebhookBehind", "ScimWebhookEventsParked", "ScimProvisioningLogDropped", "ScimGatewayShedding" })
         {
             Assert.Contains(rules, r => r.Alert == needed);
         }

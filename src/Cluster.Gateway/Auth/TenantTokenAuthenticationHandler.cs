@@ -81,7 +81,7 @@ internal static class TenantChallenges
     /// <summary>The 401 for a missing or invalid credential, with <c>WWW-Authenticate: Bearer</c>, in the surface's format.</summary>
     public static Task UnauthorizedAsync(HttpContext context, ILogger logger, ScimInstruments instruments, bool missing)
     {
-        GatewayLog.Unauthorized(logger, context.Request.Method, missing);
+        GatewayLog.Unauthorized(logger, context.RequestServices.GetRequiredService<RefusalLogBudget>(), context.Request.Method, missing);
         instruments.TokenRejected(Surfaces.TenantOf(context), missing);
         return SurfaceErrors.Write(context, StatusCodes.Status401Unauthorized, "Authorization failed: a valid bearer token for this tenant is required.",
             headers: response => response.Headers.WWWAuthenticate = "Bearer").ExecuteAsync(context);

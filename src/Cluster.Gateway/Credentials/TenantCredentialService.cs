@@ -34,7 +34,8 @@ public sealed class TenantCredentialService(IGrainFactory grains, TenantCredenti
 
         if (await tenant.IssueTokenAsync() is not { } token)
         {
-            return new(IssueOutcome.TooMany, null);
+            // The grain refuses a tenant at its token limit and one deleted since the check above alike.
+            return new(await tenant.GetInfoAsync() is null ? IssueOutcome.NotFound : IssueOutcome.TooMany, null);
         }
 
         // This gateway accepts the new token at once (the admin tests it at once); others within Gateway:TokenCacheSeconds.

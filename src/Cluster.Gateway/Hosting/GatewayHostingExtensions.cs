@@ -46,6 +46,7 @@ public static class GatewayHostingExtensions
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddOptions<FailedAuthenticationLimitOptions>().BindConfiguration(FailedAuthenticationLimitOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<FailedAuthenticationLimiter>();
+        builder.Services.AddSingleton<RefusalLogBudget>();
         builder.Services.AddSingleton<TenantCredentialCache>();
         builder.Services.AddSingleton<TenantTokenValidator>();
         builder.Services.AddSingleton<TenantCredentialService>();

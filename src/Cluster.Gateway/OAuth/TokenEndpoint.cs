@@ -59,7 +59,7 @@ public static class TokenEndpoint
 
     private static async Task<IResult> TokenAsync(
         HttpContext context, TenantTokenValidator validator, OAuthClientLimiter limiter, IGrainFactory grains, GrainCallRetry retry,
-        IOptions<OAuthOptions> oauth, IOptions<GatewayOptions> gateway, RequestLogCapture requestLog, ScimInstruments instruments, ILogger<TokenResponse> logger)
+        IOptions<OAuthOptions> oauth, IOptions<GatewayOptions> gateway, RequestLogCapture requestLog, ScimInstruments instruments, ILogger<TokenResponse> logger, RefusalLogBudget refusals)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var request = context.Request;
@@ -127,7 +127,7 @@ public static class TokenEndpoint
 
         if (!check.IsValid)
         {
-            GatewayLog.ClientRefused(logger, "unknown client");
+            GatewayLog.ClientRefused(logger, refusals, "unknown client");
             return InvalidClient("Client authentication failed.");
         }
 
@@ -146,10 +146,10 @@ public static class TokenEndpoint
                 SurfaceErrors.NotStored(context.Response);
                 return Results.Json(new TokenResponse(issued.AccessToken!, "Bearer", (long)oauth.Value.AccessTokenLifetime.TotalSeconds));
             case ClientCheck.Suspended:
-                GatewayLog.ClientRefused(logger, "tenant suspended");
+                GatewayLog.ClientRefused(logger, refusals, "tenant suspended");
                 return Error(400, "unauthorized_client", "This tenant is suspended: its provisioning is paused by the service's operator.");
             default:
-                GatewayLog.ClientRefused(logger, "wrong secret");
+                GatewayLog.ClientRefused(logger, refusals, "wrong secret");
 
                 // Only an active client's: a made-up client id of an existing tenant (anyone who knows its Tenant URL can
                 // make one) would tell the admin to mend a secret that does not exist.

@@ -501,13 +501,15 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
 
     private bool PreconditionFails(ETagCondition? ifMatch) => ifMatch is not null && !ifMatch.Matches(_state.Value.Version);
 
-    // The precondition is evaluated before the request (RFC 7232 §5): a failed one wins over a bad body.
+    // Against the stored resource, a failed precondition wins over an error the request meets there (a PATCH applied to a
+    // version the client has not seen may fail only because it is stale: 412 tells it to read again). Errors found without
+    // the stored resource (a body the gateway refuses) come first, as RFC 7232 §5 orders them (docs/architecture.md).
     private ScimResult Failed(ScimException e, ETagCondition? ifMatch) =>
         PreconditionFails(ifMatch) ? ScimResult.PreconditionFailed(_state.Value.Version) : ScimResult.Error(e);
 
     private async Task<ScimResult> UpdateAsync(JsonObject updated, MemberRef[] before, MemberValue[] after, ETagCondition? ifMatch)
     {
-        // The precondition comes first (RFC 7232 §5; see UserGrain.UpdateAsync: no answer may depend on hidden values).
+        // The precondition comes first (see UserGrain.UpdateAsync: no answer may depend on hidden values).
         if (PreconditionFails(ifMatch))
         {
             return ScimResult.PreconditionFailed(_state.Value.Version);

@@ -396,13 +396,15 @@ public sealed partial class UserGrain(TimeProvider time, ClaimSettling settling,
 
     private bool PreconditionFails(ETagCondition? ifMatch) => ifMatch is not null && !ifMatch.Matches(_state.Value.Version);
 
-    // The precondition is evaluated before the request (RFC 7232 §5): a failed one wins over a bad body.
+    // Against the stored resource, a failed precondition wins over an error the request meets there (a PATCH applied to a
+    // version the client has not seen may fail only because it is stale: 412 tells it to read again). Errors found without
+    // the stored resource (a body the gateway refuses) come first, as RFC 7232 §5 orders them (docs/architecture.md).
     private ScimResult Failed(ScimException e, ETagCondition? ifMatch) =>
         PreconditionFails(ifMatch) ? ScimResult.PreconditionFailed(_state.Value.Version) : ScimResult.Error(e);
 
     private async Task<ScimResult> UpdateAsync(JsonObject current, JsonObject updated, ETagCondition? ifMatch)
     {
-        // The precondition comes first (RFC 7232 §5), before anything about the request is looked at: were a request
+        // The precondition comes first, before anything about the stored resource is looked at: were a request
         // that changes nothing answered 200 under a stale tag, its answer would tell whether a guessed writeOnly value
         // equals the stored one. (A retried conditional write whose first attempt landed therefore answers 412.)
         if (PreconditionFails(ifMatch))

@@ -54,11 +54,18 @@ public static class FilterEvaluator
     /// Validates <paramref name="filter"/> (paths relative to the element, e.g. <c>type eq "work"</c>) and tells whether
     /// one element of <paramref name="multiValuedAttribute"/> matches it. Used for PATCH paths like <c>emails[type eq "work"]</c>.
     /// </summary>
-    public static bool MatchesElement(FilterNode filter, JsonObject element, AttributeDefinition multiValuedAttribute)
+    public static bool MatchesElement(FilterNode filter, JsonObject element, AttributeDefinition multiValuedAttribute) =>
+        ElementMatcher(filter, multiValuedAttribute)(element);
+
+    /// <summary>
+    /// <see cref="MatchesElement"/> for many elements: validates <paramref name="filter"/> once and returns the test of one
+    /// element (a PATCH's value filter is matched against every element of its attribute).
+    /// </summary>
+    public static Func<JsonObject, bool> ElementMatcher(FilterNode filter, AttributeDefinition multiValuedAttribute)
     {
         var scope = new Scope(null, multiValuedAttribute);
         ValidateNode(filter, scope);
-        return Evaluate(filter, element, scope);
+        return element => Evaluate(filter, element, scope);
     }
 
     /// <summary>

@@ -49,13 +49,7 @@ public static class PatchApplier
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(type);
 
-        // An add compares each new element with those present (pairwise when it has no string "value"): whatever its
-        // operations, a request adds at most MaxArrayLength elements to attributes other than members.
-        if (request.Operations.Where(o => o.Op == PatchOperationType.Add).Sum(ElementsAdded) > ScimJson.MaxArrayLength)
-        {
-            throw ScimException.InvalidValue($"A PATCH request may add at most {ScimJson.MaxArrayLength} elements to multi-valued attributes other than members.");
-        }
-
+        CheckWork(request, type);
         var working = (JsonObject)resource.DeepClone();
         DropRemovedExtensionAttributes(working, type);
         foreach (var operation in request.Operations)
@@ -77,18 +71,92 @@ public static class PatchApplier
         return result;
     }
 
-    // The array elements an add operation carries, members excepted: in its value (with a path), or in the values of a
-    // pathless value's keys and of its extension objects' keys.
-    private static int ElementsAdded(PatchOperation operation)
+    /// <summary>
+    /// Bounds what one request can make the grain compute, before anything is applied (every bound is 400 invalidValue):
+    /// <list type="bullet">
+    /// <item>at most <see cref="PatchRequest.MaxOperations"/> targets: an operation with a path is one, a pathless value is one
+    /// per key (and per key of an extension object in it), as each key is applied as its own path and matched against every
+    /// element of its attribute;</item>
+    /// <item>at most <see cref="ScimJson.MaxArrayLength"/> elements added to attributes other than members: the elements an
+    /// add carries, and one for each value-filter path an add or replace sets (it creates an element when none matches),
+    /// since each new element is compared with those present (pairwise when it has no string <c>value</c>);</item>
+    /// <item>at most <see cref="ScimJson.MaxArrayLength"/> elements given to removes by value, members excepted (each is
+    /// compared with every element present).</item>
+    /// </list>
+    /// </summary>
+    private static void CheckWork(PatchRequest request, ResourceTypeDefinition type)
     {
-        static int In(JsonObject values, int depth) => values.Sum(p => ScimJson.IsMembersKey(p.Key) ? 0
-            : p.Value is JsonArray array ? array.Count
-            : p.Value is JsonObject nested && depth == 0 ? In(nested, 1)
-            : 0);
+        int targets = 0, added = 0, removed = 0;
+        foreach (var operation in request.Operations)
+        {
+            foreach (var (path, value) in Targets(operation, type))
+            {
+                targets++;
+                var members = path is not null && ScimJson.IsMembersKey(RootName(path));
+                if (members)
+                {
+                    continue;
+                }
 
-        return operation.Path is { } path
-            ? ScimJson.IsMembersKey(path.Attribute.AttributeName) ? 0 : (operation.Value as JsonArray)?.Count ?? 0
-            : operation.Value is JsonObject pathless ? In(pathless, 0) : 0;
+                var elements = (value as JsonArray)?.Count ?? (value is null || ScimJson.IsNull(value) ? 0 : 1);
+                var filtered = path is not null && path.Contains('[', StringComparison.Ordinal);
+                switch (operation.Op)
+                {
+                    case PatchOperationType.Add:
+                        added += filtered ? 1 : (value as JsonArray)?.Count ?? 0;
+                        break;
+                    case PatchOperationType.Replace when filtered:
+                        added++;
+                        break;
+                    case PatchOperationType.Remove:
+                        removed += elements;
+                        break;
+                }
+            }
+        }
+
+        if (targets > PatchRequest.MaxOperations)
+        {
+            throw ScimException.InvalidValue($"A PATCH request may set at most {PatchRequest.MaxOperations} attributes (its operations, and the keys of its pathless values).");
+        }
+
+        if (added > ScimJson.MaxArrayLength)
+        {
+            throw ScimException.InvalidValue($"A PATCH request may add at most {ScimJson.MaxArrayLength} elements to multi-valued attributes other than members.");
+        }
+
+        if (removed > ScimJson.MaxArrayLength)
+        {
+            throw ScimException.InvalidValue($"A PATCH request may name at most {ScimJson.MaxArrayLength} elements to remove from multi-valued attributes other than members.");
+        }
+    }
+
+    // The targets of one operation, as ApplyOperation applies them: its path (null when it names an extension, whose
+    // object's keys are then the targets), or each key of a pathless value, and of an extension object among them.
+    private static IEnumerable<(string? Path, JsonNode? Value)> Targets(PatchOperation operation, ResourceTypeDefinition type)
+    {
+        IEnumerable<(string?, JsonNode?)> KeysOf(JsonObject values, bool nested) => values.SelectMany(p =>
+            !nested && p.Value is JsonObject inner && type.FindExtension(p.Key) is not null
+                ? KeysOf(inner, nested: true)
+                : [(p.Key, p.Value)]);
+
+        if (operation.Path is null)
+        {
+            return operation.Value is JsonObject pathless ? KeysOf(pathless, nested: false) : [(null, operation.Value)];
+        }
+
+        return operation.RawPath is { } raw && type.FindExtension(raw) is not null && operation.Value is JsonObject extension
+            ? KeysOf(extension, nested: true)
+            : [(operation.RawPath, operation.Value)];
+    }
+
+    // The attribute a path or key names, without its schema URN, value filter or sub-attribute ("members" of
+    // "urn:…:core:2.0:Group:members[value eq …]" too).
+    private static string RootName(string path)
+    {
+        var head = path.IndexOf('[', StringComparison.Ordinal) is var bracket and >= 0 ? path[..bracket] : path;
+        head = head[(head.LastIndexOf(':') + 1)..];
+        return head.IndexOf('.', StringComparison.Ordinal) is var dot and >= 0 ? head[..dot] : head;
     }
 
     private static void ApplyOperation(JsonObject working, PatchOperation operation, ResourceTypeDefinition type)
@@ -379,9 +447,7 @@ public static class PatchApplier
         var array = attribute.MultiValued ? GetArray(container, target, create: false) : null;
         var single = attribute.MultiValued ? null : ScimJson.GetObject(container, attribute.Name, create: false);
         IEnumerable<JsonObject> elements = array?.OfType<JsonObject>() ?? (single is null ? [] : [single]);
-        var matches = elements
-            .Where(element => target.Filter is null || FilterEvaluator.MatchesElement(target.Filter, element, attribute))
-            .ToList();
+        var matches = (target.Filter is null ? elements : elements.Where(FilterEvaluator.ElementMatcher(target.Filter, attribute))).ToList();
 
         if (op == PatchOperationType.Remove)
         {

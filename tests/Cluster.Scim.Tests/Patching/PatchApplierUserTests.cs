@@ -38,6 +38,42 @@ public class PatchApplierUserTests
         Assert.Equal(1000, fits["addresses"]!.AsArray().Count);
     }
 
+    [Fact]
+    public void PathlessKeysValueFiltersAndRemovesByValueAreBoundedBeforeAnyIsApplied()
+    {
+        // Each key of a pathless value is applied as its own path: 36,000 value-filter keys in one operation (about 1 MiB)
+        // matched each new key against every element the keys before it had created, about 6.5 × 10^8 filter evaluations
+        // (minutes of a silo's CPU, a 503 to the client), before the final check refused the result. Keys now count as
+        // operations, and a value filter that creates an element counts as an element added.
+        string FilterKeys(int from, int count) => string.Join(",", Enumerable.Range(from, count).Select(i => $"\"ims[type eq k{i}].value\":\"a\""));
+        var keys = AssertScimError(400, "invalidValue", () => PatchUser(Minimal, Ops("""{"op":"add","value":{""" + FilterKeys(0, 36_000) + "}}")));
+        Assert.Contains("at most 1000 attributes", keys.Message, StringComparison.Ordinal);
+
+        // 1,002 targets in 501 operations of two plain keys each.
+        var pair = """{"op":"replace","value":{"displayName":"a","nickName":"b"}}""";
+        AssertScimError(400, "invalidValue", () => PatchUser(Minimal, Ops([.. Enumerable.Repeat(pair, 501)])));
+
+        // 900 elements added with a path, then 101 value-filter paths that each create one.
+        var created = Enumerable.Range(0, 101).Select(i => $$"""{"op":"add","path":"ims[type eq \"k{{i}}\"].value","value":"a"}""");
+        var list = $$"""{"op":"add","path":"ims","value":[{{string.Join(",", Enumerable.Range(0, 900).Select(i => $$"""{"value":"v{{i}}"}"""))}}]}""";
+        var adds = AssertScimError(400, "invalidValue", () => PatchUser(Minimal, Ops([list, .. created])));
+        Assert.Contains("add at most 1000 elements", adds.Message, StringComparison.Ordinal);
+
+        // A remove by value compares each element given with each present (pairwise without a string "value").
+        var addresses = string.Join(",", Enumerable.Range(0, 600).Select(i => $$"""{"country":"c{{i}}"}"""));
+        var remove = $$"""{"op":"remove","path":"addresses","value":[{{addresses}}]}""";
+        var removes = AssertScimError(400, "invalidValue", () => PatchUser(Minimal, Ops(remove, remove)));
+        Assert.Contains("remove", removes.Message, StringComparison.Ordinal);
+
+        // Within the bounds: 1,000 value-filter keys create 1,000 elements; removes of 1,000 elements in all apply.
+        var fits = PatchUser(Minimal, Ops("""{"op":"add","value":{""" + FilterKeys(0, 1000) + "}}"));
+        Assert.Equal(1000, fits["ims"]!.AsArray().Count);
+        var withAddresses = PatchUser(Minimal, Ops($$"""{"op":"add","path":"addresses","value":[{{addresses}}]}"""));
+        var half = $$"""{"op":"remove","path":"addresses","value":[{{string.Join(",", Enumerable.Range(0, 500).Select(i => $$"""{"country":"c{{i}}"}"""))}}]}""";
+        var rest = PatchUser(withAddresses.ToJsonString(), Ops(half, half));
+        Assert.Equal(100, rest["addresses"]!.AsArray().Count);
+    }
+
     // ---- §2.5.1 default dialect ----
 
     [Fact]
