@@ -20,8 +20,11 @@ public sealed class ConnectFlowTests(PortalFixture portal)
         await using var browser = await portal.NewBrowserAsync();
         var page = await browser.NewPageAsync();
 
+        // The link names the organisation whose portal it opens, and asks before it starts a session.
         await page.GotoAsync(link);
-        Assert.EndsWith($"/portal/t/{tenant.TenantId}", page.Url, StringComparison.Ordinal);
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToContainTextAsync("Set up provisioning for Fabrikam");
+        Assert.DoesNotContain(await browser.CookiesAsync(), c => c.Name == "scim-portal");
+        await PortalFixture.ContinueAsync(page, tenant.TenantId);
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToContainTextAsync("Fabrikam");
 
         // Copy the Tenant URL with its button, as the admin does.
@@ -122,8 +125,45 @@ public sealed class ConnectFlowTests(PortalFixture portal)
         await page.GotoAsync("http://mail.example.test/inbox");
 
         await page.Locator("#setup").ClickAsync();
-        await page.WaitForURLAsync($"**/portal/t/{tenant.TenantId}");
+        await PortalFixture.ContinueAsync(page, tenant.TenantId);
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToContainTextAsync("Northwind");
+    }
+
+    [Fact]
+    public async Task AnotherSiteCannotSignAVisitorInToAPortalOfItsChoosing()
+    {
+        // Login CSRF: a site makes its visitor's browser open a setup link of a tenant it controls, hoping the visitor then
+        // pastes that tenant's Tenant URL and token into their own Entra (their directory would flow to it). Until 2026-12-07
+        // the link's GET started the session at once. Now a GET only asks, naming the tenant; the visitor's own portal
+        // session stays; and a form another site posts to the link lacks the page's antiforgery token.
+        var visitors = await portal.CreateTenantAsync("Visitor Corp");
+        var attackers = await portal.CreateTenantAsync("Attacker Ltd");
+        var link = await portal.SetupLinkAsync(attackers.TenantId);
+        await using var browser = await portal.NewBrowserAsync();
+        var page = await portal.OpenPortalAsync(browser, visitors.TenantId);
+
+        await page.RouteAsync("http://evil.example.test/**", route => route.FulfillAsync(new RouteFulfillOptions
+        {
+            ContentType = "text/html",
+            Body = $"<!doctype html><title>Offer</title><a id=\"go\" href=\"{WebUtility.HtmlEncode(link)}\">Go</a>"
+                + $"<form id=\"post\" method=\"post\" action=\"{WebUtility.HtmlEncode(link)}\"><input name=\"__RequestVerificationToken\" value=\"x\"></form>",
+        }));
+
+        // A link followed: the page names the attacker's tenant and warns that this browser is in the visitor's portal.
+        await page.GotoAsync("http://evil.example.test/offer");
+        await page.Locator("#go").ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToContainTextAsync("Set up provisioning for Attacker Ltd");
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("signed in to the portal of Visitor Corp");
+        Assert.Equal(200, (await page.GotoAsync($"/portal/t/{visitors.TenantId}"))!.Status);
+        Assert.Equal(403, (await page.GotoAsync($"/portal/t/{attackers.TenantId}"))!.Status);
+
+        // A form posted from the other site: refused, and the session is still the visitor's.
+        await page.GotoAsync("http://evil.example.test/offer");
+        var posted = await page.RunAndWaitForResponseAsync(() => page.Locator("#post").EvaluateAsync("f => f.submit()"), r => r.Request.Method == "POST");
+        Assert.Equal(400, posted.Status);
+        await Assertions.Expect(page.GetByRole(AriaRole.Main)).ToContainTextAsync("Open your setup link again");
+        Assert.Equal(200, (await page.GotoAsync($"/portal/t/{visitors.TenantId}"))!.Status);
+        Assert.Equal(403, (await page.GotoAsync($"/portal/t/{attackers.TenantId}"))!.Status);
     }
 
     [Fact]

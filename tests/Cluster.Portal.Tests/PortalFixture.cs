@@ -118,10 +118,19 @@ public sealed class PortalFixture : IAsyncLifetime
     public async Task<IPage> OpenPortalAsync(IBrowserContext browser, string tenantId)
     {
         var page = await browser.NewPageAsync();
-        var response = await page.GotoAsync(await SetupLinkAsync(tenantId));
-        Assert.Equal(200, response!.Status);
-        Assert.EndsWith($"/portal/t/{tenantId}", page.Url, StringComparison.Ordinal);
+        Assert.Equal(200, (await page.GotoAsync(await SetupLinkAsync(tenantId)))!.Status);
+        await ContinueAsync(page, tenantId);
         return page;
+    }
+
+    /// <summary>On a setup link's page (it names the tenant and asks before it opens the portal): continue to the portal.</summary>
+    public static async Task ContinueAsync(IPage page, string tenantId)
+    {
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToContainTextAsync("Set up provisioning for");
+        await page.RunAndWaitForResponseAsync(
+            () => page.GetByRole(AriaRole.Button, new() { NameRegex = new Regex("^Open the portal of") }).ClickAsync(),
+            r => r.Request.IsNavigationRequest && r.Request.Method == "GET" && r.Url.EndsWith($"/portal/t/{tenantId}", StringComparison.Ordinal));
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex($"/portal/t/{tenantId}$"));
     }
 
     /// <summary>A browser page signed in to the operator console with the operator key.</summary>

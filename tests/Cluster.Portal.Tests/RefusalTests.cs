@@ -41,6 +41,7 @@ public sealed class RefusalTests(PortalFixture portal)
         await using var browser = await portal.NewBrowserAsync();
         var page = await browser.NewPageAsync();
         Assert.Equal(200, (await page.GotoAsync(await portal.SetupLinkAsync(tenant.TenantId, expiresInMinutes: 1)))!.Status);
+        await PortalFixture.ContinueAsync(page, tenant.TenantId);
         try
         {
             portal.Clock.Shift = TimeSpan.FromMinutes(2);
@@ -61,6 +62,7 @@ public sealed class RefusalTests(PortalFixture portal)
         await using var browser = await portal.NewBrowserAsync();
         var page = await browser.NewPageAsync();
         Assert.Equal(200, (await page.GotoAsync(link))!.Status);
+        await PortalFixture.ContinueAsync(page, tenant.TenantId);
 
         using (var admin = portal.Admin())
         {

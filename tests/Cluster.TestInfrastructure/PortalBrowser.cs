@@ -8,8 +8,8 @@ namespace Cluster.TestInfrastructure;
 public sealed record PortalSession(string Cookie, string AntiforgeryToken);
 
 /// <summary>
-/// Opens the customer portal without a browser, as one would: a setup link from the admin API, opened for the session cookie,
-/// then the Connect page for the antiforgery cookie and its forms' token. Cookies are kept by hand (no cookie container), so a
+/// Opens the customer portal without a browser, as one would: a setup link from the admin API, opened and its form posted for
+/// the session cookie, then the Connect page for the antiforgery cookie and its forms' token. Cookies are kept by hand (no cookie container), so a
 /// test can present them to another gateway or change them.
 /// </summary>
 public static partial class PortalBrowser
@@ -26,9 +26,25 @@ public static partial class PortalBrowser
 
         using var browser = gateway.CreateClient(new() { HandleCookies = false, AllowAutoRedirect = false });
         var cookies = new Dictionary<string, string>(StringComparer.Ordinal);
+        string linkToken;
         using (var opened = await browser.GetAsync(url))
         {
+            opened.EnsureSuccessStatusCode();
             Keep(opened, cookies);
+            linkToken = AntiforgeryToken().Match(await opened.Content.ReadAsStringAsync()).Groups[1].Value;
+        }
+
+        // The link's page asks before it starts a session: its form, posted.
+        using (var open = new HttpRequestMessage(HttpMethod.Post, url) { Content = new FormUrlEncodedContent([new("__RequestVerificationToken", linkToken)]) })
+        {
+            open.Headers.Add("Cookie", CookieHeader(cookies));
+            using var continued = await browser.SendAsync(open);
+            if (continued.StatusCode != System.Net.HttpStatusCode.Redirect)
+            {
+                throw new InvalidOperationException($"The setup link's form answered {(int)continued.StatusCode}.");
+            }
+
+            Keep(continued, cookies);
         }
 
         using var page = new HttpRequestMessage(HttpMethod.Get, $"/portal/t/{tenantId}");

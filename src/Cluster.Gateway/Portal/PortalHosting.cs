@@ -9,6 +9,7 @@ using Cluster.Gateway.Auth;
 using Cluster.Gateway.Http;
 using Cluster.Gateway.Limits;
 using Cluster.ServiceDefaults.Telemetry;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
@@ -91,10 +92,10 @@ public static class PortalHosting
         {
             options.Cookie.Name = "scim-portal";
             options.Cookie.HttpOnly = true;
-            // Lax, not Strict: an admin opens the setup link from webmail or a chat, another site, and the link's redirect to
-            // the portal belongs to that cross-site navigation, which a Strict cookie would not join (a 401 at the first
-            // click). Lax still keeps it off cross-site posts; every form also carries an antiforgery token, and GETs change
-            // nothing.
+            // Lax, not Strict: an admin comes back to the portal from webmail or a chat (the setup link again, a bookmark's
+            // page opened from another site), and a Strict cookie would not join that cross-site navigation (a 401 page).
+            // Lax still keeps it off cross-site posts; every form also carries an antiforgery token, and GETs change nothing
+            // (a setup link's GET asks before it starts a session).
             options.Cookie.SameSite = SameSiteMode.Lax;
             options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             options.Cookie.Path = "/portal";
@@ -153,21 +154,32 @@ public static class PortalHosting
     }
 
     /// <summary>
-    /// A setup link: a valid one starts a session for its tenant and leaves the secret out of the address bar. Its tenant is
-    /// checked first, as a bearer token's is (<see cref="TenantTokenValidator.ValidateTenantAsync"/>): a made-up tenant id
-    /// spends the client address's budget of failed authentications (429 once spent, before any grain call), a tenant known
-    /// to this gateway costs nothing, and a link not even of a secret's form is refused without a lookup.
+    /// A setup link. Opened (GET), a valid one shows whose portal it opens and asks to continue; continuing (a POST of that
+    /// page's form, with its antiforgery token) starts a session for the link's tenant and leaves the secret out of the
+    /// address bar. A GET starts no session: another site could otherwise sign a visitor in to the portal of a tenant of its
+    /// choosing (login CSRF), whose Tenant URL and token the visitor might then paste into their own Entra, sending their
+    /// directory to that tenant. A browser already in this tenant's portal is sent there at once.
+    /// Its tenant is checked first, as a bearer token's is (<see cref="TenantTokenValidator.ValidateTenantAsync"/>): a
+    /// made-up tenant id spends the client address's budget of failed authentications (429 once spent, before any grain
+    /// call), a tenant known to this gateway costs nothing, and a link not even of a secret's form is refused without a lookup.
     /// </summary>
-    private static async Task<IResult> OpenSetupLinkAsync(string tenantId, string secret, HttpContext context, IGrainFactory grains, TenantTokenValidator tenants, ScimInstruments instruments)
+    private static async Task<IResult> OpenSetupLinkAsync(
+        string tenantId, string secret, HttpContext context, IGrainFactory grains, TenantTokenValidator tenants, ScimInstruments instruments, IAntiforgery antiforgery)
     {
-        if (!HttpMethods.IsGet(context.Request.Method))
+        var post = HttpMethods.IsPost(context.Request.Method);
+        if (!post && !HttpMethods.IsGet(context.Request.Method))
         {
-            return SurfaceErrors.Write(context, StatusCodes.Status405MethodNotAllowed, "A setup link is opened in a browser.", headers: r => r.Headers.Allow = HttpMethods.Get);
+            return SurfaceErrors.Write(context, StatusCodes.Status405MethodNotAllowed, "A setup link is opened in a browser.", headers: r => r.Headers.Allow = "GET, POST");
         }
 
         if (!SetupLinkSecrets.IsWellFormed(secret))
         {
             return InvalidSetupLink(context);
+        }
+
+        if (post && !await antiforgery.IsRequestValidAsync(context))
+        {
+            return SurfaceErrors.Write(context, StatusCodes.Status400BadRequest, "This page has expired. Open your setup link again.");
         }
 
         var tenant = await tenants.ValidateTenantAsync(tenantId, context.Connection.RemoteIpAddress);
@@ -178,16 +190,67 @@ public static class PortalHosting
                 headers: r => r.Headers.RetryAfter = ScimRateLimiting.RetryAfterSeconds(wait));
         }
 
-        if (tenant.IsValid
-            && await grains.Grain<IPortalAccessGrain>(GrainKeys.PortalAccess(tenantId)).RedeemAsync(secret) is { } linkId
-            && await grains.Grain<ITenantGrain>(GrainKeys.Tenant(tenantId)).GetInfoAsync() is not null)
+        if (!tenant.IsValid
+            || await grains.Grain<IPortalAccessGrain>(GrainKeys.PortalAccess(tenantId)).RedeemAsync(secret) is not { } linkId
+            || await grains.Grain<ITenantGrain>(GrainKeys.Tenant(tenantId)).GetInfoAsync() is not { } info)
+        {
+            return InvalidSetupLink(context);
+        }
+
+        if (post)
         {
             var identity = new ClaimsIdentity([new(Claims.Tenant, tenantId), new(Claims.Link, linkId)], Scheme);
             await context.SignInAsync(Scheme, new ClaimsPrincipal(identity), new AuthenticationProperties { IsPersistent = false });
             return Results.Redirect($"/portal/t/{tenantId}");
         }
 
-        return InvalidSetupLink(context);
+        var session = (await context.AuthenticateAsync(Scheme)).Principal;
+        if (session?.FindFirst(Claims.Tenant)?.Value == tenantId)
+        {
+            return Results.Redirect($"/portal/t/{tenantId}");
+        }
+
+        return new SetupLinkPage(info.Name, await SignedInToAsync(session, grains), antiforgery.GetAndStoreTokens(context));
+    }
+
+    // Where a browser's portal session is, in words, or null when it has none.
+    private static async Task<string?> SignedInToAsync(ClaimsPrincipal? session, IGrainFactory grains)
+    {
+        if (session?.FindFirst(Claims.Operator) is not null)
+        {
+            return "the operator console";
+        }
+
+        return session?.FindFirst(Claims.Tenant)?.Value is { } tenantId && GrainKeys.IsValidId(tenantId)
+            && await grains.Grain<ITenantGrain>(GrainKeys.Tenant(tenantId)).GetInfoAsync() is { } info
+                ? $"the portal of {info.Name}"
+                : null;
+    }
+
+    /// <summary>What a valid setup link shows before it starts a session: whose portal, and the form that opens it.</summary>
+    private sealed class SetupLinkPage(string tenantName, string? signedInTo, AntiforgeryTokenSet tokens) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            var response = httpContext.Response;
+            response.ContentType = "text/html; charset=utf-8";
+            var name = WebUtility.HtmlEncode(tenantName);
+            var warning = signedInTo is null
+                ? ""
+                : $"""<p class="banner warn" role="alert">This browser is signed in to {WebUtility.HtmlEncode(signedInTo)}. Continuing signs it out of that.</p>""";
+            return response.WriteAsync($"""
+                <!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+                <title>Set up provisioning for {name} · SCIM provisioning</title><link rel="stylesheet" href="{WebUtility.HtmlEncode(PortalAssets.Href("portal.css"))}"></head>
+                <body><header><span class="brand">SCIM provisioning</span></header><main id="content">
+                <h1>Set up provisioning for {name}</h1>
+                <p>This link opens the setup portal of <strong>{name}</strong>: the Tenant URL and credentials to enter in Microsoft Entra ID.
+                Continue only if {name} is your organisation and your service provider sent you this link.</p>
+                {warning}
+                <form method="post"><input name="{WebUtility.HtmlEncode(tokens.FormFieldName)}" type="hidden" value="{WebUtility.HtmlEncode(tokens.RequestToken)}">
+                <p><button type="submit">Open the portal of {name}</button></p></form>
+                </main></body></html>
+                """);
+        }
     }
 
     private static IResult InvalidSetupLink(HttpContext context) =>
