@@ -10,7 +10,7 @@ namespace Cluster.Abstractions;
 /// <param name="OccurredAt">When the change was made.</param>
 /// <param name="ResourceType"><c>User</c> or <c>Group</c>.</param>
 /// <param name="ResourceId">The user's or group's id (for member events, the group's).</param>
-/// <param name="Data">JSON text: the resource after the change (before it, for a delete), or <c>{"groupId","userId"}</c> for a member event.</param>
+/// <param name="Data">JSON text: the resource after the change (before it, for a delete), or for a member event <c>{"groupId","memberId","memberType"}</c> with <c>"userId"</c> when the member is a user (a nested group's has none).</param>
 /// <param name="Changed">The attributes a <c>*.updated</c> event changed; null otherwise.</param>
 [GenerateSerializer, Immutable, Alias("scim.ScimEvent")]
 public sealed record ScimEvent(

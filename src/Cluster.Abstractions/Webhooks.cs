@@ -61,8 +61,9 @@ public static class DeliveryErrors
 public interface IWebhookGrain : IGrainWithStringKey
 {
     /// <summary>
-    /// Sets the webhook (replacing any): its URL, and its secret (generated when null, and then returned once). Deliveries
-    /// start with the events that become readable from now on. An invalid URL or secret changes nothing.
+    /// Sets the webhook (replacing any): its URL, and its secret (generated when null, and then returned once). A new webhook
+    /// starts with the events that become readable from now on; a replaced one keeps its cursor, so its undelivered events go
+    /// to the new URL, signed with the new secret. An invalid URL or secret changes nothing.
     /// </summary>
     [Alias("Set")]
     Task<WebhookSetResult> SetAsync(string url, string? secret);

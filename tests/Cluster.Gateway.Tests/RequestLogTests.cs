@@ -510,7 +510,8 @@ public sealed class RequestLogTests(RequestLogTests.Factory factory) : IClassFix
         await FlushAsync();
         var entries = await ReadAllAsync(tenant.TenantId, 50);
         Assert.Equal([401, 200], entries.Select(e => e["status"]!.GetValue<int>()));
-        Assert.Equal(RequestLogCapture.RefusedDetail, entries[0]["detail"].Str());
+        // It names the revoked client (the admin needs a new OAuth client, not a Secret Token); never the token.
+        Assert.Equal(RequestLogCapture.RevokedClientDetail(client.ClientId), entries[0]["detail"].Str());
     }
 
     [Fact]

@@ -108,6 +108,34 @@ public sealed class ConnectFlowTests(PortalFixture portal)
     }
 
     [Fact]
+    public async Task ARevokedOAuthClientIsNamedOnTheStatusPageNotASecretToken()
+    {
+        // Entra keeps using its access token after the admin revoked the client it came from (thinking it an old one).
+        // Until 2026-12-07 the log's entry said "bearer token … revoked, expired or mistyped", and Status told the admin to
+        // generate a Secret Token, which a gallery app has no field for: it needs a new OAuth client.
+        var tenant = await portal.CreateTenantAsync("Fabrikam Revoked");
+        var client = await portal.Gateway.CreateOAuthClientAsync(tenant);
+        var accessToken = await portal.Gateway.AccessTokenAsync(client);
+        using (var scim = portal.Gateway.ScimClient(tenant, token: accessToken))
+        {
+            Assert.Equal(HttpStatusCode.OK, (await scim.GetAsync("Users?count=1")).StatusCode);
+            using var admin = portal.Admin();
+            Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/admin/tenants/{tenant.TenantId}/oauth-clients/{client.ClientId}")).StatusCode);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await scim.GetAsync("Users?count=1")).StatusCode);
+        }
+
+        await portal.FlushRequestLogAsync();
+        await using var browser = await portal.NewBrowserAsync();
+        var page = await portal.OpenPortalAsync(browser, tenant.TenantId);
+        await page.GotoAsync($"/portal/t/{tenant.TenantId}/status");
+        var banner = page.GetByRole(AriaRole.Status).First;
+        await Assertions.Expect(banner).ToContainTextAsync("an access token of an OAuth client that was revoked");
+        await Assertions.Expect(banner).ToContainTextAsync("Create a new OAuth client");
+        await Assertions.Expect(banner).Not.ToContainTextAsync("Secret Token");
+        await Assertions.Expect(page.Locator("#last-error")).ToContainTextAsync(client.ClientId);
+    }
+
+    [Fact]
     public async Task ASetupLinkClickedOnAnotherSiteOpensThePortalAtTheFirstClick()
     {
         // The operator mails the link; the admin clicks it in webmail, a page of another site. The link's answer signs in

@@ -88,6 +88,26 @@ public sealed class OperatorConsoleTests(PortalFixture portal)
     }
 
     [Fact]
+    public async Task AnEmptyPageOfALongSearchDoesNotSayNothingMatches()
+    {
+        // Only a name's first 64 characters are sorted: a longer search reads pages of names that share those and leaves
+        // out the ones whose rest differs, so a page can be empty with more after it. Until 2026-12-07 it said that no
+        // tenant's name starts with the search, beside a "Next page" link.
+        var stem = $"Holdings{Run()} " + new string('x', 64);
+        for (var i = 0; i < 26; i++)
+        {
+            await portal.CreateTenantAsync($"{stem} A{i:00}");
+        }
+
+        await using var browser = await portal.NewBrowserAsync();
+        var page = await PortalFixture.SignInAsOperatorAsync(browser);
+        await page.GotoAsync($"/portal/operator?q={Uri.EscapeDataString(stem + " C")}");
+        await Assertions.Expect(page.GetByText("No tenant on this page.")).ToBeVisibleAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = "Next page" }).ClickAsync();
+        await Assertions.Expect(page.GetByText("No tenant's name starts with that.")).ToBeVisibleAsync();
+    }
+
+    [Fact]
     public async Task SuspendResumeAndDeleteFromTheList()
     {
         var name = $"Lifecycle {Run()}";

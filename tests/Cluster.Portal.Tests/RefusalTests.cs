@@ -63,6 +63,8 @@ public sealed class RefusalTests(PortalFixture portal)
         var page = await browser.NewPageAsync();
         Assert.Equal(200, (await page.GotoAsync(link))!.Status);
         await PortalFixture.ContinueAsync(page, tenant.TenantId);
+        var loadedBefore = await browser.NewPageAsync();
+        Assert.Equal(200, (await loadedBefore.GotoAsync($"/portal/t/{tenant.TenantId}"))!.Status);
 
         using (var admin = portal.Admin())
         {
@@ -73,11 +75,17 @@ public sealed class RefusalTests(PortalFixture portal)
         await Eventually(() => page.GotoAsync($"/portal/t/{tenant.TenantId}"), r => r!.Status == 401);
         Assert.Equal(404, (await page.GotoAsync(link))!.Status);
 
-        // A generate posted from a page loaded before the revocation changes nothing.
+        // A generate posted from a page loaded before the revocation is refused and changes nothing (until 2026-12-07 this
+        // test only opened the link again and posted nothing).
         var before = await portal.TokenIdsAsync(tenant.TenantId);
+        var generated = await loadedBefore.RunAndWaitForResponseAsync(
+            () => loadedBefore.GetByRole(AriaRole.Button, new() { Name = "Generate a Secret Token" }).ClickAsync(),
+            r => r.Request.Method == "POST");
+        Assert.Equal(401, generated.Status);
+        await Assertions.Expect(loadedBefore.GetByRole(AriaRole.Main)).ToContainTextAsync("session has ended");
+        Assert.Equal(before, await portal.TokenIdsAsync(tenant.TenantId));
         await using var other = await portal.NewBrowserAsync();
         Assert.Equal(404, (await (await other.NewPageAsync()).GotoAsync(link))!.Status);
-        Assert.Equal(before, await portal.TokenIdsAsync(tenant.TenantId));
     }
 
     [Fact]

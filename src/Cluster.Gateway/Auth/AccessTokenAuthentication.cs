@@ -191,8 +191,10 @@ public sealed class AccessTokenAuthentication(
         {
             if (tenant.Exists)
             {
-                // A token we issued to this tenant's client, now revoked: the provisioning log may note the refusal.
+                // A token we issued to this tenant's client, now revoked: the provisioning log may note the refusal, and that
+                // it was the client's (the admin then needs a new client, not a Secret Token).
                 context.Items[RequestLog.RequestLogCapture.RefusedTenantKey] = tenantId;
+                context.Items[RequestLog.RequestLogCapture.RefusedClientKey] = clientId;
             }
 
             return null;

@@ -31,8 +31,17 @@ public sealed partial class RequestLogCapture(IOptions<RequestLogOptions> option
     /// <summary>The <see cref="HttpContext.Items"/> key under which authentication leaves the id of an existing tenant whose credential it refused.</summary>
     public const string RefusedTenantKey = "scim.requestlog.refused-tenant";
 
+    /// <summary>The <see cref="HttpContext.Items"/> key under which authentication leaves the id of the revoked OAuth client whose access token it refused.</summary>
+    public const string RefusedClientKey = "scim.requestlog.refused-client";
+
     /// <summary>The detail of a logged 401 (the token itself is never logged).</summary>
     public const string RefusedDetail = "The bearer token is not valid for this tenant: revoked, expired or mistyped.";
+
+    /// <summary>How the detail of a logged 401 of a revoked OAuth client's access token starts (<see cref="RevokedClientDetail"/>).</summary>
+    public const string RevokedClientDetailStart = "The access token's OAuth client ";
+
+    /// <summary>The detail of a logged 401 of an access token whose OAuth client was revoked: Entra needs a new client, not a Secret Token.</summary>
+    public static string RevokedClientDetail(string clientId) => $"{RevokedClientDetailStart}{clientId} was revoked: Entra needs a new OAuth client.";
 
     private readonly bool _enabled = options.Value.RequestLog;
 
@@ -88,7 +97,7 @@ public sealed partial class RequestLogCapture(IOptions<RequestLogOptions> option
             name,
             status,
             outcome.ScimType,
-            refused ? RefusedDetail : status >= 400 ? _redaction.Value.Redact(facts.Detail, facts.RouteId) : null,
+            refused ? (context.Items[RefusedClientKey] is string client ? RevokedClientDetail(client) : RefusedDetail) : status >= 400 ? _redaction.Value.Redact(facts.Detail, facts.RouteId) : null,
             Math.Round(elapsed.TotalMilliseconds, 2),
             IsTestConnection(context, operation, status, facts),
             context.TraceIdentifier).Capped()); // capped here too: the buffer's bound is in entries, and a client chooses its texts' size

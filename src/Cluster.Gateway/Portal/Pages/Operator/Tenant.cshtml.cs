@@ -90,7 +90,7 @@ public sealed class TenantModel(PortalTenant portal, IGrainFactory grains, IOpti
 
         NewWebhookSecret = result.GeneratedSecret;
         WebhookUrl = null;
-        return await SayAsync("The webhook is set: events from now on are delivered to it, signed with the secret below.");
+        return await SayAsync("The webhook is set, signed with the secret below: it delivers the events from now on, and a replaced webhook's undelivered events too.");
     }
 
     public async Task<IActionResult> OnPostTestWebhookAsync()
