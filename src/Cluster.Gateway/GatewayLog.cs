@@ -29,10 +29,12 @@ internal static partial class GatewayLog
     [LoggerMessage(2013, LogLevel.Information, "Token request refused: {Reason}. Refusals not logged before this one: {Unlogged}.")]
     private static partial void ClientRefusedCore(ILogger logger, string reason, long unlogged);
 
-    // Anyone who knows a tenant's id can make up a client id of it: written within the gateway's RefusalLogBudget.
-    public static void ClientRefused(ILogger logger, RefusalLogBudget budget, string reason)
+    // Anyone who knows a tenant's id can make up a client id of it: written within the gateway's RefusalLogBudget, unless the
+    // client authenticated (budget null: a suspended tenant's client, which its own token limit already bounds).
+    public static void ClientRefused(ILogger logger, RefusalLogBudget? budget, string reason)
     {
-        if (logger.IsEnabled(LogLevel.Information) && budget.TryTake(out var unlogged))
+        var unlogged = 0L;
+        if (logger.IsEnabled(LogLevel.Information) && (budget is null || budget.TryTake(out unlogged)))
         {
             ClientRefusedCore(logger, reason, unlogged);
         }

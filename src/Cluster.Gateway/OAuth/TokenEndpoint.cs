@@ -146,7 +146,7 @@ public static class TokenEndpoint
                 SurfaceErrors.NotStored(context.Response);
                 return Results.Json(new TokenResponse(issued.AccessToken!, "Bearer", (long)oauth.Value.AccessTokenLifetime.TotalSeconds));
             case ClientCheck.Suspended:
-                GatewayLog.ClientRefused(logger, refusals, "tenant suspended");
+                GatewayLog.ClientRefused(logger, budget: null, "tenant suspended");
                 return Error(400, "unauthorized_client", "This tenant is suspended: its provisioning is paused by the service's operator.");
             default:
                 GatewayLog.ClientRefused(logger, refusals, "wrong secret");

@@ -103,7 +103,8 @@ public static class PatchApplier
                 switch (operation.Op)
                 {
                     case PatchOperationType.Add:
-                        added += filtered ? 1 : (value as JsonArray)?.Count ?? 0;
+                        // An object is one element when its attribute is multi-valued (a single-valued one merges it).
+                        added += filtered || value is JsonObject ? 1 : (value as JsonArray)?.Count ?? 0;
                         break;
                     case PatchOperationType.Replace when filtered:
                         added++;

@@ -59,6 +59,10 @@ public class PatchApplierUserTests
         var adds = AssertScimError(400, "invalidValue", () => PatchUser(Minimal, Ops([list, .. created])));
         Assert.Contains("add at most 1000 elements", adds.Message, StringComparison.Ordinal);
 
+        // An add of one object to a multi-valued attribute is one element too.
+        var thousand = $$"""{"op":"add","path":"ims","value":[{{string.Join(",", Enumerable.Range(0, 1000).Select(i => $$"""{"value":"v{{i}}"}"""))}}]}""";
+        AssertScimError(400, "invalidValue", () => PatchUser(Minimal, Ops(thousand, """{"op":"add","path":"addresses","value":{"country":"x"}}""")));
+
         // A remove by value compares each element given with each present (pairwise without a string "value").
         var addresses = string.Join(",", Enumerable.Range(0, 600).Select(i => $$"""{"country":"c{{i}}"}"""));
         var remove = $$"""{"op":"remove","path":"addresses","value":[{{addresses}}]}""";
