@@ -1,3 +1,5 @@
+using System.Threading.RateLimiting;
+using Cluster.Gateway.Limits;
 using Cluster.Gateway.RequestLog;
 
 namespace Cluster.Gateway;
@@ -104,39 +106,33 @@ internal static partial class GatewayLog
 
 /// <summary>
 /// How many refusals of unauthenticated requests (2001, 2013) a gateway writes to its log: a burst of
-/// <see cref="Burst"/>, then one a second; a line written after some were left out says how many. A client without any
-/// credential could otherwise write a log line per request, at any rate the gateway serves (the failed-lookup limit only
-/// meets tenants the gateway does not know). The metric <c>scim.auth.failures</c> still counts every SCIM refusal.
+/// <see cref="Burst"/>, then one a second (a token bucket, <see cref="ScimRateLimiting.TokenBucket"/>, as the gateway's
+/// limits are); a line written after some were left out says how many. A client without any credential could otherwise
+/// write a log line per request, at any rate the gateway serves (the failed-lookup limit only meets tenants the gateway
+/// does not know). The metric <c>scim.auth.failures</c> still counts every SCIM refusal.
 /// </summary>
-public sealed class RefusalLogBudget(TimeProvider time)
+public sealed class RefusalLogBudget : IDisposable
 {
     /// <summary>Lines written at once before the budget is spent.</summary>
     public const int Burst = 10;
 
-    private readonly Lock _lock = new();
-    private double _lines = Burst;
-    private long _at = time.GetTimestamp();
+    private readonly TokenBucketRateLimiter _lines = new(ScimRateLimiting.TokenBucket(permitsPerSecond: 1, Burst));
     private long _unlogged;
 
     /// <summary>True when a line may be written; <paramref name="unlogged"/>: the refusals left out since the last line.</summary>
     public bool TryTake(out long unlogged)
     {
-        lock (_lock)
+        using var line = _lines.AttemptAcquire();
+        if (!line.IsAcquired)
         {
-            var now = time.GetTimestamp();
-            _lines = Math.Min(Burst, _lines + time.GetElapsedTime(_at, now).TotalSeconds);
-            _at = now;
-            if (_lines < 1)
-            {
-                _unlogged++;
-                unlogged = 0;
-                return false;
-            }
-
-            _lines--;
-            unlogged = _unlogged;
-            _unlogged = 0;
-            return true;
+            Interlocked.Increment(ref _unlogged);
+            unlogged = 0;
+            return false;
         }
+
+        unlogged = Interlocked.Exchange(ref _unlogged, 0);
+        return true;
     }
+
+    public void Dispose() => _lines.Dispose();
 }

@@ -92,14 +92,13 @@ public static class PatchApplier
             foreach (var (path, value) in Targets(operation, type))
             {
                 targets++;
-                var members = path is not null && ScimJson.IsMembersKey(RootName(path));
-                if (members)
+                if (path is not null && ScimJson.IsMembersKey(path.Attribute.AttributeName))
                 {
                     continue;
                 }
 
                 var elements = (value as JsonArray)?.Count ?? (value is null || ScimJson.IsNull(value) ? 0 : 1);
-                var filtered = path is not null && path.Contains('[', StringComparison.Ordinal);
+                var filtered = path?.ValueFilter is not null;
                 switch (operation.Op)
                 {
                     case PatchOperationType.Add:
@@ -132,14 +131,14 @@ public static class PatchApplier
         }
     }
 
-    // The targets of one operation, as ApplyOperation applies them: its path (null when it names an extension, whose
-    // object's keys are then the targets), or each key of a pathless value, and of an extension object among them.
-    private static IEnumerable<(string? Path, JsonNode? Value)> Targets(PatchOperation operation, ResourceTypeDefinition type)
+    // The targets of one operation, as ApplyOperation applies them: its path, or each key of a pathless value (and of an
+    // extension object among them), or each key of an extension's object; a key that is no path has none.
+    private static IEnumerable<(PatchPath? Path, JsonNode? Value)> Targets(PatchOperation operation, ResourceTypeDefinition type)
     {
-        IEnumerable<(string?, JsonNode?)> KeysOf(JsonObject values, bool nested) => values.SelectMany(p =>
+        IEnumerable<(PatchPath?, JsonNode?)> KeysOf(JsonObject values, bool nested) => values.SelectMany(p =>
             !nested && p.Value is JsonObject inner && type.FindExtension(p.Key) is not null
                 ? KeysOf(inner, nested: true)
-                : [(p.Key, p.Value)]);
+                : [(PathOrNull(p.Key), p.Value)]);
 
         if (operation.Path is null)
         {
@@ -148,16 +147,20 @@ public static class PatchApplier
 
         return operation.RawPath is { } raw && type.FindExtension(raw) is not null && operation.Value is JsonObject extension
             ? KeysOf(extension, nested: true)
-            : [(operation.RawPath, operation.Value)];
+            : [(operation.Path, operation.Value)];
     }
 
-    // The attribute a path or key names, without its schema URN, value filter or sub-attribute ("members" of
-    // "urn:…:core:2.0:Group:members[value eq …]" too).
-    private static string RootName(string path)
+    // A pathless value's key as a path (dotted, URN-prefixed, with a value filter), or null when it is none.
+    private static PatchPath? PathOrNull(string key)
     {
-        var head = path.IndexOf('[', StringComparison.Ordinal) is var bracket and >= 0 ? path[..bracket] : path;
-        head = head[(head.LastIndexOf(':') + 1)..];
-        return head.IndexOf('.', StringComparison.Ordinal) is var dot and >= 0 ? head[..dot] : head;
+        try
+        {
+            return PatchPath.Parse(key);
+        }
+        catch (ScimException)
+        {
+            return null;
+        }
     }
 
     private static void ApplyOperation(JsonObject working, PatchOperation operation, ResourceTypeDefinition type)
@@ -205,17 +208,8 @@ public static class PatchApplier
             return;
         }
 
-        PatchPath? path = null;
-        try
-        {
-            path = PatchPath.Parse(key);
-        }
-        catch (ScimException)
-        {
-            // Falls through to the unknown-key handling below.
-        }
-
-        if (path is not null && type.Resolve(path.Attribute.Parent) is not null)
+        // A key that is no path falls through to the unknown-key handling below.
+        if (PathOrNull(key) is { } path && type.Resolve(path.Attribute.Parent) is not null)
         {
             ApplyToTarget(working, op, ResolveTarget(path, type), hasValue: true, value, type);
             return;
