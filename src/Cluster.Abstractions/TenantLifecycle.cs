@@ -14,9 +14,10 @@ public partial interface ITenantGrain
     /// <summary>
     /// The tenant as the operator sees it: profile, token metadata, user and group counts (O(1): kept by the tenant's event
     /// log), when it last made an authenticated SCIM request — or, while it is being deleted, the deletion's progress. Null
-    /// when there is no such tenant (never created, or deleted and erased).
+    /// when there is no such tenant (never created, or deleted and erased). Read-only: while it waits for the event log's
+    /// counts, the tenant's other reads (the gateways' credential reads among them) are served; its changes wait.
     /// </summary>
-    [Alias("GetSummary")]
+    [Alias("GetSummary"), ReadOnly]
     Task<TenantSummary?> GetSummaryAsync();
 
     /// <summary>

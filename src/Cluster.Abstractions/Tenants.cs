@@ -16,7 +16,7 @@ public partial interface ITenantGrain : IGrainWithStringKey
     Task<IssuedToken?> CreateAsync(string name);
 
     /// <summary>The tenant's profile and token metadata (never secrets), or null when it does not exist.</summary>
-    [Alias("GetInfo")]
+    [Alias("GetInfo"), ReadOnly]
     Task<TenantInfo?> GetInfoAsync();
 
     /// <summary>Issues a new token; existing tokens stay valid. Null when the tenant does not exist.</summary>
@@ -36,7 +36,7 @@ public partial interface ITenantGrain : IGrainWithStringKey
     Task<TenantInfo?> UpdateAsync(string? name, bool? suspended);
 
     /// <summary>What a gateway needs to check bearer tokens in memory: the hashes of the valid tokens.</summary>
-    [Alias("GetCredentials")]
+    [Alias("GetCredentials"), ReadOnly]
     Task<TenantCredentials> GetCredentialsAsync();
 
     /// <summary>
@@ -62,11 +62,11 @@ public partial interface ITenantGrain : IGrainWithStringKey
     Task<bool> RevokeOAuthClientAsync(string clientId);
 
     /// <summary>The tenant's OAuth clients and their active secrets' metadata (no secrets); null when the tenant does not exist.</summary>
-    [Alias("GetOAuthClients")]
+    [Alias("GetOAuthClients"), ReadOnly]
     Task<IReadOnlyList<OAuthClientInfo>?> GetOAuthClientsAsync();
 
     /// <summary>Checks a presented client secret (as its SHA-256) in constant time against the client's active secrets.</summary>
-    [Alias("VerifyClientSecret")]
+    [Alias("VerifyClientSecret"), ReadOnly]
     Task<ClientCheck> VerifyClientSecretAsync(string clientId, byte[] secretHash);
 }
 

@@ -17,6 +17,8 @@ public sealed class StartupTests
     [Theory]
     [InlineData("OAuth:AccessTokenMinutes", "59", "AccessTokenMinutes")]
     [InlineData("OAuth:AccessTokenMinutes", "361", "AccessTokenMinutes")]
+    [InlineData("OAuth:BodyTimeoutSeconds", "0", "BodyTimeoutSeconds")]
+    [InlineData("OAuth:BodyTimeoutSeconds", "301", "BodyTimeoutSeconds")]
     [InlineData("OAuth:Issuer", "not a url", "OAuth:Issuer")]
     [InlineData("OAuth:Issuer", "ftp://scim.example.com", "OAuth:Issuer")]
     [InlineData("Gateway:PublicBaseUrl", "scim.example.com", "Gateway:PublicBaseUrl")] // no scheme: every Tenant URL would be wrong

@@ -166,6 +166,32 @@ public sealed class GroupCrashRepairTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task GroupDeleteFailingMidwayMovesEveryParentsVersionOn()
+    {
+        // As for a user: a child group's delete whose removal from one parent fails (after the other's landed) still gives
+        // both parents a new version, so no ETag taken before answers for a member list that changed. Until 2026-12-08 the
+        // failure skipped every parent's new version.
+        var tenantId = GrainKeys.NewTenantId();
+        var child = await Grains.CreateGroupAsync(tenantId, "Child");
+        var a = await Grains.CreateGroupAsync(tenantId, "Parent A", child);
+        var b = await Grains.CreateGroupAsync(tenantId, "Parent B", child);
+        var before = await Task.WhenAll(new[] { a, b }.Select(async g => (await Grains.Group(tenantId, g).ReadAsync([])).Version));
+        StorageProbe.FailNextWrites(GrainKeys.GroupMembers(tenantId, b, GrainKeys.GroupMemberPartitionOf(child)));
+
+        await Assert.ThrowsAnyAsync<Exception>(() => Grains.Group(tenantId, child).DeleteAsync());
+
+        Assert.Empty(await Grains.MembersAsync(tenantId, a));
+        Assert.Equal([child], await Grains.MembersAsync(tenantId, b));
+        await Eventually.TrueAsync(
+            async () => (await Task.WhenAll(new[] { a, b }.Select(async g => (await Grains.Group(tenantId, g).ReadAsync([])).Version))).Zip(before).All(v => v.First > v.Second),
+            what: "both parents' new versions");
+
+        // The client's retry deletes it, from both.
+        Assert.Equal(204, (await Grains.Group(tenantId, child).DeleteAsync()).Status);
+        Assert.Empty(await Grains.MembersAsync(tenantId, b));
+    }
+
+    [Fact]
     public async Task UserDeleteInterruptedAfterItsTombstoneIsFinishedWithoutTheClient()
     {
         // The delete fails after its tombstone (its events' durable confirmation fails, as when the log's silo dies) and the

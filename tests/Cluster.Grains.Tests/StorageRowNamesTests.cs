@@ -16,13 +16,12 @@ public sealed class StorageRowNamesTests
     }
 
     [Fact]
-    public void DifferentGrainsGetDifferentRowNamesAndTheStateNameComesBack()
+    public void DifferentGrainsGetDifferentRowNames()
     {
         var names = Enumerable.Range(0, 1000)
             .Select(i => StorageRowNames.For("user", GrainId.Create("user", GrainKeys.User("tenant1", $"id{i}"))))
             .ToList();
         Assert.Equal(names.Count, names.Distinct(StringComparer.Ordinal).Count());
-        Assert.All(names, n => Assert.Equal("user", StorageRowNames.StateNameOf(n)));
-        Assert.Equal("user", StorageRowNames.StateNameOf("user"));
+        Assert.All(names, n => Assert.StartsWith("user-", n, StringComparison.Ordinal));
     }
 }

@@ -12,6 +12,35 @@ public sealed class TenantGrainTests(ClusterFixture fixture)
     private ITenantGrain NewTenant() => fixture.Client.GetGrain<ITenantGrain>(GrainKeys.Tenant(GrainKeys.NewTenantId()));
 
     [Fact]
+    public async Task ASummaryWaitingForASlowEventLogHoldsUpNoCredentialCheck()
+    {
+        // The summary (admin API, tenant listing, portal status) asks the tenant's event log for its counts. That wait must
+        // not be a turn of the tenant: every gateway re-reads the tenant's credentials every few seconds, and until
+        // 2026-12-08 those reads, and with them the tenant's SCIM requests, queued behind a slow event log activation.
+        var tenantId = GrainKeys.NewTenantId();
+        var tenant = fixture.Client.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenantId));
+        Assert.NotNull(await tenant.CreateAsync("Contoso"));
+        var held = StorageProbe.HoldNextRead(GrainKeys.EventLog(tenantId));
+        try
+        {
+            var summary = tenant.GetSummaryAsync();
+            await held.Started.WaitAsync(TimeSpan.FromSeconds(30));
+
+            var credentials = tenant.GetCredentialsAsync();
+            Assert.Same(credentials, await Task.WhenAny(credentials, Task.Delay(TimeSpan.FromSeconds(30))));
+            Assert.True((await credentials).Exists);
+            Assert.False(summary.IsCompleted);
+
+            held.Release();
+            Assert.Equal("Contoso", (await summary)!.Name);
+        }
+        finally
+        {
+            held.Release();
+        }
+    }
+
+    [Fact]
     public async Task SecretsArePrefixedBase64UrlOf256RandomBits()
     {
         var tenant = NewTenant();

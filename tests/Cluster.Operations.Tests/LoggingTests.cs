@@ -12,7 +12,9 @@ namespace Cluster.Operations.Tests;
 /// Structured logs of the gateway (co-hosting a silo) across a replay of Entra's requests: every entry written while
 /// serving a SCIM request carries the request id and tenant id in its scope, and no entry — message, state, exception
 /// or scope, any category — contains the bearer token, a userName or an email. The host runs with its shipped log
-/// levels (appsettings.json) plus <c>Microsoft.AspNetCore.Routing</c> at Information, so every request writes entries.
+/// levels (appsettings.json) plus <c>Microsoft.AspNetCore.Routing</c> at Information, so every request writes entries, and
+/// ASP.NET Core's request scope on (<c>Microsoft.AspNetCore.Hosting.Diagnostics</c>, off as shipped: it would carry a setup
+/// link's secret), against which the SCIM scope's request id is checked.
 /// </summary>
 public sealed class LoggingTests : IAsyncLifetime
 {
@@ -30,7 +32,11 @@ public sealed class LoggingTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _gateway = GatewayFactory.With(new Dictionary<string, string?> { ["Logging:LogLevel:Microsoft.AspNetCore.Routing"] = "Information" })
+        _gateway = GatewayFactory.With(new Dictionary<string, string?>
+            {
+                ["Logging:LogLevel:Microsoft.AspNetCore.Routing"] = "Information",
+                ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "Critical",
+            })
             .WithServices(s => s.AddSingleton<ILoggerProvider>(_logs));
         _tenant = await _gateway.CreateTenantAsync();
         await ReplayEntraAsync();

@@ -19,6 +19,7 @@ public static class StorageProbe
     private static readonly ConcurrentDictionary<(string Key, string State), int> StateFailures = new();
     private static readonly ConcurrentDictionary<(string Key, string State), object?> Written = new();
     private static readonly ConcurrentDictionary<string, HeldWrite> Holds = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, HeldWrite> ReadHolds = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, int> LandedRefusals = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<(string Key, string State), int> Outages = new();
     private static readonly ConcurrentDictionary<string, int> ReadOutages = new(StringComparer.Ordinal);
@@ -45,14 +46,14 @@ public static class StorageProbe
     /// silo's own registrations: the last registration of the storage name wins.
     /// </summary>
     public static void Install(IServiceCollection siloServices) =>
-        siloServices.AddGrainStorage(StorageNames.Default, (sp, name) => new ProbedGrainStorage(MemoryGrainStorageFactory.Create(sp, name)));
+        siloServices.AddGrainStorage(StorageNames.Default, (sp, name) => new ProbedGrainStorage(new KeyedRowGrainStorage(MemoryGrainStorageFactory.Create(sp, name))));
 
     /// <summary>
     /// Routes a silo's grain storage on Azure Table storage (<c>Storage:Provider=AzureTable</c>) through the probe. Call
     /// after the silo's own registrations.
     /// </summary>
     public static void InstallOverAzureTable(IServiceCollection siloServices) =>
-        siloServices.AddGrainStorage(StorageNames.Default, (sp, name) => new ProbedGrainStorage(AzureTableGrainStorageFactory.Create(sp, name)));
+        siloServices.AddGrainStorage(StorageNames.Default, (sp, name) => new ProbedGrainStorage(new KeyedRowGrainStorage(AzureTableGrainStorageFactory.Create(sp, name))));
 
     /// <summary>
     /// Activations of the grain with this primary key that read its state so far: an activation reads each of its states once,
@@ -139,6 +140,19 @@ public static class StorageProbe
 
     internal static Task WaitIfHeldAsync(string key) => Holds.TryRemove(key, out var held) ? held.WaitAsync() : Task.CompletedTask;
 
+    /// <summary>
+    /// Holds back the next state read of the grain with this primary key (a slow activation) until the returned handle is
+    /// released (or failed).
+    /// </summary>
+    public static HeldWrite HoldNextRead(string key)
+    {
+        var held = new HeldWrite();
+        ReadHolds[key] = held;
+        return held;
+    }
+
+    internal static Task WaitIfReadHeldAsync(string key) => ReadHolds.TryRemove(key, out var held) ? held.WaitAsync() : Task.CompletedTask;
+
     internal static void Remember(string key, string stateName, object? state)
     {
         Written[(key, stateName)] = state;
@@ -183,7 +197,7 @@ public static class StorageProbe
         failures.TryGetValue(key, out var left) && left > 0 && failures.TryUpdate(key, left - 1, left);
 }
 
-/// <summary>A storage write held back by <see cref="StorageProbe.HoldNextWrite"/>.</summary>
+/// <summary>A storage write (or read) held back by <see cref="StorageProbe.HoldNextWrite"/> (<see cref="StorageProbe.HoldNextRead"/>).</summary>
 public sealed class HeldWrite
 {
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -221,18 +235,20 @@ internal sealed class ProbedGrainStorage(IGrainStorage inner) : IGrainStorage, I
         }
     }
 
-    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        StorageProbe.OnRead(grainId.Key.ToString()!, stateName);
-        return inner.ReadStateAsync(stateName, grainId, grainState);
+        var key = grainId.Key.ToString()!;
+        await StorageProbe.WaitIfReadHeldAsync(key);
+        StorageProbe.OnRead(key, stateName);
+        await inner.ReadStateAsync(stateName, grainId, grainState);
     }
 
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         var key = grainId.Key.ToString()!;
         await StorageProbe.WaitIfHeldAsync(key);
-        StorageProbe.OnWrite(key, StorageRowNames.StateNameOf(stateName));
-        StorageProbe.Remember(key, StorageRowNames.StateNameOf(stateName), grainState.State);
+        StorageProbe.OnWrite(key, stateName);
+        StorageProbe.Remember(key, stateName, grainState.State);
         await inner.WriteStateAsync(stateName, grainId, grainState);
         StorageProbe.RefuseIfLanded(key);
     }
@@ -241,8 +257,8 @@ internal sealed class ProbedGrainStorage(IGrainStorage inner) : IGrainStorage, I
     {
         var key = grainId.Key.ToString()!;
         await StorageProbe.WaitIfHeldAsync(key);
-        StorageProbe.OnWrite(key, StorageRowNames.StateNameOf(stateName));
-        StorageProbe.Remember(key, StorageRowNames.StateNameOf(stateName), null);
+        StorageProbe.OnWrite(key, stateName);
+        StorageProbe.Remember(key, stateName, null);
         await inner.ClearStateAsync(stateName, grainId, grainState);
     }
 }

@@ -23,6 +23,14 @@ public sealed class OAuthOptions
     [Required, MinLength(1), MaxLength(200)]
     public string Audience { get; set; } = "scim";
 
+    /// <summary>
+    /// Longest time the body of a token request may take to arrive, in seconds: 1–300. Default 5 (Entra's is a few hundred
+    /// bytes, sent at once): a sender dribbling it holds one of the OAuth slots for at most this long, not for the ~40 s
+    /// Kestrel's minimum data rate allows.
+    /// </summary>
+    [Range(1, 300)]
+    public int BodyTimeoutSeconds { get; set; } = 5;
+
     /// <summary>The access-token lifetime as a time span.</summary>
     public TimeSpan AccessTokenLifetime => TimeSpan.FromMinutes(AccessTokenMinutes);
 

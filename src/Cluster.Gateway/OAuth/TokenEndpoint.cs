@@ -30,12 +30,6 @@ public static class TokenEndpoint
     /// <summary>Largest token request body: a few short parameters.</summary>
     public const int MaxBodyBytes = 8 * 1024;
 
-    /// <summary>
-    /// Longest time the body of a token request may take to arrive (Entra's is a few hundred bytes, sent at once): a sender
-    /// dribbling it holds one of the OAuth slots for at most this long, not for the ~40 s Kestrel's minimum data rate allows.
-    /// </summary>
-    public static readonly TimeSpan BodyTimeout = TimeSpan.FromSeconds(5);
-
     private const string ClientCredentials = "client_credentials";
     private const int MaxClientIdLength = 128;
     private const int MaxSecretLength = 256;
@@ -75,7 +69,7 @@ public static class TokenEndpoint
 
         IFormCollection form;
         using var bodyTimeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        bodyTimeout.CancelAfter(BodyTimeout);
+        bodyTimeout.CancelAfter(TimeSpan.FromSeconds(oauth.Value.BodyTimeoutSeconds));
         try
         {
             form = await new FormFeature(request, Form).ReadFormAsync(bodyTimeout.Token);
@@ -86,7 +80,7 @@ public static class TokenEndpoint
         }
         catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
         {
-            return Error(400, "invalid_request", $"The request body did not arrive within {BodyTimeout.TotalSeconds:0} seconds.");
+            return Error(400, "invalid_request", $"The request body did not arrive within {oauth.Value.BodyTimeoutSeconds} seconds.");
         }
 
         // RFC 6749 §3.2: parameters must not repeat.

@@ -11,7 +11,7 @@ namespace Cluster.Gateway.Telemetry;
 /// it sees the status the client gets): request count and duration by operation, resource type, status class and
 /// tenant label; provisioning outcomes (active tenants are noted by the authentication middleware, which alone knows
 /// that a token was accepted). It also tags the request span with the tenant id and opens
-/// a logging scope with the request id and tenant id. Tenant ids are opaque random ids, not personal data; no
+/// a logging scope with the request id and tenant id (for another surface's request, a scope with its request id). Tenant ids are opaque random ids, not personal data; no
 /// userName, email or token is recorded. It hands each finished request to the provisioning log (<see cref="RequestLogCapture"/>).
 /// </summary>
 public sealed class ScimTelemetryMiddleware(RequestDelegate next, ScimInstruments instruments, RequestLogCapture requestLog, ILogger<ScimTelemetryMiddleware> logger)
@@ -21,11 +21,20 @@ public sealed class ScimTelemetryMiddleware(RequestDelegate next, ScimInstrument
     private static readonly Func<ILogger, string, string, IDisposable?> Scope =
         LoggerMessage.DefineScope<string, string>("SCIM request {RequestId} tenant {TenantId}");
 
+    // The other surfaces' requests (portal, admin API, OAuth) get a scope with their request id only: ASP.NET Core's own
+    // request scope is off as shipped, since its path would carry a setup link's secret (docs/observability.md, "Logs").
+    private static readonly Func<ILogger, string, IDisposable?> OtherScope =
+        LoggerMessage.DefineScope<string>("Request {RequestId}");
+
     public async Task InvokeAsync(HttpContext context)
     {
         if (Surfaces.Of(context) != Surface.Scim)
         {
-            await next(context);
+            using (OtherScope(logger, context.TraceIdentifier))
+            {
+                await next(context);
+            }
+
             return;
         }
 

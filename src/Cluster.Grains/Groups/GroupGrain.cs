@@ -1114,12 +1114,21 @@ public sealed partial class GroupGrain(TimeProvider time, ClaimSettling settling
 
         try
         {
-            await Task.WhenAll(_parents.Value.Ids.Select(p => GrainFactory
-                .Grain<IGroupMembersGrain>(GrainKeys.GroupMembers(_tenantId, p, GrainKeys.GroupMemberPartitionOf(_groupId)))
-                .ApplyAsync([], [_groupId])));
+            var parents = _parents.Value.Ids.ToArray();
+            try
+            {
+                await Task.WhenAll(parents.Select(p => GrainFactory
+                    .Grain<IGroupMembersGrain>(GrainKeys.GroupMembers(_tenantId, p, GrainKeys.GroupMemberPartitionOf(_groupId)))
+                    .ApplyAsync([], [_groupId])));
+            }
+            finally
+            {
+                // Each parent's membership changed: it takes a new version (one-way, as for a deleted user), also when a
+                // removal failed (it may have landed, and others did): a parent's ETag must not answer for a member list it
+                // no longer has.
+                await Task.WhenAll(parents.Select(p => Parent(p).MemberDeletedAsync(_groupId)));
+            }
 
-            // Each parent's membership changed: it takes a new version (one-way, as for a deleted user).
-            await Task.WhenAll(_parents.Value.Ids.Select(p => Parent(p).MemberDeletedAsync(_groupId)));
             await _parents.CommitAsync(new IdSetState(), this, clear: true);
             return true;
         }

@@ -5,6 +5,8 @@ using Cluster.Grains.Tenants;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Orleans.Runtime.Hosting;
+using Orleans.Storage;
 
 namespace Orleans.Hosting;
 
@@ -29,6 +31,7 @@ public static class ScimSiloBuilderExtensions
         {
             case "MEMORY":
                 silo.AddMemoryGrainStorage(StorageNames.Default);
+                silo.Services.AddGrainStorage(StorageNames.Default, (sp, name) => new KeyedRowGrainStorage(MemoryGrainStorageFactory.Create(sp, name)));
                 silo.UseInMemoryReminderService();
                 silo.Services.AddSingleton<ITenantStorageSweeper, MemoryTenantSweeper>();
                 break;
@@ -43,6 +46,7 @@ public static class ScimSiloBuilderExtensions
                     // pages, emptied index entries. The next write of that state inserts (a row there after all: refused).
                     o.DeleteStateOnClear = true;
                 });
+                silo.Services.AddGrainStorage(StorageNames.Default, (sp, name) => new KeyedRowGrainStorage(AzureTableGrainStorageFactory.Create(sp, name)));
 
                 // Reminders wake grains whose work outlives a request (large membership changes, deletes) after a crash.
                 silo.UseAzureTableReminderService(o => o.TableServiceClient = TableStorage.ServiceClient(options.ConnectionString));
@@ -68,9 +72,6 @@ public static class ScimSiloBuilderExtensions
         // the bytes. Rows are never rendered in HTML; rows written with either encoder read the same.
         silo.Services.Configure<Orleans.Serialization.SystemTextJsonGrainStorageSerializerOptions>(
             o => o.JsonSerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping);
-        // Each grain state's row is named after its grain (StorageRowNames): Azurite scans rows that share a name.
-        silo.Services.RemoveAll<IPersistentStateFactory>();
-        silo.Services.AddSingleton<IPersistentStateFactory, KeyedRowPersistentStateFactory>();
         silo.Services.TryAddSingleton(TimeProvider.System);
         silo.Services.AddSingleton(sp => Cluster.Grains.Indexes.ClaimSettling.Of(
             sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<Orleans.Configuration.SiloMessagingOptions>>().Value, sp.GetRequiredService<TimeProvider>()));

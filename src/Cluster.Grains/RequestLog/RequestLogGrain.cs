@@ -84,6 +84,14 @@ public sealed partial class RequestLogGrain(
         // (gateways send none) is stored in several.
         var cutoff = Cutoff;
         var kept = entries.Where(e => e.At >= cutoff).OrderBy(e => e.At).ToArray();
+        if (kept.Length == 0 && !_state.Exists)
+        {
+            // A count of dropped entries alone does not start a log: a gateway carries its count from flush to flush until
+            // one lands, which can be after the tenant's offboarding has erased and verified everything (a row then left
+            // for ever). A tenant whose log does not exist yet has no status to show the gap in anyway.
+            return;
+        }
+
         RequestLogEntry[][] chunks = kept.Length > 0 ? [.. kept.Chunk(IRequestLogGrain.MaxEntriesPerAppend)] : [[]];
         for (var i = 0; i < chunks.Length; i++)
         {

@@ -214,8 +214,7 @@ internal static class DeferredState
         where T : class, new()
     {
         var storage = grain.ActivationServices.GetRequiredKeyedService<IGrainStorage>(StorageNames.Default);
-        var row = StorageRowNames.For(stateName, grain.GrainId);
-        IStorage<T> Bridge() => new StateStorageBridge<T>(row, grain, storage);
+        IStorage<T> Bridge() => new StateStorageBridge<T>(stateName, grain, storage);
         return new CommittedState<T>(Bridge(), deferred: true, fresh: Bridge);
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Orleans.Storage;
 
 namespace Cluster.Grains.State;
 
@@ -19,13 +20,6 @@ public static class StorageRowNames
     public static string For(string stateName, GrainId grainId) =>
         string.Create(CultureInfo.InvariantCulture, $"{stateName}{Separator}{KeyHash(grainId.Key.AsSpan()):x16}");
 
-    /// <summary>The state name a row name was built from (<paramref name="rowName"/> itself when it has no suffix).</summary>
-    public static string StateNameOf(string rowName)
-    {
-        var cut = rowName.LastIndexOf(Separator);
-        return cut < 0 ? rowName : rowName[..cut];
-    }
-
     /// <summary>
     /// 64-bit FNV-1a of the key's bytes. Stored in every row name, so it must never change and must not depend on
     /// the process (string.GetHashCode is randomized) or on Orleans (its grain hash places activations, not rows).
@@ -42,9 +36,31 @@ public static class StorageRowNames
     }
 }
 
-/// <summary>Orleans' persistent-state factory, with each state stored under its <see cref="StorageRowNames"/> row name.</summary>
-internal sealed class KeyedRowPersistentStateFactory : PersistentStateFactory
+/// <summary>
+/// Grain storage that stores each state under its <see cref="StorageRowNames"/> row name. The row name is made here, below
+/// Orleans' state bridge, not given to the bridge as the state's name: the bridge keeps one shared entry per state name for
+/// the silo's lifetime and labels its storage metrics and spans with it, so a name per grain made both grow with every
+/// grain ever activated. It takes part in the silo's lifecycle for the storage it wraps (Azure Table storage opens its
+/// table there), once however often it is asked.
+/// </summary>
+public sealed class KeyedRowGrainStorage(IGrainStorage inner) : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>
 {
-    protected override string GetFullStateName(IGrainContext context, IPersistentStateConfiguration cfg) =>
-        StorageRowNames.For(base.GetFullStateName(context, cfg), context.GrainId);
+    private int _participating;
+
+    public void Participate(ISiloLifecycle lifecycle)
+    {
+        if (inner is ILifecycleParticipant<ISiloLifecycle> participant && Interlocked.Exchange(ref _participating, 1) == 0)
+        {
+            participant.Participate(lifecycle);
+        }
+    }
+
+    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        inner.ReadStateAsync(StorageRowNames.For(stateName, grainId), grainId, grainState);
+
+    public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        inner.WriteStateAsync(StorageRowNames.For(stateName, grainId), grainId, grainState);
+
+    public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        inner.ClearStateAsync(StorageRowNames.For(stateName, grainId), grainId, grainState);
 }

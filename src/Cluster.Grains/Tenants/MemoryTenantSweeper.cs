@@ -158,29 +158,26 @@ public sealed class MemoryTenantSweeper : ITenantStorageSweeper
     private async Task<T> ReadAsync<T>(Type grain, string key, string stateName)
         where T : new()
     {
-        var (id, row) = Row(grain, key, stateName);
+        var id = IdOf(grain, key);
         var state = new GrainState<T>();
-        await Storage.ReadStateAsync(row, id, state);
+        await Storage.ReadStateAsync(stateName, id, state);
         return state.RecordExists && state.State is { } value ? value : new T();
     }
 
     private async Task<bool> ClearAsync<T>(Type grain, string key, string stateName)
     {
-        var (id, row) = Row(grain, key, stateName);
+        var id = IdOf(grain, key);
         var state = new GrainState<T>();
-        await Storage.ReadStateAsync(row, id, state);
+        await Storage.ReadStateAsync(stateName, id, state);
         if (!state.RecordExists)
         {
             return false;
         }
 
-        await Storage.ClearStateAsync(row, id, state);
+        await Storage.ClearStateAsync(stateName, id, state);
         return true;
     }
 
-    private (GrainId Id, string Row) Row(Type grain, string key, string stateName)
-    {
-        var id = GrainId.Create(_types.GetOrAdd(grain, g => TenantData.GrainTypeOf(_grains, g)), key);
-        return (id, StorageRowNames.For(stateName, id));
-    }
+    // The silo's grain storage (KeyedRowGrainStorage) names the row from the state's name, as for the grains themselves.
+    private GrainId IdOf(Type grain, string key) => GrainId.Create(_types.GetOrAdd(grain, g => TenantData.GrainTypeOf(_grains, g)), key);
 }

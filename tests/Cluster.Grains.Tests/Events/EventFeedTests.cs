@@ -335,19 +335,39 @@ public sealed class EventFeedTests(ClusterFixture fixture)
         var log = Log(tenantId);
         var held = StorageProbe.HoldNextWrite(GrainKeys.EventPage(tenantId, 0));
         var data = new string('a', 16_000);
+        var done = 0;
         var prepares = Task.Run(async () =>
         {
             for (var i = 0; i < 64; i++)
             {
                 await AppendAsync(log, $"big-{i}", data);
+                Interlocked.Increment(ref done);
             }
         });
 
         try
         {
-            // Held long enough for unbounded prepares to have grown the row past the limit; bounded ones wait meanwhile.
+            // Held until unbounded prepares have all been stored (the row past the limit), or until bounded ones stop: no
+            // prepare answered for 3 s while one waits. Progress, not a fixed time, so a slow machine cannot end the hold
+            // before unbounded prepares have grown the row.
             await held.Started.WaitAsync(TimeSpan.FromSeconds(30));
-            await Task.WhenAny(prepares, Task.Delay(TimeSpan.FromSeconds(3)));
+            var seen = -1;
+            var still = System.Diagnostics.Stopwatch.StartNew();
+            while (!prepares.IsCompleted)
+            {
+                var now = Volatile.Read(ref done);
+                if (now != seen || (await log.GetInfoAsync()).Waiting == 0)
+                {
+                    seen = now;
+                    still.Restart();
+                }
+                else if (still.Elapsed > TimeSpan.FromSeconds(3))
+                {
+                    break;
+                }
+
+                await Task.Delay(50);
+            }
         }
         finally
         {

@@ -31,12 +31,12 @@ public sealed class WebhookSecretUnreadableTests(ClusterFixture fixture)
         var services = fixture.Cluster.GetSiloServiceProvider(fixture.Cluster.GetActiveSilos().First().SiloAddress);
         var storage = services.GetRequiredKeyedService<IGrainStorage>(StorageNames.Default);
         var id = GrainId.Create(TenantData.GrainTypeOf(Grains, typeof(IWebhookGrain)), GrainKeys.Webhook(tenantId));
-        var row = StorageRowNames.For("webhook", id);
+        const string stateName = "webhook"; // the silo's storage names the row itself (StorageRowNames), as for the grain
         var state = new GrainState<WebhookState>();
-        await storage.ReadStateAsync(row, id, state);
+        await storage.ReadStateAsync(stateName, id, state);
         var stored = state.State!.ProtectedSecret.Split('.');
         state.State.ProtectedSecret = $"{stored[0]}.another-key.{stored[2]}";
-        await storage.WriteStateAsync(row, id, state);
+        await storage.WriteStateAsync(stateName, id, state);
         await fixture.Cluster.DeactivateAsync(webhook);
 
         var attempt = await webhook.TestAsync();

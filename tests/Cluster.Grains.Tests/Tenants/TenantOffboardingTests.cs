@@ -137,6 +137,26 @@ public sealed class TenantOffboardingTests(ClusterFixture fixture)
     }
 
     // A tenant with what tenants have: users (indexed by userName, externalId and work email), groups with members and a nested
+    [Fact]
+    public async Task ADropCountThatAGatewayCarriesPastTheOffboardingStartsNoLog()
+    {
+        // A gateway that could not reach the log carries the count of entries it dropped to its next flush that lands: here,
+        // one after the tenant is gone. Until 2026-12-08 that count wrote the log's head again, a row no pass would erase.
+        var tenantId = await SeedAsync("Carried");
+        var tenant = Tenant(tenantId);
+        await tenant.DeleteAsync();
+        await WaitUntilGoneAsync(tenant);
+        Assert.Empty(StorageProbe.Holding(k => Owns(k, tenantId)));
+
+        var log = Grains.GetGrain<IRequestLogGrain>(GrainKeys.RequestLog(tenantId));
+        await fixture.Cluster.DeactivateAsync(log);
+        await log.AppendAsync([], 3);
+
+        Assert.Empty(StorageProbe.Holding(k => Owns(k, tenantId)));
+        Assert.DoesNotContain(await fixture.ReminderKeysAsync(), k => Owns(k, tenantId));
+        Assert.Empty((await log.ReadAsync(new RequestLogQuery(null, 10, null, null))).Entries);
+    }
+
     // group, events, a provisioning log, and a webhook whose receiver never answers (so it retries, holding a reminder).
     private async Task<string> SeedAsync(string name)
     {
