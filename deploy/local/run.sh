@@ -55,7 +55,8 @@
 #                       production): an admin call on a webhook waits behind a send in progress, so 2 x this + 2 s
 #                       must stay under RESPONSE_TIMEOUT_SECONDS (docs/operations.md)
 #
-# Any other host setting is passed on: silos and gateways inherit this script's environment, so e.g.
+# Any other host setting is passed on (those this script sets itself win, with a warning): silos and gateways inherit
+# this script's environment, so e.g.
 #   Scim__Extensions__0__Schema=urn:ietf:params:scim:schemas:extension:acme:2.0:User \
 #   Scim__Extensions__0__Attributes__0__Name=site deploy/local/run.sh
 # gives every silo and gateway the same extension schema (they must all have the same Scim:Extensions).
@@ -116,7 +117,10 @@ case "$TOPOLOGY" in
     GATEWAYS=0
     SILO_ROLE=silo+gateway
     ;;
-  split) SILO_ROLE=silo ;;
+  split)
+    ((GATEWAYS >= 1)) || die "TOPOLOGY=split needs GATEWAYS of at least 1 (the gateways serve SCIM; the silos only grains)"
+    SILO_ROLE=silo
+    ;;
   *) die "TOPOLOGY must be cohosted or split (got '$TOPOLOGY')" ;;
 esac
 # silo_http_port I: where silo I serves HTTP (cohosted: the SCIM endpoint too).
@@ -379,6 +383,16 @@ HOST_ENV=(
   "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=$THREADPOOL_SPIN_LIMIT"
   "ASPNETCORE_ENVIRONMENT=Production"
 )
+
+# The settings this script gives its processes win over the same ones in its environment: say so, rather than drop the
+# caller's value without a word (set them through this script's variables, listed at its top).
+for name in "${HOST_ENV[@]%%=*}" Cluster__SiloPort Cluster__GatewayPort Cluster__AdvertisedIP Cluster__Kubernetes \
+  Events__SecretKey Cluster__ProbeTimeoutSeconds Cluster__NumMissedProbesLimit Cluster__NumVotesForDeathDeclaration \
+  Cluster__TableRefreshSeconds ASPNETCORE_URLS; do
+  if [[ -n "${!name+set}" ]]; then
+    log "warning: $name from the environment is ignored: run.sh sets it itself (see the variables at the top of $0)"
+  fi
+done
 
 for ((i = 0; i < SILOS; i++)); do
   start_host "$LOG_DIR/silo-$i.log" "$SILO_DIR" Cluster.Silo.dll "${HOST_ENV[@]}" \

@@ -2,6 +2,7 @@ using System.Net;
 using Cluster.Abstractions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 
 namespace Microsoft.Extensions.Hosting;
@@ -75,6 +76,8 @@ public static class OrleansHostingExtensions
         });
         client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(options.ResponseTimeoutSeconds));
         client.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(options.ShutdownTimeoutSeconds));
+        // A client that finds no silo in the membership table (gateways and silos started together) keeps looking: Orleans'
+        // gateway manager retries its first connection by itself, warning each time (101313); no retry filter is needed.
 
         return IsLocalhost(options)
             ? client.UseLocalhostClustering(options.GatewayPort)
@@ -86,6 +89,16 @@ public static class OrleansHostingExtensions
     // Validated: AzureTable or Localhost.
     private static bool IsLocalhost(OrleansClusterOptions options) => string.Equals(options.Membership, "Localhost", StringComparison.OrdinalIgnoreCase);
 
-    private static string ConnectionString(IConfiguration configuration) =>
-        configuration["Storage:ConnectionString"] is { Length: > 0 } connection ? connection : "UseDevelopmentStorage=true";
+    /// <summary>
+    /// <c>Storage:ConnectionString</c>: Azurite's (<c>UseDevelopmentStorage=true</c>) when it is not set; refused when it is
+    /// set but blank, as the silos' storage options refuse it (a compose <c>${VAR:-}</c> left empty would otherwise join
+    /// whatever Azurite runs on this host, or fail later with a connection error that names no setting).
+    /// </summary>
+    internal static string ConnectionString(IConfiguration configuration) => configuration["Storage:ConnectionString"] switch
+    {
+        null => "UseDevelopmentStorage=true",
+        { } connection when string.IsNullOrWhiteSpace(connection) => throw new OptionsValidationException(
+            "Storage", typeof(string), ["Storage:ConnectionString: is set but empty (an Azure Storage connection string; UseDevelopmentStorage=true for Azurite)."]),
+        { } connection => connection,
+    };
 }

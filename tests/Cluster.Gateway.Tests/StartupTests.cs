@@ -1,4 +1,6 @@
 using Cluster.TestInfrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Cluster.Gateway.Tests;
@@ -53,6 +55,75 @@ public sealed class StartupTests
         using var gateway = ClientGatewayFactory.Of(TestPorts.Free(), new Dictionary<string, string?> { ["Cluster:Topology"] = "cohosted" });
         var error = Assert.Throws<InvalidOperationException>(() => gateway.CreateClient());
         Assert.Contains("Cluster:Topology", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ASplitGatewayStartedBeforeAnySiloConnectsOnceOneIsUp()
+    {
+        // Compose and Kubernetes start gateways and silos together: a gateway whose membership table lists no silo yet
+        // ("Could not find any gateway") keeps looking (Orleans' gateway manager retries by itself) and serves once one is up.
+        var cluster = new Dictionary<string, string?>
+        {
+            ["Cluster:Membership"] = "AzureTable",
+            ["Cluster:ClusterId"] = $"connect-{Guid.NewGuid():N}",
+            ["Cluster:AdvertisedIP"] = "127.0.0.1",
+            ["Storage:ConnectionString"] = AzuriteStorage.ConnectionString,
+        };
+        await using var silo = GatewayFactory.With(cluster);
+        await using var split = GatewayFactory.ConnectTo(silo, cluster);
+        var waiting = new WaitingLogged();
+        await using var gateway = split.WithWebHostBuilder(b => b.ConfigureServices(s => s.AddSingleton<ILoggerProvider>(waiting)));
+        var starting = Task.Run(gateway.CreateClient);
+
+        // The gateway found no silo (or its start failed): only then does the silo start.
+        await Task.WhenAny(waiting.Logged, starting).WaitAsync(TimeSpan.FromSeconds(90));
+        Assert.False(starting.IsFaulted, starting.Exception?.ToString());
+        using (silo.CreateClient())
+        {
+        }
+
+        using var client = await starting.WaitAsync(TimeSpan.FromSeconds(90));
+        await Eventually.TrueAsync(async () => (await client.GetAsync("/health")).StatusCode == System.Net.HttpStatusCode.OK, what: "the gateway ready");
+    }
+
+    [Fact]
+    public void TheSplitTopologysGatewayHostRefusesAnEmptyStorageConnectionString()
+    {
+        // The silos refuse it; the gateway host took it for Azurite's and joined whatever listened on this host's port 10002.
+        using var gateway = ClientGatewayFactory.Of(TestPorts.Free(), new Dictionary<string, string?>
+        {
+            ["Cluster:Membership"] = "AzureTable",
+            ["Storage:ConnectionString"] = "",
+        });
+        var error = Assert.Throws<OptionsValidationException>(() => gateway.CreateClient());
+        Assert.Contains("Storage:ConnectionString", error.Message, StringComparison.Ordinal);
+    }
+
+    // Tells when the gateway's Orleans client logged that it found no silo (Orleans' GatewayManager, 101313).
+    private sealed class WaitingLogged : ILoggerProvider, ILogger
+    {
+        private readonly TaskCompletionSource _logged = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Logged => _logged.Task;
+
+        public ILogger CreateLogger(string categoryName) => this;
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (eventId.Id == 101313)
+            {
+                _logged.TrySetResult();
+            }
+        }
+
+        public void Dispose()
+        {
+        }
     }
 
     // The host does not start with <paramref name="key"/> = <paramref name="value"/>, and its error names <paramref name="named"/>.

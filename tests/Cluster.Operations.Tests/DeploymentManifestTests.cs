@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Hosting;
 using YamlDotNet.RepresentationModel;
@@ -385,6 +386,12 @@ public sealed partial class DeploymentManifestTests
     {
         Assert.Equal("/health", Text(Map(container, "readinessProbe", "httpGet"), "path"));
         Assert.Equal("/alive", Text(Map(container, "livenessProbe", "httpGet"), "path"));
+        // A start that takes longer than liveness allows (joining the cluster while storage is slow) is not restarted: the
+        // startup probe covers it, and liveness counts only after it.
+        Assert.Equal("/alive", Text(Map(container, "startupProbe", "httpGet"), "path"));
+        var startupSeconds = int.Parse(Text(Map(container, "startupProbe"), "periodSeconds"), CultureInfo.InvariantCulture)
+            * int.Parse(Text(Map(container, "startupProbe"), "failureThreshold"), CultureInfo.InvariantCulture);
+        Assert.True(startupSeconds >= 180, $"the startup probe allows {startupSeconds} s");
     }
 
     private static void AssertFromSecret(YamlMappingNode container, string name)

@@ -113,6 +113,8 @@ public static class ScimHostSettings
         {
             ["Cluster:Membership"] = "Localhost",
             ["Admin:ApiKey"] = AdminKey,
+            // Never Kubernetes hosting, also when the tests run in a pod (a CI runner's): the silo would take it on by itself.
+            ["Cluster:Kubernetes"] = "false",
         };
         foreach (var (key, value) in TestExtension.Settings.Concat(TestEvents.Settings).Concat(TestTenants.Settings).Concat(host).Concat(extra ?? new Dictionary<string, string?>()))
         {

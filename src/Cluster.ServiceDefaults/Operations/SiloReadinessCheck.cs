@@ -26,8 +26,7 @@ public sealed class SiloReadinessCheck : IHealthCheck
             || !string.Equals(configuration["Storage:Provider"], "Memory", StringComparison.OrdinalIgnoreCase);
         if (usesAzure)
         {
-            var connection = configuration["Storage:ConnectionString"] is { Length: > 0 } c ? c : "UseDevelopmentStorage=true";
-            _storage = TableStorage.ServiceClient(connection, new TableClientOptions { Retry = { MaxRetries = 0, NetworkTimeout = StorageTimeout } });
+            _storage = TableStorage.ServiceClient(Microsoft.Extensions.Hosting.OrleansHostingExtensions.ConnectionString(configuration), new TableClientOptions { Retry = { MaxRetries = 0, NetworkTimeout = StorageTimeout } });
         }
     }
 
