@@ -151,7 +151,8 @@ public static class GrainKeys
 
     /// <summary>
     /// The key of the index entry for one value: <c>{tenantId}/{index}/{valueHash}</c>, where the hash comes from
-    /// <see cref="IndexNames.Hash"/>. The value itself (a userName, an email) never appears in a key.
+    /// <see cref="IndexNames.Hash"/>. The value itself (a userName, an email) never appears in a key; its unsalted hash does,
+    /// and with it in Orleans' span tags and error lines (docs/observability.md: pseudonymous, confirmable by a guess).
     /// </summary>
     public static string IndexEntry(string tenantId, string indexName, string valueHash) =>
         string.Concat(Check(tenantId, nameof(tenantId)), "/", Check(indexName, nameof(indexName)), "/", Check(valueHash, nameof(valueHash)));

@@ -87,9 +87,12 @@ public sealed class TenantCredentialCacheTests(GatewayFactory gateway) : IClassF
     {
         // A read of the tenant's credentials was answered before the revocation and lands after it: until 2026-12-07 it put
         // the revoked token back in the cache of the very gateway that served the revocation, for TokenCacheSeconds.
+        // The clock stands still: the stale entry, if cached, would be served for as long as the test looks (on the real
+        // clock a slow machine could let it expire first, and the test pass with the defect back).
+        var time = new FakeTimeProvider();
         var tenant = await gateway.CreateTenantAsync();
         var held = HeldCredentials.Over(Grains);
-        using var cache = GatewayAuth.CredentialCache(held.Factory, new GatewayOptions { TokenCacheSeconds = 5 });
+        using var cache = GatewayAuth.CredentialCache(held.Factory, new GatewayOptions { TokenCacheSeconds = 5 }, time);
         var grain = Grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenant.TenantId));
 
         var read = cache.GetAsync(tenant.TenantId).AsTask();

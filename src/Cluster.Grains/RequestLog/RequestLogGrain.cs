@@ -48,6 +48,9 @@ public sealed partial class RequestLogGrain(
     private readonly CommittedState<RequestLogState> _state = new(state);
     private string _tenantId = "";
     private bool _erasing;
+
+    // Dropped entries told before the log exists, not stored until its first entries are (AppendAsync).
+    private long _unstoredDropped;
     private IGrainTimer? _retention;
     private DateTimeOffset _retentionCheckedAt = DateTimeOffset.MinValue;
 
@@ -88,7 +91,8 @@ public sealed partial class RequestLogGrain(
         {
             // A count of dropped entries alone does not start a log: a gateway carries its count from flush to flush until
             // one lands, which can be after the tenant's offboarding has erased and verified everything (a row then left
-            // for ever). A tenant whose log does not exist yet has no status to show the gap in anyway.
+            // for ever). The activation keeps it (the status shows it) and stores it with the first entries.
+            _unstoredDropped += Math.Max(0, dropped);
             return;
         }
 
@@ -102,7 +106,7 @@ public sealed partial class RequestLogGrain(
             Add(next, chunks[i]);
             if (i == 0)
             {
-                next.Dropped += Math.Max(0, dropped);
+                next.Dropped += Math.Max(0, dropped) + _unstoredDropped;
             }
 
             if (!next.Reminder)
@@ -113,6 +117,11 @@ public sealed partial class RequestLogGrain(
             }
 
             await _state.CommitAsync(next, this);
+            if (i == 0)
+            {
+                _unstoredDropped = 0;
+            }
+
             await WritePagesAsync();
         }
 
@@ -208,7 +217,7 @@ public sealed partial class RequestLogGrain(
     {
         var head = _state.Value;
         var lastError = head.LastError is { } error && error.At >= Cutoff ? ToEntry(error) : null;
-        return Task.FromResult(new RequestLogStatus(head.LastRequestAt, head.LastTestConnectionAt, head.LastSuccessAt, lastError, head.Dropped));
+        return Task.FromResult(new RequestLogStatus(head.LastRequestAt, head.LastTestConnectionAt, head.LastSuccessAt, lastError, head.Dropped + _unstoredDropped));
     }
 
     public async Task<bool> EraseAsync()
@@ -216,6 +225,7 @@ public sealed partial class RequestLogGrain(
         if (!_erasing)
         {
             _erasing = true;
+            _unstoredDropped = 0;
             _retention?.Dispose();
             _retention = null;
             LogErasing(logger, _tenantId);
