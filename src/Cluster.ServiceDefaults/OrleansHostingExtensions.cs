@@ -76,8 +76,8 @@ public static class OrleansHostingExtensions
         });
         client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(options.ResponseTimeoutSeconds));
         client.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(options.ShutdownTimeoutSeconds));
-        // A client that finds no silo in the membership table (gateways and silos started together) keeps looking: Orleans'
-        // gateway manager retries its first connection by itself, warning each time (101313); no retry filter is needed.
+        // A client that finds no silo in the membership table (gateways and silos started together) keeps looking for a while:
+        // Orleans' default retry filter makes 15 attempts (about 3 minutes), warning each time (101313), then the host stops.
 
         return IsLocalhost(options)
             ? client.UseLocalhostClustering(options.GatewayPort)

@@ -61,7 +61,8 @@ public sealed class StartupTests
     public async Task ASplitGatewayStartedBeforeAnySiloConnectsOnceOneIsUp()
     {
         // Compose and Kubernetes start gateways and silos together: a gateway whose membership table lists no silo yet
-        // ("Could not find any gateway") keeps looking (Orleans' gateway manager retries by itself) and serves once one is up.
+        // ("Could not find any gateway") keeps looking (Orleans' default retry filter: 15 attempts, about 3 minutes) and serves
+        // once one is up.
         var cluster = new Dictionary<string, string?>
         {
             ["Cluster:Membership"] = "AzureTable",

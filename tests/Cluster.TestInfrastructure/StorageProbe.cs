@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Cluster.Abstractions;
 using Cluster.Grains;
 using Cluster.Grains.State;
 using Microsoft.Extensions.DependencyInjection;
@@ -38,12 +37,6 @@ public static class StorageProbe
 
     /// <summary>The largest state written so far for the grain with this primary key, measured as <see cref="LargestWrite"/>.</summary>
     public static long LargestWriteOf(string key) => LargestOf.TryGetValue(key, out var largest) ? largest : 0;
-
-    /// <summary>Writes (and clears) of every grain of the tenant so far: unlike <see cref="TotalWrites"/>, nothing another test does.</summary>
-    public static long WritesOfTenant(string tenantId) => Writes.Where(w => OfTenant(w.Key, tenantId)).Sum(w => (long)w.Value);
-
-    /// <summary>The largest state written so far for any grain of the tenant, measured as <see cref="LargestWrite"/>.</summary>
-    public static long LargestWriteOfTenant(string tenantId) => LargestOf.Where(w => OfTenant(w.Key, tenantId)).Select(w => w.Value).DefaultIfEmpty(0).Max();
 
     /// <summary>The largest state written so far, in bytes of its System.Text.Json form (how the silos store it).</summary>
     public static long LargestWrite => Interlocked.Read(ref _largestWrite);
@@ -198,8 +191,6 @@ public static class StorageProbe
             throw new Azure.RequestFailedException(503, $"Injected storage outage for {key}.");
         }
     }
-
-    private static bool OfTenant(string key, string tenantId) => key == GrainKeys.Tenant(tenantId) || GrainKeys.IsOfTenant(key, tenantId);
 
     private static bool Spend<TKey>(ConcurrentDictionary<TKey, int> failures, TKey key)
         where TKey : notnull =>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using Orleans.Storage;
 
 namespace Cluster.Grains.State;
@@ -43,7 +44,7 @@ public static class StorageRowNames
 /// grain ever activated. It takes part in the silo's lifecycle for the storage it wraps (Azure Table storage opens its
 /// table there), once however often it is asked.
 /// </summary>
-public sealed class KeyedRowGrainStorage(IGrainStorage inner) : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>
+public sealed class KeyedRowGrainStorage(IGrainStorage inner) : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>, IRestExceptionDecoder
 {
     private int _participating;
 
@@ -63,4 +64,17 @@ public sealed class KeyedRowGrainStorage(IGrainStorage inner) : IGrainStorage, I
 
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
         inner.ClearStateAsync(StorageRowNames.For(stateName, grainId), grainId, grainState);
+
+    // Orleans' bridge asks the storage to decode a failure for its error lines (the REST status of an Azure Table error).
+    public bool DecodeException(Exception exception, out HttpStatusCode httpStatusCode, out string restStatus, bool getExtendedErrors = false)
+    {
+        if (inner is IRestExceptionDecoder decoder)
+        {
+            return decoder.DecodeException(exception, out httpStatusCode, out restStatus, getExtendedErrors);
+        }
+
+        httpStatusCode = default;
+        restStatus = "";
+        return false;
+    }
 }

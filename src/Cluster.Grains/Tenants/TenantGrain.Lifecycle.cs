@@ -57,9 +57,9 @@ public sealed partial class TenantGrain
 
     public async Task<TenantSummary?> GetSummaryAsync()
     {
-        if (_lifecycle.Value.Deletion is { } deletion)
+        if (Deleting() is { } deleting)
         {
-            return new TenantSummary(TenantId, deletion.Name, deletion.CreatedAt, false, [], 0, 0, LastRequestAt, View(deletion));
+            return deleting;
         }
 
         if (!_state.Exists)
@@ -67,12 +67,20 @@ public sealed partial class TenantGrain
             return null;
         }
 
-        var counts = await GrainFactory.Grain<IEventLogGrain>(GrainKeys.EventLog(TenantId)).GetCountsAsync();
+        // Read-only: while it waits for the counts, other read-only calls run, and once the first of them ends, Orleans may let
+        // a change in before this one resumes. So the tenant is read before the wait, and the deletion checked again after it.
         var tenant = _state.Value;
-        return new TenantSummary(
+        var lastRequestAt = LastRequestAt;
+        var counts = await GrainFactory.Grain<IEventLogGrain>(GrainKeys.EventLog(TenantId)).GetCountsAsync();
+        return Deleting() ?? (!_state.Exists ? null : new TenantSummary(
             TenantId, tenant.Name, tenant.CreatedAt, tenant.Suspended, [.. tenant.Tokens.Select(t => new TokenInfo(t.Id, t.CreatedAt))],
-            counts.Users, counts.Groups, LastRequestAt, null);
+            counts.Users, counts.Groups, lastRequestAt, null));
     }
+
+    // While a deletion is recorded, the summary is its progress.
+    private TenantSummary? Deleting() => _lifecycle.Value.Deletion is { } deletion
+        ? new TenantSummary(TenantId, deletion.Name, deletion.CreatedAt, false, [], 0, 0, LastRequestAt, View(deletion))
+        : null;
 
     public async Task<TenantDeletion?> DeleteAsync()
     {

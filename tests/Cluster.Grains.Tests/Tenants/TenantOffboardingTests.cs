@@ -136,7 +136,6 @@ public sealed class TenantOffboardingTests(ClusterFixture fixture)
         Assert.Empty(StorageProbe.Holding(k => Owns(k, tenantId)));
     }
 
-    // A tenant with what tenants have: users (indexed by userName, externalId and work email), groups with members and a nested
     [Fact]
     public async Task ADropCountThatAGatewayCarriesPastTheOffboardingStartsNoLog()
     {
@@ -157,6 +156,7 @@ public sealed class TenantOffboardingTests(ClusterFixture fixture)
         Assert.Empty((await log.ReadAsync(new RequestLogQuery(null, 10, null, null))).Entries);
     }
 
+    // A tenant with what tenants have: users (indexed by userName, externalId and work email), groups with members and a nested
     // group, events, a provisioning log, and a webhook whose receiver never answers (so it retries, holding a reminder).
     private async Task<string> SeedAsync(string name)
     {
