@@ -23,6 +23,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         {
             silo.AddScimGrains(MemoryStorage());
             StorageProbe.Install(silo.Services);
+            silo.AddIncomingGrainCallFilter<AnswerProbe>();
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();

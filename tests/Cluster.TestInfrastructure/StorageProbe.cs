@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Cluster.Abstractions;
 using Cluster.Grains;
 using Cluster.Grains.State;
 using Microsoft.Extensions.DependencyInjection;
@@ -24,6 +25,10 @@ public static class StorageProbe
     private static readonly ConcurrentDictionary<(string Key, string State), int> Outages = new();
     private static readonly ConcurrentDictionary<string, int> ReadOutages = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, long> LargestOf = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, long> TenantWrites = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, long> AnswerWrites = new(StringComparer.Ordinal);
+
+    private const long Unanswered = -1;
 
     private static long _totalReads;
     private static long _totalWrites;
@@ -34,6 +39,30 @@ public static class StorageProbe
 
     /// <summary>Writes (and clears) of every grain so far.</summary>
     public static long TotalWrites => Interlocked.Read(ref _totalWrites);
+
+    /// <summary>Writes (and clears) so far of every grain whose key belongs to this tenant.</summary>
+    public static long WritesOfTenant(string tenantId) => TenantWrites.TryGetValue(tenantId, out var n) ? n : 0;
+
+    /// <summary>
+    /// Notes <see cref="WritesOfTenant"/> of the grain's tenant once the grain with this primary key has run its next call to
+    /// its end (in the silo, before the answer leaves): what that call wrote, and whatever ran beside it, but not the work the
+    /// grain starts after answering (its timers) however late the caller reads the answer. Later calls of the grain (from the
+    /// work it started, say) change nothing until the key is watched again. Silos count answers only with
+    /// <see cref="AnswerProbe"/> among their grain call filters.
+    /// </summary>
+    public static void WatchNextAnswer(string key) => AnswerWrites[key] = Unanswered;
+
+    /// <summary>Writes of the tenant counted when the watched grain with this key answered (see <see cref="WatchNextAnswer"/>).</summary>
+    public static long TenantWritesAtAnswer(string key) =>
+        AnswerWrites.TryGetValue(key, out var n) && n != Unanswered ? n : throw new InvalidOperationException($"{key} has not answered since it was watched.");
+
+    internal static void OnAnswered(string key)
+    {
+        if (AnswerWrites.TryGetValue(key, out var n) && n == Unanswered)
+        {
+            AnswerWrites.TryUpdate(key, WritesOfTenant(GrainKeys.TenantOfKey(key)), Unanswered);
+        }
+    }
 
     /// <summary>The largest state written so far for the grain with this primary key, measured as <see cref="LargestWrite"/>.</summary>
     public static long LargestWriteOf(string key) => LargestOf.TryGetValue(key, out var largest) ? largest : 0;
@@ -181,6 +210,11 @@ public static class StorageProbe
     {
         Interlocked.Increment(ref _totalWrites);
         Writes.AddOrUpdate(key, 1, (_, n) => n + 1);
+        if (key.IndexOf('/', StringComparison.Ordinal) is > 0 and var slash)
+        {
+            TenantWrites.AddOrUpdate(key[..slash], 1, (_, n) => n + 1);
+        }
+
         if (Spend(Failures, key) || Spend(StateFailures, (key, state)))
         {
             throw new IOException($"Injected storage failure for {key}.");
@@ -195,6 +229,17 @@ public static class StorageProbe
     private static bool Spend<TKey>(ConcurrentDictionary<TKey, int> failures, TKey key)
         where TKey : notnull =>
         failures.TryGetValue(key, out var left) && left > 0 && failures.TryUpdate(key, left - 1, left);
+}
+
+/// <summary>The grain call filter behind <see cref="StorageProbe.WatchNextAnswer"/>: add it to a test silo to count answers.</summary>
+public sealed class AnswerProbe : IIncomingGrainCallFilter
+{
+    /// <inheritdoc/>
+    public async Task Invoke(IIncomingGrainCallContext context)
+    {
+        await context.Invoke();
+        StorageProbe.OnAnswered(context.TargetId.Key.ToString());
+    }
 }
 
 /// <summary>A storage write (or read) held back by <see cref="StorageProbe.HoldNextWrite"/> (<see cref="StorageProbe.HoldNextRead"/>).</summary>
