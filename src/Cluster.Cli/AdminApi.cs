@@ -90,7 +90,7 @@ internal sealed class AdminApi : IDisposable
             if (!response.IsSuccessStatusCode)
             {
                 var status = (int)response.StatusCode;
-                throw new CommandFailedException($"{method} /{path} failed: {Describe(response, text)}", transient: status is 429 or >= 500);
+                throw new CommandFailedException($"{method} /{path} failed: {Describe(response, text)}", transient: status is 429 or >= 500) { Status = status };
             }
 
             try
@@ -133,4 +133,7 @@ internal sealed class AdminApi : IDisposable
 internal sealed class CommandFailedException(string message, bool transient = false) : Exception(message)
 {
     public bool Transient { get; } = transient;
+
+    /// <summary>The HTTP status the gateway answered with; null when it did not answer, or answered a body that is not JSON.</summary>
+    public int? Status { get; init; }
 }

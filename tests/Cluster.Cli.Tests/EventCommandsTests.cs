@@ -118,5 +118,28 @@ public sealed class EventCommandsTests(GatewayFactory gateway)
         }
     }
 
+    [Fact]
+    public async Task TailGivesNoCursorToGoOnFromWhenTheFeedRefusedIt()
+    {
+        var tenant = await gateway.CreateTenantAsync();
+        using var scim = gateway.ScimClient(tenant);
+        await ScimAdmin.CreateUserAsync(scim, "one@tail.test");
+
+        // Past the end of a feed of one event: 400, and the same cursor would be refused again.
+        var pastTheEnd = await _cli.RunAsync("events", "tail", tenant.TenantId, "--after", "50");
+
+        Assert.Equal(1, pastTheEnd.ExitCode);
+        Assert.Contains("400", pastTheEnd.Stderr, StringComparison.Ordinal);
+        Assert.Contains("past the end of the feed", pastTheEnd.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("To go on from here", pastTheEnd.Stderr, StringComparison.Ordinal);
+
+        // The tenant deleted: 404, nothing to go on from.
+        Assert.Equal(0, (await _cli.RunAsync("tenants", "delete", tenant.TenantId, "--confirm", tenant.TenantId)).ExitCode);
+        var deleted = await _cli.RunAsync("events", "tail", tenant.TenantId, "--after", "1");
+        Assert.Equal(1, deleted.ExitCode);
+        Assert.Contains("404", deleted.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("To go on from here", deleted.Stderr, StringComparison.Ordinal);
+    }
+
     private static StringContent Scim(string json) => new(json, Encoding.UTF8, "application/scim+json");
 }

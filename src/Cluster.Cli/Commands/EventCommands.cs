@@ -97,10 +97,11 @@ internal static class EventCommands
             {
                 await context.Error.WriteLineAsync(cursor is null ? "Stopped." : $"Stopped. To go on from here: --after {cursor}");
             }
-            catch (CommandFailedException) when (cursor is not null)
+            catch (CommandFailedException e) when (cursor is not null && e.Status is not (400 or 404 or 410))
             {
-                // A poll refused for good (the tenant deleted, the cursor expired) ends the command; say where it had got
-                // to, then the failure.
+                // A poll refused for good ends the command. Where the cursor itself is still good (a rotated admin key: 401),
+                // say where it had got to, then the failure; a cursor the feed refused (410 expired, 400 past the end) or a
+                // tenant that is gone (404) has nowhere to go on from, and the failure's detail says what to do instead.
                 await context.Error.WriteLineAsync($"To go on from here: --after {cursor}");
                 throw;
             }
