@@ -61,6 +61,35 @@ public sealed class SplitBrainTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// A resource's prepare taken by one activation of the log and its durable confirmation sent to the other, whose head
+    /// predates the prepare (the directory moved on between the two calls): that activation does not know the commit, and
+    /// used to answer "already resolved" without a write. The caller (a deleting user) then erased its row, so the
+    /// resolution found nothing, answered "aborted", and an acknowledged <c>user.deleted</c> was missing from the feed. The
+    /// outdated activation's answer is now a write that storage refuses, and the caller's retry confirms it.
+    /// </summary>
+    [Fact]
+    public async Task ADurableConfirmationIsNotAnsweredByAnActivationOfTheLogThatNeverSawItsPrepare()
+    {
+        await using var first = await FailoverCluster.StartAsync("ScimSplitConfirm", "scim-split-confirm-", output, silos: 1);
+        await using var second = await first.StartTwinAsync();
+        var tenantId = GrainKeys.NewTenantId();
+        var outdated = second.Client.GetGrain<IEventLogGrain>(GrainKeys.EventLog(tenantId));
+        Assert.Equal(1, (await outdated.GetInfoAsync()).Next);
+
+        var source = new EventSource("User", GrainKeys.NewResourceId(), 2, 0);
+        var deleted = new ScimEvent("deleted", 0, ScimEventTypes.UserDeleted, DateTimeOffset.UtcNow, "User", source.ResourceId, "{}", null);
+        var from = await first.Client.GetGrain<IEventLogGrain>(GrainKeys.EventLog(tenantId)).PrepareAsync(source, [deleted]);
+
+        await Assert.ThrowsAnyAsync<Exception>(() => outdated.ConfirmAsync(source, from, durable: true));
+        await outdated.ConfirmAsync(source, from, durable: true);
+        await first.StopAsync();
+        await second.StopAsync();
+
+        await using var after = await first.StartTwinAsync();
+        Assert.Equal(["deleted"], (await FeedAsync(after, tenantId)).Select(e => e.Id));
+    }
+
+    /// <summary>
     /// A tenant's provisioning log appended to through both activations at once, long enough for pages to fill: every
     /// entry of an append that was answered is read back afterwards, once, and no entry of a refused append is. Before the
     /// head became the commit point, an activation on an outdated head wrote the pages it filled before storage refused

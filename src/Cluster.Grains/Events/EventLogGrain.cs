@@ -316,7 +316,17 @@ public sealed partial class EventLogGrain(
     {
         if (PreparedOf(_state.Value, source, first) is not { } prepared)
         {
-            // Already resolved (a later prepare of the resource, or a resolution that asked first), or an earlier attempt's.
+            // Already resolved (a later prepare of the resource, or a resolution that asked first), or an earlier attempt's;
+            // or this activation is outdated: a second activation of the log (its silo declared dead while it runs) took
+            // the prepare, and this one's head predates it. A durable confirmation lets its caller erase what a resolution
+            // would ask about (a deleted resource's row), so it is answered only by a head that storage has not moved past:
+            // the write is ETag-checked, an outdated activation's fails and goes, and the caller's retry reaches the head
+            // that holds its prepare. One write more, only on this rare path.
+            if (durable)
+            {
+                await ChangeAsync(_ => true);
+            }
+
             return;
         }
 
