@@ -11,6 +11,8 @@ public sealed class MemberFilterTests
     [InlineData("id eq \"g\" and members eq \"u\"", true)]
     [InlineData("members eq \"u\" and ID eq \"g\"", true)]
     [InlineData("id eq \"g\" and members.value eq \"u\"", true)]
+    [InlineData("id eq \"g\" and Members.VALUE eq \"u\"", true)] // attribute names are case-insensitive (RFC 7643 §2.1)
+    [InlineData("id eq \"g\" and members.display eq \"u\"", false)]
     [InlineData("urn:ietf:params:scim:schemas:core:2.0:Group:id eq \"g\" and members eq \"u\"", true)]
     [InlineData("members eq \"u\"", false)] // which groups hold u: members are shown, as for any query
     [InlineData("id eq \"g\"", false)]

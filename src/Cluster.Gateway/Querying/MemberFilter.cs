@@ -54,7 +54,8 @@ public static class MemberFilter
         NotFilter not => Collect(not.Inner, ids),
         PresentFilter present => !IsMembers(present.Path),
         ComparisonFilter comparison when IsMembers(comparison.Path) =>
-            comparison.Path.SubAttributeName is null or "value" && AddEq(comparison, ids),
+            (comparison.Path.SubAttributeName is null || string.Equals(comparison.Path.SubAttributeName, "value", StringComparison.OrdinalIgnoreCase))
+            && AddEq(comparison, ids),
         ValuePathFilter valuePath when IsMembers(valuePath.Path) =>
             valuePath.Filter is ComparisonFilter { Path: { SchemaUrn: null, SubAttributeName: null } inner } element
             && string.Equals(inner.AttributeName, "value", StringComparison.OrdinalIgnoreCase)
