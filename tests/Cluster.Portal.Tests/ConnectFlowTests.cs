@@ -86,6 +86,34 @@ public sealed class ConnectFlowTests(PortalFixture portal)
     }
 
     [Fact]
+    public async Task AReloadOfATokenFormsAnswerIssuesNoSecondToken()
+    {
+        var tenant = await portal.CreateTenantAsync("Contoso Twice");
+        await using var browser = await portal.NewBrowserAsync();
+        var page = await portal.OpenPortalAsync(browser, tenant.TenantId);
+        Assert.Equal([tenant.TokenId], await portal.TokenIdsAsync(tenant.TenantId));
+
+        // A double click: one token, shown (Chromium itself drops a second submission this quick; the script's guard is for
+        // a second click once the first request is on its way, which this test does not time).
+        await page.GetByRole(AriaRole.Button, new() { Name = "Generate a Secret Token" }).DblClickAsync();
+        await Assertions.Expect(page.GetByLabel("New Secret Token")).ToBeVisibleAsync();
+        Assert.Equal(2, (await portal.TokenIdsAsync(tenant.TenantId)).Length);
+
+        // A reload of the answer asks for the page: no token more, and the secret is not shown again (it was a POST, and a
+        // second token, before the script replaced the answer's history entry).
+        var reload = await page.ReloadAsync();
+        Assert.Equal("GET", reload!.Request.Method);
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Generate a Secret Token" })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByLabel("New Secret Token")).ToHaveCountAsync(0);
+        Assert.Equal(2, (await portal.TokenIdsAsync(tenant.TenantId)).Length);
+
+        // The form still works for the next token.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Generate a Secret Token" }).ClickAsync();
+        await Assertions.Expect(page.GetByLabel("New Secret Token")).ToBeVisibleAsync();
+        Assert.Equal(3, (await portal.TokenIdsAsync(tenant.TenantId)).Length);
+    }
+
+    [Fact]
     public async Task AWrongOAuthClientSecretInEntraIsShownOnTheStatusPage()
     {
         // Entra's app gallery uses OAuth client credentials: a mistyped secret fails Test Connection at the token endpoint,
