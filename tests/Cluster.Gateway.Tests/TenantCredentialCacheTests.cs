@@ -125,6 +125,29 @@ public sealed class TenantCredentialCacheTests(GatewayFactory gateway) : IClassF
         Assert.Single((await read).TokenHashes); // the request that asked before the revocation
         Assert.Empty((await cache.GetAsync(tenant.TenantId)).TokenHashes);
     }
+
+    [Fact]
+    public async Task ARequestDoesNotJoinAReadUnderWayLongerThanCredentialsAreTrusted()
+    {
+        // A read whose answer is on its way for 3 s while another gateway revokes the token: a request arriving after the
+        // revocation joined it (until 2026-12-08) and was let in with the revoked token, for as long as the answer took
+        // (up to the grain call's 30 s timeout), beyond TokenCacheSeconds.
+        var time = new FakeTimeProvider();
+        var tenant = await gateway.CreateTenantAsync();
+        var held = HeldCredentials.Over(Grains);
+        using var cache = GatewayAuth.CredentialCache(held.Factory, new GatewayOptions { TokenCacheSeconds = 2 }, time);
+        var grain = Grains.GetGrain<ITenantGrain>(GrainKeys.Tenant(tenant.TenantId));
+
+        var read = cache.GetAsync(tenant.TenantId).AsTask();
+        await held.Answered.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(await grain.RevokeTokenAsync(tenant.TokenId)); // through the grain, as another gateway does
+        time.Advance(TimeSpan.FromSeconds(3));
+
+        Assert.Empty((await cache.GetAsync(tenant.TenantId).AsTask().WaitAsync(TimeSpan.FromSeconds(30))).TokenHashes);
+        held.Release();
+        Assert.Single((await read).TokenHashes); // the request that asked before the revocation
+        Assert.Empty((await cache.GetAsync(tenant.TenantId)).TokenHashes);
+    }
 }
 
 /// <summary>

@@ -43,7 +43,7 @@ public sealed class TenantCredentialCache : IDisposable
     private readonly TimeSpan _trusted;
     private readonly TimeSpan _unknownFor;
     private readonly MemoryCache _cache;
-    private readonly ConcurrentDictionary<string, Lazy<Task<TenantCredentials>>> _lookups = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SharedRead> _lookups = new(StringComparer.Ordinal);
 
     // Every remove-then-add of an entry (a read's store, a stale mark) under one lock: no two of them interleave, so an
     // entry is never replaced in place (see the remarks). Taken only when credentials were read from a grain or changed.
@@ -102,17 +102,28 @@ public sealed class TenantCredentialCache : IDisposable
 
     private async Task<TenantCredentials> ReadSharedAsync(string tenantId)
     {
-        var read = _lookups.GetOrAdd(tenantId, static (id, self) => new Lazy<Task<TenantCredentials>>(() => self.ReadAsync(id)), this);
+        var read = _lookups.GetOrAdd(tenantId, static (id, self) => self.StartRead(id), this);
+        if (_time.GetElapsedTime(read.StartedAt) >= _trusted)
+        {
+            // A read under way for longer than credentials are trusted (its answer late: a slow network, a stalled gateway)
+            // may carry credentials revoked before this request arrived: not joined. A new one replaces it for later readers.
+            var fresh = StartRead(tenantId);
+            _lookups[tenantId] = fresh;
+            read = fresh;
+        }
+
         try
         {
-            return await read.Value;
+            return await read.Credentials.Value;
         }
         finally
         {
             // Every reader removes it (only the first succeeds); the result is in the cache before the task completes.
-            _lookups.TryRemove(new KeyValuePair<string, Lazy<Task<TenantCredentials>>>(tenantId, read));
+            _lookups.TryRemove(new KeyValuePair<string, SharedRead>(tenantId, read));
         }
     }
+
+    private SharedRead StartRead(string tenantId) => new(new Lazy<Task<TenantCredentials>>(() => ReadAsync(tenantId)), _time.GetTimestamp());
 
     private async Task<TenantCredentials> ReadAsync(string tenantId)
     {
@@ -171,6 +182,9 @@ public sealed class TenantCredentialCache : IDisposable
 
     // Stale: known to exist, nothing of it trusted (a credential changed since it was read).
     private sealed record Entry(TenantCredentials Credentials, long ReadAt, bool Stale = false);
+
+    // A read of a tenant's credentials from its grain, shared by the requests that arrive while it is under way.
+    private sealed record SharedRead(Lazy<Task<TenantCredentials>> Credentials, long StartedAt);
 
     // The cache's expiry follows the gateway's TimeProvider (tests drive it with a fake one).
     private sealed class Clock(TimeProvider time) : ISystemClock
