@@ -63,8 +63,17 @@ internal static partial class GatewayLog
     [LoggerMessage(2006, LogLevel.Information, "Tenant {TenantId}: token {TokenId} revoked.")]
     public static partial void TokenRevoked(ILogger logger, string tenantId, string tokenId);
 
-    [LoggerMessage(2007, LogLevel.Warning, "Admin API call refused: bad operator key.")]
-    public static partial void AdminUnauthorized(ILogger logger);
+    [LoggerMessage(2007, LogLevel.Warning, "Admin API call refused: bad operator key. Refusals not logged before this one: {Unlogged}.")]
+    private static partial void AdminUnauthorizedCore(ILogger logger, long unlogged);
+
+    // Anyone who reaches /admin can provoke it: written within the gateway's RefusalLogBudget.
+    public static void AdminUnauthorized(ILogger logger, RefusalLogBudget budget)
+    {
+        if (logger.IsEnabled(LogLevel.Warning) && budget.TryTake(out var unlogged))
+        {
+            AdminUnauthorizedCore(logger, unlogged);
+        }
+    }
 
     [LoggerMessage(2008, LogLevel.Information, "Tenant {TenantId}: OAuth client {ClientId} created, secret {SecretId}.")]
     public static partial void OAuthClientCreated(ILogger logger, string tenantId, string clientId, string secretId);
@@ -105,7 +114,7 @@ internal static partial class GatewayLog
 }
 
 /// <summary>
-/// How many refusals of unauthenticated requests (2001, 2013) a gateway writes to its log: a burst of
+/// How many refusals of unauthenticated requests (2001, 2007, 2013) a gateway writes to its log: a burst of
 /// <see cref="Burst"/>, then one a second (a token bucket, <see cref="ScimRateLimiting.TokenBucket"/>, as the gateway's
 /// limits are); a line written after some were left out says how many. A client without any credential could otherwise
 /// write a log line per request, at any rate the gateway serves (the failed-lookup limit only meets tenants the gateway

@@ -9,9 +9,10 @@ using Microsoft.Extensions.Logging;
 namespace Cluster.Operations.Tests;
 
 /// <summary>
-/// Refusals of requests without a valid credential (SCIM 2001, token endpoint 2013) reach the gateway's log within its
-/// <see cref="RefusalLogBudget"/>: until 2026-12-07 each wrong bearer token or made-up client id of a known tenant wrote a
-/// line, at whatever rate a client without any credential sent them. No clock is faked: the budget is a token bucket that
+/// Refusals of requests without a valid credential (SCIM 2001, admin API 2007, token endpoint 2013) reach the gateway's log
+/// within its <see cref="RefusalLogBudget"/>: until 2026-12-07 each wrong bearer token or made-up client id of a known tenant
+/// wrote a line, at whatever rate a client without any credential sent them (a call to /admin without the operator key,
+/// until 2026-12-08). No clock is faked: the budget is a token bucket that
 /// refills on its own, so the test counts which of its requests were logged rather than assuming when the refill comes.
 /// </summary>
 public sealed class RefusalLogTests
@@ -25,17 +26,21 @@ public sealed class RefusalLogTests
         var client = await gateway.CreateOAuthClientAsync(tenant);
         using var intruder = gateway.ScimClient(tenant, token: "scim_" + new string('A', 43));
         using var http = gateway.CreateClient();
-        List<CapturingLoggerProvider.Entry> Refusals() => [.. logs.Entries.Where(e => e.EventId.Id is 2001 or 2013)];
+        List<CapturingLoggerProvider.Entry> Refusals() => [.. logs.Entries.Where(e => e.EventId.Id is 2001 or 2007 or 2013)];
 
-        // One refused request (every fifth a made-up client id of the tenant at /oauth2/token, the others a wrong bearer
-        // token): the line it wrote, or null when the budget left it out. The line is written before the answer.
+        // One refused request (of every five, one a made-up client id of the tenant at /oauth2/token, one an admin API call
+        // without the operator key, the others a wrong bearer token): the line it wrote, or null when the budget left it out.
+        // The line is written before the answer.
         var sent = 0;
         async Task<CapturingLoggerProvider.Entry?> RefuseAsync()
         {
             var before = Refusals().Count;
-            using var refused = sent++ % 5 == 4
-                ? await http.RequestTokenAsync(client with { ClientId = OAuthClientIds.New(tenant.TenantId) })
-                : await intruder.GetAsync("Users");
+            using var refused = (sent++ % 5) switch
+            {
+                4 => await http.RequestTokenAsync(client with { ClientId = OAuthClientIds.New(tenant.TenantId) }),
+                3 => await http.GetAsync("/admin/tenants"),
+                _ => await intruder.GetAsync("Users"),
+            };
             Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
             var after = Refusals();
             return after.Count > before ? after[^1] : null;
@@ -74,7 +79,7 @@ public sealed class RefusalLogTests
         var metrics = await http.GetStringAsync("/metrics");
         var counted = System.Text.RegularExpressions.Regex.Matches(metrics, @"^scim_auth_failures_total\{[^}]*\} (\d+)", System.Text.RegularExpressions.RegexOptions.Multiline)
             .Sum(m => long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
-        var scimRefusals = sent - (sent / 5);
+        var scimRefusals = (sent / 5 * 3) + Math.Min(sent % 5, 3);
         Assert.True(counted >= scimRefusals, $"scim_auth_failures_total: {counted}, SCIM refusals sent: {scimRefusals}");
     }
 

@@ -100,7 +100,8 @@ public sealed class OperatorKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
-    IOptions<AdminOptions> admin) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
+    IOptions<AdminOptions> admin,
+    RefusalLogBudget refusals) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     private readonly ILogger _log = loggerFactory.CreateLogger(GatewayLog.AuthenticationCategory);
     private readonly OperatorKey _key = new(admin.Value.ApiKey);
@@ -114,7 +115,7 @@ public sealed class OperatorKeyAuthenticationHandler(
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
-        GatewayLog.AdminUnauthorized(_log);
+        GatewayLog.AdminUnauthorized(_log, refusals);
         return SurfaceErrors.Write(Context, StatusCodes.Status401Unauthorized, "A valid operator key is required (Authorization: Bearer <Admin:ApiKey>).",
             headers: response => response.Headers.WWWAuthenticate = "Bearer").ExecuteAsync(Context);
     }
