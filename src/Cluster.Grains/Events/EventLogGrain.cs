@@ -35,7 +35,7 @@ public sealed partial class EventLogGrain(
     Microsoft.Extensions.Options.IOptions<EventsOptions> options,
     EventInstruments instruments,
     TimeProvider time,
-    ILogger<EventLogGrain> logger) : Grain, IEventLogGrain, IDisposable
+    ILogger<EventLogGrain> logger) : Grain, IEventLogGrain, IRemindable, IDisposable
 {
     /// <summary>Sequence numbers per page row.</summary>
     public const int PageSize = 16;
@@ -99,6 +99,9 @@ public sealed partial class EventLogGrain(
 
     // Set by HaltAsync (the tenant is being erased): no timer is started any more, also not by a batch in flight then.
     private bool _halted;
+
+    private const string WakeReminderName = "event-log-wake";
+    private HeldReminder? _wake;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -536,8 +539,46 @@ public sealed partial class EventLogGrain(
         {
             _resolver?.Dispose();
             _resolver = null;
+            await ReleaseWakeIfIdleAsync();
         }
     }
+
+    /// <summary>
+    /// The wake-up reminder, held while a webhook is subscribed and the log has work that only this activation would do:
+    /// commits to resolve (their confirmations may be in its memory only), or a webhook to tell. Without it, a silo dying
+    /// right after a change was acknowledged left that change unread and untold until something activated the log again
+    /// (the tenant's next change, a feed read): possibly days. Its tick activates the log, whose activation resolves and
+    /// tells (<see cref="OnActivateAsync"/>). Tenants without a webhook hold none: a reader of their feed activates the log.
+    /// </summary>
+    private HeldReminder Wake => _wake ??= new HeldReminder(this, WakeReminderName, TimeSpan.FromMinutes(1));
+
+    // Nothing left that a crash would lose: no prepare queued or listed, and the webhook (if any) told of every event.
+    private bool Idle => _queued.Count == 0 && _state.Value.Prepared.Count == 0 && !_notifying
+        && (!_state.Value.Subscribed || _notified >= _state.Value.Next - 1);
+
+    // Under the writer, so no batch (which holds the reminder beside its write) runs meanwhile.
+    private async Task ReleaseWakeIfIdleAsync(bool tick = false)
+    {
+        await _writer.WaitAsync();
+        try
+        {
+            if (tick)
+            {
+                await Wake.TickAsync(working: !Idle && !_halted);
+            }
+            else if (Idle)
+            {
+                await Wake.ReleaseAsync();
+            }
+        }
+        finally
+        {
+            _writer.Release();
+        }
+    }
+
+    public Task ReceiveReminder(string reminderName, TickStatus status) =>
+        reminderName == WakeReminderName ? ReleaseWakeIfIdleAsync(tick: true) : Task.CompletedTask;
 
     /// <summary>Drops whole pages whose events are all older than the retention window.</summary>
     private async Task ApplyRetentionAsync()
@@ -670,7 +711,16 @@ public sealed partial class EventLogGrain(
     private async Task WriteAsync(EventLogState next)
     {
         CountDisabledUsers(_state.Value, next);
-        await _state.CommitAsync(next, this);
+        if (next.Subscribed && next.Prepared.Count > 0 && !_halted)
+        {
+            // The webhook's wake-up is held beside the first head that lists a commit, before its prepare is answered.
+            await Task.WhenAll(_state.CommitAsync(next, this), Wake.HoldAsync());
+        }
+        else
+        {
+            await _state.CommitAsync(next, this);
+        }
+
         var listed = next.Prepared.Select(ConfirmationKey).ToHashSet(StringComparer.Ordinal);
         _confirmed.RemoveWhere(key => !listed.Contains(key));
     }
@@ -756,10 +806,12 @@ public sealed partial class EventLogGrain(
     private async Task TellWebhookAsync()
     {
         var readable = Frontier(_state.Value) - 1;
+        var told = false;
         try
         {
             await GrainFactory.Grain<IWebhookGrain>(GrainKeys.Webhook(_tenantId)).NotifyAsync(readable);
             _notified = Math.Max(_notified, readable);
+            told = true;
         }
         catch (Exception e)
         {
@@ -772,6 +824,11 @@ public sealed partial class EventLogGrain(
         }
 
         NotifyWebhook();
+        if (told && _resolver is null)
+        {
+            // Told of everything while no commit is left to resolve: the webhook holds a reminder of its own from here.
+            await ReleaseWakeIfIdleAsync();
+        }
     }
 
     private void StartResolver()

@@ -50,8 +50,7 @@ public sealed partial class WebhookGrain(
 
     private string _tenantId = "";
     private IGrainTimer? _loop;
-    private bool _reminderHeld;
-    private Task? _releasing;
+    private HeldReminder? _reminder;
     private bool _backlogShown;
 
     // Set when the log tells of events after the cursor; a delivery round clears it before it reads the feed. A round that
@@ -121,7 +120,7 @@ public sealed partial class WebhookGrain(
         // looked for now, not left until the tenant's next change.
         if (_cursor < (await Log.GetInfoAsync()).Readable)
         {
-            await HoldReminderAsync();
+            await Reminder.HoldAsync();
             DeliverNow();
         }
 
@@ -145,7 +144,7 @@ public sealed partial class WebhookGrain(
         await Log.SubscribeAsync(false);
         StopLoop();
         ShowBacklog(null); // no webhook, no backlog: not until the activation is collected
-        await ReleaseReminderAsync();
+        await Reminder.ReleaseAsync();
         LogDeleted(logger, _tenantId);
         return true;
     }
@@ -195,7 +194,7 @@ public sealed partial class WebhookGrain(
         // would skip the events in between without trace. Those are delivered from where delivery is, then the rest.
         _cursor = Math.Max(0, Math.Min(after, _cursor));
         await SaveAsync(0, null, null, null, parked: [.. _state.Value.Parked.Where(p => p.Sequence <= _cursor)]);
-        await HoldReminderAsync();
+        await Reminder.HoldAsync();
         DeliverNow();
         return RedeliverResult.Started;
     }
@@ -205,25 +204,21 @@ public sealed partial class WebhookGrain(
         if (_state.Exists && readable > _cursor)
         {
             _told = true;
-            await HoldReminderAsync();
+            await Reminder.HoldAsync();
             StartLoop();
         }
     }
 
-    public Task ReceiveReminder(string reminderName, TickStatus status)
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        // The reminder exists (it just fired), also for an activation that did not register it: catching up releases it.
-        _reminderHeld = true;
+        // Held by this activation from here (registered again if another held it), and released once delivery has caught
+        // up; without a webhook, released at once.
         if (_state.Exists)
         {
             StartLoop();
         }
-        else
-        {
-            return ReleaseReminderAsync();
-        }
 
-        return Task.CompletedTask;
+        await Reminder.TickAsync(working: _state.Exists);
     }
 
     /// <summary>One round of delivery: the events after the cursor, in order, until one fails or none is left.</summary>
@@ -287,11 +282,11 @@ public sealed partial class WebhookGrain(
 
             ShowBacklog(null);
             StopLoop();
-            await ReleaseReminderAsync();
+            await Reminder.ReleaseAsync();
             if (_told)
             {
                 // Told while the reminder was being released: that call started a new loop; it needs the reminder back.
-                await HoldReminderAsync();
+                await Reminder.HoldAsync();
             }
 
             return;
@@ -438,47 +433,8 @@ public sealed partial class WebhookGrain(
         _backlogShown = oldestUndelivered is not null;
     }
 
-    private async Task HoldReminderAsync()
-    {
-        // A release under way (NotifyAsync interleaves with the round that found the feed empty) still counts the reminder
-        // as held until it has unregistered it: wait for it, so that what this call answers (a reminder will deliver) holds.
-        if (_releasing is { } releasing)
-        {
-            try
-            {
-                await releasing;
-            }
-            catch (Exception)
-            {
-                // The release's own caller hears of its failure; the reminder is then registered again below, or still held.
-            }
-        }
-
-        if (!_reminderHeld)
-        {
-            await this.RegisterOrUpdateReminder(ReminderName, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
-            _reminderHeld = true;
-        }
-    }
-
-    private Task ReleaseReminderAsync() => _releasing = ReleaseCoreAsync();
-
-    private async Task ReleaseCoreAsync()
-    {
-        try
-        {
-            if (_reminderHeld && await this.GetReminder(ReminderName) is { } reminder)
-            {
-                await this.UnregisterReminder(reminder);
-            }
-
-            _reminderHeld = false;
-        }
-        finally
-        {
-            _releasing = null;
-        }
-    }
+    // Held while delivery is behind the feed: a new activation, on any silo, goes on after this one's died.
+    private HeldReminder Reminder => _reminder ??= new HeldReminder(this, ReminderName, TimeSpan.FromMinutes(1));
 
     private static DeliveryAttempt Load(DeliveryRecord r) =>
         new(r.EventId, r.At, r.StatusCode, r.Error, TimeSpan.FromMilliseconds(r.DurationMilliseconds), r.Delivered);
