@@ -60,7 +60,7 @@ public static class StorageProbe
     {
         if (AnswerWrites.TryGetValue(key, out var n) && n == Unanswered)
         {
-            AnswerWrites.TryUpdate(key, WritesOfTenant(GrainKeys.TenantOfKey(key)), Unanswered);
+            AnswerWrites.TryUpdate(key, TenantOf(key) is { } tenant ? WritesOfTenant(tenant) : 0, Unanswered);
         }
     }
 
@@ -210,9 +210,9 @@ public static class StorageProbe
     {
         Interlocked.Increment(ref _totalWrites);
         Writes.AddOrUpdate(key, 1, (_, n) => n + 1);
-        if (key.IndexOf('/', StringComparison.Ordinal) is > 0 and var slash)
+        if (TenantOf(key) is { } tenant)
         {
-            TenantWrites.AddOrUpdate(key[..slash], 1, (_, n) => n + 1);
+            TenantWrites.AddOrUpdate(tenant, 1, (_, n) => n + 1);
         }
 
         if (Spend(Failures, key) || Spend(StateFailures, (key, state)))
@@ -225,6 +225,11 @@ public static class StorageProbe
             throw new Azure.RequestFailedException(503, $"Injected storage outage for {key}.");
         }
     }
+
+    // The tenant a grain key belongs to: the tenant grain's own key, or what comes before a key's first '/'; null for a
+    // cluster-wide grain.
+    private static string? TenantOf(string key) =>
+        key.StartsWith(GrainKeys.ClusterWidePrefix) ? null : key.IndexOf('/', StringComparison.Ordinal) is > 0 and var slash ? key[..slash] : key;
 
     private static bool Spend<TKey>(ConcurrentDictionary<TKey, int> failures, TKey key)
         where TKey : notnull =>
