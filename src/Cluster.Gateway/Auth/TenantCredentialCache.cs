@@ -22,7 +22,7 @@ namespace Cluster.Gateway.Auth;
 /// <item>at most <see cref="GatewayOptions.CredentialCacheSize"/> entries (a <see cref="MemoryCache"/> size limit;
 /// unknown tenants are compacted first, then the least recently used).</item>
 /// </list>
-/// Concurrent reads of one tenant's credentials share one grain call.
+/// Concurrent reads of one tenant's credentials share one grain call while it is younger than TokenCacheSeconds.
 /// </summary>
 /// <remarks>
 /// An entry is never replaced in place: it is removed, then added. The <see cref="MemoryCache"/> of .NET 9 and of
@@ -103,10 +103,11 @@ public sealed class TenantCredentialCache : IDisposable
     private async Task<TenantCredentials> ReadSharedAsync(string tenantId)
     {
         var read = _lookups.GetOrAdd(tenantId, static (id, self) => self.StartRead(id), this);
-        if (_time.GetElapsedTime(read.StartedAt) >= _trusted)
+        if (_trusted > TimeSpan.Zero && _time.GetElapsedTime(read.StartedAt) >= _trusted)
         {
             // A read under way for longer than credentials are trusted (its answer late: a slow network, a stalled gateway)
             // may carry credentials revoked before this request arrived: not joined. A new one replaces it for later readers.
+            // (With TokenCacheSeconds 0 nothing is cached, and concurrent requests still share one read, as they always did.)
             var fresh = StartRead(tenantId);
             _lookups[tenantId] = fresh;
             read = fresh;

@@ -77,6 +77,12 @@ public sealed partial class EventLogGrain(
     // Prepared commits confirmed since the head was last written: readable now, dropped from the head by its next write.
     private readonly HashSet<string> _confirmed = new(StringComparer.Ordinal);
 
+    // Commits this activation stored as committed (confirmed, then dropped from a head it wrote), the newest StoredKept: a
+    // durable confirmation of one of them again needs no write (ConfirmAsync).
+    private const int StoredKept = 256;
+    private readonly HashSet<string> _stored = new(StringComparer.Ordinal);
+    private readonly Queue<string> _storedOrder = new();
+
     // Pages written from the committed head that it does not record yet: the next head write records them (SealedThrough).
     private long _pagesWrittenThrough;
 
@@ -322,10 +328,11 @@ public sealed partial class EventLogGrain(
             // Already resolved (a later prepare of the resource, or a resolution that asked first), or an earlier attempt's;
             // or this activation is outdated: a second activation of the log (its silo declared dead while it runs) took
             // the prepare, and this one's head predates it. A durable confirmation lets its caller erase what a resolution
-            // would ask about (a deleted resource's row), so it is answered only by a head that storage has not moved past:
-            // the write is ETag-checked, an outdated activation's fails and goes, and the caller's retry reaches the head
-            // that holds its prepare. One write more, only on this rare path.
-            if (durable)
+            // would ask about (a deleted resource's row), so unless this activation stored the commit itself (a group's
+            // delete step confirming again what its DELETE confirmed), it is answered only by a head that storage has not
+            // moved past: the write is ETag-checked, an outdated activation's fails and goes, and the caller's retry
+            // reaches the head that holds its prepare.
+            if (durable && !_stored.Contains(CommitKey(source.ResourceKey, source.Version, source.Step)))
             {
                 await ChangeAsync(_ => true);
             }
@@ -539,7 +546,6 @@ public sealed partial class EventLogGrain(
         {
             _resolver?.Dispose();
             _resolver = null;
-            await ReleaseWakeIfIdleAsync();
         }
     }
 
@@ -548,37 +554,48 @@ public sealed partial class EventLogGrain(
     /// commits to resolve (their confirmations may be in its memory only), or a webhook to tell. Without it, a silo dying
     /// right after a change was acknowledged left that change unread and untold until something activated the log again
     /// (the tenant's next change, a feed read): possibly days. Its tick activates the log, whose activation resolves and
-    /// tells (<see cref="OnActivateAsync"/>). Tenants without a webhook hold none: a reader of their feed activates the log.
+    /// tells (<see cref="OnActivateAsync"/>), and releases it once there is nothing left: only ticks release it, so a busy
+    /// tenant does not register it again with every burst. Tenants without a webhook hold none: a reader of their feed
+    /// activates the log.
     /// </summary>
     private HeldReminder Wake => _wake ??= new HeldReminder(this, WakeReminderName, TimeSpan.FromMinutes(1));
 
-    // Nothing left that a crash would lose: no prepare queued or listed, and the webhook (if any) told of every event.
-    private bool Idle => _queued.Count == 0 && _state.Value.Prepared.Count == 0 && !_notifying
-        && (!_state.Value.Subscribed || _notified >= _state.Value.Next - 1);
+    // Nothing left that a crash would lose: no prepare queued or listed, and the webhook told of every event.
+    private bool Idle => _queued.Count == 0 && _state.Value.Prepared.Count == 0 && !_notifying && _notified >= _state.Value.Next - 1;
+
+    // A failed registration does not fail the batch's prepares (their changes would then fail while the reminder service is
+    // down, though nothing of them is lost: only their delivery would wait for a crash's next activation); the next head
+    // that lists a prepare tries again.
+    private async Task HoldWakeAsync()
+    {
+        try
+        {
+            await Wake.HoldAsync();
+        }
+        catch (Exception e)
+        {
+            LogWakeFailed(logger, e, _tenantId);
+        }
+    }
 
     // Under the writer, so no batch (which holds the reminder beside its write) runs meanwhile.
-    private async Task ReleaseWakeIfIdleAsync(bool tick = false)
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
+        if (reminderName != WakeReminderName)
+        {
+            return;
+        }
+
         await _writer.WaitAsync();
         try
         {
-            if (tick)
-            {
-                await Wake.TickAsync(working: !Idle && !_halted);
-            }
-            else if (Idle)
-            {
-                await Wake.ReleaseAsync();
-            }
+            await Wake.TickAsync(working: !_halted && _state.Value.Subscribed && !Idle);
         }
         finally
         {
             _writer.Release();
         }
     }
-
-    public Task ReceiveReminder(string reminderName, TickStatus status) =>
-        reminderName == WakeReminderName ? ReleaseWakeIfIdleAsync(tick: true) : Task.CompletedTask;
 
     /// <summary>Drops whole pages whose events are all older than the retention window.</summary>
     private async Task ApplyRetentionAsync()
@@ -714,7 +731,9 @@ public sealed partial class EventLogGrain(
         if (next.Subscribed && next.Prepared.Count > 0 && !_halted)
         {
             // The webhook's wake-up is held beside the first head that lists a commit, before its prepare is answered.
-            await Task.WhenAll(_state.CommitAsync(next, this), Wake.HoldAsync());
+            var hold = HoldWakeAsync();
+            await _state.CommitAsync(next, this);
+            await hold;
         }
         else
         {
@@ -722,6 +741,11 @@ public sealed partial class EventLogGrain(
         }
 
         var listed = next.Prepared.Select(ConfirmationKey).ToHashSet(StringComparer.Ordinal);
+        foreach (var key in _confirmed.Where(key => !listed.Contains(key)))
+        {
+            RememberStored(key[..key.LastIndexOf('#')]);
+        }
+
         _confirmed.RemoveWhere(key => !listed.Contains(key));
     }
 
@@ -806,12 +830,10 @@ public sealed partial class EventLogGrain(
     private async Task TellWebhookAsync()
     {
         var readable = Frontier(_state.Value) - 1;
-        var told = false;
         try
         {
             await GrainFactory.Grain<IWebhookGrain>(GrainKeys.Webhook(_tenantId)).NotifyAsync(readable);
             _notified = Math.Max(_notified, readable);
-            told = true;
         }
         catch (Exception e)
         {
@@ -824,11 +846,6 @@ public sealed partial class EventLogGrain(
         }
 
         NotifyWebhook();
-        if (told && _resolver is null)
-        {
-            // Told of everything while no commit is left to resolve: the webhook holds a reminder of its own from here.
-            await ReleaseWakeIfIdleAsync();
-        }
     }
 
     private void StartResolver()
@@ -879,7 +896,23 @@ public sealed partial class EventLogGrain(
 
     // One attempt of one commit: a commit prepared again (new numbers) is not confirmed by the earlier attempt's confirmation.
     private static string ConfirmationKey(PreparedCommit p) => string.Create(
-        System.Globalization.CultureInfo.InvariantCulture, $"{KeyOf(p)}@{p.Version}.{p.Step}#{p.From}");
+        System.Globalization.CultureInfo.InvariantCulture, $"{CommitKey(KeyOf(p), p.Version, p.Step)}#{p.From}");
+
+    // One commit of a resource, whichever attempt.
+    private static string CommitKey(string resourceKey, long version, int step) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{resourceKey}@{version}.{step}");
+
+    private void RememberStored(string commit)
+    {
+        if (_stored.Add(commit))
+        {
+            _storedOrder.Enqueue(commit);
+            if (_storedOrder.Count > StoredKept)
+            {
+                _stored.Remove(_storedOrder.Dequeue());
+            }
+        }
+    }
 
     private static EventSource SourceOf(PreparedCommit p) => new(p.ResourceType, p.ResourceId, p.Version, p.Step);
 
@@ -902,6 +935,9 @@ public sealed partial class EventLogGrain(
 
     [LoggerMessage(1302, LogLevel.Warning, "Tenant {TenantId}: telling the webhook about new events failed; retrying.")]
     private static partial void LogNotifyFailed(ILogger logger, Exception exception, string tenantId);
+
+    [LoggerMessage(1305, LogLevel.Warning, "Tenant {TenantId}: registering the event log's wake-up reminder failed; its next change tries again (until then a crash of its silo delays the webhook's delivery until the tenant's next change).")]
+    private static partial void LogWakeFailed(ILogger logger, Exception exception, string tenantId);
 
     [LoggerMessage(1304, LogLevel.Warning, "Tenant {TenantId}: asking {ResourceType} {ResourceId} whether a prepared commit reached storage failed; asking again in a second.")]
     private static partial void LogResolveFailed(ILogger logger, Exception exception, string tenantId, string resourceType, string resourceId);

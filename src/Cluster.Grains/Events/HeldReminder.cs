@@ -58,14 +58,15 @@ internal sealed class HeldReminder(Grain grain, string name, TimeSpan period)
 
     private async Task ReleaseCoreAsync()
     {
+        // Not held from the start: a release whose answer is lost (the row gone or not) must not leave the next hold thinking
+        // it holds one; registering once more costs a tick.
+        _registered = false;
         try
         {
             if (await grain.GetReminder(name) is { } reminder)
             {
                 await grain.UnregisterReminder(reminder);
             }
-
-            _registered = false;
         }
         finally
         {

@@ -139,6 +139,22 @@ public sealed class EventFeedTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task AGroupDeleteWritesTheEventLogTwice()
+    {
+        // Its prepare and its durable confirmation (docs/architecture.md, "Storage operations"). The delete step that finishes
+        // a small group inside the request confirms the commit again; the log stored it itself, so it writes nothing more
+        // (it wrote the row a third time from 2026-12-08 until the log remembered what it stored).
+        var tenantId = GrainKeys.NewTenantId();
+        var user = await Grains.CreateUserAsync(tenantId, "member@contoso.com");
+        var group = await Grains.CreateGroupAsync(tenantId, "Doomed", user);
+        var log = GrainKeys.EventLog(tenantId);
+
+        var before = StorageProbe.WritesOf(log);
+        Assert.Equal(204, (await Grains.Group(tenantId, group).DeleteAsync()).Status);
+        Assert.Equal(2, StorageProbe.WritesOf(log) - before);
+    }
+
+    [Fact]
     public async Task AGroupRemovingAUserAtTheMomentTheUserIsDeletedTellsTheRemovalOnce()
     {
         // Entra's member PATCH and the user's DELETE in one cycle: the group has read its partition (the user is a member)
