@@ -229,7 +229,8 @@ public sealed class ScimAdminCliTests(GatewayFactory gateway)
     public async Task ATailRidesOutAGatewayRestartAndStopsWhereItHadGotToOnAFailureForGood()
     {
         // A page, then a gateway restarting (503, then no answer at all), then the next page from the same cursor, then the
-        // tenant deleted (404). Until 2026-12-07 the first 503 ended the command.
+        // operator key rotated (401): the cursor still holds, so it is told (not after a 404 or a refused cursor:
+        // EventCommandsTests). Until 2026-12-07 the first 503 ended the command.
         var calls = 0;
         var cursors = new List<string?>();
         using var handler = new AnswerHandler(request =>
@@ -241,7 +242,7 @@ public sealed class ScimAdminCliTests(GatewayFactory gateway)
                 2 => Json(HttpStatusCode.ServiceUnavailable, """{"title":"Busy","status":503}"""),
                 3 => throw new HttpRequestException("Connection refused"),
                 4 => Json(HttpStatusCode.OK, """{"data":[{"sequence":42,"type":"user.created","resourceType":"User","resourceId":"u1","occurredAt":"2026-12-07T12:00:00.000Z"}],"nextCursor":"42","hasMore":true}"""),
-                _ => Json(HttpStatusCode.NotFound, """{"title":"Not found","status":404,"detail":"No such tenant."}"""),
+                _ => Json(HttpStatusCode.Unauthorized, """{"title":"Unauthorized","status":401,"detail":"A valid operator key is required."}"""),
             };
         });
         var result = await ScimAdmin.RunAsync(["--url", "http://127.0.0.1:9/", "--key", "k", "events", "tail", "0123456789abcdef0123456789abcdef", "--interval", "0.05"], handler);
@@ -252,8 +253,8 @@ public sealed class ScimAdminCliTests(GatewayFactory gateway)
         Assert.Contains("503", result.Stderr, StringComparison.Ordinal);
         Assert.Contains("Cannot reach the gateway", result.Stderr, StringComparison.Ordinal);
         Assert.Contains("Trying again", result.Stderr, StringComparison.Ordinal);
-        Assert.Contains("404", result.Stderr, StringComparison.Ordinal);
-        Assert.Contains("--after 42", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("401", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("To go on from here: --after 42", result.Stderr, StringComparison.Ordinal);
     }
 
     private static HttpResponseMessage Json(HttpStatusCode status, string body) =>
