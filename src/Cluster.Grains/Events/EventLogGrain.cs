@@ -77,8 +77,8 @@ public sealed partial class EventLogGrain(
     // Prepared commits confirmed since the head was last written: readable now, dropped from the head by its next write.
     private readonly HashSet<string> _confirmed = new(StringComparer.Ordinal);
 
-    // Commits this activation stored as committed (confirmed, then dropped from a head it wrote), the newest StoredKept: a
-    // durable confirmation of one of them again needs no write (ConfirmAsync).
+    // Commits this activation confirmed durably (stored as committed by the write that confirmation made), the newest
+    // StoredKept: a durable confirmation of one of them again needs no write (ConfirmAsync).
     private const int StoredKept = 256;
     private readonly HashSet<string> _stored = new(StringComparer.Ordinal);
     private readonly Queue<string> _storedOrder = new();
@@ -328,9 +328,9 @@ public sealed partial class EventLogGrain(
             // Already resolved (a later prepare of the resource, or a resolution that asked first), or an earlier attempt's;
             // or this activation is outdated: a second activation of the log (its silo declared dead while it runs) took
             // the prepare, and this one's head predates it. A durable confirmation lets its caller erase what a resolution
-            // would ask about (a deleted resource's row), so unless this activation stored the commit itself (a group's
-            // delete step confirming again what its DELETE confirmed), it is answered only by a head that storage has not
-            // moved past: the write is ETag-checked, an outdated activation's fails and goes, and the caller's retry
+            // would ask about (a deleted resource's row), so unless this activation confirmed the commit durably itself (a
+            // group's delete step confirming again what its DELETE confirmed), it is answered only by a head that storage
+            // has not moved past: the write is ETag-checked, an outdated activation's fails and goes, and the caller's retry
             // reaches the head that holds its prepare.
             if (durable && !_stored.Contains(CommitKey(source.ResourceKey, source.Version, source.Step)))
             {
@@ -344,6 +344,7 @@ public sealed partial class EventLogGrain(
         if (durable)
         {
             await ChangeAsync(_ => true);
+            RememberStored(CommitKey(KeyOf(prepared), prepared.Version, prepared.Step));
         }
 
         NotifyWebhook();
@@ -741,11 +742,6 @@ public sealed partial class EventLogGrain(
         }
 
         var listed = next.Prepared.Select(ConfirmationKey).ToHashSet(StringComparer.Ordinal);
-        foreach (var key in _confirmed.Where(key => !listed.Contains(key)))
-        {
-            RememberStored(key[..key.LastIndexOf('#')]);
-        }
-
         _confirmed.RemoveWhere(key => !listed.Contains(key));
     }
 

@@ -143,7 +143,7 @@ public sealed class EventFeedTests(ClusterFixture fixture)
     {
         // Its prepare and its durable confirmation (docs/architecture.md, "Storage operations"). The delete step that finishes
         // a small group inside the request confirms the commit again; the log stored it itself, so it writes nothing more
-        // (it wrote the row a third time from 2026-12-08 until the log remembered what it stored).
+        // (it wrote the row a third time from 2026-12-08 until the log remembered what it confirmed durably).
         var tenantId = GrainKeys.NewTenantId();
         var user = await Grains.CreateUserAsync(tenantId, "member@contoso.com");
         var group = await Grains.CreateGroupAsync(tenantId, "Doomed", user);
